@@ -1,0 +1,196 @@
+import { type Document, ObjectId, UUID } from 'bson';
+import {
+  CollectionIndex,
+  duplicateKeyError,
+  type IndexSpec,
+  sameIndexOptions,
+  validateIndexSpec,
+} from './collection-index.js';
+import { ErrorCode, MongoServerError } from './errors.js';
+import type { JournalRecord } from './journal-records.js';
+import { isIndexableScalar, valueKey } from './value-keys.js';
+
+export type ChangeSink = (record: JournalRecord) => void;
+
+const ID_INDEX_SPEC: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
+
+/**
+ * One collection: its documents in natural (insertion) order and its indexes. Every mutation checks
+ * all unique indexes first and changes nothing when one would be violated.
+ */
+export class Collection {
+  readonly db: string;
+  readonly name: string;
+  readonly uuid: UUID;
+  readonly options: Document;
+  private readonly docs = new Map<string, Document>();
+  private readonly indexes = new Map<string, CollectionIndex>();
+  private readonly record: ChangeSink;
+
+  constructor(db: string, name: string, options: Document, record: ChangeSink, uuid?: UUID) {
+    this.db = db;
+    this.name = name;
+    this.options = options;
+    this.record = record;
+    this.uuid = uuid ?? new UUID();
+    this.indexes.set('_id_', new CollectionIndex(ID_INDEX_SPEC));
+  }
+
+  get namespace(): string {
+    return `${this.db}.${this.name}`;
+  }
+
+  get count(): number {
+    return this.docs.size;
+  }
+
+  documents(): Document[] {
+    return Array.from(this.docs.values());
+  }
+
+  indexSpecs(): IndexSpec[] {
+    return [...this.indexes.values()].map((index) => index.spec);
+  }
+
+  ttlIndexes(): IndexSpec[] {
+    return this.indexSpecs().filter((spec) => typeof spec.expireAfterSeconds === 'number');
+  }
+
+  /**
+   * The documents that can match `filter`, narrowed through the `_id` index or a single-field index
+   * when the filter pins that field to scalars. The caller still applies the full filter.
+   */
+  candidates(filter: Document): Document[] {
+    for (const index of this.indexes.values()) {
+      const field = index.fields[0] as string;
+      if (!index.answersEquality(field) || !(field in filter)) continue;
+      const values = equalityValues(filter[field]);
+      if (!values) continue;
+      const keys = new Set<string>();
+      for (const value of values) for (const key of index.lookup(value)) keys.add(key);
+      const found: Document[] = [];
+      for (const key of keys) {
+        const doc = this.docs.get(key);
+        if (doc) found.push(doc);
+      }
+      return found;
+    }
+    return this.documents();
+  }
+
+  findById(id: unknown): Document | undefined {
+    return this.docs.get(valueKey(id));
+  }
+
+  /** Inserts a document, giving it an ObjectId `_id` first when it has none. */
+  insert(input: Document): Document {
+    // mongod stores _id as the first field, generating an ObjectId when there is none.
+    const { _id: id = new ObjectId(), ...fields } = input;
+    const doc: Document = { _id: id, ...fields };
+    validateIdValue(doc._id);
+    const key = valueKey(doc._id);
+    this.assertNoConflicts(doc, undefined);
+    this.docs.set(key, doc);
+    for (const index of this.indexes.values()) index.add(doc, key);
+    this.record({ op: 'put', db: this.db, c: this.name, doc });
+    return doc;
+  }
+
+  /** Replaces a stored document by a new version with the same `_id`. */
+  replace(current: Document, next: Document): void {
+    const key = valueKey(current._id);
+    if (valueKey(next._id) !== key) {
+      throw new MongoServerError(
+        ErrorCode.ImmutableField,
+        "Performing an update on the path '_id' would modify the immutable field '_id'",
+      );
+    }
+    this.assertNoConflicts(next, key);
+    for (const index of this.indexes.values()) index.remove(current, key);
+    this.docs.set(key, next);
+    for (const index of this.indexes.values()) index.add(next, key);
+    this.record({ op: 'put', db: this.db, c: this.name, doc: next });
+  }
+
+  remove(doc: Document): void {
+    const key = valueKey(doc._id);
+    if (!this.docs.delete(key)) return;
+    for (const index of this.indexes.values()) index.remove(doc, key);
+    this.record({ op: 'del', db: this.db, c: this.name, id: doc._id });
+  }
+
+  /** Adds an index, building it over the existing documents; false when an identical one exists. */
+  createIndex(raw: Document): boolean {
+    const spec = validateIndexSpec(raw);
+    const keyPattern = valueKey(spec.key);
+    for (const existing of this.indexes.values()) {
+      const sameKey = valueKey(existing.spec.key) === keyPattern;
+      if (existing.spec.name === spec.name) {
+        if (sameKey && sameIndexOptions(existing.spec, spec)) return false;
+        throw new MongoServerError(
+          sameKey ? ErrorCode.IndexOptionsConflict : ErrorCode.IndexKeySpecsConflict,
+          `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(existing.spec)}`,
+        );
+      }
+      if (sameKey && sameIndexOptions(existing.spec, spec)) {
+        throw new MongoServerError(ErrorCode.IndexOptionsConflict, `Index already exists with a different name: ${existing.spec.name}`);
+      }
+    }
+    const index = new CollectionIndex(spec);
+    for (const doc of this.docs.values()) {
+      const conflict = index.findConflict(doc, undefined);
+      if (conflict) throw duplicateKeyError(this.namespace, index, conflict);
+      index.add(doc, valueKey(doc._id));
+    }
+    this.indexes.set(spec.name, index);
+    this.record({ op: 'createIndex', db: this.db, c: this.name, spec });
+    return true;
+  }
+
+  /** Drops one index by name or key pattern; `_id_` cannot be dropped. */
+  dropIndex(nameOrKey: string | Document): void {
+    const index =
+      typeof nameOrKey === 'string'
+        ? this.indexes.get(nameOrKey)
+        : [...this.indexes.values()].find((candidate) => valueKey(candidate.spec.key) === valueKey(nameOrKey));
+    if (!index) {
+      const shown = typeof nameOrKey === 'string' ? nameOrKey : JSON.stringify(nameOrKey);
+      throw new MongoServerError(ErrorCode.IndexNotFound, `index not found with name [${shown}]`);
+    }
+    if (index.spec.name === '_id_') throw new MongoServerError(ErrorCode.InvalidNamespace, 'cannot drop _id index');
+    this.indexes.delete(index.spec.name);
+    this.record({ op: 'dropIndex', db: this.db, c: this.name, name: index.spec.name });
+  }
+
+  dropAllIndexes(): void {
+    for (const name of [...this.indexes.keys()]) if (name !== '_id_') this.dropIndex(name);
+  }
+
+  private assertNoConflicts(doc: Document, key: string | undefined): void {
+    for (const index of this.indexes.values()) {
+      const conflict = index.findConflict(doc, key);
+      if (conflict) throw duplicateKeyError(this.namespace, index, conflict);
+    }
+  }
+}
+
+function validateIdValue(id: unknown): void {
+  if (Array.isArray(id)) {
+    throw new MongoServerError(ErrorCode.InvalidIdField, 'The _id value cannot be of type array');
+  }
+  if (id instanceof RegExp) {
+    throw new MongoServerError(ErrorCode.InvalidIdField, 'can\'t use a regex for _id');
+  }
+}
+
+/** The scalar values a filter condition pins a field to, or undefined when it is not a plain equality. */
+function equalityValues(condition: unknown): unknown[] | undefined {
+  if (isIndexableScalar(condition)) return [condition];
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return undefined;
+  const operators = Object.keys(condition);
+  if (operators.length !== 1) return undefined;
+  const operand = (condition as Document)[operators[0] as string];
+  if (operators[0] === '$eq' && isIndexableScalar(operand)) return [operand];
+  if (operators[0] === '$in' && Array.isArray(operand) && operand.every(isIndexableScalar)) return operand;
+  return undefined;
+}

@@ -1,0 +1,15 @@
+import type { Document } from 'bson';
+import type { Catalog } from '../catalog.js';
+import type { CursorRegistry } from '../cursors.js';
+
+/** What a command handler works with: the data, the cursors and who is asking. */
+export interface CommandContext {
+  catalog: Catalog;
+  cursors: CursorRegistry;
+  /** The database the command addresses (`$db`). */
+  db: string;
+  connectionId: number;
+  startedAt: Date;
+}
+
+export type CommandHandler = (context: CommandContext, command: Document) => Document;

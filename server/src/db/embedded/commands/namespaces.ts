@@ -1,0 +1,129 @@
+import { BSON, type Document } from 'bson';
+import { validateCollectionName } from '../catalog.js';
+import type { Collection } from '../collection.js';
+import { ErrorCode, MongoServerError } from '../errors.js';
+import { runFind } from '../query-engine.js';
+import { assertSimpleCollation, collectionName, documentArray, optionalDocument } from './arguments.js';
+import type { CommandContext, CommandHandler } from './context.js';
+
+const UNSUPPORTED_COLLECTION_OPTIONS = ['capped', 'validator', 'timeseries', 'viewOn', 'pipeline', 'clusteredIndex', 'changeStreamPreAndPostImages', 'encryptedFields'];
+const COMMAND_ENVELOPE_FIELDS = new Set(['$db', 'lsid', '$clusterTime', '$readPreference', 'writeConcern', 'comment', 'apiVersion', 'apiStrict', 'apiDeprecationErrors']);
+
+function requireCollection(context: CommandContext, name: string): Collection {
+  const collection = context.catalog.collection(context.db, name);
+  if (!collection) throw new MongoServerError(ErrorCode.NamespaceNotFound, `ns does not exist: ${context.db}.${name}`);
+  return collection;
+}
+
+function create(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  const options: Document = {};
+  for (const [key, value] of Object.entries(command).slice(1)) {
+    if (COMMAND_ENVELOPE_FIELDS.has(key)) continue;
+    if (UNSUPPORTED_COLLECTION_OPTIONS.includes(key)) {
+      throw new MongoServerError(ErrorCode.CommandNotSupported, `collection option '${key}' is not supported by the embedded server`);
+    }
+    if (key === 'collation') assertSimpleCollation(value);
+    options[key] = value;
+  }
+  context.catalog.createCollection(context.db, name, options);
+  return { ok: 1 };
+}
+
+function drop(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  const collection = context.catalog.collection(context.db, name);
+  const nIndexesWas = collection?.indexSpecs().length ?? 0;
+  context.catalog.dropCollection(context.db, name);
+  return { nIndexesWas, ns: `${context.db}.${name}`, ok: 1 };
+}
+
+function dropDatabase(context: CommandContext): Document {
+  context.catalog.dropDatabase(context.db);
+  return { dropped: context.db, ok: 1 };
+}
+
+function describeCollection(collection: Collection, nameOnly: boolean): Document {
+  if (nameOnly) return { name: collection.name, type: 'collection' };
+  return {
+    name: collection.name,
+    type: 'collection',
+    options: collection.options,
+    info: { readOnly: false, uuid: collection.uuid },
+    idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
+  };
+}
+
+function listCollections(context: CommandContext, command: Document): Document {
+  const nameOnly = command.nameOnly === true;
+  const described = context.catalog.collections(context.db).map((collection) => describeCollection(collection, nameOnly));
+  const filtered = runFind(described, optionalDocument(command, 'filter'));
+  const cursorOptions = optionalDocument(command, 'cursor');
+  return { cursor: context.cursors.open(`${context.db}.$cmd.listCollections`, filtered, cursorOptions?.batchSize as number | undefined), ok: 1 };
+}
+
+function listDatabases(context: CommandContext, command: Document): Document {
+  let totalSize = 0;
+  const databases = context.catalog.databaseNames().map((name) => {
+    const sizeOnDisk = context.catalog
+      .collections(name)
+      .reduce((sum, collection) => sum + collection.documents().reduce((bytes, doc) => bytes + BSON.calculateObjectSize(doc), 0), 0);
+    totalSize += sizeOnDisk;
+    return { name, sizeOnDisk, empty: sizeOnDisk === 0 };
+  });
+  const filtered = runFind(databases, optionalDocument(command, 'filter'));
+  if (command.nameOnly === true) return { databases: filtered.map(({ name }) => ({ name })), ok: 1 };
+  return { databases: filtered, totalSize, totalSizeMb: Math.round(totalSize / 1024 / 1024), ok: 1 };
+}
+
+function createIndexes(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  validateCollectionName(context.db, name);
+  const specs = documentArray(command, 'indexes');
+  if (specs.length === 0) throw new MongoServerError(ErrorCode.BadValue, 'Must specify at least one index to create');
+  for (const spec of specs) assertSimpleCollation(spec.collation);
+  const existed = context.catalog.collection(context.db, name) !== undefined;
+  const collection = context.catalog.ensureCollection(context.db, name);
+  const numIndexesBefore = collection.indexSpecs().length;
+  let created = 0;
+  for (const spec of specs) if (collection.createIndex(spec)) created += 1;
+  const reply: Document = {
+    numIndexesBefore,
+    numIndexesAfter: collection.indexSpecs().length,
+    createdCollectionAutomatically: !existed,
+    ok: 1,
+  };
+  if (created === 0) reply.note = 'all indexes already exist';
+  return reply;
+}
+
+function listIndexes(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  const collection = requireCollection(context, name);
+  const cursorOptions = optionalDocument(command, 'cursor');
+  const specs = collection.indexSpecs().map((spec) => ({ ...spec }));
+  return { cursor: context.cursors.open(`${context.db}.${name}`, specs, cursorOptions?.batchSize as number | undefined), ok: 1 };
+}
+
+function dropIndexes(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  const collection = requireCollection(context, name);
+  const nIndexesWas = collection.indexSpecs().length;
+  const target = command.index as unknown;
+  if (target === '*') collection.dropAllIndexes();
+  else if (Array.isArray(target)) for (const indexName of target) collection.dropIndex(String(indexName));
+  else if (typeof target === 'string' || (target !== null && typeof target === 'object')) collection.dropIndex(target as string | Document);
+  else throw new MongoServerError(ErrorCode.TypeMismatch, "BSON field 'dropIndexes.index' is missing or of the wrong type");
+  return { nIndexesWas, ok: 1 };
+}
+
+export const namespaceCommands: Record<string, CommandHandler> = {
+  create,
+  drop,
+  dropDatabase,
+  listCollections,
+  listDatabases,
+  createIndexes,
+  listIndexes,
+  dropIndexes,
+};

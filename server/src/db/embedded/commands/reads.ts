@@ -1,0 +1,141 @@
+import type { Document } from 'bson';
+import { valuesAtPath } from '../document-paths.js';
+import { ErrorCode, MongoServerError } from '../errors.js';
+import { compareValues, type QueryOptions, runFind, runPipeline } from '../query-engine.js';
+import { valueKey } from '../value-keys.js';
+import { assertSimpleCollation, collectionName, documentArray, optionalDocument, optionalNumber } from './arguments.js';
+import type { CommandContext, CommandHandler } from './context.js';
+import { writePipelineOutput } from './pipeline-output.js';
+
+function queryOptions(context: CommandContext, command: Document): QueryOptions {
+  const variables = optionalDocument(command, 'let');
+  return {
+    resolve: (name) => context.catalog.collection(context.db, name)?.documents() ?? [],
+    ...(variables ? { variables } : {}),
+  };
+}
+
+function matching(context: CommandContext, name: string, filter: Document | undefined): Document[] {
+  const collection = context.catalog.collection(context.db, name);
+  if (!collection) return [];
+  return filter && Object.keys(filter).length > 0 ? collection.candidates(filter) : collection.documents();
+}
+
+function find(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  assertSimpleCollation(command.collation);
+  if (command.tailable === true) {
+    throw new MongoServerError(ErrorCode.BadValue, 'error processing query: tailable cursor requested on non capped collection');
+  }
+  const filter = optionalDocument(command, 'filter');
+  const sort = optionalDocument(command, 'sort');
+  const projection = optionalDocument(command, 'projection');
+  const skip = optionalNumber(command, 'skip');
+  const limit = optionalNumber(command, 'limit');
+  const docs = runFind(matching(context, name, filter), filter, {
+    ...queryOptions(context, command),
+    ...(sort ? { sort } : {}),
+    ...(projection ? { projection } : {}),
+    ...(skip ? { skip } : {}),
+    ...(limit ? { limit } : {}),
+  });
+  const batchSize = optionalNumber(command, 'batchSize');
+  return { cursor: context.cursors.open(`${context.db}.${name}`, docs, batchSize, command.singleBatch === true), ok: 1 };
+}
+
+function getMore(context: CommandContext, command: Document): Document {
+  const name = command.collection;
+  if (typeof name !== 'string') throw new MongoServerError(ErrorCode.TypeMismatch, "BSON field 'getMore.collection' is missing or not a string");
+  const batchSize = optionalNumber(command, 'batchSize');
+  return { cursor: context.cursors.getMore(command.getMore, `${context.db}.${name}`, batchSize || undefined), ok: 1 };
+}
+
+function killCursors(context: CommandContext, command: Document): Document {
+  const ids = Array.isArray(command.cursors) ? command.cursors : [];
+  const { killed, notFound } = context.cursors.kill(ids);
+  return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
+}
+
+function count(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  assertSimpleCollation(command.collation);
+  const filter = optionalDocument(command, 'query');
+  const skip = optionalNumber(command, 'skip');
+  const limit = optionalNumber(command, 'limit');
+  const docs = runFind(matching(context, name, filter), filter, {
+    ...queryOptions(context, command),
+    ...(skip ? { skip } : {}),
+    ...(limit ? { limit } : {}),
+  });
+  return { n: docs.length, ok: 1 };
+}
+
+function distinct(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  assertSimpleCollation(command.collation);
+  const key = command.key;
+  if (typeof key !== 'string') throw new MongoServerError(ErrorCode.TypeMismatch, "BSON field 'distinct.key' is missing or not a string");
+  const filter = optionalDocument(command, 'query');
+  const docs = runFind(matching(context, name, filter), filter, queryOptions(context, command));
+  const values = new Map<string, unknown>();
+  for (const doc of docs) {
+    for (const value of valuesAtPath(doc, key)) if (value !== undefined && !values.has(valueKey(value))) values.set(valueKey(value), value);
+  }
+  return { values: [...values.values()].sort(compareValues), ok: 1 };
+}
+
+function stageName(stage: Document): string {
+  return Object.keys(stage)[0] ?? '';
+}
+
+function aggregate(context: CommandContext, command: Document): Document {
+  const target = command.aggregate;
+  const pipeline = documentArray(command, 'pipeline');
+  assertSimpleCollation(command.collation);
+  if (command.explain === true) throw new MongoServerError(ErrorCode.CommandNotSupported, 'explain is not supported by the embedded server');
+  const cursorOptions = optionalDocument(command, 'cursor');
+  if (!cursorOptions) {
+    throw new MongoServerError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+  }
+  pipeline.forEach((stage, position) => {
+    const name = stageName(stage);
+    if (name === '$changeStream') {
+      throw new MongoServerError(ErrorCode.Location40573, 'The $changeStream stage is only supported on replica sets');
+    }
+    if (name === '$merge') throw new MongoServerError(ErrorCode.CommandNotSupported, '$merge is not supported by the embedded server');
+    if (name === '$out' && position !== pipeline.length - 1) {
+      throw new MongoServerError(ErrorCode.Location40324, '$out can only be the final stage in the pipeline');
+    }
+  });
+  let source: Document[];
+  let namespace: string;
+  if (target === 1) {
+    if (stageName(pipeline[0] ?? {}) !== '$documents') {
+      throw new MongoServerError(ErrorCode.InvalidNamespace, "{aggregate: 1} is not valid for '$match'; a collection is required.");
+    }
+    source = [];
+    namespace = `${context.db}.$cmd.aggregate`;
+  } else {
+    const name = collectionName(command);
+    source = context.catalog.collection(context.db, name)?.documents() ?? [];
+    namespace = `${context.db}.${name}`;
+  }
+  const last = pipeline[pipeline.length - 1];
+  const output = last && stageName(last) === '$out' ? last.$out : undefined;
+  const stages = output === undefined ? pipeline : pipeline.slice(0, -1);
+  const results = runPipeline(source, stages, queryOptions(context, command));
+  if (output !== undefined) {
+    writePipelineOutput(context, output, results);
+    return { cursor: context.cursors.open(namespace, [], 0, true), ok: 1 };
+  }
+  return { cursor: context.cursors.open(namespace, results, cursorOptions.batchSize as number | undefined), ok: 1 };
+}
+
+export const readCommands: Record<string, CommandHandler> = {
+  find,
+  getMore,
+  killCursors,
+  count,
+  distinct,
+  aggregate,
+};

@@ -1,0 +1,168 @@
+import type { Document } from 'bson';
+import { BSON } from 'bson';
+import type { Collection } from '../collection.js';
+import { ErrorCode, fromQueryEngineError, MongoServerError } from '../errors.js';
+import { compileFilter, projectOne, runFind } from '../query-engine.js';
+import { applyUpdate, buildUpsert, validateUpdateSpec } from '../update-engine.js';
+import { assertSimpleCollation, collectionName, documentArray, optionalDocument } from './arguments.js';
+import type { CommandContext, CommandHandler } from './context.js';
+
+interface WriteOutcome {
+  n: number;
+  writeErrors: Document[];
+}
+
+/** Runs each statement of a write command, stopping at the first error when `ordered` (the default). */
+function runStatements<T>(statements: T[], ordered: boolean, run: (statement: T, index: number) => void): Document[] {
+  const writeErrors: Document[] = [];
+  for (const [index, statement] of statements.entries()) {
+    try {
+      run(statement, index);
+    } catch (error) {
+      writeErrors.push(fromQueryEngineError(error).toWriteError(index));
+      if (ordered) break;
+    }
+  }
+  return writeErrors;
+}
+
+function reply(outcome: WriteOutcome, extra: Document = {}): Document {
+  const result: Document = { n: outcome.n, ...extra };
+  if (outcome.writeErrors.length > 0) result.writeErrors = outcome.writeErrors;
+  result.ok = 1;
+  return result;
+}
+
+function insert(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  const documents = documentArray(command, 'documents');
+  const collection = context.catalog.ensureCollection(context.db, name);
+  let n = 0;
+  const writeErrors = runStatements(documents, command.ordered !== false, (doc) => {
+    collection.insert(doc);
+    n += 1;
+  });
+  return reply({ n, writeErrors });
+}
+
+function isChanged(before: Document, after: Document): boolean {
+  return !Buffer.from(BSON.serialize(before)).equals(BSON.serialize(after));
+}
+
+/** Documents matching `filter`, the first one only unless `multi`. */
+function matches(collection: Collection | undefined, filter: Document, multi: boolean, sort?: Document): Document[] {
+  if (!collection) return [];
+  const query = compileFilter(filter);
+  const candidates = collection.candidates(filter);
+  if (sort && Object.keys(sort).length > 0) {
+    const sorted = runFind(candidates, filter, { sort });
+    return multi ? sorted : sorted.slice(0, 1);
+  }
+  const found: Document[] = [];
+  for (const doc of candidates) {
+    if (!query.test(doc)) continue;
+    found.push(doc);
+    if (!multi) break;
+  }
+  return found;
+}
+
+function update(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  const statements = documentArray(command, 'updates');
+  let n = 0;
+  let nModified = 0;
+  const upserted: Document[] = [];
+  const writeErrors = runStatements(statements, command.ordered !== false, (statement, index) => {
+    const filter = optionalDocument(statement, 'q') ?? {};
+    const spec = validateUpdateSpec(statement.u);
+    assertSimpleCollation(statement.collation);
+    const arrayFilters = statement.arrayFilters as Document[] | undefined;
+    const multi = statement.multi === true;
+    if (multi && !Array.isArray(spec) && !Object.keys(spec).some((key) => key.startsWith('$')) && Object.keys(spec).length > 0) {
+      throw new MongoServerError(ErrorCode.FailedToParse, 'multi update is not supported for replacement-style update');
+    }
+    const collection = context.catalog.collection(context.db, name);
+    const found = matches(collection, filter, multi);
+    if (found.length === 0) {
+      if (statement.upsert === true) {
+        const doc = context.catalog.ensureCollection(context.db, name).insert(buildUpsert(filter, spec, arrayFilters));
+        n += 1;
+        upserted.push({ index, _id: doc._id });
+      }
+      return;
+    }
+    for (const current of found) {
+      const next = applyUpdate(current, spec, { inserting: false, query: filter, ...(arrayFilters ? { arrayFilters } : {}) });
+      n += 1;
+      if (!isChanged(current, next)) continue;
+      (collection as Collection).replace(current, next);
+      nModified += 1;
+    }
+  });
+  const extra: Document = { nModified };
+  if (upserted.length > 0) extra.upserted = upserted;
+  return reply({ n, writeErrors }, extra);
+}
+
+function remove(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  const statements = documentArray(command, 'deletes');
+  let n = 0;
+  const writeErrors = runStatements(statements, command.ordered !== false, (statement) => {
+    const filter = optionalDocument(statement, 'q') ?? {};
+    assertSimpleCollation(statement.collation);
+    if (statement.limit !== 0 && statement.limit !== 1) {
+      throw new MongoServerError(ErrorCode.FailedToParse, 'The limit field in delete objects must be 0 or 1');
+    }
+    const collection = context.catalog.collection(context.db, name);
+    for (const doc of matches(collection, filter, statement.limit === 0)) {
+      collection?.remove(doc);
+      n += 1;
+    }
+  });
+  return reply({ n, writeErrors });
+}
+
+function findAndModify(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  const filter = optionalDocument(command, 'query') ?? {};
+  const sort = optionalDocument(command, 'sort');
+  const fields = optionalDocument(command, 'fields');
+  assertSimpleCollation(command.collation);
+  const removing = command.remove === true;
+  const returnNew = command.new === true;
+  if (removing && command.update !== undefined) throw new MongoServerError(ErrorCode.FailedToParse, 'Cannot specify both an update and remove=true');
+  if (!removing && command.update === undefined) throw new MongoServerError(ErrorCode.FailedToParse, 'Either an update or remove=true must be specified');
+  if (removing && returnNew) throw new MongoServerError(ErrorCode.FailedToParse, 'Cannot specify both new=true and remove=true; \'remove\' always returns the deleted document');
+  if (removing && command.upsert === true) throw new MongoServerError(ErrorCode.FailedToParse, 'Cannot specify both upsert=true and remove=true');
+
+  const collection = context.catalog.collection(context.db, name);
+  const [current] = matches(collection, filter, false, sort);
+  if (removing) {
+    if (current) collection?.remove(current);
+    return { lastErrorObject: { n: current ? 1 : 0 }, value: current ? projectOne(current, fields) : null, ok: 1 };
+  }
+  const spec = validateUpdateSpec(command.update);
+  const arrayFilters = command.arrayFilters as Document[] | undefined;
+  if (!current) {
+    if (command.upsert !== true) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
+    const doc = context.catalog.ensureCollection(context.db, name).insert(buildUpsert(filter, spec, arrayFilters));
+    return {
+      lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
+      value: returnNew ? projectOne(doc, fields) : null,
+      ok: 1,
+    };
+  }
+  const next = applyUpdate(current, spec, { inserting: false, query: filter, ...(arrayFilters ? { arrayFilters } : {}) });
+  if (isChanged(current, next)) (collection as Collection).replace(current, next);
+  return { lastErrorObject: { n: 1, updatedExisting: true }, value: projectOne(returnNew ? next : current, fields), ok: 1 };
+}
+
+export const writeCommands: Record<string, CommandHandler> = {
+  insert,
+  update,
+  delete: remove,
+  findAndModify,
+  findandmodify: findAndModify,
+};

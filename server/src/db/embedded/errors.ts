@@ -1,0 +1,101 @@
+/**
+ * MongoDB server error codes the embedded server answers with. Names and numbers follow
+ * mongo/base/error_codes.yml so drivers and mongoose recognise them.
+ */
+export const ErrorCode = {
+  BadValue: 2,
+  FailedToParse: 9,
+  TypeMismatch: 14,
+  IllegalOperation: 20,
+  NamespaceNotFound: 26,
+  IndexNotFound: 27,
+  CursorNotFound: 43,
+  NamespaceExists: 48,
+  DollarPrefixedFieldName: 52,
+  InvalidIdField: 53,
+  CommandNotFound: 59,
+  ImmutableField: 66,
+  CannotCreateIndex: 67,
+  IndexAlreadyExists: 68,
+  InvalidNamespace: 73,
+  IndexOptionsConflict: 85,
+  IndexKeySpecsConflict: 86,
+  CommandNotSupported: 115,
+  InvalidPipelineOperator: 168,
+  DuplicateKey: 11000,
+  Location40324: 40324,
+  Location40573: 40573,
+} as const;
+
+const codeNames: Record<number, string> = {
+  2: 'BadValue',
+  9: 'FailedToParse',
+  14: 'TypeMismatch',
+  20: 'IllegalOperation',
+  26: 'NamespaceNotFound',
+  27: 'IndexNotFound',
+  43: 'CursorNotFound',
+  48: 'NamespaceExists',
+  52: 'DollarPrefixedFieldName',
+  53: 'InvalidIdField',
+  59: 'CommandNotFound',
+  66: 'ImmutableField',
+  67: 'CannotCreateIndex',
+  68: 'IndexAlreadyExists',
+  73: 'InvalidNamespace',
+  85: 'IndexOptionsConflict',
+  86: 'IndexKeySpecsConflict',
+  115: 'CommandNotSupported',
+  168: 'InvalidPipelineOperator',
+  11000: 'DuplicateKey',
+  40324: 'Location40324',
+  40573: 'Location40573',
+};
+
+/** An error a command answers with `{ok: 0, errmsg, code, codeName}` or as a write error. */
+export class MongoServerError extends Error {
+  readonly code: number;
+  readonly extra: Record<string, unknown>;
+
+  constructor(code: number, message: string, extra: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'MongoServerError';
+    this.code = code;
+    this.extra = extra;
+  }
+
+  get codeName(): string {
+    return codeNames[this.code] ?? `Location${this.code}`;
+  }
+
+  toReply(): Record<string, unknown> {
+    return { ok: 0, errmsg: this.message, code: this.code, codeName: this.codeName, ...this.extra };
+  }
+
+  toWriteError(index: number): Record<string, unknown> {
+    return { index, code: this.code, errmsg: this.message, ...this.extra };
+  }
+}
+
+/**
+ * Turns an error thrown by mingo (query, update and aggregation semantics) into the error a
+ * real mongod gives for the same input: unknown operators and stages are refused, never ignored.
+ */
+export function fromQueryEngineError(error: unknown): MongoServerError {
+  if (error instanceof MongoServerError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  let match = /unknown query operator (\$\w+)/i.exec(message);
+  if (match) return new MongoServerError(ErrorCode.BadValue, `unknown operator: ${match[1]}`);
+  match = /unregistered pipeline operator (\$\w+)/i.exec(message);
+  if (match) return new MongoServerError(ErrorCode.Location40324, `Unrecognized pipeline stage name: '${match[1]}'`);
+  match = /(?:accumulator|operator|expression) '?(\$\w+)'? is not registered/i.exec(message);
+  if (match) return new MongoServerError(ErrorCode.InvalidPipelineOperator, `Unrecognized expression '${match[1]}'`);
+  match = /Unknown update operator: '(\$\w+)'/i.exec(message);
+  if (match) {
+    return new MongoServerError(
+      ErrorCode.FailedToParse,
+      `Unknown modifier: ${match[1]}. Expected a valid update modifier or pipeline-style update specified as an array`,
+    );
+  }
+  return new MongoServerError(ErrorCode.BadValue, message);
+}

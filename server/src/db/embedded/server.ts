@@ -1,0 +1,157 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Document } from 'bson';
+import { Catalog } from './catalog.js';
+import { executeCommand } from './commands/index.js';
+import { CursorRegistry } from './cursors.js';
+import { Journal } from './journal.js';
+import { removeExpiredDocuments } from './ttl-monitor.js';
+import { encodeOpMsgReply, encodeOpReply, type IncomingCommand, parseMessage } from './wire-protocol.js';
+
+const MAX_MESSAGE_BYTES = 48_000_000;
+
+export interface EmbeddedMongoOptions {
+  /** Port to listen on; 0 (the default) picks a free one. */
+  port?: number;
+  host?: string;
+  /** Directory for durable data; in memory only when absent. */
+  dataDir?: string;
+  /** How often expired TTL documents are removed (mongod: 60 s). */
+  ttlMonitorIntervalMs?: number;
+  /** Journal size that triggers a compaction into a fresh snapshot. */
+  compactAfterBytes?: number;
+  onError?: (error: Error) => void;
+}
+
+/**
+ * A MongoDB-compatible server speaking the wire protocol on loopback, for development and tests
+ * where no mongod exists. It behaves as a standalone mongod: no transactions, no change streams.
+ */
+export class EmbeddedMongoServer {
+  private readonly catalog: Catalog;
+  private readonly journal: Journal | undefined;
+  private readonly cursors = new CursorRegistry();
+  private readonly sockets = new Set<Socket>();
+  private readonly startedAt = new Date();
+  private readonly onError: (error: Error) => void;
+  private server: Server | undefined;
+  private ttlTimer: NodeJS.Timeout | undefined;
+  private nextConnectionId = 1;
+  private listeningPort = 0;
+  private readonly host: string;
+
+  private constructor(catalog: Catalog, journal: Journal | undefined, options: EmbeddedMongoOptions) {
+    this.catalog = catalog;
+    this.journal = journal;
+    this.host = options.host ?? '127.0.0.1';
+    this.onError = options.onError ?? (() => {});
+  }
+
+  static async start(options: EmbeddedMongoOptions = {}): Promise<EmbeddedMongoServer> {
+    const catalog = new Catalog();
+    let journal: Journal | undefined;
+    if (options.dataDir) {
+      const opened = await Journal.open(options.dataDir, { compactAfterBytes: options.compactAfterBytes ?? 64 * 1024 * 1024 });
+      journal = opened.journal;
+      for (const record of opened.records) catalog.replay(record);
+      journal.start(() => catalog.snapshotRecords());
+      const sink = journal;
+      catalog.setSink((record) => sink.append(record));
+    }
+    const instance = new EmbeddedMongoServer(catalog, journal, options);
+    await instance.listen(options.port ?? 0);
+    instance.ttlTimer = setInterval(() => instance.expireDocuments(), options.ttlMonitorIntervalMs ?? 60_000);
+    instance.ttlTimer.unref();
+    return instance;
+  }
+
+  get port(): number {
+    return this.listeningPort;
+  }
+
+  /** A connection string for mongoose, the driver, mongosh or Compass. */
+  get uri(): string {
+    return `mongodb://${this.host}:${this.listeningPort}/`;
+  }
+
+  get persistent(): boolean {
+    return this.journal !== undefined;
+  }
+
+  /** Closes every connection, then flushes and unlocks the data directory. */
+  async stop(): Promise<void> {
+    clearInterval(this.ttlTimer);
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.journal?.close();
+  }
+
+  private expireDocuments(): void {
+    removeExpiredDocuments(this.catalog);
+  }
+
+  private listen(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((socket) => this.accept(socket));
+      server.once('error', reject);
+      server.listen(port, this.host, () => {
+        const address = server.address();
+        this.listeningPort = typeof address === 'object' && address ? address.port : port;
+        this.server = server;
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    const connectionId = this.nextConnectionId++;
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    let buffered: Buffer = Buffer.alloc(0);
+    let queue = Promise.resolve();
+    socket.on('data', (chunk: Buffer) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 4) {
+        const length = buffered.readInt32LE(0);
+        if (length < 16 || length > MAX_MESSAGE_BYTES) {
+          socket.destroy();
+          return;
+        }
+        if (buffered.length < length) break;
+        const message = buffered.subarray(0, length);
+        buffered = buffered.subarray(length);
+        // Commands of one connection run in order; replies wait for the journal's fsync.
+        queue = queue.then(() => this.handle(socket, connectionId, message));
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  private async handle(socket: Socket, connectionId: number, message: Buffer): Promise<void> {
+    let incoming: IncomingCommand;
+    try {
+      incoming = parseMessage(message);
+    } catch (error) {
+      this.onError(error instanceof Error ? error : new Error(String(error)));
+      socket.destroy();
+      return;
+    }
+    const database = incoming.legacyDatabase ?? (typeof incoming.command.$db === 'string' ? incoming.command.$db : 'admin');
+    const reply: Document = executeCommand(
+      { catalog: this.catalog, cursors: this.cursors, connectionId, startedAt: this.startedAt },
+      incoming.command,
+      database,
+    );
+    try {
+      await this.journal?.durable();
+    } catch (error) {
+      // Never acknowledge a write that is not on disk: the client sees the connection fail.
+      this.onError(error instanceof Error ? error : new Error(String(error)));
+      socket.destroy();
+      return;
+    }
+    if (incoming.moreToCome || socket.destroyed) return;
+    const encoded = incoming.legacy ? encodeOpReply(incoming.header.requestId, reply) : encodeOpMsgReply(incoming.header.requestId, reply);
+    socket.write(encoded);
+  }
+}

@@ -1,0 +1,130 @@
+import { type Document, ObjectId } from 'bson';
+import { update as applyOperators } from 'mingo';
+import { cloneDeep } from 'mingo/util';
+import { setAtPath } from './document-paths.js';
+import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
+import { runPipeline } from './query-engine.js';
+
+export type UpdateSpec = Document | Document[];
+
+const PIPELINE_UPDATE_STAGES = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
+
+/** Checks the shape of an update (`u`) before it is applied to anything. */
+export function validateUpdateSpec(spec: unknown): UpdateSpec {
+  if (Array.isArray(spec)) {
+    for (const stage of spec) {
+      const name = stage && typeof stage === 'object' ? Object.keys(stage)[0] : undefined;
+      if (!name || !PIPELINE_UPDATE_STAGES.has(name)) {
+        throw new MongoServerError(ErrorCode.BadValue, `${String(name)} is not allowed to be used within an update`);
+      }
+    }
+    return spec as Document[];
+  }
+  if (spec === null || typeof spec !== 'object') {
+    throw new MongoServerError(ErrorCode.FailedToParse, 'Update argument must be either an object or an array');
+  }
+  const keys = Object.keys(spec);
+  const operators = keys.filter((key) => key.startsWith('$'));
+  if (operators.length > 0 && operators.length !== keys.length) {
+    const field = keys.find((key) => !key.startsWith('$'));
+    throw new MongoServerError(
+      ErrorCode.FailedToParse,
+      `Unknown modifier: ${String(field)}. Expected a valid update modifier or pipeline-style update specified as an array`,
+    );
+  }
+  return spec as Document;
+}
+
+export function isOperatorUpdate(spec: UpdateSpec): boolean {
+  return !Array.isArray(spec) && Object.keys(spec).some((key) => key.startsWith('$'));
+}
+
+export interface ApplyOptions {
+  arrayFilters?: Document[];
+  /** The update's filter, for the positional `$` operator. */
+  query?: Document;
+  /** True when the update builds an upserted document ($setOnInsert applies). */
+  inserting: boolean;
+}
+
+/** The new version of `current` after an update; `current` itself is never modified. */
+export function applyUpdate(current: Document, spec: UpdateSpec, options: ApplyOptions): Document {
+  if (Array.isArray(spec)) {
+    const [result] = runPipeline([current], spec);
+    return withId(result ?? {}, current._id);
+  }
+  if (!isOperatorUpdate(spec)) return replacement(current, spec);
+  const { $setOnInsert, ...operators } = spec as Document & { $setOnInsert?: Document };
+  if (options.inserting && $setOnInsert) operators.$set = { ...(operators.$set as Document | undefined), ...$setOnInsert };
+  const next = cloneDeep(current) as Document;
+  try {
+    if (Object.keys(operators).length > 0) applyOperators(next, operators, options.arrayFilters, options.query, { cloneMode: 'deep' });
+  } catch (error) {
+    throw fromQueryEngineError(error);
+  }
+  assertStorable(next);
+  return next;
+}
+
+function replacement(current: Document, spec: Document): Document {
+  assertStorable(spec);
+  // A replacement may repeat the _id; Collection.replace refuses one that changes it.
+  return withId({ ...spec }, current._id);
+}
+
+function withId(doc: Document, id: unknown): Document {
+  if (id === undefined || doc._id !== undefined) return doc;
+  return { _id: id, ...doc };
+}
+
+function assertStorable(doc: Document): void {
+  for (const key of Object.keys(doc)) {
+    if (key.startsWith('$')) {
+      throw new MongoServerError(
+        ErrorCode.DollarPrefixedFieldName,
+        `The dollar ($) prefixed field '${key}' in '${key}' is not valid for storage.`,
+      );
+    }
+  }
+}
+
+/** The document an upsert starts from: the equality conditions of its filter. */
+export function upsertSeed(filter: Document): Document {
+  const seed: Document = {};
+  addEqualities(filter, seed);
+  return seed;
+}
+
+function addEqualities(filter: Document, seed: Document): void {
+  for (const [key, condition] of Object.entries(filter)) {
+    if (key === '$and' && Array.isArray(condition)) {
+      for (const part of condition) addEqualities(part as Document, seed);
+      continue;
+    }
+    if (key.startsWith('$')) continue;
+    if (condition instanceof RegExp) continue;
+    const isPlainObject = condition !== null && typeof condition === 'object' && !Array.isArray(condition) && !(condition instanceof Date) && !('_bsontype' in condition);
+    if (isPlainObject) {
+      const operators = Object.keys(condition as Document);
+      if (operators.some((operator) => operator.startsWith('$'))) {
+        if ('$eq' in (condition as Document)) setAtPath(seed, key, (condition as Document).$eq);
+        continue;
+      }
+    }
+    setAtPath(seed, key, condition);
+  }
+}
+
+/** Builds the document an upsert inserts. */
+export function buildUpsert(filter: Document, spec: UpdateSpec, arrayFilters: Document[] | undefined): Document {
+  const seed = upsertSeed(filter);
+  let doc: Document;
+  if (Array.isArray(spec) || isOperatorUpdate(spec)) {
+    doc = applyUpdate(seed, spec, { inserting: true, ...(arrayFilters ? { arrayFilters } : {}) });
+  } else {
+    // A replacement upsert keeps only the filter's _id.
+    assertStorable(spec);
+    doc = seed._id !== undefined && spec._id === undefined ? { _id: seed._id, ...spec } : { ...spec };
+  }
+  return doc._id === undefined ? { _id: new ObjectId(), ...doc } : doc;
+}
