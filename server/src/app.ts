@@ -1,0 +1,102 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import type { TRPCError } from '@trpc/server';
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from 'trpc-to-openapi';
+import type { Config } from './config.js';
+import { databasePlugin, type DatabasePluginOptions } from './db/database-plugin.js';
+import { RateLimited } from './domain-errors.js';
+import { apiDocsRoutes } from './http/api-docs.js';
+import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
+import { healthRoutes } from './http/health-routes.js';
+import { generateRequestId } from './http/request-id.js';
+import { createSystemService } from './modules/system/service.js';
+import type { AppServices } from './services.js';
+import { createContextFactory } from './trpc/context.js';
+import { type AppRouter, appRouter } from './trpc/router.js';
+import { SERVER_VERSION } from './version.js';
+
+export interface AppDeps {
+  logger: FastifyBaseLogger;
+  database: DatabasePluginOptions;
+}
+
+/** The whole HTTP application, ready to `listen()`; nothing here touches process signals or ports. */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const startedAt = new Date();
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    genReqId: generateRequestId,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimitBytes,
+    routerOptions: { maxParamLength: 5_000 },
+    return503OnClosing: true,
+  });
+
+  registerErrorResponses(app);
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
+
+  await app.register(helmet, { crossOriginResourcePolicy: { policy: 'same-site' } });
+  await app.register(cors, {
+    origin: config.corsOrigins === true ? true : [...config.corsOrigins],
+    credentials: true,
+    exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowMs,
+    errorResponseBuilder: (_request, context) => new RateLimited(Math.ceil(context.ttl / 1000), `Too many requests; retry in ${context.after}`),
+  });
+  await app.register(databasePlugin, deps.database);
+
+  const services: AppServices = {
+    system: createSystemService({
+      version: SERVER_VERSION,
+      startedAt,
+      databaseKind: deps.database.kind,
+      isDatabaseReachable: () => app.database.isReachable(),
+    }),
+  };
+  const createContext = createContextFactory(services);
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext,
+      onError: ({ error, path, ctx }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') (ctx?.log ?? app.log).error({ err: error.cause ?? error, path }, 'procedure failed');
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+
+  await app.register(async (rest) => {
+    rest.addHook('onSend', restErrorBodyHook);
+    await rest.register(fastifyTRPCOpenApiPlugin, {
+      basePath: '/api',
+      router: appRouter,
+      createContext,
+      onError: ({ error, path }: { error: TRPCError; path: string | undefined }) => {
+        if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error({ err: error.cause ?? error, path }, 'REST procedure failed');
+      },
+    });
+  });
+
+  const document = generateOpenApiDocument(appRouter, {
+    title: 'gen3d API',
+    description: 'REST projection of the gen3d tRPC procedures. Errors are JSON: {error, code, statusCode, requestId}.',
+    version: SERVER_VERSION,
+    baseUrl: `${config.publicUrl}/api`,
+    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+  });
+  await app.register(apiDocsRoutes, { document });
+  await app.register(healthRoutes);
+  return app;
+}

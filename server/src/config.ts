@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const WEAK_SECRETS = new Set(['change-me', 'changeme', 'secret', 'please-change-this-secret-in-production']);
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/** Every setting, its type and its default; `.env.example` documents the same list. */
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  TRUST_PROXY: booleanFromEnv.default(false),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// connection string')
+    .optional(),
+  DATA_DIR: z.string().default('.data'),
+  EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  JWT_SECRET: z.string().optional(),
+  CORS_ORIGINS: z.string().optional(),
+  RATE_LIMIT_MAX: z.coerce.number().int().positive().default(300),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_DIR: z.string().optional(),
+  LOG_RETENTION_DAYS: z.coerce.number().int().positive().default(14),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+export interface Config {
+  readonly environment: 'development' | 'production' | 'test';
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly trustProxy: boolean;
+  /** Undefined: the embedded database is started. */
+  readonly mongodbUri: string | undefined;
+  /** Where the embedded database (and other local state) keeps its files. */
+  readonly dataDir: string;
+  readonly embeddedDbPort: number;
+  readonly jwtSecret: string;
+  /** Allowed browser origins; `true` reflects any origin (development only). */
+  readonly corsOrigins: readonly string[] | true;
+  readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  readonly bodyLimitBytes: number;
+  readonly log: { readonly level: string; readonly dir: string | undefined; readonly retentionDays: number };
+  readonly shutdownTimeoutMs: number;
+}
+
+/** The settings, plus what was generated or defaulted that an operator should hear about. */
+export interface LoadedConfig {
+  config: Config;
+  notices: string[];
+}
+
+/** Configuration that cannot start a server; the message names every bad variable. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+function parseOrigins(raw: string | undefined): string[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return raw
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+}
+
+/** Reads the environment once; production refuses unsafe defaults, development fills them in. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'environment');
+        const value = env[name];
+        const shown = value === undefined || name === 'JWT_SECRET' ? '' : ` (got '${value}')`;
+        return `${name}: ${issue.message}${shown}`;
+      }),
+    );
+  }
+  const vars = parsed.data;
+  const production = vars.NODE_ENV === 'production';
+  const problems: string[] = [];
+  const notices: string[] = [];
+  const origins = parseOrigins(vars.CORS_ORIGINS);
+
+  if (production) {
+    if (!vars.MONGODB_URI) problems.push('MONGODB_URI: required in production (the embedded database is for development and tests)');
+    if (!vars.JWT_SECRET) problems.push('JWT_SECRET: required in production');
+    else if (vars.JWT_SECRET.length < 32 || WEAK_SECRETS.has(vars.JWT_SECRET)) {
+      problems.push('JWT_SECRET: must be at least 32 random characters in production (try: openssl rand -base64 48)');
+    }
+    if (!origins) problems.push('CORS_ORIGINS: required in production, a comma-separated list of allowed origins');
+    else if (origins.includes('*')) problems.push("CORS_ORIGINS: '*' is not allowed in production; list the origins");
+  } else if (vars.JWT_SECRET !== undefined && vars.JWT_SECRET.length < 32) {
+    problems.push('JWT_SECRET: must be at least 32 characters');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  let jwtSecret = vars.JWT_SECRET;
+  if (!jwtSecret) {
+    jwtSecret = randomBytes(48).toString('base64url');
+    notices.push('JWT_SECRET is not set: generated a random one for this run (tokens will not survive a restart)');
+  }
+  if (!vars.MONGODB_URI) notices.push(`MONGODB_URI is not set: using the embedded database with data in ${resolve(vars.DATA_DIR, 'db')}`);
+  if (!origins) notices.push('CORS_ORIGINS is not set: any browser origin is allowed (development only)');
+
+  const config: Config = {
+    environment: vars.NODE_ENV,
+    host: vars.HOST,
+    port: vars.PORT,
+    publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/$/, ''),
+    trustProxy: vars.TRUST_PROXY,
+    mongodbUri: vars.MONGODB_URI,
+    dataDir: resolve(vars.DATA_DIR),
+    embeddedDbPort: vars.EMBEDDED_DB_PORT,
+    jwtSecret,
+    corsOrigins: origins && !origins.includes('*') ? origins : true,
+    rateLimit: { max: vars.RATE_LIMIT_MAX, windowMs: vars.RATE_LIMIT_WINDOW_MS },
+    bodyLimitBytes: vars.BODY_LIMIT_BYTES,
+    log: { level: vars.LOG_LEVEL, dir: vars.LOG_DIR ? resolve(vars.LOG_DIR) : undefined, retentionDays: vars.LOG_RETENTION_DAYS },
+    shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
+  };
+  return { config: Object.freeze(config), notices };
+}

@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import { ConfigError, type LoadedConfig, loadConfig } from './config.js';
+import { openDatabaseTarget } from './db/database.js';
+import { createLogger } from './infra/logger.js';
+
+function readConfig(): LoadedConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+function exitOnFatalErrors(logger: Logger): void {
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection; exiting');
+    process.exit(1);
+  });
+}
+
+/** Process entry: config -> logger -> database -> app -> listen, and an orderly stop on SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  const { config, notices } = readConfig();
+  const logger = createLogger(config);
+  exitOnFatalErrors(logger);
+  for (const notice of notices) logger.warn(notice);
+
+  const database = await openDatabaseTarget(config, logger);
+  const app = await buildApp(config, { logger, database });
+  const address = await app.listen({ host: config.host, port: config.port });
+  logger.info({ address, docs: `${address}/api-docs` }, 'gen3d is listening');
+
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    const deadline = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    await app.close();
+    await database.stop();
+    logger.info('stopped cleanly');
+    process.exit(0);
+  };
+  process.once('SIGINT', (signal) => void stop(signal));
+  process.once('SIGTERM', (signal) => void stop(signal));
+}
+
+await main();

@@ -1,0 +1,19 @@
+import { ZSystemInfo } from '@gen3d/shared';
+import { z } from 'zod';
+import { publicProcedure, router } from '../../trpc/trpc.js';
+
+export const systemRouter = router({
+  info: publicProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/system/info',
+        tags: ['system'],
+        summary: 'Server version, uptime and database status',
+        protect: false,
+      },
+    })
+    .input(z.void())
+    .output(ZSystemInfo)
+    .query(({ ctx }) => ctx.services.system.info()),
+});

@@ -1,0 +1,23 @@
+import type { CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppServices } from '../services.js';
+
+/** What every procedure sees: who is calling, from where, and the services. */
+export interface RequestContext {
+  requestId: string;
+  ip: string;
+  userAgent: string | undefined;
+  log: FastifyBaseLogger;
+  services: AppServices;
+}
+
+/** The same context for tRPC calls and their REST projection (both hand over the Fastify request). */
+export function createContextFactory(services: AppServices) {
+  return ({ req }: Pick<CreateFastifyContextOptions, 'req'>): RequestContext => ({
+    requestId: String(req.id),
+    ip: req.ip,
+    userAgent: req.headers['user-agent'],
+    log: req.log,
+    services,
+  });
+}

@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './system.js';
+export * from './http-status.js';
