@@ -110,7 +110,8 @@ export function formatError(input: {
       data: { ...base, code: 'INTERNAL' },
     };
   }
-  if (code === 'NOT_FOUND' && !shape.data.path) {
+  // Services report missing records as DomainErrors, so a bare NOT_FOUND is tRPC's unknown procedure.
+  if (code === 'NOT_FOUND') {
     return { message: error.message, code: shape.code, data: { ...base, code: 'ROUTE_NOT_FOUND' } };
   }
   return { message: error.message, code: shape.code, data: { ...base, code } };

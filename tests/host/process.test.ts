@@ -1,0 +1,88 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { logLine, runTypeScript } from '../support/process.js';
+
+const MAIN = 'server/src/main.ts';
+
+function baseEnv(dataDir: string): Record<string, string> {
+  const env: Record<string, string> = { NODE_ENV: 'development', PORT: '0', DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '10000' };
+  if (process.env.MONGODB_URI) env.MONGODB_URI = process.env.MONGODB_URI;
+  return env;
+}
+
+async function listeningAddress(server: ReturnType<typeof runTypeScript>): Promise<string> {
+  const line = await server.waitForLine((candidate) => logLine(candidate)?.msg === 'gen3d is listening');
+  return String(logLine(line)?.address);
+}
+
+describe('the server process', () => {
+  it('refuses to start in production without MONGODB_URI, a strong JWT_SECRET and CORS origins, naming each', async () => {
+    const server = runTypeScript(MAIN, { NODE_ENV: 'production', JWT_SECRET: 'short' });
+    const { code } = await server.exited;
+    expect(code).toBe(1);
+    const message = server.stderr();
+    expect(message).toContain('MONGODB_URI');
+    expect(message).toContain('JWT_SECRET');
+    expect(message).toContain('CORS_ORIGINS');
+    expect(message).not.toContain('short');
+  });
+
+  it('names a malformed variable and its value at startup', async () => {
+    const server = runTypeScript(MAIN, { PORT: 'eighty' });
+    expect((await server.exited).code).toBe(1);
+    expect(server.stderr()).toMatch(/PORT: .*'eighty'/);
+  });
+
+  it('starts on embedded defaults, logs what it generated, and writes rotated log files under LOG_DIR', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gen3d-data-'));
+    const logDir = mkdtempSync(join(tmpdir(), 'gen3d-logs-'));
+    const server = runTypeScript(MAIN, { ...baseEnv(dataDir), LOG_DIR: logDir });
+    const address = await listeningAddress(server);
+    expect(server.lines.some((line) => String(logLine(line)?.msg).startsWith('JWT_SECRET is not set: generated'))).toBe(true);
+    const response = await fetch(`${address}/api/system/info?token=super-secret-value`, { headers: { authorization: 'Bearer abc.def.ghi' } });
+    expect(response.status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+
+    const files = readdirSync(logDir);
+    const appLog = files.find((name) => name.startsWith('app.') && name.endsWith('.log'));
+    const errorLog = files.find((name) => name.startsWith('error.') && name.endsWith('.log'));
+    expect(appLog, files.join(',')).toBeDefined();
+    expect(errorLog, files.join(',')).toBeDefined();
+    const written = readFileSync(join(logDir, appLog as string), 'utf8');
+    expect(written).toContain('/api/system/info');
+    expect(written).not.toContain('super-secret-value');
+    expect(written).not.toContain('abc.def.ghi');
+    expect(server.lines.join('\n')).not.toContain('super-secret-value');
+  });
+
+  it('finishes a request in flight on SIGTERM, refuses new connections, and exits cleanly', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gen3d-data-'));
+    const server = runTypeScript(MAIN, baseEnv(dataDir));
+    const address = new URL(await listeningAddress(server));
+
+    const socket = connect(Number(address.port), address.hostname);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let answer = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // Headers now, body later: the request is in flight when the signal arrives.
+    socket.write(`POST /api/nothing-here HTTP/1.1\r\nHost: ${address.host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n`);
+
+    server.child.kill('SIGTERM');
+    await server.waitForLine((line) => String(logLine(line)?.msg).startsWith('shutting down'));
+    await expect(fetch(`${address.origin}/health`)).rejects.toThrow();
+
+    socket.write('{}');
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 404/);
+    expect(answer).toContain('"code":"ROUTE_NOT_FOUND"');
+    expect((await server.exited).code).toBe(0);
+    expect(server.lines.some((line) => logLine(line)?.msg === 'stopped cleanly')).toBe(true);
+  });
+});

@@ -1,0 +1,42 @@
+import { buildApp, type Config, createLogger, loadConfig } from '@gen3d/server';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { databaseUri, type TestDatabase, uniqueDatabaseName } from './database.js';
+
+export interface TestServer {
+  url: string;
+  app: FastifyInstance;
+  config: Config;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Environment variables on top of the test defaults. */
+  env?: Record<string, string>;
+  logger?: FastifyBaseLogger;
+}
+
+/** A real gen3d HTTP server on a free loopback port, with its own database on the test server. */
+export async function startTestServer(database: TestDatabase, options: TestServerOptions = {}): Promise<TestServer> {
+  const { config } = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: 'test-secret-that-is-long-enough-for-the-config-check',
+    ...options.env,
+  });
+  const app = await buildApp(config, {
+    logger: options.logger ?? createLogger(config),
+    database: { uri: databaseUri(database, uniqueDatabaseName('app')), kind: database.kind },
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { url, app, config, close: () => app.close() };
+}
+
+/** Reads a JSON response body, failing the test with the raw text when it is not JSON. */
+export async function jsonOf(response: Response): Promise<Record<string, unknown>> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Error(`expected JSON, got ${response.status}: ${text.slice(0, 200)}`);
+  }
+}
