@@ -97,5 +97,6 @@ export function fromQueryEngineError(error: unknown): MongoServerError {
       `Unknown modifier: ${match[1]}. Expected a valid update modifier or pipeline-style update specified as an array`,
     );
   }
+  if (/would modify the immutable field/.test(message)) return new MongoServerError(ErrorCode.ImmutableField, message);
   return new MongoServerError(ErrorCode.BadValue, message);
 }

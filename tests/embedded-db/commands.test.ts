@@ -1,0 +1,168 @@
+import { type Db, MongoClient, ObjectId } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseUri, startTestDatabase, type TestDatabase, uniqueDatabaseName } from '../support/database.js';
+
+let database: TestDatabase;
+let client: MongoClient;
+let db: Db;
+
+beforeAll(async () => {
+  database = await startTestDatabase();
+  client = await MongoClient.connect(databaseUri(database, uniqueDatabaseName('commands')));
+  db = client.db();
+});
+
+afterAll(async () => {
+  await client?.close();
+  await database?.stop();
+});
+
+describe('standalone behaviour', () => {
+  it('refuses transactions as a standalone mongod does', async () => {
+    const session = client.startSession();
+    try {
+      await expect(session.withTransaction(async () => {
+        await db.collection('txn').insertOne({ a: 1 }, { session });
+      })).rejects.toThrow(/retryable writes|Transaction numbers are only allowed/);
+    } finally {
+      await session.endSession();
+    }
+    expect(await db.collection('txn').countDocuments()).toBe(0);
+  });
+
+  it('refuses change streams with code 40573', async () => {
+    const stream = db.collection('events').watch();
+    await expect(stream.tryNext()).rejects.toMatchObject({ code: 40573 });
+    await stream.close();
+  });
+
+  it('refuses unknown commands with CommandNotFound', async () => {
+    await expect(db.command({ frobnicate: 1 })).rejects.toMatchObject({ code: 59, codeName: 'CommandNotFound' });
+  });
+
+  it('refuses unknown query operators, pipeline stages and update modifiers', async () => {
+    const items = db.collection('items');
+    await items.insertOne({ a: 1 });
+    await expect(items.find({ a: { $nearly: 1 } }).toArray()).rejects.toMatchObject({ code: 2 });
+    await expect(items.aggregate([{ $teleport: {} }]).toArray()).rejects.toMatchObject({ code: 40324 });
+    await expect(items.aggregate([{ $project: { x: { $frobnicate: '$a' } } }]).toArray()).rejects.toMatchObject({ code: 168 });
+    await expect(db.command({ update: 'items', updates: [{ q: {}, u: { $shove: { a: 2 } } }] })).resolves.toMatchObject({
+      writeErrors: [{ code: 9 }],
+    });
+    expect(await items.findOne({}, { projection: { _id: 0 } })).toEqual({ a: 1 });
+  });
+
+  it('refuses to change _id with ImmutableField', async () => {
+    const items = db.collection('immutable');
+    const { insertedId } = await items.insertOne({ a: 1 });
+    await expect(items.updateOne({ _id: insertedId }, { $set: { _id: new ObjectId() } })).rejects.toMatchObject({ code: 66 });
+  });
+});
+
+describe('documents', () => {
+  it('stores _id first and applies $push, $inc, $addToSet, $pull and $setOnInsert', async () => {
+    const chats = db.collection('chats');
+    const { insertedId } = await chats.insertOne({ title: 'fox', tags: ['a'], count: 0 });
+    await chats.updateOne({ _id: insertedId }, { $push: { tags: 'b' }, $inc: { count: 2 }, $addToSet: { set: 'x' } });
+    await chats.updateOne({ _id: insertedId }, { $addToSet: { set: 'x' }, $pull: { tags: 'a' } });
+    const stored = await chats.findOne({ _id: insertedId });
+    expect(Object.keys(stored ?? {})[0]).toBe('_id');
+    expect(stored).toMatchObject({ tags: ['b'], count: 2, set: ['x'] });
+    await chats.updateOne({ title: 'new' }, { $setOnInsert: { createdBy: 'upsert' }, $set: { seen: true } }, { upsert: true });
+    await chats.updateOne({ title: 'new' }, { $setOnInsert: { createdBy: 'again' }, $set: { seen: false } }, { upsert: true });
+    expect(await chats.findOne({ title: 'new' }, { projection: { _id: 0 } })).toEqual({ title: 'new', createdBy: 'upsert', seen: false });
+  });
+
+  it('applies pipeline updates and arrayFilters', async () => {
+    const jobs = db.collection('pipeline_updates');
+    await jobs.insertOne({ _id: 1 as never, attempts: 2, outputs: [{ format: 'glb', ok: false }, { format: 'ply', ok: false }] });
+    await jobs.updateOne({ _id: 1 as never }, [{ $set: { attempts: { $add: ['$attempts', 1] }, status: 'queued' } }]);
+    await jobs.updateOne({ _id: 1 as never }, { $set: { 'outputs.$[o].ok': true } }, { arrayFilters: [{ 'o.format': 'ply' }] });
+    expect(await jobs.findOne({ _id: 1 as never })).toMatchObject({
+      attempts: 3,
+      status: 'queued',
+      outputs: [{ format: 'glb', ok: false }, { format: 'ply', ok: true }],
+    });
+  });
+
+  it('claims atomically with findOneAndUpdate: sort, returnDocument and projection', async () => {
+    const queue = db.collection('queue');
+    await queue.insertMany([
+      { name: 'late', status: 'queued', createdAt: new Date(2000) },
+      { name: 'early', status: 'queued', createdAt: new Date(1000) },
+      { name: 'running', status: 'running', createdAt: new Date(0) },
+    ]);
+    const claims = await Promise.all(
+      [1, 2, 3].map((worker) =>
+        queue.findOneAndUpdate({ status: 'queued' }, { $set: { status: 'running', owner: worker } }, { sort: { createdAt: 1 }, returnDocument: 'after', projection: { name: 1, owner: 1 } }),
+      ),
+    );
+    const claimed = claims.filter((claim) => claim !== null);
+    expect(claimed.map((claim) => claim?.name).sort()).toEqual(['early', 'late']);
+    expect(claims.filter((claim) => claim === null)).toHaveLength(1);
+    expect(claimed[0]).not.toHaveProperty('status');
+  });
+
+  it('pages through results with getMore and kills cursors', async () => {
+    const many = db.collection('many');
+    await many.insertMany(Array.from({ length: 250 }, (_, index) => ({ index })));
+    const all = await many.find({}, { batchSize: 20 }).sort({ index: -1 }).toArray();
+    expect(all).toHaveLength(250);
+    expect(all[0]?.index).toBe(249);
+    const cursor = many.find({}, { batchSize: 10 });
+    await cursor.next();
+    await cursor.close();
+  });
+
+  it('aggregates with $lookup across collections, $unwind, $group, $facet and $dateToString', async () => {
+    const owners = db.collection('owners');
+    const assets = db.collection('assets');
+    await owners.insertMany([{ _id: 'u1' as never, name: 'Ada' }, { _id: 'u2' as never, name: 'Lin' }]);
+    await assets.insertMany([
+      { owner: 'u1', bytes: 10, createdAt: new Date('2026-01-01T10:00:00Z'), formats: ['glb', 'ply'] },
+      { owner: 'u1', bytes: 20, createdAt: new Date('2026-01-02T10:00:00Z'), formats: ['glb'] },
+      { owner: 'u2', bytes: 5, createdAt: new Date('2026-01-02T11:00:00Z'), formats: ['obj'] },
+    ]);
+    const [result] = await assets
+      .aggregate([
+        { $lookup: { from: 'owners', localField: 'owner', foreignField: '_id', as: 'ownerDoc' } },
+        { $unwind: '$ownerDoc' },
+        {
+          $facet: {
+            perOwner: [{ $group: { _id: '$ownerDoc.name', bytes: { $sum: '$bytes' } } }, { $sort: { _id: 1 } }],
+            perDay: [{ $group: { _id: { $dateToString: { format: '%Y-%m-%d', date: '$createdAt' } }, n: { $sum: 1 } } }, { $sort: { _id: 1 } }],
+            formats: [{ $unwind: '$formats' }, { $group: { _id: '$formats', n: { $sum: 1 } } }, { $sort: { n: -1, _id: 1 } }],
+          },
+        },
+      ])
+      .toArray();
+    expect(result).toEqual({
+      perOwner: [{ _id: 'Ada', bytes: 30 }, { _id: 'Lin', bytes: 5 }],
+      perDay: [{ _id: '2026-01-01', n: 1 }, { _id: '2026-01-02', n: 2 }],
+      formats: [{ _id: 'glb', n: 2 }, { _id: 'obj', n: 1 }, { _id: 'ply', n: 1 }],
+    });
+  });
+
+  it('lists, creates and drops collections and databases', async () => {
+    await db.createCollection('fresh');
+    await expect(db.createCollection('fresh')).rejects.toMatchObject({ code: 48 });
+    const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((collection) => collection.name);
+    expect(names).toContain('fresh');
+    await db.collection('fresh').drop();
+    expect((await db.listCollections({ name: 'fresh' }).toArray())).toHaveLength(0);
+    const other = client.db(uniqueDatabaseName('dropme'));
+    await other.collection('x').insertOne({ a: 1 });
+    expect((await client.db().admin().listDatabases()).databases.map((entry) => entry.name)).toContain(other.databaseName);
+    await other.dropDatabase();
+    expect((await client.db().admin().listDatabases()).databases.map((entry) => entry.name)).not.toContain(other.databaseName);
+  });
+
+  it('counts and lists distinct values', async () => {
+    const shapes = db.collection('shapes');
+    await shapes.insertMany([{ kind: 'cube', colors: ['red', 'blue'] }, { kind: 'sphere', colors: ['red'] }, { kind: 'cube' }]);
+    expect(await shapes.countDocuments({ kind: 'cube' })).toBe(2);
+    expect(await shapes.estimatedDocumentCount()).toBe(3);
+    expect(await shapes.distinct('colors')).toEqual(['blue', 'red']);
+    expect(await shapes.distinct('kind', { colors: 'red' })).toEqual(['cube', 'sphere']);
+  });
+});
