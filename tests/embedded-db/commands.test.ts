@@ -61,7 +61,7 @@ describe('standalone behaviour', () => {
 
 describe('documents', () => {
   it('stores _id first and applies $push, $inc, $addToSet, $pull and $setOnInsert', async () => {
-    const chats = db.collection('chats');
+    const chats = db.collection<{ title: string; tags?: string[]; count?: number; set?: string[]; seen?: boolean; createdBy?: string }>('chats');
     const { insertedId } = await chats.insertOne({ title: 'fox', tags: ['a'], count: 0 });
     await chats.updateOne({ _id: insertedId }, { $push: { tags: 'b' }, $inc: { count: 2 }, $addToSet: { set: 'x' } });
     await chats.updateOne({ _id: insertedId }, { $addToSet: { set: 'x' }, $pull: { tags: 'a' } });

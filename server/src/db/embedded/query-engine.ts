@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 import { aggregate, find, ProcessingMode, Query } from 'mingo';
 import type { Options } from 'mingo/types';
-import { compare } from 'mingo/util';
+import { compare, resolve } from 'mingo/util';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 
 /** Resolves a collection name of the current database to its documents, for $lookup and friends. */
@@ -77,4 +77,33 @@ export function projectOne(doc: Document, projection: Document | undefined): Doc
 /** MongoDB's cross-type ordering of two values. */
 export function compareValues(a: unknown, b: unknown): number {
   return compare(a as never, b as never);
+}
+
+/**
+ * The first matching document in sort order, found in one pass instead of a full sort. Returns
+ * `{}` when nothing matches and undefined when a sort field holds an array (MongoDB then orders by
+ * the array's extreme element; the caller falls back to the full sort for that).
+ */
+export function firstInSortOrder(docs: Document[], query: Query, sort: Document): { doc?: Document } | undefined {
+  const keys = Object.entries(sort).map(([field, direction]) => [field, direction === -1 ? -1 : 1] as const);
+  let best: Document | undefined;
+  let bestValues: unknown[] = [];
+  for (const doc of docs) {
+    if (!query.test(doc)) continue;
+    const values = keys.map(([field]) => resolve(doc, field));
+    if (values.some(Array.isArray)) return undefined;
+    if (best === undefined || isBefore(values, bestValues, keys)) {
+      best = doc;
+      bestValues = values;
+    }
+  }
+  return best ? { doc: best } : {};
+}
+
+function isBefore(values: unknown[], than: unknown[], keys: ReadonlyArray<readonly [string, number]>): boolean {
+  for (let position = 0; position < keys.length; position += 1) {
+    const order = compareValues(values[position], than[position]) * (keys[position]?.[1] ?? 1);
+    if (order !== 0) return order < 0;
+  }
+  return false;
 }

@@ -2,7 +2,7 @@ import type { Document } from 'bson';
 import { BSON } from 'bson';
 import type { Collection } from '../collection.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from '../errors.js';
-import { compileFilter, projectOne, runFind } from '../query-engine.js';
+import { compileFilter, firstInSortOrder, projectOne, runFind } from '../query-engine.js';
 import { applyUpdate, buildUpsert, validateUpdateSpec } from '../update-engine.js';
 import { assertSimpleCollation, collectionName, documentArray, optionalDocument } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
@@ -55,6 +55,8 @@ function matches(collection: Collection | undefined, filter: Document, multi: bo
   const query = compileFilter(filter);
   const candidates = collection.candidates(filter);
   if (sort && Object.keys(sort).length > 0) {
+    const first = multi ? undefined : firstInSortOrder(candidates, query, sort);
+    if (first) return first.doc ? [first.doc] : [];
     const sorted = runFind(candidates, filter, { sort });
     return multi ? sorted : sorted.slice(0, 1);
   }

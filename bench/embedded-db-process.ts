@@ -1,0 +1,9 @@
+import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
+
+/** Runs the embedded server in its own process, as it would run beside (not inside) a busy client. */
+const dataDir = process.env.BENCH_DATA_DIR;
+const server = await EmbeddedMongoServer.start(dataDir ? { dataDir } : {});
+process.send?.({ uri: server.uri });
+process.on('message', (message: unknown) => {
+  if (message === 'stop') void server.stop().then(() => process.exit(0));
+});

@@ -1,0 +1,17 @@
+import { benchmarkEmbeddedDatabase } from './embedded-db.js';
+
+/** `pnpm bench [name...]`: runs the named benchmarks (all by default) and prints their figures. */
+const benchmarks: Record<string, () => Promise<void>> = {
+  'embedded-db': benchmarkEmbeddedDatabase,
+};
+
+const requested = process.argv.slice(2);
+const names = requested.length > 0 ? requested : Object.keys(benchmarks);
+for (const name of names) {
+  const run = benchmarks[name];
+  if (!run) {
+    console.error(`unknown benchmark '${name}'; known: ${Object.keys(benchmarks).join(', ')}`);
+    process.exit(2);
+  }
+  await run();
+}
