@@ -20,7 +20,7 @@ function percentile(sorted: number[], fraction: number): number {
 export async function measureThroughput(
   concurrency: number,
   durationMs: number,
-  operation: (iteration: number) => Promise<boolean | void>,
+  operation: (iteration: number) => Promise<unknown>,
 ): Promise<Throughput> {
   const latencies: number[] = [];
   const started = performance.now();
