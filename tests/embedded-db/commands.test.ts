@@ -1,59 +1,46 @@
-import { type Db, MongoClient, ObjectId } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseUri, startTestDatabase, type TestDatabase, uniqueDatabaseName } from '../support/database.js';
+import { ObjectId } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { uniqueDatabaseName, useDriverDatabase } from '../support/database.js';
 
-let database: TestDatabase;
-let client: MongoClient;
-let db: Db;
-
-beforeAll(async () => {
-  database = await startTestDatabase();
-  client = await MongoClient.connect(databaseUri(database, uniqueDatabaseName('commands')));
-  db = client.db();
-});
-
-afterAll(async () => {
-  await client?.close();
-  await database?.stop();
-});
+const suite = useDriverDatabase('commands');
 
 describe('standalone behaviour', () => {
   it('refuses transactions as a standalone mongod does', async () => {
-    const session = client.startSession();
+    const session = suite.client.startSession();
     try {
       await expect(session.withTransaction(async () => {
-        await db.collection('txn').insertOne({ a: 1 }, { session });
+        await suite.db.collection('txn').insertOne({ a: 1 }, { session });
       })).rejects.toThrow(/retryable writes|Transaction numbers are only allowed/);
     } finally {
       await session.endSession();
     }
-    expect(await db.collection('txn').countDocuments()).toBe(0);
+    expect(await suite.db.collection('txn').countDocuments()).toBe(0);
   });
 
   it('refuses change streams with code 40573', async () => {
-    const stream = db.collection('events').watch();
+    const stream = suite.db.collection('events').watch();
     await expect(stream.tryNext()).rejects.toMatchObject({ code: 40573 });
     await stream.close();
   });
 
   it('refuses unknown commands with CommandNotFound', async () => {
-    await expect(db.command({ frobnicate: 1 })).rejects.toMatchObject({ code: 59, codeName: 'CommandNotFound' });
+    await expect(suite.db.command({ frobnicate: 1 })).rejects.toMatchObject({ code: 59, codeName: 'CommandNotFound' });
   });
 
   it('refuses unknown query operators, pipeline stages and update modifiers', async () => {
-    const items = db.collection('items');
+    const items = suite.db.collection('items');
     await items.insertOne({ a: 1 });
     await expect(items.find({ a: { $nearly: 1 } }).toArray()).rejects.toMatchObject({ code: 2 });
     await expect(items.aggregate([{ $teleport: {} }]).toArray()).rejects.toMatchObject({ code: 40324 });
     await expect(items.aggregate([{ $project: { x: { $frobnicate: '$a' } } }]).toArray()).rejects.toMatchObject({ code: 168 });
-    await expect(db.command({ update: 'items', updates: [{ q: {}, u: { $shove: { a: 2 } } }] })).resolves.toMatchObject({
+    await expect(suite.db.command({ update: 'items', updates: [{ q: {}, u: { $shove: { a: 2 } } }] })).resolves.toMatchObject({
       writeErrors: [{ code: 9 }],
     });
     expect(await items.findOne({}, { projection: { _id: 0 } })).toEqual({ a: 1 });
   });
 
   it('refuses to change _id with ImmutableField', async () => {
-    const items = db.collection('immutable');
+    const items = suite.db.collection('immutable');
     const { insertedId } = await items.insertOne({ a: 1 });
     await expect(items.updateOne({ _id: insertedId }, { $set: { _id: new ObjectId() } })).rejects.toMatchObject({ code: 66 });
   });
@@ -61,7 +48,7 @@ describe('standalone behaviour', () => {
 
 describe('documents', () => {
   it('stores _id first and applies $push, $inc, $addToSet, $pull and $setOnInsert', async () => {
-    const chats = db.collection<{ title: string; tags?: string[]; count?: number; set?: string[]; seen?: boolean; createdBy?: string }>('chats');
+    const chats = suite.db.collection<{ title: string; tags?: string[]; count?: number; set?: string[]; seen?: boolean; createdBy?: string }>('chats');
     const { insertedId } = await chats.insertOne({ title: 'fox', tags: ['a'], count: 0 });
     await chats.updateOne({ _id: insertedId }, { $push: { tags: 'b' }, $inc: { count: 2 }, $addToSet: { set: 'x' } });
     await chats.updateOne({ _id: insertedId }, { $addToSet: { set: 'x' }, $pull: { tags: 'a' } });
@@ -74,7 +61,7 @@ describe('documents', () => {
   });
 
   it('applies pipeline updates and arrayFilters', async () => {
-    const jobs = db.collection('pipeline_updates');
+    const jobs = suite.db.collection('pipeline_updates');
     await jobs.insertOne({ _id: 1 as never, attempts: 2, outputs: [{ format: 'glb', ok: false }, { format: 'ply', ok: false }] });
     await jobs.updateOne({ _id: 1 as never }, [{ $set: { attempts: { $add: ['$attempts', 1] }, status: 'queued' } }]);
     await jobs.updateOne({ _id: 1 as never }, { $set: { 'outputs.$[o].ok': true } }, { arrayFilters: [{ 'o.format': 'ply' }] });
@@ -86,7 +73,7 @@ describe('documents', () => {
   });
 
   it('claims atomically with findOneAndUpdate: sort, returnDocument and projection', async () => {
-    const queue = db.collection('queue');
+    const queue = suite.db.collection('queue');
     await queue.insertMany([
       { name: 'late', status: 'queued', createdAt: new Date(2000) },
       { name: 'early', status: 'queued', createdAt: new Date(1000) },
@@ -104,7 +91,7 @@ describe('documents', () => {
   });
 
   it('pages through results with getMore and kills cursors', async () => {
-    const many = db.collection('many');
+    const many = suite.db.collection('many');
     await many.insertMany(Array.from({ length: 250 }, (_, index) => ({ index })));
     const all = await many.find({}, { batchSize: 20 }).sort({ index: -1 }).toArray();
     expect(all).toHaveLength(250);
@@ -115,8 +102,8 @@ describe('documents', () => {
   });
 
   it('aggregates with $lookup across collections, $unwind, $group, $facet and $dateToString', async () => {
-    const owners = db.collection('owners');
-    const assets = db.collection('assets');
+    const owners = suite.db.collection('owners');
+    const assets = suite.db.collection('assets');
     await owners.insertMany([{ _id: 'u1' as never, name: 'Ada' }, { _id: 'u2' as never, name: 'Lin' }]);
     await assets.insertMany([
       { owner: 'u1', bytes: 10, createdAt: new Date('2026-01-01T10:00:00Z'), formats: ['glb', 'ply'] },
@@ -144,21 +131,21 @@ describe('documents', () => {
   });
 
   it('lists, creates and drops collections and databases', async () => {
-    await db.createCollection('fresh');
-    await expect(db.createCollection('fresh')).rejects.toMatchObject({ code: 48 });
-    const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((collection) => collection.name);
+    await suite.db.createCollection('fresh');
+    await expect(suite.db.createCollection('fresh')).rejects.toMatchObject({ code: 48 });
+    const names = (await suite.db.listCollections({}, { nameOnly: true }).toArray()).map((collection) => collection.name);
     expect(names).toContain('fresh');
-    await db.collection('fresh').drop();
-    expect((await db.listCollections({ name: 'fresh' }).toArray())).toHaveLength(0);
-    const other = client.db(uniqueDatabaseName('dropme'));
+    await suite.db.collection('fresh').drop();
+    expect((await suite.db.listCollections({ name: 'fresh' }).toArray())).toHaveLength(0);
+    const other = suite.client.db(uniqueDatabaseName('dropme'));
     await other.collection('x').insertOne({ a: 1 });
-    expect((await client.db().admin().listDatabases()).databases.map((entry) => entry.name)).toContain(other.databaseName);
+    expect((await suite.client.db().admin().listDatabases()).databases.map((entry) => entry.name)).toContain(other.databaseName);
     await other.dropDatabase();
-    expect((await client.db().admin().listDatabases()).databases.map((entry) => entry.name)).not.toContain(other.databaseName);
+    expect((await suite.client.db().admin().listDatabases()).databases.map((entry) => entry.name)).not.toContain(other.databaseName);
   });
 
   it('counts and lists distinct values', async () => {
-    const shapes = db.collection('shapes');
+    const shapes = suite.db.collection('shapes');
     await shapes.insertMany([{ kind: 'cube', colors: ['red', 'blue'] }, { kind: 'sphere', colors: ['red'] }, { kind: 'cube' }]);
     expect(await shapes.countDocuments({ kind: 'cube' })).toBe(2);
     expect(await shapes.estimatedDocumentCount()).toBe(3);

@@ -1,21 +1,8 @@
-import { type Db, MongoClient, MongoServerError } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseUri, startTestDatabase, type TestDatabase, uniqueDatabaseName } from '../support/database.js';
+import { MongoServerError } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { useDriverDatabase } from '../support/database.js';
 
-let database: TestDatabase;
-let client: MongoClient;
-let db: Db;
-
-beforeAll(async () => {
-  database = await startTestDatabase();
-  client = await MongoClient.connect(databaseUri(database, uniqueDatabaseName('indexes')));
-  db = client.db();
-});
-
-afterAll(async () => {
-  await client?.close();
-  await database?.stop();
-});
+const suite = useDriverDatabase('indexes');
 
 async function duplicateError(run: () => Promise<unknown>): Promise<MongoServerError> {
   try {
@@ -29,7 +16,7 @@ async function duplicateError(run: () => Promise<unknown>): Promise<MongoServerE
 
 describe('indexes', () => {
   it('enforces a unique index with E11000, the key pattern and the key value', async () => {
-    const users = db.collection('users');
+    const users = suite.db.collection('users');
     await users.createIndex({ email: 1 }, { unique: true });
     await users.insertOne({ email: 'ada@example.com' });
     const error = await duplicateError(() => users.insertOne({ email: 'ada@example.com' }));
@@ -41,7 +28,7 @@ describe('indexes', () => {
   });
 
   it('enforces compound unique indexes on the combination only', async () => {
-    const members = db.collection('members');
+    const members = suite.db.collection('members');
     await members.createIndex({ chatId: 1, userId: 1 }, { unique: true });
     await members.insertMany([
       { chatId: 1, userId: 1 },
@@ -54,7 +41,7 @@ describe('indexes', () => {
   });
 
   it('refuses an update that would create a duplicate and leaves the document unchanged', async () => {
-    const accounts = db.collection('accounts');
+    const accounts = suite.db.collection('accounts');
     await accounts.createIndex({ handle: 1 }, { unique: true });
     await accounts.insertMany([{ _id: 'a' as never, handle: 'one' }, { _id: 'b' as never, handle: 'two' }]);
     const error = await duplicateError(() => accounts.updateOne({ _id: 'b' as never }, { $set: { handle: 'one' } }));
@@ -63,14 +50,14 @@ describe('indexes', () => {
   });
 
   it('leaves documents without the field out of a sparse unique index', async () => {
-    const profiles = db.collection('profiles');
+    const profiles = suite.db.collection('profiles');
     await profiles.createIndex({ nickname: 1 }, { unique: true, sparse: true });
     await profiles.insertMany([{ name: 'a' }, { name: 'b' }, { nickname: 'x' }]);
     await expect(profiles.insertOne({ nickname: 'x' })).rejects.toMatchObject({ code: 11000 });
   });
 
   it('applies a partial unique index only to documents matching its filter', async () => {
-    const jobs = db.collection('jobs');
+    const jobs = suite.db.collection('jobs');
     await jobs.createIndex({ idempotencyKey: 1 }, { unique: true, partialFilterExpression: { status: 'active' } });
     await jobs.insertMany([
       { idempotencyKey: 'k', status: 'done' },
@@ -81,14 +68,14 @@ describe('indexes', () => {
   });
 
   it('refuses to build a unique index over existing duplicates', async () => {
-    const tags = db.collection('tags');
+    const tags = suite.db.collection('tags');
     await tags.insertMany([{ label: 'red' }, { label: 'red' }]);
     await expect(tags.createIndex({ label: 1 }, { unique: true })).rejects.toMatchObject({ code: 11000 });
     expect((await tags.listIndexes().toArray()).map((index) => index.name)).toEqual(['_id_']);
   });
 
   it('lists and drops indexes', async () => {
-    const things = db.collection('things');
+    const things = suite.db.collection('things');
     await things.createIndex({ a: 1 });
     await things.createIndex({ b: -1, c: 1 }, { name: 'b_c' });
     expect((await things.listIndexes().toArray()).map((index) => index.name)).toEqual(['_id_', 'a_1', 'b_c']);
@@ -98,7 +85,7 @@ describe('indexes', () => {
   });
 
   it('answers equality lookups on indexed fields correctly, including array members', async () => {
-    const posts = db.collection('posts');
+    const posts = suite.db.collection('posts');
     await posts.createIndex({ tags: 1 });
     await posts.insertMany([{ n: 1, tags: ['fox', 'red'] }, { n: 2, tags: ['cube'] }, { n: 3, tags: 'fox' }]);
     const found = await posts.find({ tags: 'fox' }).sort({ n: 1 }).toArray();

@@ -53,15 +53,16 @@ describe('embedded server TTL indexes', () => {
     try {
       const sessions = client.db().collection('sessions');
       await sessions.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
-      await sessions.createIndex({ createdAt: 1 }, { expireAfterSeconds: 3600 });
+      await sessions.createIndex({ createdAt: 1 }, { expireAfterSeconds: 3600, partialFilterExpression: { temporary: true } });
       await sessions.insertMany([
+        { name: 'old-but-kept', createdAt: new Date(Date.now() - 7_200_000), temporary: false },
         { name: 'expired', expiresAt: new Date(Date.now() - 1_000) },
         { name: 'future', expiresAt: new Date(Date.now() + 3_600_000) },
         { name: 'no-date', expiresAt: 'not a date' },
-        { name: 'old', createdAt: new Date(Date.now() - 7_200_000) },
+        { name: 'old', createdAt: new Date(Date.now() - 7_200_000), temporary: true },
       ]);
       await vi.waitFor(async () => {
-        expect((await sessions.find().toArray()).map((doc) => doc.name).sort()).toEqual(['future', 'no-date']);
+        expect((await sessions.find().toArray()).map((doc) => doc.name).sort()).toEqual(['future', 'no-date', 'old-but-kept']);
       }, { timeout: 5_000, interval: 50 });
     } finally {
       await client.close();

@@ -1,58 +1,46 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
-import { jsonOf, startTestServer, type TestServer } from '../support/server.js';
+import { jsonOf, startTestServer, useTestServer } from '../support/server.js';
 
-let database: TestDatabase;
-let server: TestServer;
-
-beforeAll(async () => {
-  database = await startTestDatabase();
-  server = await startTestServer(database);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.stop();
-});
+const suite = useTestServer();
 
 describe('API documentation', () => {
   it('serves an OpenAPI 3 document listing the REST projection', async () => {
-    const response = await fetch(`${server.url}/openapi.json`);
+    const response = await fetch(`${suite.server.url}/openapi.json`);
     expect(response.status).toBe(200);
     const document = (await jsonOf(response)) as { openapi: string; paths: Record<string, Record<string, { tags?: string[] }>>; servers: Array<{ url: string }> };
     expect(document.openapi).toMatch(/^3\./);
     expect(document.paths['/system/info']?.get?.tags).toEqual(['system']);
     expect(document.servers[0]?.url).toMatch(/\/api$/);
-    const alias = await jsonOf(await fetch(`${server.url}/api-docs/json`));
+    const alias = await jsonOf(await fetch(`${suite.server.url}/api-docs/json`));
     expect(alias).toEqual(document);
   });
 
   it('serves Swagger UI with its assets at /api-docs', async () => {
-    const page = await fetch(`${server.url}/api-docs`);
+    const page = await fetch(`${suite.server.url}/api-docs`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     const html = await page.text();
     for (const asset of ['/api-docs/swagger-ui-bundle.js', '/api-docs/swagger-ui.css', '/api-docs/swagger-initializer.js']) {
       expect(html).toContain(asset);
-      const response = await fetch(`${server.url}${asset}`);
+      const response = await fetch(`${suite.server.url}${asset}`);
       expect(response.status, asset).toBe(200);
       expect((await response.text()).length).toBeGreaterThan(100);
     }
-    const initializer = await (await fetch(`${server.url}/api-docs/swagger-initializer.js`)).text();
+    const initializer = await (await fetch(`${suite.server.url}/api-docs/swagger-initializer.js`)).text();
     expect(initializer).toContain("url: '/openapi.json'");
   });
 });
 
 describe('health and readiness', () => {
   it('reports liveness at /health', async () => {
-    const response = await fetch(`${server.url}/health`);
+    const response = await fetch(`${suite.server.url}/health`);
     expect(response.status).toBe(200);
     expect(await jsonOf(response)).toEqual({ ok: true });
   });
 
   it('reports readiness at /ready while the database answers', async () => {
-    const response = await fetch(`${server.url}/ready`);
+    const response = await fetch(`${suite.server.url}/ready`);
     expect(response.status).toBe(200);
     expect(await jsonOf(response)).toMatchObject({ ok: true, database: 'up' });
   });

@@ -1,23 +1,11 @@
 import { TRPCError } from '@trpc/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { formatError } from '../../server/src/trpc/error-formatter.js';
 import { DomainError } from '../../server/src/domain-errors.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
-import { jsonOf, startTestServer, type TestServer } from '../support/server.js';
+import { jsonOf, useTestServer } from '../support/server.js';
 
-let database: TestDatabase;
-let server: TestServer;
-
-beforeAll(async () => {
-  database = await startTestDatabase();
-  server = await startTestServer(database, { env: { BODY_LIMIT_BYTES: '1024' } });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.stop();
-});
+const suite = useTestServer({ env: { BODY_LIMIT_BYTES: '1024' } });
 
 function expectRestError(body: Record<string, unknown>, code: string, statusCode: number): void {
   expect(body).toMatchObject({ code, statusCode });
@@ -29,19 +17,19 @@ function expectRestError(body: Record<string, unknown>, code: string, statusCode
 
 describe('error responses over HTTP', () => {
   it('answers an unknown route with 404 ROUTE_NOT_FOUND and an error string', async () => {
-    const response = await fetch(`${server.url}/no/such/route`);
+    const response = await fetch(`${suite.server.url}/no/such/route`);
     expect(response.status).toBe(404);
     expectRestError(await jsonOf(response), 'ROUTE_NOT_FOUND', 404);
   });
 
   it('answers an unknown REST path under /api with 404 and an error string', async () => {
-    const response = await fetch(`${server.url}/api/no-such-thing`);
+    const response = await fetch(`${suite.server.url}/api/no-such-thing`);
     expect(response.status).toBe(404);
     expectRestError(await jsonOf(response), 'ROUTE_NOT_FOUND', 404);
   });
 
   it('answers malformed JSON with 400 MALFORMED_BODY', async () => {
-    const response = await fetch(`${server.url}/api/system/info`, {
+    const response = await fetch(`${suite.server.url}/api/system/info`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"prompt": ',
@@ -51,7 +39,7 @@ describe('error responses over HTTP', () => {
   });
 
   it('answers a body over BODY_LIMIT_BYTES with 413 PAYLOAD_TOO_LARGE', async () => {
-    const response = await fetch(`${server.url}/api/system/info`, {
+    const response = await fetch(`${suite.server.url}/api/system/info`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ filler: 'x'.repeat(4096) }),
@@ -61,7 +49,7 @@ describe('error responses over HTTP', () => {
   });
 
   it('answers an unknown tRPC procedure with 404 in the tRPC error shape', async () => {
-    const response = await fetch(`${server.url}/trpc/system.nothing`);
+    const response = await fetch(`${suite.server.url}/trpc/system.nothing`);
     expect(response.status).toBe(404);
     const body = (await jsonOf(response)) as { error: { message: string; data: { code: string; httpStatus: number } } };
     expect(body.error.data).toMatchObject({ code: 'ROUTE_NOT_FOUND', httpStatus: 404 });
@@ -69,7 +57,7 @@ describe('error responses over HTTP', () => {
   });
 
   it('answers unparseable tRPC input with 400 and no stack trace', async () => {
-    const response = await fetch(`${server.url}/trpc/system.info?input=%7Bnot-json`);
+    const response = await fetch(`${suite.server.url}/trpc/system.info?input=%7Bnot-json`);
     expect(response.status).toBe(400);
     const body = (await jsonOf(response)) as { error: { data: Record<string, unknown> } };
     expect(body.error.data.code).toBe('BAD_REQUEST');

@@ -1,25 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
-import { jsonOf, startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { jsonOf, useTestServer } from '../support/server.js';
 
-let database: TestDatabase;
-let server: TestServer;
-
-beforeAll(async () => {
-  database = await startTestDatabase();
-  server = await startTestServer(database, {
+const suite = useTestServer({
     env: { CORS_ORIGINS: 'https://app.example.com,https://admin.example.com', RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: '60000' },
   });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.stop();
-});
 
 describe('HTTP hardening', () => {
   it('sends security headers', async () => {
-    const response = await fetch(`${server.url}/health`);
+    const response = await fetch(`${suite.server.url}/health`);
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
@@ -27,24 +15,24 @@ describe('HTTP hardening', () => {
   });
 
   it('gives every response a request id, keeping a safe one the caller sent', async () => {
-    const generated = await fetch(`${server.url}/health`);
+    const generated = await fetch(`${suite.server.url}/health`);
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    const kept = await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'trace-123' } });
+    const kept = await fetch(`${suite.server.url}/health`, { headers: { 'x-request-id': 'trace-123' } });
     expect(kept.headers.get('x-request-id')).toBe('trace-123');
-    const replaced = await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'evil\tvalue with spaces' } });
+    const replaced = await fetch(`${suite.server.url}/health`, { headers: { 'x-request-id': 'evil\tvalue with spaces' } });
     expect(replaced.headers.get('x-request-id')).not.toContain('evil');
   });
 
   it('allows configured CORS origins and no others', async () => {
-    const allowed = await fetch(`${server.url}/api/system/info`, { headers: { origin: 'https://app.example.com' } });
+    const allowed = await fetch(`${suite.server.url}/api/system/info`, { headers: { origin: 'https://app.example.com' } });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
-    const preflight = await fetch(`${server.url}/trpc/system.info`, {
+    const preflight = await fetch(`${suite.server.url}/trpc/system.info`, {
       method: 'OPTIONS',
       headers: { origin: 'https://admin.example.com', 'access-control-request-method': 'POST' },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://admin.example.com');
-    const denied = await fetch(`${server.url}/api/system/info`, { headers: { origin: 'https://evil.example.net' } });
+    const denied = await fetch(`${suite.server.url}/api/system/info`, { headers: { origin: 'https://evil.example.net' } });
     expect(denied.headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -52,7 +40,7 @@ describe('HTTP hardening', () => {
     const statuses: number[] = [];
     let limited: Response | undefined;
     for (let attempt = 0; attempt < 8; attempt += 1) {
-      const response = await fetch(`${server.url}/api/system/info`, { headers: { origin: 'https://app.example.com' } });
+      const response = await fetch(`${suite.server.url}/api/system/info`, { headers: { origin: 'https://app.example.com' } });
       statuses.push(response.status);
       if (response.status === 429) {
         limited = response;
@@ -66,7 +54,7 @@ describe('HTTP hardening', () => {
     const body = await jsonOf(response);
     expect(body).toMatchObject({ code: 'RATE_LIMITED', statusCode: 429 });
     expect(String(body.error)).toMatch(/too many requests/i);
-    const health = await fetch(`${server.url}/health`);
+    const health = await fetch(`${suite.server.url}/health`);
     expect(health.status).toBe(200);
   });
 });

@@ -1,44 +1,32 @@
 import { createGen3dClient } from '@gen3d/client';
 import { ZSystemInfo } from '@gen3d/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
-import { jsonOf, startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { jsonOf, useTestServer } from '../support/server.js';
 
-let database: TestDatabase;
-let server: TestServer;
-
-beforeAll(async () => {
-  database = await startTestDatabase();
-  server = await startTestServer(database);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await database?.stop();
-});
+const suite = useTestServer();
 
 describe('system.info', () => {
   it('answers through the typed client over tRPC', async () => {
-    const client = createGen3dClient({ url: server.url });
+    const client = createGen3dClient({ url: suite.server.url });
     const info = await client.system.info.query();
     expect(info.name).toBe('gen3d');
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(info.database).toEqual({ kind: database.kind, reachable: true });
+    expect(info.database).toEqual({ kind: suite.database.kind, reachable: true });
     expect(Date.parse(info.startedAt)).toBeLessThanOrEqual(Date.now());
   });
 
   it('answers the same through REST at GET /api/system/info', async () => {
-    const response = await fetch(`${server.url}/api/system/info`);
+    const response = await fetch(`${suite.server.url}/api/system/info`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('application/json');
     const body = ZSystemInfo.parse(await jsonOf(response));
-    expect(body.database.kind).toBe(database.kind);
+    expect(body.database.kind).toBe(suite.database.kind);
   });
 
   it('batches several calls into one HTTP request', async () => {
     let requests = 0;
     const client = createGen3dClient({
-      url: server.url,
+      url: suite.server.url,
       fetch: (input, init) => {
         requests += 1;
         return fetch(input, init);

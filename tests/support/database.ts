@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
+import { type Db, MongoClient } from 'mongodb';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface TestDatabase {
   /** Server URI without a database name; append one per suite. */
@@ -29,4 +31,26 @@ export function databaseUri(database: TestDatabase, name: string): string {
   const url = new URL(database.uri);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** A driver connection to a fresh database for the suite, opened in beforeAll and closed in afterAll. */
+export function useDriverDatabase(prefix: string): { readonly client: MongoClient; readonly db: Db } {
+  const state: { database?: TestDatabase; client?: MongoClient } = {};
+  beforeAll(async () => {
+    state.database = await startTestDatabase();
+    state.client = await MongoClient.connect(databaseUri(state.database, uniqueDatabaseName(prefix)));
+  });
+  afterAll(async () => {
+    await state.client?.close();
+    await state.database?.stop();
+  });
+  return {
+    get client() {
+      if (!state.client) throw new Error('the test database is not connected yet');
+      return state.client;
+    },
+    get db() {
+      return this.client.db();
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { buildApp, type Config, createLogger, loadConfig } from '@gen3d/server';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { databaseUri, type TestDatabase, uniqueDatabaseName } from './database.js';
+import { afterAll, beforeAll } from 'vitest';
+import { databaseUri, startTestDatabase, type TestDatabase, uniqueDatabaseName } from './database.js';
 
 export interface TestServer {
   url: string;
@@ -39,4 +40,27 @@ export async function jsonOf(response: Response): Promise<Record<string, unknown
   } catch {
     throw new Error(`expected JSON, got ${response.status}: ${text.slice(0, 200)}`);
   }
+}
+
+/** Starts a database and a server for the suite (beforeAll) and stops both (afterAll). */
+export function useTestServer(options: TestServerOptions = {}): { readonly server: TestServer; readonly database: TestDatabase } {
+  const state: { server?: TestServer; database?: TestDatabase } = {};
+  beforeAll(async () => {
+    state.database = await startTestDatabase();
+    state.server = await startTestServer(state.database, options);
+  });
+  afterAll(async () => {
+    await state.server?.close();
+    await state.database?.stop();
+  });
+  return {
+    get server() {
+      if (!state.server) throw new Error('the test server is not started yet');
+      return state.server;
+    },
+    get database() {
+      if (!state.database) throw new Error('the test database is not started yet');
+      return state.database;
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 import type { Catalog } from './catalog.js';
 import { valuesAtPath } from './document-paths.js';
+import { compileFilter } from './query-engine.js';
 
 /** The earliest date a document's TTL field holds, as mongod reads it (arrays: the smallest date). */
 function expiryBase(doc: Document, field: string): number | undefined {
@@ -18,7 +19,9 @@ export function removeExpiredDocuments(catalog: Catalog, now = Date.now()): numb
     for (const spec of collection.ttlIndexes()) {
       const field = Object.keys(spec.key)[0] as string;
       const lifetimeMs = (spec.expireAfterSeconds as number) * 1000;
+      const partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression) : undefined;
       for (const doc of collection.documents()) {
+        if (partial && !partial.test(doc)) continue;
         const base = expiryBase(doc, field);
         if (base !== undefined && base + lifetimeMs <= now) {
           collection.remove(doc);
