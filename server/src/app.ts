@@ -9,11 +9,11 @@ import type { Config } from './config.js';
 import { databasePlugin, type DatabasePluginOptions } from './db/database-plugin.js';
 import { RateLimited } from './domain-errors.js';
 import { apiDocsRoutes } from './http/api-docs.js';
+import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
 import { healthRoutes } from './http/health-routes.js';
 import { generateRequestId } from './http/request-id.js';
-import { createSystemService } from './modules/system/service.js';
-import type { AppServices } from './services.js';
+import { buildServices } from './build-services.js';
 import { createContextFactory } from './trpc/context.js';
 import { type AppRouter, appRouter } from './trpc/router.js';
 import { SERVER_VERSION } from './version.js';
@@ -56,14 +56,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   await app.register(databasePlugin, deps.database);
 
-  const services: AppServices = {
-    system: createSystemService({
-      version: SERVER_VERSION,
-      startedAt,
-      databaseKind: deps.database.kind,
-      isDatabaseReachable: () => app.database.isReachable(),
-    }),
-  };
+  const services = buildServices(app, config, startedAt);
   const createContext = createContextFactory(services);
 
   await app.register(fastifyTRPCPlugin, {
@@ -78,6 +71,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
 
   await app.register(async (rest) => {
+    rest.addHook('preHandler', bodilessRequestHook);
     rest.addHook('onSend', restErrorBodyHook);
     await rest.register(fastifyTRPCOpenApiPlugin, {
       basePath: '/api',

@@ -25,11 +25,21 @@ const EnvSchema = z.object({
   CORS_ORIGINS: z.string().optional(),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(300),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
+  AUTH_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(10),
+  AUTH_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(900_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_DIR: z.string().optional(),
   LOG_RETENTION_DAYS: z.coerce.number().int().positive().default(14),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('gen3d <no-reply@localhost>'),
+  APP_URL: z.url().optional(),
 });
 
 export interface Config {
@@ -47,9 +57,15 @@ export interface Config {
   /** Allowed browser origins; `true` reflects any origin (development only). */
   readonly corsOrigins: readonly string[] | true;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  /** Per action (register, verify, login, refresh, password reset), per IP and per email. */
+  readonly authRateLimit: { readonly max: number; readonly windowMs: number };
   readonly bodyLimitBytes: number;
   readonly log: { readonly level: string; readonly dir: string | undefined; readonly retentionDays: number };
   readonly shutdownTimeoutMs: number;
+  readonly auth: { readonly accessTokenTtlSeconds: number; readonly refreshTokenTtlDays: number };
+  readonly mail: { readonly smtpUrl: string | undefined; readonly from: string; readonly outboxDir: string };
+  /** Base URL of the web app, for links in emails (password reset). */
+  readonly appUrl: string;
 }
 
 /** The settings, plus what was generated or defaulted that an operator should hear about. */
@@ -85,7 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
         const value = env[name];
-        const shown = value === undefined || name === 'JWT_SECRET' ? '' : ` (got '${value}')`;
+        const shown = value === undefined || name === 'JWT_SECRET' || name === 'SMTP_URL' ? '' : ` (got '${value}')`;
         return `${name}: ${issue.message}${shown}`;
       }),
     );
@@ -116,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   }
   if (!vars.MONGODB_URI) notices.push(`MONGODB_URI is not set: using the embedded database with data in ${resolve(vars.DATA_DIR, 'db')}`);
   if (!origins) notices.push('CORS_ORIGINS is not set: any browser origin is allowed (development only)');
+  if (!vars.SMTP_URL) notices.push(`SMTP_URL is not set: emails are written to ${resolve(vars.DATA_DIR, 'outbox')} instead of being sent`);
 
   const config: Config = {
     environment: vars.NODE_ENV,
@@ -129,9 +146,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     jwtSecret,
     corsOrigins: origins && !origins.includes('*') ? origins : true,
     rateLimit: { max: vars.RATE_LIMIT_MAX, windowMs: vars.RATE_LIMIT_WINDOW_MS },
+    authRateLimit: { max: vars.AUTH_RATE_LIMIT_MAX, windowMs: vars.AUTH_RATE_LIMIT_WINDOW_MS },
     bodyLimitBytes: vars.BODY_LIMIT_BYTES,
     log: { level: vars.LOG_LEVEL, dir: vars.LOG_DIR ? resolve(vars.LOG_DIR) : undefined, retentionDays: vars.LOG_RETENTION_DAYS },
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
+    auth: { accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS, refreshTokenTtlDays: vars.REFRESH_TOKEN_TTL_DAYS },
+    mail: { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM, outboxDir: resolve(vars.DATA_DIR, 'outbox') },
+    appUrl: (vars.APP_URL ?? vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/$/, ''),
   };
   return { config: Object.freeze(config), notices };
 }

@@ -1,6 +1,17 @@
+import type { PasswordService } from './modules/auth/password-service.js';
+import type { RegistrationService } from './modules/auth/registration-service.js';
+import type { SessionService } from './modules/auth/session-service.js';
 import type { SystemService } from './modules/system/service.js';
+import type { ProfileService } from './modules/users/profile-service.js';
+import type { RateLimiter } from './infra/rate-limiter.js';
 
 /** Every service the routers call, built once per app in `buildApp`. */
 export interface AppServices {
   system: SystemService;
+  registration: RegistrationService;
+  sessions: SessionService;
+  passwords: PasswordService;
+  profiles: ProfileService;
+  /** One limiter per sensitive action. */
+  limits: Record<'register' | 'verify' | 'login' | 'refresh' | 'passwordReset', RateLimiter>;
 }

@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './system.js';
 export * from './http-status.js';
+export * from './auth.js';

@@ -74,6 +74,10 @@ describe('the server process', () => {
     // Headers now, body later: the request is in flight when the signal arrives.
     socket.write(`POST /api/nothing-here HTTP/1.1\r\nHost: ${address.host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n`);
 
+    await server.waitForLine((line) => {
+      const entry = logLine(line) as { msg?: string; req?: { url?: string } } | undefined;
+      return entry?.msg === 'incoming request' && entry.req?.url === '/api/nothing-here';
+    });
     server.child.kill('SIGTERM');
     await server.waitForLine((line) => String(logLine(line)?.msg).startsWith('shutting down'));
     await expect(fetch(`${address.origin}/health`)).rejects.toThrow();

@@ -7,6 +7,7 @@ export interface RequestContext {
   requestId: string;
   ip: string;
   userAgent: string | undefined;
+  authorization: string | undefined;
   log: FastifyBaseLogger;
   services: AppServices;
 }
@@ -17,6 +18,7 @@ export function createContextFactory(services: AppServices) {
     requestId: String(req.id),
     ip: req.ip,
     userAgent: req.headers['user-agent'],
+    authorization: req.headers.authorization,
     log: req.log,
     services,
   });

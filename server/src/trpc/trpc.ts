@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
-import { DomainError } from '../domain-errors.js';
+import { DomainError, RateLimited } from '../domain-errors.js';
+import type { RateLimiter } from '../infra/rate-limiter.js';
 import type { RequestContext } from './context.js';
 import { formatError, TRPC_CODE_OF_ERROR_CODE } from './error-formatter.js';
 
@@ -32,3 +33,24 @@ const domainErrors = t.middleware(async ({ next }) => {
 
 export const baseProcedure = t.procedure.use(domainErrors);
 export const publicProcedure = baseProcedure;
+
+/** Procedures for signed-in users: `ctx.user` is the caller, loaded fresh from the database. */
+export const authedProcedure = baseProcedure.use(async ({ ctx, next }) => {
+  const user = await ctx.services.sessions.authenticate(ctx.authorization);
+  return next({ ctx: { user } });
+});
+
+function emailOf(input: unknown): string | undefined {
+  if (input === null || typeof input !== 'object' || !('email' in input)) return undefined;
+  return typeof input.email === 'string' ? input.email.trim().toLowerCase() : undefined;
+}
+
+/** Counts the call against `pick(limits)`, keyed by client IP and, when the input names one, by email. */
+export function withRateLimit(pick: (limits: RequestContext['services']['limits']) => RateLimiter) {
+  return t.middleware(async ({ ctx, next, getRawInput }) => {
+    const email = emailOf(await getRawInput().catch(() => undefined));
+    const decision = pick(ctx.services.limits).hit(email ? [`ip:${ctx.ip}`, `email:${email}`] : [`ip:${ctx.ip}`]);
+    if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds, `Too many attempts; retry in ${decision.retryAfterSeconds} s`);
+    return next();
+  });
+}

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { createAccessTokens } from './infra/access-tokens.js';
+import { createMailer } from './infra/mailer.js';
+import { createMemoryRateLimiter } from './infra/rate-limiter.js';
+import { authModels } from './modules/auth/model.js';
+import { createPasswordService } from './modules/auth/password-service.js';
+import { createRegistrationService } from './modules/auth/registration-service.js';
+import { createSessionService } from './modules/auth/session-service.js';
+import { createSystemService } from './modules/system/service.js';
+import { userModel } from './modules/users/model.js';
+import { createProfileService } from './modules/users/profile-service.js';
+import type { AppServices } from './services.js';
+import { SERVER_VERSION } from './version.js';
+
+/** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
+export function buildServices(app: FastifyInstance, config: Config, startedAt: Date): AppServices {
+  const connection = app.database.connection;
+  const users = userModel(connection);
+  const models = authModels(connection);
+  const mailer = createMailer(config.mail, app.log);
+  app.addHook('onClose', async () => mailer.close());
+  const log = app.log;
+  const sessions = createSessionService({
+    users,
+    models,
+    accessTokens: createAccessTokens(config.jwtSecret, config.auth.accessTokenTtlSeconds),
+    refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
+    log,
+  });
+  const authLimiter = () => createMemoryRateLimiter(config.authRateLimit.max, config.authRateLimit.windowMs);
+  return {
+    system: createSystemService({
+      version: SERVER_VERSION,
+      startedAt,
+      databaseKind: app.database.kind,
+      isDatabaseReachable: () => app.database.isReachable(),
+    }),
+    registration: createRegistrationService({ users, models, mailer, codePepper: config.jwtSecret, log }),
+    sessions,
+    passwords: createPasswordService({ users, models, mailer, sessions, appUrl: config.appUrl, log }),
+    profiles: createProfileService(users),
+    limits: {
+      register: authLimiter(),
+      verify: authLimiter(),
+      login: authLimiter(),
+      refresh: authLimiter(),
+      passwordReset: authLimiter(),
+    },
+  };
+}

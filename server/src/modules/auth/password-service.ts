@@ -1,0 +1,67 @@
+import { DomainError } from '../../domain-errors.js';
+import type { Mailer } from '../../infra/mailer.js';
+import { checkPassword, hashPassword } from '../../infra/passwords.js';
+import { hashToken, randomToken } from '../../infra/secret-tokens.js';
+import type { UserModel } from '../users/model.js';
+import { passwordResetEmail } from './emails.js';
+import type { AuthModels } from './model.js';
+import type { SessionService } from './session-service.js';
+import type { FastifyBaseLogger } from 'fastify';
+
+const RESET_LIFETIME_MS = 60 * 60 * 1000;
+export const RESET_REQUEST_ANSWER = 'If an account exists for this address, we sent a link to reset its password.';
+
+export interface PasswordDeps {
+  users: UserModel;
+  models: AuthModels;
+  mailer: Mailer;
+  sessions: SessionService;
+  appUrl: string;
+  log: FastifyBaseLogger;
+}
+
+export interface PasswordService {
+  /** Answers the same whether or not the account exists; the emailed token works once, for an hour. */
+  requestReset(email: string): Promise<void>;
+  /** Sets the new password and revokes every refresh token of the account. */
+  reset(token: string, newPassword: string): Promise<void>;
+  /** Needs the current password; revokes every refresh token so other devices log in again. */
+  change(userId: string, currentPassword: string, newPassword: string): Promise<void>;
+}
+
+export function createPasswordService(deps: PasswordDeps): PasswordService {
+  const { users, models, mailer, sessions, log } = deps;
+  return {
+    async requestReset(email) {
+      const user = await users.findOne({ email, active: true });
+      if (!user) return;
+      const token = randomToken();
+      await models.PasswordReset.create({ tokenHash: hashToken(token), userId: user._id, expiresAt: new Date(Date.now() + RESET_LIFETIME_MS) });
+      try {
+        await mailer.send(passwordResetEmail(email, `${deps.appUrl}/reset-password?token=${token}`));
+      } catch (error) {
+        log.error({ err: error }, 'could not send the password reset email');
+      }
+    },
+
+    async reset(token, newPassword) {
+      const used = await models.PasswordReset.findOneAndUpdate(
+        { tokenHash: hashToken(token), usedAt: null, expiresAt: { $gt: new Date() } },
+        { $set: { usedAt: new Date() } },
+      );
+      if (!used) throw new DomainError('INVALID_TOKEN', 'This reset link is invalid, expired or already used; ask for a new one');
+      await users.updateOne({ _id: used.userId }, { $set: { passwordHash: await hashPassword(newPassword) } });
+      await sessions.logoutEverywhere(used.userId.toHexString());
+    },
+
+    async change(userId, currentPassword, newPassword) {
+      const user = await users.findById(userId, { passwordHash: 1 });
+      if (!user) throw new DomainError('UNAUTHORIZED', 'Authentication required');
+      if (!(await checkPassword(user.passwordHash, currentPassword)).valid) {
+        throw new DomainError('INVALID_CREDENTIALS', 'The current password is incorrect');
+      }
+      await users.updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(newPassword) } });
+      await sessions.logoutEverywhere(userId);
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { type Connection, type InferSchemaType, type Model, Schema } from 'mongoose';
+import { Roles, Themes } from '@gen3d/shared';
+
+const UserSchema = new Schema(
+  {
+    email: { type: String, required: true, unique: true },
+    userName: { type: String, required: true },
+    passwordHash: { type: String, required: true },
+    roles: { type: [{ type: String, enum: Roles }], default: ['user'] },
+    emailVerified: { type: Boolean, default: false },
+    active: { type: Boolean, default: true },
+    profile: {
+      avatarUrl: { type: String, default: null },
+      bio: { type: String, default: '' },
+    },
+    settings: {
+      theme: { type: String, enum: Themes, default: 'system' },
+      language: { type: String, default: 'en' },
+      notifications: { type: Boolean, default: true },
+    },
+  },
+  { timestamps: true, strict: 'throw' },
+);
+
+export type UserRecord = InferSchemaType<typeof UserSchema>;
+export type UserModel = Model<UserRecord>;
+
+export function userModel(connection: Connection): UserModel {
+  return connection.model<UserRecord>('User', UserSchema);
+}
