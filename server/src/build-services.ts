@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { createAccessTokens } from './infra/access-tokens.js';
 import { createMailer } from './infra/mailer.js';
@@ -9,18 +10,16 @@ import { createRegistrationService } from './modules/auth/registration-service.j
 import { createSessionService } from './modules/auth/session-service.js';
 import { createSystemService } from './modules/system/service.js';
 import { userModel } from './modules/users/model.js';
+import { createAccountAdminService } from './modules/users/account-admin-service.js';
 import { createProfileService } from './modules/users/profile-service.js';
+import { createUsersService } from './modules/users/service.js';
 import type { AppServices } from './services.js';
 import { SERVER_VERSION } from './version.js';
 
-/** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
-export function buildServices(app: FastifyInstance, config: Config, startedAt: Date): AppServices {
-  const connection = app.database.connection;
+/** The account services on a mongoose connection: what the HTTP app and the admin scripts share. */
+export function buildAccountServices(connection: Connection, config: Config, log: FastifyBaseLogger) {
   const users = userModel(connection);
   const models = authModels(connection);
-  const mailer = createMailer(config.mail, app.log);
-  app.addHook('onClose', async () => mailer.close());
-  const log = app.log;
   const sessions = createSessionService({
     users,
     models,
@@ -28,6 +27,15 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     log,
   });
+  return { users, models, sessions, accounts: createAccountAdminService(users, sessions) };
+}
+
+/** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
+export function buildServices(app: FastifyInstance, config: Config, startedAt: Date): AppServices {
+  const log = app.log;
+  const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log);
+  const mailer = createMailer(config.mail, log);
+  app.addHook('onClose', async () => mailer.close());
   const authLimiter = () => createMemoryRateLimiter(config.authRateLimit.max, config.authRateLimit.windowMs);
   return {
     system: createSystemService({
@@ -40,6 +48,8 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
     sessions,
     passwords: createPasswordService({ users, models, mailer, sessions, appUrl: config.appUrl, log }),
     profiles: createProfileService(users),
+    users: createUsersService(users, accounts),
+    accounts,
     limits: {
       register: authLimiter(),
       verify: authLimiter(),

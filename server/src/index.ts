@@ -3,3 +3,4 @@ export { ConfigError, loadConfig, type Config, type LoadedConfig } from './confi
 export { openDatabaseTarget, type DatabaseTarget } from './db/database.js';
 export { createLogger } from './infra/logger.js';
 export type { AppRouter } from './trpc/router.js';
+export { buildAccountServices } from './build-services.js';

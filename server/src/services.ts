@@ -2,7 +2,9 @@ import type { PasswordService } from './modules/auth/password-service.js';
 import type { RegistrationService } from './modules/auth/registration-service.js';
 import type { SessionService } from './modules/auth/session-service.js';
 import type { SystemService } from './modules/system/service.js';
+import type { AccountAdminService } from './modules/users/account-admin-service.js';
 import type { ProfileService } from './modules/users/profile-service.js';
+import type { UsersService } from './modules/users/service.js';
 import type { RateLimiter } from './infra/rate-limiter.js';
 
 /** Every service the routers call, built once per app in `buildApp`. */
@@ -12,6 +14,8 @@ export interface AppServices {
   sessions: SessionService;
   passwords: PasswordService;
   profiles: ProfileService;
+  users: UsersService;
+  accounts: AccountAdminService;
   /** One limiter per sensitive action. */
   limits: Record<'register' | 'verify' | 'login' | 'refresh' | 'passwordReset', RateLimiter>;
 }

@@ -15,8 +15,8 @@ export interface RunningProcess {
 }
 
 /** Runs a TypeScript entry point of the repository in its own Node process (no tsx wrapper process). */
-export function runTypeScript(entry: string, env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(repositoryRoot, entry)], {
+export function runTypeScript(entry: string, env: Record<string, string>, args: string[] = []): RunningProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(repositoryRoot, entry), ...args], {
     cwd: repositoryRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,6 +5,8 @@ import { databaseUri, startTestDatabase, type TestDatabase, uniqueDatabaseName }
 
 export interface TestServer {
   url: string;
+  /** The server's own database, for scripts run against it. */
+  mongodbUri: string;
   app: FastifyInstance;
   config: Config;
   close(): Promise<void>;
@@ -24,12 +26,13 @@ export async function startTestServer(database: TestDatabase, options: TestServe
     JWT_SECRET: 'test-secret-that-is-long-enough-for-the-config-check',
     ...options.env,
   });
+  const mongodbUri = databaseUri(database, uniqueDatabaseName('app'));
   const app = await buildApp(config, {
     logger: options.logger ?? createLogger(config),
-    database: { uri: databaseUri(database, uniqueDatabaseName('app')), kind: database.kind },
+    database: { uri: mongodbUri, kind: database.kind },
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url, app, config, close: () => app.close() };
+  return { url, mongodbUri, app, config, close: () => app.close() };
 }
 
 /** Reads a JSON response body, failing the test with the raw text when it is not JSON. */

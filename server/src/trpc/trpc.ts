@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
-import { DomainError, RateLimited } from '../domain-errors.js';
+import type { TRole } from '@gen3d/shared';
+import { DomainError, Forbidden, RateLimited } from '../domain-errors.js';
 import type { RateLimiter } from '../infra/rate-limiter.js';
 import type { RequestContext } from './context.js';
 import { formatError, TRPC_CODE_OF_ERROR_CODE } from './error-formatter.js';
@@ -39,6 +40,14 @@ export const authedProcedure = baseProcedure.use(async ({ ctx, next }) => {
   const user = await ctx.services.sessions.authenticate(ctx.authorization);
   return next({ ctx: { user } });
 });
+
+/** Procedures for callers holding at least one of `roles`. */
+export function withRole(...roles: TRole[]) {
+  return authedProcedure.use(({ ctx, next }) => {
+    if (!roles.some((role) => ctx.user.roles.includes(role))) throw new Forbidden(`This needs the ${roles.join(' or ')} role`);
+    return next();
+  });
+}
 
 function emailOf(input: unknown): string | undefined {
   if (input === null || typeof input !== 'object' || !('email' in input)) return undefined;

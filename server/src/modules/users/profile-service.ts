@@ -30,7 +30,7 @@ export function toMe(user: UserRecord & { _id: { toHexString(): string } }): TMe
 }
 
 /** Flattens a nested partial update into dotted $set paths so untouched sibling fields stay. */
-function toSetPaths(input: TUpdateMeInput): Record<string, unknown> {
+export function toSetPaths(input: TUpdateMeInput): Record<string, unknown> {
   const set: Record<string, unknown> = {};
   if (input.userName !== undefined) set.userName = input.userName;
   for (const group of ['profile', 'settings'] as const) {

@@ -1,0 +1,80 @@
+import type { TRole } from '@gen3d/shared';
+import { Conflict, Forbidden, NotFound } from '../../domain-errors.js';
+import { hashPassword } from '../../infra/passwords.js';
+import type { SessionService } from '../auth/session-service.js';
+import type { UserModel } from './model.js';
+
+export interface NewAccount {
+  email: string;
+  userName: string;
+  password: string;
+  roles: TRole[];
+}
+
+export interface AccountAdminService {
+  /** Creates a verified account; CONFLICT when the email is taken. */
+  create(account: NewAccount): Promise<string>;
+  /** Replaces the roles; an actor cannot change their own, and the last active admin keeps admin. */
+  setRoles(actorId: string | undefined, userId: string, roles: TRole[]): Promise<void>;
+  /** Deactivation revokes every session at once; the last active admin cannot be deactivated. */
+  setActive(actorId: string | undefined, userId: string, active: boolean): Promise<void>;
+  /** The id of the account with this email, or NOT_FOUND. */
+  idOfEmail(email: string): Promise<string>;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 11000;
+}
+
+export function createAccountAdminService(users: UserModel, sessions: SessionService): AccountAdminService {
+  async function load(userId: string) {
+    const user = await users.findById(userId);
+    if (!user) throw new NotFound('User not found');
+    return user;
+  }
+
+  async function assertAnotherActiveAdmin(userId: string): Promise<void> {
+    const others = await users.countDocuments({ _id: { $ne: userId }, roles: 'admin', active: true });
+    if (others === 0) throw new Conflict('This is the last active admin; make someone else an admin first');
+  }
+
+  return {
+    async create(account) {
+      try {
+        const user = await users.create({
+          email: account.email,
+          userName: account.userName,
+          passwordHash: await hashPassword(account.password),
+          roles: [...new Set(account.roles)],
+          emailVerified: true,
+        });
+        return user._id.toHexString();
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new Conflict('An account with this email already exists');
+        throw error;
+      }
+    },
+
+    async setRoles(actorId, userId, roles) {
+      if (actorId === userId) throw new Forbidden('Nobody can change their own roles');
+      const user = await load(userId);
+      const next = [...new Set(roles)];
+      if (user.roles.includes('admin') && !next.includes('admin') && user.active) await assertAnotherActiveAdmin(userId);
+      await users.updateOne({ _id: user._id }, { $set: { roles: next } });
+    },
+
+    async setActive(actorId, userId, active) {
+      if (actorId === userId && !active) throw new Forbidden('You cannot deactivate your own account');
+      const user = await load(userId);
+      if (!active && user.active && user.roles.includes('admin')) await assertAnotherActiveAdmin(userId);
+      await users.updateOne({ _id: user._id }, { $set: { active } });
+      if (!active) await sessions.logoutEverywhere(userId);
+    },
+
+    async idOfEmail(email) {
+      const user = await users.findOne({ email: email.trim().toLowerCase() }, { _id: 1 }).lean();
+      if (!user) throw new NotFound(`No account with the email ${email}`);
+      return String(user._id);
+    },
+  };
+}

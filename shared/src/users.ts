@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { ZEmail, ZObjectId, ZPassword, ZProfile, ZRole, ZSettings, ZUpdateMeInput, ZUserName } from './auth.js';
+
+export const ZPagination = z.object({
+  page: z.number().int(),
+  limit: z.number().int(),
+  total: z.number().int(),
+  pages: z.number().int(),
+});
+
+/** GET inputs are flat strings coerced to numbers (they come from query strings over REST). */
+export const ZListUsersInput = z.strictObject({
+  page: z.coerce.number().int().min(1).default(1),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  search: z.string().trim().max(100).optional().describe('Matches the start of an email or user name, case-insensitively'),
+});
+
+/** A user as staff see them in lists, and as anyone sees a public profile (settings only for the owner and admins). */
+export const ZUserView = z.object({
+  _id: z.string(),
+  id: z.string(),
+  email: z.string().optional().describe('Shown to the owner, moderators and admins'),
+  userName: z.string(),
+  roles: z.array(ZRole),
+  emailVerified: z.boolean(),
+  active: z.boolean(),
+  profile: ZProfile,
+  settings: ZSettings.optional(),
+  createdAt: z.string(),
+});
+export type TUserView = z.infer<typeof ZUserView>;
+
+export const ZUserList = z.object({ users: z.array(ZUserView), pagination: ZPagination });
+
+export const ZUserIdInput = z.strictObject({ id: ZObjectId });
+
+export const ZCreateUserInput = z.strictObject({
+  email: ZEmail,
+  userName: ZUserName,
+  password: ZPassword,
+  roles: z.array(ZRole).min(1).default(['user']),
+});
+
+/** PATCH /users/:id. Owners may send userName, profile and settings; the other fields are for admins. */
+export const ZUpdateUserInput = ZUpdateMeInput.extend({
+  id: ZObjectId,
+  email: ZEmail.optional(),
+  roles: z.array(ZRole).min(1).optional(),
+  active: z.boolean().optional(),
+  emailVerified: z.boolean().optional(),
+});
+export type TUpdateUserInput = z.infer<typeof ZUpdateUserInput>;
