@@ -1,6 +1,6 @@
 import type { TUpdateUserInput, TUserView } from '@gen3d/shared';
-import { z } from 'zod';
-import { ZListUsersInput } from '@gen3d/shared';
+import { type z } from 'zod';
+import { type ZListUsersInput } from '@gen3d/shared';
 import { Conflict, Forbidden, NotFound } from '../../domain-errors.js';
 import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { AccountAdminService } from './account-admin-service.js';
