@@ -15,7 +15,7 @@ import { healthRoutes } from './http/health-routes.js';
 import { generateRequestId } from './http/request-id.js';
 import { buildServices } from './build-services.js';
 import { createContextFactory } from './trpc/context.js';
-import { type AppRouter, appRouter } from './trpc/router.js';
+import { type AppRouter, appRouter, procedureMeta } from './trpc/router.js';
 import { SERVER_VERSION } from './version.js';
 
 export interface AppDeps {
@@ -77,6 +77,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       basePath: '/api',
       router: appRouter,
       createContext,
+      responseMeta: ({ paths, errors }: { paths: readonly string[] | undefined; errors: readonly unknown[] }) => {
+        const meta = paths?.length === 1 ? procedureMeta(paths[0] as string) : undefined;
+        return errors.length === 0 && meta?.successStatus ? { status: meta.successStatus } : {};
+      },
       onError: ({ error, path }: { error: TRPCError; path: string | undefined }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error({ err: error.cause ?? error, path }, 'REST procedure failed');
       },

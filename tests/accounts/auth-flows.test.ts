@@ -1,5 +1,6 @@
 import { createGen3dClient } from '@gen3d/client';
 import { TRPCClientError } from '@trpc/client';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { callRest } from '../support/rest.js';
@@ -34,7 +35,7 @@ async function registeredUser(): Promise<{ email: string; password: string }> {
   const password = 'correct horse battery';
   expect((await callRest(server.url, 'POST', '/auth/register', { email, userName: 'Ada', password })).status).toBe(200);
   const code = codeIn(await smtp.waitForMail(email, /verification code/));
-  expect((await callRest(server.url, 'POST', '/auth/register/verify', { email, code })).status).toBe(200);
+  expect((await callRest(server.url, 'POST', '/auth/register/verify', { email, code })).status).toBe(201);
   return { email, password };
 }
 
@@ -51,7 +52,7 @@ describe('auth.register and auth.verifyRegistration', () => {
     expect(String(registered.body.message).length).toBeGreaterThan(10);
     const code = codeIn(await smtp.waitForMail(email, /verification code/));
     const verified = await callRest(server.url, 'POST', '/auth/register/verify', { email, code });
-    expect(verified.status).toBe(200);
+    expect(verified.status).toBe(201);
     expect(verified.body).toMatchObject({ ok: true, user: { email, userName: 'Ada Lovelace' } });
     expect(String((verified.body.user as { id: string }).id)).toMatch(/^[0-9a-f]{24}$/);
     const again = await callRest(server.url, 'POST', '/auth/register/verify', { email, code });
@@ -164,7 +165,7 @@ describe('auth.login, auth.refresh and auth.logout', () => {
     expect((await callRest(server.url, 'POST', '/auth/refresh', { refreshToken: c.body.refreshToken })).status).toBe(401);
   });
 
-  it('refuses missing, malformed, tampered, foreign-key and unsigned access tokens with 401', async () => {
+  it('refuses missing, malformed, tampered, unsigned, expired and unknown-user access tokens with 401', async () => {
     const { email, password } = await registeredUser();
     const token = String((await callRest(server.url, 'POST', '/auth/login', { email, password })).body.token);
     const [header, payload] = token.split('.') as [string, string, string];
@@ -177,6 +178,15 @@ describe('auth.login, auth.refresh and auth.logout', () => {
       const answer = await callRest(server.url, 'GET', '/auth/me', undefined, attempt);
       expect(answer.status, String(attempt)).toBe(401);
       expect(answer.body.code).toBe('UNAUTHORIZED');
+    }
+    const key = new TextEncoder().encode(server.config.jwtSecret);
+    const sign = (subject: string, expiresAt: number) =>
+      new SignJWT({ roles: ['admin'] }).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setIssuer('gen3d').setAudience('gen3d-api').setIssuedAt(expiresAt - 900).setExpirationTime(expiresAt).sign(key);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await sign(String(claims.sub), now - 60);
+    const ghost = await sign('0123456789abcdef01234567', now + 600);
+    for (const attempt of [expired, ghost]) {
+      expect((await callRest(server.url, 'GET', '/auth/me', undefined, attempt)).status).toBe(401);
     }
     const client = createGen3dClient({ url: server.url });
     await expect(client.auth.me.query()).rejects.toSatisfy((error: unknown) => errorCodeOf(error) === 'UNAUTHORIZED');

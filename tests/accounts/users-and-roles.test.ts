@@ -25,7 +25,7 @@ describe('admin scripts, roles and users', () => {
 
     // Users are created by admins only.
     const newUser = await callRest(suite.server.url, 'POST', '/users', { email: 'lin@example.com', userName: 'Lin', password: 'lin password 1' }, admin.token);
-    expect(newUser.status, JSON.stringify(newUser.body)).toBe(200);
+    expect(newUser.status, JSON.stringify(newUser.body)).toBe(201);
     const lin = await login('lin@example.com', 'lin password 1');
     expect((await callRest(suite.server.url, 'POST', '/users', { email: 'x@example.com', userName: 'X', password: 'password 12' }, lin.token)).status).toBe(403);
     const duplicate = await callRest(suite.server.url, 'POST', '/users', { email: 'lin@example.com', userName: 'Lin2', password: 'lin password 1' }, admin.token);

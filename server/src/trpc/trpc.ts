@@ -6,9 +6,12 @@ import type { RateLimiter } from '../infra/rate-limiter.js';
 import type { RequestContext } from './context.js';
 import { formatError, TRPC_CODE_OF_ERROR_CODE } from './error-formatter.js';
 
+/** OpenAPI projection meta, plus the HTTP status of a successful REST call when it is not 200. */
+export type AppMeta = OpenApiMeta<{ successStatus?: 201 }>;
+
 const t = initTRPC
   .context<RequestContext>()
-  .meta<OpenApiMeta>()
+  .meta<AppMeta>()
   .create({
     // Stack traces never leave the server, whatever NODE_ENV says.
     isDev: false,

@@ -30,7 +30,7 @@ export const authRouter = router({
     .mutation(({ ctx, input }) => ctx.services.registration.register(input)),
 
   verifyRegistration: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/register/verify', tags, summary: 'Confirm the emailed code and create the account' } })
+    .meta({ openapi: { method: 'POST', path: '/auth/register/verify', tags, summary: 'Confirm the emailed code and create the account' }, successStatus: 201 })
     .input(ZVerifyRegistrationInput)
     .output(ZVerifyRegistrationResult)
     .use(withRateLimit((limits) => limits.verify))

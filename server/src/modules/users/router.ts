@@ -17,7 +17,7 @@ export const usersRouter = router({
     .query(({ ctx, input }) => ctx.services.users.get(ctx.user, input.id)),
 
   create: withRole('admin')
-    .meta({ openapi: { method: 'POST', path: '/users', tags, summary: 'Create a verified account (admins)', protect: true, successDescription: 'The new user' } })
+    .meta({ openapi: { method: 'POST', path: '/users', tags, summary: 'Create a verified account (admins)', protect: true, successDescription: 'The new user' }, successStatus: 201 })
     .input(ZCreateUserInput)
     .output(ZUserView)
     .mutation(async ({ ctx, input }) => ctx.services.users.get(ctx.user, await ctx.services.accounts.create(input))),
