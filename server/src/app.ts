@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import { Redis } from 'ioredis';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from 'trpc-to-openapi';
 import type { Config } from './config.js';
@@ -48,15 +49,22 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     credentials: true,
     exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
   });
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5_000 }) : undefined;
+  if (redis) {
+    app.addHook('onClose', async () => {
+      await redis.quit();
+    });
+  }
   await app.register(rateLimit, {
     global: true,
+    ...(redis ? { redis, nameSpace: 'gen3d:rate:global:' } : {}),
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
     errorResponseBuilder: (_request, context) => new RateLimited(Math.ceil(context.ttl / 1000), `Too many requests; retry in ${context.after}`),
   });
   await app.register(databasePlugin, deps.database);
 
-  const services = buildServices(app, config, startedAt);
+  const services = buildServices(app, config, startedAt, redis);
   const createContext = createContextFactory(services);
 
   await app.register(fastifyTRPCPlugin, {

@@ -3,7 +3,8 @@ import type { Connection } from 'mongoose';
 import type { Config } from './config.js';
 import { createAccessTokens } from './infra/access-tokens.js';
 import { createMailer } from './infra/mailer.js';
-import { createMemoryRateLimiter } from './infra/rate-limiter.js';
+import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limiter.js';
+import type { Redis } from 'ioredis';
 import { authModels } from './modules/auth/model.js';
 import { createPasswordService } from './modules/auth/password-service.js';
 import { createRegistrationService } from './modules/auth/registration-service.js';
@@ -31,12 +32,13 @@ export function buildAccountServices(connection: Connection, config: Config, log
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
-export function buildServices(app: FastifyInstance, config: Config, startedAt: Date): AppServices {
+export function buildServices(app: FastifyInstance, config: Config, startedAt: Date, redis: Redis | undefined): AppServices {
   const log = app.log;
   const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log);
   const mailer = createMailer(config.mail, log);
   app.addHook('onClose', async () => mailer.close());
-  const authLimiter = () => createMemoryRateLimiter(config.authRateLimit.max, config.authRateLimit.windowMs);
+  const { max, windowMs } = config.authRateLimit;
+  const authLimiter = (name: string) => (redis ? createRedisRateLimiter(redis, name, max, windowMs) : createMemoryRateLimiter(max, windowMs));
   return {
     system: createSystemService({
       version: SERVER_VERSION,
@@ -51,11 +53,11 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
     users: createUsersService(users, accounts),
     accounts,
     limits: {
-      register: authLimiter(),
-      verify: authLimiter(),
-      login: authLimiter(),
-      refresh: authLimiter(),
-      passwordReset: authLimiter(),
+      register: authLimiter('register'),
+      verify: authLimiter('verify'),
+      login: authLimiter('login'),
+      refresh: authLimiter('refresh'),
+      passwordReset: authLimiter('password-reset'),
     },
   };
 }

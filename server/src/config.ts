@@ -40,6 +40,10 @@ const EnvSchema = z.object({
     .optional(),
   MAIL_FROM: z.string().min(3).default('gen3d <no-reply@localhost>'),
   APP_URL: z.url().optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
 });
 
 export interface Config {
@@ -66,6 +70,8 @@ export interface Config {
   readonly mail: { readonly smtpUrl: string | undefined; readonly from: string; readonly outboxDir: string };
   /** Base URL of the web app, for links in emails (password reset). */
   readonly appUrl: string;
+  /** Shared rate-limit counters for several instances; in-process counters when undefined. */
+  readonly redisUrl: string | undefined;
 }
 
 /** The settings, plus what was generated or defaulted that an operator should hear about. */
@@ -101,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
         const value = env[name];
-        const shown = value === undefined || name === 'JWT_SECRET' || name === 'SMTP_URL' ? '' : ` (got '${value}')`;
+        const shown = value === undefined || name === 'JWT_SECRET' || name === 'SMTP_URL' || name === 'REDIS_URL' ? '' : ` (got '${value}')`;
         return `${name}: ${issue.message}${shown}`;
       }),
     );
@@ -152,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
     auth: { accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS, refreshTokenTtlDays: vars.REFRESH_TOKEN_TTL_DAYS },
     mail: { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM, outboxDir: resolve(vars.DATA_DIR, 'outbox') },
+    redisUrl: vars.REDIS_URL,
     appUrl: (vars.APP_URL ?? vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/$/, ''),
   };
   return { config: Object.freeze(config), notices };

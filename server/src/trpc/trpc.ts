@@ -61,7 +61,7 @@ function emailOf(input: unknown): string | undefined {
 export function withRateLimit(pick: (limits: RequestContext['services']['limits']) => RateLimiter) {
   return t.middleware(async ({ ctx, next, getRawInput }) => {
     const email = emailOf(await getRawInput().catch(() => undefined));
-    const decision = pick(ctx.services.limits).hit(email ? [`ip:${ctx.ip}`, `email:${email}`] : [`ip:${ctx.ip}`]);
+    const decision = await pick(ctx.services.limits).hit(email ? [`ip:${ctx.ip}`, `email:${email}`] : [`ip:${ctx.ip}`]);
     if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds, `Too many attempts; retry in ${decision.retryAfterSeconds} s`);
     return next();
   });
