@@ -1,8 +1,10 @@
+import { benchmarkAuth } from './auth.js';
 import { benchmarkEmbeddedDatabase } from './embedded-db.js';
 
 /** `pnpm bench [name...]`: runs the named benchmarks (all by default) and prints their figures. */
 const benchmarks: Record<string, () => Promise<void>> = {
   'embedded-db': benchmarkEmbeddedDatabase,
+  auth: benchmarkAuth,
 };
 
 const requested = process.argv.slice(2);

@@ -76,7 +76,7 @@ export const authRouter = router({
     .meta({ openapi: { method: 'GET', path: '/auth/me', tags, summary: 'The caller, without secrets', protect: true } })
     .input(z.void())
     .output(ZMe)
-    .query(({ ctx }) => ctx.services.profiles.me(ctx.user.id)),
+    .query(({ ctx }) => ctx.user.account),
 
   updateMe: authedProcedure
     .meta({ openapi: { method: 'PATCH', path: '/auth/me', tags, summary: "Change the caller's name, profile or settings", protect: true } })

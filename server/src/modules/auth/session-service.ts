@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TLoginResult, TRole } from '@gen3d/shared';
+import type { TLoginResult, TMe, TRole } from '@gen3d/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Types } from 'mongoose';
 import { DomainError } from '../../domain-errors.js';
@@ -7,6 +7,7 @@ import type { AccessTokens } from '../../infra/access-tokens.js';
 import { checkAgainstDecoy, checkPassword, hashPassword } from '../../infra/passwords.js';
 import { hashToken, randomToken } from '../../infra/secret-tokens.js';
 import type { UserModel } from '../users/model.js';
+import { toMe } from '../users/profile-service.js';
 import type { AuthModels } from './model.js';
 
 export interface Device {
@@ -19,6 +20,8 @@ export interface AuthenticatedUser {
   id: string;
   email: string;
   roles: TRole[];
+  /** The account as loaded for this request, so `auth.me` needs no second read. */
+  account: TMe;
 }
 
 export interface SessionDeps {
@@ -122,9 +125,10 @@ export function createSessionService(deps: SessionDeps): SessionService {
       if (!match) throw new DomainError('UNAUTHORIZED', authorization ? 'The Authorization header must be "Bearer <access token>"' : 'Authentication required');
       const claims = await accessTokens.verify(match[1] as string);
       if (!claims || !/^[0-9a-f]{24}$/.test(claims.userId)) throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
-      const user = await users.findById(claims.userId, { email: 1, roles: 1, active: 1 }).lean();
+      const user = await users.findById(claims.userId, { passwordHash: 0 }).lean();
       if (!user || !user.active) throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
-      return { id: claims.userId, email: user.email, roles: user.roles as TRole[] };
+      const account = toMe(user);
+      return { id: account.id, email: account.email, roles: account.roles, account };
     },
   };
 }

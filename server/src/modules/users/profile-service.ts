@@ -3,8 +3,6 @@ import { NotFound } from '../../domain-errors.js';
 import type { UserModel, UserRecord } from './model.js';
 
 export interface ProfileService {
-  /** The caller's account without secrets. */
-  me(userId: string): Promise<TMe>;
   /** Changes only the name, profile and settings fields given; roles and email are not reachable here. */
   updateMe(userId: string, input: TUpdateMeInput): Promise<TMe>;
 }
@@ -46,7 +44,6 @@ export function createProfileService(users: UserModel): ProfileService {
     return toMe(user);
   }
   return {
-    me: load,
     async updateMe(userId, input) {
       const set = toSetPaths(input);
       if (Object.keys(set).length > 0) await users.updateOne({ _id: userId }, { $set: set });

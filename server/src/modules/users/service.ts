@@ -29,7 +29,7 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function viewFor(viewer: AuthenticatedUser, user: UserRecord & { _id: { toHexString(): string } }): TUserView {
+function viewFor(viewer: Pick<AuthenticatedUser, 'id' | 'roles'>, user: UserRecord & { _id: { toHexString(): string } }): TUserView {
   const full = toMe(user);
   const isOwner = viewer.id === full.id;
   const isAdmin = viewer.roles.includes('admin');
@@ -62,7 +62,7 @@ export function createUsersService(users: UserModel, accounts: AccountAdminServi
         users.countDocuments(filter),
         users.find(filter).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).lean(),
       ]);
-      const staff: AuthenticatedUser = { id: '', email: '', roles: ['admin'] };
+      const staff = { id: '', roles: ['admin'] as AuthenticatedUser['roles'] };
       return { users: found.map((user) => viewFor(staff, user)), pagination: { page, limit, total, pages: Math.ceil(total / limit) } };
     },
 
