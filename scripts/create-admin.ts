@@ -11,7 +11,8 @@ await runAdminTask(USAGE, async ({ accounts }) => {
   const { values } = parseArgs({ options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } } });
   const email = ZEmail.safeParse(values.email);
   if (!email.success) throw new UsageError('--email must be a valid email address');
-  const userName = ZUserName.safeParse(values.name ?? email.data.split('@')[0]?.replace(/[^\p{L}\p{N}_.\- ]/gu, '') ?? 'admin');
+  const fromEmail = (email.data.split('@')[0] ?? '').replace(/[^\p{L}\p{N}_.\- ]/gu, '').slice(0, 40);
+  const userName = ZUserName.safeParse(values.name ?? (fromEmail.length >= 2 ? fromEmail : 'admin'));
   if (!userName.success) throw new UsageError('--name must be 2-40 letters, digits, spaces, dots, dashes or underscores');
   const existing = await accounts.idOfEmail(email.data).catch(() => undefined);
   if (existing) {

@@ -17,9 +17,10 @@ export interface AccessTokens {
 
 /** Short-lived JWTs signed with HS256 only (the algorithm is pinned: `alg: none` and RS/ES confusion fail). */
 export function createAccessTokens(secret: string, ttlSeconds: number): AccessTokens {
-  const key = new TextEncoder().encode(secret);
+  // Imported once: handing jose raw bytes would re-import the key at every sign and verify.
+  const key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
   return {
-    issue: ({ userId, roles }) =>
+    issue: async ({ userId, roles }) =>
       new SignJWT({ roles: [...roles] })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(userId)
@@ -27,10 +28,10 @@ export function createAccessTokens(secret: string, ttlSeconds: number): AccessTo
         .setAudience(AUDIENCE)
         .setIssuedAt()
         .setExpirationTime(`${ttlSeconds}s`)
-        .sign(key),
+        .sign(await key),
     async verify(token) {
       try {
-        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+        const { payload } = await jwtVerify(token, await key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
         if (typeof payload.sub !== 'string' || !Array.isArray(payload.roles)) return undefined;
         return { userId: payload.sub, roles: payload.roles as TRole[] };
       } catch (error) {
