@@ -2,7 +2,7 @@ import type { Document } from 'bson';
 import { valuesAtPath } from '../document-paths.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
 import { compareValues, type QueryOptions, runFind, runPipeline } from '../query-engine.js';
-import { valueKey } from '../value-keys.js';
+import { isIndexableScalar, valueKey } from '../value-keys.js';
 import { assertSimpleCollation, collectionName, documentArray, optionalDocument, optionalNumber } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { writePipelineOutput } from './pipeline-output.js';
@@ -21,6 +21,30 @@ function matching(context: CommandContext, name: string, filter: Document | unde
   return filter && Object.keys(filter).length > 0 ? collection.candidates(filter) : collection.documents();
 }
 
+/** True for `{_id: <scalar>}`: the `_id` index answers it exactly, without the query engine. */
+function isPlainIdLookup(filter: Document | undefined): filter is Document {
+  if (!filter) return false;
+  const keys = Object.keys(filter);
+  return keys.length === 1 && keys[0] === '_id' && isIndexableScalar(filter._id);
+}
+
+/** Projections that only drop top-level fields, applied without the query engine. */
+function dropFields(doc: Document, projection: Document): Document | undefined {
+  const dropped = Object.entries(projection);
+  if (dropped.some(([field, value]) => field.includes('.') || field.startsWith('$') || (value !== 0 && value !== false))) return undefined;
+  const copy: Document = { ...doc };
+  for (const [field] of dropped) delete copy[field];
+  return copy;
+}
+
+function findById(context: CommandContext, name: string, filter: Document, projection: Document | undefined): Document[] | undefined {
+  const doc = context.catalog.collection(context.db, name)?.findById(filter._id);
+  if (!doc) return [];
+  if (!projection || Object.keys(projection).length === 0) return [doc];
+  const projected = dropFields(doc, projection);
+  return projected ? [projected] : undefined;
+}
+
 function find(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   assertSimpleCollation(command.collation);
@@ -32,7 +56,8 @@ function find(context: CommandContext, command: Document): Document {
   const projection = optionalDocument(command, 'projection');
   const skip = optionalNumber(command, 'skip');
   const limit = optionalNumber(command, 'limit');
-  const docs = runFind(matching(context, name, filter), filter, {
+  const byId = isPlainIdLookup(filter) && !skip ? findById(context, name, filter, projection) : undefined;
+  const docs = byId ?? runFind(matching(context, name, filter), filter, {
     ...queryOptions(context, command),
     ...(sort ? { sort } : {}),
     ...(projection ? { projection } : {}),
