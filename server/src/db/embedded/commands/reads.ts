@@ -32,9 +32,8 @@ function isPlainIdLookup(filter: Document | undefined): filter is Document {
 function dropFields(doc: Document, projection: Document): Document | undefined {
   const dropped = Object.entries(projection);
   if (dropped.some(([field, value]) => field.includes('.') || field.startsWith('$') || (value !== 0 && value !== false))) return undefined;
-  const copy: Document = { ...doc };
-  for (const [field] of dropped) delete copy[field];
-  return copy;
+  const omitted = new Set(dropped.map(([field]) => field));
+  return Object.fromEntries(Object.entries(doc).filter(([field]) => !omitted.has(field)));
 }
 
 function findById(context: CommandContext, name: string, filter: Document, projection: Document | undefined): Document[] | undefined {
