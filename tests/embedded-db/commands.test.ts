@@ -144,6 +144,15 @@ describe('documents', () => {
     expect((await suite.client.db().admin().listDatabases()).databases.map((entry) => entry.name)).not.toContain(other.databaseName);
   });
 
+  it('answers _id lookups with inclusion, exclusion and nested projections', async () => {
+    const people = suite.db.collection('people');
+    const { insertedId } = await people.insertOne({ name: 'Ada', secret: 'x', address: { city: 'London', zip: 'N1' } });
+    expect(await people.findOne({ _id: insertedId }, { projection: { secret: 0 } })).toEqual({ _id: insertedId, name: 'Ada', address: { city: 'London', zip: 'N1' } });
+    expect(await people.findOne({ _id: insertedId }, { projection: { name: 1 } })).toEqual({ _id: insertedId, name: 'Ada' });
+    expect(await people.findOne({ _id: insertedId }, { projection: { 'address.zip': 0, secret: 0 } })).toEqual({ _id: insertedId, name: 'Ada', address: { city: 'London' } });
+    expect(await people.findOne({ _id: new ObjectId() })).toBeNull();
+  });
+
   it('counts and lists distinct values', async () => {
     const shapes = suite.db.collection('shapes');
     await shapes.insertMany([{ kind: 'cube', colors: ['red', 'blue'] }, { kind: 'sphere', colors: ['red'] }, { kind: 'cube' }]);
