@@ -7,6 +7,7 @@ import { hashCode, randomCode, sameHash } from '../../infra/secret-tokens.js';
 import type { UserModel } from '../users/model.js';
 import { registrationAttemptEmail, verificationCodeEmail } from './emails.js';
 import type { AuthModels } from './model.js';
+import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 
 const CODE_LIFETIME_MS = 15 * 60 * 1000;
 const PENDING_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -33,10 +34,6 @@ export interface RegistrationService {
   register(input: TRegisterInput): Promise<{ ok: true; message: string }>;
   /** Creates the account when the code matches; a code dies after 15 minutes or 5 wrong tries. */
   verify(email: string, code: string): Promise<RegisteredUser>;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 11000;
 }
 
 export function createRegistrationService(deps: RegistrationDeps): RegistrationService {
@@ -76,7 +73,7 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
       try {
         await models.PendingRegistration.updateOne({ email: input.email }, { $set: fields }, { upsert: true });
       } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+        if (!isDuplicateKeyError(error)) throw error;
         // A concurrent registration for the same address won the upsert; this one updates it.
         await models.PendingRegistration.updateOne({ email: input.email }, { $set: fields });
       }
@@ -106,7 +103,7 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
         });
         return { id: user._id.toHexString(), email: user.email, userName: user.userName };
       } catch (error) {
-        if (isDuplicateKey(error)) throw new DomainError('CONFLICT', 'This email address already has an account; log in instead');
+        if (isDuplicateKeyError(error)) throw new DomainError('CONFLICT', 'This email address already has an account; log in instead');
         throw error;
       }
     },

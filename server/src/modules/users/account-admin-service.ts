@@ -3,6 +3,7 @@ import { Conflict, Forbidden, NotFound } from '../../domain-errors.js';
 import { hashPassword } from '../../infra/passwords.js';
 import type { SessionService } from '../auth/session-service.js';
 import type { UserModel } from './model.js';
+import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 
 export interface NewAccount {
   email: string;
@@ -20,10 +21,6 @@ export interface AccountAdminService {
   setActive(actorId: string | undefined, userId: string, active: boolean): Promise<void>;
   /** The id of the account with this email, or NOT_FOUND. */
   idOfEmail(email: string): Promise<string>;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 11000;
 }
 
 export function createAccountAdminService(users: UserModel, sessions: SessionService): AccountAdminService {
@@ -50,7 +47,7 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
         });
         return user._id.toHexString();
       } catch (error) {
-        if (isDuplicateKey(error)) throw new Conflict('An account with this email already exists');
+        if (isDuplicateKeyError(error)) throw new Conflict('An account with this email already exists');
         throw error;
       }
     },

@@ -6,6 +6,7 @@ import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { AccountAdminService } from './account-admin-service.js';
 import type { UserModel, UserRecord } from './model.js';
 import { toMe, toSetPaths } from './profile-service.js';
+import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 
 type ListInput = z.output<typeof ZListUsersInput>;
 
@@ -84,7 +85,7 @@ export function createUsersService(users: UserModel, accounts: AccountAdminServi
         try {
           await users.updateOne({ _id: input.id }, { $set: set });
         } catch (error) {
-          if ((error as { code?: unknown }).code === 11000) throw new Conflict('Another account already uses this email');
+          if (isDuplicateKeyError(error)) throw new Conflict('Another account already uses this email');
           throw error;
         }
       }
