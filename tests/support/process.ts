@@ -15,12 +15,13 @@ export interface RunningProcess {
 }
 
 /** Runs a TypeScript entry point of the repository in its own Node process (no tsx wrapper process). */
-export function runTypeScript(entry: string, env: Record<string, string>, args: string[] = []): RunningProcess {
+export function runTypeScript(entry: string, env: Record<string, string>, args: string[] = [], stdin?: string): RunningProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(repositoryRoot, entry), ...args], {
     cwd: repositoryRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (stdin !== undefined) child.stdin?.end(stdin);
   const lines: string[] = [];
   const listeners = new Set<(line: string) => void>();
   let buffered = '';
