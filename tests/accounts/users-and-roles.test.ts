@@ -81,4 +81,27 @@ describe('admin scripts, roles and users', () => {
     expect(usage.code).toBe(2);
     expect(usage.output).toContain('usage: pnpm set-roles');
   });
+
+  it('keeps an active admin when two admins demote each other at the same moment', async () => {
+    expect((await runScript('create-admin', ['--email', 'duel-a@example.com', '--password', 'duel password a'])).code).toBe(0);
+    const a = await login('duel-a@example.com', 'duel password a');
+    const created = await callRest(suite.server.url, 'POST', '/users', { email: 'duel-b@example.com', userName: 'Duel B', password: 'duel password b', roles: ['user', 'admin'] }, a.token);
+    expect(created.status).toBe(201);
+    const b = await login('duel-b@example.com', 'duel password b');
+    // Leave exactly these two active admins.
+    const others = await callRest(suite.server.url, 'GET', '/users?limit=100', undefined, a.token);
+    for (const user of others.body.users as Array<{ id: string; roles: string[]; active: boolean }>) {
+      if (user.roles.includes('admin') && user.active && user.id !== a.id && user.id !== b.id) {
+        expect((await callRest(suite.server.url, 'PATCH', `/users/${user.id}`, { active: false }, a.token)).status).toBe(200);
+      }
+    }
+    const answers = await Promise.all([
+      callRest(suite.server.url, 'PATCH', `/users/${b.id}`, { roles: ['user'] }, a.token),
+      callRest(suite.server.url, 'PATCH', `/users/${a.id}`, { roles: ['user'] }, b.token),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).not.toEqual([200, 200]);
+    const after = await callRest(suite.server.url, 'GET', '/users?limit=100', undefined, answers[0]?.status === 200 ? a.token : b.token);
+    const activeAdmins = (after.body.users as Array<{ roles: string[]; active: boolean }>).filter((user) => user.active && user.roles.includes('admin'));
+    expect(activeAdmins.length).toBeGreaterThanOrEqual(1);
+  });
 });

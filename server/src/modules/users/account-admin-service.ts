@@ -30,9 +30,20 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
     return user;
   }
 
-  async function assertAnotherActiveAdmin(userId: string): Promise<void> {
-    const others = await users.countDocuments({ _id: { $ne: userId }, roles: 'admin', active: true });
-    if (others === 0) throw new Conflict('This is the last active admin; make someone else an admin first');
+  const lastAdmin = (): Conflict => new Conflict('This is the last active admin; make someone else an admin first');
+
+  /**
+   * Applies a change that may remove an active admin. Checking first and writing after is not atomic,
+   * so the count is checked again after the write; when two such changes race and leave no admin,
+   * each one reverts itself.
+   */
+  async function keepingAnAdmin(userId: string, apply: () => Promise<unknown>, revert: () => Promise<unknown>): Promise<void> {
+    if ((await users.countDocuments({ _id: { $ne: userId }, roles: 'admin', active: true })) === 0) throw lastAdmin();
+    await apply();
+    if ((await users.countDocuments({ roles: 'admin', active: true })) === 0) {
+      await revert();
+      throw lastAdmin();
+    }
   }
 
   return {
@@ -56,15 +67,23 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
       if (actorId === userId) throw new Forbidden('Nobody can change their own roles');
       const user = await load(userId);
       const next = [...new Set(roles)];
-      if (user.roles.includes('admin') && !next.includes('admin') && user.active) await assertAnotherActiveAdmin(userId);
-      await users.updateOne({ _id: user._id }, { $set: { roles: next } });
+      const apply = () => users.updateOne({ _id: user._id }, { $set: { roles: next } });
+      if (user.roles.includes('admin') && !next.includes('admin') && user.active) {
+        await keepingAnAdmin(userId, apply, () => users.updateOne({ _id: user._id }, { $addToSet: { roles: 'admin' } }));
+      } else {
+        await apply();
+      }
     },
 
     async setActive(actorId, userId, active) {
       if (actorId === userId && !active) throw new Forbidden('You cannot deactivate your own account');
       const user = await load(userId);
-      if (!active && user.active && user.roles.includes('admin')) await assertAnotherActiveAdmin(userId);
-      await users.updateOne({ _id: user._id }, { $set: { active } });
+      const apply = () => users.updateOne({ _id: user._id }, { $set: { active } });
+      if (!active && user.active && user.roles.includes('admin')) {
+        await keepingAnAdmin(userId, apply, () => users.updateOne({ _id: user._id }, { $set: { active: true } }));
+      } else {
+        await apply();
+      }
       if (!active) await sessions.logoutEverywhere(userId);
     },
 
