@@ -9,14 +9,14 @@ import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from 'trpc-to-opena
 import type { Config } from './config.js';
 import { databasePlugin, type DatabasePluginOptions } from './db/database-plugin.js';
 import { RateLimited } from './domain-errors.js';
-import { apiDocsRoutes } from './http/api-docs.js';
+import { apiDocsRoutes, documentSuccessStatuses } from './http/api-docs.js';
 import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
 import { healthRoutes } from './http/health-routes.js';
 import { generateRequestId } from './http/request-id.js';
 import { buildServices } from './build-services.js';
 import { createContextFactory } from './trpc/context.js';
-import { type AppRouter, appRouter, procedureMeta } from './trpc/router.js';
+import { allProcedureMetas, type AppRouter, appRouter, procedureMeta } from './trpc/router.js';
 import { SERVER_VERSION } from './version.js';
 
 export interface AppDeps {
@@ -95,13 +95,14 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     });
   });
 
-  const document = generateOpenApiDocument(appRouter, {
+  const generated = generateOpenApiDocument(appRouter, {
     title: 'gen3d API',
     description: 'REST projection of the gen3d tRPC procedures. Errors are JSON: {error, code, statusCode, requestId}.',
     version: SERVER_VERSION,
     baseUrl: `${config.publicUrl}/api`,
     securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
   });
+  const document = documentSuccessStatuses(generated, allProcedureMetas());
   await app.register(apiDocsRoutes, { document });
   await app.register(healthRoutes);
   return app;

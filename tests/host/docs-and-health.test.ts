@@ -12,6 +12,9 @@ describe('API documentation', () => {
     expect(document.openapi).toMatch(/^3\./);
     expect(document.paths['/system/info']?.get?.tags).toEqual(['system']);
     expect(document.servers[0]?.url).toMatch(/\/api$/);
+    const verify = (document.paths['/auth/register/verify'] as Record<string, { responses: Record<string, unknown> }> | undefined)?.post;
+    expect(Object.keys(verify?.responses ?? {})).toContain('201');
+    expect(Object.keys(verify?.responses ?? {})).not.toContain('200');
     const alias = await jsonOf(await fetch(`${suite.server.url}/api-docs/json`));
     expect(alias).toEqual(document);
   });

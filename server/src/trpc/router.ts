@@ -22,3 +22,19 @@ export function procedureMeta(path: string): AppMeta | undefined {
   const definition = isRecord(node) ? node._def : undefined;
   return isRecord(definition) && isRecord(definition.meta) ? (definition.meta as AppMeta) : undefined;
 }
+
+/** Every procedure's meta, for documents built from the router. */
+export function allProcedureMetas(): AppMeta[] {
+  const found: AppMeta[] = [];
+  const visit = (node: unknown): void => {
+    if (!isRecord(node)) return;
+    const definition = node._def;
+    if (isRecord(definition) && definition.procedure === true) {
+      if (isRecord(definition.meta)) found.push(definition.meta as AppMeta);
+      return;
+    }
+    for (const child of Object.values(node)) visit(child);
+  };
+  visit(appRouter._def.record);
+  return found;
+}
