@@ -117,7 +117,7 @@ export class Journal {
    * Starts appending: folds everything replayed into a fresh snapshot and opens a new journal file.
    * `snapshot` yields the complete current state and is used again whenever the journal is compacted.
    */
-  async start(snapshot: () => Iterable<JournalRecord>): Promise<void> {
+  start(snapshot: () => Iterable<JournalRecord>): void {
     this.snapshotSource = snapshot;
     this.compactNow();
   }
