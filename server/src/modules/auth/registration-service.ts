@@ -33,7 +33,7 @@ export interface RegistrationService {
   /** Always answers the same, whether or not the email has an account; sends a code or a notice. */
   register(input: TRegisterInput): Promise<{ ok: true; message: string }>;
   /** Creates the account when the code matches; a code dies after 15 minutes or 5 wrong tries. */
-  verify(email: string, code: string): Promise<RegisteredUser>;
+  verify(email: string, code: string): Promise<{ ok: true; message: string; user: RegisteredUser }>;
 }
 
 export function createRegistrationService(deps: RegistrationDeps): RegistrationService {
@@ -101,7 +101,11 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
           roles: ['user'],
           emailVerified: true,
         });
-        return { id: user._id.toHexString(), email: user.email, userName: user.userName };
+        return {
+          ok: true,
+          message: 'Your email address is confirmed; you can log in now.',
+          user: { id: user._id.toHexString(), email: user.email, userName: user.userName },
+        };
       } catch (error) {
         if (isDuplicateKeyError(error)) throw new DomainError('CONFLICT', 'This email address already has an account; log in instead');
         throw error;

@@ -34,11 +34,7 @@ export const authRouter = router({
     .input(ZVerifyRegistrationInput)
     .output(ZVerifyRegistrationResult)
     .use(withRateLimit((limits) => limits.verify))
-    .mutation(async ({ ctx, input }) => ({
-      ok: true as const,
-      message: 'Your email address is confirmed; you can log in now.',
-      user: await ctx.services.registration.verify(input.email, input.code),
-    })),
+    .mutation(({ ctx, input }) => ctx.services.registration.verify(input.email, input.code)),
 
   login: publicProcedure
     .meta({ openapi: { method: 'POST', path: '/auth/login', tags, summary: 'Log in: an access token and a refresh token' } })
