@@ -35,6 +35,20 @@ async function stop(process: RunningProcess): Promise<void> {
   await process.exited;
 }
 
+async function postJson<T>(url: string, body: string, token?: string): Promise<T> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const response = await fetch(url, { method: 'POST', headers, body });
+  if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** Creates a verified account through the admin API and returns its access token. */
+async function signInNewUser(url: string, adminToken: string, index: number): Promise<string> {
+  const account = { email: `bench-user-${index}@example.com`, password: `bench password ${index}` };
+  await postJson(`${url}/api/users`, JSON.stringify({ ...account, userName: `Bench user ${index}` }), adminToken);
+  return (await postJson<{ token: string }>(`${url}/api/auth/login`, JSON.stringify(account))).token;
+}
+
 /** Login (argon2-bound) and auth.me (token-verify-bound) requests per second against a server process. */
 export async function benchmarkAuth(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gen3d-bench-auth-'));
@@ -50,15 +64,33 @@ export async function benchmarkAuth(): Promise<void> {
   await waitUntilHealthy(url);
   try {
     const credentials = JSON.stringify({ email: 'bench@example.com', password: 'bench password 1' });
-    const login = (await (await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: credentials })).json()) as { token: string };
-    console.log(`\nauth (server in its own process, ${CONNECTIONS} connections)`);
+    const admin = await postJson<{ token: string }>(`${url}/api/auth/login`, credentials);
+    console.log(`\nauth (server in its own process, ${CONNECTIONS} connections, one account each)`);
     const logins = await autocannon({ url: `${url}/api/auth/login`, method: 'POST', headers: { 'content-type': 'application/json' }, body: credentials, connections: 8, duration: 10 });
     report('POST /api/auth/login', logins);
+    // One account per connection, so the figure is not flattered by every request asking for the same user.
+    const tokens = await Promise.all(Array.from({ length: CONNECTIONS }, (_, index) => signInNewUser(url, admin.token, index)));
+    let nextConnection = 0;
     const before = rssMiB(server.child.pid);
-    const me = await autocannon({ url: `${url}/api/auth/me`, headers: { authorization: `Bearer ${login.token}` }, connections: CONNECTIONS, duration: SECONDS });
-    const after = rssMiB(server.child.pid);
+    const samples: number[] = [];
+    const sampler = setInterval(() => samples.push(rssMiB(server.child.pid)), 5_000);
+    const me = await autocannon({
+      url: `${url}/api/auth/me`,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      setupClient: (client) => client.setHeaders({ authorization: `Bearer ${tokens[nextConnection++ % tokens.length]}` }),
+    });
+    clearInterval(sampler);
     report(`GET /api/auth/me (${SECONDS} s)`, me, 3_000);
-    console.log(`server rss: ${before.toFixed(0)} MiB before, ${after.toFixed(0)} MiB after the auth.me run`);
+    console.log(`server rss every 5 s: ${[before, ...samples].map((mib) => mib.toFixed(0)).join(', ')} MiB`);
+    // The heap saws up and down between collections; what stays after them shows in the troughs. The
+    // first third is warm-up (JIT, pools, young generation sizing), so the last third's lowest reading
+    // is compared with the middle third's.
+    const third = Math.floor(samples.length / 3);
+    if (third >= 1) {
+      const growth = Math.min(...samples.slice(2 * third)) - Math.min(...samples.slice(third, 2 * third));
+      console.log(`rss growth after warm-up (lowest readings): ${growth.toFixed(0)} MiB ${growth > 32 ? '(GROWING)' : '(stable)'}`);
+    }
   } finally {
     await stop(server);
     await stop(database);

@@ -11,6 +11,7 @@ import { createRegistrationService } from './modules/auth/registration-service.j
 import { createSessionService } from './modules/auth/session-service.js';
 import { createSystemService } from './modules/system/service.js';
 import { userModel } from './modules/users/model.js';
+import { createAccountReader } from './modules/users/account-reader.js';
 import { createAccountAdminService } from './modules/users/account-admin-service.js';
 import { createProfileService } from './modules/users/profile-service.js';
 import { createUsersService } from './modules/users/service.js';
@@ -23,6 +24,7 @@ export function buildAccountServices(connection: Connection, config: Config, log
   const models = authModels(connection);
   const sessions = createSessionService({
     users,
+    accounts: createAccountReader(users),
     models,
     accessTokens: createAccessTokens(config.jwtSecret, config.auth.accessTokenTtlSeconds),
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,

@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { runTypeScript } from '../support/process.js';
+import { logIn, runAdminScript } from '../support/accounts.js';
 import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
 
 const suite = useTestServer();
 
-async function runScript(name: string, args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = runTypeScript(`scripts/${name}.ts`, { MONGODB_URI: suite.server.mongodbUri, JWT_SECRET: 'test-secret-that-is-long-enough-for-the-config-check' }, args);
-  const { code } = await child.exited;
-  return { code, output: `${child.lines.join('\n')}\n${child.stderr()}` };
-}
-
-async function login(email: string, password: string): Promise<{ token: string; refreshToken: string; id: string }> {
-  const answer = await callRest(suite.server.url, 'POST', '/auth/login', { email, password });
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-  return { token: String(answer.body.token), refreshToken: String(answer.body.refreshToken), id: String((answer.body.user as { id: string }).id) };
-}
+const runScript = (name: string, args: string[]) => runAdminScript(suite.server, name, args);
+const login = (email: string, password: string) => logIn(suite.server, email, password);
 
 describe('admin scripts, roles and users', () => {
   it('covers the account lifecycle across scripts, REST and role checks', async () => {

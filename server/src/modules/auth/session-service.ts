@@ -6,6 +6,7 @@ import { DomainError } from '../../domain-errors.js';
 import type { AccessTokens } from '../../infra/access-tokens.js';
 import { checkAgainstDecoy, checkPassword, hashPassword } from '../../infra/passwords.js';
 import { hashToken, randomToken } from '../../infra/secret-tokens.js';
+import type { AccountReader } from '../users/account-reader.js';
 import type { UserModel } from '../users/model.js';
 import { toMe } from '../users/profile-service.js';
 import type { AuthModels } from './model.js';
@@ -26,6 +27,7 @@ export interface AuthenticatedUser {
 
 export interface SessionDeps {
   users: UserModel;
+  accounts: AccountReader;
   models: AuthModels;
   accessTokens: AccessTokens;
   refreshTokenTtlDays: number;
@@ -48,7 +50,7 @@ export interface SessionService {
 const INVALID_CREDENTIALS = 'Email or password is incorrect';
 
 export function createSessionService(deps: SessionDeps): SessionService {
-  const { users, models, accessTokens, log } = deps;
+  const { users, accounts, models, accessTokens, log } = deps;
   const refreshLifetimeMs = deps.refreshTokenTtlDays * 24 * 60 * 60 * 1000;
 
   async function issueRefreshToken(userId: Types.ObjectId, familyId: string, device: Device): Promise<string> {
@@ -125,7 +127,7 @@ export function createSessionService(deps: SessionDeps): SessionService {
       if (!match) throw new DomainError('UNAUTHORIZED', authorization ? 'The Authorization header must be "Bearer <access token>"' : 'Authentication required');
       const claims = await accessTokens.verify(match[1] as string);
       if (!claims || !/^[0-9a-f]{24}$/.test(claims.userId)) throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
-      const user = await users.findById(claims.userId, { passwordHash: 0 }).lean();
+      const user = await accounts.byId(claims.userId);
       if (!user || !user.active) throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
       const account = toMe(user);
       return { id: account.id, email: account.email, roles: account.roles, account };

@@ -7,7 +7,7 @@ export interface ProfileService {
   updateMe(userId: string, input: TUpdateMeInput): Promise<TMe>;
 }
 
-export function toMe(user: UserRecord & { _id: { toHexString(): string } }): TMe {
+export function toMe(user: Omit<UserRecord, 'passwordHash'> & { _id: { toHexString(): string } }): TMe {
   const id = user._id.toHexString();
   return {
     _id: id,
