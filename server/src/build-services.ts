@@ -5,7 +5,7 @@ import { createAccessTokens } from './infra/access-tokens.js';
 import { createMailer } from './infra/mailer.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limiter.js';
 import type { Redis } from 'ioredis';
-import { authModels } from './modules/auth/model.js';
+import { authModels, authOwnedData } from './modules/auth/model.js';
 import { createPasswordService } from './modules/auth/password-service.js';
 import { createRegistrationService } from './modules/auth/registration-service.js';
 import { createSessionService } from './modules/auth/session-service.js';
@@ -30,7 +30,7 @@ export function buildAccountServices(connection: Connection, config: Config, log
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     log,
   });
-  return { users, models, sessions, accounts: createAccountAdminService(users, sessions) };
+  return { users, models, sessions, accounts: createAccountAdminService(users, sessions, authOwnedData(models)) };
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */

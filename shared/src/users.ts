@@ -8,11 +8,20 @@ export const ZPagination = z.object({
   pages: z.number().int(),
 });
 
+/**
+ * A yes/no filter: a boolean from tRPC clients, `true` or `false` from a REST query string. (A coerced
+ * boolean would read the string "false" as true.)
+ */
+export const ZBooleanFilter = z.union([z.boolean(), z.enum(['true', 'false'])]).transform((value) => value === true || value === 'true');
+
 /** GET inputs are flat strings coerced to numbers (they come from query strings over REST). */
 export const ZListUsersInput = z.strictObject({
   page: z.coerce.number().int().min(1).default(1),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   search: z.string().trim().max(100).optional().describe('Matches the start of an email or user name, case-insensitively'),
+  role: ZRole.optional().describe('Only users holding this role'),
+  active: ZBooleanFilter.optional().describe('Only active (true) or deactivated (false) users'),
+  verified: ZBooleanFilter.optional().describe('Only users whose email is verified (true) or not (false)'),
 });
 
 /** A user as staff see them in lists, and as anyone sees a public profile (settings only for the owner and admins). */

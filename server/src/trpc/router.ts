@@ -1,3 +1,4 @@
+import { adminRouter } from '../modules/admin/router.js';
 import { authRouter } from '../modules/auth/router.js';
 import { systemRouter } from '../modules/system/router.js';
 import { usersRouter } from '../modules/users/router.js';
@@ -7,6 +8,7 @@ export const appRouter = router({
   system: systemRouter,
   auth: authRouter,
   users: usersRouter,
+  admin: adminRouter,
 });
 
 export type AppRouter = typeof appRouter;

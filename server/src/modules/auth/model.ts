@@ -1,4 +1,5 @@
 import { type Connection, type InferSchemaType, type Model, Schema } from 'mongoose';
+import type { OwnedData } from '../users/owned-data.js';
 
 const PendingRegistrationSchema = new Schema(
   {
@@ -55,4 +56,12 @@ export function authModels(connection: Connection): AuthModels {
     RefreshToken: connection.model<RefreshTokenRecord>('RefreshToken', RefreshTokenSchema),
     PasswordReset: connection.model<PasswordResetRecord>('PasswordReset', PasswordResetSchema),
   };
+}
+
+/** The session and reset records an account owns, for account deletion. */
+export function authOwnedData(models: AuthModels): OwnedData[] {
+  return [
+    { kind: 'refreshTokens', deleteAllOf: async (userId) => (await models.RefreshToken.deleteMany({ userId })).deletedCount },
+    { kind: 'passwordResets', deleteAllOf: async (userId) => (await models.PasswordReset.deleteMany({ userId })).deletedCount },
+  ];
 }

@@ -1,8 +1,9 @@
-import type { TRole } from '@gen3d/shared';
-import { Conflict, Forbidden, NotFound } from '../../domain-errors.js';
+import type { TDeletedCounts, TRole } from '@gen3d/shared';
+import { Conflict, DomainError, Forbidden, NotFound } from '../../domain-errors.js';
 import { hashPassword } from '../../infra/passwords.js';
 import type { SessionService } from '../auth/session-service.js';
 import type { UserModel } from './model.js';
+import type { OwnedData } from './owned-data.js';
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 
 export interface NewAccount {
@@ -19,11 +20,16 @@ export interface AccountAdminService {
   setRoles(actorId: string | undefined, userId: string, roles: TRole[]): Promise<void>;
   /** Deactivation revokes every session at once; the last active admin cannot be deactivated. */
   setActive(actorId: string | undefined, userId: string, active: boolean): Promise<void>;
+  /**
+   * Deletes the account and everything it owns, once `confirmEmail` repeats its email. Nobody deletes
+   * their own account this way, and the last active admin stays.
+   */
+  delete(actorId: string | undefined, userId: string, confirmEmail: string): Promise<TDeletedCounts>;
   /** The id of the account with this email, or NOT_FOUND. */
   idOfEmail(email: string): Promise<string>;
 }
 
-export function createAccountAdminService(users: UserModel, sessions: SessionService): AccountAdminService {
+export function createAccountAdminService(users: UserModel, sessions: SessionService, ownedData: OwnedData[]): AccountAdminService {
   async function load(userId: string) {
     const user = await users.findById(userId);
     if (!user) throw new NotFound('User not found');
@@ -85,6 +91,25 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
         await apply();
       }
       if (!active) await sessions.logoutEverywhere(userId);
+    },
+
+    async delete(actorId, userId, confirmEmail) {
+      if (actorId === userId) throw new Forbidden('You cannot delete your own account');
+      const user = await load(userId);
+      if (user.email !== confirmEmail) throw new DomainError('CONFIRMATION_MISMATCH', "confirmEmail must repeat the email of the account being deleted");
+      // The account is shut first, so a deletion cut short leaves a deactivated account that a second
+      // delete finishes, never a usable account with part of its data gone.
+      const shut = () => users.updateOne({ _id: user._id }, { $set: { active: false } });
+      if (user.active && user.roles.includes('admin')) {
+        await keepingAnAdmin(userId, shut, () => users.updateOne({ _id: user._id }, { $set: { active: true } }));
+      } else {
+        await shut();
+      }
+      await sessions.logoutEverywhere(userId);
+      const counts: TDeletedCounts = { accounts: 0, refreshTokens: 0, passwordResets: 0 };
+      for (const data of ownedData) counts[data.kind] = await data.deleteAllOf(user._id);
+      counts.accounts = (await users.deleteOne({ _id: user._id })).deletedCount;
+      return counts;
     },
 
     async idOfEmail(email) {

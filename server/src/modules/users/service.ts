@@ -4,6 +4,7 @@ import { type ZListUsersInput } from '@gen3d/shared';
 import { Conflict, Forbidden, NotFound } from '../../domain-errors.js';
 import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { AccountAdminService } from './account-admin-service.js';
+import type { QueryFilter } from 'mongoose';
 import type { UserModel, UserRecord } from './model.js';
 import { toMe, toSetPaths } from './profile-service.js';
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
@@ -16,7 +17,7 @@ export interface UserListPage {
 }
 
 export interface UsersService {
-  /** A page of users, newest first, optionally filtered by an email or name prefix. */
+  /** A page of users, newest first, filtered by an email or name prefix, a role, activity and verification. */
   list(input: ListInput): Promise<UserListPage>;
   /** A public profile; email for staff and the owner, settings for the owner and admins. */
   get(viewer: AuthenticatedUser, id: string): Promise<TUserView>;
@@ -57,8 +58,13 @@ export function createUsersService(users: UserModel, accounts: AccountAdminServi
   }
 
   return {
-    async list({ page, limit, search }) {
-      const filter = search ? { $or: [{ email: { $regex: `^${escapeRegExp(search.toLowerCase())}` } }, { userName: { $regex: `^${escapeRegExp(search)}`, $options: 'i' } }] } : {};
+    async list({ page, limit, search, role, active, verified }) {
+      const filter: QueryFilter<UserRecord> = {
+        ...(search ? { $or: [{ email: { $regex: `^${escapeRegExp(search.toLowerCase())}` } }, { userName: { $regex: `^${escapeRegExp(search)}`, $options: 'i' } }] } : {}),
+        ...(role ? { roles: role } : {}),
+        ...(active !== undefined ? { active } : {}),
+        ...(verified !== undefined ? { emailVerified: verified } : {}),
+      };
       const [total, found] = await Promise.all([
         users.countDocuments(filter),
         users.find(filter).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).lean(),
