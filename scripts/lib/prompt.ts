@@ -1,19 +1,14 @@
-import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { read } from 'read';
+import { UsageError } from './admin-session.js';
 
-/** Asks for a secret on the terminal without echoing it; reads one line from a pipe otherwise. */
-export function promptSecret(question: string): Promise<string> {
-  return new Promise((resolve) => {
-    const terminal = process.stdin.isTTY === true;
-    const reader = createInterface({ input: process.stdin, output: process.stdout, terminal });
-    if (terminal) {
-      process.stdout.write(question);
-      // Mute the echo of typed characters.
-      (reader as unknown as { _writeToOutput: (text: string) => void })._writeToOutput = () => {};
-    }
-    reader.once('line', (line) => {
-      reader.close();
-      if (terminal) process.stdout.write('\n');
-      resolve(line);
-    });
+/**
+ * Asks for a secret: on a terminal the typed characters are not echoed; from a pipe one line is read.
+ * Fails as bad usage when standard input ends before a line arrives.
+ */
+export async function promptSecret(question: string): Promise<string> {
+  const ended = once(process.stdin, 'end').then(() => {
+    throw new UsageError('standard input ended before a line was read');
   });
+  return Promise.race([read({ prompt: question, silent: true, replace: '' }), ended]);
 }

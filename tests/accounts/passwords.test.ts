@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import argon2 from 'argon2';
 import { describe, expect, it } from 'vitest';
-import { runTypeScript } from '../support/process.js';
+import { repositoryRoot, runTypeScript } from '../support/process.js';
 import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
 
@@ -30,5 +31,37 @@ describe('password storage', () => {
     expect(stored?.roles).toEqual(['user', 'admin']);
     expect(JSON.stringify(stored)).not.toContain('piped admin password');
     expect((await callRest(suite.server.url, 'POST', '/auth/login', { email: 'piped@example.com', password: 'piped admin password' })).status).toBe(200);
+  });
+
+  it('create-admin asks on a terminal without echoing the password', async () => {
+    // `script` (util-linux) runs the command on a pseudo-terminal, as if an operator typed at it.
+    const command = `${process.execPath} --import tsx scripts/create-admin.ts --email tty@example.com`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      cwd: repositoryRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MONGODB_URI: suite.server.mongodbUri, JWT_SECRET: suite.server.config.jwtSecret },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    const prompted = new Promise<void>((resolve) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        screen += chunk;
+        if (screen.includes('Password for the new admin:')) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await prompted;
+    child.stdin.write('typed admin password\r');
+    expect(await exited, screen).toBe(0);
+    child.stdin.end();
+    expect(screen).toContain('created admin tty@example.com');
+    expect(screen).not.toContain('typed admin password');
+    expect((await callRest(suite.server.url, 'POST', '/auth/login', { email: 'tty@example.com', password: 'typed admin password' })).status).toBe(200);
+  });
+
+  it('create-admin stops with its usage when standard input ends before a password', async () => {
+    const child = runTypeScript('scripts/create-admin.ts', { MONGODB_URI: suite.server.mongodbUri, JWT_SECRET: suite.server.config.jwtSecret }, ['--email', 'nobody-typed@example.com'], '');
+    expect((await child.exited).code).toBe(2);
+    expect(child.stderr()).toContain('standard input ended');
+    expect(await suite.server.app.database.connection.collection('users').countDocuments({ email: 'nobody-typed@example.com' })).toBe(0);
   });
 });
