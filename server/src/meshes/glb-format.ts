@@ -1,0 +1,28 @@
+import { type Document, NodeIO } from '@gltf-transform/core';
+import { InvalidMeshError } from './mesh-stats.js';
+import { type MeshStats, meshPartsOf, statsOf } from './mesh-parts.js';
+
+const io = new NodeIO();
+const GLB_MAGIC = 0x46546c67; // "glTF"
+
+/** The document as a binary glTF (GLB) file. */
+export function writeGlb(document: Document): Promise<Uint8Array> {
+  return io.writeBinary(document);
+}
+
+/** Parses a GLB file into a document; anything unreadable is an InvalidMeshError. */
+export async function readGlb(bytes: Uint8Array): Promise<Document> {
+  if (bytes.byteLength < 12 || Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32LE(0) !== GLB_MAGIC) throw new InvalidMeshError('GLB', 'it does not start with the glTF magic');
+  try {
+    return await io.readBinary(bytes);
+  } catch (error) {
+    throw new InvalidMeshError('GLB', error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Parses a GLB file and measures its triangles. */
+export async function checkGlb(bytes: Uint8Array): Promise<MeshStats> {
+  const stats = statsOf(meshPartsOf(await readGlb(bytes)));
+  if (stats.vertices === 0 || stats.triangles === 0) throw new InvalidMeshError('GLB', 'it holds no triangles');
+  return stats;
+}

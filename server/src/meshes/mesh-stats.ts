@@ -1,0 +1,41 @@
+/** A mesh file that cannot be used: unparseable, empty, or inconsistent. */
+export class InvalidMeshError extends Error {
+  constructor(format: string, reason: string) {
+    super(`Invalid ${format}: ${reason}`);
+    this.name = 'InvalidMeshError';
+  }
+}
+
+export interface MeshStats {
+  vertices: number;
+  triangles: number;
+  bbox: { min: [number, number, number]; max: [number, number, number] };
+}
+
+/** Collects counts and a bounding box while a mesh is walked. */
+export class StatsCollector {
+  vertices = 0;
+  triangles = 0;
+  private readonly min: [number, number, number] = [Infinity, Infinity, Infinity];
+  private readonly max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
+
+  addVertex(x: number, y: number, z: number): void {
+    this.vertices += 1;
+    [x, y, z].forEach((value, axis) => {
+      if (value < (this.min[axis] as number)) this.min[axis] = value;
+      if (value > (this.max[axis] as number)) this.max[axis] = value;
+    });
+  }
+
+  /** The figures; an empty mesh has a zero box. */
+  result(): MeshStats {
+    if (this.vertices === 0) return { vertices: 0, triangles: this.triangles, bbox: { min: [0, 0, 0], max: [0, 0, 0] } };
+    return { vertices: this.vertices, triangles: this.triangles, bbox: { min: [...this.min], max: [...this.max] } };
+  }
+
+  /** The figures of a file that must hold triangles. */
+  finish(format: string): MeshStats {
+    if (this.vertices === 0 || this.triangles === 0) throw new InvalidMeshError(format, 'it holds no triangles');
+    return this.result();
+  }
+}

@@ -1,0 +1,159 @@
+import { InvalidMeshError, type MeshStats, StatsCollector } from './mesh-stats.js';
+import type { MeshPart } from './mesh-parts.js';
+
+const toByte = (channel: number): number => Math.max(0, Math.min(255, Math.round(channel * 255)));
+
+/** Binary little-endian PLY with positions, normals and per-vertex colours from each part's material. */
+export function writePly(parts: MeshPart[]): Buffer {
+  const vertexCount = parts.reduce((sum, part) => sum + part.positions.length / 3, 0);
+  const faceCount = parts.reduce((sum, part) => sum + Math.floor(part.indices.length / 3), 0);
+  const header = [
+    'ply',
+    'format binary_little_endian 1.0',
+    'comment gen3d',
+    `element vertex ${vertexCount}`,
+    'property float x', 'property float y', 'property float z',
+    'property float nx', 'property float ny', 'property float nz',
+    'property uchar red', 'property uchar green', 'property uchar blue',
+    `element face ${faceCount}`,
+    'property list uchar uint vertex_indices',
+    'end_header',
+    '',
+  ].join('\n');
+  const VERTEX_BYTES = 6 * 4 + 3;
+  const FACE_BYTES = 1 + 3 * 4;
+  const body = Buffer.alloc(vertexCount * VERTEX_BYTES + faceCount * FACE_BYTES);
+  let at = 0;
+  for (const part of parts) {
+    const [r, g, b] = part.color.map(toByte) as [number, number, number];
+    for (let vertex = 0; vertex < part.positions.length / 3; vertex += 1) {
+      for (let axis = 0; axis < 3; axis += 1) at = body.writeFloatLE(part.positions[vertex * 3 + axis] as number, at);
+      for (let axis = 0; axis < 3; axis += 1) at = body.writeFloatLE(part.normals?.[vertex * 3 + axis] ?? 0, at);
+      at = body.writeUInt8(r, at);
+      at = body.writeUInt8(g, at);
+      at = body.writeUInt8(b, at);
+    }
+  }
+  let offset = 0;
+  for (const part of parts) {
+    for (let i = 0; i + 2 < part.indices.length; i += 3) {
+      at = body.writeUInt8(3, at);
+      for (let k = 0; k < 3; k += 1) at = body.writeUInt32LE((part.indices[i + k] as number) + offset, at);
+    }
+    offset += part.positions.length / 3;
+  }
+  return Buffer.concat([Buffer.from(header, 'ascii'), body]);
+}
+
+type ScalarType = 'char' | 'uchar' | 'short' | 'ushort' | 'int' | 'uint' | 'float' | 'double';
+
+const SIZES: Record<ScalarType, number> = { char: 1, uchar: 1, short: 2, ushort: 2, int: 4, uint: 4, float: 4, double: 8 };
+const ALIASES: Record<string, ScalarType> = {
+  char: 'char', int8: 'char', uchar: 'uchar', uint8: 'uchar', short: 'short', int16: 'short', ushort: 'ushort', uint16: 'ushort',
+  int: 'int', int32: 'int', uint: 'uint', uint32: 'uint', float: 'float', float32: 'float', double: 'double', float64: 'double',
+};
+
+interface Property {
+  name: string;
+  type: ScalarType;
+  /** For list properties, the type of the length prefix. */
+  countType?: ScalarType;
+}
+
+interface Element {
+  name: string;
+  count: number;
+  properties: Property[];
+}
+
+function scalarType(name: string | undefined): ScalarType {
+  const type = name === undefined ? undefined : ALIASES[name];
+  if (!type) throw new InvalidMeshError('PLY', `unknown property type "${name}"`);
+  return type;
+}
+
+function readScalar(buffer: Buffer, at: number, type: ScalarType): number {
+  switch (type) {
+    case 'char': return buffer.readInt8(at);
+    case 'uchar': return buffer.readUInt8(at);
+    case 'short': return buffer.readInt16LE(at);
+    case 'ushort': return buffer.readUInt16LE(at);
+    case 'int': return buffer.readInt32LE(at);
+    case 'uint': return buffer.readUInt32LE(at);
+    case 'float': return buffer.readFloatLE(at);
+    case 'double': return buffer.readDoubleLE(at);
+  }
+}
+
+function parseHeader(file: Buffer): { format: string; elements: Element[]; bodyStart: number } {
+  const end = file.indexOf('end_header');
+  if (!file.subarray(0, 4).equals(Buffer.from('ply\n')) && !file.subarray(0, 5).equals(Buffer.from('ply\r\n'))) throw new InvalidMeshError('PLY', 'it does not start with "ply"');
+  if (end < 0) throw new InvalidMeshError('PLY', 'the header has no end_header');
+  const newline = file.indexOf('\n', end);
+  const elements: Element[] = [];
+  let format = '';
+  for (const line of file.subarray(0, end).toString('ascii').split(/\r?\n/)) {
+    const [keyword, ...fields] = line.trim().split(/\s+/);
+    if (keyword === 'format') format = fields[0] ?? '';
+    else if (keyword === 'element') {
+      const count = Number(fields[1]);
+      if (!Number.isInteger(count) || count < 0) throw new InvalidMeshError('PLY', `bad element count in "${line.trim()}"`);
+      elements.push({ name: fields[0] ?? '', count, properties: [] });
+    } else if (keyword === 'property') {
+      const element = elements.at(-1);
+      if (!element) throw new InvalidMeshError('PLY', 'a property comes before any element');
+      if (fields[0] === 'list') element.properties.push({ name: fields[3] ?? '', countType: scalarType(fields[1]), type: scalarType(fields[2]) });
+      else element.properties.push({ name: fields[1] ?? '', type: scalarType(fields[0]) });
+    }
+  }
+  if (format !== 'ascii' && format !== 'binary_little_endian') throw new InvalidMeshError('PLY', `format "${format}" is not supported (ascii or binary_little_endian)`);
+  return { format, elements, bodyStart: newline < 0 ? file.length : newline + 1 };
+}
+
+/** Reads rows of every element, handing vertex positions and face sizes to the collector. */
+function walkBody(file: Buffer, format: string, elements: Element[], bodyStart: number, stats: StatsCollector): void {
+  const tokens = format === 'ascii' ? file.subarray(bodyStart).toString('ascii').trim().split(/\s+/).filter(Boolean) : [];
+  let token = 0;
+  let at = bodyStart;
+  const next = (type: ScalarType): number => {
+    if (format === 'ascii') {
+      const value = Number(tokens[token++]);
+      if (!Number.isFinite(value)) throw new InvalidMeshError('PLY', 'the body ends early or holds a non-number');
+      return value;
+    }
+    if (at + SIZES[type] > file.length) throw new InvalidMeshError('PLY', 'the body is shorter than its header says');
+    const value = readScalar(file, at, type);
+    at += SIZES[type];
+    return value;
+  };
+  let vertexCount = 0;
+  for (const element of elements) {
+    for (let row = 0; row < element.count; row += 1) {
+      const values: Record<string, number> = {};
+      for (const property of element.properties) {
+        if (property.countType) {
+          const length = next(property.countType);
+          const items = Array.from({ length }, () => next(property.type));
+          if (element.name === 'face') {
+            if (length < 3 || items.some((item) => item < 0 || item >= vertexCount)) throw new InvalidMeshError('PLY', `face ${row} refers to a missing vertex`);
+            stats.triangles += length - 2;
+          }
+        } else {
+          values[property.name] = next(property.type);
+        }
+      }
+      if (element.name === 'vertex') stats.addVertex(values.x ?? NaN, values.y ?? NaN, values.z ?? NaN);
+    }
+    if (element.name === 'vertex') vertexCount = element.count;
+  }
+}
+
+/** Parses a PLY file (ASCII or binary little-endian): sizes match the header and faces refer to vertices. */
+export function checkPly(file: Buffer): MeshStats {
+  const { format, elements, bodyStart } = parseHeader(file);
+  const vertex = elements.find((element) => element.name === 'vertex');
+  if (!vertex || !['x', 'y', 'z'].every((axis) => vertex.properties.some((property) => property.name === axis))) throw new InvalidMeshError('PLY', 'it has no vertex positions');
+  const stats = new StatsCollector();
+  walkBody(file, format, elements, bodyStart, stats);
+  return stats.finish('PLY');
+}
