@@ -44,6 +44,27 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  ASSETS_DIR: z.string().optional(),
+  ASSET_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(3600),
+  ASSET_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  MODEL_SERVER_URL: z.url().optional(),
+  MODEL_SERVER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  MODEL_SERVER_DURATION_MS: z.coerce.number().int().min(0).default(3000),
+  MODEL_SERVER_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  MODEL_SERVER_RESPONSE_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  MODEL_SERVER_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(250),
+  JOB_TIMEOUT_MS: z.coerce.number().int().positive().default(15 * 60_000),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(2),
+  JOB_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
+  JOB_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
+  JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  JOB_RETRY_BASE_MS: z.coerce.number().int().min(0).default(2000),
+  JOB_RETRY_MAX_MS: z.coerce.number().int().min(0).default(60_000),
+  JOBS_MAX_RUNNING_PER_USER: z.coerce.number().int().min(1).default(2),
+  JOBS_DAILY_QUOTA: z.coerce.number().int().min(1).default(200),
+  GENERATE_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  GENERATION_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(30),
+  GENERATION_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
 });
 
 export interface Config {
@@ -72,6 +93,34 @@ export interface Config {
   readonly appUrl: string;
   /** Shared rate-limit counters for several instances; in-process counters when undefined. */
   readonly redisUrl: string | undefined;
+  readonly assets: { readonly dir: string; readonly urlTtlSeconds: number; readonly maxFileBytes: number };
+  readonly modelServer: {
+    /** Undefined: the reference model server is started in-process on `port`. */
+    readonly url: string | undefined;
+    readonly port: number;
+    /** How long the in-process reference server takes per generation. */
+    readonly durationMs: number;
+    readonly connectTimeoutMs: number;
+    readonly responseTimeoutMs: number;
+    readonly pollIntervalMs: number;
+  };
+  readonly jobs: {
+    /** Workers per instance; 0 makes an API-only instance. */
+    readonly workerConcurrency: number;
+    readonly leaseMs: number;
+    readonly pollIntervalMs: number;
+    readonly maxAttempts: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+    /** The longest one attempt may take, model server included. */
+    readonly timeoutMs: number;
+    readonly maxRunningPerUser: number;
+    readonly dailyQuota: number;
+    /** How long `POST /api/generate` waits for its job. */
+    readonly generateTimeoutMs: number;
+  };
+  /** Generation requests per user (and IP) per window. */
+  readonly generationRateLimit: { readonly max: number; readonly windowMs: number };
 }
 
 /** The settings, plus what was generated or defaulted that an operator should hear about. */
@@ -138,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   }
   if (!vars.MONGODB_URI) notices.push(`MONGODB_URI is not set: using the embedded database with data in ${resolve(vars.DATA_DIR, 'db')}`);
   if (!origins) notices.push('CORS_ORIGINS is not set: any browser origin is allowed (development only)');
+  if (!vars.MODEL_SERVER_URL) notices.push(`MODEL_SERVER_URL is not set: starting the reference model server (procedural shapes) on port ${vars.MODEL_SERVER_PORT}`);
   if (!vars.SMTP_URL) notices.push(`SMTP_URL is not set: emails are written to ${resolve(vars.DATA_DIR, 'outbox')} instead of being sent`);
 
   const config: Config = {
@@ -159,6 +209,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     auth: { accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS, refreshTokenTtlDays: vars.REFRESH_TOKEN_TTL_DAYS },
     mail: { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM, outboxDir: resolve(vars.DATA_DIR, 'outbox') },
     redisUrl: vars.REDIS_URL,
+    assets: { dir: resolve(vars.ASSETS_DIR ?? resolve(vars.DATA_DIR, 'assets')), urlTtlSeconds: vars.ASSET_URL_TTL_SECONDS, maxFileBytes: vars.ASSET_MAX_BYTES },
+    modelServer: {
+      url: vars.MODEL_SERVER_URL?.replace(/\/$/, ''),
+      port: vars.MODEL_SERVER_PORT,
+      durationMs: vars.MODEL_SERVER_DURATION_MS,
+      connectTimeoutMs: vars.MODEL_SERVER_CONNECT_TIMEOUT_MS,
+      responseTimeoutMs: vars.MODEL_SERVER_RESPONSE_TIMEOUT_MS,
+      pollIntervalMs: vars.MODEL_SERVER_POLL_INTERVAL_MS,
+    },
+    jobs: {
+      workerConcurrency: vars.WORKER_CONCURRENCY,
+      leaseMs: vars.JOB_LEASE_MS,
+      pollIntervalMs: vars.JOB_POLL_INTERVAL_MS,
+      maxAttempts: vars.JOB_MAX_ATTEMPTS,
+      retryBaseMs: vars.JOB_RETRY_BASE_MS,
+      retryMaxMs: vars.JOB_RETRY_MAX_MS,
+      timeoutMs: vars.JOB_TIMEOUT_MS,
+      maxRunningPerUser: vars.JOBS_MAX_RUNNING_PER_USER,
+      dailyQuota: vars.JOBS_DAILY_QUOTA,
+      generateTimeoutMs: vars.GENERATE_TIMEOUT_MS,
+    },
+    generationRateLimit: { max: vars.GENERATION_RATE_LIMIT_MAX, windowMs: vars.GENERATION_RATE_LIMIT_WINDOW_MS },
     appUrl: (vars.APP_URL ?? vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/$/, ''),
   };
   return { config: Object.freeze(config), notices };

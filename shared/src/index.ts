@@ -4,3 +4,7 @@ export * from './http-status.js';
 export * from './auth.js';
 export * from './users.js';
 export * from './admin.js';
+export * from './chats.js';
+export * from './assets.js';
+export * from './messages.js';
+export * from './jobs.js';

@@ -1,0 +1,58 @@
+import { type Connection, type InferSchemaType, type Model, Schema, type Types } from 'mongoose';
+import { JobStatuses, OutputFormats, QualityPresets } from '@gen3d/shared';
+
+const JobSchema = new Schema(
+  {
+    ownerId: { type: Schema.Types.ObjectId, required: true },
+    chatId: { type: Schema.Types.ObjectId, default: null },
+    prompt: { type: String, required: true },
+    params: {
+      type: {
+        seed: { type: Number, required: true },
+        quality: { type: String, enum: QualityPresets, required: true },
+        formats: { type: [{ type: String, enum: OutputFormats }], required: true },
+        modelServer: { type: String, required: true },
+        guidanceScale: Number,
+        steps: Number,
+        frameSize: Number,
+      },
+      required: true,
+      _id: false,
+    },
+    idempotencyKey: { type: String, default: null },
+    status: { type: String, enum: JobStatuses, required: true, default: 'queued' },
+    progress: { type: Number, default: 0 },
+    attempts: { type: Number, default: 0 },
+    maxAttempts: { type: Number, required: true },
+    /** Not claimable before this time (retry backoff). */
+    availableAt: { type: Date, required: true },
+    leaseOwner: { type: String, default: null },
+    leaseExpiresAt: { type: Date, default: null },
+    cancelRequested: { type: Boolean, default: false },
+    error: { type: { code: String, message: String }, default: null, _id: false },
+    outputs: { type: [Schema.Types.ObjectId], default: [] },
+    userMessageId: { type: Schema.Types.ObjectId, default: null },
+    startedAt: { type: Date, default: null },
+    finishedAt: { type: Date, default: null },
+    computeMs: { type: Number, default: null },
+    version: { type: Number, default: 0 },
+  },
+  { timestamps: true, strict: 'throw' },
+);
+// Claiming: the oldest available queued job.
+JobSchema.index({ status: 1, availableAt: 1, createdAt: 1 });
+// Lease recovery.
+JobSchema.index({ status: 1, leaseExpiresAt: 1 });
+JobSchema.index({ ownerId: 1, createdAt: -1 });
+JobSchema.index({ ownerId: 1, status: 1 });
+JobSchema.index({ chatId: 1 });
+// Live updates from other instances are found by recency.
+JobSchema.index({ updatedAt: 1 });
+JobSchema.index({ ownerId: 1, idempotencyKey: 1 }, { unique: true, partialFilterExpression: { idempotencyKey: { $type: 'string' } } });
+
+export type JobRecord = InferSchemaType<typeof JobSchema> & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
+export type JobModel = Model<InferSchemaType<typeof JobSchema>>;
+
+export function jobModel(connection: Connection): JobModel {
+  return connection.model('Job', JobSchema);
+}

@@ -1,0 +1,130 @@
+import type { TAsset, TAssetFormat, TAttachment } from '@gen3d/shared';
+import { type QueryFilter, Types } from 'mongoose';
+import { NotFound } from '../../domain-errors.js';
+import type { AssetStorage } from '../../storage/asset-storage.js';
+import type { AssetUrlSigner } from '../../storage/signed-urls.js';
+import type { CheckedFile } from './file-checks.js';
+import { CONTENT_TYPES } from './file-checks.js';
+import type { AssetModel, AssetRecord } from './model.js';
+
+export interface AssetOrigin {
+  ownerId: Types.ObjectId;
+  jobId: Types.ObjectId | null;
+  chatId: Types.ObjectId | null;
+}
+
+export interface AssetService {
+  /** Stores checked files and records them; on any failure nothing stays behind. */
+  store(origin: AssetOrigin, files: CheckedFile[]): Promise<AssetRecord[]>;
+  /** The caller's assets, newest first, optionally of one job. */
+  list(ownerId: string, filter: { jobId?: string | undefined; page: number; limit: number }): Promise<TAsset[]>;
+  /** The records of these ids, all owned by `ownerId`; NOT_FOUND names the first that is not. */
+  ownedBy(ownerId: string, ids: string[]): Promise<AssetRecord[]>;
+  /** The asset with a fresh signed URL. */
+  view(record: AssetRecord): TAsset;
+  attachment(record: Pick<AssetRecord, '_id' | 'fileName' | 'format'>): TAttachment;
+  /** Deletes the files and the records matching the filter; answers how many went. */
+  deleteWhere(filter: QueryFilter<AssetRecord>): Promise<number>;
+  /** The record behind a download URL, when the id exists and the file name matches. */
+  forDownload(assetId: string, fileName: string): Promise<AssetRecord | undefined>;
+}
+
+function kindOf(format: TAssetFormat): 'model' | 'material' {
+  return format === 'mtl' ? 'material' : 'model';
+}
+
+export function createAssetService(assets: AssetModel, storage: AssetStorage, signer: AssetUrlSigner): AssetService {
+  const attachment: AssetService['attachment'] = (record) => {
+    const format = record.format as TAssetFormat;
+    return { assetId: record._id.toHexString(), kind: kindOf(format), format, url: signer.sign(record._id.toHexString(), record.fileName).url };
+  };
+
+  const view = (record: AssetRecord): TAsset => {
+    const id = record._id.toHexString();
+    const signed = signer.sign(id, record.fileName);
+    return {
+      _id: id,
+      id,
+      jobId: record.jobId?.toHexString() ?? null,
+      chatId: record.chatId?.toHexString() ?? null,
+      kind: record.kind as 'model' | 'material',
+      format: record.format as TAssetFormat,
+      fileName: record.fileName,
+      contentType: record.contentType,
+      bytes: record.bytes,
+      sha256: record.sha256,
+      vertices: record.vertices ?? null,
+      triangles: record.triangles ?? null,
+      bbox: record.bbox ? { min: record.bbox.min as [number, number, number], max: record.bbox.max as [number, number, number] } : null,
+      url: signed.url,
+      urlExpiresAt: signed.expiresAt.toISOString(),
+      createdAt: record.createdAt.toISOString(),
+    };
+  };
+
+  return {
+    async store(origin, files) {
+      const stored: string[] = [];
+      try {
+        const records = files.map((file) => {
+          const _id = new Types.ObjectId();
+          const fileName = `model.${file.format}`;
+          return {
+            _id,
+            ...origin,
+            kind: kindOf(file.format),
+            format: file.format,
+            fileName,
+            contentType: CONTENT_TYPES[file.format],
+            storageKey: `${origin.ownerId.toHexString()}/${_id.toHexString()}/${fileName}`,
+            bytes: file.bytes.byteLength,
+            sha256: file.sha256,
+            vertices: file.stats?.vertices ?? null,
+            triangles: file.stats?.triangles ?? null,
+            bbox: file.stats ? { min: file.stats.bbox.min, max: file.stats.bbox.max } : null,
+          };
+        });
+        for (const [index, record] of records.entries()) {
+          await storage.put(record.storageKey, (files[index] as CheckedFile).bytes);
+          stored.push(record.storageKey);
+        }
+        const inserted = await assets.insertMany(records);
+        return inserted.map((document) => document.toObject() as AssetRecord);
+      } catch (error) {
+        await Promise.all(stored.map((key) => storage.delete(key).catch(() => undefined)));
+        throw error;
+      }
+    },
+
+    async list(ownerId, { jobId, page, limit }) {
+      const filter: QueryFilter<AssetRecord> = { ownerId: new Types.ObjectId(ownerId), ...(jobId ? { jobId: new Types.ObjectId(jobId) } : {}) };
+      const found = await assets.find(filter).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).lean<AssetRecord[]>();
+      return found.map(view);
+    },
+
+    async ownedBy(ownerId, ids) {
+      const unique = [...new Set(ids)];
+      const found = await assets.find({ _id: { $in: unique.map((id) => new Types.ObjectId(id)) }, ownerId: new Types.ObjectId(ownerId) }).lean<AssetRecord[]>();
+      const missing = unique.find((id) => !found.some((record) => record._id.toHexString() === id));
+      if (missing) throw new NotFound(`Asset ${missing} not found`);
+      return unique.map((id) => found.find((record) => record._id.toHexString() === id) as AssetRecord);
+    },
+
+    view,
+    attachment,
+
+    async deleteWhere(filter) {
+      const doomed = await assets.find(filter, { storageKey: 1 }).lean<Array<Pick<AssetRecord, '_id' | 'storageKey'>>>();
+      // Records first: a deletion cut short leaves at worst unused files, never a record whose file is gone.
+      const { deletedCount } = await assets.deleteMany({ _id: { $in: doomed.map((record) => record._id) } });
+      for (const record of doomed) await storage.delete(record.storageKey);
+      return deletedCount;
+    },
+
+    async forDownload(assetId, fileName) {
+      if (!Types.ObjectId.isValid(assetId)) return undefined;
+      const record = await assets.findById(assetId).lean<AssetRecord>();
+      return record && record.fileName === fileName ? record : undefined;
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import { type Connection, type InferSchemaType, type Model, Schema, type Types } from 'mongoose';
+
+const ChatSchema = new Schema(
+  {
+    ownerId: { type: Schema.Types.ObjectId, required: true },
+    title: { type: String, required: true },
+    lastMessageAt: { type: Date, default: null },
+  },
+  { timestamps: true, strict: 'throw' },
+);
+ChatSchema.index({ ownerId: 1, updatedAt: -1, _id: -1 });
+
+export type ChatRecord = InferSchemaType<typeof ChatSchema> & { _id: Types.ObjectId };
+export type ChatModel = Model<InferSchemaType<typeof ChatSchema>>;
+
+export function chatModel(connection: Connection): ChatModel {
+  return connection.model('Chat', ChatSchema);
+}

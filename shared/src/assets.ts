@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { ZObjectId } from './auth.js';
+
+export const AssetFormats = ['glb', 'obj', 'mtl', 'ply'] as const;
+export const ZAssetFormat = z.enum(AssetFormats);
+export type TAssetFormat = z.infer<typeof ZAssetFormat>;
+
+/** A model file is a mesh; an MTL file is the material library of an OBJ. */
+export const ZAssetKind = z.enum(['model', 'material']);
+
+export const ZBoundingBox = z.object({ min: z.tuple([z.number(), z.number(), z.number()]), max: z.tuple([z.number(), z.number(), z.number()]) });
+
+export const ZAsset = z.object({
+  _id: z.string(),
+  id: z.string(),
+  jobId: z.string().nullable(),
+  chatId: z.string().nullable(),
+  kind: ZAssetKind,
+  format: ZAssetFormat,
+  fileName: z.string(),
+  contentType: z.string(),
+  bytes: z.number().int(),
+  sha256: z.string(),
+  vertices: z.number().int().nullable(),
+  triangles: z.number().int().nullable(),
+  bbox: ZBoundingBox.nullable(),
+  /** Signed and expiring: usable without an Authorization header (e.g. in `<model-viewer src>`). */
+  url: z.string(),
+  urlExpiresAt: z.string(),
+  createdAt: z.string(),
+});
+export type TAsset = z.infer<typeof ZAsset>;
+
+export const ZListAssetsInput = z.strictObject({
+  jobId: ZObjectId.optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+/** An asset as a message attachment. */
+export const ZAttachment = z.object({ assetId: z.string(), kind: ZAssetKind, format: ZAssetFormat, url: z.string() });
+export type TAttachment = z.infer<typeof ZAttachment>;

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { ZObjectId } from './auth.js';
+import { ZAttachment } from './assets.js';
+
+export const JobStatuses = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export const ZJobStatus = z.enum(JobStatuses);
+export type TJobStatus = z.infer<typeof ZJobStatus>;
+
+export const QualityPresets = ['draft', 'standard', 'high'] as const;
+export const OutputFormats = ['glb', 'obj', 'ply'] as const;
+
+export const ZPrompt = z.string().trim().min(1, 'must not be empty').max(600, 'must be at most 600 characters');
+
+/** Generation options; unknown keys are refused. `obj` output brings its `mtl`. */
+export const ZGenerationParams = z.strictObject({
+  seed: z.number().int().min(0).max(4_294_967_295).optional().describe('Same prompt, same seed: the same model'),
+  quality: z.enum(QualityPresets).default('standard'),
+  formats: z.array(z.enum(OutputFormats)).min(1).default(['glb', 'obj', 'ply']),
+  modelServer: z.string().trim().min(1).max(40).optional().describe('Name of a configured model server; the default one otherwise'),
+  guidanceScale: z.number().min(0).max(100).optional(),
+  steps: z.number().int().min(1).max(500).optional(),
+  frameSize: z.number().int().min(32).max(2048).optional(),
+});
+export type TGenerationParams = z.infer<typeof ZGenerationParams>;
+
+export const ZJobError = z.object({ code: z.string(), message: z.string() });
+
+export const ZJob = z.object({
+  _id: z.string(),
+  id: z.string(),
+  chatId: z.string().nullable(),
+  prompt: z.string(),
+  params: z.object({
+    seed: z.number().int(),
+    quality: z.enum(QualityPresets),
+    formats: z.array(z.enum(OutputFormats)),
+    modelServer: z.string(),
+    guidanceScale: z.number().optional(),
+    steps: z.number().int().optional(),
+    frameSize: z.number().int().optional(),
+  }),
+  status: ZJobStatus,
+  progress: z.number().int().min(0).max(100),
+  attempts: z.number().int(),
+  error: ZJobError.nullable(),
+  outputs: z.array(ZAttachment),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  computeMs: z.number().int().nullable(),
+  /** Grows with every change; live updates carry it so clients keep the newest. */
+  version: z.number().int(),
+});
+export type TJob = z.infer<typeof ZJob>;
+
+export const ZCreateJobInput = z.strictObject({
+  prompt: ZPrompt,
+  chatId: ZObjectId.optional().describe('The chat to post in; a new chat named after the prompt otherwise'),
+  params: ZGenerationParams.optional(),
+  options: ZGenerationParams.optional().describe('Same as params (the name generation.create used)'),
+  idempotencyKey: z.string().trim().min(1).max(200).optional().describe('Retrying with the same key returns the same job'),
+});
+export type TCreateJobInput = z.infer<typeof ZCreateJobInput>;
+
+export const ZListJobsInput = z.strictObject({
+  status: ZJobStatus.optional(),
+  chatId: ZObjectId.optional(),
+  page: z.coerce.number().int().min(1).default(1),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const ZJobIdInput = z.strictObject({ id: ZObjectId });
+
+/** POST /api/generate: the blocking convenience, in the shape the earlier backend answered. */
+export const ZGenerateInput = z.strictObject({
+  prompt: ZPrompt,
+  chatId: ZObjectId.optional(),
+  seed: z.number().int().min(0).max(4_294_967_295).optional(),
+  quality: z.enum(QualityPresets).optional(),
+  modelServer: z.string().trim().min(1).max(40).optional(),
+  guidanceScale: z.number().min(0).max(100).optional(),
+  steps: z.number().int().min(1).max(500).optional(),
+  frameSize: z.number().int().min(32).max(2048).optional(),
+});
+
+export const ZGenerateResult = z.object({
+  id: z.string().describe('The job id'),
+  prompt: z.string(),
+  files: z.object({ glb: z.string().optional(), obj: z.string().optional(), mtl: z.string().optional(), ply: z.string().optional() }).describe('Signed URLs by format'),
+  assets: z.array(z.object({ id: z.string(), format: z.string(), url: z.string() })),
+});
+
+/** A live update of one job, as subscriptions deliver it. */
+export const ZJobUpdate = ZJob;
+export type TJobUpdate = TJob;
+
+export const ZWatchJobsInput = z.strictObject({
+  jobId: ZObjectId.optional().describe('One job; all of the caller\'s jobs otherwise'),
+  lastEventId: z.string().max(200).optional().describe('Resume after this event id'),
+});
