@@ -1,5 +1,6 @@
 import { type Connection, type InferSchemaType, type Model, Schema, type Types } from 'mongoose';
 import { JobStatuses, OutputFormats, QualityPresets } from '@gen3d/shared';
+import { AttachmentSchema } from '../modules/assets/attachment-schema.js';
 
 const JobSchema = new Schema(
   {
@@ -30,7 +31,7 @@ const JobSchema = new Schema(
     leaseExpiresAt: { type: Date, default: null },
     cancelRequested: { type: Boolean, default: false },
     error: { type: { code: String, message: String }, default: null, _id: false },
-    outputs: { type: [Schema.Types.ObjectId], default: [] },
+    outputs: { type: [AttachmentSchema], default: [] },
     userMessageId: { type: Schema.Types.ObjectId, default: null },
     startedAt: { type: Date, default: null },
     finishedAt: { type: Date, default: null },

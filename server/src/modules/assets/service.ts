@@ -5,6 +5,7 @@ import type { AssetStorage } from '../../storage/asset-storage.js';
 import type { AssetUrlSigner } from '../../storage/signed-urls.js';
 import type { CheckedFile } from './file-checks.js';
 import { CONTENT_TYPES } from './file-checks.js';
+import type { AttachmentRecord } from './attachment-schema.js';
 import type { AssetModel, AssetRecord } from './model.js';
 
 export interface AssetOrigin {
@@ -22,7 +23,10 @@ export interface AssetService {
   ownedBy(ownerId: string, ids: string[]): Promise<AssetRecord[]>;
   /** The asset with a fresh signed URL. */
   view(record: AssetRecord): TAsset;
-  attachment(record: Pick<AssetRecord, '_id' | 'fileName' | 'format'>): TAttachment;
+  /** The record's attachment as stored in messages and jobs. */
+  attachmentOf(record: AssetRecord): AttachmentRecord;
+  /** A stored attachment as clients see it, with a fresh signed URL. */
+  attachmentView(attachment: AttachmentRecord): TAttachment;
   /** Deletes the files and the records matching the filter; answers how many went. */
   deleteWhere(filter: QueryFilter<AssetRecord>): Promise<number>;
   /** The record behind a download URL, when the id exists and the file name matches. */
@@ -34,9 +38,9 @@ function kindOf(format: TAssetFormat): 'model' | 'material' {
 }
 
 export function createAssetService(assets: AssetModel, storage: AssetStorage, signer: AssetUrlSigner): AssetService {
-  const attachment: AssetService['attachment'] = (record) => {
-    const format = record.format as TAssetFormat;
-    return { assetId: record._id.toHexString(), kind: kindOf(format), format, url: signer.sign(record._id.toHexString(), record.fileName).url };
+  const attachmentView: AssetService['attachmentView'] = (attachment) => {
+    const assetId = attachment.assetId.toHexString();
+    return { assetId, kind: attachment.kind, format: attachment.format, url: signer.sign(assetId, attachment.fileName).url };
   };
 
   const view = (record: AssetRecord): TAsset => {
@@ -111,7 +115,8 @@ export function createAssetService(assets: AssetModel, storage: AssetStorage, si
     },
 
     view,
-    attachment,
+    attachmentView,
+    attachmentOf: (record) => ({ assetId: record._id, kind: kindOf(record.format as TAssetFormat), format: record.format as TAssetFormat, fileName: record.fileName }),
 
     async deleteWhere(filter) {
       const doomed = await assets.find(filter, { storageKey: 1 }).lean<Array<Pick<AssetRecord, '_id' | 'storageKey'>>>();

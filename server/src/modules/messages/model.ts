@@ -1,14 +1,6 @@
 import { type Connection, type InferSchemaType, type Model, Schema, type Types } from 'mongoose';
-import { AssetFormats, MessageRoles, MessageTypes } from '@gen3d/shared';
-
-const AttachmentSchema = new Schema(
-  {
-    assetId: { type: Schema.Types.ObjectId, required: true },
-    kind: { type: String, enum: ['model', 'material'], required: true },
-    format: { type: String, enum: AssetFormats, required: true },
-  },
-  { _id: false },
-);
+import { MessageRoles, MessageTypes } from '@gen3d/shared';
+import { AttachmentSchema } from '../assets/attachment-schema.js';
 
 const MessageSchema = new Schema(
   {

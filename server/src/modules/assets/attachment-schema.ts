@@ -1,0 +1,20 @@
+import { Schema, type Types } from 'mongoose';
+import { AssetFormats, type TAssetFormat } from '@gen3d/shared';
+
+/** An asset as messages and jobs refer to it: enough to sign its URL without another read. */
+export const AttachmentSchema = new Schema(
+  {
+    assetId: { type: Schema.Types.ObjectId, required: true },
+    kind: { type: String, enum: ['model', 'material'], required: true },
+    format: { type: String, enum: AssetFormats, required: true },
+    fileName: { type: String, required: true },
+  },
+  { _id: false },
+);
+
+export interface AttachmentRecord {
+  assetId: Types.ObjectId;
+  kind: 'model' | 'material';
+  format: TAssetFormat;
+  fileName: string;
+}
