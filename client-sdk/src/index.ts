@@ -1,4 +1,5 @@
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
+import { EventSource } from 'eventsource';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@gen3d/server';
 
@@ -26,7 +27,15 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
     links: [
       splitLink({
         condition: (operation) => operation.type === 'subscription',
-        true: httpSubscriptionLink({ url: endpoint }),
+        // The `eventsource` package (fetch-based, browsers and Node) sends the same headers on the SSE
+        // request; a browser's own EventSource cannot send an Authorization header.
+        true: httpSubscriptionLink({
+          url: endpoint,
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (input, init) => fetchImplementation(input, { ...init, headers: { ...init.headers, ...options.headers?.() } }),
+          }),
+        }),
         false: httpBatchLink({
           url: endpoint,
           fetch: fetchImplementation,

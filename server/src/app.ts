@@ -13,6 +13,7 @@ import { apiDocsRoutes, documentSuccessStatuses } from './http/api-docs.js';
 import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
 import { healthRoutes } from './http/health-routes.js';
+import { assetRoutes } from './http/asset-routes.js';
 import { generateRequestId } from './http/request-id.js';
 import { buildServices } from './build-services.js';
 import { createContextFactory } from './trpc/context.js';
@@ -22,6 +23,8 @@ import { SERVER_VERSION } from './version.js';
 export interface AppDeps {
   logger: FastifyBaseLogger;
   database: DatabasePluginOptions;
+  /** Base URL of the reference model server (started by main.ts when MODEL_SERVER_URL is not set). */
+  modelServerUrl: string;
 }
 
 /** The whole HTTP application, ready to `listen()`; nothing here touches process signals or ports. */
@@ -64,8 +67,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   await app.register(databasePlugin, deps.database);
 
-  const services = buildServices(app, config, startedAt, redis);
+  const { services, workers, storage, signer } = buildServices(app, config, startedAt, redis, deps.modelServerUrl);
   const createContext = createContextFactory(services);
+  app.addHook('onReady', async () => workers.start());
+  // Workers stop before the database closes: running jobs get part of the shutdown time, then go back to the queue.
+  app.addHook('preClose', async () => workers.stop(Math.floor(config.shutdownTimeoutMs / 2)));
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
@@ -105,5 +111,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const document = documentSuccessStatuses(generated, allProcedureMetas());
   await app.register(apiDocsRoutes, { document });
   await app.register(healthRoutes);
+  await app.register(assetRoutes, { assets: services.assets, storage, signer });
   return app;
 }

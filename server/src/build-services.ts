@@ -16,6 +16,28 @@ import { createAccountAdminService } from './modules/users/account-admin-service
 import { createProfileService } from './modules/users/profile-service.js';
 import { createUsersService } from './modules/users/service.js';
 import type { AppServices } from './services.js';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Types } from 'mongoose';
+import { JobEvents } from './jobs/job-events.js';
+import { jobModel } from './jobs/job-model.js';
+import { JobWatcher } from './jobs/job-watcher.js';
+import { createJobQueue, type OnJobFinished } from './jobs/queue.js';
+import { WorkerPool } from './jobs/worker-pool.js';
+import { createModelHttpClient } from './model-servers/http-client.js';
+import { createReferenceModelServer } from './model-servers/reference-adapter.js';
+import { assetModel } from './modules/assets/model.js';
+import { createAssetService } from './modules/assets/service.js';
+import { chatModel, type ChatModel } from './modules/chats/model.js';
+import { createChatService } from './modules/chats/service.js';
+import { createGenerationProcessor } from './modules/generation/processor.js';
+import { createOutcomeMessages } from './modules/generation/outcome-messages.js';
+import { createGenerationService } from './modules/generation/service.js';
+import { messageModel, type MessageModel } from './modules/messages/model.js';
+import { createMessageService } from './modules/messages/service.js';
+import type { AssetStorage } from './storage/asset-storage.js';
+import { createLocalStorage } from './storage/local-storage.js';
+import { type AssetUrlSigner, createAssetUrlSigner } from './storage/signed-urls.js';
 import { SERVER_VERSION } from './version.js';
 
 /** The account services on a mongoose connection: what the HTTP app and the admin scripts share. */
@@ -33,15 +55,75 @@ export function buildAccountServices(connection: Connection, config: Config, log
   return { users, models, sessions, accounts: createAccountAdminService(users, sessions, authOwnedData(models)) };
 }
 
+export interface BuiltServices {
+  services: AppServices;
+  /** This instance's workers; started when the app is ready, stopped before it closes. */
+  workers: WorkerPool;
+}
+
+/** The generation side: storage, model servers, the queue and its workers, live updates. */
+function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: string, chats: ChatModel, messagesModel: MessageModel) {
+  const connection = app.database.connection;
+  const storage = createLocalStorage(config.assets.dir);
+  const signer = createAssetUrlSigner(config.jwtSecret, config.publicUrl, config.assets.urlTtlSeconds);
+  const assets = createAssetService(assetModel(connection), storage, signer);
+  const jobs = jobModel(connection);
+  const events = new JobEvents();
+  const watcher = new JobWatcher(jobs, events, { pollIntervalMs: 250, overlapMs: 5_000 });
+  const http = createModelHttpClient({ connectTimeoutMs: config.modelServer.connectTimeoutMs, responseTimeoutMs: config.modelServer.responseTimeoutMs, maxBytes: config.assets.maxFileBytes });
+  const modelServers = new Map([['reference', createReferenceModelServer('reference', modelServerUrl, http)]]);
+  // The queue announces finished jobs through messages, which need chats, which cancel through the queue:
+  // the announcement is bound once the message service exists.
+  let announce: OnJobFinished = async () => undefined;
+  const { jobs: policy } = config;
+  const queue = createJobQueue(jobs, events, policy, (job) => announce(job));
+  const chatService = createChatService({ chats, messages: messagesModel, assets, cancelJobsOfChat: (chatId: Types.ObjectId) => queue.cancelWhere({ chatId }) });
+  const messages = createMessageService(messagesModel, chatService, assets);
+  const outcomeMessages = createOutcomeMessages(messages);
+  announce = (job) => outcomeMessages(job).catch((error: unknown) => app.log.error({ err: error, jobId: job._id.toHexString() }, 'writing the assistant message failed'));
+  const processor = createGenerationProcessor({ modelServers, assets, maxFileBytes: config.assets.maxFileBytes, pollIntervalMs: config.modelServer.pollIntervalMs });
+  const workers = new WorkerPool(queue, processor, {
+    concurrency: policy.workerConcurrency,
+    pollIntervalMs: policy.pollIntervalMs,
+    leaseMs: policy.leaseMs,
+    timeoutMs: policy.timeoutMs,
+    cancelCheckMs: 250,
+    progressIntervalMs: 200,
+    workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    log: app.log,
+  });
+  const generation = createGenerationService({
+    jobs,
+    queue,
+    events,
+    watcher,
+    chats: chatService,
+    messages,
+    assets,
+    modelServerNames: [...modelServers.keys()],
+    defaultModelServer: 'reference',
+    dailyQuota: policy.dailyQuota,
+    generateTimeoutMs: policy.generateTimeoutMs,
+    onQueued: () => workers.wake(),
+  });
+  app.addHook('onClose', async () => {
+    watcher.close();
+    await http.close();
+  });
+  return { chats: chatService, messages, assets, generation, workers, storage, signer };
+}
+
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
-export function buildServices(app: FastifyInstance, config: Config, startedAt: Date, redis: Redis | undefined): AppServices {
+export function buildServices(app: FastifyInstance, config: Config, startedAt: Date, redis: Redis | undefined, modelServerUrl: string): BuiltServices & { storage: AssetStorage; signer: AssetUrlSigner } {
   const log = app.log;
   const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log);
   const mailer = createMailer(config.mail, log);
   app.addHook('onClose', async () => mailer.close());
   const { max, windowMs } = config.authRateLimit;
-  const authLimiter = (name: string) => (redis ? createRedisRateLimiter(redis, name, max, windowMs) : createMemoryRateLimiter(max, windowMs));
-  return {
+  const limiter = (name: string, limit = max, window = windowMs) => (redis ? createRedisRateLimiter(redis, name, limit, window) : createMemoryRateLimiter(limit, window));
+  const authLimiter = (name: string) => limiter(name);
+  const generation = buildGeneration(app, config, modelServerUrl, chatModel(app.database.connection), messageModel(app.database.connection));
+  const services: AppServices = {
     system: createSystemService({
       version: SERVER_VERSION,
       startedAt,
@@ -60,6 +142,12 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
       login: authLimiter('login'),
       refresh: authLimiter('refresh'),
       passwordReset: authLimiter('password-reset'),
+      generation: limiter('generation', config.generationRateLimit.max, config.generationRateLimit.windowMs),
     },
+    chats: generation.chats,
+    messages: generation.messages,
+    assets: generation.assets,
+    generation: generation.generation,
   };
+  return { services, workers: generation.workers, storage: generation.storage, signer: generation.signer };
 }

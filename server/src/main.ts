@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import { ConfigError, type LoadedConfig, loadConfig } from './config.js';
 import { openDatabaseTarget } from './db/database.js';
 import { createLogger } from './infra/logger.js';
+import { startReferenceModelServer } from './model-servers/reference/start.js';
 
 function readConfig(): LoadedConfig {
   try {
@@ -35,7 +36,11 @@ async function main(): Promise<void> {
   for (const notice of notices) logger.warn(notice);
 
   const database = await openDatabaseTarget(config, logger);
-  const app = await buildApp(config, { logger, database });
+  const referenceServer = config.modelServer.url
+    ? undefined
+    : await startReferenceModelServer({ host: '127.0.0.1', port: config.modelServer.port, durationMs: config.modelServer.durationMs });
+  if (referenceServer) logger.info({ url: referenceServer.url, durationMs: config.modelServer.durationMs }, 'reference model server (procedural shapes) is listening');
+  const app = await buildApp(config, { logger, database, modelServerUrl: config.modelServer.url ?? (referenceServer?.url as string) });
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info({ address, docs: `${address}/api-docs` }, 'gen3d is listening');
 
@@ -50,6 +55,7 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     deadline.unref();
     await app.close();
+    await referenceServer?.close();
     await database.stop();
     logger.info('stopped cleanly');
     process.exit(0);

@@ -6,6 +6,10 @@ import type { AccountAdminService } from './modules/users/account-admin-service.
 import type { ProfileService } from './modules/users/profile-service.js';
 import type { UsersService } from './modules/users/service.js';
 import type { RateLimiter } from './infra/rate-limiter.js';
+import type { AssetService } from './modules/assets/service.js';
+import type { ChatService } from './modules/chats/service.js';
+import type { GenerationService } from './modules/generation/service.js';
+import type { MessageService } from './modules/messages/service.js';
 
 /** Every service the routers call, built once per app in `buildApp`. */
 export interface AppServices {
@@ -16,6 +20,10 @@ export interface AppServices {
   profiles: ProfileService;
   users: UsersService;
   accounts: AccountAdminService;
+  chats: ChatService;
+  messages: MessageService;
+  assets: AssetService;
+  generation: GenerationService;
   /** One limiter per sensitive action. */
-  limits: Record<'register' | 'verify' | 'login' | 'refresh' | 'passwordReset', RateLimiter>;
+  limits: Record<'register' | 'verify' | 'login' | 'refresh' | 'passwordReset' | 'generation', RateLimiter>;
 }

@@ -1,10 +1,16 @@
-import { buildApp, type Config, createLogger, loadConfig } from '@gen3d/server';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp, type Config, createLogger, loadConfig, type RunningReferenceServer, startReferenceModelServer } from '@gen3d/server';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
+import { freePort } from './redis.js';
 import { databaseUri, startTestDatabase, type TestDatabase, uniqueDatabaseName } from './database.js';
 
 export interface TestServer {
   url: string;
+  /** The model server the app calls (the reference server started for it, unless MODEL_SERVER_URL was given). */
+  modelServerUrl: string;
   /** The server's own database, for scripts run against it. */
   mongodbUri: string;
   app: FastifyInstance;
@@ -16,23 +22,44 @@ export interface TestServerOptions {
   /** Environment variables on top of the test defaults. */
   env?: Record<string, string>;
   logger?: FastifyBaseLogger;
+  /** How long the reference model server takes per generation (default 0: at once). */
+  modelDurationMs?: number;
 }
 
 /** A real gen3d HTTP server on a free loopback port, with its own database on the test server. */
 export async function startTestServer(database: TestDatabase, options: TestServerOptions = {}): Promise<TestServer> {
+  // Asset URLs are absolute (PUBLIC_URL), so the port is chosen before the configuration is read.
+  const port = await freePort();
   const { config } = loadConfig({
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     JWT_SECRET: 'test-secret-that-is-long-enough-for-the-config-check',
+    ASSETS_DIR: mkdtempSync(join(tmpdir(), 'gen3d-test-assets-')),
     ...options.env,
   });
   const mongodbUri = databaseUri(database, uniqueDatabaseName('app'));
+  const reference = config.modelServer.url ? undefined : await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs: options.modelDurationMs ?? 0 });
+  const modelServerUrl = config.modelServer.url ?? (reference as RunningReferenceServer).url;
   const app = await buildApp(config, {
     logger: options.logger ?? createLogger(config),
     database: { uri: mongodbUri, kind: database.kind },
+    modelServerUrl,
   });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url, mongodbUri, app, config, close: () => app.close() };
+  await app.listen({ host: '127.0.0.1', port });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    modelServerUrl,
+    mongodbUri,
+    app,
+    config,
+    close: async () => {
+      await app.close();
+      await reference?.close();
+    },
+  };
 }
 
 /** Reads a JSON response body, failing the test with the raw text when it is not JSON. */

@@ -17,7 +17,7 @@ export interface JobFailure {
   retryable: boolean;
 }
 
-type NewJob = Pick<JobRecord, 'ownerId' | 'chatId' | 'prompt' | 'params' | 'idempotencyKey' | 'userMessageId'>;
+type NewJob = Pick<JobRecord, '_id' | 'ownerId' | 'chatId' | 'prompt' | 'params' | 'idempotencyKey' | 'userMessageId'>;
 
 /**
  * The MongoDB-backed job queue. Every state change is one conditional update, so any number of
@@ -54,11 +54,18 @@ function backoffMs(policy: QueuePolicy, attempts: number): number {
   return Math.round(exponential * (0.5 + Math.random()));
 }
 
-export function createJobQueue(jobs: JobModel, events: JobEvents, policy: QueuePolicy): JobQueue {
+/** Called once per job that reaches succeeded or failed, by whichever instance made that change. */
+export type OnJobFinished = (job: JobRecord) => Promise<void>;
+
+export function createJobQueue(jobs: JobModel, events: JobEvents, policy: QueuePolicy, onFinished: OnJobFinished): JobQueue {
   async function change(filter: QueryFilter<JobRecord>, update: UpdateQuery<JobRecord>): Promise<JobRecord | undefined> {
     const changed = await jobs.findOneAndUpdate(filter, { ...update, $inc: { ...(update.$inc ?? {}), version: 1 } }, { returnDocument: 'after' }).lean<JobRecord>();
-    if (changed) events.publish(changed);
-    return changed ?? undefined;
+    if (!changed) return undefined;
+    events.publish(changed);
+    const status: unknown = (update.$set as { status?: unknown } | undefined)?.status;
+    // Each transition is one conditional update, so exactly one caller gets here per finished job.
+    if (status === 'succeeded' || status === 'failed') await onFinished(changed);
+    return changed;
   }
 
   const leased = (job: JobRecord, workerId: string): QueryFilter<JobRecord> => ({ _id: job._id, status: 'running', leaseOwner: workerId });

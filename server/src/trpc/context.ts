@@ -8,6 +8,8 @@ export interface RequestContext {
   ip: string;
   userAgent: string | undefined;
   authorization: string | undefined;
+  /** The `Idempotency-Key` header, for procedures that honour one. */
+  idempotencyKey: string | undefined;
   log: FastifyBaseLogger;
   services: AppServices;
 }
@@ -19,6 +21,7 @@ export function createContextFactory(services: AppServices) {
     ip: req.ip,
     userAgent: req.headers['user-agent'],
     authorization: req.headers.authorization,
+    idempotencyKey: typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'].slice(0, 200) : undefined,
     log: req.log,
     services,
   });

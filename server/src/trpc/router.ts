@@ -1,5 +1,9 @@
 import { adminRouter } from '../modules/admin/router.js';
+import { assetsRouter } from '../modules/assets/router.js';
 import { authRouter } from '../modules/auth/router.js';
+import { chatsRouter } from '../modules/chats/router.js';
+import { generationRouter, jobsRouter } from '../modules/generation/router.js';
+import { messagesRouter } from '../modules/messages/router.js';
 import { systemRouter } from '../modules/system/router.js';
 import { usersRouter } from '../modules/users/router.js';
 import { type AppMeta, router } from './trpc.js';
@@ -9,6 +13,11 @@ export const appRouter = router({
   auth: authRouter,
   users: usersRouter,
   admin: adminRouter,
+  chats: chatsRouter,
+  messages: messagesRouter,
+  generation: generationRouter,
+  jobs: jobsRouter,
+  assets: assetsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -57,11 +57,17 @@ function emailOf(input: unknown): string | undefined {
   return typeof input.email === 'string' ? input.email.trim().toLowerCase() : undefined;
 }
 
-/** Counts the call against `pick(limits)`, keyed by client IP and, when the input names one, by email. */
+function userIdOf(ctx: RequestContext): string | undefined {
+  return 'user' in ctx && ctx.user !== null && typeof ctx.user === 'object' && 'id' in ctx.user ? String(ctx.user.id) : undefined;
+}
+
+/** Counts the call against `pick(limits)`, keyed by client IP and by the account (signed in) or the input's email. */
 export function withRateLimit(pick: (limits: RequestContext['services']['limits']) => RateLimiter) {
   return t.middleware(async ({ ctx, next, getRawInput }) => {
-    const email = emailOf(await getRawInput().catch(() => undefined));
-    const decision = await pick(ctx.services.limits).hit(email ? [`ip:${ctx.ip}`, `email:${email}`] : [`ip:${ctx.ip}`]);
+    const userId = userIdOf(ctx);
+    const email = userId ? undefined : emailOf(await getRawInput().catch(() => undefined));
+    const keys = [`ip:${ctx.ip}`, ...(userId ? [`user:${userId}`] : []), ...(email ? [`email:${email}`] : [])];
+    const decision = await pick(ctx.services.limits).hit(keys);
     if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds, `Too many attempts; retry in ${decision.retryAfterSeconds} s`);
     return next();
   });

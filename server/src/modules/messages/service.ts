@@ -26,6 +26,8 @@ export interface MessageService {
   create(ownerId: string, input: CreateInput): Promise<TMessage>;
   /** Appends a message the server writes (the prompt of a job, a generation's answer). */
   append(message: NewMessage): Promise<MessageRecord>;
+  /** Takes back a message the server wrote (its job could not be queued). */
+  remove(messageId: Types.ObjectId): Promise<void>;
 }
 
 export function createMessageService(messages: MessageModel, chats: ChatService, assets: AssetService): MessageService {
@@ -83,5 +85,9 @@ export function createMessageService(messages: MessageModel, chats: ChatService,
     },
 
     append,
+
+    async remove(messageId) {
+      await messages.deleteOne({ _id: messageId });
+    },
   };
 }

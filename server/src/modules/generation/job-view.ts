@@ -1,0 +1,35 @@
+import type { TJob } from '@gen3d/shared';
+import type { JobRecord } from '../../jobs/job-model.js';
+import type { AttachmentRecord } from '../assets/attachment-schema.js';
+import type { AssetService } from '../assets/service.js';
+
+/** A job as clients see it; output URLs are signed now. */
+export function jobView(job: JobRecord, assets: Pick<AssetService, 'attachmentView'>): TJob {
+  const id = job._id.toHexString();
+  const { seed, quality, formats, modelServer, guidanceScale, steps, frameSize } = job.params;
+  return {
+    _id: id,
+    id,
+    chatId: job.chatId?.toHexString() ?? null,
+    prompt: job.prompt,
+    params: {
+      seed,
+      quality: quality as TJob['params']['quality'],
+      formats: formats as TJob['params']['formats'],
+      modelServer,
+      ...(guidanceScale == null ? {} : { guidanceScale }),
+      ...(steps == null ? {} : { steps }),
+      ...(frameSize == null ? {} : { frameSize }),
+    },
+    status: job.status as TJob['status'],
+    progress: job.progress,
+    attempts: job.attempts,
+    error: job.error?.code ? { code: job.error.code, message: job.error.message ?? '' } : null,
+    outputs: (job.outputs as AttachmentRecord[]).map(assets.attachmentView),
+    createdAt: job.createdAt.toISOString(),
+    startedAt: job.startedAt?.toISOString() ?? null,
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+    computeMs: job.computeMs ?? null,
+    version: job.version,
+  };
+}

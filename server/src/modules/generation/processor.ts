@@ -1,0 +1,52 @@
+import type { TAssetFormat } from '@gen3d/shared';
+import type { JobRecord } from '../../jobs/job-model.js';
+import type { JobFailure } from '../../jobs/queue.js';
+import type { JobProcessor } from '../../jobs/worker-pool.js';
+import { InvalidMeshError } from '../../meshes/mesh-stats.js';
+import { type ModelRequest, type ModelServer, ModelServerError } from '../../model-servers/model-server.js';
+import { runModelTask } from '../../model-servers/run-model-task.js';
+import { checkModelFile } from '../assets/file-checks.js';
+import type { AssetService } from '../assets/service.js';
+
+export interface GenerationProcessorDeps {
+  modelServers: ReadonlyMap<string, ModelServer>;
+  assets: AssetService;
+  maxFileBytes: number;
+  pollIntervalMs: number;
+}
+
+/** Share of the progress bar the model server's own progress fills; checking and storing files is the rest. */
+const REMOTE_SHARE = 0.95;
+
+/** A job's run: ask its model server, check every file it returns, store them as the job's assets. */
+export function createGenerationProcessor({ modelServers, assets, maxFileBytes, pollIntervalMs }: GenerationProcessorDeps): JobProcessor {
+  return {
+    async process(job: JobRecord, { signal, onProgress }) {
+      const server = modelServers.get(job.params.modelServer);
+      if (!server) throw new ModelServerError('UNKNOWN_MODEL_SERVER', `No model server named "${job.params.modelServer}" is configured`, false);
+      const request: ModelRequest = {
+        prompt: job.prompt,
+        seed: job.params.seed,
+        quality: job.params.quality as ModelRequest['quality'],
+        formats: job.params.formats as ModelRequest['formats'],
+        guidanceScale: job.params.guidanceScale ?? undefined,
+        steps: job.params.steps ?? undefined,
+        frameSize: job.params.frameSize ?? undefined,
+      };
+      const files = await runModelTask(server, request, { signal, pollIntervalMs, onProgress: (progress) => onProgress(Math.floor(progress * REMOTE_SHARE)) });
+      const checked = await Promise.all(files.map((file) => checkModelFile(file.format as TAssetFormat, file.bytes, maxFileBytes)));
+      const records = await assets.store({ ownerId: job.ownerId, jobId: job._id, chatId: job.chatId ?? null }, checked);
+      return records.map(assets.attachmentOf);
+    },
+
+    async discard(outputs) {
+      await assets.deleteWhere({ _id: { $in: outputs.map((output) => output.assetId) } });
+    },
+
+    describeFailure(error: unknown): JobFailure {
+      if (error instanceof ModelServerError) return { code: error.code, message: error.message, retryable: error.retryable };
+      if (error instanceof InvalidMeshError) return { code: 'OUTPUT_INVALID', message: `The model server returned an unusable file. ${error.message}`, retryable: true };
+      return { code: 'INTERNAL', message: 'An unexpected error stopped this generation', retryable: true };
+    },
+  };
+}

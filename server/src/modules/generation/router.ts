@@ -1,0 +1,47 @@
+import { tracked } from '@trpc/server';
+import { ZCreateJobInput, ZGenerateInput, ZGenerateResult, ZJob, ZJobIdInput, ZListJobsInput, ZWatchJobsInput } from '@gen3d/shared';
+import { z } from 'zod';
+import { authedProcedure, router, withRateLimit } from '../../trpc/trpc.js';
+
+const generationLimited = authedProcedure.use(withRateLimit((limits) => limits.generation));
+
+export const generationRouter = router({
+  create: generationLimited
+    .meta({ openapi: { method: 'POST', path: '/jobs', tags: ['jobs'], summary: 'Queue a generation: the prompt becomes a user message and a queued job', protect: true }, successStatus: 201 })
+    .input(ZCreateJobInput)
+    .output(ZJob)
+    .mutation(({ ctx, input }) => ctx.services.generation.create(ctx.user.id, { ...input, idempotencyKey: input.idempotencyKey ?? ctx.idempotencyKey })),
+
+  generate: generationLimited
+    .meta({ openapi: { method: 'POST', path: '/generate', tags: ['jobs'], summary: 'Generate and wait for the files (a blocking convenience over the job queue)', protect: true } })
+    .input(ZGenerateInput)
+    .output(ZGenerateResult)
+    .mutation(({ ctx, input }) => ctx.services.generation.generate(ctx.user.id, input)),
+
+  /** Live job updates over SSE; reconnecting clients resume after the last event id. */
+  watch: authedProcedure.input(ZWatchJobsInput).subscription(async function* ({ ctx, input, signal }) {
+    for await (const event of ctx.services.generation.watch(ctx.user.id, { jobId: input.jobId, lastEventId: input.lastEventId, signal: signal ?? new AbortController().signal })) {
+      yield tracked(event.id, event.job);
+    }
+  }),
+});
+
+export const jobsRouter = router({
+  list: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/jobs', tags: ['jobs'], summary: 'Your jobs, newest first', protect: true } })
+    .input(ZListJobsInput)
+    .output(z.array(ZJob))
+    .query(({ ctx, input }) => ctx.services.generation.list(ctx.user.id, input)),
+
+  get: authedProcedure
+    .meta({ openapi: { method: 'GET', path: '/jobs/{id}', tags: ['jobs'], summary: 'One of your jobs', protect: true } })
+    .input(ZJobIdInput)
+    .output(ZJob)
+    .query(({ ctx, input }) => ctx.services.generation.get(ctx.user.id, input.id)),
+
+  cancel: authedProcedure
+    .meta({ openapi: { method: 'POST', path: '/jobs/{id}/cancel', tags: ['jobs'], summary: 'Cancel a queued or running job (400 JOB_FINISHED when it already ended)', protect: true } })
+    .input(ZJobIdInput)
+    .output(ZJob)
+    .mutation(({ ctx, input }) => ctx.services.generation.cancel(ctx.user.id, input.id)),
+});

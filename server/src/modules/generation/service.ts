@@ -1,0 +1,211 @@
+import { on } from 'node:events';
+import { EventEmitter } from 'node:events';
+import type { TCreateJobInput, TGenerationParams, TJob, ZGenerateInput, ZGenerateResult, ZListJobsInput } from '@gen3d/shared';
+import { type QueryFilter, Types } from 'mongoose';
+import type { z } from 'zod';
+import { isDuplicateKeyError } from '../../db/duplicate-key.js';
+import { BadRequest, DomainError, NotFound } from '../../domain-errors.js';
+import type { JobEvents } from '../../jobs/job-events.js';
+import type { JobModel, JobRecord } from '../../jobs/job-model.js';
+import type { JobWatcher } from '../../jobs/job-watcher.js';
+import type { JobQueue } from '../../jobs/queue.js';
+import type { AssetService } from '../assets/service.js';
+import type { ChatService } from '../chats/service.js';
+import type { MessageService } from '../messages/service.js';
+import { jobView } from './job-view.js';
+
+export interface GenerationDeps {
+  jobs: JobModel;
+  queue: JobQueue;
+  events: JobEvents;
+  watcher: JobWatcher;
+  chats: ChatService;
+  messages: MessageService;
+  assets: AssetService;
+  modelServerNames: readonly string[];
+  defaultModelServer: string;
+  dailyQuota: number;
+  generateTimeoutMs: number;
+  /** Tells this instance's workers a job is waiting. */
+  onQueued(): void;
+}
+
+/** One live update: the job's state and the id a client resumes from. */
+export interface JobEvent {
+  id: string;
+  job: TJob;
+}
+
+type GenerateResult = z.infer<typeof ZGenerateResult>;
+
+export interface GenerationService {
+  /** Writes the prompt as a user message and queues its job; the same idempotency key gives the same job. */
+  create(ownerId: string, input: TCreateJobInput): Promise<TJob>;
+  /** create, then waits for the job to finish (GENERATE_TIMEOUT_MS at most). */
+  generate(ownerId: string, input: z.infer<typeof ZGenerateInput>): Promise<GenerateResult>;
+  list(ownerId: string, input: z.output<typeof ZListJobsInput>): Promise<TJob[]>;
+  get(ownerId: string, jobId: string): Promise<TJob>;
+  /** Cancels a queued job at once and stops a running one wherever it runs; JOB_FINISHED when it ended. */
+  cancel(ownerId: string, jobId: string): Promise<TJob>;
+  /** The owner's job updates (one job's, or all), resuming after `lastEventId`; ends when `signal` aborts. */
+  watch(ownerId: string, options: { jobId?: string | undefined; lastEventId?: string | undefined; signal: AbortSignal }): AsyncGenerator<JobEvent>;
+}
+
+const FINISHED = new Set(['succeeded', 'failed', 'canceled']);
+
+function eventId(job: JobRecord): string {
+  return `${job.updatedAt.getTime()}.${job._id.toHexString()}.${job.version}`;
+}
+
+function startOfUtcDay(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+}
+
+export function createGenerationService(deps: GenerationDeps): GenerationService {
+  const { jobs, queue, events, watcher, chats, messages, assets } = deps;
+  const view = (job: JobRecord): TJob => jobView(job, assets);
+  const ownedFilter = (ownerId: string, jobId: string): QueryFilter<JobRecord> => ({ _id: new Types.ObjectId(jobId), ownerId: new Types.ObjectId(ownerId) });
+
+  async function owned(ownerId: string, jobId: string): Promise<JobRecord> {
+    const job = await jobs.findOne(ownedFilter(ownerId, jobId)).lean<JobRecord>();
+    if (!job) throw new NotFound('Job not found');
+    return job;
+  }
+
+  function paramsOf(input: TCreateJobInput): JobRecord['params'] {
+    const given: Partial<TGenerationParams> = { ...input.options, ...input.params };
+    const modelServer = given.modelServer ?? deps.defaultModelServer;
+    if (!deps.modelServerNames.includes(modelServer)) {
+      throw new BadRequest(`Unknown model server "${modelServer}"; available: ${deps.modelServerNames.join(', ')}`, [{ path: 'params.modelServer', message: 'unknown model server' }]);
+    }
+    return {
+      seed: given.seed ?? Math.floor(Math.random() * 4_294_967_295),
+      quality: given.quality ?? 'standard',
+      formats: given.formats ?? ['glb', 'obj', 'ply'],
+      modelServer,
+      guidanceScale: given.guidanceScale,
+      steps: given.steps,
+      frameSize: given.frameSize,
+    };
+  }
+
+  async function checkQuota(owner: Types.ObjectId): Promise<void> {
+    const now = new Date();
+    const used = await jobs.countDocuments({ ownerId: owner, createdAt: { $gte: startOfUtcDay(now) } });
+    if (used < deps.dailyQuota) return;
+    const retryAfterSeconds = Math.ceil((startOfUtcDay(now).getTime() + 86_400_000 - now.getTime()) / 1000);
+    throw new DomainError('QUOTA_EXCEEDED', `You have used today's ${deps.dailyQuota} generations; the quota resets at midnight UTC`, { retryAfterSeconds });
+  }
+
+  async function create(ownerId: string, input: TCreateJobInput): Promise<TJob> {
+    const owner = new Types.ObjectId(ownerId);
+    const key = input.idempotencyKey ?? null;
+    if (key) {
+      const existing = await jobs.findOne({ ownerId: owner, idempotencyKey: key }).lean<JobRecord>();
+      if (existing) return view(existing);
+    }
+    const params = paramsOf(input);
+    await checkQuota(owner);
+    const chat = input.chatId ? await chats.owned(ownerId, input.chatId) : undefined;
+    const chatId = chat?._id ?? new Types.ObjectId((await chats.create(ownerId, input.prompt.slice(0, 80))).id);
+    const jobId = new Types.ObjectId();
+    // The prompt is in the chat before any worker can answer it.
+    const prompt = await messages.append({ chatId, ownerId: owner, role: 'user', type: 'text', content: input.prompt, attachments: [], jobId });
+    try {
+      const job = await queue.enqueue({ _id: jobId, ownerId: owner, chatId, prompt: input.prompt, params, idempotencyKey: key, userMessageId: prompt._id });
+      deps.onQueued();
+      return view(job);
+    } catch (error) {
+      await messages.remove(prompt._id);
+      if (key && isDuplicateKeyError(error)) {
+        const winner = await jobs.findOne({ ownerId: owner, idempotencyKey: key }).lean<JobRecord>();
+        if (winner) return view(winner);
+      }
+      throw error;
+    }
+  }
+
+  async function* watch(ownerId: string, options: { jobId?: string | undefined; lastEventId?: string | undefined; signal: AbortSignal }): AsyncGenerator<JobEvent> {
+    const owner = new Types.ObjectId(ownerId);
+    const relay = new EventEmitter();
+    const unsubscribe = events.subscribe((job) => {
+      if (job.ownerId.equals(owner) && (!options.jobId || job._id.toHexString() === options.jobId)) relay.emit('job', job);
+    });
+    const unwatch = watcher.watch(ownerId);
+    try {
+      const updates = on(relay, 'job', { signal: options.signal });
+      // Catch up first: the job as it is now, or everything changed since the last event seen.
+      const since = options.lastEventId ? Number(options.lastEventId.split('.')[0]) : undefined;
+      const filter: QueryFilter<JobRecord> = {
+        ownerId: owner,
+        ...(options.jobId ? { _id: new Types.ObjectId(options.jobId) } : {}),
+        ...(since !== undefined && Number.isFinite(since) ? { updatedAt: { $gte: new Date(since) } } : options.jobId ? {} : { status: { $in: ['queued', 'running'] } }),
+      };
+      const sent = new Map<string, number>();
+      for (const job of await jobs.find(filter).sort({ updatedAt: 1 }).lean<JobRecord[]>()) {
+        sent.set(job._id.toHexString(), job.version);
+        yield { id: eventId(job), job: view(job) };
+      }
+      for await (const [job] of updates as AsyncIterable<[JobRecord]>) {
+        const id = job._id.toHexString();
+        if ((sent.get(id) ?? -1) >= job.version) continue;
+        sent.set(id, job.version);
+        yield { id: eventId(job), job: view(job) };
+      }
+    } catch (error) {
+      if (!options.signal.aborted) throw error;
+    } finally {
+      unsubscribe();
+      unwatch();
+    }
+  }
+
+  return {
+    create,
+
+    async generate(ownerId, input) {
+      const { prompt, chatId, ...params } = input;
+      const created = await create(ownerId, { prompt, ...(chatId ? { chatId } : {}), params: { ...params, quality: params.quality ?? 'standard', formats: ['glb', 'obj', 'ply'] } });
+      const signal = AbortSignal.timeout(deps.generateTimeoutMs);
+      let finished: TJob | undefined = FINISHED.has(created.status) ? created : undefined;
+      if (!finished) {
+        for await (const event of watch(ownerId, { jobId: created.id, signal })) {
+          if (FINISHED.has(event.job.status)) {
+            finished = event.job;
+            break;
+          }
+        }
+      }
+      if (!finished) throw new DomainError('TIMEOUT', `The model is not ready after ${Math.round(deps.generateTimeoutMs / 1000)} s; follow job ${created.id} at GET /api/jobs/${created.id}`);
+      if (finished.status !== 'succeeded') throw new DomainError('GENERATION_FAILED', finished.error?.message ?? `The job was ${finished.status}`);
+      const files: GenerateResult['files'] = {};
+      for (const output of finished.outputs) files[output.format] = output.url;
+      return { id: finished.id, prompt: finished.prompt, files, assets: finished.outputs.map((output) => ({ id: output.assetId, format: output.format, url: output.url })) };
+    },
+
+    async list(ownerId, { status, chatId, page, limit }) {
+      const found = await jobs
+        .find({ ownerId: new Types.ObjectId(ownerId), ...(status ? { status } : {}), ...(chatId ? { chatId: new Types.ObjectId(chatId) } : {}) })
+        .sort({ createdAt: -1, _id: -1 })
+        .skip((page - 1) * limit)
+        .limit(limit)
+        .lean<JobRecord[]>();
+      return found.map(view);
+    },
+
+    get: async (ownerId, jobId) => view(await owned(ownerId, jobId)),
+
+    async cancel(ownerId, jobId) {
+      const job = await owned(ownerId, jobId);
+      if (FINISHED.has(job.status)) throw new DomainError('JOB_FINISHED', `The job already ${job.status === 'canceled' ? 'was canceled' : job.status}; only queued or running jobs can be canceled`);
+      const changed = await queue.requestCancel(ownedFilter(ownerId, jobId));
+      if (!changed) {
+        const now = await owned(ownerId, jobId);
+        throw new DomainError('JOB_FINISHED', `The job already ${now.status}; only queued or running jobs can be canceled`);
+      }
+      return view(changed);
+    },
+
+    watch,
+  };
+}
