@@ -22,6 +22,8 @@ export interface TestServerOptions {
   /** Environment variables on top of the test defaults. */
   env?: Record<string, string>;
   logger?: FastifyBaseLogger;
+  /** Share another server's database (several instances on one database). */
+  mongodbUri?: string;
   /** How long the reference model server takes per generation (default 0: at once). */
   modelDurationMs?: number;
 }
@@ -39,7 +41,7 @@ export async function startTestServer(database: TestDatabase, options: TestServe
     ASSETS_DIR: mkdtempSync(join(tmpdir(), 'gen3d-test-assets-')),
     ...options.env,
   });
-  const mongodbUri = databaseUri(database, uniqueDatabaseName('app'));
+  const mongodbUri = options.mongodbUri ?? databaseUri(database, uniqueDatabaseName('app'));
   const reference = config.modelServer.url ? undefined : await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs: options.modelDurationMs ?? 0 });
   const modelServerUrl = config.modelServer.url ?? (reference as RunningReferenceServer).url;
   const app = await buildApp(config, {

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
+import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { type FaultyModelServer, startFaultyModelServer } from '../support/faulty-model-server.js';
+import { clientFor, followJob } from '../support/generation.js';
+import { callRest } from '../support/rest.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+let database: TestDatabase;
+let modelServer: FaultyModelServer;
+/** API only: takes requests, runs no jobs. */
+let api: TestServer;
+/** Runs jobs; shares the database with `api`. Started by the second test, so the first one's job stays queued. */
+let worker: TestServer | undefined;
+let user: SignedIn;
+
+beforeAll(async () => {
+  database = await startTestDatabase();
+  // Slow generations, so a job is still running when it is canceled.
+  modelServer = await startFaultyModelServer(20_000);
+  const env = { MODEL_SERVER_URL: modelServer.url, MODEL_SERVER_POLL_INTERVAL_MS: '50', AUTH_RATE_LIMIT_MAX: '1000' };
+  api = await startTestServer(database, { env: { ...env, WORKER_CONCURRENCY: '0' } });
+  const admin = await signInNewAdmin(api);
+  user = await signInNewUser(api, admin, 'cy@example.com');
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await api.close();
+  await modelServer.close();
+  await database.stop();
+});
+
+describe('jobs.cancel', () => {
+  it('cancels a queued job at once', async () => {
+    // No instance runs workers yet (WORKER_CONCURRENCY=0), so the job stays queued.
+    const created = await callRest(api.url, 'POST', '/jobs', { prompt: 'a queued cube' }, user.token);
+    expect(created.body.status).toBe('queued');
+    const canceled = await callRest(api.url, 'POST', `/jobs/${String(created.body.id)}/cancel`, undefined, user.token);
+    expect(canceled.status).toBe(200);
+    expect(canceled.body).toMatchObject({ status: 'canceled', error: { code: 'CANCELED' } });
+    const again = await callRest(api.url, 'POST', `/jobs/${String(created.body.id)}/cancel`, undefined, user.token);
+    expect(again.status).toBe(400);
+    expect(again.body.code).toBe('JOB_FINISHED');
+  });
+
+  it('stops a job running on another instance within a second, and the model server task with it', async () => {
+    worker = await startTestServer(database, { env: { MODEL_SERVER_URL: modelServer.url, MODEL_SERVER_POLL_INTERVAL_MS: '50', WORKER_CONCURRENCY: '2' }, mongodbUri: api.mongodbUri });
+    const client = clientFor(api, user);
+    const created = await callRest(api.url, 'POST', '/jobs', { prompt: 'a slow sphere' }, user.token);
+    const jobId = String(created.body.id);
+    await followJob(client, jobId, (job) => job.status === 'running' && job.progress > 0);
+    const askedAt = Date.now();
+    const answer = await callRest(api.url, 'POST', `/jobs/${jobId}/cancel`, undefined, user.token);
+    expect(answer.status).toBe(200);
+    const updates = await followJob(client, jobId, (job) => job.status === 'canceled');
+    expect(Date.now() - askedAt).toBeLessThan(1_000);
+    expect(updates.at(-1)?.status).toBe('canceled');
+    expect(modelServer.requests.some((request) => request.startsWith('DELETE /v1/generations/'))).toBe(true);
+    const finished = await callRest(api.url, 'POST', `/jobs/${jobId}/cancel`, undefined, user.token);
+    expect(finished.body.code).toBe('JOB_FINISHED');
+  });
+
+  it("hides another user's job (404)", async () => {
+    const admin = await signInNewAdmin(api, 'root2@example.com');
+    const created = await callRest(api.url, 'POST', '/jobs', { prompt: 'a private cone' }, user.token);
+    const jobId = String(created.body.id);
+    for (const [method, path] of [['GET', `/jobs/${jobId}`], ['POST', `/jobs/${jobId}/cancel`]] as const) {
+      const answer = await callRest(api.url, method, path, undefined, admin.token);
+      expect(answer.status, `${method} ${path}`).toBe(404);
+    }
+    await callRest(api.url, 'POST', `/jobs/${jobId}/cancel`, undefined, user.token);
+  });
+});

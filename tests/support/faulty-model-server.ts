@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startReferenceModelServer } from '@gen3d/server';
+
+/** How the next requests misbehave; each counter is spent as requests arrive. */
+export interface Faults {
+  /** Answer this many submits with 500. */
+  failSubmits?: number;
+  /** Answer status requests with malformed JSON. */
+  garbageStatus?: boolean;
+  /** Never answer status requests (the client's response deadline fires). */
+  hangStatus?: boolean;
+  /** Report the task as running at 50% forever. */
+  neverFinish?: boolean;
+  /** Serve GLB files cut in half. */
+  truncateGlb?: boolean;
+}
+
+export interface FaultyModelServer {
+  url: string;
+  faults: Faults;
+  /** Requests seen, as `METHOD path`. */
+  requests: string[];
+  close(): Promise<void>;
+}
+
+async function bodyOf(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The reference model server behind a proxy that injects the failures a real model server shows:
+ * 5xx answers, malformed JSON, silence, tasks that never finish and truncated files.
+ */
+export async function startFaultyModelServer(durationMs = 0): Promise<FaultyModelServer> {
+  const reference = await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs });
+  const state: FaultyModelServer = { url: '', faults: {}, requests: [], close: async () => undefined };
+  const hanging = new Set<ServerResponse>();
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = request.url ?? '/';
+    state.requests.push(`${request.method} ${path}`);
+    const { faults } = state;
+    const isSubmit = request.method === 'POST' && path === '/v1/generations';
+    const isStatus = request.method === 'GET' && /^\/v1\/generations\/[^/]+$/.test(path);
+    if (isSubmit && (faults.failSubmits ?? 0) > 0) {
+      faults.failSubmits = (faults.failSubmits ?? 0) - 1;
+      response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"CUDA out of memory"}');
+      return;
+    }
+    if (isStatus && faults.hangStatus) {
+      hanging.add(response);
+      return;
+    }
+    if (isStatus && faults.garbageStatus) {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status": "runn');
+      return;
+    }
+    if (isStatus && faults.neverFinish) {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: path.split('/').pop(), status: 'running', progress: 50 }));
+      return;
+    }
+    const body = request.method === 'POST' ? await bodyOf(request) : undefined;
+    const upstream = await fetch(`${reference.url}${path}`, { method: request.method ?? 'GET', headers: body ? { 'content-type': 'application/json' } : {}, ...(body ? { body } : {}) });
+    let payload = Buffer.from(await upstream.arrayBuffer());
+    if (faults.truncateGlb && path.endsWith('.glb')) payload = payload.subarray(0, Math.floor(payload.length / 2));
+    response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream', 'content-length': payload.length }).end(payload);
+  }
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch(() => response.writeHead(502).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = async () => {
+    for (const response of hanging) response.destroy();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await reference.close();
+  };
+  return state;
+}
