@@ -63,7 +63,7 @@ export async function startFaultyModelServer(durationMs = 0): Promise<FaultyMode
       return;
     }
     const body = request.method === 'POST' ? await bodyOf(request) : undefined;
-    const upstream = await fetch(`${reference.url}${path}`, { method: request.method ?? 'GET', headers: body ? { 'content-type': 'application/json' } : {}, ...(body ? { body } : {}) });
+    const upstream = await fetch(`${reference.url}${path}`, { method: request.method ?? 'GET', headers: body ? { 'content-type': 'application/json' } : {}, ...(body ? { body: new Uint8Array(body) } : {}) });
     let payload = Buffer.from(await upstream.arrayBuffer());
     if (faults.truncateGlb && path.endsWith('.glb')) payload = payload.subarray(0, Math.floor(payload.length / 2));
     response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream', 'content-length': payload.length }).end(payload);

@@ -28,6 +28,8 @@ const JobSchema = new Schema(
     /** Not claimable before this time (retry backoff). */
     availableAt: { type: Date, required: true },
     leaseOwner: { type: String, default: null },
+    /** The worker that claimed the latest attempt (kept after the job ends, unlike the lease). */
+    claimedBy: { type: String, default: null },
     leaseExpiresAt: { type: Date, default: null },
     cancelRequested: { type: Boolean, default: false },
     error: { type: { code: String, message: String }, default: null, _id: false },

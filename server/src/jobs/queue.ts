@@ -76,7 +76,7 @@ export function createJobQueue(jobs: JobModel, events: JobEvents, policy: QueueP
     const claimed = await jobs
       .findOneAndUpdate(
         { status: 'queued', availableAt: { $lte: now }, ...(excludedOwners.length > 0 ? { ownerId: { $nin: excludedOwners } } : {}) },
-        { $set: { status: 'running', leaseOwner: workerId, leaseExpiresAt: new Date(now.getTime() + policy.leaseMs), startedAt: now, progress: 0 }, $inc: { attempts: 1, version: 1 } },
+        { $set: { status: 'running', leaseOwner: workerId, claimedBy: workerId, leaseExpiresAt: new Date(now.getTime() + policy.leaseMs), startedAt: now, progress: 0 }, $inc: { attempts: 1, version: 1 } },
         { sort: { availableAt: 1, createdAt: 1 }, returnDocument: 'after' },
       )
       .lean<JobRecord>();

@@ -83,7 +83,7 @@ function readGroups(words: string[]): { groups: Group[]; relations: Relation[] }
     const kind = SHAPE_WORDS[word];
     if (kind) {
       if (groups.length > 0) relations.push(pending);
-      groups.push({ kind, count: Math.min(count ?? 1, MAX_COPIES), colorName, scale });
+      groups.push({ kind, count: Math.max(1, Math.min(count ?? 1, MAX_COPIES)), colorName, scale });
       [count, colorName, scale, pending] = [undefined, undefined, [1, 1, 1], 'beside'];
       continue;
     }
