@@ -6,3 +6,4 @@ export type { AppRouter } from './trpc/router.js';
 export { buildAccountServices } from './build-services.js';
 export { startReferenceModelServer, type RunningReferenceServer } from './model-servers/reference/start.js';
 export { buildReferenceModelServer } from './model-servers/reference/http-server.js';
+export { createAssetUrlSigner } from './storage/signed-urls.js';

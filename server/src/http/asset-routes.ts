@@ -1,4 +1,3 @@
-import fresh from 'fresh';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import type { AssetService } from '../modules/assets/service.js';
@@ -10,6 +9,17 @@ export interface AssetRoutesOptions {
   assets: AssetService;
   storage: AssetStorage;
   signer: AssetUrlSigner;
+}
+
+/**
+ * If-None-Match with RFC 9110's weak comparison. Evaluated here, at the origin, whatever the request's
+ * Cache-Control says (fetch adds `no-cache` to conditional requests; that directive is for caches).
+ */
+function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  const opaque = (tag: string): string => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => opaque(tag) === opaque(etag));
 }
 
 interface AssetRequest {
@@ -41,14 +51,14 @@ export async function assetRoutes(app: FastifyInstance, { assets, storage, signe
       .header('cache-control', `private, max-age=${secondsLeft}, immutable`)
       .header('accept-ranges', 'bytes')
       .header('content-disposition', `inline; filename="${asset.fileName}"`);
-    if (fresh(request.headers, { etag, 'last-modified': asset.createdAt.toUTCString() })) return reply.code(304).send();
+    if (matchesIfNoneMatch(request.headers['if-none-match'], etag)) return reply.code(304).send();
 
     const rangeHeader = request.headers.range;
     // A Range is honoured only while the client's copy is this one (If-Range), as RFC 9110 asks.
     const ifRange = request.headers['if-range'];
     const ranges = rangeHeader && (!ifRange || ifRange === etag) ? parseRange(asset.bytes, rangeHeader, { combine: true }) : undefined;
     if (ranges === -1) {
-      return reply.code(416).header('content-range', `bytes */${asset.bytes}`).send(restError('RANGE_NOT_SATISFIABLE', `The file has ${asset.bytes} bytes; the requested range is outside it`, requestId));
+      return reply.code(416).type('application/json').header('content-range', `bytes */${asset.bytes}`).send(restError('RANGE_NOT_SATISFIABLE', `The file has ${asset.bytes} bytes; the requested range is outside it`, requestId));
     }
     const range = Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0] : undefined;
     if (range) {
