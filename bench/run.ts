@@ -1,10 +1,12 @@
 import { benchmarkAuth } from './auth.js';
 import { benchmarkEmbeddedDatabase } from './embedded-db.js';
+import { benchmarkJobs } from './jobs.js';
 
 /** `pnpm bench [name...]`: runs the named benchmarks (all by default) and prints their figures. */
 const benchmarks: Record<string, () => Promise<void>> = {
   'embedded-db': benchmarkEmbeddedDatabase,
   auth: benchmarkAuth,
+  jobs: benchmarkJobs,
 };
 
 const requested = process.argv.slice(2);

@@ -1,0 +1,86 @@
+import { createGen3dClient, type TJob } from '@gen3d/client';
+import { postJson, reportRss, sampleRss, signInNewUser, startBenchServer } from './server-process.js';
+
+const SECONDS = Number(process.env.BENCH_JOBS_SECONDS ?? 120);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
+const CLIENTS = Number(process.env.BENCH_JOB_CLIENTS ?? WORKERS);
+
+function percentile(sorted: number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0;
+}
+
+/** Finished jobs of one user as the live-update stream reports them. */
+function finishedJobs(url: string, token: string) {
+  const waiting = new Map<string, (job: TJob) => void>();
+  const early = new Map<string, TJob>();
+  const client = createGen3dClient({ url, headers: () => ({ authorization: `Bearer ${token}` }) });
+  const subscription = client.generation.watch.subscribe(
+    { lastEventId: String(Date.now()) },
+    {
+      onData: ({ data }) => {
+        if (!['succeeded', 'failed', 'canceled'].includes(data.status)) return;
+        const resolve = waiting.get(data.id);
+        if (resolve) resolve(data);
+        else early.set(data.id, data);
+      },
+    },
+  );
+  return {
+    finished(jobId: string): Promise<TJob> {
+      const known = early.get(jobId);
+      if (known) return Promise.resolve(known);
+      return new Promise((resolve) => waiting.set(jobId, resolve));
+    },
+    close: () => subscription.unsubscribe(),
+  };
+}
+
+/**
+ * Jobs end to end through the API, the queue, the workers and the reference model server at zero delay:
+ * jobs/s, dispatch latency (queued -> running) and the server's memory. Each client queues a job, waits
+ * for its result over the live-update stream, and queues the next.
+ */
+export async function benchmarkJobs(): Promise<void> {
+  const bench = await startBenchServer('jobs', {
+    WORKER_CONCURRENCY: String(WORKERS),
+    MODEL_SERVER_DURATION_MS: '0',
+    MODEL_SERVER_POLL_INTERVAL_MS: '10',
+    JOBS_MAX_RUNNING_PER_USER: String(WORKERS),
+    JOBS_DAILY_QUOTA: '10000000',
+    GENERATION_RATE_LIMIT_MAX: '100000000',
+  });
+  try {
+    console.log(`\njobs (server in its own process, ${WORKERS} workers, ${CLIENTS} clients, ${SECONDS} s, reference model server at zero delay)`);
+    const tokens = await Promise.all(Array.from({ length: CLIENTS }, (_, index) => signInNewUser(bench.url, bench.adminToken, index)));
+    const streams = tokens.map((token) => finishedJobs(bench.url, token));
+    const dispatch: number[] = [];
+    const endToEnd: number[] = [];
+    let failed = 0;
+    const rss = sampleRss(bench.server.child.pid);
+    const started = Date.now();
+    await Promise.all(
+      tokens.map(async (token, index) => {
+        for (let round = 0; Date.now() - started < SECONDS * 1000; round += 1) {
+          const sentAt = Date.now();
+          const job = await postJson<TJob>(`${bench.url}/api/jobs`, { prompt: `${(round % 5) + 1} red cubes on a blue sphere`, params: { seed: round } }, token);
+          const done = await (streams[index] as ReturnType<typeof finishedJobs>).finished(job.id);
+          if (done.status !== 'succeeded') failed += 1;
+          endToEnd.push(Date.now() - sentAt);
+          if (done.startedAt) dispatch.push(new Date(done.startedAt).getTime() - new Date(done.createdAt).getTime());
+        }
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    for (const stream of streams) stream.close();
+    dispatch.sort((a, b) => a - b);
+    endToEnd.sort((a, b) => a - b);
+    const perSecond = endToEnd.length / seconds;
+    console.log(`jobs end to end             ${perSecond.toFixed(1).padStart(6)} jobs/s  (${endToEnd.length} jobs, ${failed} not succeeded; target 50/s: ${perSecond >= 50 ? 'met' : 'MISSED'})`);
+    console.log(`request -> result           p50 ${percentile(endToEnd, 0.5)} ms  p99 ${percentile(endToEnd, 0.99)} ms`);
+    const [p50, p99] = [percentile(dispatch, 0.5), percentile(dispatch, 0.99)];
+    console.log(`dispatch (queued -> running) p50 ${p50} ms  p99 ${p99} ms  (targets 50 / 250 ms: ${p50 < 50 && p99 < 250 ? 'met' : 'MISSED'})`);
+    reportRss(rss.stop());
+  } finally {
+    await bench.stop();
+  }
+}

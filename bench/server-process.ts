@@ -1,0 +1,97 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTypeScript, type RunningProcess } from '../tests/support/process.js';
+import { freePort } from '../tests/support/redis.js';
+
+const SECRET = 'bench-secret-bench-secret-bench-secret-123';
+export const ADMIN = { email: 'bench@example.com', password: 'bench password 1' };
+
+export interface BenchServer {
+  url: string;
+  server: RunningProcess;
+  adminToken: string;
+  stop(): Promise<void>;
+}
+
+/** Resident memory of a process, in MiB. */
+export function rssMiB(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+export async function postJson<T>(url: string, body: unknown, token?: string): Promise<T> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** Creates a verified account through the admin API and returns its access token. */
+export async function signInNewUser(url: string, adminToken: string, index: number): Promise<string> {
+  const account = { email: `bench-user-${index}@example.com`, password: `bench password ${index}` };
+  await postJson(`${url}/api/users`, { ...account, userName: `Bench user ${index}` }, adminToken);
+  return (await postJson<{ token: string }>(`${url}/api/auth/login`, account)).token;
+}
+
+async function stopProcess(process: RunningProcess): Promise<void> {
+  process.child.kill('SIGTERM');
+  await process.exited;
+}
+
+/**
+ * The embedded database and the server, each in its own process as in production, with an admin made
+ * by create-admin and signed in. Logging stays at warn: info lines would measure the log pipe.
+ */
+export async function startBenchServer(name: string, env: Record<string, string>): Promise<BenchServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), `gen3d-bench-${name}-`));
+  const database = runTypeScript('server/src/db/embedded/cli.ts', { DATA_DIR: dataDir, EMBEDDED_MONGO_PORT: '0' });
+  const uri = `${/mongodb:\/\/\S+/.exec(await database.waitForLine((line) => line.includes('listening at mongodb://')))?.[0]}gen3d`;
+  const common = { MONGODB_URI: uri, JWT_SECRET: SECRET, DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '100000000', AUTH_RATE_LIMIT_MAX: '100000000', ...env };
+  const admin = runTypeScript('scripts/create-admin.ts', common, ['--email', ADMIN.email, '--password', ADMIN.password]);
+  if ((await admin.exited).code !== 0) throw new Error(`create-admin failed: ${admin.stderr()}`);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server = runTypeScript('server/src/main.ts', { ...common, PORT: String(port), PUBLIC_URL: url, MODEL_SERVER_PORT: '0' });
+  for (let attempt = 0; ; attempt += 1) {
+    if (await fetch(`${url}/health`).then((response) => response.ok, () => false)) break;
+    if (attempt > 300) throw new Error(`the server did not become healthy: ${server.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const { token } = await postJson<{ token: string }>(`${url}/api/auth/login`, ADMIN);
+  return {
+    url,
+    server,
+    adminToken: token,
+    stop: async () => {
+      await stopProcess(server);
+      await stopProcess(database);
+    },
+  };
+}
+
+/** Samples a process's RSS every `everyMs` until stopped. */
+export function sampleRss(pid: number | undefined, everyMs = 5_000): { stop(): number[] } {
+  const samples = [rssMiB(pid)];
+  const timer = setInterval(() => samples.push(rssMiB(pid)), everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}
+
+/**
+ * Prints the samples and whether memory grows. The heap saws up and down between collections; what
+ * stays after them shows in the troughs. The first third is warm-up (JIT, pools, young generation
+ * sizing), so the last third's lowest reading is compared with the middle third's.
+ */
+export function reportRss(samples: number[]): void {
+  console.log(`server rss every 5 s: ${samples.map((mib) => mib.toFixed(0)).join(', ')} MiB`);
+  const readings = samples.slice(1);
+  const third = Math.floor(readings.length / 3);
+  if (third < 1) return;
+  const growth = Math.min(...readings.slice(2 * third)) - Math.min(...readings.slice(third, 2 * third));
+  console.log(`rss growth after warm-up (lowest readings): ${growth.toFixed(0)} MiB ${growth > 32 ? '(GROWING)' : '(stable)'}`);
+}
