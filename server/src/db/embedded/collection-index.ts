@@ -73,6 +73,8 @@ export class CollectionIndex {
   readonly fields: string[];
   private readonly partialFilter: Query | undefined;
   private readonly entries = new Map<string, Set<string>>();
+  /** For compound indexes: documents by their first field's value, for filters that pin only that prefix. */
+  private readonly byFirstField = new Map<string, Set<string>>();
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
@@ -118,37 +120,37 @@ export class CollectionIndex {
   }
 
   add(doc: Document, docKey: string): void {
-    for (const { key } of this.entriesFor(doc)) {
-      let holders = this.entries.get(key);
-      if (!holders) {
-        holders = new Set();
-        this.entries.set(key, holders);
-      }
-      holders.add(docKey);
+    for (const { key, values } of this.entriesFor(doc)) {
+      addTo(this.entries, key, docKey);
+      if (this.fields.length > 1) addTo(this.byFirstField, valueKey(values[0]), docKey);
     }
   }
 
   remove(doc: Document, docKey: string): void {
-    for (const { key } of this.entriesFor(doc)) {
-      const holders = this.entries.get(key);
-      if (!holders) continue;
-      holders.delete(docKey);
-      if (holders.size === 0) this.entries.delete(key);
+    for (const { key, values } of this.entriesFor(doc)) {
+      removeFrom(this.entries, key, docKey);
+      if (this.fields.length > 1) removeFrom(this.byFirstField, valueKey(values[0]), docKey);
     }
   }
 
-  /** Documents whose single indexed field equals `value`; only valid for non-partial, non-sparse single-field indexes. */
-  lookup(value: unknown): ReadonlySet<string> {
-    return this.entries.get(valueKey(value)) ?? new Set();
+  /** Whether equalities on all of its fields can be answered from this index alone (every document has entries). */
+  get answersEqualities(): boolean {
+    return !this.partialFilter && !this.spec.sparse && !Object.values(this.spec.key).includes('hashed');
   }
 
-  /** Whether an equality on the field can be answered from this index alone. */
-  answersEquality(field: string): boolean {
-    return this.fields.length === 1 && this.fields[0] === field && !this.partialFilter && !this.spec.sparse && this.spec.key[field] !== 'hashed';
+  /** Documents whose indexed fields equal `values`, one value per field in index order. */
+  lookupAll(values: unknown[]): ReadonlySet<string> {
+    return this.entries.get(values.map(valueKey).join('|')) ?? new Set();
+  }
+
+  /** Documents whose first indexed field equals `value`. */
+  lookupFirst(value: unknown): ReadonlySet<string> {
+    return (this.fields.length > 1 ? this.byFirstField : this.entries).get(valueKey(value)) ?? new Set();
   }
 
   clear(): void {
     this.entries.clear();
+    this.byFirstField.clear();
   }
 }
 
@@ -174,4 +176,20 @@ export function duplicateKeyError(namespace: string, index: CollectionIndex, ent
     `E11000 duplicate key error collection: ${namespace} index: ${index.spec.name} dup key: { ${shown} }`,
     { keyPattern: { ...index.spec.key }, keyValue },
   );
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, docKey: string): void {
+  let holders = map.get(key);
+  if (!holders) {
+    holders = new Set();
+    map.set(key, holders);
+  }
+  holders.add(docKey);
+}
+
+function removeFrom(map: Map<string, Set<string>>, key: string, docKey: string): void {
+  const holders = map.get(key);
+  if (!holders) return;
+  holders.delete(docKey);
+  if (holders.size === 0) map.delete(key);
 }

@@ -57,25 +57,35 @@ export class Collection {
   }
 
   /**
-   * The documents that can match `filter`, narrowed through the `_id` index or a single-field index
-   * when the filter pins that field to scalars. The caller still applies the full filter.
+   * The documents that can match `filter`, narrowed through the index that leaves the fewest, as
+   * MongoDB's planner would pick: one whose fields the filter all pins to scalars, or whose first field
+   * it pins. The caller still applies the full filter.
    */
   candidates(filter: Document): Document[] {
+    let best: Set<string> | undefined;
     for (const index of this.indexes.values()) {
-      const field = index.fields[0] as string;
-      if (!index.answersEquality(field) || !(field in filter)) continue;
-      const values = equalityValues(filter[field]);
-      if (!values) continue;
+      if (!index.answersEqualities) continue;
+      const perField = index.fields.map((field) => (field in filter ? equalityValues(filter[field]) : undefined));
       const keys = new Set<string>();
-      for (const value of values) for (const key of index.lookup(value)) keys.add(key);
-      const found: Document[] = [];
-      for (const key of keys) {
-        const doc = this.docs.get(key);
-        if (doc) found.push(doc);
+      if (perField.every((values) => values !== undefined)) {
+        let combos: unknown[][] = [[]];
+        for (const values of perField as unknown[][]) combos = combos.flatMap((combo) => values.map((value) => [...combo, value]));
+        for (const combo of combos) for (const key of index.lookupAll(combo)) keys.add(key);
+      } else if (perField[0] !== undefined) {
+        for (const value of perField[0]) for (const key of index.lookupFirst(value)) keys.add(key);
+      } else {
+        continue;
       }
-      return found;
+      if (!best || keys.size < best.size) best = keys;
+      if (best.size === 0) break;
     }
-    return this.documents();
+    if (!best) return this.documents();
+    const found: Document[] = [];
+    for (const key of best) {
+      const doc = this.docs.get(key);
+      if (doc) found.push(doc);
+    }
+    return found;
   }
 
   findById(id: unknown): Document | undefined {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { type GeneratedModel, generateModelFiles } from './generate-files.js';
 import { QualityPresets } from './prompt-scene.js';
@@ -15,8 +16,10 @@ import { QualityPresets } from './prompt-scene.js';
 export interface ReferenceModelServerOptions {
   /** How long a generation takes, with progress spread over it (0: done at once). */
   durationMs: number;
-  /** Finished generations are forgotten after this long. */
+  /** Generations are forgotten this long after they finish... */
   retentionMs?: number;
+  /** ...or sooner, oldest first, when more than this many are kept (their files live in memory). */
+  maxKept?: number;
 }
 
 const ZGenerationRequest = z.object({
@@ -32,7 +35,6 @@ interface Generation {
   startedAt: number;
   status: Status;
   model: Promise<GeneratedModel>;
-  forgetTimer: NodeJS.Timeout;
 }
 
 /** Progress follows an ease-out curve, as diffusion models' step counters feel: quick first, slower at the end. */
@@ -45,8 +47,8 @@ function progressAt(elapsedMs: number, durationMs: number): number {
 /** A Fastify app serving the procedural generator; `listen` it on its own port. */
 export function buildReferenceModelServer(options: ReferenceModelServerOptions): FastifyInstance {
   const app = Fastify({ logger: false });
-  const generations = new Map<string, Generation>();
-  const retentionMs = options.retentionMs ?? 15 * 60_000;
+  const retentionMs = options.retentionMs ?? 10 * 60_000;
+  const generations = new LRUCache<string, Generation>({ max: options.maxKept ?? 1_000, ttl: options.durationMs + retentionMs, ttlAutopurge: true });
 
   async function current(generation: Generation): Promise<{ status: Status; progress: number }> {
     if (generation.status !== 'running') return { status: generation.status, progress: generation.status === 'succeeded' ? 100 : 0 };
@@ -71,9 +73,7 @@ export function buildReferenceModelServer(options: ReferenceModelServerOptions):
     const id = randomUUID();
     const model = generateModelFiles(prompt, seed, quality);
     model.catch(() => undefined);
-    const forgetTimer = setTimeout(() => generations.delete(id), options.durationMs + retentionMs);
-    forgetTimer.unref();
-    generations.set(id, { id, startedAt: Date.now(), status: 'running', model, forgetTimer });
+    generations.set(id, { id, startedAt: Date.now(), status: 'running', model });
     return reply.code(202).send({ id, status: 'running' });
   });
 
@@ -109,7 +109,6 @@ export function buildReferenceModelServer(options: ReferenceModelServerOptions):
   });
 
   app.addHook('onClose', async () => {
-    for (const generation of generations.values()) clearTimeout(generation.forgetTimer);
     generations.clear();
   });
   return app;

@@ -146,8 +146,17 @@ function aggregate(context: CommandContext, command: Document): Document {
   }
   const last = pipeline[pipeline.length - 1];
   const output = last && stageName(last) === '$out' ? last.$out : undefined;
-  const stages = output === undefined ? pipeline : pipeline.slice(0, -1);
-  const results = runPipeline(source, stages, queryOptions(context, command));
+  let stages = output === undefined ? pipeline : pipeline.slice(0, -1);
+  const options = queryOptions(context, command);
+  const leading = stages[0];
+  const collection = target === 1 ? undefined : context.catalog.collection(context.db, collectionName(command));
+  if (collection && leading && stageName(leading) === '$match') {
+    // A leading $match is answered through the indexes, as MongoDB does, before the rest runs.
+    const match = leading.$match as Document;
+    source = runFind(collection.candidates(match), match, options);
+    stages = stages.slice(1);
+  }
+  const results = runPipeline(source, stages, options);
   if (output !== undefined) {
     writePipelineOutput(context, output, results);
     return { cursor: context.cursors.open(namespace, [], 0, true), ok: 1 };
