@@ -16,6 +16,7 @@ import { createAccountAdminService } from './modules/users/account-admin-service
 import { createProfileService } from './modules/users/profile-service.js';
 import { createUsersService } from './modules/users/service.js';
 import type { AppServices } from './services.js';
+import type { OwnedData } from './modules/users/owned-data.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Types } from 'mongoose';
@@ -40,8 +41,8 @@ import { createLocalStorage } from './storage/local-storage.js';
 import { type AssetUrlSigner, createAssetUrlSigner } from './storage/signed-urls.js';
 import { SERVER_VERSION } from './version.js';
 
-/** The account services on a mongoose connection: what the HTTP app and the admin scripts share. */
-export function buildAccountServices(connection: Connection, config: Config, log: FastifyBaseLogger) {
+/** The account services on a mongoose connection; `ownedData` lists what else goes when an account is deleted. */
+export function buildAccountServices(connection: Connection, config: Config, log: FastifyBaseLogger, ownedData: OwnedData[] = []) {
   const users = userModel(connection);
   const models = authModels(connection);
   const sessions = createSessionService({
@@ -52,7 +53,7 @@ export function buildAccountServices(connection: Connection, config: Config, log
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     log,
   });
-  return { users, models, sessions, accounts: createAccountAdminService(users, sessions, authOwnedData(models)) };
+  return { users, models, sessions, accounts: createAccountAdminService(users, sessions, [...ownedData, ...authOwnedData(models)]) };
 }
 
 export interface BuiltServices {
@@ -110,19 +111,32 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     watcher.close();
     await http.close();
   });
-  return { chats: chatService, messages, assets, generation, workers, storage, signer };
+  // A deleted account's jobs stop first, then its files and records go.
+  const ownedData: OwnedData[] = [
+    {
+      kind: 'jobs',
+      deleteAllOf: async (ownerId) => {
+        await queue.cancelWhere({ ownerId });
+        return (await jobs.deleteMany({ ownerId })).deletedCount;
+      },
+    },
+    { kind: 'assets', deleteAllOf: (ownerId) => assets.deleteWhere({ ownerId }) },
+    { kind: 'messages', deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount },
+    { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
+  ];
+  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData };
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
 export function buildServices(app: FastifyInstance, config: Config, startedAt: Date, redis: Redis | undefined, modelServerUrl: string): BuiltServices & { storage: AssetStorage; signer: AssetUrlSigner } {
   const log = app.log;
-  const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log);
+  const generation = buildGeneration(app, config, modelServerUrl, chatModel(app.database.connection), messageModel(app.database.connection));
+  const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log, generation.ownedData);
   const mailer = createMailer(config.mail, log);
   app.addHook('onClose', async () => mailer.close());
   const { max, windowMs } = config.authRateLimit;
   const limiter = (name: string, limit = max, window = windowMs) => (redis ? createRedisRateLimiter(redis, name, limit, window) : createMemoryRateLimiter(limit, window));
   const authLimiter = (name: string) => limiter(name);
-  const generation = buildGeneration(app, config, modelServerUrl, chatModel(app.database.connection), messageModel(app.database.connection));
   const services: AppServices = {
     system: createSystemService({
       version: SERVER_VERSION,

@@ -18,6 +18,10 @@ export const ZDeletedCounts = z.object({
   accounts: z.number().int(),
   refreshTokens: z.number().int(),
   passwordResets: z.number().int(),
+  jobs: z.number().int(),
+  assets: z.number().int().describe('Asset records; their files go with them'),
+  messages: z.number().int(),
+  chats: z.number().int(),
 });
 export type TDeletedCounts = z.infer<typeof ZDeletedCounts>;
 

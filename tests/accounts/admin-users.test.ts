@@ -109,7 +109,7 @@ describe('admin user management', () => {
 
     const deleted = await callRest(url, 'DELETE', `/admin/users/${cho.id}?confirmEmail=Cho@Example.com`, undefined, admin.token);
     expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
-    expect(deleted.body).toMatchObject({ ok: true, deleted: { accounts: 1, refreshTokens: 2, passwordResets: 1 } });
+    expect(deleted.body).toMatchObject({ ok: true, deleted: { accounts: 1, refreshTokens: 2, passwordResets: 1, jobs: 0, assets: 0, messages: 0, chats: 0 } });
     expect(await recordsOf(cho.id)).toEqual({ users: 0, refreshTokens: 0, passwordResets: 0 });
 
     // The deleted account's tokens and credentials are dead; the id is gone.

@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
@@ -70,5 +71,23 @@ describe('jobs.cancel', () => {
       expect(answer.status, `${method} ${path}`).toBe(404);
     }
     await callRest(api.url, 'POST', `/jobs/${jobId}/cancel`, undefined, user.token);
+  });
+
+  it('deleting an account stops its running job and removes its chats, messages, jobs and files', async () => {
+    const admin = await signInNewAdmin(api, 'root3@example.com');
+    const doomed = await signInNewUser(api, admin, 'doomed@example.com');
+    const client = clientFor(api, doomed);
+    const running = await callRest(api.url, 'POST', '/jobs', { prompt: 'a sphere that will not finish' }, doomed.token);
+    await followJob(client, String(running.body.id), (job) => job.status === 'running' && job.progress > 0);
+    const chatId = String(running.body.chatId);
+    await callRest(api.url, 'POST', '/messages', { chatId, content: 'hello?' }, doomed.token);
+    const seen = modelServer.requests.length;
+    const deleted = await callRest(api.url, 'DELETE', `/admin/users/${doomed.id}?confirmEmail=doomed@example.com`, undefined, admin.token);
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
+    expect(deleted.body.deleted).toMatchObject({ accounts: 1, jobs: 1, chats: 1, messages: 2 });
+    const db = api.app.database.connection;
+    for (const collection of ['jobs', 'chats', 'messages', 'assets']) expect(await db.collection(collection).countDocuments({ ownerId: new Types.ObjectId(doomed.id) }), collection).toBe(0);
+    // The worker notices the job is gone and cancels the model server's task.
+    await modelServer.waitForRequest((request) => request.startsWith('DELETE /v1/generations/'), seen);
   });
 });

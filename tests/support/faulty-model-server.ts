@@ -21,6 +21,8 @@ export interface FaultyModelServer {
   faults: Faults;
   /** Requests seen, as `METHOD path`. */
   requests: string[];
+  /** Resolves when a request matching `predicate` arrives after the first `after` requests. */
+  waitForRequest(predicate: (request: string) => boolean, after: number, timeoutMs?: number): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -36,12 +38,36 @@ async function bodyOf(request: IncomingMessage): Promise<Buffer> {
  */
 export async function startFaultyModelServer(durationMs = 0): Promise<FaultyModelServer> {
   const reference = await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs });
-  const state: FaultyModelServer = { url: '', faults: {}, requests: [], close: async () => undefined };
+  const listeners = new Set<() => void>();
+  const state: FaultyModelServer = {
+    url: '',
+    faults: {},
+    requests: [],
+    waitForRequest(predicate, after, timeoutMs = 5_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const found = state.requests.slice(after).find(predicate);
+          if (!found) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no matching request within ${timeoutMs} ms; saw ${state.requests.slice(after).join(', ')}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      });
+    },
+    close: async () => undefined,
+  };
   const hanging = new Set<ServerResponse>();
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = request.url ?? '/';
     state.requests.push(`${request.method} ${path}`);
+    for (const listener of [...listeners]) listener();
     const { faults } = state;
     const isSubmit = request.method === 'POST' && path === '/v1/generations';
     const isStatus = request.method === 'GET' && /^\/v1\/generations\/[^/]+$/.test(path);

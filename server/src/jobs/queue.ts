@@ -44,7 +44,7 @@ export interface JobQueue {
   cancelWhere(filter: QueryFilter<JobRecord>): Promise<number>;
   /** Jobs whose workers stopped heartbeating go back to the queue (or fail when out of attempts). */
   recoverExpiredLeases(): Promise<number>;
-  /** Of these running jobs, the ids whose cancel was asked for. */
+  /** Of these running jobs, the ids whose run should stop: cancel was asked for, or the job was deleted. */
   cancelRequestedAmong(ids: Types.ObjectId[]): Promise<string[]>;
 }
 
@@ -170,8 +170,9 @@ export function createJobQueue(jobs: JobModel, events: JobEvents, policy: QueueP
 
     async cancelRequestedAmong(ids) {
       if (ids.length === 0) return [];
-      const found = await jobs.find({ _id: { $in: ids }, cancelRequested: true }, { _id: 1 }).lean<Array<Pick<JobRecord, '_id'>>>();
-      return found.map((job) => job._id.toHexString());
+      const found = await jobs.find({ _id: { $in: ids } }, { cancelRequested: 1 }).lean<Array<Pick<JobRecord, '_id' | 'cancelRequested'>>>();
+      const present = new Map(found.map((job) => [job._id.toHexString(), job.cancelRequested]));
+      return ids.map((id) => id.toHexString()).filter((id) => present.get(id) !== false);
     },
   };
 }

@@ -106,7 +106,7 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
         await shut();
       }
       await sessions.logoutEverywhere(userId);
-      const counts: TDeletedCounts = { accounts: 0, refreshTokens: 0, passwordResets: 0 };
+      const counts: TDeletedCounts = { accounts: 0, refreshTokens: 0, passwordResets: 0, jobs: 0, assets: 0, messages: 0, chats: 0 };
       for (const data of ownedData) counts[data.kind] = await data.deleteAllOf(user._id);
       counts.accounts = (await users.deleteOne({ _id: user._id })).deletedCount;
       return counts;
