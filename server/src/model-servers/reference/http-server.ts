@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { type GeneratedModel, generateModelFiles } from './generate-files.js';
-import { QualityPresets } from './prompt-scene.js';
+import { QualityPresets } from '@gen3d/shared';
 
 /**
  * The reference model server's HTTP contract (v1), the one the `reference` adapter speaks:

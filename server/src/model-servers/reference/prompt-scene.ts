@@ -1,3 +1,4 @@
+import { QualityPresets } from '@gen3d/shared';
 import { type Detail, type PrimitiveKind, PrimitiveKinds } from './primitives.js';
 import { seededRandom, seedOf } from './random.js';
 
@@ -21,7 +22,6 @@ export interface Scene {
   interpretation: string;
 }
 
-export const QualityPresets = ['draft', 'standard', 'high'] as const;
 export type QualityPreset = (typeof QualityPresets)[number];
 
 const SHAPE_WORDS: Record<string, PrimitiveKind> = {
