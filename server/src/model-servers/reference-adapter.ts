@@ -27,11 +27,12 @@ export function createReferenceModelServer(name: string, baseUrl: string, http: 
       return { state: answer.status as RemoteState, progress: answer.progress, message: answer.error };
     },
     async resultFiles(taskId, request, signal) {
-      const files: ModelFile[] = [];
-      for (const format of wantedFormats(request)) {
-        const url = `${baseUrl}/v1/generations/${encodeURIComponent(taskId)}/files/${FILE_OF_FORMAT[format]}`;
-        files.push({ format, bytes: await http.download(url, signal) });
-      }
+      const files: ModelFile[] = await Promise.all(
+        wantedFormats(request).map(async (format) => ({
+          format,
+          bytes: await http.download(`${baseUrl}/v1/generations/${encodeURIComponent(taskId)}/files/${FILE_OF_FORMAT[format]}`, signal),
+        })),
+      );
       if (files.length === 0) throw new ModelServerError('MODEL_SERVER_BAD_RESPONSE', 'The model server returned no files', true);
       return files;
     },

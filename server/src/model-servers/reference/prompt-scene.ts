@@ -1,4 +1,4 @@
-import { QualityPresets } from '@gen3d/shared';
+import type { QualityPresets } from '@gen3d/shared';
 import { type Detail, type PrimitiveKind, PrimitiveKinds } from './primitives.js';
 import { seededRandom, seedOf } from './random.js';
 

@@ -88,10 +88,15 @@ export function createAssetService(assets: AssetModel, storage: AssetStorage, si
             bbox: file.stats ? { min: file.stats.bbox.min, max: file.stats.bbox.max } : null,
           };
         });
-        for (const [index, record] of records.entries()) {
-          await storage.put(record.storageKey, (files[index] as CheckedFile).bytes);
-          stored.push(record.storageKey);
-        }
+        // Every write settles before a failure is reported, so the cleanup below sees all stored files.
+        const writes = await Promise.allSettled(
+          records.map(async (record, index) => {
+            await storage.put(record.storageKey, (files[index] as CheckedFile).bytes);
+            stored.push(record.storageKey);
+          }),
+        );
+        const failed = writes.find((write) => write.status === 'rejected');
+        if (failed) throw failed.reason;
         const inserted = await assets.insertMany(records);
         return inserted.map((document) => document.toObject() as AssetRecord);
       } catch (error) {
