@@ -25,6 +25,11 @@ const JobSchema = new Schema(
     progress: { type: Number, default: 0 },
     attempts: { type: Number, default: 0 },
     maxAttempts: { type: Number, required: true },
+    /**
+     * The owner's unfinished jobs when this one was queued. Claims go in (fairRank, createdAt) order, so
+     * every owner's first waiting job comes before anyone's second: a backlog cannot starve others.
+     */
+    fairRank: { type: Number, default: 0 },
     /** Not claimable before this time (retry backoff). */
     availableAt: { type: Date, required: true },
     leaseOwner: { type: String, default: null },
@@ -42,8 +47,8 @@ const JobSchema = new Schema(
   },
   { timestamps: true, strict: 'throw' },
 );
-// Claiming: the oldest available queued job.
-JobSchema.index({ status: 1, availableAt: 1, createdAt: 1 });
+// Claiming: the fairest available queued job.
+JobSchema.index({ status: 1, fairRank: 1, createdAt: 1 });
 // Lease recovery.
 JobSchema.index({ status: 1, leaseExpiresAt: 1 });
 JobSchema.index({ ownerId: 1, createdAt: -1 });

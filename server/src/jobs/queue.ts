@@ -27,7 +27,7 @@ type NewJob = Pick<JobRecord, '_id' | 'ownerId' | 'chatId' | 'prompt' | 'params'
 export interface JobQueue {
   /** Adds a queued job, claimable at once. */
   enqueue(job: NewJob): Promise<JobRecord>;
-  /** Claims the next job fairly (owners without running jobs first, none over the per-user limit). */
+  /** Claims the next job fairly (round robin over owners by queue position, none over the per-user limit). */
   claimNext(workerId: string): Promise<JobRecord | undefined>;
   /** Extends the lease (and records progress); false when the lease is no longer this worker's. */
   heartbeat(job: JobRecord, workerId: string, progress?: number): Promise<boolean>;
@@ -77,7 +77,7 @@ export function createJobQueue(jobs: JobModel, events: JobEvents, policy: QueueP
       .findOneAndUpdate(
         { status: 'queued', availableAt: { $lte: now }, ...(excludedOwners.length > 0 ? { ownerId: { $nin: excludedOwners } } : {}) },
         { $set: { status: 'running', leaseOwner: workerId, claimedBy: workerId, leaseExpiresAt: new Date(now.getTime() + policy.leaseMs), startedAt: now, progress: 0 }, $inc: { attempts: 1, version: 1 } },
-        { sort: { availableAt: 1, createdAt: 1 }, returnDocument: 'after' },
+        { sort: { fairRank: 1, createdAt: 1 }, returnDocument: 'after' },
       )
       .lean<JobRecord>();
     return claimed ?? undefined;
@@ -85,17 +85,16 @@ export function createJobQueue(jobs: JobModel, events: JobEvents, policy: QueueP
 
   return {
     async enqueue(job) {
-      const created = (await jobs.create({ ...job, status: 'queued', maxAttempts: policy.maxAttempts, availableAt: new Date() })).toObject() as JobRecord;
+      const fairRank = await jobs.countDocuments({ ownerId: job.ownerId, status: { $in: ['queued', 'running'] } });
+      const created = (await jobs.create({ ...job, status: 'queued', fairRank, maxAttempts: policy.maxAttempts, availableAt: new Date() })).toObject() as JobRecord;
       events.publish(created);
       return created;
     },
 
     async claimNext(workerId) {
       const running = await jobs.aggregate<{ _id: Types.ObjectId; count: number }>([{ $match: { status: 'running' } }, { $group: { _id: '$ownerId', count: { $sum: 1 } } }]);
-      const busy = running.map((owner) => owner._id);
       const saturated = running.filter((owner) => owner.count >= policy.maxRunningPerUser).map((owner) => owner._id);
-      let claimed = await tryClaim(workerId, busy);
-      if (!claimed && saturated.length < busy.length) claimed = await tryClaim(workerId, saturated);
+      const claimed = await tryClaim(workerId, saturated);
       if (!claimed) return undefined;
       // Two instances may claim for one owner at the same moment; the one over the limit hands it back.
       const ownerRunning = await jobs.countDocuments({ ownerId: claimed.ownerId, status: 'running' });
