@@ -1,4 +1,4 @@
-import { MongoServerError } from 'mongodb';
+import { type Document, MongoServerError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { useDriverDatabase } from '../support/database.js';
 
@@ -91,5 +91,47 @@ describe('indexes', () => {
     const found = await posts.find({ tags: 'fox' }).sort({ n: 1 }).toArray();
     expect(found.map((post) => post.n)).toEqual([1, 3]);
     expect(await posts.countDocuments({ tags: { $in: ['cube', 'red'] } })).toBe(2);
+  });
+
+  it('answers range, equality and prefix filters through indexes exactly as a full scan does', async () => {
+    const indexed = suite.db.collection('ranged');
+    const plain = suite.db.collection('unindexed');
+    await indexed.createIndex({ n: 1 });
+    await indexed.createIndex({ at: 1 });
+    await indexed.createIndex({ owner: 1, kind: 1 });
+    const base = new Date('2026-01-01T00:00:00Z').getTime();
+    const docs: Document[] = Array.from({ length: 300 }, (_, index) => ({
+      _id: index,
+      n: index % 7 === 0 ? [index, index + 1000] : index % 11 === 0 ? `text ${index}` : index % 13 === 0 ? null : index,
+      ...(index % 17 === 0 ? {} : { at: new Date(base + index * 60_000) }),
+      owner: `o${index % 5}`,
+      kind: index % 2 === 0 ? 'even' : 'odd',
+    }));
+    await indexed.insertMany(docs);
+    await plain.insertMany(docs);
+    // Updates move entries in the ordered index.
+    await indexed.updateMany({ n: { $gte: 250, $lt: 260 } }, { $inc: { n: 10_000 } });
+    await plain.updateMany({ n: { $gte: 250, $lt: 260 } }, { $inc: { n: 10_000 } });
+    await indexed.deleteMany({ at: { $lt: new Date(base + 20 * 60_000) } });
+    await plain.deleteMany({ at: { $lt: new Date(base + 20 * 60_000) } });
+    const filters = [
+      { n: { $gt: 100, $lte: 200 } },
+      { n: { $gte: 1000 } },
+      { n: { $lt: 50 } },
+      { n: { $gte: 'text' } },
+      { at: { $gte: new Date(base + 150 * 60_000) } },
+      { at: { $gt: new Date(base + 10 * 60_000), $lt: new Date(base + 40 * 60_000) }, owner: 'o1' },
+      { owner: 'o2', kind: 'even' },
+      { owner: { $in: ['o3', 'o4'] }, at: { $gte: new Date(base + 280 * 60_000) } },
+      { owner: 'o1', n: { $gt: 10 } },
+    ];
+    for (const filter of filters) {
+      const expected = (await plain.find(filter).sort({ _id: 1 }).toArray()).map((doc) => doc._id);
+      const actual = (await indexed.find(filter).sort({ _id: 1 }).toArray()).map((doc) => doc._id);
+      expect(actual, JSON.stringify(filter)).toEqual(expected);
+      expect(await indexed.countDocuments(filter)).toBe(expected.length);
+    }
+    const grouped = await indexed.aggregate([{ $match: { owner: 'o3', kind: 'odd' } }, { $group: { _id: '$owner', count: { $sum: 1 } } }]).toArray();
+    expect(grouped).toEqual([{ _id: 'o3', count: await plain.countDocuments({ owner: 'o3', kind: 'odd' }) }]);
   });
 });

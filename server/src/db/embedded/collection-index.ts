@@ -2,6 +2,8 @@ import type { Document } from 'bson';
 import { Query } from 'mingo';
 import { valuesAtPath } from './document-paths.js';
 import { ErrorCode, MongoServerError } from './errors.js';
+import { createRequire } from 'node:module';
+import { compareValues } from './query-engine.js';
 import { valueKey } from './value-keys.js';
 
 /** An index as listIndexes shows it. */
@@ -62,6 +64,37 @@ export function sameIndexOptions(a: IndexSpec, b: IndexSpec): boolean {
   );
 }
 
+/** What the index uses of sorted-btree's BTree. */
+interface OrderedKeys<K> {
+  set(key: K, value: true): boolean;
+  delete(key: K): boolean;
+  clear(): void;
+  forRange(low: K, high: K, includeHigh: boolean, onFound: (key: K) => void): number;
+}
+
+// sorted-btree is CommonJS with its class on `default`; require() reads it the same way under node and tsx.
+const { default: BTree } = createRequire(import.meta.url)('sorted-btree') as {
+  default: new <K>(entries: undefined, compare: (a: K, b: K) => number) => OrderedKeys<K>;
+};
+
+const LOWEST = Symbol('lowest');
+const HIGHEST = Symbol('highest');
+
+/** A position in an ordered index: the indexed value (or an end marker), then the document key. */
+type OrderKey = [unknown, string];
+
+function compareOrderKeys([a, aKey]: OrderKey, [b, bKey]: OrderKey): number {
+  if (a === LOWEST || b === HIGHEST) return a === b ? 0 : -1;
+  if (a === HIGHEST || b === LOWEST) return 1;
+  return compareValues(a, b) || (aKey < bKey ? -1 : aKey > bKey ? 1 : 0);
+}
+
+/** Bounds of a range condition; an absent side is open. Both ends are inclusive (callers re-check the filter). */
+export interface RangeBounds {
+  low?: unknown;
+  high?: unknown;
+}
+
 export interface IndexEntry {
   key: string;
   values: unknown[];
@@ -75,11 +108,17 @@ export class CollectionIndex {
   private readonly entries = new Map<string, Set<string>>();
   /** For compound indexes: documents by their first field's value, for filters that pin only that prefix. */
   private readonly byFirstField = new Map<string, Set<string>>();
+  /** For single-field secondary indexes: entries in BSON order, for range conditions. */
+  private readonly ordered: OrderedKeys<OrderKey> | undefined;
+  /** Set once a document holds several values for the field (an array): then one array may meet each bound with a different element. */
+  private multikey = false;
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
     this.fields = Object.keys(spec.key);
     this.partialFilter = spec.partialFilterExpression ? new Query(spec.partialFilterExpression) : undefined;
+    const orderable = this.fields.length === 1 && spec.name !== '_id_' && typeof spec.key[this.fields[0] as string] === 'number';
+    this.ordered = orderable ? new BTree<OrderKey>(undefined, compareOrderKeys) : undefined;
   }
 
   get unique(): boolean {
@@ -120,9 +159,12 @@ export class CollectionIndex {
   }
 
   add(doc: Document, docKey: string): void {
-    for (const { key, values } of this.entriesFor(doc)) {
+    const entries = this.entriesFor(doc);
+    if (entries.length > 1) this.multikey = true;
+    for (const { key, values } of entries) {
       addTo(this.entries, key, docKey);
       if (this.fields.length > 1) addTo(this.byFirstField, valueKey(values[0]), docKey);
+      this.ordered?.set([values[0], docKey], true);
     }
   }
 
@@ -130,6 +172,7 @@ export class CollectionIndex {
     for (const { key, values } of this.entriesFor(doc)) {
       removeFrom(this.entries, key, docKey);
       if (this.fields.length > 1) removeFrom(this.byFirstField, valueKey(values[0]), docKey);
+      this.ordered?.delete([values[0], docKey]);
     }
   }
 
@@ -148,9 +191,26 @@ export class CollectionIndex {
     return (this.fields.length > 1 ? this.byFirstField : this.entries).get(valueKey(value)) ?? new Set();
   }
 
+  /** Whether range conditions on its field can be answered from this index. */
+  get answersRanges(): boolean {
+    return this.ordered !== undefined && this.answersEqualities;
+  }
+
+  /** Documents whose indexed value lies within the bounds (inclusive); only for indexes that answer ranges. */
+  range(bounds: RangeBounds): Set<string> {
+    // On a multikey index only one bound narrows, as in MongoDB: the filter re-checks the other.
+    const { low, high } = this.multikey && bounds.low !== undefined ? { low: bounds.low, high: undefined } : bounds;
+    const found = new Set<string>();
+    this.ordered?.forRange([low === undefined ? LOWEST : low, ''], [high === undefined ? HIGHEST : high, '\uffff'], true, (key: OrderKey) => {
+      found.add(key[1]);
+    });
+    return found;
+  }
+
   clear(): void {
     this.entries.clear();
     this.byFirstField.clear();
+    this.ordered?.clear();
   }
 }
 

@@ -9,6 +9,7 @@ import {
 import { ErrorCode, MongoServerError } from './errors.js';
 import type { JournalRecord } from './journal-records.js';
 import { isIndexableScalar, valueKey } from './value-keys.js';
+import type { RangeBounds } from './collection-index.js';
 
 export type ChangeSink = (record: JournalRecord) => void;
 
@@ -73,6 +74,10 @@ export class Collection {
         for (const combo of combos) for (const key of index.lookupAll(combo)) keys.add(key);
       } else if (perField[0] !== undefined) {
         for (const value of perField[0]) for (const key of index.lookupFirst(value)) keys.add(key);
+      } else if (index.answersRanges && (index.fields[0] as string) in filter) {
+        const bounds = rangeBounds(filter[index.fields[0] as string]);
+        if (!bounds) continue;
+        for (const key of index.range(bounds)) keys.add(key);
       } else {
         continue;
       }
@@ -191,6 +196,21 @@ function validateIdValue(id: unknown): void {
   if (id instanceof RegExp) {
     throw new MongoServerError(ErrorCode.InvalidIdField, 'can\'t use a regex for _id');
   }
+}
+
+const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte']);
+
+/** The bounds of a condition made only of $gt/$gte/$lt/$lte on scalars, or undefined. */
+function rangeBounds(condition: unknown): RangeBounds | undefined {
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition) || condition instanceof Date) return undefined;
+  const entries = Object.entries(condition as Document);
+  if (entries.length === 0 || entries.some(([operator, operand]) => !RANGE_OPERATORS.has(operator) || !isIndexableScalar(operand))) return undefined;
+  const bounds: RangeBounds = {};
+  for (const [operator, operand] of entries) {
+    if (operator === '$gt' || operator === '$gte') bounds.low = operand;
+    else bounds.high = operand;
+  }
+  return bounds;
 }
 
 /** The scalar values a filter condition pins a field to, or undefined when it is not a plain equality. */
