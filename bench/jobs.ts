@@ -1,8 +1,9 @@
 import { createGen3dClient, type TJob } from '@gen3d/client';
+import { runTypeScript } from '../tests/support/process.js';
 import { postJson, reportRss, sampleRss, signInNewUser, startBenchServer } from './server-process.js';
 
 const SECONDS = Number(process.env.BENCH_JOBS_SECONDS ?? 120);
-const WORKERS = Number(process.env.BENCH_WORKERS ?? 4);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 8);
 const CLIENTS = Number(process.env.BENCH_JOB_CLIENTS ?? WORKERS);
 
 function percentile(sorted: number[], fraction: number): number {
@@ -41,16 +42,19 @@ function finishedJobs(url: string, token: string) {
  * for its result over the live-update stream, and queues the next.
  */
 export async function benchmarkJobs(): Promise<void> {
+  // The model server runs in its own process, as it would on its own machine in production.
+  const modelServer = runTypeScript('server/src/model-servers/reference/main.ts', { MODEL_SERVER_PORT: '0', MODEL_SERVER_DURATION_MS: '0' });
+  const modelServerUrl = /http:\/\/\S+/.exec(await modelServer.waitForLine((line) => line.includes('listening at')))?.[0] as string;
   const bench = await startBenchServer('jobs', {
     WORKER_CONCURRENCY: String(WORKERS),
-    MODEL_SERVER_DURATION_MS: '0',
+    MODEL_SERVER_URL: modelServerUrl,
     MODEL_SERVER_POLL_INTERVAL_MS: '10',
     JOBS_MAX_RUNNING_PER_USER: String(WORKERS),
     JOBS_DAILY_QUOTA: '10000000',
     GENERATION_RATE_LIMIT_MAX: '100000000',
   });
   try {
-    console.log(`\njobs (server in its own process, ${WORKERS} workers, ${CLIENTS} clients, ${SECONDS} s, reference model server at zero delay)`);
+    console.log(`\njobs (server, database and reference model server at zero delay in their own processes; ${WORKERS} workers, ${CLIENTS} clients, ${SECONDS} s)`);
     const tokens = await Promise.all(Array.from({ length: CLIENTS }, (_, index) => signInNewUser(bench.url, bench.adminToken, index)));
     const streams = tokens.map((token) => finishedJobs(bench.url, token));
     const dispatch: number[] = [];
@@ -82,5 +86,7 @@ export async function benchmarkJobs(): Promise<void> {
     reportRss(rss.stop());
   } finally {
     await bench.stop();
+    modelServer.child.kill('SIGTERM');
+    await modelServer.exited;
   }
 }

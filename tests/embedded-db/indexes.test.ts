@@ -134,4 +134,18 @@ describe('indexes', () => {
     const grouped = await indexed.aggregate([{ $match: { owner: 'o3', kind: 'odd' } }, { $group: { _id: '$owner', count: { $sum: 1 } } }]).toArray();
     expect(grouped).toEqual([{ _id: 'o3', count: await plain.countDocuments({ owner: 'o3', kind: 'odd' }) }]);
   });
+
+  it('leaves stored documents untouched by read-only pipelines that run on them directly', async () => {
+    const items = suite.db.collection('pipeline_items');
+    await items.insertMany([{ _id: 1, tag: 'a', nested: { v: 2 } }, { _id: 2, tag: 'a', nested: { v: 1 } }, { _id: 3, tag: 'b', nested: { v: 3 } }]);
+    const grouped = await items.aggregate([{ $match: { tag: 'a' } }, { $sort: { 'nested.v': 1 } }, { $group: { _id: '$tag', all: { $push: '$$ROOT' }, n: { $sum: 1 } } }]).toArray();
+    expect(grouped).toEqual([{ _id: 'a', all: [{ _id: 2, tag: 'a', nested: { v: 1 } }, { _id: 1, tag: 'a', nested: { v: 2 } }], n: 2 }]);
+    await items.aggregate([{ $match: { tag: 'a' } }, { $set: { 'nested.v': 99 } }]).toArray();
+    expect(await items.countDocuments({ tag: 'a' })).toBe(2);
+    expect(await items.find({}, { sort: { _id: 1 } }).toArray()).toEqual([
+      { _id: 1, tag: 'a', nested: { v: 2 } },
+      { _id: 2, tag: 'a', nested: { v: 1 } },
+      { _id: 3, tag: 'b', nested: { v: 3 } },
+    ]);
+  });
 });

@@ -64,8 +64,13 @@ export function runFind(docs: Document[], filter: Document | undefined, options:
 }
 
 /** Runs an aggregation pipeline over copies of the documents (stages never touch stored data). */
-export function runPipeline(docs: Document[], pipeline: Document[], options: QueryOptions = {}): Document[] {
-  return withMongoErrors(() => aggregate(docs, pipeline, engineOptions(options, ProcessingMode.CLONE_INPUT)) as Document[]);
+/** Stages that only read their input documents, so they may run on the stored documents themselves. */
+const READ_ONLY_STAGES = new Set(['$match', '$group', '$count', '$skip', '$limit', '$sort', '$sortByCount']);
+
+/** Runs a pipeline; the stored documents are copied first unless every stage only reads them. */
+export function runPipeline(docs: Document[], pipeline: Document[], options: QueryOptions = {}, { copyInput = false } = {}): Document[] {
+  const readOnly = !copyInput && pipeline.every((stage) => READ_ONLY_STAGES.has(Object.keys(stage)[0] ?? ''));
+  return withMongoErrors(() => aggregate(docs, pipeline, engineOptions(options, readOnly ? ProcessingMode.CLONE_OFF : ProcessingMode.CLONE_INPUT)) as Document[]);
 }
 
 /** Projects one document (findAndModify `fields`). */

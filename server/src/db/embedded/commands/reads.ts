@@ -156,7 +156,8 @@ function aggregate(context: CommandContext, command: Document): Document {
     source = runFind(collection.candidates(match), match, options);
     stages = stages.slice(1);
   }
-  const results = runPipeline(source, stages, options);
+  // Documents written by $out must not be the stored ones themselves.
+  const results = output === undefined ? runPipeline(source, stages, options) : runPipeline(source, stages, options, { copyInput: true });
   if (output !== undefined) {
     writePipelineOutput(context, output, results);
     return { cursor: context.cursors.open(namespace, [], 0, true), ok: 1 };
