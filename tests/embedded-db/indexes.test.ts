@@ -136,7 +136,7 @@ describe('indexes', () => {
   });
 
   it('leaves stored documents untouched by read-only pipelines that run on them directly', async () => {
-    const items = suite.db.collection('pipeline_items');
+    const items = suite.db.collection<{ _id: number; tag: string; nested: { v: number } }>('pipeline_items');
     await items.insertMany([{ _id: 1, tag: 'a', nested: { v: 2 } }, { _id: 2, tag: 'a', nested: { v: 1 } }, { _id: 3, tag: 'b', nested: { v: 3 } }]);
     const grouped = await items.aggregate([{ $match: { tag: 'a' } }, { $sort: { 'nested.v': 1 } }, { $group: { _id: '$tag', all: { $push: '$$ROOT' }, n: { $sum: 1 } } }]).toArray();
     expect(grouped).toEqual([{ _id: 'a', all: [{ _id: 2, tag: 'a', nested: { v: 1 } }, { _id: 1, tag: 'a', nested: { v: 2 } }], n: 2 }]);
