@@ -29,6 +29,7 @@ import { createModelHttpClient } from './model-servers/http-client.js';
 import { createReferenceModelServer } from './model-servers/reference-adapter.js';
 import { assetModel } from './modules/assets/model.js';
 import { createAssetService } from './modules/assets/service.js';
+import { createAssetRegistration } from './modules/assets/registration.js';
 import { chatModel, type ChatModel } from './modules/chats/model.js';
 import { createChatService } from './modules/chats/service.js';
 import { createGenerationProcessor } from './modules/generation/processor.js';
@@ -124,7 +125,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     { kind: 'messages', deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount },
     { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
   ];
-  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData };
+  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, download: (url: string, signal: AbortSignal) => http.download(url, signal) };
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
@@ -162,6 +163,14 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
     messages: generation.messages,
     assets: generation.assets,
     generation: generation.generation,
+    assetRegistration: createAssetRegistration({
+      assets: generation.assets,
+      users,
+      chats: generation.chats,
+      generation: generation.generation,
+      download: generation.download,
+      maxFileBytes: config.assets.maxFileBytes,
+    }),
   };
   return { services, workers: generation.workers, storage: generation.storage, signer: generation.signer };
 }

@@ -7,6 +7,7 @@ import type { ProfileService } from './modules/users/profile-service.js';
 import type { UsersService } from './modules/users/service.js';
 import type { RateLimiter } from './infra/rate-limiter.js';
 import type { AssetService } from './modules/assets/service.js';
+import type { AssetRegistration } from './modules/assets/registration.js';
 import type { ChatService } from './modules/chats/service.js';
 import type { GenerationService } from './modules/generation/service.js';
 import type { MessageService } from './modules/messages/service.js';
@@ -23,6 +24,7 @@ export interface AppServices {
   chats: ChatService;
   messages: MessageService;
   assets: AssetService;
+  assetRegistration: AssetRegistration;
   generation: GenerationService;
   /** One limiter per sensitive action. */
   limits: Record<'register' | 'verify' | 'login' | 'refresh' | 'passwordReset' | 'generation', RateLimiter>;

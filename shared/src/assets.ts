@@ -40,3 +40,15 @@ export const ZListAssetsInput = z.strictObject({
 /** An asset as a message attachment. */
 export const ZAttachment = z.object({ assetId: z.string(), kind: ZAssetKind, format: ZAssetFormat, url: z.string() });
 export type TAttachment = z.infer<typeof ZAttachment>;
+
+/** POST /assets (admins): register a file as an asset of a user; the file is checked like any model output. */
+export const ZRegisterAssetInput = z
+  .strictObject({
+    format: ZAssetFormat,
+    userId: ZObjectId.optional().describe('The owner; the caller by default'),
+    jobId: ZObjectId.optional(),
+    chatId: ZObjectId.optional(),
+    data: z.base64().max(16_000_000).optional().describe('The file, base64-encoded (within the request body limit)'),
+    sourceUrl: z.url({ protocol: /^https?$/ }).max(2000).optional().describe('Or an http(s) URL the server downloads the file from'),
+  })
+  .refine((input) => (input.data === undefined) !== (input.sourceUrl === undefined), { message: 'give either data or sourceUrl', path: ['data'] });

@@ -98,3 +98,18 @@ export const ZWatchJobsInput = z.strictObject({
   jobId: ZObjectId.optional().describe('One job; all of the caller\'s jobs otherwise'),
   lastEventId: z.string().max(200).optional().describe('Resume after this event id'),
 });
+
+/**
+ * PATCH /jobs/:id (admins): `queued` retries a failed or canceled job (attempts start over) or requeues a
+ * stuck running one; `canceled` cancels; `failed` ends a queued or running job with `error`; `progress`
+ * sets a running job's progress. A job cannot be marked succeeded by hand: its outputs come from a worker.
+ */
+export const ZAdminJobUpdateInput = z
+  .strictObject({
+    id: ZObjectId,
+    status: z.enum(['queued', 'canceled', 'failed']).optional(),
+    progress: z.number().int().min(0).max(100).optional(),
+    error: z.strictObject({ code: z.string().trim().min(1).max(60), message: z.string().trim().min(1).max(500) }).optional(),
+  })
+  .refine((input) => input.status !== undefined || input.progress !== undefined, { message: 'give a status or a progress', path: ['status'] })
+  .refine((input) => input.status === 'failed' || input.error === undefined, { message: 'an error goes with status "failed"', path: ['error'] });

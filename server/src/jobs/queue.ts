@@ -44,7 +44,13 @@ export interface JobQueue {
   cancelWhere(filter: QueryFilter<JobRecord>): Promise<number>;
   /** Jobs whose workers stopped heartbeating go back to the queue (or fail when out of attempts). */
   recoverExpiredLeases(): Promise<number>;
-  /** Of these running jobs, the ids whose run should stop: cancel was asked for, or the job was deleted. */
+  /**
+   * An admin's change: `queued` retries a failed or canceled job from scratch or requeues a running one,
+   * `failed` ends a queued or running job with `error`, `progress` moves a running job. Undefined when the
+   * job is not in a state that allows the change.
+   */
+  adminChange(jobId: Types.ObjectId, change: { status?: 'queued' | 'failed' | undefined; progress?: number | undefined; error?: { code: string; message: string } | undefined }): Promise<JobRecord | undefined>;
+  /** Of these running jobs, the ids whose run should stop: cancel was asked for, or the job was deleted or is no longer running. */
   cancelRequestedAmong(ids: Types.ObjectId[]): Promise<string[]>;
 }
 
@@ -167,11 +173,27 @@ export function createJobQueue(jobs: JobModel, events: JobEvents, policy: QueueP
       return recovered;
     },
 
+    async adminChange(jobId, { status, progress, error }) {
+      const now = new Date();
+      const unleased = { leaseOwner: null, leaseExpiresAt: null };
+      if (status === 'queued') {
+        const retried = await change(
+          { _id: jobId, status: { $in: ['failed', 'canceled'] } },
+          { $set: { status: 'queued', attempts: 0, error: null, progress: 0, availableAt: now, cancelRequested: false, startedAt: null, finishedAt: null, computeMs: null, ...unleased } },
+        );
+        return retried ?? change({ _id: jobId, status: 'running' }, { $set: { status: 'queued', progress: 0, availableAt: now, ...unleased } });
+      }
+      if (status === 'failed') {
+        return change({ _id: jobId, status: { $in: ['queued', 'running'] } }, { $set: { status: 'failed', error: error ?? { code: 'FAILED_BY_ADMIN', message: 'An administrator stopped this job' }, finishedAt: now, ...unleased } });
+      }
+      return change({ _id: jobId, status: 'running' }, { $set: { progress } });
+    },
+
     async cancelRequestedAmong(ids) {
       if (ids.length === 0) return [];
-      const found = await jobs.find({ _id: { $in: ids } }, { cancelRequested: 1 }).lean<Array<Pick<JobRecord, '_id' | 'cancelRequested'>>>();
-      const present = new Map(found.map((job) => [job._id.toHexString(), job.cancelRequested]));
-      return ids.map((id) => id.toHexString()).filter((id) => present.get(id) !== false);
+      const found = await jobs.find({ _id: { $in: ids } }, { cancelRequested: 1, status: 1 }).lean<Array<Pick<JobRecord, '_id' | 'cancelRequested' | 'status'>>>();
+      const keepGoing = new Set(found.filter((job) => !job.cancelRequested && job.status === 'running').map((job) => job._id.toHexString()));
+      return ids.map((id) => id.toHexString()).filter((id) => !keepGoing.has(id));
     },
   };
 }

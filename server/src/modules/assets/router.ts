@@ -1,6 +1,6 @@
-import { ZAsset, ZListAssetsInput } from '@gen3d/shared';
+import { ZAsset, ZListAssetsInput, ZRegisterAssetInput } from '@gen3d/shared';
 import { z } from 'zod';
-import { authedProcedure, router } from '../../trpc/trpc.js';
+import { authedProcedure, router, withRole } from '../../trpc/trpc.js';
 
 export const assetsRouter = router({
   list: authedProcedure
@@ -8,4 +8,10 @@ export const assetsRouter = router({
     .input(ZListAssetsInput)
     .output(z.array(ZAsset))
     .query(({ ctx, input }) => ctx.services.assets.list(ctx.user.id, input)),
+
+  register: withRole('admin')
+    .meta({ openapi: { method: 'POST', path: '/assets', tags: ['assets'], summary: 'Register a file as an asset of a user (admins); it is checked like any model output', protect: true }, successStatus: 201 })
+    .input(ZRegisterAssetInput)
+    .output(ZAsset)
+    .mutation(({ ctx, input }) => ctx.services.assetRegistration.register(ctx.user.id, input)),
 });

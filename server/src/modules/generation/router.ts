@@ -1,7 +1,7 @@
 import { tracked } from '@trpc/server';
-import { ZCreateJobInput, ZGenerateInput, ZGenerateResult, ZJob, ZJobIdInput, ZListJobsInput, ZWatchJobsInput } from '@gen3d/shared';
+import { ZAdminJobUpdateInput, ZCreateJobInput, ZGenerateInput, ZGenerateResult, ZJob, ZJobIdInput, ZListJobsInput, ZWatchJobsInput } from '@gen3d/shared';
 import { z } from 'zod';
-import { authedProcedure, router, withRateLimit } from '../../trpc/trpc.js';
+import { authedProcedure, router, withRateLimit, withRole } from '../../trpc/trpc.js';
 
 const generationLimited = authedProcedure.use(withRateLimit((limits) => limits.generation));
 
@@ -44,4 +44,10 @@ export const jobsRouter = router({
     .input(ZJobIdInput)
     .output(ZJob)
     .mutation(({ ctx, input }) => ctx.services.generation.cancel(ctx.user.id, input.id)),
+
+  update: withRole('admin')
+    .meta({ openapi: { method: 'PATCH', path: '/jobs/{id}', tags: ['jobs'], summary: 'Change any job (admins): retry or requeue (queued), cancel, fail with an error, or set progress', protect: true } })
+    .input(ZAdminJobUpdateInput)
+    .output(ZJob)
+    .mutation(({ ctx, input }) => ctx.services.generation.adminUpdate(input)),
 });

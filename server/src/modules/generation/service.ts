@@ -1,10 +1,10 @@
 import { on } from 'node:events';
 import { EventEmitter } from 'node:events';
-import type { TCreateJobInput, TGenerationParams, TJob, ZGenerateInput, ZGenerateResult, ZListJobsInput } from '@gen3d/shared';
+import type { TCreateJobInput, TGenerationParams, TJob, ZAdminJobUpdateInput, ZGenerateInput, ZGenerateResult, ZListJobsInput } from '@gen3d/shared';
 import { type QueryFilter, Types } from 'mongoose';
 import type { z } from 'zod';
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
-import { BadRequest, DomainError, NotFound } from '../../domain-errors.js';
+import { BadRequest, Conflict, DomainError, NotFound } from '../../domain-errors.js';
 import type { JobEvents } from '../../jobs/job-events.js';
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
 import type { JobWatcher } from '../../jobs/job-watcher.js';
@@ -47,6 +47,8 @@ export interface GenerationService {
   get(ownerId: string, jobId: string): Promise<TJob>;
   /** Cancels a queued job at once and stops a running one wherever it runs; JOB_FINISHED when it ended. */
   cancel(ownerId: string, jobId: string): Promise<TJob>;
+  /** An admin's change of any job's state (see ZAdminJobUpdateInput); CONFLICT when its state does not allow it. */
+  adminUpdate(input: z.output<typeof ZAdminJobUpdateInput>): Promise<TJob>;
   /** The owner's job updates (one job's, or all), resuming after `lastEventId`; ends when `signal` aborts. */
   watch(ownerId: string, options: { jobId?: string | undefined; lastEventId?: string | undefined; signal: AbortSignal }): AsyncGenerator<JobEvent>;
 }
@@ -203,6 +205,16 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
         const now = await owned(ownerId, jobId);
         throw new DomainError('JOB_FINISHED', `The job already ${now.status}; only queued or running jobs can be canceled`);
       }
+      return view(changed);
+    },
+
+    async adminUpdate({ id, status, progress, error }) {
+      const _id = new Types.ObjectId(id);
+      const before = await jobs.findById(_id).lean<JobRecord>();
+      if (!before) throw new NotFound('Job not found');
+      const changed = status === 'canceled' ? await queue.requestCancel({ _id }) : await queue.adminChange(_id, { status, progress, error });
+      if (!changed) throw new Conflict(`The job is ${before.status}; ${status ? `it cannot become ${status}` : 'only a running job has progress to set'}`);
+      if (changed.status === 'queued') deps.onQueued();
       return view(changed);
     },
 

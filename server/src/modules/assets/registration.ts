@@ -1,0 +1,61 @@
+import type { TAsset, ZRegisterAssetInput } from '@gen3d/shared';
+import { Types } from 'mongoose';
+import type { z } from 'zod';
+import { BadRequest, NotFound } from '../../domain-errors.js';
+import { InvalidMeshError } from '../../meshes/mesh-stats.js';
+import { ModelServerError } from '../../model-servers/model-server.js';
+import type { ChatService } from '../chats/service.js';
+import type { GenerationService } from '../generation/service.js';
+import type { UserModel } from '../users/model.js';
+import { checkModelFile } from './file-checks.js';
+import type { AssetService } from './service.js';
+
+export interface AssetRegistrationDeps {
+  assets: AssetService;
+  users: UserModel;
+  chats: ChatService;
+  generation: GenerationService;
+  /** Fetches a file from a URL (size limits and deadlines of the model-server client). */
+  download(url: string, signal: AbortSignal): Promise<Uint8Array>;
+  maxFileBytes: number;
+}
+
+export interface AssetRegistration {
+  /** Checks a file like any model output and stores it as an asset of the user (the caller by default). */
+  register(callerId: string, input: z.output<typeof ZRegisterAssetInput>): Promise<TAsset>;
+}
+
+const DOWNLOAD_DEADLINE_MS = 60_000;
+
+export function createAssetRegistration(deps: AssetRegistrationDeps): AssetRegistration {
+  async function bytesOf(input: z.output<typeof ZRegisterAssetInput>): Promise<Uint8Array> {
+    if (input.data !== undefined) return new Uint8Array(Buffer.from(input.data, 'base64'));
+    try {
+      return await deps.download(input.sourceUrl as string, AbortSignal.timeout(DOWNLOAD_DEADLINE_MS));
+    } catch (error) {
+      const reason = error instanceof ModelServerError ? error.message.replace('The model server', 'The source') : 'The download did not finish in time';
+      throw new BadRequest(`sourceUrl could not be downloaded: ${reason}`, [{ path: 'sourceUrl', message: 'download failed' }]);
+    }
+  }
+
+  return {
+    async register(callerId, input) {
+      const ownerId = input.userId ?? callerId;
+      if (!(await deps.users.exists({ _id: new Types.ObjectId(ownerId) }))) throw new NotFound('User not found');
+      const chat = input.chatId ? await deps.chats.owned(ownerId, input.chatId) : undefined;
+      const job = input.jobId ? await deps.generation.get(ownerId, input.jobId) : undefined;
+      const bytes = await bytesOf(input);
+      try {
+        const checked = await checkModelFile(input.format, bytes, deps.maxFileBytes);
+        const [record] = await deps.assets.store(
+          { ownerId: new Types.ObjectId(ownerId), jobId: job ? new Types.ObjectId(job.id) : null, chatId: chat?._id ?? (job?.chatId ? new Types.ObjectId(job.chatId) : null) },
+          [checked],
+        );
+        return deps.assets.view(record as NonNullable<typeof record>);
+      } catch (error) {
+        if (error instanceof InvalidMeshError) throw new BadRequest(error.message, [{ path: input.data !== undefined ? 'data' : 'sourceUrl', message: error.message }]);
+        throw error;
+      }
+    },
+  };
+}
