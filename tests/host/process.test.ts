@@ -8,7 +8,7 @@ import { logLine, runTypeScript } from '../support/process.js';
 const MAIN = 'server/src/main.ts';
 
 function baseEnv(dataDir: string): Record<string, string> {
-  const env: Record<string, string> = { NODE_ENV: 'development', PORT: '0', DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '10000' };
+  const env: Record<string, string> = { NODE_ENV: 'development', PORT: '0', MODEL_SERVER_PORT: '0', DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '10000' };
   if (process.env.MONGODB_URI) env.MONGODB_URI = process.env.MONGODB_URI;
   return env;
 }
@@ -44,6 +44,10 @@ describe('the server process', () => {
     expect(server.lines.some((line) => String(logLine(line)?.msg).startsWith('JWT_SECRET is not set: generated'))).toBe(true);
     const response = await fetch(`${address}/api/system/info?token=super-secret-value`, { headers: { authorization: 'Bearer abc.def.ghi' } });
     expect(response.status).toBe(200);
+    // Without MODEL_SERVER_URL the reference model server runs on its own port.
+    const reference = server.lines.map(logLine).find((line) => String(line?.msg).startsWith('reference model server'));
+    const health = (await (await fetch(`${String(reference?.url)}/health`)).json()) as { generator?: string };
+    expect(health.generator).toBe('procedural');
     server.child.kill('SIGTERM');
     expect((await server.exited).code).toBe(0);
 
