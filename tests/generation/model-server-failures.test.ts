@@ -1,68 +1,40 @@
 import { readdirSync } from 'node:fs';
 import type { TJob } from '@gen3d/client';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
-import { type FaultyModelServer, startFaultyModelServer } from '../support/faulty-model-server.js';
+import { describe, expect, it } from 'vitest';
+import { useFaultySuite } from '../support/faulty-model-server.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { callRest } from '../support/rest.js';
-import { startTestServer, type TestServer } from '../support/server.js';
 
-let database: TestDatabase;
-let faulty: FaultyModelServer;
-let server: TestServer;
-let user: SignedIn;
-
-beforeAll(async () => {
-  database = await startTestDatabase();
-  faulty = await startFaultyModelServer();
-  server = await startTestServer(database, {
-    env: {
-      MODEL_SERVER_URL: faulty.url,
-      MODEL_SERVER_RESPONSE_TIMEOUT_MS: '300',
-      MODEL_SERVER_POLL_INTERVAL_MS: '50',
-      JOB_MAX_ATTEMPTS: '3',
-      JOB_RETRY_BASE_MS: '20',
-      JOB_RETRY_MAX_MS: '100',
-      JOB_POLL_INTERVAL_MS: '100',
-      JOB_TIMEOUT_MS: '1500',
-      AUTH_RATE_LIMIT_MAX: '1000',
-    },
-  });
-  const admin = await signInNewAdmin(server);
-  user = await signInNewUser(server, admin, 'eve@example.com');
-});
-
-afterAll(async () => {
-  await server.close();
-  await faulty.close();
-  await database.stop();
-});
-
-beforeEach(() => {
-  faulty.faults = {};
+const suite = useFaultySuite({
+  MODEL_SERVER_RESPONSE_TIMEOUT_MS: '300',
+  MODEL_SERVER_POLL_INTERVAL_MS: '50',
+  JOB_MAX_ATTEMPTS: '3',
+  JOB_RETRY_BASE_MS: '20',
+  JOB_RETRY_MAX_MS: '100',
+  JOB_POLL_INTERVAL_MS: '100',
+  JOB_TIMEOUT_MS: '1500',
 });
 
 async function runToTheEnd(prompt: string): Promise<TJob> {
-  const created = await callRest(server.url, 'POST', '/jobs', { prompt }, user.token);
+  const created = await callRest(suite.server.url, 'POST', '/jobs', { prompt }, suite.user.token);
   expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const updates = await followJob(clientFor(server, user), String(created.body.id));
+  const updates = await followJob(clientFor(suite.server, suite.user), String(created.body.id));
   return updates.at(-1) as TJob;
 }
 
 async function lastAssistantMessage(chatId: string | null): Promise<{ content: string; type: string }> {
-  const messages = await callRest(server.url, 'GET', `/messages?chatId=${String(chatId)}`, undefined, user.token);
+  const messages = await callRest(suite.server.url, 'GET', `/messages?chatId=${String(chatId)}`, undefined, suite.user.token);
   const list = messages.body as unknown as Array<{ role: string; content: string; type: string }>;
   return list.filter((message) => message.role === 'assistant').at(-1) as { content: string; type: string };
 }
 
 async function assetsOf(jobId: string): Promise<unknown[]> {
-  return (await callRest(server.url, 'GET', `/assets?jobId=${jobId}`, undefined, user.token)).body as unknown as unknown[];
+  return (await callRest(suite.server.url, 'GET', `/assets?jobId=${jobId}`, undefined, suite.user.token)).body as unknown as unknown[];
 }
 
 describe('jobs against a failing model server', () => {
   it('retries with backoff and succeeds when the server recovers', async () => {
-    faulty.faults.failSubmits = 2;
+    suite.faulty.faults.failSubmits = 2;
     const job = await runToTheEnd('a green torus');
     expect(job.status).toBe('succeeded');
     expect(job.attempts).toBe(3);
@@ -71,7 +43,7 @@ describe('jobs against a failing model server', () => {
   });
 
   it('fails with the last error after the attempt limit, and says so in the chat', async () => {
-    faulty.faults.failSubmits = 100;
+    suite.faulty.faults.failSubmits = 100;
     const job = await runToTheEnd('a yellow cone');
     expect(job.status).toBe('failed');
     expect(job.attempts).toBe(3);
@@ -82,36 +54,36 @@ describe('jobs against a failing model server', () => {
   });
 
   it('gives up on a server that stops answering (response deadline)', async () => {
-    faulty.faults.hangStatus = true;
+    suite.faulty.faults.hangStatus = true;
     const job = await runToTheEnd('a silent sphere');
     expect(job.status).toBe('failed');
     expect(job.error?.code).toBe('MODEL_SERVER_TIMEOUT');
   });
 
   it('fails on malformed JSON from the server', async () => {
-    faulty.faults.garbageStatus = true;
+    suite.faulty.faults.garbageStatus = true;
     const job = await runToTheEnd('a garbled cube');
     expect(job.error?.code).toBe('MODEL_SERVER_BAD_RESPONSE');
   });
 
   it('keeps no asset when a returned file is broken', async () => {
-    faulty.faults.truncateGlb = true;
+    suite.faulty.faults.truncateGlb = true;
     const job = await runToTheEnd('a broken pyramid');
     expect(job.status).toBe('failed');
     expect(job.error?.code).toBe('OUTPUT_INVALID');
     expect(await assetsOf(job.id)).toHaveLength(0);
     // Every stored file belongs to an asset record: the half-stored outputs of the broken run are gone.
-    const userDir = readdirSync(server.config.assets.dir).find((entry) => entry === user.id);
-    const stored = userDir ? readdirSync(`${server.config.assets.dir}/${userDir}`) : [];
-    const recorded = (await callRest(server.url, 'GET', '/assets?limit=200', undefined, user.token)).body as unknown as Array<{ id: string }>;
+    const userDir = readdirSync(suite.server.config.assets.dir).find((entry) => entry === suite.user.id);
+    const stored = userDir ? readdirSync(`${suite.server.config.assets.dir}/${userDir}`) : [];
+    const recorded = (await callRest(suite.server.url, 'GET', '/assets?limit=200', undefined, suite.user.token)).body as unknown as Array<{ id: string }>;
     expect(stored.sort()).toEqual(recorded.map((asset) => asset.id).sort());
   });
 
   it('stops a task that never finishes at the job deadline', async () => {
-    faulty.faults.neverFinish = true;
+    suite.faulty.faults.neverFinish = true;
     const job = await runToTheEnd('an endless cylinder');
     expect(job.status).toBe('failed');
     expect(job.error?.code).toBe('JOB_TIMEOUT');
-    expect(faulty.requests.some((request) => request.startsWith('DELETE /v1/generations/'))).toBe(true);
+    expect(suite.faulty.requests.some((request) => request.startsWith('DELETE /v1/generations/'))).toBe(true);
   });
 });

@@ -1,6 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startReferenceModelServer } from '@gen3d/server';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { type SignedIn, signInNewAdmin, signInNewUser } from './accounts.js';
+import { startTestDatabase, type TestDatabase } from './database.js';
+import { startTestServer, type TestServer } from './server.js';
 
 /** How the next requests misbehave; each counter is spent as requests arrive. */
 export interface Faults {
@@ -107,4 +111,58 @@ export async function startFaultyModelServer(durationMs = 0): Promise<FaultyMode
     await reference.close();
   };
   return state;
+}
+
+export interface FaultySuite {
+  readonly database: TestDatabase;
+  readonly faulty: FaultyModelServer;
+  readonly server: TestServer;
+  readonly admin: SignedIn;
+  /** A signed-in user, `user@example.com`. */
+  readonly user: SignedIn;
+}
+
+/**
+ * A suite whose server calls a fault-injecting model server: started before the suite's tests, faults
+ * cleared before each test, everything stopped after.
+ */
+export function useFaultySuite(env: Record<string, string>): FaultySuite {
+  const state: Partial<{ -readonly [K in keyof FaultySuite]: FaultySuite[K] }> = {};
+  beforeAll(async () => {
+    state.database = await startTestDatabase();
+    state.faulty = await startFaultyModelServer();
+    state.server = await startTestServer(state.database, { env: { MODEL_SERVER_URL: state.faulty.url, AUTH_RATE_LIMIT_MAX: '1000', ...env } });
+    state.admin = await signInNewAdmin(state.server);
+    state.user = await signInNewUser(state.server, state.admin, 'user@example.com');
+  });
+  beforeEach(() => {
+    if (state.faulty) state.faulty.faults = {};
+  });
+  afterAll(async () => {
+    await state.server?.close();
+    await state.faulty?.close();
+    await state.database?.stop();
+  });
+  const get = <K extends keyof FaultySuite>(key: K): FaultySuite[K] => {
+    const value = state[key];
+    if (value === undefined) throw new Error(`the suite's ${key} is not started yet`);
+    return value as FaultySuite[K];
+  };
+  return {
+    get database() {
+      return get('database');
+    },
+    get faulty() {
+      return get('faulty');
+    },
+    get server() {
+      return get('server');
+    },
+    get admin() {
+      return get('admin');
+    },
+    get user() {
+      return get('user');
+    },
+  };
 }
