@@ -39,6 +39,8 @@ import { messageModel, type MessageModel } from './modules/messages/model.js';
 import { createMessageService } from './modules/messages/service.js';
 import type { AssetStorage } from './storage/asset-storage.js';
 import { createLocalStorage } from './storage/local-storage.js';
+import { createGridFsStorage } from './storage/gridfs-storage.js';
+import type { Db } from 'mongodb';
 import { type AssetUrlSigner, createAssetUrlSigner } from './storage/signed-urls.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -63,10 +65,15 @@ export interface BuiltServices {
   workers: WorkerPool;
 }
 
+function openDb(connection: Connection): Db {
+  if (!connection.db) throw new Error('the database connection is not open');
+  return connection.db;
+}
+
 /** The generation side: storage, model servers, the queue and its workers, live updates. */
 function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: string, chats: ChatModel, messagesModel: MessageModel) {
   const connection = app.database.connection;
-  const storage = createLocalStorage(config.assets.dir);
+  const storage = config.assets.storage === 'gridfs' ? createGridFsStorage(openDb(connection)) : createLocalStorage(config.assets.dir);
   const signer = createAssetUrlSigner(config.jwtSecret, config.publicUrl, config.assets.urlTtlSeconds);
   const assets = createAssetService(assetModel(connection), storage, signer);
   const jobs = jobModel(connection);

@@ -44,6 +44,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  ASSET_STORAGE: z.enum(['local', 'gridfs']).default('local'),
   ASSETS_DIR: z.string().optional(),
   ASSET_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(3600),
   ASSET_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
@@ -93,7 +94,13 @@ export interface Config {
   readonly appUrl: string;
   /** Shared rate-limit counters for several instances; in-process counters when undefined. */
   readonly redisUrl: string | undefined;
-  readonly assets: { readonly dir: string; readonly urlTtlSeconds: number; readonly maxFileBytes: number };
+  readonly assets: {
+    /** `local`: files under `dir`; `gridfs`: in the database, served by every instance. */
+    readonly storage: 'local' | 'gridfs';
+    readonly dir: string;
+    readonly urlTtlSeconds: number;
+    readonly maxFileBytes: number;
+  };
   readonly modelServer: {
     /** Undefined: the reference model server is started in-process on `port`. */
     readonly url: string | undefined;
@@ -209,7 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     auth: { accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS, refreshTokenTtlDays: vars.REFRESH_TOKEN_TTL_DAYS },
     mail: { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM, outboxDir: resolve(vars.DATA_DIR, 'outbox') },
     redisUrl: vars.REDIS_URL,
-    assets: { dir: resolve(vars.ASSETS_DIR ?? resolve(vars.DATA_DIR, 'assets')), urlTtlSeconds: vars.ASSET_URL_TTL_SECONDS, maxFileBytes: vars.ASSET_MAX_BYTES },
+    assets: { storage: vars.ASSET_STORAGE, dir: resolve(vars.ASSETS_DIR ?? resolve(vars.DATA_DIR, 'assets')), urlTtlSeconds: vars.ASSET_URL_TTL_SECONDS, maxFileBytes: vars.ASSET_MAX_BYTES },
     modelServer: {
       url: vars.MODEL_SERVER_URL?.replace(/\/$/, ''),
       port: vars.MODEL_SERVER_PORT,
