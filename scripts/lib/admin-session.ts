@@ -1,5 +1,5 @@
-import { buildAccountServices, createLogger, loadConfig, openDatabaseTarget } from '@gen3d/server';
-import mongoose from 'mongoose';
+import { buildAccountServices, type Config, createLogger, loadConfig, openDatabaseTarget } from '@gen3d/server';
+import mongoose, { type Connection } from 'mongoose';
 
 export type AccountServices = ReturnType<typeof buildAccountServices>;
 
@@ -11,7 +11,12 @@ export class UsageError extends Error {}
  * database in DATA_DIR when the server is not running), then closes everything. Exit codes: 0 done,
  * 1 failed, 2 bad usage.
  */
-export async function runAdminTask(usage: string, task: (services: AccountServices) => Promise<string>): Promise<void> {
+export interface AdminTaskContext {
+  config: Config;
+  connection: Connection;
+}
+
+export async function runAdminTask(usage: string, task: (services: AccountServices, context: AdminTaskContext) => Promise<string>): Promise<void> {
   let exitCode = 0;
   try {
     const { config } = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
@@ -23,7 +28,7 @@ export async function runAdminTask(usage: string, task: (services: AccountServic
     try {
       const services = buildAccountServices(connection, config, logger);
       await services.users.init();
-      console.log(await task(services));
+      console.log(await task(services, { config, connection }));
     } finally {
       await connection.close();
       await database.stop();

@@ -7,3 +7,5 @@ export { buildAccountServices } from './build-services.js';
 export { startReferenceModelServer, type RunningReferenceServer } from './model-servers/reference/start.js';
 export { buildReferenceModelServer } from './model-servers/reference/http-server.js';
 export { createAssetUrlSigner } from './storage/signed-urls.js';
+export { createGridFsStorage } from './storage/gridfs-storage.js';
+export { createLocalStorage } from './storage/local-storage.js';
