@@ -101,6 +101,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     log: app.log,
   });
+  const closing = new AbortController();
   const generation = createGenerationService({
     jobs,
     queue,
@@ -114,7 +115,10 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     dailyQuota: policy.dailyQuota,
     generateTimeoutMs: policy.generateTimeoutMs,
     onQueued: () => workers.wake(),
+    closing: closing.signal,
   });
+  // Live-update streams never end by themselves; a shutdown ends them so the server can close.
+  app.addHook('preClose', async () => closing.abort());
   app.addHook('onClose', async () => {
     watcher.close();
     await http.close();

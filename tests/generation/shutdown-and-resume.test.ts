@@ -53,6 +53,17 @@ describe('graceful shutdown', () => {
   });
 });
 
+describe('shutdown with open live-update streams', () => {
+  it('ends the streams, so the server closes without waiting for clients', async () => {
+    const instance = await startTestServer(database, { env: { WORKER_CONCURRENCY: '0', MODEL_SERVER_URL: fast.url }, mongodbUri: api.mongodbUri });
+    const streaming = await new Promise<{ unsubscribe(): void }>((resolve) => {
+      const subscription = clientFor(instance, user).generation.watch.subscribe({}, { onStarted: () => resolve(subscription) });
+    });
+    await instance.close();
+    streaming.unsubscribe();
+  });
+});
+
 describe('generation.watch', () => {
   it('resumes after the last event id with everything that changed meanwhile', async () => {
     await workerInstance(fast.url);

@@ -28,6 +28,8 @@ export interface GenerationDeps {
   generateTimeoutMs: number;
   /** Tells this instance's workers a job is waiting. */
   onQueued(): void;
+  /** Aborts when the app shuts down: open live-update streams end, so their connections can close. */
+  closing: AbortSignal;
 }
 
 /** One live update: the job's state and the id a client resumes from. */
@@ -135,7 +137,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     });
     const unwatch = watcher.watch(ownerId);
     try {
-      const updates = on(relay, 'job', { signal: options.signal });
+      const updates = on(relay, 'job', { signal: AbortSignal.any([options.signal, deps.closing]) });
       // Catch up first: the job as it is now, or everything changed since the last event seen.
       const since = options.lastEventId ? Number(options.lastEventId.split('.')[0]) : undefined;
       const filter: QueryFilter<JobRecord> = {
@@ -155,7 +157,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
         yield { id: eventId(job), job: view(job) };
       }
     } catch (error) {
-      if (!options.signal.aborted) throw error;
+      if (!options.signal.aborted && !deps.closing.aborted) throw error;
     } finally {
       unsubscribe();
       unwatch();
@@ -178,6 +180,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
           }
         }
       }
+      if (!finished && deps.closing.aborted) throw new DomainError('SERVICE_UNAVAILABLE', `This server is shutting down; follow job ${created.id} at GET /api/jobs/${created.id}`);
       if (!finished) throw new DomainError('TIMEOUT', `The model is not ready after ${Math.round(deps.generateTimeoutMs / 1000)} s; follow job ${created.id} at GET /api/jobs/${created.id}`);
       if (finished.status !== 'succeeded') throw new DomainError('GENERATION_FAILED', finished.error?.message ?? `The job was ${finished.status}`);
       const files: GenerateResult['files'] = {};
