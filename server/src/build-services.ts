@@ -15,6 +15,7 @@ import { createAccountReader } from './modules/users/account-reader.js';
 import { createAccountAdminService } from './modules/users/account-admin-service.js';
 import { createProfileService } from './modules/users/profile-service.js';
 import { createUsersService } from './modules/users/service.js';
+import { createUserAdminService } from './modules/admin/user-admin-service.js';
 import type { AppServices } from './services.js';
 import type { OwnedData } from './modules/users/owned-data.js';
 import { randomUUID } from 'node:crypto';
@@ -149,6 +150,7 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
   const { max, windowMs } = config.authRateLimit;
   const limiter = (name: string, limit = max, window = windowMs) => (redis ? createRedisRateLimiter(redis, name, limit, window) : createMemoryRateLimiter(limit, window));
   const authLimiter = (name: string) => limiter(name);
+  const usersService = createUsersService(users, accounts);
   const services: AppServices = {
     system: createSystemService({
       version: SERVER_VERSION,
@@ -160,7 +162,8 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
     sessions,
     passwords: createPasswordService({ users, models, mailer, sessions, appUrl: config.appUrl, log }),
     profiles: createProfileService(users),
-    users: createUsersService(users, accounts),
+    users: usersService,
+    userAdmin: createUserAdminService(accounts, usersService),
     accounts,
     limits: {
       register: authLimiter('register'),

@@ -5,6 +5,7 @@ import type { SystemService } from './modules/system/service.js';
 import type { AccountAdminService } from './modules/users/account-admin-service.js';
 import type { ProfileService } from './modules/users/profile-service.js';
 import type { UsersService } from './modules/users/service.js';
+import type { UserAdminService } from './modules/admin/user-admin-service.js';
 import type { RateLimiter } from './infra/rate-limiter.js';
 import type { AssetService } from './modules/assets/service.js';
 import type { AssetRegistration } from './modules/assets/registration.js';
@@ -21,6 +22,7 @@ export interface AppServices {
   profiles: ProfileService;
   users: UsersService;
   accounts: AccountAdminService;
+  userAdmin: UserAdminService;
   chats: ChatService;
   messages: MessageService;
   assets: AssetService;

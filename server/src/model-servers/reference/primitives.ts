@@ -30,6 +30,22 @@ function addFace(geometry: Geometry, corners: Array<[number, number, number]>, n
   for (let i = 1; i + 1 < corners.length; i += 1) geometry.indices.push(base, base + i, base + i + 1);
 }
 
+/**
+ * Two triangles per cell of a (rows + 1) x (columns + 1) vertex grid laid out row by row. With `poles`
+ * the rows meet in a point at both ends (a sphere), so the degenerate triangles there are left out.
+ */
+function addGridTriangles(geometry: Geometry, rows: number, columns: number, poles: boolean): void {
+  const perRow = columns + 1;
+  for (let row = 0; row < rows; row += 1) {
+    for (let column = 0; column < columns; column += 1) {
+      const a = row * perRow + column;
+      const b = a + perRow;
+      if (!poles || row > 0) geometry.indices.push(a, a + 1, b);
+      if (!poles || row < rows - 1) geometry.indices.push(a + 1, b + 1, b);
+    }
+  }
+}
+
 function cube(): Geometry {
   const geometry = empty();
   const h = 0.5;
@@ -54,15 +70,7 @@ function sphere(detail: Detail): Geometry {
       geometry.normals.push(x, y, z);
     }
   }
-  const perRing = detail + 1;
-  for (let ring = 0; ring < rings; ring += 1) {
-    for (let segment = 0; segment < detail; segment += 1) {
-      const a = ring * perRing + segment;
-      const b = a + perRing;
-      if (ring > 0) geometry.indices.push(a, a + 1, b);
-      if (ring < rings - 1) geometry.indices.push(a + 1, b + 1, b);
-    }
-  }
+  addGridTriangles(geometry, rings, detail, true);
   return geometry;
 }
 
@@ -111,14 +119,7 @@ function torus(detail: Detail): Geometry {
       geometry.normals.push(nx, ny, nz);
     }
   }
-  const perSegment = sides + 1;
-  for (let segment = 0; segment < detail; segment += 1) {
-    for (let side = 0; side < sides; side += 1) {
-      const a = segment * perSegment + side;
-      const b = a + perSegment;
-      geometry.indices.push(a, a + 1, b, a + 1, b + 1, b);
-    }
-  }
+  addGridTriangles(geometry, detail, sides, false);
   return geometry;
 }
 

@@ -14,28 +14,19 @@ const usersRouter = router({
     .meta({ openapi: { method: 'PATCH', path: '/admin/users/{id}/roles', tags, summary: "Replace a user's roles (never your own; the last active admin stays admin)", protect: true } })
     .input(ZSetRolesInput)
     .output(ZAdminUserResult)
-    .mutation(async ({ ctx, input }) => {
-      await ctx.services.accounts.setRoles(ctx.user.id, input.id, input.roles);
-      return { ok: true as const, message: `Roles set to ${input.roles.join(', ')}`, user: await ctx.services.users.get(ctx.user, input.id) };
-    }),
+    .mutation(({ ctx, input }) => ctx.services.userAdmin.setRoles(ctx.user, input.id, input.roles)),
 
   deactivate: withRole('admin')
     .meta({ openapi: { method: 'POST', path: '/admin/users/{id}/deactivate', tags, summary: 'Deactivate a user: their sessions end at once and they can no longer log in', protect: true } })
     .input(ZUserIdInput)
     .output(ZAdminUserResult)
-    .mutation(async ({ ctx, input }) => {
-      await ctx.services.accounts.setActive(ctx.user.id, input.id, false);
-      return { ok: true as const, message: 'The account is deactivated and its sessions have ended', user: await ctx.services.users.get(ctx.user, input.id) };
-    }),
+    .mutation(({ ctx, input }) => ctx.services.userAdmin.deactivate(ctx.user, input.id)),
 
   reactivate: withRole('admin')
     .meta({ openapi: { method: 'POST', path: '/admin/users/{id}/reactivate', tags, summary: 'Reactivate a user: they can log in again', protect: true } })
     .input(ZUserIdInput)
     .output(ZAdminUserResult)
-    .mutation(async ({ ctx, input }) => {
-      await ctx.services.accounts.setActive(ctx.user.id, input.id, true);
-      return { ok: true as const, message: 'The account is active again', user: await ctx.services.users.get(ctx.user, input.id) };
-    }),
+    .mutation(({ ctx, input }) => ctx.services.userAdmin.reactivate(ctx.user, input.id)),
 
   delete: withRole('admin')
     .meta({
@@ -49,10 +40,7 @@ const usersRouter = router({
     })
     .input(ZDeleteUserInput)
     .output(ZDeleteUserResult)
-    .mutation(async ({ ctx, input }) => {
-      const deleted = await ctx.services.accounts.delete(ctx.user.id, input.id, input.confirmEmail);
-      return { ok: true as const, message: `The account ${input.confirmEmail} and its data are deleted`, deleted };
-    }),
+    .mutation(({ ctx, input }) => ctx.services.userAdmin.delete(ctx.user, input.id, input.confirmEmail)),
 });
 
 export const adminRouter = router({ users: usersRouter });
