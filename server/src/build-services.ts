@@ -27,7 +27,7 @@ import { JobWatcher } from './jobs/job-watcher.js';
 import { createJobQueue, type OnJobFinished } from './jobs/queue.js';
 import { WorkerPool } from './jobs/worker-pool.js';
 import { createModelHttpClient } from './model-servers/http-client.js';
-import { createReferenceModelServer } from './model-servers/reference-adapter.js';
+import { configuredModelServers } from './model-servers/configured-model-servers.js';
 import { assetModel } from './modules/assets/model.js';
 import { createAssetService } from './modules/assets/service.js';
 import { createAssetRegistration } from './modules/assets/registration.js';
@@ -81,7 +81,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
   const events = new JobEvents();
   const watcher = new JobWatcher(jobs, events, { pollIntervalMs: 250, overlapMs: 5_000 });
   const http = createModelHttpClient({ connectTimeoutMs: config.modelServer.connectTimeoutMs, responseTimeoutMs: config.modelServer.responseTimeoutMs, maxBytes: config.assets.maxFileBytes });
-  const modelServers = new Map([['reference', createReferenceModelServer('reference', modelServerUrl, http)]]);
+  const modelServers = configuredModelServers(config.modelServers, modelServerUrl, http);
   // The queue announces finished jobs through messages, which need chats, which cancel through the queue:
   // the announcement is bound once the message service exists.
   let announce: OnJobFinished = async () => undefined;
@@ -112,7 +112,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     messages,
     assets,
     modelServerNames: [...modelServers.keys()],
-    defaultModelServer: 'reference',
+    defaultModelServer: config.modelServers.defaultName,
     dailyQuota: policy.dailyQuota,
     generateTimeoutMs: policy.generateTimeoutMs,
     onQueued: () => workers.wake(),
@@ -137,7 +137,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     { kind: 'messages', deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount },
     { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
   ];
-  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, download: (url: string, signal: AbortSignal) => http.download(url, signal) };
+  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServerNames: [...modelServers.keys()], download: (url: string, signal: AbortSignal) => http.download(url, signal) };
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
@@ -157,6 +157,7 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
       startedAt,
       databaseKind: app.database.kind,
       isDatabaseReachable: () => app.database.isReachable(),
+      modelServers: { default: config.modelServers.defaultName, available: generation.modelServerNames },
     }),
     registration: createRegistrationService({ users, models, mailer, codePepper: config.jwtSecret, log }),
     sessions,

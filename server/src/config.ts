@@ -54,6 +54,13 @@ const EnvSchema = z.object({
   MODEL_SERVER_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   MODEL_SERVER_RESPONSE_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   MODEL_SERVER_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(250),
+  DEFAULT_MODEL_SERVER: z.enum(['reference', 'shap-e', 'hunyuan3d', 'meshy']).default('reference'),
+  SHAP_E_URL: z.url().optional(),
+  SHAP_E_TIMEOUT_MS: z.coerce.number().int().positive().default(600_000),
+  HUNYUAN3D_URL: z.url().optional(),
+  HUNYUAN3D_DEADLINE_MS: z.coerce.number().int().positive().default(600_000),
+  MESHY_API_KEY: z.string().min(1).optional(),
+  MESHY_URL: z.url().default('https://api.meshy.ai'),
   JOB_TIMEOUT_MS: z.coerce.number().int().positive().default(15 * 60_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(2),
   JOB_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
@@ -111,6 +118,13 @@ export interface Config {
     readonly responseTimeoutMs: number;
     readonly pollIntervalMs: number;
   };
+  /** The model servers jobs may choose (`params.modelServer`); `reference` is always there. */
+  readonly modelServers: {
+    readonly defaultName: 'reference' | 'shap-e' | 'hunyuan3d' | 'meshy';
+    readonly shapE: { readonly url: string; readonly generateTimeoutMs: number } | undefined;
+    readonly hunyuan3d: { readonly url: string; readonly deadlineMs: number } | undefined;
+    readonly meshy: { readonly url: string; readonly apiKey: string } | undefined;
+  };
   readonly jobs: {
     /** Workers per instance; 0 makes an API-only instance. */
     readonly workerConcurrency: number;
@@ -163,7 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
         const value = env[name];
-        const shown = value === undefined || name === 'JWT_SECRET' || name === 'SMTP_URL' || name === 'REDIS_URL' ? '' : ` (got '${value}')`;
+        const shown = value === undefined || name === 'JWT_SECRET' || name === 'SMTP_URL' || name === 'REDIS_URL' || name === 'MESHY_API_KEY' ? '' : ` (got '${value}')`;
         return `${name}: ${issue.message}${shown}`;
       }),
     );
@@ -184,6 +198,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     else if (origins.includes('*')) problems.push("CORS_ORIGINS: '*' is not allowed in production; list the origins");
   } else if (vars.JWT_SECRET !== undefined && vars.JWT_SECRET.length < 32) {
     problems.push('JWT_SECRET: must be at least 32 characters');
+  }
+  const configuredModelServers = { reference: true, 'shap-e': Boolean(vars.SHAP_E_URL), hunyuan3d: Boolean(vars.HUNYUAN3D_URL), meshy: Boolean(vars.MESHY_API_KEY) };
+  if (!configuredModelServers[vars.DEFAULT_MODEL_SERVER]) {
+    const needed = { 'shap-e': 'SHAP_E_URL', hunyuan3d: 'HUNYUAN3D_URL', meshy: 'MESHY_API_KEY' }[vars.DEFAULT_MODEL_SERVER as 'shap-e' | 'hunyuan3d' | 'meshy'];
+    problems.push(`DEFAULT_MODEL_SERVER: '${vars.DEFAULT_MODEL_SERVER}' is not configured; set ${needed}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -224,6 +243,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       connectTimeoutMs: vars.MODEL_SERVER_CONNECT_TIMEOUT_MS,
       responseTimeoutMs: vars.MODEL_SERVER_RESPONSE_TIMEOUT_MS,
       pollIntervalMs: vars.MODEL_SERVER_POLL_INTERVAL_MS,
+    },
+    modelServers: {
+      defaultName: vars.DEFAULT_MODEL_SERVER,
+      shapE: vars.SHAP_E_URL ? { url: vars.SHAP_E_URL.replace(/\/$/, ''), generateTimeoutMs: vars.SHAP_E_TIMEOUT_MS } : undefined,
+      hunyuan3d: vars.HUNYUAN3D_URL ? { url: vars.HUNYUAN3D_URL.replace(/\/$/, ''), deadlineMs: vars.HUNYUAN3D_DEADLINE_MS } : undefined,
+      meshy: vars.MESHY_API_KEY ? { url: vars.MESHY_URL.replace(/\/$/, ''), apiKey: vars.MESHY_API_KEY } : undefined,
     },
     jobs: {
       workerConcurrency: vars.WORKER_CONCURRENCY,

@@ -13,6 +13,10 @@ export const ZSystemInfo = z.object({
     kind: ZDatabaseKind.describe('embedded: the built-in MongoDB-compatible server; external: MONGODB_URI'),
     reachable: z.boolean(),
   }),
+  modelServers: z.object({
+    default: z.string().describe('The model server jobs use unless `params.modelServer` names another'),
+    available: z.array(z.string()).describe('Names `params.modelServer` accepts'),
+  }),
 });
 export type TSystemInfo = z.infer<typeof ZSystemInfo>;
 export type TDatabaseKind = z.infer<typeof ZDatabaseKind>;

@@ -1,4 +1,5 @@
 import { type Document, NodeIO } from '@gltf-transform/core';
+import { validateGlb } from './gltf-validation.js';
 import { InvalidMeshError } from './mesh-stats.js';
 import { type MeshStats, meshPartsOf, statsOf } from './mesh-parts.js';
 
@@ -20,9 +21,11 @@ export async function readGlb(bytes: Uint8Array): Promise<Document> {
   }
 }
 
-/** Parses a GLB file and measures its triangles. */
+/** Validates a GLB file (Khronos' validator), parses it and measures its triangles. */
 export async function checkGlb(bytes: Uint8Array): Promise<MeshStats> {
-  const stats = statsOf(meshPartsOf(await readGlb(bytes)));
+  const document = await readGlb(bytes);
+  await validateGlb(bytes);
+  const stats = statsOf(meshPartsOf(document));
   if (stats.vertices === 0 || stats.triangles === 0) throw new InvalidMeshError('GLB', 'it holds no triangles');
   return stats;
 }

@@ -12,57 +12,64 @@ export interface ModelRequest {
   frameSize?: number | undefined;
 }
 
-export type RemoteState = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
-
-export interface RemoteProgress {
-  state: RemoteState;
-  /** 0-100. */
-  progress: number;
-  /** Why a failed task failed, in the server's words. */
-  message?: string | undefined;
-}
-
 export interface ModelFile {
   format: TAssetFormat;
   bytes: Uint8Array;
 }
 
+/**
+ * A remote task as the job sees it. A finished task carries its files, already copied: some contracts hand
+ * them over only in the status answer (Hunyuan3D) or behind links that expire (Meshy).
+ */
+export type RemoteStatus =
+  | { state: 'queued' | 'running'; /** 0-100. */ progress: number }
+  | { state: 'succeeded'; files: ModelFile[] }
+  | { state: 'failed' | 'canceled'; /** Why, in the server's words. */ message?: string | undefined };
+
 /** One contract of a text-to-3D server, spoken over HTTP. */
 export interface ModelServer {
   /** The name jobs select it by (`params.modelServer`). */
   readonly name: string;
-  /** Starts a task; answers its id. */
+  /** The longest a task may run on this server; for contracts whose servers never report a failure. */
+  readonly taskDeadlineMs?: number | undefined;
+  /** Starts a task; answers its id (a synchronous contract answers only when the task is done). */
   submit(request: ModelRequest, signal: AbortSignal): Promise<string>;
-  progress(taskId: string, signal: AbortSignal): Promise<RemoteProgress>;
-  /** The finished task's files in the requested formats (copied: the backend owns them afterwards). */
-  resultFiles(taskId: string, request: ModelRequest, signal: AbortSignal): Promise<ModelFile[]>;
-  /** Asks the server to stop a task; best effort, never throws. */
+  /** The task's state; once it succeeded, its files: some of the requested formats, or at least a GLB. */
+  poll(taskId: string, request: ModelRequest, signal: AbortSignal): Promise<RemoteStatus>;
+  /** Asks the server to stop (or forget) a task; best effort, never throws. */
   cancel(taskId: string): Promise<void>;
-  health(signal: AbortSignal): Promise<boolean>;
 }
 
-export const ModelErrorCodes = [
-  'MODEL_SERVER_UNREACHABLE',
-  'MODEL_SERVER_TIMEOUT',
-  'MODEL_SERVER_ERROR',
-  'MODEL_SERVER_REJECTED',
-  'MODEL_SERVER_BAD_RESPONSE',
-  'GENERATION_FAILED',
-  'OUTPUT_INVALID',
-  'UNKNOWN_MODEL_SERVER',
-] as const;
-export type ModelErrorCode = (typeof ModelErrorCodes)[number];
+export type ModelErrorCode =
+  | 'MODEL_SERVER_UNREACHABLE'
+  | 'MODEL_SERVER_TIMEOUT'
+  | 'MODEL_SERVER_ERROR'
+  | 'MODEL_SERVER_REJECTED'
+  | 'MODEL_SERVER_RATE_LIMITED'
+  | 'MODEL_SERVER_BAD_RESPONSE'
+  | 'GENERATION_FAILED'
+  | 'OUTPUT_INVALID'
+  | 'UNKNOWN_MODEL_SERVER';
+
+/** What an HTTP error answer said, for adapters that read their contract's error bodies. */
+export interface HttpFailure {
+  status: number;
+  /** The start of the body, as text. */
+  body: string;
+}
 
 /** A failed model-server call, classified: retryable failures are worth another attempt. */
 export class ModelServerError extends Error {
   readonly code: ModelErrorCode;
   readonly retryable: boolean;
+  readonly http: HttpFailure | undefined;
 
-  constructor(code: ModelErrorCode, message: string, retryable: boolean) {
+  constructor(code: ModelErrorCode, message: string, retryable: boolean, http?: HttpFailure) {
     super(message);
     this.name = 'ModelServerError';
     this.code = code;
     this.retryable = retryable;
+    this.http = http;
   }
 }
 

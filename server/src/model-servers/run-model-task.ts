@@ -8,25 +8,40 @@ export interface RunOptions {
   onProgress(progress: number): void;
 }
 
+function deadlineError(server: ModelServer, deadlineMs: number): ModelServerError {
+  return new ModelServerError('MODEL_SERVER_TIMEOUT', `The ${server.name} model server did not finish the task within ${Math.round(deadlineMs / 1000)} s`, true);
+}
+
 /**
- * Drives one task on a model server to its files: submit, poll progress, download. When `signal`
- * aborts (cancel, deadline, shutdown), the remote task is canceled too and the abort reason is thrown.
+ * Drives one task on a model server to its files: submit, then poll until it ends. When `signal` aborts
+ * (cancel, job deadline, shutdown) or the server's own task deadline passes, the remote task is canceled
+ * too; an abort throws the abort's reason.
  */
 export async function runModelTask(server: ModelServer, request: ModelRequest, { signal, pollIntervalMs, onProgress }: RunOptions): Promise<ModelFile[]> {
   const taskId = await server.submit(request, signal);
+  const deadlineMs = server.taskDeadlineMs;
+  const running = deadlineMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(deadlineMs)]);
   try {
     for (;;) {
-      const status = await server.progress(taskId, signal);
-      onProgress(Math.max(0, Math.min(100, Math.round(status.progress))));
-      if (status.state === 'succeeded') return await server.resultFiles(taskId, request, signal);
-      if (status.state === 'failed') throw new ModelServerError('GENERATION_FAILED', `The model server could not generate this prompt${status.message ? `: ${status.message}` : ''}`, true);
-      if (status.state === 'canceled') throw new ModelServerError('GENERATION_FAILED', 'The model server canceled the task', true);
-      await sleep(pollIntervalMs, undefined, { signal });
+      const status = await server.poll(taskId, request, running);
+      switch (status.state) {
+        case 'succeeded':
+          onProgress(100);
+          return status.files;
+        case 'failed':
+          throw new ModelServerError('GENERATION_FAILED', `The model server could not generate this prompt${status.message ? `: ${status.message}` : ''}`, true);
+        case 'canceled':
+          throw new ModelServerError('GENERATION_FAILED', 'The model server canceled the task', true);
+        default:
+          onProgress(Math.max(0, Math.min(100, Math.round(status.progress))));
+      }
+      await sleep(pollIntervalMs, undefined, { signal: running });
     }
   } catch (error) {
-    if (signal.aborted) {
+    if (running.aborted) {
       await server.cancel(taskId);
-      throw signal.reason instanceof Error ? signal.reason : error;
+      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : error;
+      throw deadlineError(server, deadlineMs ?? 0);
     }
     throw error;
   }

@@ -1,9 +1,9 @@
-import type { TAssetFormat } from '@gen3d/shared';
 import type { JobRecord } from '../../jobs/job-model.js';
 import type { JobFailure } from '../../jobs/queue.js';
 import type { JobProcessor } from '../../jobs/worker-pool.js';
 import { InvalidMeshError } from '../../meshes/mesh-stats.js';
-import { type ModelRequest, type ModelServer, ModelServerError } from '../../model-servers/model-server.js';
+import { completeFormats } from '../../meshes/derive-formats.js';
+import { type ModelRequest, type ModelServer, ModelServerError, wantedFormats } from '../../model-servers/model-server.js';
 import { runModelTask } from '../../model-servers/run-model-task.js';
 import { checkModelFile } from '../assets/file-checks.js';
 import type { AssetService } from '../assets/service.js';
@@ -33,8 +33,12 @@ export function createGenerationProcessor({ modelServers, assets, maxFileBytes, 
         steps: job.params.steps ?? undefined,
         frameSize: job.params.frameSize ?? undefined,
       };
-      const files = await runModelTask(server, request, { signal, pollIntervalMs, onProgress: (progress) => onProgress(Math.floor(progress * REMOTE_SHARE)) });
-      const checked = await Promise.all(files.map((file) => checkModelFile(file.format as TAssetFormat, file.bytes, maxFileBytes)));
+      const returned = await runModelTask(server, request, { signal, pollIntervalMs, onProgress: (progress) => onProgress(Math.floor(progress * REMOTE_SHARE)) });
+      // The GLB is checked (Khronos' validator included) before anything is derived from it.
+      const glb = returned.find((file) => file.format === 'glb');
+      const checkedGlb = glb ? await checkModelFile('glb', glb.bytes, maxFileBytes) : undefined;
+      const files = await completeFormats(returned, wantedFormats(request));
+      const checked = await Promise.all(files.map((file) => (file.format === 'glb' && checkedGlb ? checkedGlb : checkModelFile(file.format, file.bytes, maxFileBytes))));
       const records = await assets.store({ ownerId: job.ownerId, jobId: job._id, chatId: job.chatId ?? null }, checked);
       return records.map(assets.attachmentOf);
     },

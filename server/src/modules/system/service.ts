@@ -6,6 +6,7 @@ export interface SystemServiceDeps {
   databaseKind: TDatabaseKind;
   /** Resolves true when the database answers a ping in time. */
   isDatabaseReachable: () => Promise<boolean>;
+  modelServers: TSystemInfo['modelServers'];
 }
 
 export interface SystemService {
@@ -22,6 +23,7 @@ export function createSystemService(deps: SystemServiceDeps): SystemService {
         uptimeSeconds: Math.round((Date.now() - deps.startedAt.getTime()) / 1000),
         startedAt: deps.startedAt.toISOString(),
         database: { kind: deps.databaseKind, reachable: await deps.isDatabaseReachable() },
+        modelServers: deps.modelServers,
       };
     },
   };

@@ -1,0 +1,87 @@
+import type { TAssetFormat } from '@gen3d/shared';
+import { z } from 'zod';
+import type { ModelHttpClient } from './http-client.js';
+import { type ModelRequest, type ModelServer, ModelServerError } from './model-server.js';
+import { downloadResultFiles } from './remote-files.js';
+
+export interface MeshyOptions {
+  /** `https://api.meshy.ai` in production. */
+  baseUrl: string;
+  apiKey: string;
+}
+
+const ZCreated = z.object({ result: z.string().min(1) });
+const ZTask = z.object({
+  status: z.enum(['PENDING', 'IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'CANCELED']),
+  progress: z.number().min(0).max(100).optional(),
+  model_urls: z.record(z.string(), z.string().nullable()).nullable().optional(),
+  task_error: z.object({ message: z.string().nullable().optional() }).nullable().optional(),
+});
+const ZErrorBody = z.object({ message: z.string() });
+
+/** Target face counts per quality preset. */
+const POLYCOUNT: Record<ModelRequest['quality'], number> = { draft: 10_000, standard: 30_000, high: 100_000 };
+
+/** Meshy's 4xx answers carry `{message}`; those that retrying cannot fix are said in plain words. */
+function explained(error: unknown): unknown {
+  if (!(error instanceof ModelServerError) || !error.http || error.http.status >= 500 || error.http.status === 429) return error;
+  let said = '';
+  try {
+    const parsed = ZErrorBody.safeParse(JSON.parse(error.http.body));
+    if (parsed.success) said = parsed.data.message;
+  } catch {
+    // Not JSON: the status alone explains it.
+  }
+  const { status } = error.http;
+  if (status === 401 || status === 403) return new ModelServerError('MODEL_SERVER_REJECTED', `Meshy refused the configured API key (${status})${said ? `: ${said}` : ''}`, false, error.http);
+  if (status === 402) return new ModelServerError('MODEL_SERVER_REJECTED', `The Meshy account has no credits left (402)${said ? `: ${said}` : ''}`, false, error.http);
+  if (status === 404) return new ModelServerError('GENERATION_FAILED', 'Meshy no longer knows this task (404)', true, error.http);
+  return new ModelServerError('MODEL_SERVER_REJECTED', `Meshy rejected the request (${status})${said ? `: ${said}` : ''}`, false, error.http);
+}
+
+/**
+ * Meshy's cloud API (text to 3D, preview mode), authenticated with an API key. Result links expire, so a
+ * succeeded task's files are copied in the same poll that sees it succeed. Canceling deletes the task.
+ */
+export function createMeshyModelServer(name: string, { baseUrl, apiKey }: MeshyOptions, http: ModelHttpClient): ModelServer {
+  const headers = { authorization: `Bearer ${apiKey}` };
+  const tasksUrl = `${baseUrl}/openapi/v2/text-to-3d`;
+  const call = async <T>(method: 'GET' | 'POST' | 'DELETE', url: string, schema: z.ZodType<T>, signal: AbortSignal, body?: unknown): Promise<T> => {
+    try {
+      return await http.json({ method, url, signal, headers, ...(body === undefined ? {} : { body }) }, schema);
+    } catch (error) {
+      throw explained(error);
+    }
+  };
+  return {
+    name,
+    async submit(request, signal) {
+      const body = { mode: 'preview', prompt: request.prompt, seed: request.seed, topology: 'triangle', target_polycount: POLYCOUNT[request.quality], should_remesh: true };
+      return (await call('POST', tasksUrl, ZCreated, signal, body)).result;
+    },
+    async poll(taskId, request, signal) {
+      const task = await call('GET', `${tasksUrl}/${encodeURIComponent(taskId)}`, ZTask, signal);
+      switch (task.status) {
+        case 'PENDING':
+          return { state: 'queued', progress: task.progress ?? 0 };
+        case 'IN_PROGRESS':
+          return { state: 'running', progress: task.progress ?? 0 };
+        case 'FAILED':
+          return { state: 'failed', message: task.task_error?.message ?? undefined };
+        case 'CANCELED':
+          return { state: 'canceled' };
+        case 'SUCCEEDED': {
+          const urls = task.model_urls ?? {};
+          const files = await downloadResultFiles(http, request, (format: TAssetFormat) => urls[format] ?? undefined, signal).catch((error: unknown) => {
+            if (error instanceof ModelServerError && error.http?.status === 403) throw new ModelServerError('MODEL_SERVER_ERROR', "A Meshy result link expired before its file could be copied", true, error.http);
+            throw error;
+          });
+          return { state: 'succeeded', files };
+        }
+      }
+    },
+    async cancel(taskId) {
+      await http.send({ method: 'DELETE', url: `${tasksUrl}/${encodeURIComponent(taskId)}`, signal: AbortSignal.timeout(5000), headers }).catch(() => undefined);
+    },
+  };
+}
