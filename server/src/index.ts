@@ -9,3 +9,4 @@ export { buildReferenceModelServer } from './model-servers/reference/http-server
 export { createAssetUrlSigner } from './storage/signed-urls.js';
 export { createGridFsStorage } from './storage/gridfs-storage.js';
 export { createLocalStorage } from './storage/local-storage.js';
+export { generateModelFiles, type GeneratedFile } from './model-servers/reference/generate-files.js';

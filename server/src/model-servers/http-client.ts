@@ -74,6 +74,8 @@ async function readLimited(response: Dispatcher.ResponseData, maxBytes: number, 
     }
   } catch (error) {
     response.body.destroy();
+    const interrupted = !signal.aborted && !(error instanceof ModelServerError) && !(error instanceof errors.BodyTimeoutError);
+    if (interrupted) throw new ModelServerError('OUTPUT_INVALID', `The model server's answer was cut short (the connection closed after ${received}${Number.isFinite(declared) ? ` of ${declared}` : ''} bytes)`, true);
     throw describeFailure(error, url, signal);
   }
   if (Number.isFinite(declared) && received !== declared) throw new ModelServerError('OUTPUT_INVALID', `The model server's answer was cut short (${received} of ${declared} bytes)`, true);

@@ -1,0 +1,95 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { clientFor, followJob } from '../support/generation.js';
+import { callRest } from '../support/rest.js';
+import { sha256, useAdapterSuite } from '../support/contracts/adapter-suite.js';
+import { startMeshyServer } from '../support/contracts/meshy-server.js';
+
+const suite = useAdapterSuite(startMeshyServer, (meshy) => ({ MESHY_URL: meshy.url, MESHY_API_KEY: meshy.apiKey, DEFAULT_MODEL_SERVER: 'meshy' }));
+
+const creates = (): number => suite.double.requests.filter((request) => request.method === 'POST').length;
+
+describe('the meshy adapter (API key, preview tasks, expiring result links)', () => {
+  it('maps task states to progress and copies the files before their links expire', async () => {
+    suite.double.faults = {};
+    suite.double.urlTtlMs = 1_000;
+    const { job, updates } = await suite.run('a red low-poly fox', { seed: 5, quality: 'draft' });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    expect(updates.some((update) => update.status === 'running' && update.progress > 0 && update.progress < 95)).toBe(true);
+
+    const create = suite.double.requests.filter((request) => request.method === 'POST').at(-1);
+    expect(create?.headers.authorization).toBe(`Bearer ${suite.double.apiKey}`);
+    expect(create?.body).toMatchObject({ mode: 'preview', prompt: 'a red low-poly fox', seed: 5, target_polycount: 10_000 });
+
+    // Once the result links have expired, the copies are still served.
+    const glbLink = suite.double.requests.filter((request) => request.path.includes('/model.glb')).at(-1)?.path as string;
+    const expires = Number(new URL(glbLink, suite.double.url).searchParams.get('expires'));
+    await sleep(Math.max(0, expires - Date.now() + 10));
+    expect((await fetch(`${suite.double.url}${glbLink}`)).status).toBe(403);
+    const files = await suite.downloads(job);
+    expect([...files.keys()].sort()).toEqual(['glb', 'mtl', 'obj', 'ply']);
+    // Meshy offers no PLY: it is derived from the GLB.
+    const assets = await suite.assets(job.id);
+    const glb = assets.find((asset) => asset.format === 'glb');
+    expect(assets.find((asset) => asset.format === 'ply')?.triangles).toBe(glb?.triangles);
+    expect(sha256(files.get('glb') as Buffer)).toBe(glb?.sha256);
+  });
+
+  it('waits out a 429 as Retry-After says, within the same attempt', async () => {
+    suite.double.faults = { rateLimitCreates: 2 };
+    const before = creates();
+    const { job } = await suite.run('a patient turtle');
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.attempts).toBe(1);
+    const posts = suite.double.requests.filter((request) => request.method === 'POST').slice(before);
+    expect(posts).toHaveLength(3);
+    expect((posts[2]?.at ?? 0) - (posts[0]?.at ?? 0)).toBeGreaterThanOrEqual(1_900);
+  });
+
+  it("fails with GENERATION_FAILED and Meshy's task_error message", async () => {
+    suite.double.faults = { failTasks: true };
+    const { job } = await suite.run('an impossible shape');
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatchObject({ code: 'GENERATION_FAILED', message: expect.stringContaining('could not be turned into a model') });
+  });
+
+  it('does not retry when the account has no credits', async () => {
+    suite.double.faults = { noCredits: true };
+    const { job } = await suite.run('an expensive yacht');
+    expect(job.status).toBe('failed');
+    expect(job.attempts).toBe(1);
+    expect(job.error).toMatchObject({ code: 'MODEL_SERVER_REJECTED', message: expect.stringContaining('no credits') });
+  });
+
+  it('retries a 500 while polling', async () => {
+    suite.double.faults = { failPolls: 1 };
+    const { job } = await suite.run('a sturdy anvil');
+    expect(job.status).toBe('succeeded');
+    expect(job.attempts).toBe(2);
+  });
+
+  it('deletes the remote task when the job is canceled', async () => {
+    suite.double.faults = { neverFinish: true };
+    const seen = suite.double.requests.length;
+    const created = await callRest(suite.server.url, 'POST', '/jobs', { prompt: 'a forgotten kite' }, suite.user.token);
+    const poll = await suite.double.waitForRequest((request) => request.method === 'GET' && request.path.startsWith('/openapi/v2/text-to-3d/'), seen);
+    const taskId = poll.path.split('/').pop() as string;
+    await callRest(suite.server.url, 'POST', `/jobs/${String(created.body.id)}/cancel`, {}, suite.user.token);
+    const updates = await followJob(clientFor(suite.server, suite.user), String(created.body.id));
+    expect(updates.at(-1)?.status).toBe('canceled');
+    await suite.double.waitForRequest((request) => request.method === 'DELETE' && request.path.endsWith(taskId), seen);
+    expect(suite.double.deleted.has(taskId)).toBe(true);
+  });
+});
+
+describe('the meshy adapter with a wrong API key', () => {
+  const wrongKey = useAdapterSuite(startMeshyServer, (meshy) => ({ MESHY_URL: meshy.url, MESHY_API_KEY: 'msy_revoked_key', DEFAULT_MODEL_SERVER: 'meshy' }));
+
+  it('fails at once with MODEL_SERVER_REJECTED, never showing the key', async () => {
+    const { job } = await wrongKey.run('a locked door');
+    expect(job.status).toBe('failed');
+    expect(job.attempts).toBe(1);
+    expect(job.error).toMatchObject({ code: 'MODEL_SERVER_REJECTED', message: expect.stringContaining('API key') });
+    expect(JSON.stringify(job)).not.toContain('msy_revoked_key');
+  });
+});

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { generateModelFiles } from '@gen3d/server';
+import { type ContractServer, sendJson, startContractServer } from './contract-server.js';
+import { glbWithWrongBounds } from './glb-tamper.js';
+
+export interface Hunyuan3dFaults {
+  /** Answer this many `/send` calls with the server's error (404 {text, error_code}). */
+  failSends?: number;
+  /** Report every task as processing forever (the server never reports failure). */
+  neverFinish?: boolean;
+  /** Answer status requests with a 500. */
+  failStatus?: boolean;
+  /** Complete with a GLB that glTF loaders read but that breaks the glTF rules. */
+  invalidGlb?: boolean;
+  /** Complete with model_base64 that is not base64. */
+  badBase64?: boolean;
+}
+
+export interface Hunyuan3dServer extends ContractServer {
+  faults: Hunyuan3dFaults;
+  /** Status polls a task spends processing (and texturing, when asked) before it completes. */
+  pollsPerPhase: number;
+}
+
+interface Task {
+  polls: number;
+  texture: boolean;
+  glb: Uint8Array;
+}
+
+const SERVER_ERROR_TEXT = '**NETWORK ERROR DUE TO HIGH TRAFFIC. PLEASE REGENERATE OR REFRESH THIS PAGE.**';
+
+/**
+ * Tencent Hunyuan3D-2's `api_server.py` as it behaves: `POST /send` starts a task and answers `{uid}`;
+ * `GET /status/{uid}` answers `{status: "processing"}` until the GLB exists (an unknown uid too), then
+ * `{status: "completed", model_base64}`; errors are HTTP 404 `{text, error_code}`. There is no cancel.
+ */
+export async function startHunyuan3dServer(): Promise<Hunyuan3dServer> {
+  const tasks = new Map<string, Task>();
+  const state = { faults: {} as Hunyuan3dFaults, pollsPerPhase: 2 };
+  const contract = await startContractServer(async (request, response) => {
+    const { faults } = state;
+    if (request.method === 'POST' && request.path === '/send') {
+      const params = request.body as { text?: unknown; image?: unknown; seed?: unknown; texture?: unknown } | undefined;
+      if ((faults.failSends ?? 0) > 0 || (typeof params?.text !== 'string' && typeof params?.image !== 'string')) {
+        faults.failSends = Math.max(0, (faults.failSends ?? 0) - 1);
+        return sendJson(response, 404, { text: SERVER_ERROR_TEXT, error_code: 1 });
+      }
+      const uid = randomUUID();
+      const model = await generateModelFiles(String(params.text), typeof params.seed === 'number' ? params.seed : 1234, 'draft');
+      const glb = model.files.find((file) => file.name === 'mesh.glb')?.bytes as Uint8Array;
+      tasks.set(uid, { polls: 0, texture: params.texture === true, glb });
+      return sendJson(response, 200, { uid });
+    }
+    const status = /^\/status\/([^/]+)$/.exec(request.path);
+    if (request.method === 'GET' && status) {
+      if (faults.failStatus) return sendJson(response, 500, { detail: 'Internal Server Error' });
+      const task = tasks.get(status[1] as string);
+      if (!task || faults.neverFinish) return sendJson(response, 200, { status: 'processing' });
+      task.polls += 1;
+      if (task.polls <= state.pollsPerPhase) return sendJson(response, 200, { status: 'processing' });
+      if (task.texture && task.polls <= 2 * state.pollsPerPhase) return sendJson(response, 200, { status: 'texturing' });
+      if (faults.badBase64) return sendJson(response, 200, { status: 'completed', model_base64: '%%% not base64 %%%' });
+      const glb = faults.invalidGlb ? glbWithWrongBounds(task.glb) : task.glb;
+      return sendJson(response, 200, { status: 'completed', model_base64: Buffer.from(glb).toString('base64') });
+    }
+    return sendJson(response, 404, { detail: 'Not Found' });
+  });
+  return Object.assign(state, contract);
+}
