@@ -36,6 +36,16 @@ describe('the server process', () => {
     expect(server.stderr()).toMatch(/PORT: .*'eighty'/);
   });
 
+  it('refuses a DEFAULT_MODEL_SERVER that is not configured, and never prints the Meshy API key', async () => {
+    const server = runTypeScript(MAIN, { DEFAULT_MODEL_SERVER: 'hunyuan3d', MESHY_API_KEY: '', MESHY_URL: 'not a url' });
+    expect((await server.exited).code).toBe(1);
+    expect(server.stderr()).toMatch(/MESHY_URL: .*'not a url'/);
+    const unconfigured = runTypeScript(MAIN, { DEFAULT_MODEL_SERVER: 'hunyuan3d', MESHY_API_KEY: 'msy_secret_key_value' });
+    expect((await unconfigured.exited).code).toBe(1);
+    expect(unconfigured.stderr()).toContain("DEFAULT_MODEL_SERVER: 'hunyuan3d' is not configured; set HUNYUAN3D_URL");
+    expect(unconfigured.stderr() + unconfigured.lines.join('\n')).not.toContain('msy_secret_key_value');
+  });
+
   it('starts on embedded defaults, logs what it generated, and writes rotated log files under LOG_DIR', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'gen3d-data-'));
     const logDir = mkdtempSync(join(tmpdir(), 'gen3d-logs-'));

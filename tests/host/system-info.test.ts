@@ -12,6 +12,7 @@ describe('system.info', () => {
     expect(info.name).toBe('gen3d');
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(info.database).toEqual({ kind: suite.database.kind, reachable: true });
+    expect(info.modelServers).toEqual({ default: 'reference', available: ['reference'] });
     expect(Date.parse(info.startedAt)).toBeLessThanOrEqual(Date.now());
   });
 
