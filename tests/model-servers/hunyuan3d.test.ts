@@ -64,6 +64,26 @@ describe('the hunyuan3d adapter (POST /send, GET /status/{uid}, GLB as base64)',
     expect(job.error).toMatchObject({ code: 'OUTPUT_INVALID', message: expect.stringContaining('base64') });
   });
 
+  it('fails a cut-off GLB with OUTPUT_INVALID', async () => {
+    suite.double.faults = { truncateGlb: true };
+    const { job } = await suite.run('half a bridge', { modelServer: 'hunyuan3d' });
+    expect(job.status).toBe('failed');
+    expect(job.error?.code).toBe('OUTPUT_INVALID');
+    expect(await suite.assets(job.id)).toHaveLength(0);
+  });
+
+  it('fails with MODEL_SERVER_BAD_RESPONSE on malformed JSON', async () => {
+    suite.double.faults = { garbageStatus: true };
+    const { job } = await suite.run('a garbled drum', { modelServer: 'hunyuan3d' });
+    expect(job.error?.code).toBe('MODEL_SERVER_BAD_RESPONSE');
+  });
+
+  it('fails with MODEL_SERVER_TIMEOUT when status requests go unanswered', async () => {
+    suite.double.faults = { silentStatus: true };
+    const { job } = await suite.run('a quiet harp', { modelServer: 'hunyuan3d' });
+    expect(job.error?.code).toBe('MODEL_SERVER_TIMEOUT');
+  });
+
   it('retries a 500 on status and fails with MODEL_SERVER_ERROR when it persists', async () => {
     suite.double.faults = { failStatus: true };
     const { job } = await suite.run('a failing fan', { modelServer: 'hunyuan3d' });

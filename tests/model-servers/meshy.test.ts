@@ -5,7 +5,7 @@ import { callRest } from '../support/rest.js';
 import { sha256, useAdapterSuite } from '../support/contracts/adapter-suite.js';
 import { startMeshyServer } from '../support/contracts/meshy-server.js';
 
-const suite = useAdapterSuite(startMeshyServer, (meshy) => ({ MESHY_URL: meshy.url, MESHY_API_KEY: meshy.apiKey, DEFAULT_MODEL_SERVER: 'meshy' }));
+const suite = useAdapterSuite(startMeshyServer, (meshy) => ({ MESHY_URL: meshy.url, MESHY_API_KEY: meshy.apiKey, DEFAULT_MODEL_SERVER: 'meshy', JOB_TIMEOUT_MS: '3000' }));
 
 const creates = (): number => suite.double.requests.filter((request) => request.method === 'POST').length;
 
@@ -66,6 +66,35 @@ describe('the meshy adapter (API key, preview tasks, expiring result links)', ()
     const { job } = await suite.run('a sturdy anvil');
     expect(job.status).toBe('succeeded');
     expect(job.attempts).toBe(2);
+  });
+
+  it('fails with MODEL_SERVER_BAD_RESPONSE on malformed JSON', async () => {
+    suite.double.faults = { garbagePolls: true };
+    const { job } = await suite.run('a garbled map');
+    expect(job.error?.code).toBe('MODEL_SERVER_BAD_RESPONSE');
+  });
+
+  it('fails with MODEL_SERVER_TIMEOUT when polls go unanswered', async () => {
+    suite.double.faults = { silentPolls: true };
+    const { job } = await suite.run('a mute trumpet');
+    expect(job.error?.code).toBe('MODEL_SERVER_TIMEOUT');
+  });
+
+  it('keeps nothing of a GLB cut off mid-download', async () => {
+    suite.double.faults = { truncateGlb: true };
+    const { job } = await suite.run('a torn flag');
+    expect(job.status).toBe('failed');
+    expect(job.error).toMatchObject({ code: 'OUTPUT_INVALID', message: expect.stringContaining('cut short') });
+    expect(await suite.assets(job.id)).toHaveLength(0);
+  });
+
+  it('gives up on a task that never finishes at the job deadline, deleting it', async () => {
+    suite.double.faults = { neverFinish: true };
+    const before = suite.double.deleted.size;
+    const { job } = await suite.run('an endless staircase');
+    expect(job.status).toBe('failed');
+    expect(job.error?.code).toBe('JOB_TIMEOUT');
+    expect(suite.double.deleted.size).toBe(before + 2);
   });
 
   it('deletes the remote task when the job is canceled', async () => {

@@ -14,6 +14,12 @@ export interface Hunyuan3dFaults {
   invalidGlb?: boolean;
   /** Complete with model_base64 that is not base64. */
   badBase64?: boolean;
+  /** Complete with the first half of the GLB. */
+  truncateGlb?: boolean;
+  /** Answer status requests with malformed JSON. */
+  garbageStatus?: boolean;
+  /** Never answer status requests. */
+  silentStatus?: boolean;
 }
 
 export interface Hunyuan3dServer extends ContractServer {
@@ -55,13 +61,19 @@ export async function startHunyuan3dServer(): Promise<Hunyuan3dServer> {
     const status = /^\/status\/([^/]+)$/.exec(request.path);
     if (request.method === 'GET' && status) {
       if (faults.failStatus) return sendJson(response, 500, { detail: 'Internal Server Error' });
+      if (faults.silentStatus) return;
+      if (faults.garbageStatus) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"status": "compl');
+        return;
+      }
       const task = tasks.get(status[1] as string);
       if (!task || faults.neverFinish) return sendJson(response, 200, { status: 'processing' });
       task.polls += 1;
       if (task.polls <= state.pollsPerPhase) return sendJson(response, 200, { status: 'processing' });
       if (task.texture && task.polls <= 2 * state.pollsPerPhase) return sendJson(response, 200, { status: 'texturing' });
       if (faults.badBase64) return sendJson(response, 200, { status: 'completed', model_base64: '%%% not base64 %%%' });
-      const glb = faults.invalidGlb ? glbWithWrongBounds(task.glb) : task.glb;
+      let glb = faults.invalidGlb ? glbWithWrongBounds(task.glb) : task.glb;
+      if (faults.truncateGlb) glb = glb.subarray(0, Math.floor(glb.byteLength / 2));
       return sendJson(response, 200, { status: 'completed', model_base64: Buffer.from(glb).toString('base64') });
     }
     return sendJson(response, 404, { detail: 'Not Found' });

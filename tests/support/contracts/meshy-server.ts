@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { generateModelFiles } from '@gen3d/server';
-import { type ContractServer, sendFile, sendJson, startContractServer } from './contract-server.js';
+import { type ContractServer, sendFile, sendJson, sendTruncated, startContractServer } from './contract-server.js';
 
 export interface MeshyFaults {
   /** Answer this many task creations with 429 and `Retry-After: 1`. */
@@ -13,6 +13,12 @@ export interface MeshyFaults {
   neverFinish?: boolean;
   /** Answer task creations with 402 (no credits left). */
   noCredits?: boolean;
+  /** Answer status polls with malformed JSON. */
+  garbagePolls?: boolean;
+  /** Never answer status polls. */
+  silentPolls?: boolean;
+  /** Cut GLB downloads off halfway. */
+  truncateGlb?: boolean;
 }
 
 export interface MeshyServer extends ContractServer {
@@ -60,6 +66,7 @@ export async function startMeshyServer(): Promise<MeshyServer> {
       }
       const bytes = tasks.get(file[1] as string)?.files.get(file[2] as string);
       if (!bytes) return sendJson(response, 404, { message: 'Not Found' });
+      if (faults.truncateGlb && file[2] === 'glb') return sendTruncated(response, bytes);
       return sendFile(response, bytes);
     }
     if (request.headers.authorization !== `Bearer ${state.apiKey}`) return sendJson(response, 401, { message: 'Invalid API key.' });
@@ -91,6 +98,11 @@ export async function startMeshyServer(): Promise<MeshyServer> {
     if ((faults.failPolls ?? 0) > 0) {
       faults.failPolls = (faults.failPolls ?? 0) - 1;
       return sendJson(response, 500, { message: 'Internal server error.' });
+    }
+    if (faults.silentPolls) return;
+    if (faults.garbagePolls) {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status": "SUCC');
+      return;
     }
     const step = PROGRESSION[Math.min(task.polls, faults.neverFinish ? 1 : PROGRESSION.length)];
     task.polls += 1;
