@@ -39,7 +39,7 @@ describe('PATCH /api/jobs/:id (admins)', () => {
     expect(failed.body).toMatchObject({ status: 'failed', error: { code: 'STUCK', message: 'Stuck for hours' } });
     expect((await patch(jobId, { progress: 10 }, suite.admin)).status).toBe(409);
     // The worker notices its job is no longer running and stops the model server's task.
-    await suite.faulty.waitForRequest((request) => request.startsWith('DELETE /v1/generations/'), seen);
+    await suite.faulty.waitForRequest((request) => request.method === 'DELETE' && request.path.startsWith('/v1/generations/'), seen);
     const messages = (await callRest(suite.server.url, 'GET', `/messages?chatId=${String(created.body.chatId)}`, undefined, suite.user.token)).body as unknown as Array<{ role: string; content: string }>;
     expect(messages.at(-1)).toMatchObject({ role: 'assistant', content: expect.stringContaining('STUCK') });
   });

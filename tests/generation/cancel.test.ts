@@ -57,7 +57,7 @@ describe('jobs.cancel', () => {
     const updates = await followJob(client, jobId, (job) => job.status === 'canceled');
     expect(Date.now() - askedAt).toBeLessThan(1_000);
     expect(updates.at(-1)?.status).toBe('canceled');
-    expect(modelServer.requests.some((request) => request.startsWith('DELETE /v1/generations/'))).toBe(true);
+    expect(modelServer.requests.some((request) => request.method === 'DELETE' && request.path.startsWith('/v1/generations/'))).toBe(true);
     const finished = await callRest(api.url, 'POST', `/jobs/${jobId}/cancel`, undefined, user.token);
     expect(finished.body.code).toBe('JOB_FINISHED');
   });
@@ -88,6 +88,6 @@ describe('jobs.cancel', () => {
     const db = api.app.database.connection;
     for (const collection of ['jobs', 'chats', 'messages', 'assets']) expect(await db.collection(collection).countDocuments({ ownerId: new Types.ObjectId(doomed.id) }), collection).toBe(0);
     // The worker notices the job is gone and cancels the model server's task.
-    await modelServer.waitForRequest((request) => request.startsWith('DELETE /v1/generations/'), seen);
+    await modelServer.waitForRequest((request) => request.method === 'DELETE' && request.path.startsWith('/v1/generations/'), seen);
   });
 });

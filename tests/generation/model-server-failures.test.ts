@@ -84,6 +84,6 @@ describe('jobs against a failing model server', () => {
     const job = await runToTheEnd('an endless cylinder');
     expect(job.status).toBe('failed');
     expect(job.error?.code).toBe('JOB_TIMEOUT');
-    expect(suite.faulty.requests.some((request) => request.startsWith('DELETE /v1/generations/'))).toBe(true);
+    expect(suite.faulty.requests.some((request) => request.method === 'DELETE' && request.path.startsWith('/v1/generations/'))).toBe(true);
   });
 });

@@ -1,10 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startReferenceModelServer } from '@gen3d/server';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type SignedIn, signInNewAdmin, signInNewUser } from './accounts.js';
 import { startTestDatabase, type TestDatabase } from './database.js';
 import { startTestServer, type TestServer } from './server.js';
+import { type ContractServer, sendJson, startContractServer } from './contracts/contract-server.js';
 
 /** How the next requests misbehave; each counter is spent as requests arrive. */
 export interface Faults {
@@ -20,20 +19,8 @@ export interface Faults {
   truncateGlb?: boolean;
 }
 
-export interface FaultyModelServer {
-  url: string;
+export interface FaultyModelServer extends ContractServer {
   faults: Faults;
-  /** Requests seen, as `METHOD path`. */
-  requests: string[];
-  /** Resolves when a request matching `predicate` arrives after the first `after` requests. */
-  waitForRequest(predicate: (request: string) => boolean, after: number, timeoutMs?: number): Promise<string>;
-  close(): Promise<void>;
-}
-
-async function bodyOf(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /**
@@ -42,75 +29,34 @@ async function bodyOf(request: IncomingMessage): Promise<Buffer> {
  */
 export async function startFaultyModelServer(durationMs = 0): Promise<FaultyModelServer> {
   const reference = await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs });
-  const listeners = new Set<() => void>();
-  const state: FaultyModelServer = {
-    url: '',
-    faults: {},
-    requests: [],
-    waitForRequest(predicate, after, timeoutMs = 5_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const found = state.requests.slice(after).find(predicate);
-          if (!found) return;
-          listeners.delete(check);
-          clearTimeout(timer);
-          resolve(found);
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`no matching request within ${timeoutMs} ms; saw ${state.requests.slice(after).join(', ')}`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
-    },
-    close: async () => undefined,
-  };
-  const hanging = new Set<ServerResponse>();
-
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = request.url ?? '/';
-    state.requests.push(`${request.method} ${path}`);
-    for (const listener of [...listeners]) listener();
+  const state = { faults: {} as Faults };
+  const proxy = await startContractServer(async (request, response) => {
     const { faults } = state;
-    const isSubmit = request.method === 'POST' && path === '/v1/generations';
-    const isStatus = request.method === 'GET' && /^\/v1\/generations\/[^/]+$/.test(path);
+    const { method, path } = request;
+    const isSubmit = method === 'POST' && path === '/v1/generations';
+    const isStatus = method === 'GET' && /^\/v1\/generations\/[^/]+$/.test(path);
     if (isSubmit && (faults.failSubmits ?? 0) > 0) {
       faults.failSubmits = (faults.failSubmits ?? 0) - 1;
-      response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"CUDA out of memory"}');
-      return;
+      return sendJson(response, 500, { error: 'CUDA out of memory' });
     }
-    if (isStatus && faults.hangStatus) {
-      hanging.add(response);
-      return;
-    }
+    if (isStatus && faults.hangStatus) return;
     if (isStatus && faults.garbageStatus) {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"status": "runn');
       return;
     }
-    if (isStatus && faults.neverFinish) {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: path.split('/').pop(), status: 'running', progress: 50 }));
-      return;
-    }
-    const body = request.method === 'POST' ? await bodyOf(request) : undefined;
-    const upstream = await fetch(`${reference.url}${path}`, { method: request.method ?? 'GET', headers: body ? { 'content-type': 'application/json' } : {}, ...(body ? { body: new Uint8Array(body) } : {}) });
+    if (isStatus && faults.neverFinish) return sendJson(response, 200, { id: path.split('/').pop(), status: 'running', progress: 50 });
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const upstream = await fetch(`${reference.url}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, ...(body ? { body } : {}) });
     let payload = Buffer.from(await upstream.arrayBuffer());
     if (faults.truncateGlb && path.endsWith('.glb')) payload = payload.subarray(0, Math.floor(payload.length / 2));
     response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream', 'content-length': payload.length }).end(payload);
-  }
-
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch(() => response.writeHead(502).end());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  state.close = async () => {
-    for (const response of hanging) response.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await reference.close();
-  };
-  return state;
+  return Object.assign(state, proxy, {
+    close: async () => {
+      await proxy.close();
+      await reference.close();
+    },
+  });
 }
 
 export interface FaultySuite {
