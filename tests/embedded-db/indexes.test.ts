@@ -74,6 +74,21 @@ describe('indexes', () => {
     expect((await tags.listIndexes().toArray()).map((index) => index.name)).toEqual(['_id_']);
   });
 
+  it("changes a TTL index's expireAfterSeconds with collMod, as mongod does", async () => {
+    const events = suite.db.collection('ttl_events');
+    await events.createIndex({ at: 1 }, { expireAfterSeconds: 3600 });
+    await events.createIndex({ kind: 1 });
+    const answer = await suite.db.command({ collMod: 'ttl_events', index: { keyPattern: { at: 1 }, expireAfterSeconds: 60 } });
+    expect(answer).toMatchObject({ expireAfterSeconds_old: 3600, expireAfterSeconds_new: 60, ok: 1 });
+    const ttl = (await events.listIndexes().toArray()).find((index) => index.name === 'at_1');
+    expect(ttl?.expireAfterSeconds).toBe(60);
+    // Re-creating it with the new lifetime is then a no-op; with the old one, a conflict.
+    await events.createIndex({ at: 1 }, { expireAfterSeconds: 60 });
+    await expect(events.createIndex({ at: 1 }, { expireAfterSeconds: 3600 })).rejects.toMatchObject({ code: 85 });
+    await expect(suite.db.command({ collMod: 'ttl_events', index: { name: 'kind_1', expireAfterSeconds: 5 } })).rejects.toMatchObject({ code: 72 });
+    await expect(suite.db.command({ collMod: 'ttl_events', index: { name: 'missing_1', expireAfterSeconds: 5 } })).rejects.toMatchObject({ code: 27 });
+  });
+
   it('lists and drops indexes', async () => {
     const things = suite.db.collection('things');
     await things.createIndex({ a: 1 });

@@ -164,6 +164,26 @@ export class Collection {
 
   /** Drops one index by name or key pattern; `_id_` cannot be dropped. */
   dropIndex(nameOrKey: string | Document): void {
+    const index = this.findIndex(nameOrKey);
+    if (index.spec.name === '_id_') throw new MongoServerError(ErrorCode.InvalidNamespace, 'cannot drop _id index');
+    this.indexes.delete(index.spec.name);
+    this.record({ op: 'dropIndex', db: this.db, c: this.name, name: index.spec.name });
+  }
+
+  /** collMod's TTL change: a TTL index's expireAfterSeconds; answers the old value. */
+  setExpireAfterSeconds(nameOrKey: string | Document, seconds: number): number {
+    const index = this.findIndex(nameOrKey);
+    const old = index.spec.expireAfterSeconds;
+    if (old === undefined) throw new MongoServerError(ErrorCode.InvalidOptions, 'no expireAfterSeconds field to update');
+    if (!Number.isInteger(seconds) || seconds < 0) throw new MongoServerError(ErrorCode.InvalidOptions, 'expireAfterSeconds must be a non-negative integer');
+    index.spec.expireAfterSeconds = seconds;
+    // The journal knows indexes by their spec: the changed spec replaces the old one on replay.
+    this.record({ op: 'dropIndex', db: this.db, c: this.name, name: index.spec.name });
+    this.record({ op: 'createIndex', db: this.db, c: this.name, spec: { ...index.spec } });
+    return old;
+  }
+
+  private findIndex(nameOrKey: string | Document): CollectionIndex {
     const index =
       typeof nameOrKey === 'string'
         ? this.indexes.get(nameOrKey)
@@ -172,9 +192,7 @@ export class Collection {
       const shown = typeof nameOrKey === 'string' ? nameOrKey : JSON.stringify(nameOrKey);
       throw new MongoServerError(ErrorCode.IndexNotFound, `index not found with name [${shown}]`);
     }
-    if (index.spec.name === '_id_') throw new MongoServerError(ErrorCode.InvalidNamespace, 'cannot drop _id index');
-    this.indexes.delete(index.spec.name);
-    this.record({ op: 'dropIndex', db: this.db, c: this.name, name: index.spec.name });
+    return index;
   }
 
   dropAllIndexes(): void {

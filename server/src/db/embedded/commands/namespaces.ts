@@ -117,7 +117,23 @@ function dropIndexes(context: CommandContext, command: Document): Document {
   return { nIndexesWas, ok: 1 };
 }
 
+/** collMod: only the TTL change of an index (`index: {name | keyPattern, expireAfterSeconds}`) is supported. */
+function collMod(context: CommandContext, command: Document): Document {
+  const name = collectionName(command);
+  const collection = requireCollection(context, name);
+  const unsupported = Object.keys(command).filter((key) => !['collMod', 'index', '$db', 'lsid', '$clusterTime', '$readPreference', 'writeConcern', 'comment'].includes(key));
+  if (unsupported.length > 0) throw new MongoServerError(ErrorCode.InvalidOptions, `collMod option ${unsupported.join(', ')} is not supported by the embedded server`);
+  const index = optionalDocument(command, 'index');
+  if (!index) return { ok: 1 };
+  const target = (index.name as string | undefined) ?? (index.keyPattern as Document | undefined);
+  if (target === undefined) throw new MongoServerError(ErrorCode.InvalidOptions, 'collMod.index needs a name or a keyPattern');
+  if (typeof index.expireAfterSeconds !== 'number') throw new MongoServerError(ErrorCode.InvalidOptions, 'collMod.index: only expireAfterSeconds can be changed by the embedded server');
+  const old = collection.setExpireAfterSeconds(target, index.expireAfterSeconds);
+  return { expireAfterSeconds_old: old, expireAfterSeconds_new: index.expireAfterSeconds, ok: 1 };
+}
+
 export const namespaceCommands: Record<string, CommandHandler> = {
+  collMod,
   create,
   drop,
   dropDatabase,
