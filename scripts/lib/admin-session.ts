@@ -1,4 +1,5 @@
-import { buildAccountServices, type Config, createLogger, loadConfig, openDatabaseTarget } from '@gen3d/server';
+import { basename } from 'node:path';
+import { type Actor, buildAccountServices, type Config, createLogger, loadConfig, openDatabaseTarget, scriptActor } from '@gen3d/server';
 import mongoose, { type Connection } from 'mongoose';
 
 export type AccountServices = ReturnType<typeof buildAccountServices>;
@@ -14,6 +15,8 @@ export class UsageError extends Error {}
 export interface AdminTaskContext {
   config: Config;
   connection: Connection;
+  /** Who the audit log names for this script's changes. */
+  actor: Actor;
 }
 
 export async function runAdminTask(usage: string, task: (services: AccountServices, context: AdminTaskContext) => Promise<string>): Promise<void> {
@@ -28,7 +31,7 @@ export async function runAdminTask(usage: string, task: (services: AccountServic
     try {
       const services = buildAccountServices(connection, config, logger);
       await services.users.init();
-      console.log(await task(services, { config, connection }));
+      console.log(await task(services, { config, connection, actor: scriptActor(basename(process.argv[1] ?? 'script', '.ts')) }));
     } finally {
       await connection.close();
       await database.stop();

@@ -9,6 +9,8 @@ import { authModels, authOwnedData } from './modules/auth/model.js';
 import { createPasswordService } from './modules/auth/password-service.js';
 import { createRegistrationService } from './modules/auth/registration-service.js';
 import { createSessionService } from './modules/auth/session-service.js';
+import { type AuditLog, createAuditLog } from './modules/audit/audit-log.js';
+import { auditEventModel, ensureAuditRetention } from './modules/audit/model.js';
 import { createSystemService } from './modules/system/service.js';
 import { userModel } from './modules/users/model.js';
 import { createAccountReader } from './modules/users/account-reader.js';
@@ -46,9 +48,12 @@ import { type AssetUrlSigner, createAssetUrlSigner } from './storage/signed-urls
 import { SERVER_VERSION } from './version.js';
 
 /** The account services on a mongoose connection; `ownedData` lists what else goes when an account is deleted. */
-export function buildAccountServices(connection: Connection, config: Config, log: FastifyBaseLogger, ownedData: OwnedData[] = []) {
+export function buildAccountServices(connection: Connection, config: Config, log: FastifyBaseLogger, options: { ownedData?: OwnedData[]; redis?: Redis | undefined; audit?: AuditLog } = {}) {
   const users = userModel(connection);
   const models = authModels(connection);
+  const audit = options.audit ?? createAuditLog(auditEventModel(connection), log);
+  const { loginFailureThreshold } = config.audit;
+  const failureWindowMs = config.authRateLimit.windowMs;
   const sessions = createSessionService({
     users,
     accounts: createAccountReader(users),
@@ -56,8 +61,12 @@ export function buildAccountServices(connection: Connection, config: Config, log
     accessTokens: createAccessTokens(config.jwtSecret, config.auth.accessTokenTtlSeconds),
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     log,
+    audit,
+    loginFailures: options.redis ? createRedisRateLimiter(options.redis, 'login-failures', loginFailureThreshold, failureWindowMs) : createMemoryRateLimiter(loginFailureThreshold, failureWindowMs),
+    loginFailureThreshold,
   });
-  return { users, models, sessions, accounts: createAccountAdminService(users, sessions, [...ownedData, ...authOwnedData(models)]) };
+  const accounts = createAccountAdminService(users, sessions, [...(options.ownedData ?? []), ...authOwnedData(models)], audit);
+  return { users, models, sessions, accounts, audit };
 }
 
 export interface BuiltServices {
@@ -72,7 +81,7 @@ function openDb(connection: Connection): Db {
 }
 
 /** The generation side: storage, model servers, the queue and its workers, live updates. */
-function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: string, chats: ChatModel, messagesModel: MessageModel) {
+function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: string, chats: ChatModel, messagesModel: MessageModel, audit: AuditLog) {
   const connection = app.database.connection;
   const storage = config.assets.storage === 'gridfs' ? createGridFsStorage(openDb(connection)) : createLocalStorage(config.assets.dir);
   const signer = createAssetUrlSigner(config.jwtSecret, config.publicUrl, config.assets.urlTtlSeconds);
@@ -117,6 +126,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     generateTimeoutMs: policy.generateTimeoutMs,
     onQueued: () => workers.wake(),
     closing: closing.signal,
+    audit,
   });
   // Live-update streams never end by themselves; a shutdown ends them so the server can close.
   app.addHook('preClose', async () => closing.abort());
@@ -143,8 +153,11 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
 export function buildServices(app: FastifyInstance, config: Config, startedAt: Date, redis: Redis | undefined, modelServerUrl: string): BuiltServices & { storage: AssetStorage; signer: AssetUrlSigner } {
   const log = app.log;
-  const generation = buildGeneration(app, config, modelServerUrl, chatModel(app.database.connection), messageModel(app.database.connection));
-  const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log, generation.ownedData);
+  const auditEvents = auditEventModel(app.database.connection);
+  const audit = createAuditLog(auditEvents, log);
+  const generation = buildGeneration(app, config, modelServerUrl, chatModel(app.database.connection), messageModel(app.database.connection), audit);
+  const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log, { ownedData: generation.ownedData, redis, audit });
+  app.addHook('onReady', () => ensureAuditRetention(auditEvents, config.audit.retentionDays));
   const mailer = createMailer(config.mail, log);
   app.addHook('onClose', async () => mailer.close());
   const { max, windowMs } = config.authRateLimit;
@@ -161,11 +174,12 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
     }),
     registration: createRegistrationService({ users, models, mailer, codePepper: config.jwtSecret, log }),
     sessions,
-    passwords: createPasswordService({ users, models, mailer, sessions, appUrl: config.appUrl, log }),
+    passwords: createPasswordService({ users, models, mailer, sessions, appUrl: config.appUrl, log, audit }),
     profiles: createProfileService(users),
     users: usersService,
     userAdmin: createUserAdminService(accounts, usersService),
     accounts,
+    audit,
     limits: {
       register: authLimiter('register'),
       verify: authLimiter('verify'),
@@ -185,6 +199,7 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
       generation: generation.generation,
       download: generation.download,
       maxFileBytes: config.assets.maxFileBytes,
+      audit,
     }),
   };
   return { services, workers: generation.workers, storage: generation.storage, signer: generation.signer };

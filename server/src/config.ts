@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
   AUTH_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(10),
   AUTH_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(900_000),
+  LOGIN_FAILURE_AUDIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_DIR: z.string().optional(),
@@ -92,6 +94,12 @@ export interface Config {
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   /** Per action (register, verify, login, refresh, password reset), per IP and per email. */
   readonly authRateLimit: { readonly max: number; readonly windowMs: number };
+  readonly audit: {
+    /** Failed logins of one account within the auth window that are written to the audit log (once). */
+    readonly loginFailureThreshold: number;
+    /** Events older than this are removed (TTL index). */
+    readonly retentionDays: number;
+  };
   readonly bodyLimitBytes: number;
   readonly log: { readonly level: string; readonly dir: string | undefined; readonly retentionDays: number };
   readonly shutdownTimeoutMs: number;
@@ -229,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     corsOrigins: origins && !origins.includes('*') ? origins : true,
     rateLimit: { max: vars.RATE_LIMIT_MAX, windowMs: vars.RATE_LIMIT_WINDOW_MS },
     authRateLimit: { max: vars.AUTH_RATE_LIMIT_MAX, windowMs: vars.AUTH_RATE_LIMIT_WINDOW_MS },
+    audit: { loginFailureThreshold: vars.LOGIN_FAILURE_AUDIT_THRESHOLD, retentionDays: vars.AUDIT_RETENTION_DAYS },
     bodyLimitBytes: vars.BODY_LIMIT_BYTES,
     log: { level: vars.LOG_LEVEL, dir: vars.LOG_DIR ? resolve(vars.LOG_DIR) : undefined, retentionDays: vars.LOG_RETENTION_DAYS },
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,

@@ -10,3 +10,4 @@ export { createAssetUrlSigner } from './storage/signed-urls.js';
 export { createGridFsStorage } from './storage/gridfs-storage.js';
 export { createLocalStorage } from './storage/local-storage.js';
 export { generateModelFiles, type GeneratedFile } from './model-servers/reference/generate-files.js';
+export { scriptActor, type Actor } from './modules/audit/audit-log.js';

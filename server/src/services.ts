@@ -7,6 +7,7 @@ import type { ProfileService } from './modules/users/profile-service.js';
 import type { UsersService } from './modules/users/service.js';
 import type { UserAdminService } from './modules/admin/user-admin-service.js';
 import type { RateLimiter } from './infra/rate-limiter.js';
+import type { AuditLog } from './modules/audit/audit-log.js';
 import type { AssetService } from './modules/assets/service.js';
 import type { AssetRegistration } from './modules/assets/registration.js';
 import type { ChatService } from './modules/chats/service.js';
@@ -23,6 +24,7 @@ export interface AppServices {
   users: UsersService;
   accounts: AccountAdminService;
   userAdmin: UserAdminService;
+  audit: AuditLog;
   chats: ChatService;
   messages: MessageService;
   assets: AssetService;

@@ -8,3 +8,4 @@ export * from './chats.js';
 export * from './assets.js';
 export * from './messages.js';
 export * from './jobs.js';
+export * from './audit.js';

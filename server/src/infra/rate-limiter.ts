@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 export interface RateDecision {
   allowed: boolean;
   retryAfterSeconds: number;
+  /** The highest count among the keys in their current windows, this attempt included. */
+  count: number;
 }
 
 export interface RateLimiter {
@@ -14,7 +16,7 @@ export interface RateLimiter {
 function decide(max: number, counts: Array<{ count: number; remainingMs: number }>): RateDecision {
   const retryAfterMs = Math.max(0, ...counts.filter(({ count }) => count > max).map(({ remainingMs }) => remainingMs));
   const refused = counts.some(({ count }) => count > max);
-  return { allowed: !refused, retryAfterSeconds: refused ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : 0 };
+  return { allowed: !refused, retryAfterSeconds: refused ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : 0, count: Math.max(0, ...counts.map(({ count }) => count)) };
 }
 
 /**

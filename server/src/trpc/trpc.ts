@@ -3,6 +3,7 @@ import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { TRole } from '@gen3d/shared';
 import { DomainError, Forbidden, RateLimited } from '../domain-errors.js';
 import type { RateLimiter } from '../infra/rate-limiter.js';
+import type { Actor } from '../modules/audit/audit-log.js';
 import type { RequestContext } from './context.js';
 import { formatError, TRPC_CODE_OF_ERROR_CODE } from './error-formatter.js';
 
@@ -38,10 +39,14 @@ const domainErrors = t.middleware(async ({ next }) => {
 export const baseProcedure = t.procedure.use(domainErrors);
 export const publicProcedure = baseProcedure;
 
-/** Procedures for signed-in users: `ctx.user` is the caller, loaded fresh from the database. */
+/**
+ * Procedures for signed-in users: `ctx.user` is the caller, loaded fresh from the database, and
+ * `ctx.actor` the same caller as the audit log names them (with address and user agent).
+ */
 export const authedProcedure = baseProcedure.use(async ({ ctx, next }) => {
   const user = await ctx.services.sessions.authenticate(ctx.authorization);
-  return next({ ctx: { user } });
+  const actor: Actor = { userId: user.id, email: user.email, via: 'api', ip: ctx.ip, userAgent: ctx.userAgent ?? null };
+  return next({ ctx: { user, actor } });
 });
 
 /** Procedures for callers holding at least one of `roles`. */

@@ -1,4 +1,4 @@
-import { ZAdminUserResult, ZDeleteUserInput, ZDeleteUserResult, ZListUsersInput, ZSetRolesInput, ZUserIdInput, ZUserList } from '@gen3d/shared';
+import { ZAdminUserResult, ZAuditList, ZDeleteUserInput, ZDeleteUserResult, ZListAuditInput, ZListUsersInput, ZSetRolesInput, ZUserIdInput, ZUserList } from '@gen3d/shared';
 import { router, withRole } from '../../trpc/trpc.js';
 
 const tags = ['admin'];
@@ -14,19 +14,19 @@ const usersRouter = router({
     .meta({ openapi: { method: 'PATCH', path: '/admin/users/{id}/roles', tags, summary: "Replace a user's roles (never your own; the last active admin stays admin)", protect: true } })
     .input(ZSetRolesInput)
     .output(ZAdminUserResult)
-    .mutation(({ ctx, input }) => ctx.services.userAdmin.setRoles(ctx.user, input.id, input.roles)),
+    .mutation(({ ctx, input }) => ctx.services.userAdmin.setRoles(ctx, input.id, input.roles)),
 
   deactivate: withRole('admin')
     .meta({ openapi: { method: 'POST', path: '/admin/users/{id}/deactivate', tags, summary: 'Deactivate a user: their sessions end at once and they can no longer log in', protect: true } })
     .input(ZUserIdInput)
     .output(ZAdminUserResult)
-    .mutation(({ ctx, input }) => ctx.services.userAdmin.deactivate(ctx.user, input.id)),
+    .mutation(({ ctx, input }) => ctx.services.userAdmin.deactivate(ctx, input.id)),
 
   reactivate: withRole('admin')
     .meta({ openapi: { method: 'POST', path: '/admin/users/{id}/reactivate', tags, summary: 'Reactivate a user: they can log in again', protect: true } })
     .input(ZUserIdInput)
     .output(ZAdminUserResult)
-    .mutation(({ ctx, input }) => ctx.services.userAdmin.reactivate(ctx.user, input.id)),
+    .mutation(({ ctx, input }) => ctx.services.userAdmin.reactivate(ctx, input.id)),
 
   delete: withRole('admin')
     .meta({
@@ -40,7 +40,15 @@ const usersRouter = router({
     })
     .input(ZDeleteUserInput)
     .output(ZDeleteUserResult)
-    .mutation(({ ctx, input }) => ctx.services.userAdmin.delete(ctx.user, input.id, input.confirmEmail)),
+    .mutation(({ ctx, input }) => ctx.services.userAdmin.delete(ctx, input.id, input.confirmEmail)),
 });
 
-export const adminRouter = router({ users: usersRouter });
+const auditRouter = router({
+  list: withRole('admin')
+    .meta({ openapi: { method: 'GET', path: '/admin/audit', tags, summary: 'The audit log, newest first, filtered by action, actor, target and time (admins; append-only)', protect: true } })
+    .input(ZListAuditInput)
+    .output(ZAuditList)
+    .query(({ ctx, input }) => ctx.services.audit.list(input)),
+});
+
+export const adminRouter = router({ users: usersRouter, audit: auditRouter });

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { BadRequest, NotFound } from '../../domain-errors.js';
 import { InvalidMeshError } from '../../meshes/mesh-stats.js';
 import { ModelServerError } from '../../model-servers/model-server.js';
+import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { ChatService } from '../chats/service.js';
 import type { GenerationService } from '../generation/service.js';
 import type { UserModel } from '../users/model.js';
@@ -18,14 +19,20 @@ export interface AssetRegistrationDeps {
   /** Fetches a file from a URL (size limits and deadlines of the model-server client). */
   download(url: string, signal: AbortSignal): Promise<Uint8Array>;
   maxFileBytes: number;
+  audit: AuditLog;
 }
 
 export interface AssetRegistration {
   /** Checks a file like any model output and stores it as an asset of the user (the caller by default). */
-  register(callerId: string, input: z.output<typeof ZRegisterAssetInput>): Promise<TAsset>;
+  register(actor: Actor, input: z.output<typeof ZRegisterAssetInput>): Promise<TAsset>;
 }
 
 const DOWNLOAD_DEADLINE_MS = 60_000;
+
+function sourceWithoutQuery(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
+}
 
 export function createAssetRegistration(deps: AssetRegistrationDeps): AssetRegistration {
   async function bytesOf(input: z.output<typeof ZRegisterAssetInput>): Promise<Uint8Array> {
@@ -39,8 +46,8 @@ export function createAssetRegistration(deps: AssetRegistrationDeps): AssetRegis
   }
 
   return {
-    async register(callerId, input) {
-      const ownerId = input.userId ?? callerId;
+    async register(actor, input) {
+      const ownerId = input.userId ?? actor.userId ?? '';
       if (!(await deps.users.exists({ _id: new Types.ObjectId(ownerId) }))) throw new NotFound('User not found');
       const chat = input.chatId ? await deps.chats.owned(ownerId, input.chatId) : undefined;
       const job = input.jobId ? await deps.generation.get(ownerId, input.jobId) : undefined;
@@ -51,7 +58,16 @@ export function createAssetRegistration(deps: AssetRegistrationDeps): AssetRegis
           { ownerId: new Types.ObjectId(ownerId), jobId: job ? new Types.ObjectId(job.id) : null, chatId: chat?._id ?? (job?.chatId ? new Types.ObjectId(job.chatId) : null) },
           [checked],
         );
-        return deps.assets.view(record as NonNullable<typeof record>);
+        const asset = deps.assets.view(record as NonNullable<typeof record>);
+        await deps.audit.record({
+          action: 'asset.registered',
+          actor,
+          target: { type: 'asset', id: asset.id, label: `${asset.format} ${asset.fileName}` },
+          changes: { before: {}, after: { ownerId, format: asset.format, bytes: asset.bytes, sha256: asset.sha256, jobId: asset.jobId, chatId: asset.chatId } },
+          // A source URL's query may hold a signature: only its origin and path are kept.
+          details: { source: input.data !== undefined ? 'upload' : sourceWithoutQuery(input.sourceUrl as string) },
+        });
+        return asset;
       } catch (error) {
         if (error instanceof InvalidMeshError) throw new BadRequest(error.message, [{ path: input.data !== undefined ? 'data' : 'sourceUrl', message: error.message }]);
         throw error;

@@ -13,5 +13,5 @@ export const assetsRouter = router({
     .meta({ openapi: { method: 'POST', path: '/assets', tags: ['assets'], summary: 'Register a file as an asset of a user (admins); it is checked like any model output', protect: true }, successStatus: 201 })
     .input(ZRegisterAssetInput)
     .output(ZAsset)
-    .mutation(({ ctx, input }) => ctx.services.assetRegistration.register(ctx.user.id, input)),
+    .mutation(({ ctx, input }) => ctx.services.assetRegistration.register(ctx.actor, input)),
 });

@@ -85,7 +85,7 @@ export const authRouter = router({
     .input(ZChangePasswordInput)
     .output(ZOkMessage)
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.passwords.change(ctx.user.id, input.currentPassword, input.newPassword);
+      await ctx.services.passwords.change(ctx.actor, input.currentPassword, input.newPassword);
       return { ok: true as const, message: 'Password changed; log in again on your other devices.' };
     }),
 
@@ -95,7 +95,7 @@ export const authRouter = router({
     .output(ZOkMessage)
     .use(withRateLimit((limits) => limits.passwordReset))
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.passwords.requestReset(input.email);
+      await ctx.services.passwords.requestReset(input.email, { ip: ctx.ip, userAgent: ctx.userAgent });
       return { ok: true as const, message: RESET_REQUEST_ANSWER };
     }),
 
@@ -105,7 +105,7 @@ export const authRouter = router({
     .output(ZOkMessage)
     .use(withRateLimit((limits) => limits.passwordReset))
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.passwords.reset(input.token, input.newPassword);
+      await ctx.services.passwords.reset(input.token, input.newPassword, { ip: ctx.ip, userAgent: ctx.userAgent });
       return { ok: true as const, message: 'Password changed; log in with the new password.' };
     }),
 });

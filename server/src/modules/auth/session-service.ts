@@ -4,6 +4,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Types } from 'mongoose';
 import { DomainError } from '../../domain-errors.js';
 import type { AccessTokens } from '../../infra/access-tokens.js';
+import type { RateLimiter } from '../../infra/rate-limiter.js';
+import type { Actor, AuditLog } from '../audit/audit-log.js';
 import { checkAgainstDecoy, checkPassword, hashPassword } from '../../infra/passwords.js';
 import { hashToken, randomToken } from '../../infra/secret-tokens.js';
 import type { AccountReader } from '../users/account-reader.js';
@@ -32,6 +34,10 @@ export interface SessionDeps {
   accessTokens: AccessTokens;
   refreshTokenTtlDays: number;
   log: FastifyBaseLogger;
+  audit: AuditLog;
+  /** Counts failed logins per account (over the auth window); reaching `loginFailureThreshold` is audited, once per window. */
+  loginFailures: RateLimiter;
+  loginFailureThreshold: number;
 }
 
 export interface SessionService {
@@ -49,8 +55,12 @@ export interface SessionService {
 
 const INVALID_CREDENTIALS = 'Email or password is incorrect';
 
+function anonymous(device: Device): Actor {
+  return { userId: null, email: null, via: 'api', ip: device.ip, userAgent: device.userAgent ?? null };
+}
+
 export function createSessionService(deps: SessionDeps): SessionService {
-  const { users, accounts, models, accessTokens, log } = deps;
+  const { users, accounts, models, accessTokens, log, audit } = deps;
   const refreshLifetimeMs = deps.refreshTokenTtlDays * 24 * 60 * 60 * 1000;
 
   async function issueRefreshToken(userId: Types.ObjectId, familyId: string, device: Device): Promise<string> {
@@ -80,9 +90,16 @@ export function createSessionService(deps: SessionDeps): SessionService {
         throw new DomainError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
       }
       const check = await checkPassword(user.passwordHash, password);
-      if (!check.valid) throw new DomainError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
+      if (!check.valid) {
+        const failures = await deps.loginFailures.hit([`user:${user._id.toHexString()}`]);
+        if (failures.count === deps.loginFailureThreshold) {
+          const target = { type: 'user' as const, id: user._id.toHexString(), label: user.email };
+          await audit.record({ action: 'auth.login_failures_exceeded', actor: anonymous(device), target, details: { failures: failures.count } });
+        }
+        throw new DomainError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
+      }
       if (!user.active) throw new DomainError('ACCOUNT_DISABLED', 'This account is deactivated; contact an administrator');
-      if (check.needsRehash) await users.updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(password) } });
+      await users.updateOne({ _id: user._id }, { $set: { lastActiveAt: new Date(), ...(check.needsRehash ? { passwordHash: await hashPassword(password) } : {}) } });
       const roles = [...user.roles] as TRole[];
       const id = user._id.toHexString();
       return {
@@ -100,6 +117,8 @@ export function createSessionService(deps: SessionDeps): SessionService {
       if (!spent) {
         log.warn({ userId: record.userId.toHexString(), familyId: record.familyId, ip: device.ip }, 'refresh token reuse detected: revoking the token family');
         await revokeFamily(record.familyId);
+        const owner = await users.findById(record.userId, { email: 1 }).lean();
+        await audit.record({ action: 'auth.refresh_token_reused', actor: anonymous(device), target: { type: 'user', id: record.userId.toHexString(), label: owner?.email }, details: { familyId: record.familyId } });
         throw invalidRefresh();
       }
       const user = await users.findById(record.userId);
@@ -108,6 +127,7 @@ export function createSessionService(deps: SessionDeps): SessionService {
         throw invalidRefresh();
       }
       const id = user._id.toHexString();
+      await users.updateOne({ _id: user._id }, { $set: { lastActiveAt: new Date() } });
       return {
         token: await accessTokens.issue({ userId: id, roles: user.roles as TRole[] }),
         refreshToken: await issueRefreshToken(user._id, record.familyId, device),

@@ -49,5 +49,5 @@ export const jobsRouter = router({
     .meta({ openapi: { method: 'PATCH', path: '/jobs/{id}', tags: ['jobs'], summary: 'Change any job (admins): retry or requeue (queued), cancel, fail with an error, or set progress', protect: true } })
     .input(ZAdminJobUpdateInput)
     .output(ZJob)
-    .mutation(({ ctx, input }) => ctx.services.generation.adminUpdate(input)),
+    .mutation(({ ctx, input }) => ctx.services.generation.adminUpdate(ctx.actor, input)),
 });

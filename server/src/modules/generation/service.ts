@@ -9,6 +9,7 @@ import type { JobEvents } from '../../jobs/job-events.js';
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
 import type { JobWatcher } from '../../jobs/job-watcher.js';
 import type { JobQueue } from '../../jobs/queue.js';
+import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { AssetService } from '../assets/service.js';
 import type { ChatService } from '../chats/service.js';
 import type { MessageService } from '../messages/service.js';
@@ -30,6 +31,7 @@ export interface GenerationDeps {
   onQueued(): void;
   /** Aborts when the app shuts down: open live-update streams end, so their connections can close. */
   closing: AbortSignal;
+  audit: AuditLog;
 }
 
 /** One live update: the job's state and the id a client resumes from. */
@@ -50,7 +52,7 @@ export interface GenerationService {
   /** Cancels a queued job at once and stops a running one wherever it runs; JOB_FINISHED when it ended. */
   cancel(ownerId: string, jobId: string): Promise<TJob>;
   /** An admin's change of any job's state (see ZAdminJobUpdateInput); CONFLICT when its state does not allow it. */
-  adminUpdate(input: z.output<typeof ZAdminJobUpdateInput>): Promise<TJob>;
+  adminUpdate(actor: Actor, input: z.output<typeof ZAdminJobUpdateInput>): Promise<TJob>;
   /** The owner's job updates (one job's, or all), resuming after `lastEventId`; ends when `signal` aborts. */
   watch(ownerId: string, options: { jobId?: string | undefined; lastEventId?: string | undefined; signal: AbortSignal }): AsyncGenerator<JobEvent>;
 }
@@ -211,13 +213,21 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       return view(changed);
     },
 
-    async adminUpdate({ id, status, progress, error }) {
+    async adminUpdate(actor, { id, status, progress, error }) {
       const _id = new Types.ObjectId(id);
       const before = await jobs.findById(_id).lean<JobRecord>();
       if (!before) throw new NotFound('Job not found');
       const changed = status === 'canceled' ? await queue.requestCancel({ _id }) : await queue.adminChange(_id, { status, progress, error });
       if (!changed) throw new Conflict(`The job is ${before.status}; ${status ? `it cannot become ${status}` : 'only a running job has progress to set'}`);
       if (changed.status === 'queued') deps.onQueued();
+      const fields = (job: JobRecord) => ({ status: job.status, progress: job.progress, error: job.error ?? null, attempts: job.attempts });
+      await deps.audit.record({
+        action: status === 'canceled' ? 'job.canceled_by_admin' : 'job.updated_by_admin',
+        actor,
+        target: { type: 'job', id, label: before.prompt.slice(0, 100) },
+        changes: { before: fields(before), after: fields(changed) },
+        details: { ownerId: before.ownerId.toHexString(), requested: { status, progress, error } },
+      });
       return view(changed);
     },
 

@@ -1,6 +1,7 @@
 import type { TDeletedCounts, TRole } from '@gen3d/shared';
 import { Conflict, DomainError, Forbidden, NotFound } from '../../domain-errors.js';
 import { hashPassword } from '../../infra/passwords.js';
+import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { SessionService } from '../auth/session-service.js';
 import type { UserModel } from './model.js';
 import type { OwnedData } from './owned-data.js';
@@ -15,21 +16,22 @@ export interface NewAccount {
 
 export interface AccountAdminService {
   /** Creates a verified account; CONFLICT when the email is taken. */
-  create(account: NewAccount): Promise<string>;
+  create(actor: Actor, account: NewAccount): Promise<string>;
   /** Replaces the roles; an actor cannot change their own, and the last active admin keeps admin. */
-  setRoles(actorId: string | undefined, userId: string, roles: TRole[]): Promise<void>;
+  setRoles(actor: Actor, userId: string, roles: TRole[]): Promise<void>;
   /** Deactivation revokes every session at once; the last active admin cannot be deactivated. */
-  setActive(actorId: string | undefined, userId: string, active: boolean): Promise<void>;
+  setActive(actor: Actor, userId: string, active: boolean): Promise<void>;
   /**
    * Deletes the account and everything it owns, once `confirmEmail` repeats its email. Nobody deletes
    * their own account this way, and the last active admin stays.
    */
-  delete(actorId: string | undefined, userId: string, confirmEmail: string): Promise<TDeletedCounts>;
+  delete(actor: Actor, userId: string, confirmEmail: string): Promise<TDeletedCounts>;
   /** The id of the account with this email, or NOT_FOUND. */
   idOfEmail(email: string): Promise<string>;
 }
 
-export function createAccountAdminService(users: UserModel, sessions: SessionService, ownedData: OwnedData[]): AccountAdminService {
+/** Account changes by admins and admin scripts; each one that happens is written to the audit log. */
+export function createAccountAdminService(users: UserModel, sessions: SessionService, ownedData: OwnedData[], audit: AuditLog): AccountAdminService {
   async function load(userId: string) {
     const user = await users.findById(userId);
     if (!user) throw new NotFound('User not found');
@@ -53,24 +55,27 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
   }
 
   return {
-    async create(account) {
+    async create(actor, account) {
       try {
+        const roles = [...new Set(account.roles)];
         const user = await users.create({
           email: account.email,
           userName: account.userName,
           passwordHash: await hashPassword(account.password),
-          roles: [...new Set(account.roles)],
+          roles,
           emailVerified: true,
         });
-        return user._id.toHexString();
+        const id = user._id.toHexString();
+        await audit.record({ action: 'user.created', actor, target: { type: 'user', id, label: user.email }, changes: { before: {}, after: { email: user.email, userName: user.userName, roles } } });
+        return id;
       } catch (error) {
         if (isDuplicateKeyError(error)) throw new Conflict('An account with this email already exists');
         throw error;
       }
     },
 
-    async setRoles(actorId, userId, roles) {
-      if (actorId === userId) throw new Forbidden('Nobody can change their own roles');
+    async setRoles(actor, userId, roles) {
+      if (actor.userId === userId) throw new Forbidden('Nobody can change their own roles');
       const user = await load(userId);
       const next = [...new Set(roles)];
       const apply = () => users.updateOne({ _id: user._id }, { $set: { roles: next } });
@@ -79,10 +84,11 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
       } else {
         await apply();
       }
+      await audit.record({ action: 'user.roles_changed', actor, target: { type: 'user', id: userId, label: user.email }, changes: { before: { roles: [...user.roles] }, after: { roles: next } } });
     },
 
-    async setActive(actorId, userId, active) {
-      if (actorId === userId && !active) throw new Forbidden('You cannot deactivate your own account');
+    async setActive(actor, userId, active) {
+      if (actor.userId === userId && !active) throw new Forbidden('You cannot deactivate your own account');
       const user = await load(userId);
       const apply = () => users.updateOne({ _id: user._id }, { $set: { active } });
       if (!active && user.active && user.roles.includes('admin')) {
@@ -91,10 +97,12 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
         await apply();
       }
       if (!active) await sessions.logoutEverywhere(userId);
+      const action = active ? 'user.reactivated' : 'user.deactivated';
+      await audit.record({ action, actor, target: { type: 'user', id: userId, label: user.email }, changes: { before: { active: user.active }, after: { active } } });
     },
 
-    async delete(actorId, userId, confirmEmail) {
-      if (actorId === userId) throw new Forbidden('You cannot delete your own account');
+    async delete(actor, userId, confirmEmail) {
+      if (actor.userId === userId) throw new Forbidden('You cannot delete your own account');
       const user = await load(userId);
       if (user.email !== confirmEmail) throw new DomainError('CONFIRMATION_MISMATCH', "confirmEmail must repeat the email of the account being deleted");
       // The account is shut first, so a deletion cut short leaves a deactivated account that a second
@@ -109,6 +117,8 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
       const counts: TDeletedCounts = { accounts: 0, refreshTokens: 0, passwordResets: 0, jobs: 0, assets: 0, messages: 0, chats: 0 };
       for (const data of ownedData) counts[data.kind] = await data.deleteAllOf(user._id);
       counts.accounts = (await users.deleteOne({ _id: user._id })).deletedCount;
+      const before = { email: user.email, userName: user.userName, roles: [...user.roles], active: user.active };
+      await audit.record({ action: 'user.deleted', actor, target: { type: 'user', id: userId, label: user.email }, changes: { before, after: {} }, details: { deleted: counts } });
       return counts;
     },
 

@@ -9,6 +9,8 @@ const UserSchema = new Schema(
     roles: { type: [{ type: String, enum: Roles }], default: ['user'] },
     emailVerified: { type: Boolean, default: false },
     active: { type: Boolean, default: true },
+    /** Last login or token refresh: what "active in the last 24 hours / 7 days" counts. */
+    lastActiveAt: { type: Date, default: null },
     profile: {
       avatarUrl: { type: String, default: null },
       bio: { type: String, default: '' },
@@ -21,6 +23,9 @@ const UserSchema = new Schema(
   },
   { timestamps: true, strict: 'throw' },
 );
+
+UserSchema.index({ lastActiveAt: 1 });
+UserSchema.index({ createdAt: -1 });
 
 export type UserRecord = InferSchemaType<typeof UserSchema>;
 export type UserModel = Model<UserRecord>;

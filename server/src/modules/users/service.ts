@@ -2,6 +2,7 @@ import type { TUpdateUserInput, TUserView } from '@gen3d/shared';
 import { type z } from 'zod';
 import { type ZListUsersInput } from '@gen3d/shared';
 import { Conflict, Forbidden, NotFound } from '../../domain-errors.js';
+import type { Caller } from '../audit/audit-log.js';
 import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { AccountAdminService } from './account-admin-service.js';
 import type { QueryFilter } from 'mongoose';
@@ -22,7 +23,7 @@ export interface UsersService {
   /** A public profile; email for staff and the owner, settings for the owner and admins. */
   get(viewer: AuthenticatedUser, id: string): Promise<TUserView>;
   /** Owners change name, profile and settings; only admins change the rest, and never their own roles. */
-  update(viewer: AuthenticatedUser, input: TUpdateUserInput): Promise<TUserView>;
+  update(caller: Caller, input: TUpdateUserInput): Promise<TUserView>;
 }
 
 const ADMIN_FIELDS = ['email', 'roles', 'active', 'emailVerified'] as const;
@@ -75,15 +76,15 @@ export function createUsersService(users: UserModel, accounts: AccountAdminServi
 
     get: load,
 
-    async update(viewer, input) {
+    async update({ user: viewer, actor }, input) {
       const isAdmin = viewer.roles.includes('admin');
       const isOwner = viewer.id === input.id;
       if (!isAdmin && !isOwner) throw new Forbidden('You can only change your own account');
       const adminFields = ADMIN_FIELDS.filter((field) => input[field] !== undefined);
       if (adminFields.length > 0 && !isAdmin) throw new Forbidden(`Only admins may change ${adminFields.join(', ')}`);
       if (!(await users.exists({ _id: input.id }))) throw new NotFound('User not found');
-      if (input.roles) await accounts.setRoles(viewer.id, input.id, input.roles);
-      if (input.active !== undefined) await accounts.setActive(viewer.id, input.id, input.active);
+      if (input.roles) await accounts.setRoles(actor, input.id, input.roles);
+      if (input.active !== undefined) await accounts.setActive(actor, input.id, input.active);
       const set = toSetPaths(input);
       if (input.email !== undefined) set.email = input.email;
       if (input.emailVerified !== undefined) set.emailVerified = input.emailVerified;
