@@ -21,7 +21,8 @@ const AuditEventSchema = new Schema(
     details: { type: Schema.Types.Mixed, default: null },
   },
   // The log is append-only: no timestamps to bump, no version key to increment.
-  { versionKey: false, strict: 'throw' },
+  // Empty before/after objects are kept as they are (mongoose would drop them).
+  { versionKey: false, strict: 'throw', minimize: false },
 );
 // The queries admins run: newest first, by action, by actor, by target. The TTL index on `at` (retention)
 // is made by ensureAuditRetention, because its lifetime comes from the configuration.
