@@ -11,6 +11,7 @@ import { databasePlugin, type DatabasePluginOptions } from './db/database-plugin
 import { RateLimited } from './domain-errors.js';
 import { apiDocsRoutes, documentSuccessStatuses } from './http/api-docs.js';
 import { bodilessRequestHook } from './http/bodiless-requests.js';
+import { deleteBodyHook } from './http/delete-bodies.js';
 import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
 import { healthRoutes } from './http/health-routes.js';
 import { assetRoutes } from './http/asset-routes.js';
@@ -86,6 +87,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   await app.register(async (rest) => {
     rest.addHook('preHandler', bodilessRequestHook);
+    rest.addHook('preHandler', deleteBodyHook);
     rest.addHook('onSend', restErrorBodyHook);
     await rest.register(fastifyTRPCOpenApiPlugin, {
       basePath: '/api',

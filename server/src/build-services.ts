@@ -18,6 +18,7 @@ import { createAccountAdminService } from './modules/users/account-admin-service
 import { createProfileService } from './modules/users/profile-service.js';
 import { createUsersService } from './modules/users/service.js';
 import { createUserAdminService } from './modules/admin/user-admin-service.js';
+import { createAdminOverviewService } from './modules/admin/overview-service.js';
 import type { AppServices } from './services.js';
 import type { OwnedData } from './modules/users/owned-data.js';
 import { randomUUID } from 'node:crypto';
@@ -85,7 +86,8 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
   const connection = app.database.connection;
   const storage = config.assets.storage === 'gridfs' ? createGridFsStorage(openDb(connection)) : createLocalStorage(config.assets.dir);
   const signer = createAssetUrlSigner(config.jwtSecret, config.publicUrl, config.assets.urlTtlSeconds);
-  const assets = createAssetService(assetModel(connection), storage, signer);
+  const assetRecords = assetModel(connection);
+  const assets = createAssetService(assetRecords, storage, signer);
   const jobs = jobModel(connection);
   const events = new JobEvents();
   const watcher = new JobWatcher(jobs, events, { pollIntervalMs: 250, overlapMs: 5_000 });
@@ -147,7 +149,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     { kind: 'messages', deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount },
     { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
   ];
-  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServerNames: [...modelServers.keys()], download: (url: string, signal: AbortSignal) => http.download(url, signal) };
+  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServerNames: [...modelServers.keys()], jobs, assetRecords, download: (url: string, signal: AbortSignal) => http.download(url, signal) };
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
@@ -155,7 +157,9 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
   const log = app.log;
   const auditEvents = auditEventModel(app.database.connection);
   const audit = createAuditLog(auditEvents, log);
-  const generation = buildGeneration(app, config, modelServerUrl, chatModel(app.database.connection), messageModel(app.database.connection), audit);
+  const chatRecords = chatModel(app.database.connection);
+  const messageRecords = messageModel(app.database.connection);
+  const generation = buildGeneration(app, config, modelServerUrl, chatRecords, messageRecords, audit);
   const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log, { ownedData: generation.ownedData, redis, audit });
   app.addHook('onReady', () => ensureAuditRetention(auditEvents, config.audit.retentionDays));
   const mailer = createMailer(config.mail, log);
@@ -178,6 +182,16 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
     profiles: createProfileService(users),
     users: usersService,
     userAdmin: createUserAdminService(accounts, usersService),
+    adminOverview: createAdminOverviewService({
+      users,
+      usersService,
+      jobs: generation.jobs,
+      assets: generation.assetRecords,
+      assetService: generation.assets,
+      chats: chatRecords,
+      messages: messageRecords,
+      refreshTokens: models.RefreshToken,
+    }),
     accounts,
     audit,
     limits: {

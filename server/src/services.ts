@@ -6,6 +6,7 @@ import type { AccountAdminService } from './modules/users/account-admin-service.
 import type { ProfileService } from './modules/users/profile-service.js';
 import type { UsersService } from './modules/users/service.js';
 import type { UserAdminService } from './modules/admin/user-admin-service.js';
+import type { AdminOverviewService } from './modules/admin/overview-service.js';
 import type { RateLimiter } from './infra/rate-limiter.js';
 import type { AuditLog } from './modules/audit/audit-log.js';
 import type { AssetService } from './modules/assets/service.js';
@@ -24,6 +25,7 @@ export interface AppServices {
   users: UsersService;
   accounts: AccountAdminService;
   userAdmin: UserAdminService;
+  adminOverview: AdminOverviewService;
   audit: AuditLog;
   chats: ChatService;
   messages: MessageService;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ZEmail, ZObjectId, ZRole } from './auth.js';
-import { ZUserView } from './users.js';
+import { ZJob, ZJobStatus } from './jobs.js';
+import { ZPagination, ZUserView } from './users.js';
 
 export const ZSetRolesInput = z.strictObject({ id: ZObjectId, roles: z.array(ZRole).min(1) });
 
@@ -27,3 +28,69 @@ export type TDeletedCounts = z.infer<typeof ZDeletedCounts>;
 
 export const ZDeleteUserResult = z.object({ ok: z.literal(true), message: z.string(), deleted: ZDeletedCounts });
 export type TDeleteUserResult = z.infer<typeof ZDeleteUserResult>;
+
+const ZStatusCounts = z.object({
+  queued: z.number().int(),
+  running: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  canceled: z.number().int(),
+});
+
+/** A job as admins see it: with its owner and where it last ran. */
+export const ZAdminJob = ZJob.extend({
+  ownerId: z.string(),
+  claimedBy: z.string().nullable().describe('The worker (host:pid:id) that ran its latest attempt'),
+});
+export type TAdminJob = z.infer<typeof ZAdminJob>;
+
+/** GET /api/admin/stats: the whole system at a glance. */
+export const ZAdminStats = z.object({
+  users: z.object({
+    total: z.number().int(),
+    verified: z.number().int(),
+    deactivated: z.number().int(),
+    active24h: z.number().int().describe('Logged in or refreshed a session in the last 24 hours'),
+    active7d: z.number().int(),
+    byRole: z.object({ user: z.number().int(), moderator: z.number().int(), admin: z.number().int() }),
+  }),
+  jobs: z.object({
+    total: z.number().int(),
+    byStatus: ZStatusCounts,
+    queueDepth: z.number().int().describe('Jobs waiting to run'),
+    oldestQueuedAgeSeconds: z.number().nullable().describe('How long the oldest waiting job has waited'),
+    runningByInstance: z.array(z.object({ instance: z.string(), running: z.number().int() })).describe('Running jobs per worker host:pid'),
+  }),
+  assets: z.object({ total: z.number().int(), bytes: z.number().int() }),
+  chats: z.object({ total: z.number().int() }),
+  messages: z.object({ total: z.number().int() }),
+  recent: z.object({ users: z.array(ZUserView), jobs: z.array(ZAdminJob) }),
+});
+export type TAdminStats = z.infer<typeof ZAdminStats>;
+
+export const ZAdminUserDetail = z.object({
+  user: ZUserView,
+  lastActiveAt: z.string().nullable(),
+  counts: z.object({
+    chats: z.number().int(),
+    messages: z.number().int(),
+    jobs: z.number().int(),
+    jobsByStatus: ZStatusCounts,
+    assets: z.number().int(),
+    assetBytes: z.number().int(),
+    activeSessions: z.number().int().describe('Refresh tokens that are neither spent, revoked nor expired'),
+  }),
+});
+export type TAdminUserDetail = z.infer<typeof ZAdminUserDetail>;
+
+export const ZListAdminJobsInput = z.strictObject({
+  page: z.coerce.number().int().min(1).default(1),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  status: ZJobStatus.optional(),
+  userId: ZObjectId.optional().describe("Only this user's jobs"),
+  modelServer: z.string().trim().min(1).max(40).optional(),
+  search: z.string().trim().min(1).max(100).optional().describe('Prompts containing this text, case-insensitively'),
+});
+
+export const ZAdminJobList = z.object({ jobs: z.array(ZAdminJob), pagination: ZPagination });
+export type TAdminJobList = z.infer<typeof ZAdminJobList>;

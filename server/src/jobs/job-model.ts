@@ -54,6 +54,9 @@ JobSchema.index({ status: 1, leaseExpiresAt: 1 });
 JobSchema.index({ ownerId: 1, createdAt: -1 });
 JobSchema.index({ ownerId: 1, status: 1 });
 JobSchema.index({ chatId: 1 });
+// Admin listings and system-wide analytics: newest first, by status.
+JobSchema.index({ createdAt: -1 });
+JobSchema.index({ status: 1, createdAt: -1 });
 // Live updates from other instances are found by recency.
 JobSchema.index({ updatedAt: 1 });
 JobSchema.index({ ownerId: 1, idempotencyKey: 1 }, { unique: true, partialFilterExpression: { idempotencyKey: { $type: 'string' } } });

@@ -1,4 +1,5 @@
-import { ZAdminUserResult, ZAuditList, ZDeleteUserInput, ZDeleteUserResult, ZListAuditInput, ZListUsersInput, ZSetRolesInput, ZUserIdInput, ZUserList } from '@gen3d/shared';
+import { z } from 'zod';
+import { ZAdminJobList, ZAdminStats, ZAdminUserDetail, ZListAdminJobsInput, ZAdminUserResult, ZAuditList, ZDeleteUserInput, ZDeleteUserResult, ZListAuditInput, ZListUsersInput, ZSetRolesInput, ZUserIdInput, ZUserList } from '@gen3d/shared';
 import { router, withRole } from '../../trpc/trpc.js';
 
 const tags = ['admin'];
@@ -9,6 +10,12 @@ const usersRouter = router({
     .input(ZListUsersInput)
     .output(ZUserList)
     .query(({ ctx, input }) => ctx.services.users.list(input)),
+
+  get: withRole('admin', 'moderator')
+    .meta({ openapi: { method: 'GET', path: '/admin/users/{id}', tags, summary: 'One user with what they own (chats, messages, jobs by status, assets and bytes) and their open sessions (admins and moderators)', protect: true } })
+    .input(ZUserIdInput)
+    .output(ZAdminUserDetail)
+    .query(({ ctx, input }) => ctx.services.adminOverview.userDetail(ctx.user, input.id)),
 
   setRoles: withRole('admin')
     .meta({ openapi: { method: 'PATCH', path: '/admin/users/{id}/roles', tags, summary: "Replace a user's roles (never your own; the last active admin stays admin)", protect: true } })
@@ -51,4 +58,21 @@ const auditRouter = router({
     .query(({ ctx, input }) => ctx.services.audit.list(input)),
 });
 
-export const adminRouter = router({ users: usersRouter, audit: auditRouter });
+const jobsRouter = router({
+  list: withRole('admin', 'moderator')
+    .meta({ openapi: { method: 'GET', path: '/admin/jobs', tags, summary: "Every user's jobs, newest first, by status, user, model server or prompt text (admins and moderators; change them with PATCH /api/jobs/{id})", protect: true } })
+    .input(ZListAdminJobsInput)
+    .output(ZAdminJobList)
+    .query(({ ctx, input }) => ctx.services.adminOverview.listJobs(input)),
+});
+
+export const adminRouter = router({
+  stats: withRole('admin', 'moderator')
+    .meta({ openapi: { method: 'GET', path: '/admin/stats', tags, summary: 'Users, jobs by status, the queue (depth, oldest wait, running per instance), assets and bytes, chats, messages; recent users and jobs (admins and moderators)', protect: true } })
+    .input(z.void())
+    .output(ZAdminStats)
+    .query(({ ctx }) => ctx.services.adminOverview.stats()),
+  users: usersRouter,
+  jobs: jobsRouter,
+  audit: auditRouter,
+});

@@ -9,6 +9,7 @@ import type { QueryFilter } from 'mongoose';
 import type { UserModel, UserRecord } from './model.js';
 import { toMe, toSetPaths } from './profile-service.js';
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
+import { escapeRegExp } from '../../infra/regexp.js';
 
 type ListInput = z.output<typeof ZListUsersInput>;
 
@@ -27,10 +28,6 @@ export interface UsersService {
 }
 
 const ADMIN_FIELDS = ['email', 'roles', 'active', 'emailVerified'] as const;
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 function viewFor(viewer: Pick<AuthenticatedUser, 'id' | 'roles'>, user: UserRecord & { _id: { toHexString(): string } }): TUserView {
   const full = toMe(user);

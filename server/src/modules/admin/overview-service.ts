@@ -1,0 +1,135 @@
+import type { TAdminJob, TAdminJobList, TAdminStats, TAdminUserDetail, ZListAdminJobsInput } from '@gen3d/shared';
+import { type QueryFilter, Types } from 'mongoose';
+import type { z } from 'zod';
+import { NotFound } from '../../domain-errors.js';
+import type { JobModel, JobRecord } from '../../jobs/job-model.js';
+import type { AssetModel } from '../assets/model.js';
+import type { AssetService } from '../assets/service.js';
+import type { AuthenticatedUser } from '../auth/session-service.js';
+import type { AuthModels } from '../auth/model.js';
+import type { ChatModel } from '../chats/model.js';
+import { jobView } from '../generation/job-view.js';
+import type { MessageModel } from '../messages/model.js';
+import type { UserModel } from '../users/model.js';
+import type { UsersService } from '../users/service.js';
+import { escapeRegExp } from '../../infra/regexp.js';
+
+export interface AdminOverviewDeps {
+  users: UserModel;
+  usersService: UsersService;
+  jobs: JobModel;
+  assets: AssetModel;
+  assetService: AssetService;
+  chats: ChatModel;
+  messages: MessageModel;
+  refreshTokens: AuthModels['RefreshToken'];
+}
+
+export interface AdminOverviewService {
+  /** Counts across the system, the queue's state per instance, and the newest users and jobs. */
+  stats(): Promise<TAdminStats>;
+  /** One user with how much they own and how many sessions they hold. */
+  userDetail(viewer: AuthenticatedUser, userId: string): Promise<TAdminUserDetail>;
+  /** Every user's jobs, newest first, filtered. */
+  listJobs(input: z.output<typeof ZListAdminJobsInput>): Promise<TAdminJobList>;
+}
+
+const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+type StatusCounts = TAdminStats['jobs']['byStatus'];
+
+/** `{_id: status, count}` rows as a count for every status (zero when absent). */
+function statusCounts(rows: Array<{ _id: string; count: number }>): StatusCounts {
+  const counts = Object.fromEntries(STATUSES.map((status) => [status, 0])) as StatusCounts;
+  for (const row of rows) if (row._id in counts) counts[row._id as keyof StatusCounts] = row.count;
+  return counts;
+}
+
+export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOverviewService {
+  const { users, jobs, assets, chats, messages } = deps;
+  const adminJob = (job: JobRecord): TAdminJob => ({ ...jobView(job, deps.assetService), ownerId: job.ownerId.toHexString(), claimedBy: job.claimedBy ?? null });
+  const jobsByStatus = (match: QueryFilter<JobRecord>) => jobs.aggregate<{ _id: string; count: number }>([{ $match: match }, { $group: { _id: '$status', count: { $sum: 1 } } }]);
+  const assetTotals = async (match: Record<string, unknown>) => {
+    const [row] = await assets.aggregate<{ total: number; bytes: number }>([{ $match: match }, { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } }]);
+    return { total: row?.total ?? 0, bytes: row?.bytes ?? 0 };
+  };
+
+  return {
+    async stats() {
+      const now = Date.now();
+      const [total, verified, deactivated, active24h, active7d, plainUsers, admins, moderators, statusRows, oldestQueued, running, assetTotal, chatTotal, messageTotal, recentUsers, recentJobs] = await Promise.all([
+        users.countDocuments({}),
+        users.countDocuments({ emailVerified: true }),
+        users.countDocuments({ active: false }),
+        users.countDocuments({ lastActiveAt: { $gte: new Date(now - DAY_MS) } }),
+        users.countDocuments({ lastActiveAt: { $gte: new Date(now - 7 * DAY_MS) } }),
+        users.countDocuments({ roles: 'user' }),
+        users.countDocuments({ roles: 'admin' }),
+        users.countDocuments({ roles: 'moderator' }),
+        jobsByStatus({}),
+        jobs.findOne({ status: 'queued' }, { createdAt: 1 }).sort({ createdAt: 1 }).lean<{ createdAt: Date }>(),
+        jobs.aggregate<{ _id: string | null; running: number }>([{ $match: { status: 'running' } }, { $group: { _id: '$leaseOwner', running: { $sum: 1 } } }, { $sort: { _id: 1 } }]),
+        assetTotals({}),
+        chats.estimatedDocumentCount(),
+        messages.estimatedDocumentCount(),
+        deps.usersService.list({ page: 1, limit: 5 }),
+        jobs.find({}).sort({ createdAt: -1, _id: -1 }).limit(10).lean<JobRecord[]>(),
+      ]);
+      const byStatus = statusCounts(statusRows);
+      return {
+        users: { total, verified, deactivated, active24h, active7d, byRole: { user: plainUsers, moderator: moderators, admin: admins } },
+        jobs: {
+          total: STATUSES.reduce((sum, status) => sum + byStatus[status], 0),
+          byStatus,
+          queueDepth: byStatus.queued,
+          oldestQueuedAgeSeconds: oldestQueued ? Math.max(0, Math.round((now - oldestQueued.createdAt.getTime()) / 1000)) : null,
+          runningByInstance: running.map((row) => ({ instance: row._id ?? 'unknown', running: row.running })),
+        },
+        assets: assetTotal,
+        chats: { total: chatTotal },
+        messages: { total: messageTotal },
+        recent: { users: recentUsers.users, jobs: recentJobs.map(adminJob) },
+      };
+    },
+
+    async userDetail(viewer, userId) {
+      const ownerId = new Types.ObjectId(userId);
+      const record = await users.findById(ownerId, { lastActiveAt: 1 }).lean();
+      if (!record) throw new NotFound('User not found');
+      const [user, chatCount, messageCount, statusRows, assetTotal, activeSessions] = await Promise.all([
+        deps.usersService.get(viewer, userId),
+        chats.countDocuments({ ownerId }),
+        messages.countDocuments({ ownerId }),
+        jobsByStatus({ ownerId }),
+        assetTotals({ ownerId }),
+        deps.refreshTokens.countDocuments({ userId: ownerId, spentAt: null, revokedAt: null, expiresAt: { $gt: new Date() } }),
+      ]);
+      const jobsByStatusCounts = statusCounts(statusRows);
+      return {
+        user,
+        lastActiveAt: record.lastActiveAt?.toISOString() ?? null,
+        counts: {
+          chats: chatCount,
+          messages: messageCount,
+          jobs: STATUSES.reduce((sum, status) => sum + jobsByStatusCounts[status], 0),
+          jobsByStatus: jobsByStatusCounts,
+          assets: assetTotal.total,
+          assetBytes: assetTotal.bytes,
+          activeSessions,
+        },
+      };
+    },
+
+    async listJobs({ page, limit, status, userId, modelServer, search }) {
+      const filter: QueryFilter<JobRecord> = {
+        ...(status ? { status } : {}),
+        ...(userId ? { ownerId: new Types.ObjectId(userId) } : {}),
+        ...(modelServer ? { 'params.modelServer': modelServer } : {}),
+        ...(search ? { prompt: { $regex: escapeRegExp(search), $options: 'i' } } : {}),
+      };
+      const [total, found] = await Promise.all([jobs.countDocuments(filter), jobs.find(filter).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).lean<JobRecord[]>()]);
+      return { jobs: found.map(adminJob), pagination: { page, limit, total, pages: Math.ceil(total / limit) } };
+    },
+  };
+}
