@@ -1,6 +1,15 @@
 import type { Document } from 'bson';
-import { aggregate, find, ProcessingMode, Query } from 'mingo';
+import { Aggregator } from 'mingo/aggregator';
+import { Context, ProcessingMode } from 'mingo/core';
+import * as accumulatorOperators from 'mingo/operators/accumulator';
+import * as expressionOperators from 'mingo/operators/expression';
+import * as pipelineOperators from 'mingo/operators/pipeline';
+import * as projectionOperators from 'mingo/operators/projection';
+import * as queryOperators from 'mingo/operators/query';
+import * as windowOperators from 'mingo/operators/window';
+import { Query } from 'mingo/query';
 import type { Options } from 'mingo/types';
+import { zoneAwareDateOperators } from './time-zones.js';
 import { compare, resolve } from 'mingo/util';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 
@@ -12,8 +21,19 @@ export interface QueryOptions {
   variables?: Document;
 }
 
-function engineOptions(options: QueryOptions, processingMode = ProcessingMode.CLONE_OFF): Partial<Options> {
+/** Every operator the engine knows, with date operators that read every timezone mongod reads. */
+const OPERATORS = Context.init({
+  accumulator: accumulatorOperators,
+  expression: { ...expressionOperators, ...zoneAwareDateOperators },
+  pipeline: pipelineOperators,
+  projection: projectionOperators,
+  query: queryOperators,
+  window: windowOperators,
+} as Parameters<typeof Context.init>[0]);
+
+export function engineOptions(options: QueryOptions = {}, processingMode = ProcessingMode.CLONE_OFF): Partial<Options> {
   return {
+    context: OPERATORS,
     idKey: '_id',
     useStrictMode: true,
     // Server-side JavaScript ($where, $function, $accumulator) is never run.
@@ -55,7 +75,7 @@ export interface FindOptions extends QueryOptions {
 export function runFind(docs: Document[], filter: Document | undefined, options: FindOptions = {}): Document[] {
   return withMongoErrors(() => {
     const projection = options.projection && Object.keys(options.projection).length > 0 ? options.projection : undefined;
-    let cursor = find(docs, filter ?? {}, projection, engineOptions(options));
+    let cursor = new Query(filter ?? {}, engineOptions(options)).find(docs, projection);
     if (options.sort && Object.keys(options.sort).length > 0) cursor = cursor.sort(options.sort as Record<string, 1 | -1>);
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit) cursor = cursor.limit(options.limit);
@@ -70,7 +90,7 @@ const READ_ONLY_STAGES = new Set(['$match', '$group', '$count', '$skip', '$limit
 /** Runs a pipeline; the stored documents are copied first unless every stage only reads them. */
 export function runPipeline(docs: Document[], pipeline: Document[], options: QueryOptions = {}, { copyInput = false } = {}): Document[] {
   const readOnly = !copyInput && pipeline.every((stage) => READ_ONLY_STAGES.has(Object.keys(stage)[0] ?? ''));
-  return withMongoErrors(() => aggregate(docs, pipeline, engineOptions(options, readOnly ? ProcessingMode.CLONE_OFF : ProcessingMode.CLONE_INPUT)) as Document[]);
+  return withMongoErrors(() => new Aggregator(pipeline, engineOptions(options, readOnly ? ProcessingMode.CLONE_OFF : ProcessingMode.CLONE_INPUT)).run(docs) as Document[]);
 }
 
 /** Projects one document (findAndModify `fields`). */
