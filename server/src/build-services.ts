@@ -19,6 +19,7 @@ import { createProfileService } from './modules/users/profile-service.js';
 import { createUsersService } from './modules/users/service.js';
 import { createUserAdminService } from './modules/admin/user-admin-service.js';
 import { createAdminOverviewService } from './modules/admin/overview-service.js';
+import { createAnalyticsService } from './modules/analytics/service.js';
 import type { AppServices } from './services.js';
 import type { OwnedData } from './modules/users/owned-data.js';
 import { randomUUID } from 'node:crypto';
@@ -192,6 +193,7 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
       messages: messageRecords,
       refreshTokens: models.RefreshToken,
     }),
+    analytics: createAnalyticsService({ jobs: generation.jobs, assets: generation.assetRecords, assetService: generation.assets, chats: chatRecords, messages: messageRecords }),
     accounts,
     audit,
     limits: {

@@ -9,3 +9,4 @@ export * from './assets.js';
 export * from './messages.js';
 export * from './jobs.js';
 export * from './audit.js';
+export * from './analytics.js';

@@ -7,6 +7,8 @@ const JobSchema = new Schema(
     ownerId: { type: Schema.Types.ObjectId, required: true },
     chatId: { type: Schema.Types.ObjectId, default: null },
     prompt: { type: String, required: true },
+    /** The prompt in lower case with its spacing collapsed: what "the same prompt" means in analytics. */
+    promptKey: { type: String, required: true },
     params: {
       type: {
         seed: { type: Number, required: true },
@@ -57,12 +59,18 @@ JobSchema.index({ chatId: 1 });
 // Admin listings and system-wide analytics: newest first, by status.
 JobSchema.index({ createdAt: -1 });
 JobSchema.index({ status: 1, createdAt: -1 });
+JobSchema.index({ ownerId: 1, promptKey: 1 });
 // Live updates from other instances are found by recency.
 JobSchema.index({ updatedAt: 1 });
 JobSchema.index({ ownerId: 1, idempotencyKey: 1 }, { unique: true, partialFilterExpression: { idempotencyKey: { $type: 'string' } } });
 
 export type JobRecord = InferSchemaType<typeof JobSchema> & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
 export type JobModel = Model<InferSchemaType<typeof JobSchema>>;
+
+/** What counts as the same prompt: case and spacing do not matter. */
+export function promptKeyOf(prompt: string): string {
+  return prompt.trim().replace(/\s+/g, ' ').toLowerCase();
+}
 
 export function jobModel(connection: Connection): JobModel {
   return connection.model('Job', JobSchema);

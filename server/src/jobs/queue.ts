@@ -1,6 +1,6 @@
 import { type QueryFilter, type Types, type UpdateQuery } from 'mongoose';
 import type { JobEvents } from './job-events.js';
-import type { JobModel, JobRecord } from './job-model.js';
+import { type JobModel, type JobRecord, promptKeyOf } from './job-model.js';
 import type { AttachmentRecord } from '../modules/assets/attachment-schema.js';
 
 export interface QueuePolicy {
@@ -92,7 +92,7 @@ export function createJobQueue(jobs: JobModel, events: JobEvents, policy: QueueP
   return {
     async enqueue(job) {
       const fairRank = await jobs.countDocuments({ ownerId: job.ownerId, status: { $in: ['queued', 'running'] } });
-      const created = (await jobs.create({ ...job, status: 'queued', fairRank, maxAttempts: policy.maxAttempts, availableAt: new Date() })).toObject() as JobRecord;
+      const created = (await jobs.create({ ...job, promptKey: promptKeyOf(job.prompt), status: 'queued', fairRank, maxAttempts: policy.maxAttempts, availableAt: new Date() })).toObject() as JobRecord;
       events.publish(created);
       return created;
     },

@@ -1,4 +1,5 @@
 import { adminRouter } from '../modules/admin/router.js';
+import { analyticsRouter } from '../modules/analytics/router.js';
 import { assetsRouter } from '../modules/assets/router.js';
 import { authRouter } from '../modules/auth/router.js';
 import { chatsRouter } from '../modules/chats/router.js';
@@ -13,6 +14,7 @@ export const appRouter = router({
   auth: authRouter,
   users: usersRouter,
   admin: adminRouter,
+  analytics: analyticsRouter,
   chats: chatsRouter,
   messages: messagesRouter,
   generation: generationRouter,

@@ -87,9 +87,22 @@ export function runFind(docs: Document[], filter: Document | undefined, options:
 /** Stages that only read their input documents, so they may run on the stored documents themselves. */
 const READ_ONLY_STAGES = new Set(['$match', '$group', '$count', '$skip', '$limit', '$sort', '$sortByCount']);
 
-/** Runs a pipeline; the stored documents are copied first unless every stage only reads them. */
+/** Stages whose output documents are new ones: whatever follows them cannot touch stored documents. */
+const PRODUCING_STAGES = new Set(['$group', '$count', '$sortByCount', '$bucket', '$bucketAuto']);
+
+/** True when no stage can change an input document: only reading stages until one that makes new documents. */
+function readsOnly(pipeline: Document[]): boolean {
+  for (const stage of pipeline) {
+    const name = Object.keys(stage)[0] ?? '';
+    if (PRODUCING_STAGES.has(name)) return true;
+    if (!READ_ONLY_STAGES.has(name)) return false;
+  }
+  return true;
+}
+
+/** Runs a pipeline; the stored documents are copied first unless no stage can change them. */
 export function runPipeline(docs: Document[], pipeline: Document[], options: QueryOptions = {}, { copyInput = false } = {}): Document[] {
-  const readOnly = !copyInput && pipeline.every((stage) => READ_ONLY_STAGES.has(Object.keys(stage)[0] ?? ''));
+  const readOnly = !copyInput && readsOnly(pipeline);
   return withMongoErrors(() => new Aggregator(pipeline, engineOptions(options, readOnly ? ProcessingMode.CLONE_OFF : ProcessingMode.CLONE_INPUT)).run(docs) as Document[]);
 }
 

@@ -1,52 +1,19 @@
 import { evalExpr } from 'mingo/core';
 import * as dateOperators from 'mingo/operators/expression/date';
 import type { Options } from 'mingo/types';
+import { UnknownTimeZoneError, zoneOffsetMinutes } from '../../infra/time-zones.js';
 import { MongoServerError } from './errors.js';
 
 /** MongoDB's "unrecognized time zone identifier" (40485). */
 const UNKNOWN_TIME_ZONE = 40485;
-const OFFSET = /^([+-])(\d{2})(?::?(\d{2}))?$/;
-const BUCKET_MS = 15 * 60 * 1000;
-const MAX_CACHED_OFFSETS = 50_000;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsets = new Map<string, number>();
-
-function formatterOf(zone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(zone);
-  if (!formatter) {
-    try {
-      formatter = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-    } catch {
-      throw new MongoServerError(UNKNOWN_TIME_ZONE, `unrecognized time zone identifier: "${zone}"`);
-    }
-    formatters.set(zone, formatter);
+function offsetAt(zone: string, date: Date): number {
+  try {
+    return zoneOffsetMinutes(zone, date);
+  } catch (error) {
+    if (error instanceof UnknownTimeZoneError) throw new MongoServerError(UNKNOWN_TIME_ZONE, error.message);
+    throw error;
   }
-  return formatter;
-}
-
-/**
- * Minutes east of UTC of `zone` at `date`, as mongod reads a timezone: an Olson name (UTC, Europe/Paris,
- * America/Argentina/Buenos_Aires, Etc/GMT+5, ...) or an offset (+02, +0530, -03:30). Offsets of named zones
- * are cached per quarter hour, the finest step at which zones change theirs.
- */
-export function zoneOffsetMinutes(zone: string, date: Date): number {
-  const fixed = OFFSET.exec(zone);
-  if (fixed) {
-    const minutes = Number(fixed[2]) * 60 + Number(fixed[3] ?? 0);
-    return fixed[1] === '-' ? -minutes : minutes;
-  }
-  const bucket = Math.floor(date.getTime() / BUCKET_MS);
-  const key = `${zone}@${bucket}`;
-  const cached = offsets.get(key);
-  if (cached !== undefined) return cached;
-  const at = new Date(bucket * BUCKET_MS);
-  const parts = Object.fromEntries(formatterOf(zone).formatToParts(at).map((part) => [part.type, part.value]));
-  const wallClock = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
-  const minutes = Math.round((wallClock - at.getTime()) / 60_000);
-  if (offsets.size >= MAX_CACHED_OFFSETS) offsets.clear();
-  offsets.set(key, minutes);
-  return minutes;
 }
 
 function asOffset(minutes: number): string {
@@ -70,7 +37,7 @@ function zoneAware(operator: ExpressionOperator, dateField: string): ExpressionO
     if (typeof zone !== 'string') throw new MongoServerError(40517, `timezone must evaluate to a string, found ${typeof zone}`);
     const date = evalExpr(obj, rest[dateField], options);
     if (!(date instanceof Date)) return operator(obj, rest, options);
-    return operator(obj, { ...rest, [dateField]: date, timezone: asOffset(zoneOffsetMinutes(zone, date)) }, options);
+    return operator(obj, { ...rest, [dateField]: date, timezone: asOffset(offsetAt(zone, date)) }, options);
   };
 }
 

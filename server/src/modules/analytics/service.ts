@@ -1,0 +1,182 @@
+import type { TAnalyticsStats, TChatStats, TDashboard, TGenerationMetrics, TPopularPrompts } from '@gen3d/shared';
+import type { Types } from 'mongoose';
+import type { JobModel, JobRecord } from '../../jobs/job-model.js';
+import type { AssetModel } from '../assets/model.js';
+import type { AssetService } from '../assets/service.js';
+import type { ChatModel } from '../chats/model.js';
+import { jobView } from '../generation/job-view.js';
+import type { MessageModel } from '../messages/model.js';
+import { dayWindow } from './calendar.js';
+import { type AnalyticsScope, ownedBy } from './scope.js';
+
+export interface AnalyticsDeps {
+  jobs: JobModel;
+  assets: AssetModel;
+  assetService: AssetService;
+  chats: ChatModel;
+  messages: MessageModel;
+}
+
+/** Every figure is computed by the database (aggregation pipelines on indexed fields), never by loading documents here. */
+export interface AnalyticsService {
+  stats(scope: AnalyticsScope): Promise<TAnalyticsStats>;
+  dashboard(scope: AnalyticsScope, days: number, timeZone: string): Promise<TDashboard>;
+  generationMetrics(scope: AnalyticsScope, days: number): Promise<TGenerationMetrics>;
+  popularPrompts(scope: AnalyticsScope, limit: number): Promise<TPopularPrompts>;
+  chatStats(scope: AnalyticsScope): Promise<TChatStats>;
+}
+
+const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
+const RECENT_JOBS = 5;
+const MOST_ACTIVE_CHATS = 5;
+
+type StatusCounts = TAnalyticsStats['jobs'];
+
+function statusCounts(rows: Array<{ _id: string; count: number }>): StatusCounts {
+  const counts: StatusCounts = { total: 0, queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
+  for (const row of rows) {
+    if ((STATUSES as readonly string[]).includes(row._id)) counts[row._id as (typeof STATUSES)[number]] = row.count;
+    counts.total += row.count;
+  }
+  return counts;
+}
+
+const rate = (succeeded: number, failed: number): number | null => (succeeded + failed === 0 ? null : succeeded / (succeeded + failed));
+const scopeView = (scope: AnalyticsScope) => ({ userId: scope.ownerId?.toHexString() ?? null });
+const countWhere = (field: string, value: string) => ({ $sum: { $cond: [{ $eq: [field, value] }, 1, 0] } });
+/** Nearest-rank percentile of a sorted array field `values` holding `n` numbers. */
+const percentile = (p: number) => ({ $arrayElemAt: ['$values', { $max: [0, { $subtract: [{ $ceil: { $multiply: ['$n', p] } }, 1] }] }] });
+
+export function createAnalyticsService({ jobs, assets, assetService, chats, messages }: AnalyticsDeps): AnalyticsService {
+  const jobsByStatus = async (match: Record<string, unknown>) => statusCounts(await jobs.aggregate<{ _id: string; count: number }>([{ $match: match }, { $group: { _id: '$status', count: { $sum: 1 } } }]));
+  type Owner = { ownerId?: Types.ObjectId };
+  const chatCount = (owner: Owner) => (owner.ownerId ? chats.countDocuments({ ownerId: owner.ownerId }) : chats.estimatedDocumentCount());
+  const messageCount = (owner: Owner) => (owner.ownerId ? messages.countDocuments({ ownerId: owner.ownerId }) : messages.estimatedDocumentCount());
+
+  return {
+    async stats(scope) {
+      const owner = ownedBy(scope);
+      const [jobCounts, assetRows, chatTotal, messageTotal, recent] = await Promise.all([
+        jobsByStatus(owner),
+        assets.aggregate<{ total: number; bytes: number }>([{ $match: owner }, { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } }]),
+        chatCount(owner),
+        messageCount(owner),
+        jobs.find(owner).sort({ createdAt: -1, _id: -1 }).limit(RECENT_JOBS).lean<JobRecord[]>(),
+      ]);
+      return {
+        scope: scopeView(scope),
+        jobs: jobCounts,
+        assets: { total: assetRows[0]?.total ?? 0, bytes: assetRows[0]?.bytes ?? 0 },
+        chats: { total: chatTotal },
+        messages: { total: messageTotal },
+        recent: { jobs: recent.map((job) => jobView(job, assetService)) },
+      };
+    },
+
+    async dashboard(scope, days, timeZone) {
+      const { from, dates } = dayWindow(days, timeZone);
+      const match = { ...ownedBy(scope), createdAt: { $gte: from } };
+      const day = { $dateToString: { format: '%Y-%m-%d', date: '$createdAt', timezone: timeZone } };
+      const [jobRows, assetRows] = await Promise.all([
+        jobs.aggregate<{ _id: string; count: number; succeeded: number; failed: number }>([
+          { $match: match },
+          { $group: { _id: day, count: { $sum: 1 }, succeeded: countWhere('$status', 'succeeded'), failed: countWhere('$status', 'failed') } },
+        ]),
+        assets.aggregate<{ _id: string; count: number; bytes: number }>([{ $match: match }, { $group: { _id: day, count: { $sum: 1 }, bytes: { $sum: '$bytes' } } }]),
+      ]);
+      const jobsOn = new Map(jobRows.map((row) => [row._id, row]));
+      const assetsOn = new Map(assetRows.map((row) => [row._id, row]));
+      const jobsPerDay = dates.map((date) => ({ date, count: jobsOn.get(date)?.count ?? 0, succeeded: jobsOn.get(date)?.succeeded ?? 0, failed: jobsOn.get(date)?.failed ?? 0 }));
+      const assetsPerDay = dates.map((date) => ({ date, count: assetsOn.get(date)?.count ?? 0, bytes: assetsOn.get(date)?.bytes ?? 0 }));
+      return {
+        scope: scopeView(scope),
+        days,
+        timeZone,
+        from: from.toISOString(),
+        jobsPerDay,
+        assetsPerDay,
+        totals: { jobs: jobsPerDay.reduce((sum, row) => sum + row.count, 0), assets: assetsPerDay.reduce((sum, row) => sum + row.count, 0) },
+      };
+    },
+
+    async generationMetrics(scope, days) {
+      const { from } = dayWindow(days, 'UTC');
+      const match = { ...ownedBy(scope), createdAt: { $gte: from } };
+      const [jobCounts, durationRows, failureRows, serverRows] = await Promise.all([
+        jobsByStatus(match),
+        jobs.aggregate<{ average: number; p50: number; p95: number }>([
+          { $match: { ...match, status: 'succeeded', computeMs: { $type: 'number' } } },
+          { $sort: { computeMs: 1 } },
+          { $group: { _id: null, values: { $push: '$computeMs' }, n: { $sum: 1 }, average: { $avg: '$computeMs' } } },
+          { $project: { _id: 0, average: 1, p50: percentile(0.5), p95: percentile(0.95) } },
+        ]),
+        jobs.aggregate<{ _id: string | null; count: number }>([{ $match: { ...match, status: 'failed' } }, { $group: { _id: '$error.code', count: { $sum: 1 } } }, { $sort: { count: -1, _id: 1 } }]),
+        jobs.aggregate<{ _id: string; total: number; succeeded: number; failed: number; averageDurationMs: number | null }>([
+          { $match: match },
+          {
+            $group: {
+              _id: '$params.modelServer',
+              total: { $sum: 1 },
+              succeeded: countWhere('$status', 'succeeded'),
+              failed: countWhere('$status', 'failed'),
+              averageDurationMs: { $avg: { $cond: [{ $eq: ['$status', 'succeeded'] }, '$computeMs', null] } },
+            },
+          },
+          { $sort: { total: -1, _id: 1 } },
+        ]),
+      ]);
+      const durations = durationRows[0];
+      return {
+        scope: scopeView(scope),
+        days,
+        from: from.toISOString(),
+        jobs: jobCounts,
+        successRate: rate(jobCounts.succeeded, jobCounts.failed),
+        durationMs: { average: durations?.average ?? null, p50: durations?.p50 ?? null, p95: durations?.p95 ?? null },
+        failuresByCode: failureRows.map((row) => ({ code: row._id ?? 'UNKNOWN', count: row.count })),
+        byModelServer: serverRows.map((row) => ({ modelServer: row._id, total: row.total, succeeded: row.succeeded, failed: row.failed, successRate: rate(row.succeeded, row.failed), averageDurationMs: row.averageDurationMs ?? null })),
+      };
+    },
+
+    async popularPrompts(scope, limit) {
+      const owner = ownedBy(scope);
+      const [popular, recent] = await Promise.all([
+        jobs.aggregate<{ _id: string; count: number; lastUsedAt: Date }>([
+          { $match: owner },
+          // Jobs queued before prompt keys existed are keyed on the spot (spacing inside is kept as it was).
+          { $group: { _id: { $ifNull: ['$promptKey', { $toLower: { $trim: { input: '$prompt' } } }] }, count: { $sum: 1 }, lastUsedAt: { $max: '$createdAt' } } },
+          { $sort: { count: -1, lastUsedAt: -1 } },
+          { $limit: limit },
+        ]),
+        jobs.find(owner, { prompt: 1, status: 1, createdAt: 1 }).sort({ createdAt: -1, _id: -1 }).limit(limit).lean<Array<Pick<JobRecord, '_id' | 'prompt' | 'status' | 'createdAt'>>>(),
+      ]);
+      return {
+        scope: scopeView(scope),
+        popular: popular.map((row) => ({ prompt: row._id, count: row.count, lastUsedAt: row.lastUsedAt.toISOString() })),
+        recent: recent.map((job) => ({ jobId: job._id.toHexString(), prompt: job.prompt, status: job.status, createdAt: job.createdAt.toISOString() })),
+      };
+    },
+
+    async chatStats(scope) {
+      const owner = ownedBy(scope);
+      const [chatTotal, messageTotal, active] = await Promise.all([
+        chatCount(owner),
+        messageCount(owner),
+        messages.aggregate<{ _id: Types.ObjectId; messages: number; lastMessageAt: Date; chat: Array<{ title: string }> }>([
+          { $match: owner },
+          { $group: { _id: '$chatId', messages: { $sum: 1 }, lastMessageAt: { $max: '$createdAt' } } },
+          { $sort: { messages: -1, lastMessageAt: -1 } },
+          { $limit: MOST_ACTIVE_CHATS },
+          { $lookup: { from: chats.collection.collectionName, localField: '_id', foreignField: '_id', as: 'chat' } },
+        ]),
+      ]);
+      return {
+        scope: scopeView(scope),
+        chats: chatTotal,
+        messages: messageTotal,
+        messagesPerChat: chatTotal === 0 ? 0 : Math.round((messageTotal / chatTotal) * 100) / 100,
+        mostActive: active.map((row) => ({ chatId: row._id.toHexString(), title: row.chat[0]?.title ?? '', messages: row.messages, lastMessageAt: row.lastMessageAt.toISOString() })),
+      };
+    },
+  };
+}
