@@ -1,3 +1,4 @@
+import { benchmarkAnalytics } from './analytics.js';
 import { benchmarkAuth } from './auth.js';
 import { benchmarkEmbeddedDatabase } from './embedded-db.js';
 import { benchmarkJobs } from './jobs.js';
@@ -7,6 +8,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   'embedded-db': benchmarkEmbeddedDatabase,
   auth: benchmarkAuth,
   jobs: benchmarkJobs,
+  analytics: benchmarkAnalytics,
 };
 
 const requested = process.argv.slice(2);

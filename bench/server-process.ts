@@ -9,6 +9,8 @@ export const ADMIN = { email: 'bench@example.com', password: 'bench password 1' 
 
 export interface BenchServer {
   url: string;
+  /** The server's database, for loading fixtures directly. */
+  mongodbUri: string;
   server: RunningProcess;
   adminToken: string;
   stop(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startBenchServer(name: string, env: Record<string, string>
   const { token } = await postJson<{ token: string }>(`${url}/api/auth/login`, ADMIN);
   return {
     url,
+    mongodbUri: uri,
     server,
     adminToken: token,
     stop: async () => {

@@ -3,7 +3,7 @@ import { Query } from 'mingo';
 import { valuesAtPath } from './document-paths.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import { createRequire } from 'node:module';
-import { compareValues } from './query-engine.js';
+import { compareValues } from './value-order.js';
 import { valueKey } from './value-keys.js';
 
 /** An index as listIndexes shows it. */
@@ -196,15 +196,24 @@ export class CollectionIndex {
     return this.ordered !== undefined && this.answersEqualities;
   }
 
-  /** Documents whose indexed value lies within the bounds (inclusive); only for indexes that answer ranges. */
-  range(bounds: RangeBounds): Set<string> {
+  /**
+   * Documents whose indexed value lies within the bounds (inclusive); only for indexes that answer ranges.
+   * Undefined once more than `atMost` are found: scanning every document is then cheaper than the walk.
+   */
+  range(bounds: RangeBounds, atMost = Infinity): Set<string> | undefined {
     // On a multikey index only one bound narrows, as in MongoDB: the filter re-checks the other.
     const { low, high } = this.multikey && bounds.low !== undefined ? { low: bounds.low, high: undefined } : bounds;
     const found = new Set<string>();
+    let tooMany = false;
     this.ordered?.forRange([low === undefined ? LOWEST : low, ''], [high === undefined ? HIGHEST : high, '\uffff'], true, (key: OrderKey) => {
       found.add(key[1]);
+      if (found.size > atMost) {
+        tooMany = true;
+        return { break: true };
+      }
+      return undefined;
     });
-    return found;
+    return tooMany ? undefined : found;
   }
 
   clear(): void {

@@ -63,30 +63,39 @@ export class Collection {
    * it pins. The caller still applies the full filter.
    */
   candidates(filter: Document): Document[] {
-    let best: Set<string> | undefined;
+    // Equality lookups give their sets as they are (their sizes are known without copying); ranges are
+    // walked only when no equality leaves few documents.
+    let best: ReadonlySet<string> | undefined;
+    const consider = (keys: ReadonlySet<string>): void => {
+      if (!best || keys.size < best.size) best = keys;
+    };
+    const ranged: CollectionIndex[] = [];
     for (const index of this.indexes.values()) {
       if (!index.answersEqualities) continue;
       const perField = index.fields.map((field) => (field in filter ? equalityValues(filter[field]) : undefined));
-      const keys = new Set<string>();
       if (perField.every((values) => values !== undefined)) {
         let combos: unknown[][] = [[]];
         for (const values of perField as unknown[][]) combos = combos.flatMap((combo) => values.map((value) => [...combo, value]));
-        for (const combo of combos) for (const key of index.lookupAll(combo)) keys.add(key);
+        consider(unionOf(combos.map((combo) => index.lookupAll(combo))));
       } else if (perField[0] !== undefined) {
-        for (const value of perField[0]) for (const key of index.lookupFirst(value)) keys.add(key);
+        consider(unionOf(perField[0].map((value) => index.lookupFirst(value))));
       } else if (index.answersRanges && (index.fields[0] as string) in filter) {
-        const bounds = rangeBounds(filter[index.fields[0] as string]);
-        if (!bounds) continue;
-        for (const key of index.range(bounds)) keys.add(key);
-      } else {
-        continue;
+        ranged.push(index);
       }
-      if (!best || keys.size < best.size) best = keys;
-      if (best.size === 0) break;
+      if (best?.size === 0) return [];
+    }
+    if (!best || best.size > RANGE_WALK_THRESHOLD) {
+      // A range that holds a large share of the collection is answered faster by a scan.
+      const worthWalking = Math.min(best?.size ?? Infinity, Math.ceil(this.docs.size / RANGE_SHARE_WORTH_WALKING));
+      for (const index of ranged) {
+        const bounds = rangeBounds(filter[index.fields[0] as string]);
+        const keys = bounds ? index.range(bounds, worthWalking) : undefined;
+        if (keys) consider(keys);
+      }
     }
     if (!best) return this.documents();
     const found: Document[] = [];
-    for (const key of best) {
+    for (const key of best as ReadonlySet<string>) {
       const doc = this.docs.get(key);
       if (doc) found.push(doc);
     }
@@ -205,6 +214,19 @@ export class Collection {
       if (conflict) throw duplicateKeyError(this.namespace, index, conflict);
     }
   }
+}
+
+/** Below this many documents from an equality lookup, walking a range index is not worth it. */
+const RANGE_WALK_THRESHOLD = 1_000;
+/** A range walk stops (and the documents are scanned instead) past one in this many of the collection's documents. */
+const RANGE_SHARE_WORTH_WALKING = 8;
+
+/** One set as it is, several as their union. */
+function unionOf(sets: ReadonlyArray<ReadonlySet<string>>): ReadonlySet<string> {
+  if (sets.length === 1) return sets[0] as ReadonlySet<string>;
+  const union = new Set<string>();
+  for (const set of sets) for (const key of set) union.add(key);
+  return union;
 }
 
 function validateIdValue(id: unknown): void {

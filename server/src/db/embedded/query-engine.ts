@@ -9,8 +9,13 @@ import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import { Query } from 'mingo/query';
 import type { Options } from 'mingo/types';
+import { fastFilter, fastGroup, fastSort, firstInOrder } from './fast-stages.js';
+import { mongodAccumulators } from './accumulators.js';
 import { zoneAwareDateOperators } from './time-zones.js';
-import { compare, resolve } from 'mingo/util';
+
+/** Up to this many documents, a sorted find keeps a bounded list instead of sorting every match. */
+const TOP_K_LIMIT = 1000;
+import { resolve } from 'mingo/util';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 
 /** Resolves a collection name of the current database to its documents, for $lookup and friends. */
@@ -23,7 +28,7 @@ export interface QueryOptions {
 
 /** Every operator the engine knows, with date operators that read every timezone mongod reads. */
 const OPERATORS = Context.init({
-  accumulator: accumulatorOperators,
+  accumulator: { ...accumulatorOperators, ...mongodAccumulators },
   expression: { ...expressionOperators, ...zoneAwareDateOperators },
   pipeline: pipelineOperators,
   projection: projectionOperators,
@@ -75,7 +80,16 @@ export interface FindOptions extends QueryOptions {
 export function runFind(docs: Document[], filter: Document | undefined, options: FindOptions = {}): Document[] {
   return withMongoErrors(() => {
     const projection = options.projection && Object.keys(options.projection).length > 0 ? options.projection : undefined;
-    let cursor = new Query(filter ?? {}, engineOptions(options)).find(docs, projection);
+    // Simple filters are tested natively; the engine then only sorts, pages and projects.
+    const matched = fastFilter(docs, filter);
+    const query = new Query(matched ? {} : (filter ?? {}), engineOptions(options));
+    const candidates = matched ?? docs;
+    const wanted = (options.skip ?? 0) + (options.limit ?? 0);
+    if (options.sort && options.limit && wanted <= TOP_K_LIMIT && candidates.length > wanted * 4) {
+      const first = firstInOrder(matched ?? docs.filter((doc) => query.test(doc)), options.sort, wanted);
+      if (first) return new Query({}, engineOptions(options)).find(first.slice(options.skip ?? 0), projection).all() as Document[];
+    }
+    let cursor = query.find(candidates, projection);
     if (options.sort && Object.keys(options.sort).length > 0) cursor = cursor.sort(options.sort as Record<string, 1 | -1>);
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit) cursor = cursor.limit(options.limit);
@@ -102,8 +116,20 @@ function readsOnly(pipeline: Document[]): boolean {
 
 /** Runs a pipeline; the stored documents are copied first unless no stage can change them. */
 export function runPipeline(docs: Document[], pipeline: Document[], options: QueryOptions = {}, { copyInput = false } = {}): Document[] {
-  const readOnly = !copyInput && readsOnly(pipeline);
-  return withMongoErrors(() => new Aggregator(pipeline, engineOptions(options, readOnly ? ProcessingMode.CLONE_OFF : ProcessingMode.CLONE_INPUT)).run(docs) as Document[]);
+  let input = docs;
+  let stages = pipeline;
+  // Leading $sort and $group stages run natively when their shape allows: they read documents only.
+  while (stages.length > 0) {
+    const [name, spec] = Object.entries(stages[0] as Document)[0] ?? [];
+    const done = name === '$sort' ? fastSort(input, spec) : name === '$group' ? fastGroup(input, spec as Document) : undefined;
+    if (!done) break;
+    input = done;
+    stages = stages.slice(1);
+    if (name === '$group') copyInput = false;
+  }
+  if (stages.length === 0) return input;
+  const readOnly = !copyInput && readsOnly(stages);
+  return withMongoErrors(() => new Aggregator(stages, engineOptions(options, readOnly ? ProcessingMode.CLONE_OFF : ProcessingMode.CLONE_INPUT)).run(input) as Document[]);
 }
 
 /** Projects one document (findAndModify `fields`). */
@@ -112,10 +138,8 @@ export function projectOne(doc: Document, projection: Document | undefined): Doc
   return runFind([doc], {}, { projection })[0] ?? doc;
 }
 
-/** MongoDB's cross-type ordering of two values. */
-export function compareValues(a: unknown, b: unknown): number {
-  return compare(a as never, b as never);
-}
+import { compareValues } from './value-order.js';
+export { compareValues };
 
 /**
  * The first matching document in sort order, found in one pass instead of a full sort. Returns

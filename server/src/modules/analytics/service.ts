@@ -35,7 +35,7 @@ type StatusCounts = TAnalyticsStats['jobs'];
 function statusCounts(rows: Array<{ _id: string; count: number }>): StatusCounts {
   const counts: StatusCounts = { total: 0, queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
   for (const row of rows) {
-    if ((STATUSES as readonly string[]).includes(row._id)) counts[row._id as (typeof STATUSES)[number]] = row.count;
+    if ((STATUSES as readonly string[]).includes(row._id)) counts[row._id as (typeof STATUSES)[number]] += row.count;
     counts.total += row.count;
   }
   return counts;
@@ -102,29 +102,40 @@ export function createAnalyticsService({ jobs, assets, assetService, chats, mess
     async generationMetrics(scope, days) {
       const { from } = dayWindow(days, 'UTC');
       const match = { ...ownedBy(scope), createdAt: { $gte: from } };
-      const [jobCounts, durationRows, failureRows, serverRows] = await Promise.all([
-        jobsByStatus(match),
+      // One pass counts jobs per status, model server and error code; the other ranks durations.
+      const [cells, durationRows] = await Promise.all([
+        jobs.aggregate<{ _id: { status: string; server?: string; code?: string }; count: number; averageMs: number | null }>([
+          { $match: match },
+          {
+            $group: {
+              _id: { status: '$status', server: '$params.modelServer', code: '$error.code' },
+              count: { $sum: 1 },
+              averageMs: { $avg: '$computeMs' },
+            },
+          },
+        ]),
         jobs.aggregate<{ average: number; p50: number; p95: number }>([
           { $match: { ...match, status: 'succeeded', computeMs: { $type: 'number' } } },
           { $sort: { computeMs: 1 } },
           { $group: { _id: null, values: { $push: '$computeMs' }, n: { $sum: 1 }, average: { $avg: '$computeMs' } } },
           { $project: { _id: 0, average: 1, p50: percentile(0.5), p95: percentile(0.95) } },
         ]),
-        jobs.aggregate<{ _id: string | null; count: number }>([{ $match: { ...match, status: 'failed' } }, { $group: { _id: '$error.code', count: { $sum: 1 } } }, { $sort: { count: -1, _id: 1 } }]),
-        jobs.aggregate<{ _id: string; total: number; succeeded: number; failed: number; averageDurationMs: number | null }>([
-          { $match: match },
-          {
-            $group: {
-              _id: '$params.modelServer',
-              total: { $sum: 1 },
-              succeeded: countWhere('$status', 'succeeded'),
-              failed: countWhere('$status', 'failed'),
-              averageDurationMs: { $avg: { $cond: [{ $eq: ['$status', 'succeeded'] }, '$computeMs', null] } },
-            },
-          },
-          { $sort: { total: -1, _id: 1 } },
-        ]),
       ]);
+      const jobCounts = statusCounts(cells.map((cell) => ({ _id: cell._id.status, count: cell.count })));
+      const failures = new Map<string, number>();
+      // Succeeded jobs have no error code: one cell per model server holds all of them, and its average.
+      const servers = new Map<string, { total: number; succeeded: number; failed: number; averageDurationMs: number | null }>();
+      for (const { _id: cell, count, averageMs } of cells) {
+        if (cell.status === 'failed') failures.set(cell.code ?? 'UNKNOWN', (failures.get(cell.code ?? 'UNKNOWN') ?? 0) + count);
+        const server = servers.get(cell.server ?? 'unknown') ?? { total: 0, succeeded: 0, failed: 0, averageDurationMs: null };
+        server.total += count;
+        if (cell.status === 'succeeded') {
+          server.succeeded += count;
+          server.averageDurationMs = averageMs ?? null;
+        }
+        if (cell.status === 'failed') server.failed += count;
+        servers.set(cell.server ?? 'unknown', server);
+      }
       const durations = durationRows[0];
       return {
         scope: scopeView(scope),
@@ -133,8 +144,10 @@ export function createAnalyticsService({ jobs, assets, assetService, chats, mess
         jobs: jobCounts,
         successRate: rate(jobCounts.succeeded, jobCounts.failed),
         durationMs: { average: durations?.average ?? null, p50: durations?.p50 ?? null, p95: durations?.p95 ?? null },
-        failuresByCode: failureRows.map((row) => ({ code: row._id ?? 'UNKNOWN', count: row.count })),
-        byModelServer: serverRows.map((row) => ({ modelServer: row._id, total: row.total, succeeded: row.succeeded, failed: row.failed, successRate: rate(row.succeeded, row.failed), averageDurationMs: row.averageDurationMs ?? null })),
+        failuresByCode: [...failures].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
+        byModelServer: [...servers]
+          .map(([modelServer, row]) => ({ modelServer, total: row.total, succeeded: row.succeeded, failed: row.failed, successRate: rate(row.succeeded, row.failed), averageDurationMs: row.averageDurationMs }))
+          .sort((a, b) => b.total - a.total || a.modelServer.localeCompare(b.modelServer)),
       };
     },
 

@@ -1,0 +1,64 @@
+import { ObjectId } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { useDriverDatabase } from '../support/database.js';
+
+const suite = useDriverDatabase('native_stages');
+
+const owner = new ObjectId();
+const DAY = 86_400_000;
+const base = Date.UTC(2026, 2, 28, 12);
+
+/** Documents with the shapes that decide the edge cases: nulls, missing fields, mixed types, arrays, dates. */
+const documents = Array.from({ length: 60 }, (_, index) => ({
+  ownerId: index % 3 === 0 ? owner : new ObjectId(),
+  status: ['succeeded', 'failed', 'queued', null][index % 4],
+  ...(index % 5 === 0 ? {} : { computeMs: index % 7 === 0 ? String(index) : index * 10 }),
+  createdAt: new Date(base - (index % 6) * DAY - index * 3_600_000),
+  prompt: `  Prompt ${index % 4}  `,
+  params: { modelServer: index % 2 ? 'reference' : 'meshy' },
+  error: index % 4 === 1 ? { code: index % 8 === 1 ? 'TIMEOUT' : 'INVALID' } : null,
+  ...(index === 59 ? { tags: ['a', 'b'] } : {}),
+}));
+
+/** The same pipeline through the general engine: a leading stage the native paths do not take. */
+const viaEngine = (pipeline: object[]) => [{ $addFields: { forcedThroughEngine: true } }, ...pipeline];
+const sorted = <T>(rows: T[]) => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+describe('native $match, $sort and $group', () => {
+  it('answer exactly as the general engine', async () => {
+    const jobs = suite.db.collection('jobs');
+    await jobs.insertMany(documents);
+    await jobs.createIndex({ ownerId: 1, createdAt: -1 });
+    await jobs.createIndex({ createdAt: -1 });
+    const pipelines: object[][] = [
+      [{ $group: { _id: '$status', count: { $sum: 1 }, total: { $sum: '$computeMs' }, average: { $avg: '$computeMs' }, longest: { $max: '$computeMs' }, first: { $min: '$createdAt' } } }],
+      [{ $group: { _id: { status: '$status', server: '$params.modelServer', code: '$error.code' }, count: { $sum: 1 } } }],
+      [{ $group: { _id: { $dateToString: { format: '%Y-%m-%d %H', date: '$createdAt', timezone: 'Europe/Paris' } }, n: { $sum: 1 }, ok: { $sum: { $cond: [{ $eq: ['$status', 'succeeded'] }, 1, 0] } } } }],
+      [{ $group: { _id: { $ifNull: ['$missingKey', { $toLower: { $trim: { input: '$prompt' } } }] }, n: { $sum: 1 }, last: { $max: '$createdAt' } } }],
+      [{ $sort: { computeMs: 1, createdAt: -1 } }, { $group: { _id: null, values: { $push: '$computeMs' }, firstPrompt: { $first: '$prompt' }, lastAt: { $last: '$createdAt' } } }],
+      [{ $group: { _id: '$tags', n: { $sum: 1 } } }],
+    ];
+    for (const pipeline of pipelines) {
+      const native = await jobs.aggregate([{ $match: { ownerId: { $ne: null } } }, ...pipeline]).toArray();
+      const engine = await jobs.aggregate([{ $match: { ownerId: { $ne: null } } }, ...viaEngine(pipeline)]).toArray();
+      expect(sorted(native), JSON.stringify(pipeline)).toEqual(sorted(engine));
+    }
+    const filters: object[] = [
+      { ownerId: owner },
+      { ownerId: owner, createdAt: { $gte: new Date(base - 3 * DAY) } },
+      { createdAt: { $gt: new Date(base - 2 * DAY), $lte: new Date(base) }, status: { $in: ['failed', null] } },
+      { computeMs: { $gte: 100 } },
+      { computeMs: { $lt: '5' } },
+      { status: null },
+      { status: { $ne: 'queued' }, 'params.modelServer': 'meshy' },
+      { 'error.code': 'TIMEOUT' },
+      { tags: 'a' },
+    ];
+    for (const filter of filters) {
+      const native = await jobs.find(filter).sort({ createdAt: -1, _id: 1 }).limit(7).toArray();
+      const engine = await jobs.find({ $and: [filter, { $expr: true }] }).sort({ createdAt: -1, _id: 1 }).limit(7).toArray();
+      expect(native, JSON.stringify(filter)).toEqual(engine);
+      expect(await jobs.countDocuments(filter), JSON.stringify(filter)).toBe(await jobs.countDocuments({ $and: [filter, { $expr: true }] }));
+    }
+  });
+});
