@@ -9,7 +9,7 @@ const runScript = (name: string, args: string[]) => runAdminScript(suite.server,
 const login = (email: string, password: string) => logIn(suite.server, email, password);
 
 describe('admin scripts, roles and users', () => {
-  it('covers the account lifecycle across scripts, REST and role checks', async () => {
+  it('covers the account lifecycle across scripts, REST and role checks', { timeout: 90_000 }, async () => {
     const created = await runScript('create-admin', ['--email', 'root@example.com', '--password', 'admin password 1']);
     expect(created.code, created.output).toBe(0);
     const admin = await login('root@example.com', 'admin password 1');

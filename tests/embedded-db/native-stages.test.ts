@@ -59,6 +59,12 @@ describe('native $match, $sort and $group', () => {
       const engine = await jobs.find({ $and: [filter, { $expr: true }] }).sort({ createdAt: -1, _id: 1 }).limit(7).toArray();
       expect(native, JSON.stringify(filter)).toEqual(engine);
       expect(await jobs.countDocuments(filter), JSON.stringify(filter)).toBe(await jobs.countDocuments({ $and: [filter, { $expr: true }] }));
+      // Sorted on an indexed field with a small limit: answered by walking the index.
+      for (const sort of [{ createdAt: -1 }, { createdAt: 1, _id: 1 }, { createdAt: -1, _id: -1 }] as const) {
+        const walked = await jobs.find(filter).sort(sort).skip(1).limit(4).toArray();
+        const scanned = await jobs.find({ $and: [filter, { $expr: true }] }).sort(sort).skip(1).limit(4).toArray();
+        expect(walked, `${JSON.stringify(filter)} ${JSON.stringify(sort)}`).toEqual(scanned);
+      }
     }
   });
 });

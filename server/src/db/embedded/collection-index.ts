@@ -70,6 +70,8 @@ interface OrderedKeys<K> {
   delete(key: K): boolean;
   clear(): void;
   forRange(low: K, high: K, includeHigh: boolean, onFound: (key: K) => void): number;
+  keys(): IterableIterator<K>;
+  entriesReversed(): IterableIterator<[K, unknown]>;
 }
 
 // sorted-btree is CommonJS with its class on `default`; require() reads it the same way under node and tsx.
@@ -214,6 +216,20 @@ export class CollectionIndex {
       return undefined;
     });
     return tooMany ? undefined : found;
+  }
+
+  /**
+   * Document keys in the order of a single-field index (documents with equal values by `_id` key, the same
+   * way round); undefined when the index cannot give that order (compound, multikey, partial or sparse).
+   */
+  *inOrder(direction: 1 | -1): Generator<string, void, undefined> {
+    if (direction === 1) for (const [, docKey] of (this.ordered as OrderedKeys<OrderKey>).keys()) yield docKey;
+    else for (const [[, docKey]] of (this.ordered as OrderedKeys<OrderKey>).entriesReversed()) yield docKey;
+  }
+
+  /** Whether `inOrder` may be used: a single-field ordered index over every document, holding no arrays. */
+  get givesOrder(): boolean {
+    return this.fields.length === 1 && this.answersRanges && !this.multikey;
   }
 
   clear(): void {

@@ -102,6 +102,25 @@ export class Collection {
     return found;
   }
 
+  /**
+   * The first `count` documents passing `test`, in the order of a single-field index on `field` (ties by
+   * `_id`, the same way round), walking the index and stopping as soon as they are found; undefined when no
+   * index gives that order or an `_id` is not an ObjectId (whose key order is its value order).
+   */
+  firstInIndexOrder(field: string, direction: 1 | -1, count: number, test: (doc: Document) => boolean): Document[] | undefined {
+    const index = [...this.indexes.values()].find((candidate) => candidate.fields[0] === field && candidate.givesOrder);
+    if (!index) return undefined;
+    const found: Document[] = [];
+    for (const key of index.inOrder(direction)) {
+      const doc = this.docs.get(key);
+      if (!doc || !test(doc)) continue;
+      if (!(doc._id instanceof ObjectId)) return undefined;
+      found.push(doc);
+      if (found.length === count) break;
+    }
+    return found;
+  }
+
   findById(id: unknown): Document | undefined {
     return this.docs.get(valueKey(id));
   }

@@ -505,6 +505,23 @@ function compileFilter(filter: Document): Predicate {
 }
 
 /**
+ * A filter of equalities, ranges, $ne, $in and $and as a native test; undefined when it needs the general
+ * engine. The test throws `NeedsEngine` when a document holds an array on the way.
+ */
+export function nativePredicate(filter: Document | undefined): ((doc: Document) => boolean) | undefined {
+  if (!filter || Object.keys(filter).length === 0) return () => true;
+  try {
+    return compileFilter(filter);
+  } catch (error) {
+    if (error instanceof Unsupported) return undefined;
+    throw error;
+  }
+}
+
+/** Thrown out of a native test when the general engine must answer. */
+export { Unsupported as NeedsEngine };
+
+/**
  * The documents matching a filter of equalities, ranges, $ne, $in and $and on scalar fields, tested by a
  * compiled predicate; undefined when the filter (or an array met on the way) needs the general engine.
  */

@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+import { NeedsEngine, nativePredicate } from '../fast-stages.js';
 import { valuesAtPath } from '../document-paths.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
 import { compareValues, type QueryOptions, runFind, runPipeline } from '../query-engine.js';
@@ -19,6 +20,28 @@ function matching(context: CommandContext, name: string, filter: Document | unde
   const collection = context.catalog.collection(context.db, name);
   if (!collection) return [];
   return filter && Object.keys(filter).length > 0 ? collection.candidates(filter) : collection.documents();
+}
+
+/**
+ * A sorted find with a small limit, answered by walking a single-field index in the sort's order and
+ * stopping at the limit (as mongod does with an index on the sort key). Only for a sort on that field
+ * (optionally then `_id` the same way round) and a filter the native test handles.
+ */
+function firstInSortOrder(context: CommandContext, name: string, filter: Document | undefined, sort: Document | undefined, count: number): Document[] | undefined {
+  if (!sort || count === 0 || count > 1000) return undefined;
+  const keys = Object.entries(sort);
+  const [field, direction] = keys[0] ?? [];
+  if (typeof field !== 'string' || field === '_id' || (direction !== 1 && direction !== -1)) return undefined;
+  if (keys.length > 2 || (keys.length === 2 && (keys[1]?.[0] !== '_id' || keys[1]?.[1] !== direction))) return undefined;
+  const test = nativePredicate(filter);
+  const collection = context.catalog.collection(context.db, name);
+  if (!test || !collection) return undefined;
+  try {
+    return collection.firstInIndexOrder(field, direction, count, test);
+  } catch (error) {
+    if (error instanceof NeedsEngine) return undefined;
+    throw error;
+  }
 }
 
 /** True for `{_id: <scalar>}`: the `_id` index answers it exactly, without the query engine. */
@@ -56,7 +79,8 @@ function find(context: CommandContext, command: Document): Document {
   const skip = optionalNumber(command, 'skip');
   const limit = optionalNumber(command, 'limit');
   const byId = isPlainIdLookup(filter) && !skip ? findById(context, name, filter, projection) : undefined;
-  const docs = byId ?? runFind(matching(context, name, filter), filter, {
+  const inOrder = byId || !limit || limit < 0 ? undefined : firstInSortOrder(context, name, filter, sort, (skip ?? 0) + limit);
+  const docs = byId ?? (inOrder && runFind(inOrder.slice(skip ?? 0), undefined, projection ? { projection } : {})) ?? runFind(matching(context, name, filter), filter, {
     ...queryOptions(context, command),
     ...(sort ? { sort } : {}),
     ...(projection ? { projection } : {}),
