@@ -60,7 +60,7 @@ describe('native $match, $sort and $group', () => {
       expect(native, JSON.stringify(filter)).toEqual(engine);
       expect(await jobs.countDocuments(filter), JSON.stringify(filter)).toBe(await jobs.countDocuments({ $and: [filter, { $expr: true }] }));
       // Sorted on an indexed field with a small limit: answered by walking the index.
-      for (const sort of [{ createdAt: -1 }, { createdAt: 1, _id: 1 }, { createdAt: -1, _id: -1 }] as const) {
+      for (const sort of [{ createdAt: -1 }, { createdAt: 1, _id: 1 }, { createdAt: -1, _id: -1 }] as Array<Record<string, 1 | -1>>) {
         const walked = await jobs.find(filter).sort(sort).skip(1).limit(4).toArray();
         const scanned = await jobs.find({ $and: [filter, { $expr: true }] }).sort(sort).skip(1).limit(4).toArray();
         expect(walked, `${JSON.stringify(filter)} ${JSON.stringify(sort)}`).toEqual(scanned);
