@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ZEmail, ZObjectId, ZRole } from './auth.js';
-import { ZJob, ZJobStatus } from './jobs.js';
+import { ZJob, ZJobStatus, ZJobStatusCounts } from './jobs.js';
 import { ZPagination, ZUserView } from './users.js';
 
 export const ZSetRolesInput = z.strictObject({ id: ZObjectId, roles: z.array(ZRole).min(1) });
@@ -29,14 +29,6 @@ export type TDeletedCounts = z.infer<typeof ZDeletedCounts>;
 export const ZDeleteUserResult = z.object({ ok: z.literal(true), message: z.string(), deleted: ZDeletedCounts });
 export type TDeleteUserResult = z.infer<typeof ZDeleteUserResult>;
 
-const ZStatusCounts = z.object({
-  queued: z.number().int(),
-  running: z.number().int(),
-  succeeded: z.number().int(),
-  failed: z.number().int(),
-  canceled: z.number().int(),
-});
-
 /** A job as admins see it: with its owner and where it last ran. */
 export const ZAdminJob = ZJob.extend({
   ownerId: z.string(),
@@ -56,7 +48,7 @@ export const ZAdminStats = z.object({
   }),
   jobs: z.object({
     total: z.number().int(),
-    byStatus: ZStatusCounts,
+    byStatus: ZJobStatusCounts,
     queueDepth: z.number().int().describe('Jobs waiting to run'),
     oldestQueuedAgeSeconds: z.number().nullable().describe('How long the oldest waiting job has waited'),
     runningByInstance: z.array(z.object({ instance: z.string(), running: z.number().int() })).describe('Running jobs per worker host:pid'),
@@ -75,7 +67,7 @@ export const ZAdminUserDetail = z.object({
     chats: z.number().int(),
     messages: z.number().int(),
     jobs: z.number().int(),
-    jobsByStatus: ZStatusCounts,
+    jobsByStatus: ZJobStatusCounts,
     assets: z.number().int(),
     assetBytes: z.number().int(),
     activeSessions: z.number().int().describe('Refresh tokens that are neither spent, revoked nor expired'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ZObjectId } from './auth.js';
-import { ZJob } from './jobs.js';
+import { ZJob, ZJobStatusCounts } from './jobs.js';
 import { ZBooleanFilter } from './users.js';
 
 function isTimeZone(zone: string): boolean {
@@ -25,14 +25,7 @@ export const ZDashboardInput = z.strictObject({ ...scope, days: ZDays, timeZone:
 export const ZGenerationMetricsInput = z.strictObject({ ...scope, days: ZDays });
 export const ZPopularPromptsInput = z.strictObject({ ...scope, limit: z.coerce.number().int().min(1).max(50).default(10) });
 
-const ZStatusCounts = z.object({
-  total: z.number().int(),
-  queued: z.number().int(),
-  running: z.number().int(),
-  succeeded: z.number().int(),
-  failed: z.number().int(),
-  canceled: z.number().int(),
-});
+const ZStatusCounts = ZJobStatusCounts.extend({ total: z.number().int() });
 
 const ZScope = z.object({ userId: z.string().nullable().describe('Whose data; null for the whole system') });
 

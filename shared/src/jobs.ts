@@ -4,6 +4,16 @@ import { ZAttachment } from './assets.js';
 
 export const JobStatuses = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 export const ZJobStatus = z.enum(JobStatuses);
+
+/** How many jobs are in each state. */
+export const ZJobStatusCounts = z.object({
+  queued: z.number().int(),
+  running: z.number().int(),
+  succeeded: z.number().int(),
+  failed: z.number().int(),
+  canceled: z.number().int(),
+});
+export type TJobStatusCounts = z.infer<typeof ZJobStatusCounts>;
 export type TJobStatus = z.infer<typeof ZJobStatus>;
 
 export const QualityPresets = ['draft', 'standard', 'high'] as const;

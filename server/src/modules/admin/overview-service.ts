@@ -8,6 +8,7 @@ import type { AssetService } from '../assets/service.js';
 import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { AuthModels } from '../auth/model.js';
 import type { ChatModel } from '../chats/model.js';
+import { countByStatus } from '../../jobs/status-counts.js';
 import { jobView } from '../generation/job-view.js';
 import type { MessageModel } from '../messages/model.js';
 import type { UserModel } from '../users/model.js';
@@ -34,22 +35,12 @@ export interface AdminOverviewService {
   listJobs(input: z.output<typeof ZListAdminJobsInput>): Promise<TAdminJobList>;
 }
 
-const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-type StatusCounts = TAdminStats['jobs']['byStatus'];
-
-/** `{_id: status, count}` rows as a count for every status (zero when absent). */
-function statusCounts(rows: Array<{ _id: string; count: number }>): StatusCounts {
-  const counts = Object.fromEntries(STATUSES.map((status) => [status, 0])) as StatusCounts;
-  for (const row of rows) if (row._id in counts) counts[row._id as keyof StatusCounts] = row.count;
-  return counts;
-}
 
 export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOverviewService {
   const { users, jobs, assets, chats, messages } = deps;
   const adminJob = (job: JobRecord): TAdminJob => ({ ...jobView(job, deps.assetService), ownerId: job.ownerId.toHexString(), claimedBy: job.claimedBy ?? null });
-  const jobsByStatus = (match: QueryFilter<JobRecord>) => jobs.aggregate<{ _id: string; count: number }>([{ $match: match }, { $group: { _id: '$status', count: { $sum: 1 } } }]);
+  const jobsByStatus = async (match: QueryFilter<JobRecord>) => countByStatus(await jobs.aggregate<{ _id: string; count: number }>([{ $match: match }, { $group: { _id: '$status', count: { $sum: 1 } } }]));
   const assetTotals = async (match: Record<string, unknown>) => {
     const [row] = await assets.aggregate<{ total: number; bytes: number }>([{ $match: match }, { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } }]);
     return { total: row?.total ?? 0, bytes: row?.bytes ?? 0 };
@@ -76,11 +67,11 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         deps.usersService.list({ page: 1, limit: 5 }),
         jobs.find({}).sort({ createdAt: -1, _id: -1 }).limit(10).lean<JobRecord[]>(),
       ]);
-      const byStatus = statusCounts(statusRows);
+      const { total: jobTotal, ...byStatus } = statusRows;
       return {
         users: { total, verified, deactivated, active24h, active7d, byRole: { user: plainUsers, moderator: moderators, admin: admins } },
         jobs: {
-          total: STATUSES.reduce((sum, status) => sum + byStatus[status], 0),
+          total: jobTotal,
           byStatus,
           queueDepth: byStatus.queued,
           oldestQueuedAgeSeconds: oldestQueued ? Math.max(0, Math.round((now - oldestQueued.createdAt.getTime()) / 1000)) : null,
@@ -105,14 +96,14 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         assetTotals({ ownerId }),
         deps.refreshTokens.countDocuments({ userId: ownerId, spentAt: null, revokedAt: null, expiresAt: { $gt: new Date() } }),
       ]);
-      const jobsByStatusCounts = statusCounts(statusRows);
+      const { total: jobTotal, ...jobsByStatusCounts } = statusRows;
       return {
         user,
         lastActiveAt: record.lastActiveAt?.toISOString() ?? null,
         counts: {
           chats: chatCount,
           messages: messageCount,
-          jobs: STATUSES.reduce((sum, status) => sum + jobsByStatusCounts[status], 0),
+          jobs: jobTotal,
           jobsByStatus: jobsByStatusCounts,
           assets: assetTotal.total,
           assetBytes: assetTotal.bytes,

@@ -4,6 +4,7 @@ import type { JobModel, JobRecord } from '../../jobs/job-model.js';
 import type { AssetModel } from '../assets/model.js';
 import type { AssetService } from '../assets/service.js';
 import type { ChatModel } from '../chats/model.js';
+import { countByStatus } from '../../jobs/status-counts.js';
 import { jobView } from '../generation/job-view.js';
 import type { MessageModel } from '../messages/model.js';
 import { dayWindow } from './calendar.js';
@@ -26,20 +27,8 @@ export interface AnalyticsService {
   chatStats(scope: AnalyticsScope): Promise<TChatStats>;
 }
 
-const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 const RECENT_JOBS = 5;
 const MOST_ACTIVE_CHATS = 5;
-
-type StatusCounts = TAnalyticsStats['jobs'];
-
-function statusCounts(rows: Array<{ _id: string; count: number }>): StatusCounts {
-  const counts: StatusCounts = { total: 0, queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
-  for (const row of rows) {
-    if ((STATUSES as readonly string[]).includes(row._id)) counts[row._id as (typeof STATUSES)[number]] += row.count;
-    counts.total += row.count;
-  }
-  return counts;
-}
 
 const rate = (succeeded: number, failed: number): number | null => (succeeded + failed === 0 ? null : succeeded / (succeeded + failed));
 const scopeView = (scope: AnalyticsScope) => ({ userId: scope.ownerId?.toHexString() ?? null });
@@ -48,7 +37,7 @@ const countWhere = (field: string, value: string) => ({ $sum: { $cond: [{ $eq: [
 const percentile = (p: number) => ({ $arrayElemAt: ['$values', { $max: [0, { $subtract: [{ $ceil: { $multiply: ['$n', p] } }, 1] }] }] });
 
 export function createAnalyticsService({ jobs, assets, assetService, chats, messages }: AnalyticsDeps): AnalyticsService {
-  const jobsByStatus = async (match: Record<string, unknown>) => statusCounts(await jobs.aggregate<{ _id: string; count: number }>([{ $match: match }, { $group: { _id: '$status', count: { $sum: 1 } } }]));
+  const jobsByStatus = async (match: Record<string, unknown>) => countByStatus(await jobs.aggregate<{ _id: string; count: number }>([{ $match: match }, { $group: { _id: '$status', count: { $sum: 1 } } }]));
   type Owner = { ownerId?: Types.ObjectId };
   const chatCount = (owner: Owner) => (owner.ownerId ? chats.countDocuments({ ownerId: owner.ownerId }) : chats.estimatedDocumentCount());
   const messageCount = (owner: Owner) => (owner.ownerId ? messages.countDocuments({ ownerId: owner.ownerId }) : messages.estimatedDocumentCount());
@@ -121,7 +110,7 @@ export function createAnalyticsService({ jobs, assets, assetService, chats, mess
           { $project: { _id: 0, average: 1, p50: percentile(0.5), p95: percentile(0.95) } },
         ]),
       ]);
-      const jobCounts = statusCounts(cells.map((cell) => ({ _id: cell._id.status, count: cell.count })));
+      const jobCounts = countByStatus(cells.map((cell) => ({ _id: cell._id.status, count: cell.count })));
       const failures = new Map<string, number>();
       // Succeeded jobs have no error code: one cell per model server holds all of them, and its average.
       const servers = new Map<string, { total: number; succeeded: number; failed: number; averageDurationMs: number | null }>();
