@@ -1,30 +1,84 @@
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
 import { EventSource } from 'eventsource';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@gen3d/server';
+import type { TLoginResult } from '@gen3d/shared';
+import { authRetryLink } from './auth-retry-link.js';
+import { toGen3dError } from './errors.js';
+import { type GenerateOptions, type GenerateResult, generateWith } from './generate.js';
+import { memoryTokenStore, type TokenStore } from './token-store.js';
 
 export type { AppRouter };
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export * from '@gen3d/shared';
+export { Gen3dError, isGen3dError, toGen3dError } from './errors.js';
+export type { GenerateOptions, GenerateResult } from './generate.js';
+export { memoryTokenStore, webStorageTokenStore, type KeyValueStorage, type SessionTokens, type TokenStore } from './token-store.js';
 
 export interface Gen3dClientOptions {
   /** Base URL of the gen3d server, e.g. `http://localhost:3000`. */
   url: string;
+  /** Where the session's tokens live; in memory unless given. `login` fills it, `logout` empties it. */
+  tokens?: TokenStore;
   /** A fetch implementation (defaults to the global one). */
   fetch?: typeof globalThis.fetch;
-  /** Extra headers sent with every query and mutation. */
+  /** Extra headers sent with every call (an explicit Authorization header wins over the stored token). */
   headers?: () => Record<string, string>;
 }
 
-export type Gen3dClient = TRPCClient<AppRouter>;
+/** What the client adds to the typed procedures. */
+export interface Gen3dConveniences {
+  /** The session's tokens. */
+  readonly tokens: TokenStore;
+  /** Logs in and keeps the tokens; later calls are authenticated and refreshed automatically. */
+  login(email: string, password: string): Promise<TLoginResult>;
+  /** Ends the session on the server (best effort) and forgets the tokens. */
+  logout(): Promise<void>;
+  /** Queues a generation and follows it; resolves with the job and its assets. */
+  generate(prompt: string, options?: GenerateOptions): Promise<GenerateResult>;
+}
 
-/** A typed client for every gen3d procedure: batched HTTP for queries and mutations, SSE for subscriptions. */
+/** Every procedure, typed (`client.jobs.list.query()`), plus login/logout/generate. */
+export type Gen3dClient = TRPCClient<AppRouter> & Gen3dConveniences;
+
+/**
+ * A typed client for every gen3d procedure: batched HTTP for queries and mutations, SSE for subscriptions.
+ * Calls carry the stored access token; on a 401 the refresh token is traded once for new tokens (one
+ * refresh shared by every call waiting at that moment) and the call is retried.
+ */
 export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
   const endpoint = `${options.url.replace(/\/$/, '')}/trpc`;
   const fetchImplementation = options.fetch ?? globalThis.fetch;
-  return createTRPCClient<AppRouter>({
+  const tokens = options.tokens ?? memoryTokenStore();
+  const headers = (): Record<string, string> => {
+    const accessToken = tokens.get()?.accessToken;
+    return { ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}), ...options.headers?.() };
+  };
+  // Refreshing goes around the retry link, so a failed refresh is not itself retried.
+  const bare = createTRPCClient<AppRouter>({ links: [httpLink({ url: endpoint, fetch: fetchImplementation })] });
+  let refreshing: Promise<boolean> | undefined;
+  const refresh = (): Promise<boolean> => {
+    refreshing ??= (async () => {
+      const refreshToken = tokens.get()?.refreshToken;
+      if (!refreshToken) return false;
+      try {
+        const renewed = await bare.auth.refresh.mutate({ refreshToken });
+        tokens.set({ accessToken: renewed.token, refreshToken: renewed.refreshToken });
+        return true;
+      } catch {
+        tokens.set(null);
+        return false;
+      }
+    })().finally(() => {
+      refreshing = undefined;
+    });
+    return refreshing;
+  };
+
+  const procedures = createTRPCClient<AppRouter>({
     links: [
+      authRetryLink(refresh),
       splitLink({
         condition: (operation) => operation.type === 'subscription',
         // The `eventsource` package (fetch-based, browsers and Node) sends the same headers on the SSE
@@ -33,15 +87,34 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
           url: endpoint,
           EventSource,
           eventSourceOptions: () => ({
-            fetch: (input, init) => fetchImplementation(input, { ...init, headers: { ...init.headers, ...options.headers?.() } }),
+            fetch: (input, init) => fetchImplementation(input, { ...init, headers: { ...init.headers, ...headers() } }),
           }),
         }),
-        false: httpBatchLink({
-          url: endpoint,
-          fetch: fetchImplementation,
-          ...(options.headers ? { headers: options.headers } : {}),
-        }),
+        false: httpBatchLink({ url: endpoint, fetch: fetchImplementation, headers }),
       }),
     ],
   });
+
+  const conveniences: Gen3dConveniences = {
+    tokens,
+    async login(email, password) {
+      try {
+        const result = await bare.auth.login.mutate({ email, password });
+        tokens.set({ accessToken: result.token, refreshToken: result.refreshToken });
+        return result;
+      } catch (error) {
+        throw toGen3dError(error);
+      }
+    },
+    async logout() {
+      const refreshToken = tokens.get()?.refreshToken;
+      tokens.set(null);
+      if (refreshToken) await bare.auth.logout.mutate({ refreshToken }).catch(() => undefined);
+    },
+    generate: (prompt, generateOptions) => generateWith(procedures, prompt, generateOptions),
+  };
+  // The procedures are a proxy that turns any property into a path; the conveniences are looked up first.
+  return new Proxy(procedures, {
+    get: (target, property, receiver) => (property in conveniences ? conveniences[property as keyof Gen3dConveniences] : Reflect.get(target, property, receiver)),
+  }) as Gen3dClient;
 }

@@ -1,0 +1,67 @@
+import type { TAttachment, TJob } from '@gen3d/shared';
+import type { TRPCClient } from '@trpc/client';
+import type { inferRouterInputs } from '@trpc/server';
+import type { AppRouter } from '@gen3d/server';
+import { Gen3dError, toGen3dError } from './errors.js';
+
+type CreateJobInput = inferRouterInputs<AppRouter>['generation']['create'];
+
+export interface GenerateOptions {
+  /** Called with every update of the job (status and progress 0-100), as it happens. */
+  onProgress?: (job: TJob) => void;
+  /** Aborting cancels the job on the server and rejects with the abort reason. */
+  signal?: AbortSignal;
+  chatId?: string;
+  params?: CreateJobInput['params'];
+}
+
+export interface GenerateResult {
+  job: TJob;
+  /** The job's files by format (signed URLs). */
+  assets: TAttachment[];
+}
+
+/** Queues a job for `prompt` and follows it live; resolves with its assets, rejects with a Gen3dError when it fails. */
+export async function generateWith(client: TRPCClient<AppRouter>, prompt: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+  const { signal, onProgress } = options;
+  signal?.throwIfAborted();
+  let job: TJob;
+  try {
+    job = await client.generation.create.mutate({ prompt, ...(options.chatId ? { chatId: options.chatId } : {}), ...(options.params ? { params: options.params } : {}) });
+  } catch (error) {
+    throw toGen3dError(error);
+  }
+  onProgress?.(job);
+  return new Promise<GenerateResult>((resolve, reject) => {
+    const onAbort = (): void => {
+      subscription.unsubscribe();
+      client.jobs.cancel.mutate({ id: job.id }).catch(() => undefined);
+      reject(signal?.reason);
+    };
+    const finish = (): void => {
+      subscription.unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const subscription = client.generation.watch.subscribe(
+      { jobId: job.id },
+      {
+        onData: ({ data }) => {
+          onProgress?.(data);
+          if (data.status === 'succeeded') {
+            finish();
+            resolve({ job: data, assets: data.outputs });
+          } else if (data.status === 'failed' || data.status === 'canceled') {
+            finish();
+            const code = data.error?.code ?? (data.status === 'canceled' ? 'CANCELED' : 'GENERATION_FAILED');
+            reject(new Gen3dError(code, data.error?.message ?? `The job was ${data.status}`));
+          }
+        },
+        onError: (error) => {
+          finish();
+          reject(toGen3dError(error));
+        },
+      },
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
