@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { databasePlugin, type DatabasePluginOptions } from './db/database-plugin.js';
 import { RateLimited } from './domain-errors.js';
 import { apiDocsRoutes, documentSuccessStatuses } from './http/api-docs.js';
+import { completeOperations } from './http/openapi-completion.js';
 import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { deleteBodyHook } from './http/delete-bodies.js';
 import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
@@ -110,7 +111,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     baseUrl: `${config.publicUrl}/api`,
     securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
   });
-  const document = documentSuccessStatuses(generated, allProcedureMetas());
+  const document = completeOperations(documentSuccessStatuses(generated, allProcedureMetas()));
   await app.register(apiDocsRoutes, { document });
   await app.register(healthRoutes);
   await app.register(assetRoutes, { assets: services.assets, storage, signer });

@@ -1,3 +1,4 @@
+import { validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
 import { jsonOf, startTestServer, useTestServer } from '../support/server.js';
@@ -17,6 +18,29 @@ describe('API documentation', () => {
     expect(Object.keys(verify?.responses ?? {})).not.toContain('200');
     const alias = await jsonOf(await fetch(`${suite.server.url}/api-docs/json`));
     expect(alias).toEqual(document);
+  });
+
+  it('is a valid OpenAPI document whose every operation has a summary, tags, security and examples', async () => {
+    const document = (await jsonOf(await fetch(`${suite.server.url}/openapi.json`))) as {
+      paths: Record<string, Record<string, { summary?: string; tags?: string[]; security?: unknown[]; parameters?: Array<{ example?: unknown }>; requestBody?: { content: Record<string, { example?: unknown }> }; responses: Record<string, { content?: Record<string, { example?: unknown }> }> }>>;
+    };
+    const result = await validate(structuredClone(document) as never);
+    expect(result.valid, JSON.stringify('errors' in result ? result.errors : []).slice(0, 2000)).toBe(true);
+    const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, operation })));
+    expect(operations.length).toBeGreaterThan(40);
+    for (const { name, operation } of operations) {
+      expect(operation.summary?.length, name).toBeGreaterThan(10);
+      expect(operation.tags?.length, name).toBeGreaterThan(0);
+      expect(Array.isArray(operation.security), name).toBe(true);
+      for (const parameter of operation.parameters ?? []) expect(parameter.example, name).toBeDefined();
+      if (operation.requestBody) expect(operation.requestBody.content['application/json']?.example, name).toBeDefined();
+      const success = Object.entries(operation.responses).find(([status]) => status.startsWith('2'))?.[1];
+      expect(success?.content?.['application/json']?.example, name).toBeDefined();
+    }
+    // Protected operations name the bearer scheme; public ones say they need nothing.
+    const protectedOne = document.paths['/auth/me']?.get;
+    expect(protectedOne?.security).toEqual([{ bearerAuth: [] }]);
+    expect(document.paths['/auth/login']?.post?.security).toEqual([]);
   });
 
   it('serves Swagger UI with its assets at /api-docs', async () => {

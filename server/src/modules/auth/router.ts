@@ -23,35 +23,35 @@ const tags = ['auth'];
 
 export const authRouter = router({
   register: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/register', tags, summary: 'Start a registration: a 6-digit code is emailed' } })
+    .meta({ openapi: { method: 'POST', path: '/auth/register', tags, summary: 'Start a registration: a 6-digit code is emailed', protect: false } })
     .input(ZRegisterInput)
     .output(ZOkMessage)
     .use(withRateLimit((limits) => limits.register))
     .mutation(({ ctx, input }) => ctx.services.registration.register(input)),
 
   verifyRegistration: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/register/verify', tags, summary: 'Confirm the emailed code and create the account' }, successStatus: 201 })
+    .meta({ openapi: { method: 'POST', path: '/auth/register/verify', tags, summary: 'Confirm the emailed code and create the account', protect: false }, successStatus: 201 })
     .input(ZVerifyRegistrationInput)
     .output(ZVerifyRegistrationResult)
     .use(withRateLimit((limits) => limits.verify))
     .mutation(({ ctx, input }) => ctx.services.registration.verify(input.email, input.code)),
 
   login: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/login', tags, summary: 'Log in: an access token and a refresh token' } })
+    .meta({ openapi: { method: 'POST', path: '/auth/login', tags, summary: 'Log in: an access token and a refresh token', protect: false } })
     .input(ZLoginInput)
     .output(ZLoginResult)
     .use(withRateLimit((limits) => limits.login))
     .mutation(({ ctx, input }) => ctx.services.sessions.login(input.email, input.password, { ip: ctx.ip, userAgent: ctx.userAgent })),
 
   refresh: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/refresh', tags, summary: 'Trade a refresh token for new tokens (the old one is spent)' } })
+    .meta({ openapi: { method: 'POST', path: '/auth/refresh', tags, summary: 'Trade a refresh token for new tokens (the old one is spent)', protect: false } })
     .input(ZRefreshInput)
     .output(ZRefreshResult)
     .use(withRateLimit((limits) => limits.refresh))
     .mutation(({ ctx, input }) => ctx.services.sessions.refresh(input.refreshToken, { ip: ctx.ip, userAgent: ctx.userAgent })),
 
   logout: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/logout', tags, summary: 'Revoke a refresh token' } })
+    .meta({ openapi: { method: 'POST', path: '/auth/logout', tags, summary: 'Revoke a refresh token', protect: false } })
     .input(ZLogoutInput)
     .output(ZOk)
     .mutation(async ({ ctx, input }) => {
@@ -90,7 +90,7 @@ export const authRouter = router({
     }),
 
   requestPasswordReset: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/request-password-reset', tags, summary: 'Email a password reset link (same answer for unknown addresses)' } })
+    .meta({ openapi: { method: 'POST', path: '/auth/request-password-reset', tags, summary: 'Email a password reset link (same answer for unknown addresses)', protect: false } })
     .input(ZRequestPasswordResetInput)
     .output(ZOkMessage)
     .use(withRateLimit((limits) => limits.passwordReset))
@@ -100,7 +100,7 @@ export const authRouter = router({
     }),
 
   resetPassword: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/reset-password', tags, summary: 'Set a new password with an emailed reset token' } })
+    .meta({ openapi: { method: 'POST', path: '/auth/reset-password', tags, summary: 'Set a new password with an emailed reset token', protect: false } })
     .input(ZResetPasswordInput)
     .output(ZOkMessage)
     .use(withRateLimit((limits) => limits.passwordReset))
