@@ -15,6 +15,7 @@ import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { deleteBodyHook } from './http/delete-bodies.js';
 import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
 import { healthRoutes } from './http/health-routes.js';
+import { demoPageRoutes } from './http/demo-page.js';
 import { assetRoutes } from './http/asset-routes.js';
 import { generateRequestId } from './http/request-id.js';
 import { buildServices } from './build-services.js';
@@ -114,6 +115,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const document = completeOperations(documentSuccessStatuses(generated, allProcedureMetas()));
   await app.register(apiDocsRoutes, { document });
   await app.register(healthRoutes);
+  await app.register(demoPageRoutes);
   await app.register(assetRoutes, { assets: services.assets, storage, signer });
   return app;
 }

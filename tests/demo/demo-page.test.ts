@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { codeIn, startTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+
+// Debian's chromium (.ci/run installs it); CI sets REQUIRE_BROWSER_TESTS so a missing browser fails there.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM) || process.env.REQUIRE_BROWSER_TESTS === '1';
+if (!available) console.warn(`skipping the demo page test: no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+
+describe.runIf(available)('the demo page at /', () => {
+  let database: TestDatabase;
+  let smtp: TestSmtpServer;
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    database = await startTestDatabase();
+    smtp = await startTestSmtpServer();
+    server = await startTestServer(database, { env: { SMTP_URL: smtp.url, AUTH_RATE_LIMIT_MAX: '1000' }, modelDurationMs: 600 });
+    // SwiftShader gives headless Chromium WebGL without a GPU.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await smtp?.close();
+    await database?.stop();
+  });
+
+  it('registers with the emailed code, generates from a prompt with progress, and loads the model in 3D', { timeout: 90_000 }, async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    await page.goto(server.url);
+
+    await page.fill('#register-form [name=email]', 'visitor@example.com');
+    await page.fill('#register-form [name=userName]', 'Visitor');
+    await page.fill('#register-form [name=password]', 'visitor password 1');
+    await page.click('#register-form button');
+    const code = codeIn(await smtp.waitForMail('visitor@example.com', /verification code/));
+    await page.fill('#verify-form [name=code]', code);
+    await page.click('#verify-form button');
+    await page.waitForSelector('#studio:not([hidden])');
+
+    await page.fill('#prompt-form [name=prompt]', 'a red cube on a blue sphere');
+    await page.click('#prompt-form button');
+    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent?.startsWith('running'), undefined, { timeout: 30_000 });
+    // <model-viewer> reports `loaded` once the GLB is fetched and parsed.
+    await page.waitForFunction(() => (document.querySelector('#viewer') as (Element & { loaded?: boolean }) | null)?.loaded === true, undefined, { timeout: 45_000 });
+    expect(await page.textContent('#job-status')).toBe('succeeded 100%');
+    expect(await page.$$eval('#downloads a', (links) => links.map((link) => link.textContent))).toEqual(expect.arrayContaining(['GLB', 'OBJ', 'MTL', 'PLY']));
+    expect(problems).toEqual([]);
+
+    // A reload keeps the session (tokens in localStorage).
+    await page.reload();
+    await page.waitForSelector('#studio:not([hidden])');
+    await page.close();
+  });
+});
