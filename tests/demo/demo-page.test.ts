@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAdminScript } from '../support/accounts.js';
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { codeIn, startTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
@@ -61,6 +62,43 @@ describe.runIf(available)('the demo page at /', () => {
     // A reload keeps the session (tokens in localStorage).
     await page.reload();
     await page.waitForSelector('#studio:not([hidden])');
+    await page.close();
+  });
+});
+
+describe.runIf(available)('Swagger UI at /api-docs', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    database = await startTestDatabase();
+    server = await startTestServer(database, { env: { AUTH_RATE_LIMIT_MAX: '1000' } });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await database?.stop();
+  });
+
+  it('logs in with "Try it out" and then calls a protected route with the token', { timeout: 60_000 }, async () => {
+    expect((await runAdminScript(server, 'create-admin', ['--email', 'docs@example.com', '--password', 'docs password 1'])).code).toBe(0);
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/api-docs`);
+    const operation = async (id: string, body?: string): Promise<string> => {
+      const block = page.locator(`#operations-${id}`);
+      await block.locator('.opblock-summary').click();
+      await block.locator('button.try-out__btn').click();
+      if (body !== undefined) await block.locator('textarea.body-param__text').fill(body);
+      await block.locator('button.execute').click();
+      const status = block.locator('.live-responses-table tr.response .response-col_status').first();
+      await status.waitFor();
+      return (await status.textContent())?.trim() ?? '';
+    };
+    expect(await operation('auth-auth-login', JSON.stringify({ email: 'docs@example.com', password: 'docs password 1' }))).toBe('200');
+    expect(await operation('auth-auth-me')).toBe('200');
     await page.close();
   });
 });

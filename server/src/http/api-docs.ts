@@ -30,6 +30,13 @@ const INITIALIZER = `window.onload = function () {
     persistAuthorization: true,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     layout: 'StandaloneLayout',
+    // Logging in (or refreshing) from the page authorizes the page: later calls carry the new token.
+    responseInterceptor: function (response) {
+      var path = new URL(response.url, window.location.href).pathname;
+      var signIn = path === '/api/auth/login' || path === '/api/auth/refresh';
+      if (signIn && response.ok && response.body && response.body.token) window.ui.preauthorizeApiKey('bearerAuth', response.body.token);
+      return response;
+    },
   });
 };
 `;
