@@ -31,6 +31,7 @@ export class EmbeddedMongoServer {
   private readonly journal: Journal | undefined;
   private readonly cursors = new CursorRegistry();
   private readonly sockets = new Set<Socket>();
+  private stopping = false;
   private readonly startedAt = new Date();
   private readonly onError: (error: Error) => void;
   private server: Server | undefined;
@@ -80,6 +81,9 @@ export class EmbeddedMongoServer {
   /** Closes every connection, then flushes and unlocks the data directory. */
   async stop(): Promise<void> {
     clearInterval(this.ttlTimer);
+    // A client still monitoring the server reconnects at once; once stopping, such connections are refused
+    // too, or closing the listener would wait for them forever.
+    this.stopping = true;
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await this.journal?.close();
@@ -103,6 +107,10 @@ export class EmbeddedMongoServer {
   }
 
   private accept(socket: Socket): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
     const connectionId = this.nextConnectionId++;
     this.sockets.add(socket);
     socket.setNoDelay(true);
