@@ -1,6 +1,6 @@
 import type { TAuditEvent, TJob } from '@gen3d/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logIn, type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
+import { logIn, runAdminScript, type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -53,6 +53,16 @@ describe('the audit log', () => {
     expect(created).toMatchObject({ action: 'user.created', actor: byAdmin(), target: { type: 'user', id: user.id, label: 'created@example.com' }, ip: '127.0.0.1', changes: { before: {}, after: { email: 'created@example.com', roles: ['user'] } } });
     const [script] = await eventsAbout(admin.id, 'user.created');
     expect(script).toMatchObject({ actor: { userId: null, via: 'cli' }, userAgent: expect.stringContaining('create-admin') });
+  });
+
+  it('records the changes the set-roles and deactivate scripts make, naming the script', async () => {
+    const user = await signInNewUser(server, admin, 'scripted@example.com');
+    expect((await runAdminScript(server, 'set-roles', ['--email', user.email, '--roles', 'user,moderator'])).code).toBe(0);
+    expect((await runAdminScript(server, 'deactivate', ['--email', user.email])).code).toBe(0);
+    const [deactivated, roles, ...others] = (await eventsAbout(user.id)).filter((event) => event.action !== 'user.created');
+    expect(others).toEqual([]);
+    expect(roles).toMatchObject({ action: 'user.roles_changed', actor: { userId: null, email: null, via: 'cli' }, ip: null, userAgent: expect.stringContaining('set-roles'), changes: { before: { roles: ['user'] }, after: { roles: ['user', 'moderator'] } } });
+    expect(deactivated).toMatchObject({ action: 'user.deactivated', actor: { via: 'cli' }, userAgent: expect.stringContaining('deactivate'), changes: { before: { active: true }, after: { active: false } } });
   });
 
   it('records role changes, deactivation and reactivation once each, with actor, address, agent and before/after', async () => {
