@@ -1,29 +1,17 @@
 import type { TAuditEvent, TJob } from '@gen3d/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { logIn, runAdminScript, type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { clientFor, followJob } from '../support/generation.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { resetTokenIn, startTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { startTestServer, useTestServer } from '../support/server.js';
+import { resetTokenIn } from '../support/smtp.js';
 
 const USER_AGENT = 'audit-test/1.0';
 
-let database: TestDatabase;
-let smtp: TestSmtpServer;
-let server: TestServer;
+const suite = useTestServer({ mail: true, env: { AUTH_RATE_LIMIT_MAX: '1000', LOGIN_FAILURE_AUDIT_THRESHOLD: '3', AUDIT_RETENTION_DAYS: '90' }, modelDurationMs: 1500 });
 let admin: SignedIn;
 
 beforeAll(async () => {
-  database = await startTestDatabase();
-  smtp = await startTestSmtpServer();
-  server = await startTestServer(database, { env: { SMTP_URL: smtp.url, AUTH_RATE_LIMIT_MAX: '1000', LOGIN_FAILURE_AUDIT_THRESHOLD: '3', AUDIT_RETENTION_DAYS: '90' }, modelDurationMs: 1500 });
-  admin = await signInNewAdmin(server);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await smtp?.close();
-  await database?.stop();
+  admin = await signInNewAdmin(suite.server);
 });
 
 /** A REST call with a recognisable user agent. */
@@ -31,7 +19,7 @@ async function call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, b
   const headers: Record<string, string> = { 'user-agent': USER_AGENT };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${server.url}/api${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const response = await fetch(`${suite.server.url}/api${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
@@ -47,7 +35,7 @@ const byAdmin = () => ({ userId: admin.id, email: admin.email, via: 'api' });
 
 describe('the audit log', () => {
   it('records account creation, by the API and by the create-admin script', async () => {
-    const user = await signInNewUser(server, admin, 'created@example.com');
+    const user = await signInNewUser(suite.server, admin, 'created@example.com');
     const [created, ...others] = await eventsAbout(user.id, 'user.created');
     expect(others).toEqual([]);
     expect(created).toMatchObject({ action: 'user.created', actor: byAdmin(), target: { type: 'user', id: user.id, label: 'created@example.com' }, ip: '127.0.0.1', changes: { before: {}, after: { email: 'created@example.com', roles: ['user'] } } });
@@ -56,9 +44,9 @@ describe('the audit log', () => {
   });
 
   it('records the changes the set-roles and deactivate scripts make, naming the script', async () => {
-    const user = await signInNewUser(server, admin, 'scripted@example.com');
-    expect((await runAdminScript(server, 'set-roles', ['--email', user.email, '--roles', 'user,moderator'])).code).toBe(0);
-    expect((await runAdminScript(server, 'deactivate', ['--email', user.email])).code).toBe(0);
+    const user = await signInNewUser(suite.server, admin, 'scripted@example.com');
+    expect((await runAdminScript(suite.server, 'set-roles', ['--email', user.email, '--roles', 'user,moderator'])).code).toBe(0);
+    expect((await runAdminScript(suite.server, 'deactivate', ['--email', user.email])).code).toBe(0);
     const [deactivated, roles, ...others] = (await eventsAbout(user.id)).filter((event) => event.action !== 'user.created');
     expect(others).toEqual([]);
     expect(roles).toMatchObject({ action: 'user.roles_changed', actor: { userId: null, email: null, via: 'cli' }, ip: null, userAgent: expect.stringContaining('set-roles'), changes: { before: { roles: ['user'] }, after: { roles: ['user', 'moderator'] } } });
@@ -66,7 +54,7 @@ describe('the audit log', () => {
   });
 
   it('records role changes, deactivation and reactivation once each, with actor, address, agent and before/after', async () => {
-    const user = await signInNewUser(server, admin, 'changed@example.com');
+    const user = await signInNewUser(suite.server, admin, 'changed@example.com');
     expect((await call('PATCH', `/admin/users/${user.id}/roles`, { roles: ['user', 'moderator'] }, admin.token)).status).toBe(200);
     expect((await call('POST', `/admin/users/${user.id}/deactivate`, undefined, admin.token)).status).toBe(200);
     expect((await call('POST', `/admin/users/${user.id}/reactivate`, undefined, admin.token)).status).toBe(200);
@@ -86,7 +74,7 @@ describe('the audit log', () => {
   });
 
   it('records a deletion with what the account was and what went with it', async () => {
-    const user = await signInNewUser(server, admin, 'deleted@example.com');
+    const user = await signInNewUser(suite.server, admin, 'deleted@example.com');
     const deleted = await call('DELETE', `/admin/users/${user.id}?confirmEmail=deleted@example.com`, undefined, admin.token);
     expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
     const events = await eventsAbout(user.id, 'user.deleted');
@@ -99,7 +87,7 @@ describe('the audit log', () => {
   });
 
   it('records login failures once when they reach the threshold, not before and not again', async () => {
-    const user = await signInNewUser(server, admin, 'guessed@example.com');
+    const user = await signInNewUser(suite.server, admin, 'guessed@example.com');
     for (let attempt = 0; attempt < 2; attempt += 1) expect((await call('POST', '/auth/login', { email: user.email, password: `wrong ${attempt}` })).status).toBe(401);
     expect(await eventsAbout(user.id, 'auth.login_failures_exceeded')).toEqual([]);
     for (let attempt = 2; attempt < 6; attempt += 1) expect((await call('POST', '/auth/login', { email: user.email, password: `wrong ${attempt}` })).status).toBe(401);
@@ -109,7 +97,7 @@ describe('the audit log', () => {
   });
 
   it('records refresh-token reuse', async () => {
-    const user = await signInNewUser(server, admin, 'reused@example.com');
+    const user = await signInNewUser(suite.server, admin, 'reused@example.com');
     expect((await call('POST', '/auth/refresh', { refreshToken: user.refreshToken })).status).toBe(200);
     expect((await call('POST', '/auth/refresh', { refreshToken: user.refreshToken })).status).toBe(401);
     const events = await eventsAbout(user.id, 'auth.refresh_token_reused');
@@ -118,11 +106,11 @@ describe('the audit log', () => {
   });
 
   it('records password reset requests, resets and changes', async () => {
-    const user = await signInNewUser(server, admin, 'forgetful@example.com');
+    const user = await signInNewUser(suite.server, admin, 'forgetful@example.com');
     expect((await call('POST', '/auth/request-password-reset', { email: user.email })).status).toBe(200);
-    const token = resetTokenIn(await smtp.waitForMail(user.email, /Reset your gen3d password/));
+    const token = resetTokenIn(await suite.smtp.waitForMail(user.email, /Reset your gen3d password/));
     expect((await call('POST', '/auth/reset-password', { token, newPassword: 'a new long secret' })).status).toBe(200);
-    const again = await logIn(server, user.email, 'a new long secret');
+    const again = await logIn(suite.server, user.email, 'a new long secret');
     expect((await call('POST', '/auth/change-password', { currentPassword: 'a new long secret', newPassword: 'another long secret' }, again.token)).status).toBe(200);
     const actions = (await eventsAbout(user.id)).map((event) => event.action);
     expect(actions.filter((action) => action.startsWith('auth.password'))).toEqual(['auth.password_changed', 'auth.password_reset', 'auth.password_reset_requested']);
@@ -132,16 +120,16 @@ describe('the audit log', () => {
   });
 
   it('records admin job changes and asset registration', async () => {
-    const user = await signInNewUser(server, admin, 'maker@example.com');
+    const user = await signInNewUser(suite.server, admin, 'maker@example.com');
     const created = await call('POST', '/jobs', { prompt: 'an audited cube' }, user.token);
     const jobId = String(created.body.id);
-    await followJob(clientFor(server, user), jobId, (update) => update.status === 'running');
+    await followJob(clientFor(suite.server, user), jobId, (update) => update.status === 'running');
     expect((await call('PATCH', `/jobs/${jobId}`, { progress: 42 }, admin.token)).status).toBe(200);
     expect((await call('PATCH', `/jobs/${jobId}`, { status: 'canceled' }, admin.token)).status).toBe(200);
     const [canceled, ...moreCancels] = await eventsAbout(jobId, 'job.canceled_by_admin');
     expect(moreCancels).toEqual([]);
     expect(canceled).toMatchObject({ actor: byAdmin(), target: { type: 'job', id: jobId, label: 'an audited cube' }, changes: { before: { status: 'running' }, after: { status: expect.stringMatching(/running|canceled/) } }, details: { ownerId: user.id } });
-    await followJob(clientFor(server, user), jobId, (update) => update.status === 'canceled');
+    await followJob(clientFor(suite.server, user), jobId, (update) => update.status === 'canceled');
     expect((await call('PATCH', `/jobs/${jobId}`, { status: 'queued' }, admin.token)).status).toBe(200);
     const updates = await eventsAbout(jobId, 'job.updated_by_admin');
     expect(updates.map((event) => [event.changes?.before.status, event.changes?.after.status])).toEqual([
@@ -149,7 +137,7 @@ describe('the audit log', () => {
       ['running', 'running'],
     ]);
     expect(updates[1]?.changes).toMatchObject({ before: { progress: expect.any(Number) }, after: { progress: 42 } });
-    const job = (await followJob(clientFor(server, user), jobId)).at(-1) as TJob;
+    const job = (await followJob(clientFor(suite.server, user), jobId)).at(-1) as TJob;
     expect(job.status).toBe('succeeded');
 
     const glb = Buffer.from(await (await fetch(job.outputs.find((output) => output.format === 'glb')?.url as string)).arrayBuffer());
@@ -161,9 +149,9 @@ describe('the audit log', () => {
   });
 
   it('is for admins only, filters by actor, action and time, pages, and offers no way to change it', async () => {
-    const moderator = await signInNewUser(server, admin, 'watcher@example.com');
+    const moderator = await signInNewUser(suite.server, admin, 'watcher@example.com');
     await call('PATCH', `/admin/users/${moderator.id}/roles`, { roles: ['user', 'moderator'] }, admin.token);
-    const asModerator = await logIn(server, moderator.email, 'user password 1');
+    const asModerator = await logIn(suite.server, moderator.email, 'user password 1');
     expect((await call('GET', '/admin/audit', undefined, asModerator.token)).status).toBe(403);
     expect((await call('GET', '/admin/audit')).status).toBe(401);
 
@@ -188,9 +176,9 @@ describe('the audit log', () => {
   });
 
   it('keeps events for AUDIT_RETENTION_DAYS with a TTL index, changed in place when the setting changes', async () => {
-    const indexes = async () => server.app.database.connection.collection('audit_events').listIndexes().toArray();
+    const indexes = async () => suite.server.app.database.connection.collection('audit_events').listIndexes().toArray();
     expect((await indexes()).find((index) => index.name === 'at_retention')?.expireAfterSeconds).toBe(90 * 86_400);
-    const second = await startTestServer(database, { mongodbUri: server.mongodbUri, env: { AUDIT_RETENTION_DAYS: '30' } });
+    const second = await startTestServer(suite.database, { mongodbUri: suite.server.mongodbUri, env: { AUDIT_RETENTION_DAYS: '30' } });
     try {
       expect((await indexes()).find((index) => index.name === 'at_retention')?.expireAfterSeconds).toBe(30 * 86_400);
     } finally {

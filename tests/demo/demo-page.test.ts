@@ -2,50 +2,47 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAdminScript } from '../support/accounts.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { codeIn, startTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { useTestServer } from '../support/server.js';
+import { codeIn } from '../support/smtp.js';
 
 // Debian's chromium (.ci/run installs it); CI sets REQUIRE_BROWSER_TESTS so a missing browser fails there.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM) || process.env.REQUIRE_BROWSER_TESTS === '1';
 if (!available) console.warn(`skipping the demo page test: no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
 
-describe.runIf(available)('the demo page at /', () => {
-  let database: TestDatabase;
-  let smtp: TestSmtpServer;
-  let server: TestServer;
-  let browser: Browser;
-
+/** A headless Chromium for the suite (SwiftShader gives it WebGL without a GPU, when asked). */
+function useBrowser(extraArgs: string[]): () => Browser {
+  let browser: Browser | undefined;
   beforeAll(async () => {
-    database = await startTestDatabase();
-    smtp = await startTestSmtpServer();
-    server = await startTestServer(database, { env: { SMTP_URL: smtp.url, AUTH_RATE_LIMIT_MAX: '1000' }, modelDurationMs: 600 });
-    // SwiftShader gives headless Chromium WebGL without a GPU.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...extraArgs] });
   });
-
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
-    await smtp?.close();
-    await database?.stop();
   });
+  return () => {
+    if (!browser) throw new Error('the browser is not started yet');
+    return browser;
+  };
+}
+
+describe.runIf(available)('the demo page at /', () => {
+  const suite = useTestServer({ mail: true, env: { AUTH_RATE_LIMIT_MAX: '1000' }, modelDurationMs: 600 });
+  const browser = useBrowser(['--use-angle=swiftshader', '--enable-unsafe-swiftshader']);
 
   it('registers with the emailed code, generates from a prompt with progress, and loads the model in 3D', { timeout: 90_000 }, async () => {
-    const page = await browser.newPage();
+    const page = await browser().newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(message.text());
     });
-    await page.goto(server.url);
+    await page.goto(suite.server.url);
 
     await page.fill('#register-form [name=email]', 'visitor@example.com');
     await page.fill('#register-form [name=userName]', 'Visitor');
     await page.fill('#register-form [name=password]', 'visitor password 1');
     await page.click('#register-form button');
-    const code = codeIn(await smtp.waitForMail('visitor@example.com', /verification code/));
+    const code = codeIn(await suite.smtp.waitForMail('visitor@example.com', /verification code/));
     await page.fill('#verify-form [name=code]', code);
     await page.click('#verify-form button');
     await page.waitForSelector('#studio:not([hidden])');
@@ -67,26 +64,13 @@ describe.runIf(available)('the demo page at /', () => {
 });
 
 describe.runIf(available)('Swagger UI at /api-docs', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    database = await startTestDatabase();
-    server = await startTestServer(database, { env: { AUTH_RATE_LIMIT_MAX: '1000' } });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await database?.stop();
-  });
+  const suite = useTestServer({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
+  const browser = useBrowser([]);
 
   it('logs in with "Try it out" and then calls a protected route with the token', { timeout: 60_000 }, async () => {
-    expect((await runAdminScript(server, 'create-admin', ['--email', 'docs@example.com', '--password', 'docs password 1'])).code).toBe(0);
-    const page = await browser.newPage();
-    await page.goto(`${server.url}/api-docs`);
+    expect((await runAdminScript(suite.server, 'create-admin', ['--email', 'docs@example.com', '--password', 'docs password 1'])).code).toBe(0);
+    const page = await browser().newPage();
+    await page.goto(`${suite.server.url}/api-docs`);
     const operation = async (id: string, body?: string): Promise<string> => {
       const block = page.locator(`#operations-${id}`);
       await block.locator('.opblock-summary').click();

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runAdminScript } from '../support/accounts.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { codeIn, resetTokenIn, startTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { useTestServer } from '../support/server.js';
+import { codeIn, resetTokenIn } from '../support/smtp.js';
 
 /**
  * The REST surface as ../shared/docs/rest-contract.md lists it, driven with plain fetch the way the
@@ -11,27 +10,13 @@ import { codeIn, resetTokenIn, startTestSmtpServer, type TestSmtpServer } from '
 
 type Json = Record<string, unknown>;
 
-let database: TestDatabase;
-let smtp: TestSmtpServer;
-let server: TestServer;
-
-beforeAll(async () => {
-  database = await startTestDatabase();
-  smtp = await startTestSmtpServer();
-  server = await startTestServer(database, { env: { SMTP_URL: smtp.url, AUTH_RATE_LIMIT_MAX: '1000' }, modelDurationMs: 200 });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await smtp?.close();
-  await database?.stop();
-});
+const suite = useTestServer({ mail: true, env: { AUTH_RATE_LIMIT_MAX: '1000' }, modelDurationMs: 200 });
 
 async function api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: Json & Json[] }> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${server.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const response = await fetch(`${suite.server.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : {}) as Json & Json[] };
 }
@@ -53,7 +38,7 @@ describe('REST contract (plain fetch)', () => {
     const registered = await api('POST', '/api/auth/register', { email, userName: 'Contract User', password: 'contract password 1' });
     expect(registered.status).toBe(200);
     expect(registered.body).toMatchObject({ ok: true, message: expect.any(String) });
-    const code = codeIn(await smtp.waitForMail(email, /verification code/));
+    const code = codeIn(await suite.smtp.waitForMail(email, /verification code/));
     const verified = await api('POST', '/api/auth/register/verify', { email, code });
     expect(verified.status).toBe(201);
     hasFields(verified.body.user, ['id', 'email', 'userName']);
@@ -76,7 +61,7 @@ describe('REST contract (plain fetch)', () => {
 
     expect((await api('POST', '/api/auth/request-password-reset', { email })).body).toMatchObject({ ok: true, message: expect.any(String) });
     expect((await api('POST', '/api/auth/request-password-reset', { email: 'nobody@example.com' })).body).toMatchObject({ ok: true });
-    const token = resetTokenIn(await smtp.waitForMail(email, /Reset your gen3d password/));
+    const token = resetTokenIn(await suite.smtp.waitForMail(email, /Reset your gen3d password/));
     expect((await api('POST', '/api/auth/reset-password', { token, newPassword: 'contract password 2' })).body).toMatchObject({ ok: true, message: expect.any(String) });
     const again = await api('POST', '/api/auth/login', { email, password: 'contract password 2' });
     state.user = String(again.body.token);
@@ -85,7 +70,7 @@ describe('REST contract (plain fetch)', () => {
   });
 
   it('users: list for staff only, profiles, creation by admins, owner updates', async () => {
-    expect((await runAdminScript(server, 'create-admin', ['--email', 'boss@example.com', '--password', 'boss password 1'])).code).toBe(0);
+    expect((await runAdminScript(suite.server, 'create-admin', ['--email', 'boss@example.com', '--password', 'boss password 1'])).code).toBe(0);
     state.admin = String((await api('POST', '/api/auth/login', { email: 'boss@example.com', password: 'boss password 1' })).body.token);
     expect((await api('GET', '/api/users', undefined, must(state.user, 'user'))).status).toBe(403);
     expect(Array.isArray((await api('GET', '/api/users', undefined, state.admin)).body.users)).toBe(true);
@@ -166,7 +151,7 @@ describe('REST contract (plain fetch)', () => {
 
   it('utility routes and error bodies', async () => {
     expect((await api('GET', '/health')).body).toEqual({ ok: true });
-    expect((await fetch(`${server.url}/api-docs`)).status).toBe(200);
+    expect((await fetch(`${suite.server.url}/api-docs`)).status).toBe(200);
     const missing = await api('GET', '/api/chats');
     expect(missing.status).toBe(401);
     expect(missing.body).toMatchObject({ error: expect.any(String), code: 'UNAUTHORIZED' });

@@ -6,6 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { freePort } from './redis.js';
 import { databaseUri, startTestDatabase, type TestDatabase, uniqueDatabaseName } from './database.js';
+import { startTestSmtpServer, type TestSmtpServer } from './smtp.js';
 
 export interface TestServer {
   url: string;
@@ -74,25 +75,45 @@ export async function jsonOf(response: Response): Promise<Record<string, unknown
   }
 }
 
-/** Starts a database and a server for the suite (beforeAll) and stops both (afterAll). */
-export function useTestServer(options: TestServerOptions = {}): { readonly server: TestServer; readonly database: TestDatabase } {
-  const state: { server?: TestServer; database?: TestDatabase } = {};
+export interface SuiteServerOptions extends TestServerOptions {
+  /** Also start a test SMTP server and send the server's mail to it (`suite.smtp` reads it). */
+  mail?: boolean;
+}
+
+export interface SuiteServer {
+  readonly server: TestServer;
+  readonly database: TestDatabase;
+  /** Only with `mail: true`. */
+  readonly smtp: TestSmtpServer;
+}
+
+/** Starts a database (and an SMTP server when asked) and a server for the suite (beforeAll) and stops them (afterAll). */
+export function useTestServer(options: SuiteServerOptions = {}): SuiteServer {
+  const state: { server?: TestServer; database?: TestDatabase; smtp?: TestSmtpServer } = {};
   beforeAll(async () => {
     state.database = await startTestDatabase();
-    state.server = await startTestServer(state.database, options);
+    if (options.mail) state.smtp = await startTestSmtpServer();
+    const env = { ...options.env, ...(state.smtp ? { SMTP_URL: state.smtp.url } : {}) };
+    state.server = await startTestServer(state.database, { ...options, env });
   });
   afterAll(async () => {
     await state.server?.close();
+    await state.smtp?.close();
     await state.database?.stop();
   });
+  const started = <T>(value: T | undefined, name: string): T => {
+    if (value === undefined) throw new Error(`the suite's ${name} is not started${name === 'smtp' ? ' (pass mail: true)' : ' yet'}`);
+    return value;
+  };
   return {
     get server() {
-      if (!state.server) throw new Error('the test server is not started yet');
-      return state.server;
+      return started(state.server, 'server');
     },
     get database() {
-      if (!state.database) throw new Error('the test database is not started yet');
-      return state.database;
+      return started(state.database, 'database');
+    },
+    get smtp() {
+      return started(state.smtp, 'smtp');
     },
   };
 }
