@@ -81,3 +81,19 @@ export function logLine(line: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** Runs a command to completion and resolves with its stdout; rejects with its output when it exits non-zero. */
+export function runCommand(command: string, args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<string> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolveRun(stdout);
+      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    });
+  });
+}
