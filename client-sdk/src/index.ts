@@ -5,6 +5,7 @@ import type { AppRouter } from '@gen3d/server';
 import type { TLoginResult } from '@gen3d/shared';
 import { authRetryLink } from './auth-retry-link.js';
 import { toGen3dError } from './errors.js';
+import { gen3dErrorLink } from './gen3d-error-link.js';
 import { type GenerateOptions, type GenerateResult, generateWith } from './generate.js';
 import { memoryTokenStore, type TokenStore } from './token-store.js';
 
@@ -78,6 +79,7 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
 
   const procedures = createTRPCClient<AppRouter>({
     links: [
+      gen3dErrorLink(),
       authRetryLink(refresh),
       splitLink({
         condition: (operation) => operation.type === 'subscription',

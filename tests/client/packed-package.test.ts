@@ -79,6 +79,7 @@ describe('the packed @gen3d/client', () => {
     expect(report).toMatchObject({
       serverName: 'gen3d',
       wrongPasswordCode: 'INVALID_CREDENTIALS',
+      unknownJob: { code: 'NOT_FOUND', status: 404 },
       schemaRejectsMissingPassword: true,
       userName: 'packed-user',
       jobStatus: 'succeeded',

@@ -1,4 +1,5 @@
 import { createGen3dClient, Gen3dError, isGen3dError, memoryTokenStore, type TJob, webStorageTokenStore } from '@gen3d/client';
+import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import { signInNewAdmin, signInNewUser } from '../support/accounts.js';
 import { useTestServer } from '../support/server.js';
@@ -47,6 +48,26 @@ describe('@gen3d/client conveniences', () => {
     const error = await client.login('nobody@example.com', 'not the password').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Gen3dError);
     expect(error).toMatchObject({ code: 'INVALID_CREDENTIALS', status: 401 });
+  });
+
+  it('rejects every call with a Gen3dError that tRPC tooling still recognises', async () => {
+    const account = await newAccount('sdk-errors@example.com');
+    const client = createGen3dClient({ url: suite.server.url });
+    await client.login(account.email, account.password);
+    const invalid = await client.jobs.get.query({ id: 'not-an-id' }).catch((caught: unknown) => caught);
+    expect(invalid).toBeInstanceOf(Gen3dError);
+    expect(invalid).toBeInstanceOf(TRPCClientError);
+    expect(invalid).toMatchObject({ name: 'Gen3dError', code: 'VALIDATION_FAILED', status: 400, issues: [expect.objectContaining({ path: 'id' })] });
+    expect(isGen3dError(invalid, 'VALIDATION_FAILED') && invalid.data?.code).toBe('VALIDATION_FAILED');
+
+    const missing = await client.jobs.get.query({ id: '0123456789abcdef01234567' }).catch((caught: unknown) => caught);
+    expect(missing).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+    expect(isGen3dError(missing) && missing.requestId).toEqual(expect.any(String));
+
+    const unreachable = createGen3dClient({ url: 'http://127.0.0.1:9' });
+    const offline = await unreachable.system.info.query().catch((caught: unknown) => caught);
+    expect(offline).toBeInstanceOf(Gen3dError);
+    expect(offline).toMatchObject({ code: 'NETWORK_ERROR', status: undefined });
   });
 
   it('refreshes an expired access token once for all the calls waiting on it, and retries them', async () => {

@@ -1,5 +1,5 @@
 // A Node program written the way a third party would, against the installed @gen3d/client package.
-import { createGen3dClient, Gen3dError, type RouterOutputs, type TJob, ZLoginInput } from '@gen3d/client';
+import { createGen3dClient, isGen3dError, type RouterOutputs, type TJob, ZLoginInput } from '@gen3d/client';
 
 function setting(name: string): string {
   const value = process.env[name];
@@ -17,6 +17,10 @@ const wrongPassword = await gen3d.login(email, 'not the password').then(
 );
 await gen3d.login(email, setting('GEN3D_PASSWORD'));
 const me = await gen3d.auth.me.query();
+const unknownJob = await gen3d.jobs.get.query({ id: '0123456789abcdef01234567' }).then(
+  () => null,
+  (error: unknown) => error,
+);
 const updates: TJob['status'][] = [];
 const { job, assets } = await gen3d.generate('a red low-poly fox', { onProgress: (update) => updates.push(update.status) });
 const fileSizes = await Promise.all(assets.map(async (asset) => (await (await fetch(asset.url)).arrayBuffer()).byteLength));
@@ -25,7 +29,8 @@ await gen3d.logout();
 console.log(
   JSON.stringify({
     serverName: info.name,
-    wrongPasswordCode: wrongPassword instanceof Gen3dError ? wrongPassword.code : null,
+    wrongPasswordCode: isGen3dError(wrongPassword) ? wrongPassword.code : null,
+    unknownJob: isGen3dError(unknownJob) ? { code: unknownJob.code, status: unknownJob.status } : null,
     schemaRejectsMissingPassword: !ZLoginInput.safeParse({ email }).success,
     userName: me.userName,
     jobStatus: job.status,
