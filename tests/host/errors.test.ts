@@ -56,12 +56,16 @@ describe('error responses over HTTP', () => {
     expect(body.error.message).toContain('system.nothing');
   });
 
-  it('answers unparseable tRPC input with 400 and no stack trace', async () => {
-    const response = await fetch(`${suite.server.url}/trpc/system.info?input=%7Bnot-json`);
-    expect(response.status).toBe(400);
-    const body = (await jsonOf(response)) as { error: { data: Record<string, unknown> } };
-    expect(body.error.data.code).toBe('BAD_REQUEST');
-    expect(body.error.data).not.toHaveProperty('stack');
+  it('answers unparseable tRPC input, in the query or the body, with 400 MALFORMED_BODY as REST does', async () => {
+    const inQuery = await fetch(`${suite.server.url}/trpc/system.info?input=%7Bnot-json`);
+    const inBody = await fetch(`${suite.server.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email": ' });
+    for (const response of [inQuery, inBody]) {
+      expect(response.status).toBe(400);
+      const body = (await jsonOf(response)) as { error: { message: string; data: Record<string, unknown> } };
+      expect(body.error.data.code).toBe('MALFORMED_BODY');
+      expect(body.error.message).toMatch(/^The input is not valid JSON/);
+      expect(body.error.data).not.toHaveProperty('stack');
+    }
   });
 });
 

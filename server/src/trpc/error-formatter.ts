@@ -113,6 +113,10 @@ export function formatError(input: {
     const issues = toFieldIssues(zodIssues);
     return { message: describeIssues(issues), code: shape.code, data: { ...base, code: 'VALIDATION_FAILED', issues } };
   }
+  // tRPC reports input it cannot parse as JSON as a plain BAD_REQUEST; REST calls that MALFORMED_BODY.
+  if (error.code === 'BAD_REQUEST' && error.cause instanceof SyntaxError) {
+    return { message: `The input is not valid JSON (${error.cause.message})`, code: shape.code, data: { ...base, code: 'MALFORMED_BODY' } };
+  }
   const code = ERROR_CODE_OF_TRPC_CODE[error.code];
   if (!code) {
     return {
