@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { createAccessTokens } from './infra/access-tokens.js';
 import { createMailer } from './infra/mailer.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limiter.js';
+import { publicAddressPolicy } from './infra/public-addresses.js';
 import type { Redis } from 'ioredis';
 import { authModels, authOwnedData } from './modules/auth/model.js';
 import { createPasswordService } from './modules/auth/password-service.js';
@@ -92,7 +93,10 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
   const jobs = jobModel(connection);
   const events = new JobEvents();
   const watcher = new JobWatcher(jobs, events, { pollIntervalMs: 250, overlapMs: 5_000 });
-  const http = createModelHttpClient({ connectTimeoutMs: config.modelServer.connectTimeoutMs, responseTimeoutMs: config.modelServer.responseTimeoutMs, maxBytes: config.assets.maxFileBytes });
+  const httpOptions = { connectTimeoutMs: config.modelServer.connectTimeoutMs, responseTimeoutMs: config.modelServer.responseTimeoutMs, maxBytes: config.assets.maxFileBytes };
+  const http = createModelHttpClient(httpOptions);
+  // Files registered from a URL are fetched on an admin's word: only from the public internet, unless allowed.
+  const sourceHttp = createModelHttpClient({ ...httpOptions, addressPolicy: publicAddressPolicy(config.assets.sourceAllowedHosts) });
   const modelServers = configuredModelServers(config.modelServers, modelServerUrl, http);
   // The queue announces finished jobs through messages, which need chats, which cancel through the queue:
   // the announcement is bound once the message service exists.
@@ -135,7 +139,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
   app.addHook('preClose', async () => closing.abort());
   app.addHook('onClose', async () => {
     watcher.close();
-    await http.close();
+    await Promise.all([http.close(), sourceHttp.close()]);
   });
   // A deleted account's jobs stop first, then its files and records go.
   const ownedData: OwnedData[] = [
@@ -150,7 +154,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     { kind: 'messages', deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount },
     { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
   ];
-  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServerNames: [...modelServers.keys()], jobs, assetRecords, download: (url: string, signal: AbortSignal) => http.download(url, signal) };
+  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServerNames: [...modelServers.keys()], jobs, assetRecords, download: (url: string, signal: AbortSignal) => sourceHttp.download(url, signal) };
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */

@@ -50,6 +50,7 @@ const EnvSchema = z.object({
   ASSETS_DIR: z.string().optional(),
   ASSET_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(3600),
   ASSET_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  ASSET_SOURCE_ALLOWED_HOSTS: z.string().optional(),
   MODEL_SERVER_URL: z.url().optional(),
   MODEL_SERVER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   MODEL_SERVER_DURATION_MS: z.coerce.number().int().min(0).default(3000),
@@ -115,6 +116,8 @@ export interface Config {
     readonly dir: string;
     readonly urlTtlSeconds: number;
     readonly maxFileBytes: number;
+    /** Hosts a registered file's `sourceUrl` may name although they are not on the public internet. */
+    readonly sourceAllowedHosts: readonly string[];
   };
   readonly modelServer: {
     /** Undefined: the reference model server is started in-process on `port`. */
@@ -169,11 +172,11 @@ export class ConfigError extends Error {
   }
 }
 
-function parseOrigins(raw: string | undefined): string[] | undefined {
+function commaList(raw: string | undefined): string[] | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   return raw
     .split(',')
-    .map((origin) => origin.trim())
+    .map((entry) => entry.trim())
     .filter(Boolean);
 }
 
@@ -194,7 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const production = vars.NODE_ENV === 'production';
   const problems: string[] = [];
   const notices: string[] = [];
-  const origins = parseOrigins(vars.CORS_ORIGINS);
+  const origins = commaList(vars.CORS_ORIGINS);
 
   if (production) {
     if (!vars.MONGODB_URI) problems.push('MONGODB_URI: required in production (the embedded database is for development and tests)');
@@ -244,7 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     auth: { accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS, refreshTokenTtlDays: vars.REFRESH_TOKEN_TTL_DAYS },
     mail: { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM, outboxDir: resolve(vars.DATA_DIR, 'outbox') },
     redisUrl: vars.REDIS_URL,
-    assets: { storage: vars.ASSET_STORAGE, dir: resolve(vars.ASSETS_DIR ?? resolve(vars.DATA_DIR, 'assets')), urlTtlSeconds: vars.ASSET_URL_TTL_SECONDS, maxFileBytes: vars.ASSET_MAX_BYTES },
+    assets: { storage: vars.ASSET_STORAGE, dir: resolve(vars.ASSETS_DIR ?? resolve(vars.DATA_DIR, 'assets')), urlTtlSeconds: vars.ASSET_URL_TTL_SECONDS, maxFileBytes: vars.ASSET_MAX_BYTES, sourceAllowedHosts: commaList(vars.ASSET_SOURCE_ALLOWED_HOSTS) ?? [] },
     modelServer: {
       url: vars.MODEL_SERVER_URL?.replace(/\/$/, ''),
       port: vars.MODEL_SERVER_PORT,

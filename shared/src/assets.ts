@@ -49,6 +49,6 @@ export const ZRegisterAssetInput = z
     jobId: ZObjectId.optional(),
     chatId: ZObjectId.optional(),
     data: z.base64().max(16_000_000).optional().describe('The file, base64-encoded (within the request body limit)'),
-    sourceUrl: z.url({ protocol: /^https?$/ }).max(2000).optional().describe('Or an http(s) URL the server downloads the file from'),
+    sourceUrl: z.url({ protocol: /^https?$/ }).max(2000).optional().describe('Or an http(s) URL the server downloads the file from (public addresses only, unless the operator allows the host)'),
   })
   .refine((input) => (input.data === undefined) !== (input.sourceUrl === undefined), { message: 'give either data or sourceUrl', path: ['data'] });

@@ -5,7 +5,8 @@ import { useFaultySuite } from '../support/faulty-model-server.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { callRest } from '../support/rest.js';
 
-const suite = useFaultySuite({ MODEL_SERVER_POLL_INTERVAL_MS: '50', JOB_MAX_ATTEMPTS: '1', JOB_POLL_INTERVAL_MS: '100' });
+// The test server's own signed URLs (127.0.0.1) serve as download sources; nothing else local is allowed.
+const suite = useFaultySuite({ MODEL_SERVER_POLL_INTERVAL_MS: '50', JOB_MAX_ATTEMPTS: '1', JOB_POLL_INTERVAL_MS: '100', ASSET_SOURCE_ALLOWED_HOSTS: '127.0.0.1' });
 
 const patch = (jobId: string, body: unknown, who: SignedIn) => callRest(suite.server.url, 'PATCH', `/jobs/${jobId}`, body, who.token);
 
@@ -70,5 +71,22 @@ describe('POST /api/assets (admins)', () => {
     expect(both.status).toBe(400);
     const foreignJob = await callRest(suite.server.url, 'POST', '/assets', { format: 'glb', data: glb.toString('base64'), jobId: job.id }, suite.admin.token);
     expect(foreignJob.status).toBe(404);
+  });
+
+  it('fetches sourceUrl from public addresses only, unless ASSET_SOURCE_ALLOWED_HOSTS names the host', async () => {
+    const port = new URL(suite.server.url).port;
+    const refused = [
+      { sourceUrl: `http://localhost:${port}/health`, shown: /localhost is (127\.0\.0\.1|::1), a loopback address/, range: 'loopback' },
+      { sourceUrl: 'http://169.254.169.254/latest/meta-data/', shown: /169\.254\.169\.254 is a linkLocal address/, range: 'linkLocal' },
+      { sourceUrl: `http://[::1]:${port}/health`, shown: /::1 is a loopback address/, range: 'loopback' },
+      { sourceUrl: 'http://10.0.0.7/model.glb', shown: /10\.0\.0\.7 is a private address/, range: 'private' },
+    ];
+    for (const { sourceUrl, shown, range } of refused) {
+      const answer = await callRest(suite.server.url, 'POST', '/assets', { format: 'glb', sourceUrl, userId: suite.user.id }, suite.admin.token);
+      expect(answer.status, sourceUrl).toBe(400);
+      expect(answer.body).toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'sourceUrl', message: `not a public address (${range})` }] });
+      expect(answer.body.error).toMatch(shown);
+      expect(answer.body.error).toContain('ASSET_SOURCE_ALLOWED_HOSTS');
+    }
   });
 });

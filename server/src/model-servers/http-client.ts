@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher, errors, request } from 'undici';
 import type { z } from 'zod';
+import { AddressRefusedError, type AddressPolicy } from '../infra/public-addresses.js';
 import { ModelServerError } from './model-server.js';
 
 export interface HttpClientOptions {
@@ -11,6 +12,8 @@ export interface HttpClientOptions {
   maxBytes: number;
   /** The longest Retry-After a 429 answer may ask for before the call fails instead of waiting. */
   maxRetryAfterMs?: number;
+  /** Which addresses calls may connect to; any when absent (model servers are the operator's choice). */
+  addressPolicy?: AddressPolicy;
 }
 
 export interface HttpCall {
@@ -38,7 +41,7 @@ const RATE_LIMIT_TRIES = 5;
 
 function describeFailure(error: unknown, url: string, signal: AbortSignal): Error {
   if (signal.aborted) return signal.reason instanceof Error ? signal.reason : new Error('aborted');
-  if (error instanceof ModelServerError) return error;
+  if (error instanceof ModelServerError || error instanceof AddressRefusedError) return error;
   if (error instanceof errors.ConnectTimeoutError) return new ModelServerError('MODEL_SERVER_UNREACHABLE', `The model server at ${new URL(url).host} did not accept a connection in time`, true);
   if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) return new ModelServerError('MODEL_SERVER_TIMEOUT', 'The model server stopped answering', true);
   const code = (error as { code?: string }).code;
@@ -84,7 +87,8 @@ async function readLimited(response: Dispatcher.ResponseData, maxBytes: number, 
 
 /** HTTP for model-server adapters (undici), with deadlines, 429 back-off and failures turned into ModelServerErrors. */
 export function createModelHttpClient(options: HttpClientOptions): ModelHttpClient {
-  const agent = new Agent({ connect: { timeout: options.connectTimeoutMs }, headersTimeout: options.responseTimeoutMs, bodyTimeout: options.responseTimeoutMs });
+  const policy = options.addressPolicy;
+  const agent = new Agent({ connect: { timeout: options.connectTimeoutMs, ...(policy ? { lookup: policy.lookup } : {}) }, headersTimeout: options.responseTimeoutMs, bodyTimeout: options.responseTimeoutMs });
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   // A JSON answer may carry a whole model as base64.
   const maxJsonBytes = Math.ceil(options.maxBytes * 1.4) + 65_536;
@@ -92,6 +96,7 @@ export function createModelHttpClient(options: HttpClientOptions): ModelHttpClie
   async function callOnce(call: HttpCall): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { ...call.headers };
     if (call.body !== undefined) headers['content-type'] = 'application/json';
+    policy?.checkUrl(new URL(call.url));
     return request(call.url, {
       method: call.method,
       dispatcher: agent,

@@ -2,6 +2,7 @@ import type { TAsset, ZRegisterAssetInput } from '@gen3d/shared';
 import { Types } from 'mongoose';
 import type { z } from 'zod';
 import { BadRequest, NotFound } from '../../domain-errors.js';
+import { AddressRefusedError } from '../../infra/public-addresses.js';
 import { InvalidMeshError } from '../../meshes/mesh-stats.js';
 import { ModelServerError } from '../../model-servers/model-server.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
@@ -16,7 +17,7 @@ export interface AssetRegistrationDeps {
   users: UserModel;
   chats: ChatService;
   generation: GenerationService;
-  /** Fetches a file from a URL (size limits and deadlines of the model-server client). */
+  /** Fetches a file from a URL (size limits and deadlines of the model-server client; public addresses only). */
   download(url: string, signal: AbortSignal): Promise<Uint8Array>;
   maxFileBytes: number;
   audit: AuditLog;
@@ -40,6 +41,11 @@ export function createAssetRegistration(deps: AssetRegistrationDeps): AssetRegis
     try {
       return await deps.download(input.sourceUrl as string, AbortSignal.timeout(DOWNLOAD_DEADLINE_MS));
     } catch (error) {
+      if (error instanceof AddressRefusedError) {
+        throw new BadRequest(`sourceUrl is refused: ${error.message}; files are fetched from public addresses only, unless ASSET_SOURCE_ALLOWED_HOSTS names the host`, [
+          { path: 'sourceUrl', message: `not a public address (${error.range})` },
+        ]);
+      }
       const reason = error instanceof ModelServerError ? error.message.replace('The model server', 'The source') : 'The download did not finish in time';
       throw new BadRequest(`sourceUrl could not be downloaded: ${reason}`, [{ path: 'sourceUrl', message: 'download failed' }]);
     }
