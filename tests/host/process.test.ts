@@ -18,6 +18,37 @@ async function listeningAddress(server: ReturnType<typeof runTypeScript>): Promi
   return String(logLine(line)?.address);
 }
 
+interface InFlightRequest {
+  /** Sends the rest of the request (its body), and anything after it on the same connection. */
+  finish(more?: string): void;
+  /** Everything the server wrote on the connection, once it closed. */
+  closed: Promise<string>;
+}
+
+/** A connection carrying `POST path` whose headers are sent and whose 2-byte body is not, yet. */
+async function requestInFlight(server: ReturnType<typeof runTypeScript>, address: URL, path: string, headers = ''): Promise<InFlightRequest> {
+  const socket = connect(Number(address.port), address.hostname);
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  let answer = '';
+  socket.setEncoding('utf8').on('data', (chunk: string) => {
+    answer += chunk;
+  });
+  const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(answer)));
+  socket.write(`POST ${path} HTTP/1.1\r\nHost: ${address.host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n${headers}\r\n`);
+  await server.waitForLine((line) => {
+    const entry = logLine(line) as { msg?: string; req?: { url?: string } } | undefined;
+    return entry?.msg === 'incoming request' && entry.req?.url === path;
+  });
+  return { finish: (more = '') => socket.write(`{}${more}`), closed };
+}
+
+/** An HTTP/1.1 stream of answers, split into [head, parsed JSON body] pairs. */
+function answersIn(stream: string): Array<{ head: string; body: Record<string, unknown> }> {
+  return stream
+    .split(/(?=HTTP\/1\.1 )/)
+    .map((answer) => ({ head: answer.slice(0, answer.indexOf('\r\n\r\n')), body: JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown> }));
+}
+
 describe('the server process', () => {
   it('refuses to start in production without MONGODB_URI, a strong JWT_SECRET and CORS origins, naming each', async () => {
     const server = runTypeScript(MAIN, { NODE_ENV: 'production', JWT_SECRET: 'short' });
@@ -74,33 +105,49 @@ describe('the server process', () => {
   });
 
   it('finishes a request in flight on SIGTERM, refuses new connections, and exits cleanly', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'gen3d-data-'));
-    const server = runTypeScript(MAIN, baseEnv(dataDir));
+    const server = runTypeScript(MAIN, baseEnv(mkdtempSync(join(tmpdir(), 'gen3d-data-'))));
     const address = new URL(await listeningAddress(server));
+    const inFlight = await requestInFlight(server, address, '/api/nothing-here', 'Connection: close\r\n');
 
-    const socket = connect(Number(address.port), address.hostname);
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    let answer = '';
-    socket.setEncoding('utf8').on('data', (chunk: string) => {
-      answer += chunk;
-    });
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    // Headers now, body later: the request is in flight when the signal arrives.
-    socket.write(`POST /api/nothing-here HTTP/1.1\r\nHost: ${address.host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n`);
-
-    await server.waitForLine((line) => {
-      const entry = logLine(line) as { msg?: string; req?: { url?: string } } | undefined;
-      return entry?.msg === 'incoming request' && entry.req?.url === '/api/nothing-here';
-    });
     server.child.kill('SIGTERM');
     await server.waitForLine((line) => String(logLine(line)?.msg).startsWith('shutting down'));
     await expect(fetch(`${address.origin}/health`)).rejects.toThrow();
 
-    socket.write('{}');
-    await closed;
-    expect(answer).toMatch(/^HTTP\/1\.1 404/);
-    expect(answer).toContain('"code":"ROUTE_NOT_FOUND"');
+    inFlight.finish();
+    const [answer] = answersIn(await inFlight.closed);
+    expect(answer?.head).toMatch(/^HTTP\/1\.1 404/);
+    expect(answer?.body.code).toBe('ROUTE_NOT_FOUND');
     expect((await server.exited).code).toBe(0);
     expect(server.lines.some((line) => logLine(line)?.msg === 'stopped cleanly')).toBe(true);
+  });
+
+  it("answers requests arriving on an open connection during shutdown with 503 in the API's error shape, and closes it", async () => {
+    const server = runTypeScript(MAIN, baseEnv(mkdtempSync(join(tmpdir(), 'gen3d-data-'))));
+    const address = new URL(await listeningAddress(server));
+    // Two kept-alive connections, each with a request in flight when the signal arrives ...
+    const forTrpc = await requestInFlight(server, address, '/api/nothing-here');
+    const forRest = await requestInFlight(server, address, '/api/nothing-here-either');
+    server.child.kill('SIGTERM');
+    await server.waitForLine((line) => String(logLine(line)?.msg).startsWith('shutting down'));
+
+    // ... then carry more requests.
+    const next = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: ${address.host}\r\n\r\n`;
+    forTrpc.finish(next('/trpc/system.info') + next('/health'));
+    forRest.finish(next('/api/system/info'));
+    const [trpcAnswers, restAnswers] = await Promise.all([forTrpc.closed, forRest.closed]);
+
+    const [, trpcRefusal, ...afterTrpc] = answersIn(trpcAnswers);
+    expect(trpcRefusal?.head).toMatch(/^HTTP\/1\.1 503/);
+    expect(trpcRefusal?.head).toMatch(/\r\nconnection: close/i);
+    const trpcError = trpcRefusal?.body.error as { message: string; data: Record<string, unknown> };
+    expect(trpcError.data).toMatchObject({ code: 'SERVICE_UNAVAILABLE', httpStatus: 503, requestId: expect.any(String) });
+    expect(trpcError.message).toContain('shutting down');
+    // The connection closed after the refusal: the request behind it was left for the client to resend.
+    expect(afterTrpc).toEqual([]);
+
+    const [, restRefusal] = answersIn(restAnswers);
+    expect(restRefusal?.head).toMatch(/^HTTP\/1\.1 503/);
+    expect(restRefusal?.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', statusCode: 503, error: expect.stringContaining('shutting down'), requestId: expect.any(String) });
+    expect((await server.exited).code).toBe(0);
   });
 });
