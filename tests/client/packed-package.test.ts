@@ -19,7 +19,7 @@ interface PackedManifest {
   peerDependencies: Record<string, string>;
 }
 
-const state: { workspace?: string; tarball?: string; manifest?: PackedManifest; files?: string[] } = {};
+const state: { workspace?: string; tarball?: string; manifest?: PackedManifest; files?: string[]; declarations?: string } = {};
 const workspace = (): string => state.workspace ?? expect.fail('the consumer project was not set up');
 
 async function pnpm(args: string[], cwd: string): Promise<string> {
@@ -34,8 +34,9 @@ beforeAll(async () => {
   const [tarballName] = await readdir(packed);
   state.tarball = join(packed, tarballName ?? expect.fail('pnpm pack wrote no tarball'));
   state.files = (await runCommand('tar', ['-tzf', state.tarball], { cwd: packed })).trim().split('\n').sort();
-  await runCommand('tar', ['-xzf', state.tarball, 'package/package.json'], { cwd: packed });
+  await runCommand('tar', ['-xzf', state.tarball, 'package/package.json', 'package/dist/index.d.ts'], { cwd: packed });
   state.manifest = JSON.parse(await readFile(join(packed, 'package', 'package.json'), 'utf8')) as PackedManifest;
+  state.declarations = await readFile(join(packed, 'package', 'dist', 'index.d.ts'), 'utf8');
 
   const project = join(state.workspace, 'project');
   await cp(consumerSources, project, { recursive: true });
@@ -56,6 +57,15 @@ describe('the packed @gen3d/client', () => {
     const ranges = { ...state.manifest?.dependencies, ...state.manifest?.peerDependencies };
     expect(Object.keys(ranges).sort()).toEqual(['@trpc/client', '@trpc/server', 'eventsource', 'zod']);
     for (const range of Object.values(ranges)) expect(range).toMatch(/^\^\d+\.\d+\.\d+$/);
+  });
+
+  it('ships declarations that import only tRPC and zod, never server-only modules', () => {
+    const imported = [...(state.declarations ?? '').matchAll(/(?:from|import\()\s*['"]([^'"]+)['"]/g)].map((match) => match[1] as string);
+    expect(imported.length).toBeGreaterThan(0);
+    expect([...new Set(imported.map((specifier) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/')))].sort()).toEqual(['@trpc/client', '@trpc/server', 'zod']);
+    expect(state.declarations).not.toMatch(/mongoose|fastify/i);
+    // The router's procedures are spelled out, with their inputs and outputs.
+    expect(state.declarations).toMatch(/generation: \w+\.TRPCBuiltRouter</);
   });
 
   it('typechecks in a strict Node project without skipLibCheck, with the procedures fully typed', async () => {
