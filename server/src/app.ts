@@ -13,7 +13,7 @@ import { apiDocsRoutes, documentSuccessStatuses } from './http/api-docs.js';
 import { completeOperations } from './http/openapi-completion.js';
 import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { deleteBodyHook } from './http/delete-bodies.js';
-import { refuseRequestsWhileClosing } from './http/closing-refusal.js';
+import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
 import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
 import { healthRoutes } from './http/health-routes.js';
 import { demoPageRoutes } from './http/demo-page.js';
@@ -41,12 +41,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { maxParamLength: 5_000 },
-    // refuseRequestsWhileClosing answers them instead, in the API's own error shape.
+    // closeConnectionsWhenStopping answers them instead, in the API's own error shape.
     return503OnClosing: false,
   });
 
   registerErrorResponses(app);
-  refuseRequestsWhileClosing(app);
+  closeConnectionsWhenStopping(app);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
     return payload;
