@@ -3,7 +3,7 @@
  * self-contained declaration file. Run by `pnpm build` and before `pnpm pack` / `pnpm publish`.
  */
 import { execFileSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { copyFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,3 +51,5 @@ await bundleJavaScript();
 emitDeclarations();
 await bundleDeclarations();
 await rm(declarationsDirectory, { recursive: true, force: true });
+// The package ships the repository's licence where npm and licence scanners look for it: its root.
+await copyFile(join(packageDirectory, '..', 'LICENSE'), join(packageDirectory, 'LICENSE'));

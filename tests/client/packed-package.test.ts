@@ -50,8 +50,8 @@ afterAll(async () => {
 });
 
 describe('the packed @gen3d/client', () => {
-  it('holds the built bundle, its declarations and the README, and depends on published packages only', () => {
-    expect(state.files).toEqual(['package/README.md', 'package/dist/index.d.ts', 'package/dist/index.js', 'package/dist/index.js.map', 'package/package.json']);
+  it('holds the built bundle, its declarations, the README and the licence, and depends on published packages only', () => {
+    expect(state.files).toEqual(['package/LICENSE', 'package/README.md', 'package/dist/index.d.ts', 'package/dist/index.js', 'package/dist/index.js.map', 'package/package.json']);
     expect(state.manifest?.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
     expect(state.manifest?.types).toBe('./dist/index.d.ts');
     const ranges = { ...state.manifest?.dependencies, ...state.manifest?.peerDependencies };
