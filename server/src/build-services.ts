@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Connection } from 'mongoose';
-import type { Config } from './config.js';
+import type { Config, RateLimitConfig } from './config.js';
 import { createAccessTokens } from './infra/access-tokens.js';
 import { createMailer } from './infra/mailer.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limiter.js';
@@ -57,6 +57,8 @@ export function buildAccountServices(connection: Connection, config: Config, log
   const audit = options.audit ?? createAuditLog(auditEventModel(connection), log);
   const { loginFailureThreshold } = config.audit;
   const failureWindowMs = config.authRateLimit.windowMs;
+  // Failed logins are counted per account only.
+  const failureLimits = { account: loginFailureThreshold, address: loginFailureThreshold };
   const sessions = createSessionService({
     users,
     accounts: createAccountReader(users),
@@ -65,7 +67,7 @@ export function buildAccountServices(connection: Connection, config: Config, log
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     log,
     audit,
-    loginFailures: options.redis ? createRedisRateLimiter(options.redis, 'login-failures', loginFailureThreshold, failureWindowMs) : createMemoryRateLimiter(loginFailureThreshold, failureWindowMs),
+    loginFailures: options.redis ? createRedisRateLimiter(options.redis, 'login-failures', failureLimits, failureWindowMs) : createMemoryRateLimiter(failureLimits, failureWindowMs),
     loginFailureThreshold,
   });
   const accounts = createAccountAdminService(users, sessions, [...(options.ownedData ?? []), ...authOwnedData(models)], audit);
@@ -169,9 +171,8 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
   app.addHook('onReady', () => ensureAuditRetention(auditEvents, config.audit.retentionDays));
   const mailer = createMailer(config.mail, log);
   app.addHook('onClose', async () => mailer.close());
-  const { max, windowMs } = config.authRateLimit;
-  const limiter = (name: string, limit = max, window = windowMs) => (redis ? createRedisRateLimiter(redis, name, limit, window) : createMemoryRateLimiter(limit, window));
-  const authLimiter = (name: string) => limiter(name);
+  const limiter = (name: string, { limits, windowMs }: RateLimitConfig) => (redis ? createRedisRateLimiter(redis, name, limits, windowMs) : createMemoryRateLimiter(limits, windowMs));
+  const authLimiter = (name: string) => limiter(name, config.authRateLimit);
   const usersService = createUsersService(users, accounts);
   const services: AppServices = {
     system: createSystemService({
@@ -206,7 +207,7 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
       login: authLimiter('login'),
       refresh: authLimiter('refresh'),
       passwordReset: authLimiter('password-reset'),
-      generation: limiter('generation', config.generationRateLimit.max, config.generationRateLimit.windowMs),
+      generation: limiter('generation', config.generationRateLimit),
     },
     chats: generation.chats,
     messages: generation.messages,

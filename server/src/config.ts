@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { RateLimits } from './infra/rate-limiter.js';
 
 const WEAK_SECRETS = new Set(['change-me', 'changeme', 'secret', 'please-change-this-secret-in-production']);
 
@@ -26,6 +27,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(300),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
   AUTH_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(10),
+  AUTH_RATE_LIMIT_IP_MAX: z.coerce.number().int().positive().optional(),
   AUTH_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(900_000),
   LOGIN_FAILURE_AUDIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
@@ -75,6 +77,7 @@ const EnvSchema = z.object({
   JOBS_DAILY_QUOTA: z.coerce.number().int().min(1).default(200),
   GENERATE_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   GENERATION_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(30),
+  GENERATION_RATE_LIMIT_IP_MAX: z.coerce.number().int().positive().optional(),
   GENERATION_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
 });
 
@@ -94,7 +97,8 @@ export interface Config {
   readonly corsOrigins: readonly string[] | true;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   /** Per action (register, verify, login, refresh, password reset), per IP and per email. */
-  readonly authRateLimit: { readonly max: number; readonly windowMs: number };
+  /** Attempts per window of each sensitive auth action, per account (or email) and per client address. */
+  readonly authRateLimit: RateLimitConfig;
   readonly audit: {
     /** Failed logins of one account within the auth window that are written to the audit log (once). */
     readonly loginFailureThreshold: number;
@@ -152,7 +156,7 @@ export interface Config {
     readonly generateTimeoutMs: number;
   };
   /** Generation requests per user (and IP) per window. */
-  readonly generationRateLimit: { readonly max: number; readonly windowMs: number };
+  readonly generationRateLimit: RateLimitConfig;
 }
 
 /** The settings, plus what was generated or defaulted that an operator should hear about. */
@@ -170,6 +174,16 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
     this.problems = problems;
   }
+}
+
+export interface RateLimitConfig {
+  readonly limits: RateLimits;
+  readonly windowMs: number;
+}
+
+/** Many people can share one address, so unless told otherwise an address gets ten accounts' worth. */
+function rateLimit(perAccount: number, perAddress: number | undefined, windowMs: number): RateLimitConfig {
+  return { limits: { account: perAccount, address: perAddress ?? perAccount * 10 }, windowMs };
 }
 
 function commaList(raw: string | undefined): string[] | undefined {
@@ -239,7 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     jwtSecret,
     corsOrigins: origins && !origins.includes('*') ? origins : true,
     rateLimit: { max: vars.RATE_LIMIT_MAX, windowMs: vars.RATE_LIMIT_WINDOW_MS },
-    authRateLimit: { max: vars.AUTH_RATE_LIMIT_MAX, windowMs: vars.AUTH_RATE_LIMIT_WINDOW_MS },
+    authRateLimit: rateLimit(vars.AUTH_RATE_LIMIT_MAX, vars.AUTH_RATE_LIMIT_IP_MAX, vars.AUTH_RATE_LIMIT_WINDOW_MS),
     audit: { loginFailureThreshold: vars.LOGIN_FAILURE_AUDIT_THRESHOLD, retentionDays: vars.AUDIT_RETENTION_DAYS },
     bodyLimitBytes: vars.BODY_LIMIT_BYTES,
     log: { level: vars.LOG_LEVEL, dir: vars.LOG_DIR ? resolve(vars.LOG_DIR) : undefined, retentionDays: vars.LOG_RETENTION_DAYS },
@@ -274,7 +288,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       dailyQuota: vars.JOBS_DAILY_QUOTA,
       generateTimeoutMs: vars.GENERATE_TIMEOUT_MS,
     },
-    generationRateLimit: { max: vars.GENERATION_RATE_LIMIT_MAX, windowMs: vars.GENERATION_RATE_LIMIT_WINDOW_MS },
+    generationRateLimit: rateLimit(vars.GENERATION_RATE_LIMIT_MAX, vars.GENERATION_RATE_LIMIT_IP_MAX, vars.GENERATION_RATE_LIMIT_WINDOW_MS),
     appUrl: (vars.APP_URL ?? vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/$/, ''),
   };
   return { config: Object.freeze(config), notices };

@@ -79,11 +79,16 @@ describe('generation limits', () => {
 
     const other = await signInNewUser(strict.server, admin, 'other@example.com');
     const statuses: number[] = [];
-    for (let index = 0; index < 6; index += 1) statuses.push((await callRest(strict.server.url, 'POST', '/jobs', { prompt: 'x', idempotencyKey: `k${index}` }, other.token)).status);
+    for (let index = 0; index < 8; index += 1) statuses.push((await callRest(strict.server.url, 'POST', '/jobs', { prompt: 'x', idempotencyKey: `k${index}` }, other.token)).status);
     expect(statuses.slice(0, 3)).toEqual([201, 201, 201]);
+    // GENERATION_RATE_LIMIT_MAX=8 per user: the ninth call in the window is refused.
     const limited = await callRest(strict.server.url, 'POST', '/jobs', { prompt: 'x' }, other.token);
     expect(limited.status).toBe(429);
     expect(limited.body.code).toBe('RATE_LIMITED');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    // A third user on the same address has their own count; the address allows ten users' worth.
+    const colleague = await signInNewUser(strict.server, admin, 'colleague@example.com');
+    expect((await callRest(strict.server.url, 'POST', '/jobs', { prompt: 'a first cube' }, colleague.token)).status).toBe(201);
   });
 });

@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 import type { TRole } from '@gen3d/shared';
 import { DomainError, Forbidden, RateLimited } from '../domain-errors.js';
-import type { RateLimiter } from '../infra/rate-limiter.js';
+import type { RateKey, RateLimiter } from '../infra/rate-limiter.js';
 import type { Actor } from '../modules/audit/audit-log.js';
 import type { RequestContext } from './context.js';
 import { formatError, TRPC_CODE_OF_ERROR_CODE } from './error-formatter.js';
@@ -66,12 +66,13 @@ function userIdOf(ctx: RequestContext): string | undefined {
   return 'user' in ctx && ctx.user !== null && typeof ctx.user === 'object' && 'id' in ctx.user ? String(ctx.user.id) : undefined;
 }
 
-/** Counts the call against `pick(limits)`, keyed by client IP and by the account (signed in) or the input's email. */
+/** Counts the call against `pick(limits)`, keyed by client address and by the account (signed in) or the input's email. */
 export function withRateLimit(pick: (limits: RequestContext['services']['limits']) => RateLimiter) {
   return t.middleware(async ({ ctx, next, getRawInput }) => {
     const userId = userIdOf(ctx);
     const email = userId ? undefined : emailOf(await getRawInput().catch(() => undefined));
-    const keys = [`ip:${ctx.ip}`, ...(userId ? [`user:${userId}`] : []), ...(email ? [`email:${email}`] : [])];
+    const account = userId ? `user:${userId}` : email ? `email:${email}` : undefined;
+    const keys: RateKey[] = [{ kind: 'address', id: ctx.ip }, ...(account ? [{ kind: 'account' as const, id: account }] : [])];
     const decision = await pick(ctx.services.limits).hit(keys);
     if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds, `Too many attempts; retry in ${decision.retryAfterSeconds} s`);
     return next();

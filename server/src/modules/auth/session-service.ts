@@ -91,7 +91,7 @@ export function createSessionService(deps: SessionDeps): SessionService {
       }
       const check = await checkPassword(user.passwordHash, password);
       if (!check.valid) {
-        const failures = await deps.loginFailures.hit([`user:${user._id.toHexString()}`]);
+        const failures = await deps.loginFailures.hit([{ kind: 'account', id: `user:${user._id.toHexString()}` }]);
         if (failures.count === deps.loginFailureThreshold) {
           const target = { type: 'user' as const, id: user._id.toHexString(), label: user.email };
           await audit.record({ action: 'auth.login_failures_exceeded', actor: anonymous(device), target, details: { failures: failures.count } });
