@@ -20,4 +20,8 @@ export default tseslint.config(
     files: ['tests/**', 'bench/**', 'scripts/**', 'server/src/db/embedded/cli.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
 );

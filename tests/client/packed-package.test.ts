@@ -14,6 +14,8 @@ const consumerSources = resolve(repositoryRoot, 'tests/client/packed-consumer');
 
 interface PackedManifest {
   exports: Record<string, Record<string, string>>;
+  devDependencies?: unknown;
+  scripts?: unknown;
   types: string;
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
@@ -54,6 +56,9 @@ describe('the packed @gen3d/client', () => {
     expect(state.files).toEqual(['package/LICENSE', 'package/README.md', 'package/dist/index.d.ts', 'package/dist/index.js', 'package/dist/index.js.map', 'package/package.json']);
     expect(state.manifest?.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
     expect(state.manifest?.types).toBe('./dist/index.d.ts');
+    // Development-only fields stay in the workspace (.pnpmfile.cjs).
+    expect(state.manifest?.devDependencies).toBeUndefined();
+    expect(state.manifest?.scripts).toBeUndefined();
     const ranges = { ...state.manifest?.dependencies, ...state.manifest?.peerDependencies };
     expect(Object.keys(ranges).sort()).toEqual(['@trpc/client', '@trpc/server', 'eventsource', 'zod']);
     for (const range of Object.values(ranges)) expect(range).toMatch(/^\^\d+\.\d+\.\d+$/);
