@@ -20,6 +20,7 @@ import { createProfileService } from './modules/users/profile-service.js';
 import { createUsersService } from './modules/users/service.js';
 import { createUserAdminService } from './modules/admin/user-admin-service.js';
 import { createAdminOverviewService } from './modules/admin/overview-service.js';
+import { createModelServerHealthService } from './modules/admin/model-server-health.js';
 import { createAnalyticsService } from './modules/analytics/service.js';
 import type { AppServices } from './services.js';
 import type { OwnedData } from './modules/users/owned-data.js';
@@ -156,7 +157,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     { kind: 'messages', deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount },
     { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
   ];
-  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServerNames: [...modelServers.keys()], jobs, assetRecords, download: (url: string, signal: AbortSignal) => sourceHttp.download(url, signal) };
+  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServers, modelServerNames: [...modelServers.keys()], jobs, assetRecords, download: (url: string, signal: AbortSignal) => sourceHttp.download(url, signal) };
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
@@ -188,6 +189,7 @@ export function buildServices(app: FastifyInstance, config: Config, startedAt: D
     profiles: createProfileService(users),
     users: usersService,
     userAdmin: createUserAdminService(accounts, usersService),
+    modelServerHealth: createModelServerHealthService(generation.modelServers, config.modelServers.defaultName),
     adminOverview: createAdminOverviewService({
       users,
       usersService,

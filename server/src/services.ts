@@ -7,6 +7,7 @@ import type { ProfileService } from './modules/users/profile-service.js';
 import type { UsersService } from './modules/users/service.js';
 import type { UserAdminService } from './modules/admin/user-admin-service.js';
 import type { AdminOverviewService } from './modules/admin/overview-service.js';
+import type { ModelServerHealthService } from './modules/admin/model-server-health.js';
 import type { AnalyticsService } from './modules/analytics/service.js';
 import type { RateLimiter } from './infra/rate-limiter.js';
 import type { AuditLog } from './modules/audit/audit-log.js';
@@ -27,6 +28,7 @@ export interface AppServices {
   accounts: AccountAdminService;
   userAdmin: UserAdminService;
   adminOverview: AdminOverviewService;
+  modelServerHealth: ModelServerHealthService;
   analytics: AnalyticsService;
   audit: AuditLog;
   chats: ChatService;

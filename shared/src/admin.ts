@@ -86,3 +86,16 @@ export const ZListAdminJobsInput = z.strictObject({
 
 export const ZAdminJobList = z.object({ jobs: z.array(ZAdminJob), pagination: ZPagination });
 export type TAdminJobList = z.infer<typeof ZAdminJobList>;
+
+/** One configured model server as a check just found it. */
+export const ZModelServerHealth = z.object({
+  name: z.string().describe('The name jobs select it by (params.modelServer)'),
+  isDefault: z.boolean().describe('Jobs that name no model server go here'),
+  ok: z.boolean().describe('It answered its contract'),
+  latencyMs: z.number().int().describe('How long the check took'),
+  detail: z.string().nullable().describe('What the server says it is, when it says'),
+  credits: z.number().nullable().describe("Credits left on a paid API's account (Meshy)"),
+  error: z.object({ code: z.string(), message: z.string() }).nullable().describe('Why the check failed: unreachable, timed out, key refused, unexpected answer'),
+});
+export type TModelServerHealth = z.infer<typeof ZModelServerHealth>;
+export const ZModelServerHealthList = z.array(ZModelServerHealth);

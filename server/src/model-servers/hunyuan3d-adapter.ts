@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ModelHttpClient } from './http-client.js';
 import { type ModelRequest, type ModelServer, ModelServerError } from './model-server.js';
@@ -86,6 +87,12 @@ export function createHunyuan3dModelServer(name: string, { baseUrl, deadlineMs }
     },
     async cancel() {
       // The contract has no cancel; the server finishes the task and keeps its file.
+    },
+    async check(signal) {
+      // No health route either: a task that does not exist is answered "processing", which proves the
+      // server is up and speaking its contract without starting anything.
+      await http.json({ method: 'GET', url: `${baseUrl}/status/gen3d-health-check-${randomUUID()}`, signal }, ZStatus);
+      return {};
     },
   };
 }

@@ -18,6 +18,7 @@ const ZTask = z.object({
   task_error: z.object({ message: z.string().nullable().optional() }).nullable().optional(),
 });
 const ZErrorBody = z.object({ message: z.string() });
+const ZBalance = z.object({ balance: z.number() });
 
 /** Target face counts per quality preset. */
 const POLYCOUNT: Record<ModelRequest['quality'], number> = { draft: 10_000, standard: 30_000, high: 100_000 };
@@ -82,6 +83,9 @@ export function createMeshyModelServer(name: string, { baseUrl, apiKey }: MeshyO
     },
     async cancel(taskId) {
       await http.send({ method: 'DELETE', url: `${tasksUrl}/${encodeURIComponent(taskId)}`, signal: AbortSignal.timeout(5000), headers }).catch(() => undefined);
+    },
+    async check(signal) {
+      return { credits: (await call('GET', `${baseUrl}/openapi/v1/balance`, ZBalance, signal)).balance };
     },
   };
 }

@@ -26,6 +26,14 @@ export type RemoteStatus =
   | { state: 'succeeded'; files: ModelFile[] }
   | { state: 'failed' | 'canceled'; /** Why, in the server's words. */ message?: string | undefined };
 
+/** What a model server said when asked whether it is up. */
+export interface ModelServerCheck {
+  /** What the server says it is, when it says. */
+  detail?: string | undefined;
+  /** Credits left on a paid API's account. */
+  credits?: number | undefined;
+}
+
 /** One contract of a text-to-3D server, spoken over HTTP. */
 export interface ModelServer {
   /** The name jobs select it by (`params.modelServer`). */
@@ -38,6 +46,8 @@ export interface ModelServer {
   poll(taskId: string, request: ModelRequest, signal: AbortSignal): Promise<RemoteStatus>;
   /** Asks the server to stop (or forget) a task; best effort, never throws. */
   cancel(taskId: string): Promise<void>;
+  /** Asks whether the server is up, starting no task; throws a ModelServerError when it is not. */
+  check(signal: AbortSignal): Promise<ModelServerCheck>;
 }
 
 export type ModelErrorCode =

@@ -11,6 +11,8 @@ const ZStatus = z.object({
   error: z.string().optional(),
 });
 
+const ZHealth = z.object({ ok: z.literal(true), generator: z.string().optional() });
+
 const FILE_OF_FORMAT = { glb: 'mesh.glb', obj: 'mesh.obj', mtl: 'mesh.mtl', ply: 'mesh.ply' } as const;
 
 /** The reference model server's contract (v1): see model-servers/reference/http-server.ts. */
@@ -37,6 +39,10 @@ export function createReferenceModelServer(name: string, baseUrl: string, http: 
     },
     async cancel(taskId) {
       await http.send({ method: 'DELETE', url: taskUrl(taskId), signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+    },
+    async check(signal) {
+      const health = await http.json({ method: 'GET', url: `${baseUrl}/health`, signal }, ZHealth);
+      return { detail: health.generator };
     },
   };
 }

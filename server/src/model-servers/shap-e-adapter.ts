@@ -9,6 +9,7 @@ export interface ShapEOptions {
   generateTimeoutMs: number;
 }
 
+const ZHealth = z.record(z.string(), z.unknown());
 const ZGenerated = z.object({ id: z.union([z.string().min(1), z.number().int()]).transform(String) });
 
 /** Shap-E sampling settings per quality preset; a job's own guidanceScale/steps/frameSize win. */
@@ -42,6 +43,10 @@ export function createShapEModelServer(name: string, { baseUrl, generateTimeoutM
     },
     async cancel() {
       // Nothing to call: the aborted request was the task.
+    },
+    async check(signal) {
+      await http.json({ method: 'GET', url: `${baseUrl}/health`, signal }, ZHealth);
+      return {};
     },
   };
 }

@@ -27,6 +27,8 @@ export interface MeshyServer extends ContractServer {
   apiKey: string;
   /** How long result links stay valid. */
   urlTtlMs: number;
+  /** Credits `GET /openapi/v1/balance` reports. */
+  balance: number;
   /** Ids of tasks deleted through the API. */
   deleted: Set<string>;
 }
@@ -47,12 +49,12 @@ const PROGRESSION = [
 /**
  * Meshy's text-to-3D API (v2, preview mode) as documented: Bearer API key; `POST /openapi/v2/text-to-3d`
  * answers 202 `{result: taskId}`; `GET .../{id}` answers the task (status, progress, model_urls with
- * expiring links, thumbnail_url, task_error); `DELETE .../{id}` deletes it; 429 carries Retry-After; errors
- * are `{message}`. Results come as GLB, OBJ+MTL (no PLY).
+ * expiring links, thumbnail_url, task_error); `DELETE .../{id}` deletes it; `GET /openapi/v1/balance`
+ * answers `{balance}`; 429 carries Retry-After; errors are `{message}`. Results come as GLB, OBJ+MTL (no PLY).
  */
 export async function startMeshyServer(): Promise<MeshyServer> {
   const tasks = new Map<string, Task>();
-  const state = { faults: {} as MeshyFaults, apiKey: 'msy_test_key_0123456789', urlTtlMs: 3_000, deleted: new Set<string>() };
+  const state = { faults: {} as MeshyFaults, apiKey: 'msy_test_key_0123456789', urlTtlMs: 3_000, balance: 1000, deleted: new Set<string>() };
   let url = '';
   const link = (id: string, format: string): string => `${url}/files/${id}/model.${format}?expires=${Date.now() + state.urlTtlMs}`;
   const contract = await startContractServer(async (request, response) => {
@@ -70,6 +72,7 @@ export async function startMeshyServer(): Promise<MeshyServer> {
       return sendFile(response, bytes);
     }
     if (request.headers.authorization !== `Bearer ${state.apiKey}`) return sendJson(response, 401, { message: 'Invalid API key.' });
+    if (request.method === 'GET' && path.pathname === '/openapi/v1/balance') return sendJson(response, 200, { balance: state.balance });
     if (request.method === 'POST' && path.pathname === TASKS) {
       const body = request.body as { mode?: unknown; prompt?: unknown; seed?: unknown } | undefined;
       if (body?.mode !== 'preview' || typeof body.prompt !== 'string' || body.prompt.length > 600) return sendJson(response, 400, { message: 'Invalid request: mode must be "preview" and prompt at most 600 characters.' });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ZAdminJobList, ZAdminStats, ZAdminUserDetail, ZListAdminJobsInput, ZAdminUserResult, ZAuditList, ZDeleteUserInput, ZDeleteUserResult, ZListAuditInput, ZListUsersInput, ZSetRolesInput, ZUserIdInput, ZUserList } from '@gen3d/shared';
+import { ZAdminJobList, ZAdminStats, ZModelServerHealthList, ZAdminUserDetail, ZListAdminJobsInput, ZAdminUserResult, ZAuditList, ZDeleteUserInput, ZDeleteUserResult, ZListAuditInput, ZListUsersInput, ZSetRolesInput, ZUserIdInput, ZUserList } from '@gen3d/shared';
 import { router, withRole } from '../../trpc/trpc.js';
 
 const tags = ['admin'];
@@ -72,6 +72,11 @@ export const adminRouter = router({
     .input(z.void())
     .output(ZAdminStats)
     .query(({ ctx }) => ctx.services.adminOverview.stats()),
+  modelServers: withRole('admin', 'moderator')
+    .meta({ openapi: { method: 'GET', path: '/admin/model-servers', tags, summary: 'Checks every configured model server now: up or why not, how fast, and credits left on paid APIs (admins and moderators)', protect: true } })
+    .input(z.void())
+    .output(ZModelServerHealthList)
+    .query(({ ctx }) => ctx.services.modelServerHealth.checkAll()),
   users: usersRouter,
   jobs: jobsRouter,
   audit: auditRouter,
