@@ -11,15 +11,17 @@ function isUnauthorized(error: unknown): boolean {
 
 /**
  * Retries a query or mutation once after a 401, when `refresh` (shared by every call waiting at that
- * moment) got new tokens.
+ * moment) got new tokens. `refresh` is told which access token the call was sent with, so it can tell a
+ * token that expired from one that was replaced meanwhile.
  */
-export function authRetryLink(refresh: () => Promise<boolean>): TRPCLink<AppRouter> {
+export function authRetryLink(accessToken: () => string | undefined, refresh: (rejectedAccessToken: string | undefined) => Promise<boolean>): TRPCLink<AppRouter> {
   return () =>
     ({ op, next }) =>
       observable((observer) => {
         let current: Unsubscribable | undefined;
         let retried = false;
         const attempt = (): void => {
+          const sentWith = accessToken();
           current = next(op).subscribe({
             next: (value) => observer.next(value),
             complete: () => observer.complete(),
@@ -29,7 +31,7 @@ export function authRetryLink(refresh: () => Promise<boolean>): TRPCLink<AppRout
                 return;
               }
               retried = true;
-              refresh().then(
+              refresh(sentWith).then(
                 (renewed) => (renewed ? attempt() : observer.error(error)),
                 () => observer.error(error),
               );

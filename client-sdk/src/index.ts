@@ -7,6 +7,7 @@ import { authRetryLink } from './auth-retry-link.js';
 import { toGen3dError } from './errors.js';
 import { gen3dErrorLink } from './gen3d-error-link.js';
 import { type GenerateOptions, type GenerateResult, generateWith } from './generate.js';
+import { defaultRefreshLock, type RefreshLock } from './refresh-lock.js';
 import { memoryTokenStore, type TokenStore } from './token-store.js';
 
 export type { AppRouter };
@@ -15,6 +16,7 @@ export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export * from '@gen3d/shared';
 export { Gen3dError, isGen3dError, toGen3dError } from './errors.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
+export type { RefreshLock } from './refresh-lock.js';
 export { memoryTokenStore, webStorageTokenStore, type KeyValueStorage, type SessionTokens, type TokenStore } from './token-store.js';
 
 export interface Gen3dClientOptions {
@@ -26,6 +28,11 @@ export interface Gen3dClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Extra headers sent with every call (an explicit Authorization header wins over the stored token). */
   headers?: () => Record<string, string>;
+  /**
+   * How clients sharing `tokens` take turns refreshing them. In browsers, the Web Locks API (every tab of
+   * the origin); elsewhere none, which is right for one client per store.
+   */
+  refreshLock?: RefreshLock;
 }
 
 /** What the client adds to the typed procedures. */
@@ -58,20 +65,23 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
   };
   // Refreshing goes around the retry link, so a failed refresh is not itself retried.
   const bare = createTRPCClient<AppRouter>({ links: [httpLink({ url: endpoint, fetch: fetchImplementation })] });
+  const refreshLock = options.refreshLock ?? defaultRefreshLock(`gen3d.refresh ${endpoint}`);
   let refreshing: Promise<boolean> | undefined;
-  const refresh = (): Promise<boolean> => {
-    refreshing ??= (async () => {
-      const refreshToken = tokens.get()?.refreshToken;
-      if (!refreshToken) return false;
+  const refresh = (rejectedAccessToken: string | undefined): Promise<boolean> => {
+    refreshing ??= refreshLock(async () => {
+      const current = tokens.get();
+      if (!current) return false;
+      // Someone sharing the store (another tab) refreshed while the call was out: its tokens will do.
+      if (current.accessToken !== rejectedAccessToken) return true;
       try {
-        const renewed = await bare.auth.refresh.mutate({ refreshToken });
+        const renewed = await bare.auth.refresh.mutate({ refreshToken: current.refreshToken });
         tokens.set({ accessToken: renewed.token, refreshToken: renewed.refreshToken });
         return true;
       } catch {
         tokens.set(null);
         return false;
       }
-    })().finally(() => {
+    }).finally(() => {
       refreshing = undefined;
     });
     return refreshing;
@@ -80,7 +90,7 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
   const procedures = createTRPCClient<AppRouter>({
     links: [
       gen3dErrorLink(),
-      authRetryLink(refresh),
+      authRetryLink(() => tokens.get()?.accessToken, refresh),
       splitLink({
         condition: (operation) => operation.type === 'subscription',
         // The `eventsource` package (fetch-based, browsers and Node) sends the same headers on the SSE

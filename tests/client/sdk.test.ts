@@ -1,4 +1,4 @@
-import { createGen3dClient, Gen3dError, isGen3dError, memoryTokenStore, type TJob, webStorageTokenStore } from '@gen3d/client';
+import { createGen3dClient, Gen3dError, isGen3dError, type KeyValueStorage, memoryTokenStore, type RefreshLock, type TJob, webStorageTokenStore } from '@gen3d/client';
 import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import { signInNewAdmin, signInNewUser } from '../support/accounts.js';
@@ -18,6 +18,24 @@ function countingFetch(): { fetch: typeof globalThis.fetch; calls: (procedure: s
     calls: (procedure) => seen.filter((name) => name === procedure).length,
   };
 }
+
+/** Web Storage over a Map: what tabs of one browser share. */
+function mapStorage(): KeyValueStorage & { size: () => number } {
+  const storage = new Map<string, string>();
+  return { getItem: (key) => storage.get(key) ?? null, setItem: (key, value) => void storage.set(key, value), removeItem: (key) => void storage.delete(key), size: () => storage.size };
+}
+
+/** One lock shared by several clients in this process, taking turns as Web Locks do across tabs. */
+function sharedLock(): RefreshLock {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(refresh: () => Promise<T>): Promise<T> => {
+    const turn = tail.then(refresh, refresh);
+    tail = turn.catch(() => undefined);
+    return turn;
+  };
+}
+
+const EXPIRED_ACCESS_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.invalid';
 
 async function newAccount(email: string): Promise<{ email: string; password: string }> {
   const admin = await signInNewAdmin(suite.server, `admin-for-${email}`, 'admin password 1');
@@ -77,7 +95,7 @@ describe('@gen3d/client conveniences', () => {
     const client = createGen3dClient({ url: suite.server.url, tokens, fetch: counter.fetch });
     const { refreshToken } = await client.login(account.email, account.password);
     // An access token the server no longer accepts, as after its expiry.
-    tokens.set({ accessToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.invalid', refreshToken });
+    tokens.set({ accessToken: EXPIRED_ACCESS_TOKEN, refreshToken });
     const answers = await Promise.all([client.auth.me.query(), client.chats.list.query({}), client.jobs.list.query({}), client.auth.me.query()]);
     expect(answers[0].email).toBe(account.email);
     expect(counter.calls('auth.refresh')).toBe(1);
@@ -90,7 +108,7 @@ describe('@gen3d/client conveniences', () => {
     const client = createGen3dClient({ url: suite.server.url, tokens });
     const { refreshToken } = await client.login(account.email, account.password);
     await client.auth.logoutEverywhere.mutate();
-    tokens.set({ accessToken: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.invalid', refreshToken });
+    tokens.set({ accessToken: EXPIRED_ACCESS_TOKEN, refreshToken });
     const error = await client.auth.me.query().catch((caught: unknown) => caught);
     expect(isGen3dError(error, 'UNAUTHORIZED')).toBe(true);
     expect(tokens.get()).toBeNull();
@@ -98,15 +116,33 @@ describe('@gen3d/client conveniences', () => {
 
   it('keeps tokens in Web Storage when asked to', async () => {
     const account = await newAccount('sdk-storage@example.com');
-    const storage = new Map<string, string>();
-    const webStorage = { getItem: (key: string) => storage.get(key) ?? null, setItem: (key: string, value: string) => void storage.set(key, value), removeItem: (key: string) => void storage.delete(key) };
+    const webStorage = mapStorage();
     const first = createGen3dClient({ url: suite.server.url, tokens: webStorageTokenStore(webStorage) });
     await first.login(account.email, account.password);
     // A new client on the same storage (a page reload) is already signed in.
     const second = createGen3dClient({ url: suite.server.url, tokens: webStorageTokenStore(webStorage) });
     expect((await second.auth.me.query()).email).toBe(account.email);
     await second.logout();
-    expect(storage.size).toBe(0);
+    expect(webStorage.size()).toBe(0);
+  });
+
+  it('lets tabs sharing one token store refresh once between them, so the rotating refresh token is never reused', async () => {
+    const account = await newAccount('sdk-tabs@example.com');
+    const webStorage = mapStorage();
+    const counter = countingFetch();
+    const lock = sharedLock();
+    const tabs = [0, 1].map(() => createGen3dClient({ url: suite.server.url, tokens: webStorageTokenStore(webStorage), fetch: counter.fetch, refreshLock: lock }));
+    const { refreshToken } = await (tabs[0] as (typeof tabs)[0]).login(account.email, account.password);
+    webStorageTokenStore(webStorage).set({ accessToken: EXPIRED_ACCESS_TOKEN, refreshToken });
+
+    const answers = await Promise.all(tabs.map((tab) => tab.auth.me.query()));
+    expect(answers.map((me) => me.email)).toEqual([account.email, account.email]);
+    expect(counter.calls('auth.refresh')).toBe(1);
+    // Nothing was presented twice, so the session is alive: its current refresh token still works.
+    const current = webStorageTokenStore(webStorage).get();
+    expect(current?.refreshToken).not.toBe(refreshToken);
+    const renewed = await fetch(`${suite.server.url}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: current?.refreshToken }) });
+    expect(renewed.status).toBe(200);
   });
 
   it('generates: resolves with the assets after reporting progress', async () => {
