@@ -14,6 +14,8 @@ import { completeOperations } from './http/openapi-completion.js';
 import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { deleteBodyHook } from './http/delete-bodies.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
+import { globalRateLimitKey } from './http/rate-limit-key.js';
+import { createAccessTokens } from './infra/access-tokens.js';
 import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
 import { healthRoutes } from './http/health-routes.js';
 import { demoPageRoutes } from './http/demo-page.js';
@@ -64,8 +66,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       await redis.quit();
     });
   }
+  // One verifier for the limiter's key and the procedures, so a token verified once is remembered for both.
+  const accessTokens = createAccessTokens(config.jwtSecret, config.auth.accessTokenTtlSeconds);
   await app.register(rateLimit, {
     global: true,
+    keyGenerator: globalRateLimitKey(accessTokens),
     ...(redis ? { redis, nameSpace: 'gen3d:rate:global:' } : {}),
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
@@ -73,7 +78,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   await app.register(databasePlugin, deps.database);
 
-  const { services, workers, storage, signer } = buildServices(app, config, startedAt, redis, deps.modelServerUrl);
+  const { services, workers, storage, signer } = buildServices(app, config, startedAt, { redis, accessTokens }, deps.modelServerUrl);
   const createContext = createContextFactory(services);
   app.addHook('onReady', async () => workers.start());
   // Workers stop before the database closes: running jobs get part of the shutdown time, then go back to the queue.

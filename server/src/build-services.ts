@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Connection } from 'mongoose';
 import type { Config, RateLimitConfig } from './config.js';
-import { createAccessTokens } from './infra/access-tokens.js';
+import { type AccessTokens, createAccessTokens } from './infra/access-tokens.js';
 import { createMailer } from './infra/mailer.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limiter.js';
 import { publicAddressPolicy } from './infra/public-addresses.js';
@@ -52,7 +52,12 @@ import { type AssetUrlSigner, createAssetUrlSigner } from './storage/signed-urls
 import { SERVER_VERSION } from './version.js';
 
 /** The account services on a mongoose connection; `ownedData` lists what else goes when an account is deleted. */
-export function buildAccountServices(connection: Connection, config: Config, log: FastifyBaseLogger, options: { ownedData?: OwnedData[]; redis?: Redis | undefined; audit?: AuditLog } = {}) {
+export function buildAccountServices(
+  connection: Connection,
+  config: Config,
+  log: FastifyBaseLogger,
+  options: { ownedData?: OwnedData[]; redis?: Redis | undefined; audit?: AuditLog; accessTokens?: AccessTokens } = {},
+) {
   const users = userModel(connection);
   const models = authModels(connection);
   const audit = options.audit ?? createAuditLog(auditEventModel(connection), log);
@@ -64,7 +69,7 @@ export function buildAccountServices(connection: Connection, config: Config, log
     users,
     accounts: createAccountReader(users),
     models,
-    accessTokens: createAccessTokens(config.jwtSecret, config.auth.accessTokenTtlSeconds),
+    accessTokens: options.accessTokens ?? createAccessTokens(config.jwtSecret, config.auth.accessTokenTtlSeconds),
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     log,
     audit,
@@ -161,14 +166,20 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
-export function buildServices(app: FastifyInstance, config: Config, startedAt: Date, redis: Redis | undefined, modelServerUrl: string): BuiltServices & { storage: AssetStorage; signer: AssetUrlSigner } {
+export function buildServices(
+  app: FastifyInstance,
+  config: Config,
+  startedAt: Date,
+  { redis, accessTokens }: { redis: Redis | undefined; accessTokens: AccessTokens },
+  modelServerUrl: string,
+): BuiltServices & { storage: AssetStorage; signer: AssetUrlSigner } {
   const log = app.log;
   const auditEvents = auditEventModel(app.database.connection);
   const audit = createAuditLog(auditEvents, log);
   const chatRecords = chatModel(app.database.connection);
   const messageRecords = messageModel(app.database.connection);
   const generation = buildGeneration(app, config, modelServerUrl, chatRecords, messageRecords, audit);
-  const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log, { ownedData: generation.ownedData, redis, audit });
+  const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log, { ownedData: generation.ownedData, redis, audit, accessTokens });
   app.addHook('onReady', () => ensureAuditRetention(auditEvents, config.audit.retentionDays));
   const mailer = createMailer(config.mail, log);
   app.addHook('onClose', async () => mailer.close());

@@ -1,0 +1,15 @@
+import type { FastifyRequest } from 'fastify';
+import type { AccessTokens } from '../infra/access-tokens.js';
+
+/**
+ * Whom the global request limit counts a request against: the signed-in user when it carries a valid
+ * access token, else the client address. Many people can share an address (an office, a mobile carrier's
+ * NAT, a third party's backend); a signed-in user has a budget of their own.
+ */
+export function globalRateLimitKey(accessTokens: AccessTokens): (request: FastifyRequest) => Promise<string> {
+  return async (request) => {
+    const header = request.headers.authorization;
+    const claims = header?.startsWith('Bearer ') ? await accessTokens.verify(header.slice('Bearer '.length)) : undefined;
+    return claims ? `user:${claims.userId}` : `ip:${request.ip}`;
+  };
+}
