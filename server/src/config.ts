@@ -96,7 +96,6 @@ export interface Config {
   /** Allowed browser origins; `true` reflects any origin (development only). */
   readonly corsOrigins: readonly string[] | true;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
-  /** Per action (register, verify, login, refresh, password reset), per IP and per email. */
   /** Attempts per window of each sensitive auth action, per account (or email) and per client address. */
   readonly authRateLimit: RateLimitConfig;
   readonly audit: {
@@ -155,7 +154,7 @@ export interface Config {
     /** How long `POST /api/generate` waits for its job. */
     readonly generateTimeoutMs: number;
   };
-  /** Generation requests per user (and IP) per window. */
+  /** Generation requests per window, per user and per client address. */
   readonly generationRateLimit: RateLimitConfig;
 }
 

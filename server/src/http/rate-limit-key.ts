@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { AccessTokens } from '../infra/access-tokens.js';
+import { type AccessTokens, bearerTokenOf } from '../infra/access-tokens.js';
 
 /**
  * Whom the global request limit counts a request against: the signed-in user when it carries a valid
@@ -8,8 +8,8 @@ import type { AccessTokens } from '../infra/access-tokens.js';
  */
 export function globalRateLimitKey(accessTokens: AccessTokens): (request: FastifyRequest) => Promise<string> {
   return async (request) => {
-    const header = request.headers.authorization;
-    const claims = header?.startsWith('Bearer ') ? await accessTokens.verify(header.slice('Bearer '.length)) : undefined;
+    const token = bearerTokenOf(request.headers.authorization);
+    const claims = token ? await accessTokens.verify(token) : undefined;
     return claims ? `user:${claims.userId}` : `ip:${request.ip}`;
   };
 }

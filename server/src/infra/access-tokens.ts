@@ -12,6 +12,11 @@ export interface AccessClaims {
   roles: TRole[];
 }
 
+/** The token of an `Authorization: Bearer <JWT>` header; undefined for any other header or none. */
+export function bearerTokenOf(authorization: string | undefined): string | undefined {
+  return /^Bearer ([\w-]+\.[\w-]+\.[\w-]*)$/.exec(authorization ?? '')?.[1];
+}
+
 export interface AccessTokens {
   issue(claims: AccessClaims): Promise<string>;
   /** The claims of a valid token; undefined for an expired, tampered, foreign or unsigned one. */

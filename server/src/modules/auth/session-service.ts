@@ -3,7 +3,7 @@ import type { TLoginResult, TMe, TRole } from '@gen3d/shared';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Types } from 'mongoose';
 import { DomainError } from '../../domain-errors.js';
-import type { AccessTokens } from '../../infra/access-tokens.js';
+import { type AccessTokens, bearerTokenOf } from '../../infra/access-tokens.js';
 import type { RateLimiter } from '../../infra/rate-limiter.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
 import { checkAgainstDecoy, checkPassword, hashPassword } from '../../infra/passwords.js';
@@ -143,9 +143,9 @@ export function createSessionService(deps: SessionDeps): SessionService {
     },
 
     async authenticate(authorization) {
-      const match = /^Bearer ([\w-]+\.[\w-]+\.[\w-]*)$/.exec(authorization ?? '');
-      if (!match) throw new DomainError('UNAUTHORIZED', authorization ? 'The Authorization header must be "Bearer <access token>"' : 'Authentication required');
-      const claims = await accessTokens.verify(match[1] as string);
+      const token = bearerTokenOf(authorization);
+      if (!token) throw new DomainError('UNAUTHORIZED', authorization ? 'The Authorization header must be "Bearer <access token>"' : 'Authentication required');
+      const claims = await accessTokens.verify(token);
       if (!claims || !/^[0-9a-f]{24}$/.test(claims.userId)) throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
       const user = await accounts.byId(claims.userId);
       if (!user || !user.active) throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
