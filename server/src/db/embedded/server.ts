@@ -5,6 +5,7 @@ import { executeCommand } from './commands/index.js';
 import { CursorRegistry } from './cursors.js';
 import { Journal } from './journal.js';
 import { removeExpiredDocuments } from './ttl-monitor.js';
+import { MessageFramer } from './message-framer.js';
 import { encodeOpMsgReply, encodeOpReply, type IncomingCommand, parseMessage } from './wire-protocol.js';
 
 const MAX_MESSAGE_BYTES = 48_000_000;
@@ -114,34 +115,37 @@ export class EmbeddedMongoServer {
     const connectionId = this.nextConnectionId++;
     this.sockets.add(socket);
     socket.setNoDelay(true);
-    let buffered: Buffer = Buffer.alloc(0);
+    const framer = new MessageFramer(MAX_MESSAGE_BYTES);
     let queue = Promise.resolve();
     socket.on('data', (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 4) {
-        const length = buffered.readInt32LE(0);
-        if (length < 16 || length > MAX_MESSAGE_BYTES) {
-          socket.destroy();
-          return;
-        }
-        if (buffered.length < length) break;
-        const message = buffered.subarray(0, length);
-        buffered = buffered.subarray(length);
-        // Commands of one connection run in order; replies wait for the journal's fsync.
-        queue = queue.then(() => this.handle(socket, connectionId, message));
+      let messages: Buffer[];
+      try {
+        messages = framer.push(chunk);
+      } catch (error) {
+        this.refuse(socket, connectionId, error);
+        return;
       }
+      // Commands of one connection run in order; replies wait for the journal's fsync.
+      for (const message of messages) queue = queue.then(() => this.handle(socket, connectionId, message)).catch((error: unknown) => this.refuse(socket, connectionId, error));
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.sockets.delete(socket));
   }
 
+  /** Closes a connection that broke the protocol, as mongod does, and reports why. */
+  private refuse(socket: Socket, connectionId: number, error: unknown): void {
+    socket.destroy();
+    const reason = error instanceof Error ? error.message : String(error);
+    this.onError(new Error(`connection ${connectionId} closed: ${reason}`));
+  }
+
   private async handle(socket: Socket, connectionId: number, message: Buffer): Promise<void> {
+    if (socket.destroyed) return;
     let incoming: IncomingCommand;
     try {
       incoming = parseMessage(message);
     } catch (error) {
-      this.onError(error instanceof Error ? error : new Error(String(error)));
-      socket.destroy();
+      this.refuse(socket, connectionId, error);
       return;
     }
     const database = incoming.legacyDatabase ?? (typeof incoming.command.$db === 'string' ? incoming.command.$db : 'admin');
