@@ -40,6 +40,7 @@ import { createAssetRegistration } from './modules/assets/registration.js';
 import { chatModel, type ChatModel } from './modules/chats/model.js';
 import { createChatService } from './modules/chats/service.js';
 import { createGenerationProcessor } from './modules/generation/processor.js';
+import { MeshPool } from './meshes/mesh-pool.js';
 import { createOutcomeMessages } from './modules/generation/outcome-messages.js';
 import { createGenerationService } from './modules/generation/service.js';
 import { messageModel, type MessageModel } from './modules/messages/model.js';
@@ -115,7 +116,8 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
   const messages = createMessageService(messagesModel, chatService, assets);
   const outcomeMessages = createOutcomeMessages(messages);
   announce = (job) => outcomeMessages(job).catch((error: unknown) => app.log.error({ err: error, jobId: job._id.toHexString() }, 'writing the assistant message failed'));
-  const processor = createGenerationProcessor({ modelServers, assets, maxFileBytes: config.assets.maxFileBytes, pollIntervalMs: config.modelServer.pollIntervalMs });
+  const meshes = new MeshPool({ ...config.meshes, maxFileBytes: config.assets.maxFileBytes });
+  const processor = createGenerationProcessor({ modelServers, assets, meshes, pollIntervalMs: config.modelServer.pollIntervalMs });
   const workers = new WorkerPool(queue, processor, {
     concurrency: policy.workerConcurrency,
     pollIntervalMs: policy.pollIntervalMs,
@@ -147,7 +149,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
   app.addHook('preClose', async () => closing.abort());
   app.addHook('onClose', async () => {
     watcher.close();
-    await Promise.all([http.close(), sourceHttp.close()]);
+    await Promise.all([http.close(), sourceHttp.close(), meshes.close()]);
   });
   // A deleted account's jobs stop first, then its files and records go.
   const ownedData: OwnedData[] = [
@@ -162,7 +164,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     { kind: 'messages', deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount },
     { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
   ];
-  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServers, modelServerNames: [...modelServers.keys()], jobs, assetRecords, download: (url: string, signal: AbortSignal) => sourceHttp.download(url, signal) };
+  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServers, modelServerNames: [...modelServers.keys()], jobs, assetRecords, meshes, download: (url: string, signal: AbortSignal) => sourceHttp.download(url, signal) };
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
@@ -232,7 +234,7 @@ export function buildServices(
       chats: generation.chats,
       generation: generation.generation,
       download: generation.download,
-      maxFileBytes: config.assets.maxFileBytes,
+      meshes: generation.meshes,
       audit,
     }),
   };

@@ -53,6 +53,10 @@ const EnvSchema = z.object({
   ASSET_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(3600),
   ASSET_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
   ASSET_SOURCE_ALLOWED_HOSTS: z.string().optional(),
+  MESH_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
+  MESH_TASK_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  MESH_WORKER_MEMORY_MB: z.coerce.number().int().min(64).max(16_384).default(512),
+  MESH_MAX_DECODED_MB: z.coerce.number().int().min(1).max(16_384).default(256),
   MODEL_SERVER_URL: z.url().optional(),
   MODEL_SERVER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   MODEL_SERVER_DURATION_MS: z.coerce.number().int().min(0).default(3000),
@@ -121,6 +125,14 @@ export interface Config {
     readonly maxFileBytes: number;
     /** Hosts a registered file's `sourceUrl` may name although they are not on the public internet. */
     readonly sourceAllowedHosts: readonly string[];
+  };
+  /** Mesh reading, validation and derivation on worker threads, each task within these budgets. */
+  readonly meshes: {
+    readonly threads: number;
+    readonly taskTimeoutMs: number;
+    readonly memoryMb: number;
+    /** Bytes a GLB may expand into beyond its own bytes (bufferless and sparse accessors, instanced meshes). */
+    readonly maxDecodedBytes: number;
   };
   readonly modelServer: {
     /** Undefined: the reference model server is started in-process on `port`. */
@@ -261,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     mail: { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM, outboxDir: resolve(vars.DATA_DIR, 'outbox') },
     redisUrl: vars.REDIS_URL,
     assets: { storage: vars.ASSET_STORAGE, dir: resolve(vars.ASSETS_DIR ?? resolve(vars.DATA_DIR, 'assets')), urlTtlSeconds: vars.ASSET_URL_TTL_SECONDS, maxFileBytes: vars.ASSET_MAX_BYTES, sourceAllowedHosts: commaList(vars.ASSET_SOURCE_ALLOWED_HOSTS) ?? [] },
+    meshes: { threads: vars.MESH_WORKERS, taskTimeoutMs: vars.MESH_TASK_TIMEOUT_MS, memoryMb: vars.MESH_WORKER_MEMORY_MB, maxDecodedBytes: vars.MESH_MAX_DECODED_MB * 2 ** 20 },
     modelServer: {
       url: vars.MODEL_SERVER_URL?.replace(/\/$/, ''),
       port: vars.MODEL_SERVER_PORT,

@@ -17,6 +17,8 @@ export interface Faults {
   neverFinish?: boolean;
   /** Serve GLB files cut in half. */
   truncateGlb?: boolean;
+  /** Serve these bytes as every GLB file. */
+  glb?: Uint8Array;
 }
 
 export interface FaultyModelServer extends ContractServer {
@@ -49,6 +51,7 @@ export async function startFaultyModelServer(durationMs = 0): Promise<FaultyMode
     const upstream = await fetch(`${reference.url}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, ...(body ? { body } : {}) });
     let payload = Buffer.from(await upstream.arrayBuffer());
     if (faults.truncateGlb && path.endsWith('.glb')) payload = payload.subarray(0, Math.floor(payload.length / 2));
+    if (faults.glb && path.endsWith('.glb')) payload = Buffer.from(faults.glb);
     response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream', 'content-length': payload.length }).end(payload);
   });
   return Object.assign(state, proxy, {

@@ -1,4 +1,5 @@
 import { type Document, NodeIO } from '@gltf-transform/core';
+import { checkGlbBounds } from './glb-bounds.js';
 import { validateGlb } from './gltf-validation.js';
 import { InvalidMeshError } from './mesh-stats.js';
 import { type MeshStats, meshPartsOf, statsOf } from './mesh-parts.js';
@@ -21,10 +22,14 @@ export async function readGlb(bytes: Uint8Array): Promise<Document> {
   }
 }
 
-/** Validates a GLB file (Khronos' validator), parses it and measures its triangles. */
-export async function checkGlb(bytes: Uint8Array): Promise<MeshStats> {
-  const document = await readGlb(bytes);
+/**
+ * Checks a GLB's declared sizes against its bytes, validates it (Khronos' validator), parses it and measures
+ * its triangles. The size check comes first: the libraries allocate what an accessor declares.
+ */
+export async function checkGlb(bytes: Uint8Array, maxDecodedBytes: number): Promise<MeshStats> {
+  checkGlbBounds(bytes, maxDecodedBytes);
   await validateGlb(bytes);
+  const document = await readGlb(bytes);
   const stats = statsOf(meshPartsOf(document));
   if (stats.vertices === 0 || stats.triangles === 0) throw new InvalidMeshError('GLB', 'it holds no triangles');
   return stats;

@@ -4,6 +4,13 @@ export class InvalidMeshError extends Error {
     super(`Invalid ${format}: ${reason}`);
     this.name = 'InvalidMeshError';
   }
+
+  /** The refusal a worker thread reported, by its message (errors lose their class between threads). */
+  static fromMessage(message: string): InvalidMeshError {
+    const error = new InvalidMeshError('', '');
+    error.message = message;
+    return error;
+  }
 }
 
 export interface MeshStats {

@@ -97,7 +97,7 @@ function parseHeader(file: Buffer): { format: string; elements: Element[]; bodyS
     if (keyword === 'format') format = fields[0] ?? '';
     else if (keyword === 'element') {
       const count = Number(fields[1]);
-      if (!Number.isInteger(count) || count < 0) throw new InvalidMeshError('PLY', `bad element count in "${line.trim()}"`);
+      if (!Number.isSafeInteger(count) || count < 0) throw new InvalidMeshError('PLY', `bad element count in "${line.trim()}"`);
       elements.push({ name: fields[0] ?? '', count, properties: [] });
     } else if (keyword === 'property') {
       const element = elements.at(-1);
@@ -110,14 +110,65 @@ function parseHeader(file: Buffer): { format: string; elements: Element[]; bodyS
   return { format, elements, bodyStart: newline < 0 ? file.length : newline + 1 };
 }
 
+const isSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
+/** The whitespace-separated values of an ASCII body, read in place (a split would hold every value as a string). */
+class AsciiTokens {
+  private at: number;
+  /** Values not read yet. */
+  left = 0;
+
+  constructor(private readonly file: Buffer, start: number) {
+    this.at = start;
+    for (let index = start; index < file.length; index += 1) {
+      if (!isSpace(file[index]) && (index === start || isSpace(file[index - 1]))) this.left += 1;
+    }
+  }
+
+  /** The next value as a number; NaN past the end or for a non-number. */
+  next(): number {
+    while (this.at < this.file.length && isSpace(this.file[this.at])) this.at += 1;
+    const start = this.at;
+    while (this.at < this.file.length && !isSpace(this.file[this.at])) this.at += 1;
+    if (start === this.at) return NaN;
+    this.left -= 1;
+    return Number(this.file.toString('ascii', start, this.at));
+  }
+}
+
+/** The fewest bytes (binary) or tokens (ASCII) one row of the element takes: lists may be empty. */
+function minimumRowSize(element: Element, format: string): number {
+  if (format === 'ascii') return element.properties.length;
+  return element.properties.reduce((sum, property) => sum + SIZES[property.countType ?? property.type], 0);
+}
+
+/**
+ * Refuses counts the file cannot hold before any row is read: every row takes at least its minimum size, so
+ * the walk that follows is linear in the bytes actually present.
+ */
+function checkCountsAgainstBody(elements: Element[], format: string, available: number): void {
+  let needed = 0;
+  for (const element of elements) {
+    if (element.count === 0) continue;
+    const rowSize = minimumRowSize(element, format);
+    if (rowSize === 0) throw new InvalidMeshError('PLY', `element "${element.name}" declares ${element.count} rows but no properties`);
+    needed += element.count * rowSize;
+    if (needed > available) {
+      const unit = format === 'ascii' ? 'values' : 'bytes';
+      throw new InvalidMeshError('PLY', `element "${element.name}" declares ${element.count} rows, needing at least ${needed} ${unit} where the body holds ${available}`);
+    }
+  }
+}
+
 /** Reads rows of every element, handing vertex positions and face sizes to the collector. */
 function walkBody(file: Buffer, format: string, elements: Element[], bodyStart: number, stats: StatsCollector): void {
-  const tokens = format === 'ascii' ? file.subarray(bodyStart).toString('ascii').trim().split(/\s+/).filter(Boolean) : [];
-  let token = 0;
+  const tokens = format === 'ascii' ? new AsciiTokens(file, bodyStart) : undefined;
+  checkCountsAgainstBody(elements, format, tokens ? tokens.left : file.length - bodyStart);
   let at = bodyStart;
+  const remaining = (): number => (tokens ? tokens.left : file.length - at);
   const next = (type: ScalarType): number => {
-    if (format === 'ascii') {
-      const value = Number(tokens[token++]);
+    if (tokens) {
+      const value = tokens.next();
       if (!Number.isFinite(value)) throw new InvalidMeshError('PLY', 'the body ends early or holds a non-number');
       return value;
     }
@@ -133,9 +184,19 @@ function walkBody(file: Buffer, format: string, elements: Element[], bodyStart: 
       for (const property of element.properties) {
         if (property.countType) {
           const length = next(property.countType);
-          const items = Array.from({ length }, () => next(property.type));
+          const itemSize = format === 'ascii' ? 1 : SIZES[property.type];
+          if (!Number.isInteger(length) || length < 0 || length * itemSize > remaining()) {
+            throw new InvalidMeshError('PLY', `row ${row} of "${element.name}" declares a list of ${length} items that the file does not hold`);
+          }
+          let smallest = Infinity;
+          let largest = -Infinity;
+          for (let item = 0; item < length; item += 1) {
+            const value = next(property.type);
+            if (value < smallest) smallest = value;
+            if (value > largest) largest = value;
+          }
           if (element.name === 'face') {
-            if (length < 3 || items.some((item) => item < 0 || item >= vertexCount)) throw new InvalidMeshError('PLY', `face ${row} refers to a missing vertex`);
+            if (length < 3 || smallest < 0 || largest >= vertexCount) throw new InvalidMeshError('PLY', `face ${row} refers to a missing vertex`);
             stats.triangles += length - 2;
           }
         } else {

@@ -3,13 +3,13 @@ import { Types } from 'mongoose';
 import type { z } from 'zod';
 import { BadRequest, NotFound } from '../../domain-errors.js';
 import { AddressRefusedError } from '../../infra/public-addresses.js';
+import type { MeshPool } from '../../meshes/mesh-pool.js';
 import { InvalidMeshError } from '../../meshes/mesh-stats.js';
 import { ModelServerError } from '../../model-servers/model-server.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { ChatService } from '../chats/service.js';
 import type { GenerationService } from '../generation/service.js';
 import type { UserModel } from '../users/model.js';
-import { checkModelFile } from './file-checks.js';
 import type { AssetService } from './service.js';
 
 export interface AssetRegistrationDeps {
@@ -19,7 +19,7 @@ export interface AssetRegistrationDeps {
   generation: GenerationService;
   /** Fetches a file from a URL (size limits and deadlines of the model-server client; public addresses only). */
   download(url: string, signal: AbortSignal): Promise<Uint8Array>;
-  maxFileBytes: number;
+  meshes: MeshPool;
   audit: AuditLog;
 }
 
@@ -59,7 +59,7 @@ export function createAssetRegistration(deps: AssetRegistrationDeps): AssetRegis
       const job = input.jobId ? await deps.generation.get(ownerId, input.jobId) : undefined;
       const bytes = await bytesOf(input);
       try {
-        const checked = await checkModelFile(input.format, bytes, deps.maxFileBytes);
+        const checked = await deps.meshes.check(input.format, bytes);
         const [record] = await deps.assets.store(
           { ownerId: new Types.ObjectId(ownerId), jobId: job ? new Types.ObjectId(job.id) : null, chatId: chat?._id ?? (job?.chatId ? new Types.ObjectId(job.chatId) : null) },
           [checked],

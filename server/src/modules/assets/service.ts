@@ -3,8 +3,8 @@ import { type QueryFilter, Types } from 'mongoose';
 import { NotFound } from '../../domain-errors.js';
 import type { AssetStorage } from '../../storage/asset-storage.js';
 import type { AssetUrlSigner } from '../../storage/signed-urls.js';
-import type { CheckedFile } from './file-checks.js';
-import { CONTENT_TYPES } from './file-checks.js';
+import type { CheckedFile } from '../../meshes/mesh-checks.js';
+import { CONTENT_TYPES } from './content-types.js';
 import type { AttachmentRecord } from './attachment-schema.js';
 import type { AssetModel, AssetRecord } from './model.js';
 

@@ -1,17 +1,16 @@
 import type { JobRecord } from '../../jobs/job-model.js';
 import type { JobFailure } from '../../jobs/queue.js';
 import type { JobProcessor } from '../../jobs/worker-pool.js';
+import type { MeshPool } from '../../meshes/mesh-pool.js';
 import { InvalidMeshError } from '../../meshes/mesh-stats.js';
-import { completeFormats } from '../../meshes/derive-formats.js';
 import { type ModelRequest, type ModelServer, ModelServerError, wantedFormats } from '../../model-servers/model-server.js';
 import { runModelTask } from '../../model-servers/run-model-task.js';
-import { checkModelFile } from '../assets/file-checks.js';
 import type { AssetService } from '../assets/service.js';
 
 export interface GenerationProcessorDeps {
   modelServers: ReadonlyMap<string, ModelServer>;
   assets: AssetService;
-  maxFileBytes: number;
+  meshes: MeshPool;
   pollIntervalMs: number;
 }
 
@@ -19,7 +18,7 @@ export interface GenerationProcessorDeps {
 const REMOTE_SHARE = 0.95;
 
 /** A job's run: ask its model server, check every file it returns, store them as the job's assets. */
-export function createGenerationProcessor({ modelServers, assets, maxFileBytes, pollIntervalMs }: GenerationProcessorDeps): JobProcessor {
+export function createGenerationProcessor({ modelServers, assets, meshes, pollIntervalMs }: GenerationProcessorDeps): JobProcessor {
   return {
     async process(job: JobRecord, { signal, onProgress }) {
       const server = modelServers.get(job.params.modelServer);
@@ -34,11 +33,7 @@ export function createGenerationProcessor({ modelServers, assets, maxFileBytes, 
         frameSize: job.params.frameSize ?? undefined,
       };
       const returned = await runModelTask(server, request, { signal, pollIntervalMs, onProgress: (progress) => onProgress(Math.floor(progress * REMOTE_SHARE)) });
-      // The GLB is checked (Khronos' validator included) before anything is derived from it.
-      const glb = returned.find((file) => file.format === 'glb');
-      const checkedGlb = glb ? await checkModelFile('glb', glb.bytes, maxFileBytes) : undefined;
-      const files = await completeFormats(returned, wantedFormats(request));
-      const checked = await Promise.all(files.map((file) => (file.format === 'glb' && checkedGlb ? checkedGlb : checkModelFile(file.format, file.bytes, maxFileBytes))));
+      const checked = await meshes.prepare(returned, wantedFormats(request), signal);
       const records = await assets.store({ ownerId: job.ownerId, jobId: job._id, chatId: job.chatId ?? null }, checked);
       return records.map(assets.attachmentOf);
     },

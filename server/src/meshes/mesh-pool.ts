@@ -1,0 +1,77 @@
+import type { TAssetFormat } from '@gen3d/shared';
+import { Piscina } from 'piscina';
+import type { MeshFile } from './derive-formats.js';
+import type { CheckedFile } from './mesh-checks.js';
+import { InvalidMeshError } from './mesh-stats.js';
+import type { MeshTask, MeshTaskResult } from './mesh-worker.js';
+
+export interface MeshPoolOptions {
+  /** Worker threads at most; they start on demand and stop after a minute idle. */
+  threads: number;
+  /** A task running longer is stopped (its thread is replaced) and its file refused. */
+  taskTimeoutMs: number;
+  /** V8 heap of each worker thread; a task needing more is stopped and its file refused. */
+  memoryMb: number;
+  /** Largest file accepted. */
+  maxFileBytes: number;
+  /** Bytes a GLB may expand into beyond its own bytes. */
+  maxDecodedBytes: number;
+}
+
+const IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * Reads, validates and derives mesh files on worker threads, off the event loop, each task within a time
+ * and memory budget. A file that breaks a budget is refused with InvalidMeshError; the pool replaces the
+ * thread that ran it.
+ */
+export class MeshPool {
+  private readonly piscina: Piscina<MeshTask, MeshTaskResult>;
+
+  constructor(private readonly options: MeshPoolOptions) {
+    this.piscina = new Piscina({
+      filename: new URL('./mesh-worker-entry.mjs', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: options.threads,
+      idleTimeout: IDLE_TIMEOUT_MS,
+      resourceLimits: { maxOldGenerationSizeMb: options.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, Math.floor(options.memoryMb / 8))) },
+    });
+  }
+
+  /** Checks one file as its format says (uploads, registered URLs). */
+  async check(format: TAssetFormat, bytes: Uint8Array, signal?: AbortSignal): Promise<CheckedFile> {
+    const [file] = await this.run({ kind: 'check', format, bytes, budget: this.budget() }, format.toUpperCase(), signal);
+    return file as CheckedFile;
+  }
+
+  /** Checks a model server's files, derives the wanted formats that are missing, and checks those too. */
+  prepare(files: MeshFile[], wanted: TAssetFormat[], signal?: AbortSignal): Promise<CheckedFile[]> {
+    return this.run({ kind: 'prepare', files, wanted, budget: this.budget() }, 'model output', signal);
+  }
+
+  /** Stops the threads; tasks still running are refused. */
+  async close(): Promise<void> {
+    await this.piscina.close({ force: true });
+  }
+
+  private budget(): MeshTask['budget'] {
+    return { maxFileBytes: this.options.maxFileBytes, maxDecodedBytes: this.options.maxDecodedBytes };
+  }
+
+  private async run(task: MeshTask, what: string, signal: AbortSignal | undefined): Promise<CheckedFile[]> {
+    const deadline = AbortSignal.timeout(this.options.taskTimeoutMs);
+    let result: MeshTaskResult;
+    try {
+      result = await this.piscina.run(task, { signal: signal ? AbortSignal.any([signal, deadline]) : deadline });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (deadline.aborted) throw new InvalidMeshError(what, `reading it took longer than the ${this.options.taskTimeoutMs} ms a mesh task may take`);
+      if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        throw new InvalidMeshError(what, `reading it needs more than the ${this.options.memoryMb} MiB a mesh worker may use`);
+      }
+      throw error;
+    }
+    if (!result.ok) throw InvalidMeshError.fromMessage(result.message);
+    return result.files;
+  }
+}
