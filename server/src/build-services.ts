@@ -104,9 +104,10 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
   const watcher = new JobWatcher(jobs, events, { pollIntervalMs: 250, overlapMs: 5_000 });
   const httpOptions = { connectTimeoutMs: config.modelServer.connectTimeoutMs, responseTimeoutMs: config.modelServer.responseTimeoutMs, maxBytes: config.assets.maxFileBytes };
   const http = createModelHttpClient(httpOptions);
-  // Files registered from a URL are fetched on an admin's word: only from the public internet, unless allowed.
+  // Files registered from a URL (an admin's word) and links in a third party's answers are fetched from
+  // the public internet only, unless allowed.
   const sourceHttp = createModelHttpClient({ ...httpOptions, addressPolicy: publicAddressPolicy(config.assets.sourceAllowedHosts) });
-  const modelServers = configuredModelServers(config.modelServers, modelServerUrl, http);
+  const modelServers = configuredModelServers(config.modelServers, modelServerUrl, http, sourceHttp);
   // The queue announces finished jobs through messages, which need chats, which cancel through the queue:
   // the announcement is bound once the message service exists.
   let announce: OnJobFinished = async () => undefined;

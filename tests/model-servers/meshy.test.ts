@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { clientFor, followJob } from '../support/generation.js';
 import { callRest } from '../support/rest.js';
 import { sha256, useAdapterSuite } from '../support/contracts/adapter-suite.js';
+import { startContractServer, sendJson } from '../support/contracts/contract-server.js';
 import { startMeshyServer } from '../support/contracts/meshy-server.js';
 
 const suite = useAdapterSuite(startMeshyServer, (meshy) => ({ MESHY_URL: meshy.url, MESHY_API_KEY: meshy.apiKey, DEFAULT_MODEL_SERVER: 'meshy', JOB_TIMEOUT_MS: '3000' }));
@@ -86,6 +87,20 @@ describe('the meshy adapter (API key, preview tasks, expiring result links)', ()
     expect(job.status).toBe('failed');
     expect(job.error).toMatchObject({ code: 'OUTPUT_INVALID', message: expect.stringContaining('cut short') });
     expect(await suite.assets(job.id)).toHaveLength(0);
+  });
+
+  it('never fetches a result link on a non-public address unless it is on the API's own origin', async () => {
+    const internal = await startContractServer((_request, response) => sendJson(response, 200, { secret: 'internal' }));
+    try {
+      suite.double.faults = { resultOrigin: internal.url.replace('127.0.0.1', 'localhost') };
+      const { job } = await suite.run('a fox behind a firewall');
+      expect(job.status).toBe('failed');
+      expect(job.attempts).toBe(1);
+      expect(job.error).toMatchObject({ code: 'MODEL_SERVER_BAD_RESPONSE', message: expect.stringContaining('not on the public internet (loopback address)') });
+      expect(internal.requests).toHaveLength(0);
+    } finally {
+      await internal.close();
+    }
   });
 
   it('gives up on a task that never finishes at the job deadline, deleting it', async () => {

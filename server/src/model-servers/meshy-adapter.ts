@@ -1,5 +1,6 @@
 import type { TAssetFormat } from '@gen3d/shared';
 import { z } from 'zod';
+import { AddressRefusedError } from '../infra/public-addresses.js';
 import type { ModelHttpClient } from './http-client.js';
 import { type ModelRequest, type ModelServer, ModelServerError } from './model-server.js';
 import { downloadResultFiles } from './remote-files.js';
@@ -44,7 +45,11 @@ function explained(error: unknown): unknown {
  * Meshy's cloud API (text to 3D, preview mode), authenticated with an API key. Result links expire, so a
  * succeeded task's files are copied in the same poll that sees it succeed. Canceling deletes the task.
  */
-export function createMeshyModelServer(name: string, { baseUrl, apiKey }: MeshyOptions, http: ModelHttpClient): ModelServer {
+export function createMeshyModelServer(name: string, { baseUrl, apiKey }: MeshyOptions, http: ModelHttpClient, publicHttp: ModelHttpClient): ModelServer {
+  // Result links come from Meshy's answers: unless they are on Meshy's own (configured) origin, they are
+  // fetched from public addresses only, like any URL a third party hands us.
+  const apiOrigin = new URL(baseUrl).origin;
+  const resultFiles: ModelHttpClient = { ...http, download: (url, signal) => (new URL(url).origin === apiOrigin ? http : publicHttp).download(url, signal) };
   const headers = { authorization: `Bearer ${apiKey}` };
   const tasksUrl = `${baseUrl}/openapi/v2/text-to-3d`;
   const call = async <T>(method: 'GET' | 'POST' | 'DELETE', url: string, schema: z.ZodType<T>, signal: AbortSignal, body?: unknown): Promise<T> => {
@@ -73,8 +78,9 @@ export function createMeshyModelServer(name: string, { baseUrl, apiKey }: MeshyO
           return { state: 'canceled' };
         case 'SUCCEEDED': {
           const urls = task.model_urls ?? {};
-          const files = await downloadResultFiles(http, request, (format: TAssetFormat) => urls[format] ?? undefined, signal).catch((error: unknown) => {
+          const files = await downloadResultFiles(resultFiles, request, (format: TAssetFormat) => urls[format] ?? undefined, signal).catch((error: unknown) => {
             if (error instanceof ModelServerError && error.http?.status === 403) throw new ModelServerError('MODEL_SERVER_ERROR', "A Meshy result link expired before its file could be copied", true, error.http);
+            if (error instanceof AddressRefusedError) throw new ModelServerError('MODEL_SERVER_BAD_RESPONSE', `Meshy answered a result link that is not on the public internet (${error.range} address); it was not fetched`, false);
             throw error;
           });
           return { state: 'succeeded', files };

@@ -19,6 +19,8 @@ export interface MeshyFaults {
   silentPolls?: boolean;
   /** Cut GLB downloads off halfway. */
   truncateGlb?: boolean;
+  /** Put result links on this origin instead of the API's own. */
+  resultOrigin?: string;
 }
 
 export interface MeshyServer extends ContractServer {
@@ -56,7 +58,7 @@ export async function startMeshyServer(): Promise<MeshyServer> {
   const tasks = new Map<string, Task>();
   const state = { faults: {} as MeshyFaults, apiKey: 'msy_test_key_0123456789', urlTtlMs: 3_000, balance: 1000, deleted: new Set<string>() };
   let url = '';
-  const link = (id: string, format: string): string => `${url}/files/${id}/model.${format}?expires=${Date.now() + state.urlTtlMs}`;
+  const link = (id: string, format: string): string => `${state.faults.resultOrigin ?? url}/files/${id}/model.${format}?expires=${Date.now() + state.urlTtlMs}`;
   const contract = await startContractServer(async (request, response) => {
     const { faults } = state;
     const path = new URL(request.path, 'http://x');
