@@ -14,6 +14,7 @@ import { completeOperations } from './http/openapi-completion.js';
 import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { deleteBodyHook } from './http/delete-bodies.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
+import { limitTrpcBatches } from './http/trpc-batches.js';
 import { globalRateLimitKey } from './http/rate-limit-key.js';
 import { createAccessTokens } from './infra/access-tokens.js';
 import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
@@ -84,7 +85,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   // Workers stop before the database closes: running jobs get part of the shutdown time, then go back to the queue.
   app.addHook('preClose', async () => workers.stop(Math.floor(config.shutdownTimeoutMs / 2)));
 
-  await app.register(fastifyTRPCPlugin, {
+  await app.register(async (trpc) => {
+    limitTrpcBatches(trpc, '/trpc', config.trpcMaxBatchSize);
+    await trpc.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
@@ -93,6 +96,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         if (error.code === 'INTERNAL_SERVER_ERROR') (ctx?.log ?? app.log).error({ err: error.cause ?? error, path }, 'procedure failed');
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
   });
 
   await app.register(async (rest) => {

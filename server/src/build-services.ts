@@ -41,6 +41,8 @@ import { chatModel, type ChatModel } from './modules/chats/model.js';
 import { createChatService } from './modules/chats/service.js';
 import { createGenerationProcessor } from './modules/generation/processor.js';
 import { MeshPool } from './meshes/mesh-pool.js';
+import { createStoredObjectCaps } from './modules/quotas/stored-object-caps.js';
+import { StreamSlots } from './infra/stream-slots.js';
 import { createOutcomeMessages } from './modules/generation/outcome-messages.js';
 import { createGenerationService } from './modules/generation/service.js';
 import { messageModel, type MessageModel } from './modules/messages/model.js';
@@ -113,8 +115,9 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
   let announce: OnJobFinished = async () => undefined;
   const { jobs: policy } = config;
   const queue = createJobQueue(jobs, events, policy, (job) => announce(job));
-  const chatService = createChatService({ chats, messages: messagesModel, assets, cancelJobsOfChat: (chatId: Types.ObjectId) => queue.cancelWhere({ chatId }) });
-  const messages = createMessageService(messagesModel, chatService, assets);
+  const caps = createStoredObjectCaps({ chats, messages: messagesModel, assets: assetRecords }, config.storedObjects);
+  const chatService = createChatService({ chats, messages: messagesModel, assets, cancelJobsOfChat: (chatId: Types.ObjectId) => queue.cancelWhere({ chatId }), caps });
+  const messages = createMessageService(messagesModel, chatService, assets, caps);
   const outcomeMessages = createOutcomeMessages(messages);
   announce = (job) => outcomeMessages(job).catch((error: unknown) => app.log.error({ err: error, jobId: job._id.toHexString() }, 'writing the assistant message failed'));
   const meshes = new MeshPool({ ...config.meshes, maxFileBytes: config.assets.maxFileBytes });
@@ -145,6 +148,8 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     onQueued: () => workers.wake(),
     closing: closing.signal,
     audit,
+    caps,
+    streams: new StreamSlots(config.streams),
   });
   // Live-update streams never end by themselves; a shutdown ends them so the server can close.
   app.addHook('preClose', async () => closing.abort());
@@ -165,7 +170,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
     { kind: 'messages', deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount },
     { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
   ];
-  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServers, modelServerNames: [...modelServers.keys()], jobs, assetRecords, meshes, download: (url: string, signal: AbortSignal) => sourceHttp.download(url, signal) };
+  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServers, modelServerNames: [...modelServers.keys()], jobs, assetRecords, meshes, caps, download: (url: string, signal: AbortSignal) => sourceHttp.download(url, signal) };
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
@@ -223,6 +228,7 @@ export function buildServices(
       login: authLimiter('login'),
       refresh: authLimiter('refresh'),
       passwordReset: authLimiter('password-reset'),
+      passwordCheck: authLimiter('password-check'),
       generation: limiter('generation', config.generationRateLimit),
     },
     chats: generation.chats,
@@ -236,6 +242,7 @@ export function buildServices(
       generation: generation.generation,
       download: generation.download,
       meshes: generation.meshes,
+      caps: generation.caps,
       audit,
     }),
   };

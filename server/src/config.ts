@@ -32,6 +32,12 @@ const EnvSchema = z.object({
   LOGIN_FAILURE_AUDIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  TRPC_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  STREAMS_MAX_PER_USER: z.coerce.number().int().min(1).default(10),
+  STREAMS_MAX_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+  USER_MAX_CHATS: z.coerce.number().int().min(1).default(500),
+  USER_MAX_MESSAGES: z.coerce.number().int().min(1).default(5_000),
+  USER_MAX_ASSET_MB: z.coerce.number().int().min(1).default(1_024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_DIR: z.string().optional(),
   LOG_RETENTION_DAYS: z.coerce.number().int().positive().default(14),
@@ -109,6 +115,12 @@ export interface Config {
     readonly retentionDays: number;
   };
   readonly bodyLimitBytes: number;
+  /** Calls one tRPC batch request may carry; each counts against the limits as its own request. */
+  readonly trpcMaxBatchSize: number;
+  /** Live-progress streams this instance holds open at once, per user and per client address. */
+  readonly streams: { readonly perUser: number; readonly perAddress: number };
+  /** What one account may keep. */
+  readonly storedObjects: { readonly maxChats: number; readonly maxMessages: number; readonly maxAssetBytes: number };
   readonly log: { readonly level: string; readonly dir: string | undefined; readonly retentionDays: number };
   readonly shutdownTimeoutMs: number;
   readonly auth: { readonly accessTokenTtlSeconds: number; readonly refreshTokenTtlDays: number };
@@ -267,6 +279,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     authRateLimit: rateLimit(vars.AUTH_RATE_LIMIT_MAX, vars.AUTH_RATE_LIMIT_IP_MAX, vars.AUTH_RATE_LIMIT_WINDOW_MS),
     audit: { loginFailureThreshold: vars.LOGIN_FAILURE_AUDIT_THRESHOLD, retentionDays: vars.AUDIT_RETENTION_DAYS },
     bodyLimitBytes: vars.BODY_LIMIT_BYTES,
+    trpcMaxBatchSize: vars.TRPC_MAX_BATCH_SIZE,
+    streams: { perUser: vars.STREAMS_MAX_PER_USER, perAddress: vars.STREAMS_MAX_PER_ADDRESS },
+    storedObjects: { maxChats: vars.USER_MAX_CHATS, maxMessages: vars.USER_MAX_MESSAGES, maxAssetBytes: vars.USER_MAX_ASSET_MB * 2 ** 20 },
     log: { level: vars.LOG_LEVEL, dir: vars.LOG_DIR ? resolve(vars.LOG_DIR) : undefined, retentionDays: vars.LOG_RETENTION_DAYS },
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
     auth: { accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS, refreshTokenTtlDays: vars.REFRESH_TOKEN_TTL_DAYS },

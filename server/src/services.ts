@@ -37,5 +37,5 @@ export interface AppServices {
   assetRegistration: AssetRegistration;
   generation: GenerationService;
   /** One limiter per sensitive action. */
-  limits: Record<'register' | 'verify' | 'login' | 'refresh' | 'passwordReset' | 'generation', RateLimiter>;
+  limits: Record<'register' | 'verify' | 'login' | 'refresh' | 'passwordReset' | 'passwordCheck' | 'generation', RateLimiter>;
 }

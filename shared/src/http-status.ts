@@ -25,6 +25,8 @@ export const HttpStatusOfErrorCode: Record<TErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   RATE_LIMITED: 429,
+  TOO_MANY_STREAMS: 429,
+  BATCH_TOO_LARGE: 400,
   TIMEOUT: 408,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL: 500,

@@ -11,6 +11,7 @@ import type { ChatService } from '../chats/service.js';
 import type { GenerationService } from '../generation/service.js';
 import type { UserModel } from '../users/model.js';
 import type { AssetService } from './service.js';
+import type { StoredObjectCaps } from '../quotas/stored-object-caps.js';
 
 export interface AssetRegistrationDeps {
   assets: AssetService;
@@ -21,6 +22,7 @@ export interface AssetRegistrationDeps {
   download(url: string, signal: AbortSignal): Promise<Uint8Array>;
   meshes: MeshPool;
   audit: AuditLog;
+  caps: StoredObjectCaps;
 }
 
 export interface AssetRegistration {
@@ -58,6 +60,7 @@ export function createAssetRegistration(deps: AssetRegistrationDeps): AssetRegis
       const chat = input.chatId ? await deps.chats.owned(ownerId, input.chatId) : undefined;
       const job = input.jobId ? await deps.generation.get(ownerId, input.jobId) : undefined;
       const bytes = await bytesOf(input);
+      await deps.caps.ensureRoomForAssetBytes(ownerId, bytes.byteLength);
       try {
         const checked = await deps.meshes.check(input.format, bytes);
         const [record] = await deps.assets.store(

@@ -81,6 +81,8 @@ export const authRouter = router({
     .mutation(({ ctx, input }) => ctx.services.profiles.updateMe(ctx.user.id, input)),
 
   changePassword: authedProcedure
+    // Every procedure that judges a password is limited like login.
+    .use(withRateLimit((limits) => limits.passwordCheck))
     .meta({ openapi: { method: 'POST', path: '/auth/change-password', tags, summary: 'Change the password (needs the current one); logs out other sessions', protect: true } })
     .input(ZChangePasswordInput)
     .output(ZOkMessage)

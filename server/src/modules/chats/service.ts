@@ -4,6 +4,7 @@ import { NotFound } from '../../domain-errors.js';
 import type { AssetService } from '../assets/service.js';
 import type { MessageModel } from '../messages/model.js';
 import type { ChatModel, ChatRecord } from './model.js';
+import type { StoredObjectCaps } from '../quotas/stored-object-caps.js';
 
 export interface ChatDeps {
   chats: ChatModel;
@@ -11,6 +12,7 @@ export interface ChatDeps {
   assets: AssetService;
   /** Cancels the chat's queued and running jobs; answers how many. */
   cancelJobsOfChat(chatId: Types.ObjectId): Promise<number>;
+  caps: StoredObjectCaps;
 }
 
 export interface ChatService {
@@ -38,7 +40,7 @@ export function chatView(chat: ChatRecord): TChat {
   };
 }
 
-export function createChatService({ chats, messages, assets, cancelJobsOfChat }: ChatDeps): ChatService {
+export function createChatService({ chats, messages, assets, cancelJobsOfChat, caps }: ChatDeps): ChatService {
   async function owned(ownerId: string, chatId: string): Promise<ChatRecord> {
     const chat = await chats.findOne({ _id: new Types.ObjectId(chatId), ownerId: new Types.ObjectId(ownerId) }).lean<ChatRecord>();
     if (!chat) throw new NotFound('Chat not found');
@@ -57,6 +59,7 @@ export function createChatService({ chats, messages, assets, cancelJobsOfChat }:
     },
 
     async create(ownerId, title) {
+      await caps.ensureRoomForChat(ownerId);
       const chat = await chats.create({ ownerId: new Types.ObjectId(ownerId), title });
       return chatView(chat.toObject() as ChatRecord);
     },

@@ -2,6 +2,12 @@ import { tracked } from '@trpc/server';
 import { ZAdminJobUpdateInput, ZCreateJobInput, ZGenerateInput, ZGenerateResult, ZJob, ZJobIdInput, ZListJobsInput, ZWatchJobsInput } from '@gen3d/shared';
 import { z } from 'zod';
 import { authedProcedure, router, withRateLimit, withRole } from '../../trpc/trpc.js';
+import type { JobEvent } from './service.js';
+
+/** Events as tRPC tracks them, so a reconnecting client resumes after the last id it saw. */
+async function* trackedJobs(events: AsyncIterable<JobEvent>) {
+  for await (const event of events) yield tracked(event.id, event.job);
+}
 
 const generationLimited = authedProcedure.use(withRateLimit((limits) => limits.generation));
 
@@ -18,12 +24,10 @@ export const generationRouter = router({
     .output(ZGenerateResult)
     .mutation(({ ctx, input }) => ctx.services.generation.generate(ctx.user.id, input)),
 
-  /** Live job updates over SSE; reconnecting clients resume after the last event id. */
-  watch: authedProcedure.input(ZWatchJobsInput).subscription(async function* ({ ctx, input, signal }) {
-    for await (const event of ctx.services.generation.watch(ctx.user.id, { jobId: input.jobId, lastEventId: input.lastEventId, signal: signal ?? new AbortController().signal })) {
-      yield tracked(event.id, event.job);
-    }
-  }),
+  /** Live job updates over SSE; reconnecting clients resume after the last event id. Streams are capped. */
+  watch: authedProcedure.input(ZWatchJobsInput).subscription(async ({ ctx, input, signal }) =>
+    trackedJobs(ctx.services.generation.subscribe(ctx.user.id, ctx.ip, { jobId: input.jobId, lastEventId: input.lastEventId, signal: signal ?? new AbortController().signal })),
+  ),
 });
 
 export const jobsRouter = router({

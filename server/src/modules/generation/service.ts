@@ -14,6 +14,8 @@ import type { AssetService } from '../assets/service.js';
 import type { ChatService } from '../chats/service.js';
 import type { MessageService } from '../messages/service.js';
 import { jobView } from './job-view.js';
+import type { StoredObjectCaps } from '../quotas/stored-object-caps.js';
+import type { StreamSlots } from '../../infra/stream-slots.js';
 
 export interface GenerationDeps {
   jobs: JobModel;
@@ -32,6 +34,8 @@ export interface GenerationDeps {
   /** Aborts when the app shuts down: open live-update streams end, so their connections can close. */
   closing: AbortSignal;
   audit: AuditLog;
+  caps: StoredObjectCaps;
+  streams: StreamSlots;
 }
 
 /** One live update: the job's state and the id a client resumes from. */
@@ -54,7 +58,15 @@ export interface GenerationService {
   /** An admin's change of any job's state (see ZAdminJobUpdateInput); CONFLICT when its state does not allow it. */
   adminUpdate(actor: Actor, input: z.output<typeof ZAdminJobUpdateInput>): Promise<TJob>;
   /** The owner's job updates (one job's, or all), resuming after `lastEventId`; ends when `signal` aborts. */
-  watch(ownerId: string, options: { jobId?: string | undefined; lastEventId?: string | undefined; signal: AbortSignal }): AsyncGenerator<JobEvent>;
+  watch(ownerId: string, options: WatchOptions): AsyncGenerator<JobEvent>;
+  /** A client's live stream of `watch`: refused with TOO_MANY_STREAMS past the caller's or the address's cap. */
+  subscribe(ownerId: string, address: string, options: WatchOptions): AsyncGenerator<JobEvent>;
+}
+
+export interface WatchOptions {
+  jobId?: string | undefined;
+  lastEventId?: string | undefined;
+  signal: AbortSignal;
 }
 
 const FINISHED = new Set(['succeeded', 'failed', 'canceled']);
@@ -112,6 +124,9 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     }
     const params = paramsOf(input);
     await checkQuota(owner);
+    // The prompt and the answer are two messages; the files need room too.
+    await deps.caps.ensureRoomForMessages(ownerId, 2);
+    await deps.caps.ensureRoomForAssetBytes(ownerId, 1);
     const chat = input.chatId ? await chats.owned(ownerId, input.chatId) : undefined;
     const chatId = chat?._id ?? new Types.ObjectId((await chats.create(ownerId, input.prompt.slice(0, 80))).id);
     const jobId = new Types.ObjectId();
@@ -131,7 +146,19 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     }
   }
 
-  async function* watch(ownerId: string, options: { jobId?: string | undefined; lastEventId?: string | undefined; signal: AbortSignal }): AsyncGenerator<JobEvent> {
+  function subscribe(ownerId: string, address: string, options: WatchOptions): AsyncGenerator<JobEvent> {
+    const release = deps.streams.acquire(ownerId, address);
+    async function* stream(): AsyncGenerator<JobEvent> {
+      try {
+        yield* watch(ownerId, options);
+      } finally {
+        release();
+      }
+    }
+    return stream();
+  }
+
+  async function* watch(ownerId: string, options: WatchOptions): AsyncGenerator<JobEvent> {
     const owner = new Types.ObjectId(ownerId);
     const relay = new EventEmitter();
     const unsubscribe = events.subscribe((job) => {
@@ -232,5 +259,6 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     },
 
     watch,
+    subscribe,
   };
 }

@@ -5,6 +5,7 @@ import type { AttachmentRecord } from '../assets/attachment-schema.js';
 import type { AssetService } from '../assets/service.js';
 import type { ChatService } from '../chats/service.js';
 import type { MessageModel, MessageRecord } from './model.js';
+import type { StoredObjectCaps } from '../quotas/stored-object-caps.js';
 
 type ListInput = z.output<typeof ZListMessagesInput>;
 type CreateInput = z.output<typeof ZCreateMessageInput>;
@@ -30,7 +31,7 @@ export interface MessageService {
   remove(messageId: Types.ObjectId): Promise<void>;
 }
 
-export function createMessageService(messages: MessageModel, chats: ChatService, assets: AssetService): MessageService {
+export function createMessageService(messages: MessageModel, chats: ChatService, assets: AssetService, caps: StoredObjectCaps): MessageService {
   const view = (message: MessageRecord): TMessage => {
     const id = message._id.toHexString();
     return {
@@ -71,6 +72,7 @@ export function createMessageService(messages: MessageModel, chats: ChatService,
 
     async create(ownerId, input) {
       const chat = await chats.owned(ownerId, input.chatId);
+      await caps.ensureRoomForMessages(ownerId, 1);
       const owned = await assets.ownedBy(ownerId, input.attachments.map((attachment) => attachment.assetId));
       const message = await append({
         chatId: chat._id,

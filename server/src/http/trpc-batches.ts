@@ -1,0 +1,33 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DomainError, RateLimited } from '../domain-errors.js';
+
+/** How many procedure calls a tRPC request carries: a batch (`?batch=1`) names them comma-separated. */
+function callsIn(request: FastifyRequest, prefix: string): number {
+  const [path = '', query = ''] = request.url.split('?', 2);
+  if (!new URLSearchParams(query).has('batch')) return 1;
+  const names = path.slice(prefix.length + 1);
+  let decoded = names;
+  try {
+    decoded = decodeURIComponent(names);
+  } catch {
+    // tRPC refuses such a path itself; what counts here is how many calls it names.
+  }
+  return decoded.split(',').length;
+}
+
+/**
+ * Makes a tRPC batch cost what it does: at most `maxBatchSize` calls, and every call after the first
+ * counted against the global request limit as a request of its own (the limiter counted the HTTP request
+ * once). Per-procedure limits and quotas already run once per call.
+ */
+export function limitTrpcBatches(app: FastifyInstance, prefix: string, maxBatchSize: number): void {
+  const countOneMore = app.createRateLimit();
+  app.addHook('preHandler', async (request) => {
+    const calls = callsIn(request, prefix);
+    if (calls > maxBatchSize) throw new DomainError('BATCH_TOO_LARGE', `A batch may carry at most ${maxBatchSize} calls; this one carries ${calls}`);
+    for (let call = 1; call < calls; call += 1) {
+      const decision = await countOneMore(request);
+      if (!decision.isAllowed && decision.isExceeded) throw new RateLimited(decision.ttlInSeconds, `Too many requests; this batch of ${calls} calls counts as ${calls} requests`);
+    }
+  });
+}
