@@ -89,7 +89,7 @@ describe('the meshy adapter (API key, preview tasks, expiring result links)', ()
     expect(await suite.assets(job.id)).toHaveLength(0);
   });
 
-  it('never fetches a result link on a non-public address unless it is on the API's own origin', async () => {
+  it("never fetches a result link on a non-public address unless it is on the API's own origin", async () => {
     const internal = await startContractServer((_request, response) => sendJson(response, 200, { secret: 'internal' }));
     try {
       suite.double.faults = { resultOrigin: internal.url.replace('127.0.0.1', 'localhost') };
