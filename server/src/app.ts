@@ -11,9 +11,12 @@ import { databasePlugin, type DatabasePluginOptions } from './db/database-plugin
 import { RateLimited } from './domain-errors.js';
 import { apiDocsRoutes, documentSuccessStatuses } from './http/api-docs.js';
 import { completeOperations } from './http/openapi-completion.js';
+import { documentErrorResponses } from './http/openapi-errors.js';
 import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { deleteBodyHook } from './http/delete-bodies.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
+import { answerClientError, answerFrameworkError } from './http/client-errors.js';
+import { objectBodyHook, parseJsonBodies } from './http/json-bodies.js';
 import { limitTrpcBatches } from './http/trpc-batches.js';
 import { globalRateLimitKey } from './http/rate-limit-key.js';
 import { createAccessTokens } from './infra/access-tokens.js';
@@ -46,9 +49,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     routerOptions: { maxParamLength: 5_000 },
     // closeConnectionsWhenStopping answers them instead, in the API's own error shape.
     return503OnClosing: false,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   });
 
   registerErrorResponses(app);
+  parseJsonBodies(app, config.jsonBodies);
   closeConnectionsWhenStopping(app);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
@@ -100,6 +106,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
 
   await app.register(async (rest) => {
+    rest.addHook('preHandler', objectBodyHook);
     rest.addHook('preHandler', bodilessRequestHook);
     rest.addHook('preHandler', deleteBodyHook);
     rest.addHook('onSend', restErrorBodyHook);
@@ -119,12 +126,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   const generated = generateOpenApiDocument(appRouter, {
     title: 'gen3d API',
-    description: 'REST projection of the gen3d tRPC procedures. Errors are JSON: {error, code, statusCode, requestId}.',
+    description: 'REST projection of the gen3d tRPC procedures. Every error is JSON: {error, code, statusCode, requestId, issues?} (the Error schema).',
     version: SERVER_VERSION,
     baseUrl: `${config.publicUrl}/api`,
     securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
   });
-  const document = completeOperations(documentSuccessStatuses(generated, allProcedureMetas()));
+  const metas = allProcedureMetas();
+  const document = completeOperations(documentErrorResponses(documentSuccessStatuses(generated, metas), metas));
   await app.register(apiDocsRoutes, { document });
   await app.register(healthRoutes);
   await app.register(demoPageRoutes);

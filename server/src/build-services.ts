@@ -121,6 +121,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
   const outcomeMessages = createOutcomeMessages(messages);
   announce = (job) => outcomeMessages(job).catch((error: unknown) => app.log.error({ err: error, jobId: job._id.toHexString() }, 'writing the assistant message failed'));
   const meshes = new MeshPool({ ...config.meshes, maxFileBytes: config.assets.maxFileBytes });
+  app.addHook('onReady', () => meshes.start());
   const processor = createGenerationProcessor({ modelServers, assets, meshes, pollIntervalMs: config.modelServer.pollIntervalMs });
   const workers = new WorkerPool(queue, processor, {
     concurrency: policy.workerConcurrency,

@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   LOGIN_FAILURE_AUDIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  BODY_MAX_DEPTH: z.coerce.number().int().min(4).max(256).default(32),
+  BODY_MAX_ARRAY_ITEMS: z.coerce.number().int().min(10).default(1_000),
   TRPC_MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   STREAMS_MAX_PER_USER: z.coerce.number().int().min(1).default(10),
   STREAMS_MAX_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
@@ -115,6 +117,8 @@ export interface Config {
     readonly retentionDays: number;
   };
   readonly bodyLimitBytes: number;
+  /** JSON bodies nesting deeper or holding longer arrays are refused before any procedure reads them. */
+  readonly jsonBodies: { readonly maxDepth: number; readonly maxArrayItems: number };
   /** Calls one tRPC batch request may carry; each counts against the limits as its own request. */
   readonly trpcMaxBatchSize: number;
   /** Live-progress streams this instance holds open at once, per user and per client address. */
@@ -279,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     authRateLimit: rateLimit(vars.AUTH_RATE_LIMIT_MAX, vars.AUTH_RATE_LIMIT_IP_MAX, vars.AUTH_RATE_LIMIT_WINDOW_MS),
     audit: { loginFailureThreshold: vars.LOGIN_FAILURE_AUDIT_THRESHOLD, retentionDays: vars.AUDIT_RETENTION_DAYS },
     bodyLimitBytes: vars.BODY_LIMIT_BYTES,
+    jsonBodies: { maxDepth: vars.BODY_MAX_DEPTH, maxArrayItems: vars.BODY_MAX_ARRAY_ITEMS },
     trpcMaxBatchSize: vars.TRPC_MAX_BATCH_SIZE,
     streams: { perUser: vars.STREAMS_MAX_PER_USER, perAddress: vars.STREAMS_MAX_PER_ADDRESS },
     storedObjects: { maxChats: vars.USER_MAX_CHATS, maxMessages: vars.USER_MAX_MESSAGES, maxAssetBytes: vars.USER_MAX_ASSET_MB * 2 ** 20 },

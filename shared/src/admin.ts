@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ZEmail, ZObjectId, ZRole } from './auth.js';
 import { ZJob, ZJobStatus, ZJobStatusCounts } from './jobs.js';
 import { ZPagination, ZUserView } from './users.js';
+import { ZPage, queryInteger } from './query-params.js';
 
 export const ZSetRolesInput = z.strictObject({ id: ZObjectId, roles: z.array(ZRole).min(1) });
 
@@ -76,8 +77,8 @@ export const ZAdminUserDetail = z.object({
 export type TAdminUserDetail = z.infer<typeof ZAdminUserDetail>;
 
 export const ZListAdminJobsInput = z.strictObject({
-  page: z.coerce.number().int().min(1).default(1),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  page: ZPage,
+  limit: queryInteger(1, 200).default(50),
   status: ZJobStatus.optional(),
   userId: ZObjectId.optional().describe("Only this user's jobs"),
   modelServer: z.string().trim().min(1).max(40).optional(),

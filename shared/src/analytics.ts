@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ZObjectId } from './auth.js';
 import { ZJob, ZJobStatusCounts } from './jobs.js';
-import { ZBooleanFilter } from './users.js';
+import { ZBooleanFilter, queryInteger } from './query-params.js';
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -17,13 +17,13 @@ const scope = {
   userId: ZObjectId.optional().describe("Admins: this user's data instead of yours"),
   all: ZBooleanFilter.optional().describe('Admins: the whole system'),
 };
-const ZDays = z.coerce.number().int().min(1).max(366).default(30).describe('The window: this many days up to and including today');
+const ZDays = queryInteger(1, 366).default(30).describe('The window: this many days up to and including today');
 const ZTimeZone = z.string().trim().min(1).max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris, or UTC').default('UTC').describe('Days are counted in this IANA time zone');
 
 export const ZAnalyticsScopeInput = z.strictObject(scope);
 export const ZDashboardInput = z.strictObject({ ...scope, days: ZDays, timeZone: ZTimeZone });
 export const ZGenerationMetricsInput = z.strictObject({ ...scope, days: ZDays });
-export const ZPopularPromptsInput = z.strictObject({ ...scope, limit: z.coerce.number().int().min(1).max(50).default(10) });
+export const ZPopularPromptsInput = z.strictObject({ ...scope, limit: queryInteger(1, 50).default(10) });
 
 const ZStatusCounts = ZJobStatusCounts.extend({ total: z.number().int() });
 

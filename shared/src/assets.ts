@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZObjectId } from './auth.js';
+import { ZPage, queryInteger } from './query-params.js';
 
 export const AssetFormats = ['glb', 'obj', 'mtl', 'ply'] as const;
 export const ZAssetFormat = z.enum(AssetFormats);
@@ -33,8 +34,8 @@ export type TAsset = z.infer<typeof ZAsset>;
 
 export const ZListAssetsInput = z.strictObject({
   jobId: ZObjectId.optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  page: ZPage,
+  limit: queryInteger(1, 200).default(50),
 });
 
 /** An asset as a message attachment. */

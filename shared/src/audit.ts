@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ZObjectId } from './auth.js';
 import { ZPagination } from './users.js';
+import { ZPage, queryInteger } from './query-params.js';
 
 /** Every kind of event the audit log records. */
 export const AuditActions = [
@@ -48,8 +49,8 @@ export type TAuditEvent = z.infer<typeof ZAuditEvent>;
 const ZInstant = z.iso.datetime({ offset: true }).describe('ISO 8601 date-time');
 
 export const ZListAuditInput = z.strictObject({
-  page: z.coerce.number().int().min(1).default(1),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  page: ZPage,
+  limit: queryInteger(1, 200).default(50),
   action: ZAuditAction.optional(),
   actorId: ZObjectId.optional().describe('Only events by this account'),
   targetId: z.string().trim().min(1).max(100).optional().describe('Only events about this user, job or asset'),

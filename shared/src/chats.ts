@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZObjectId } from './auth.js';
+import { ZPage, queryInteger } from './query-params.js';
 
 export const ZChatTitle = z.string().trim().min(1, 'must not be empty').max(200);
 
@@ -14,8 +15,8 @@ export const ZChat = z.object({
 export type TChat = z.infer<typeof ZChat>;
 
 export const ZListChatsInput = z.strictObject({
-  page: z.coerce.number().int().min(1).default(1),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  page: ZPage,
+  limit: queryInteger(1, 100).default(50),
 });
 
 export const ZCreateChatInput = z.strictObject({ title: ZChatTitle.default('New chat') });

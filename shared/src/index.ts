@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './query-params.js';
 export * from './system.js';
 export * from './http-status.js';
 export * from './auth.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ZObjectId } from './auth.js';
 import { ZAttachment } from './assets.js';
+import { ZPage, queryInteger } from './query-params.js';
 
 export const JobStatuses = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 export const ZJobStatus = z.enum(JobStatuses);
@@ -75,8 +76,8 @@ export type TCreateJobInput = z.infer<typeof ZCreateJobInput>;
 export const ZListJobsInput = z.strictObject({
   status: ZJobStatus.optional(),
   chatId: ZObjectId.optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  page: ZPage,
+  limit: queryInteger(1, 200).default(50),
 });
 
 export const ZJobIdInput = z.strictObject({ id: ZObjectId });

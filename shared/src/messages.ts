@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ZObjectId } from './auth.js';
 import { ZAttachment } from './assets.js';
+import { ZPage, queryInteger } from './query-params.js';
 
 export const MessageRoles = ['user', 'assistant', 'system'] as const;
 export const MessageTypes = ['text', 'image', 'model'] as const;
@@ -25,8 +26,8 @@ export type TMessage = z.infer<typeof ZMessage>;
 export const ZListMessagesInput = z
   .strictObject({
     chatId: ZObjectId,
-    page: z.coerce.number().int().min(1).default(1),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    page: ZPage,
+    limit: queryInteger(1, 200).default(50),
     after: ZObjectId.optional().describe('Cursor: messages after this message id'),
     before: ZObjectId.optional().describe('Cursor: messages before this message id'),
   })

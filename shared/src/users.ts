@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZEmail, ZObjectId, ZPassword, ZProfile, ZRole, ZSettings, ZUpdateMeInput, ZUserName } from './auth.js';
+import { ZBooleanFilter, ZPage, queryInteger } from './query-params.js';
 
 export const ZPagination = z.object({
   page: z.number().int(),
@@ -8,16 +9,11 @@ export const ZPagination = z.object({
   pages: z.number().int(),
 });
 
-/**
- * A yes/no filter: a boolean from tRPC clients, `true` or `false` from a REST query string. (A coerced
- * boolean would read the string "false" as true.)
- */
-export const ZBooleanFilter = z.union([z.boolean(), z.enum(['true', 'false'])]).transform((value) => value === true || value === 'true');
 
 /** GET inputs are flat strings coerced to numbers (they come from query strings over REST). */
 export const ZListUsersInput = z.strictObject({
-  page: z.coerce.number().int().min(1).default(1),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  page: ZPage,
+  limit: queryInteger(1, 100).default(20),
   search: z.string().trim().max(100).optional().describe('Matches the start of an email or user name, case-insensitively'),
   role: ZRole.optional().describe('Only users holding this role'),
   active: ZBooleanFilter.optional().describe('Only active (true) or deactivated (false) users'),

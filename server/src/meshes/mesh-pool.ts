@@ -6,7 +6,7 @@ import { InvalidMeshError } from './mesh-stats.js';
 import type { MeshTask, MeshTaskResult } from './mesh-worker.js';
 
 export interface MeshPoolOptions {
-  /** Worker threads at most; they start on demand and stop after a minute idle. */
+  /** Worker threads at most; one is kept ready, the others start on demand and stop after a minute idle. */
   threads: number;
   /** A task running longer is stopped (its thread is replaced) and its file refused. */
   taskTimeoutMs: number;
@@ -31,11 +31,19 @@ export class MeshPool {
   constructor(private readonly options: MeshPoolOptions) {
     this.piscina = new Piscina({
       filename: new URL('./mesh-worker-entry.mjs', import.meta.url).href,
-      minThreads: 0,
+      minThreads: 1,
       maxThreads: options.threads,
       idleTimeout: IDLE_TIMEOUT_MS,
       resourceLimits: { maxOldGenerationSizeMb: options.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, Math.floor(options.memoryMb / 8))) },
     });
+  }
+
+  /**
+   * Waits until a thread has loaded the readers (a second or more on a busy machine), so the first file
+   * checked does not pay for it inside a job's deadline.
+   */
+  async start(): Promise<void> {
+    await this.piscina.run({ kind: 'check', format: 'mtl', bytes: new TextEncoder().encode('newmtl ready\n'), budget: this.budget() });
   }
 
   /** Checks one file as its format says (uploads, registered URLs). */

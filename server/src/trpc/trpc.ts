@@ -7,8 +7,11 @@ import type { Actor } from '../modules/audit/audit-log.js';
 import type { RequestContext } from './context.js';
 import { formatError, TRPC_CODE_OF_ERROR_CODE } from './error-formatter.js';
 
-/** OpenAPI projection meta, plus the HTTP status of a successful REST call when it is not 200. */
-export type AppMeta = OpenApiMeta<{ successStatus?: 201 }>;
+/**
+ * OpenAPI projection meta, plus the HTTP status of a successful REST call when it is not 200, and error
+ * statuses the document cannot tell from the operation's inputs and protection.
+ */
+export type AppMeta = OpenApiMeta<{ successStatus?: 201; errorStatuses?: number[] }>;
 
 const t = initTRPC
   .context<RequestContext>()

@@ -1,0 +1,48 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DomainError } from '../domain-errors.js';
+
+export interface JsonBodyLimits {
+  /** Objects and arrays nested deeper than this are refused. */
+  maxDepth: number;
+  /** Arrays longer than this are refused. */
+  maxArrayItems: number;
+}
+
+/** Why a parsed body is too deep or too wide, or undefined. Walked without recursion. */
+function shapeProblem(value: unknown, limits: JsonBodyLimits): string | undefined {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= limits.maxDepth) return `The body is nested deeper than ${limits.maxDepth} levels`;
+    const children = Array.isArray(current) ? current : Object.values(current);
+    if (Array.isArray(current) && current.length > limits.maxArrayItems) return `The body holds an array of ${current.length} items; at most ${limits.maxArrayItems} are accepted`;
+    for (const child of children) stack.push([child, depth + 1]);
+  }
+  return undefined;
+}
+
+/**
+ * JSON bodies are parsed by Fastify's own parser (prototype keys refused), then refused when they nest
+ * deeper or hold longer arrays than any input of this API, before any procedure walks them.
+ */
+export function parseJsonBodies(app: FastifyInstance, limits: JsonBodyLimits): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parse(request, typeof body === 'string' ? body : body.toString('utf8'), (error: Error | null, value?: unknown) => {
+      if (error) return done(error);
+      const problem = shapeProblem(value, limits);
+      if (problem) return done(new DomainError('MALFORMED_BODY', problem));
+      done(null, value);
+    });
+  });
+}
+
+/** REST bodies are JSON objects; trpc-to-openapi would spread `true`, `1` or `null` into an empty input. */
+export async function objectBodyHook(request: FastifyRequest): Promise<void> {
+  const { body } = request;
+  if (body === undefined) return;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new DomainError('MALFORMED_BODY', `The body must be a JSON object, not ${body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`}`);
+  }
+}
