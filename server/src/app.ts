@@ -16,7 +16,7 @@ import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { deleteBodyHook } from './http/delete-bodies.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
 import { answerClientError, answerFrameworkError } from './http/client-errors.js';
-import { objectBodyHook, parseJsonBodies } from './http/json-bodies.js';
+import { objectBodyHook, parseJsonBodies, trpcInputShapeHook } from './http/json-bodies.js';
 import { limitTrpcBatches } from './http/trpc-batches.js';
 import { globalRateLimitKey } from './http/rate-limit-key.js';
 import { createAccessTokens } from './infra/access-tokens.js';
@@ -93,6 +93,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   await app.register(async (trpc) => {
     limitTrpcBatches(trpc, '/trpc', config.trpcMaxBatchSize);
+    trpc.addHook('preHandler', trpcInputShapeHook(config.jsonBodies));
     await trpc.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {

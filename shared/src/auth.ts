@@ -20,7 +20,7 @@ export const ZUserName = z
   .max(40, 'must be at most 40 characters')
   .regex(/^[\p{L}\p{N}_.\- ]+$/u, 'may contain letters, digits, spaces, dots, dashes and underscores');
 export const ZVerificationCode = z.string().regex(/^\d{6}$/, 'must be the 6-digit code from the email');
-export const ZObjectId = z.string().regex(/^[0-9a-fA-F]{24}$/, 'must be a 24-character hex id');
+export const ZObjectId = z.string().regex(/^[0-9a-fA-F]{24}$/, 'must be a 24-character hex id').toLowerCase();
 
 export const ZOk = z.object({ ok: z.literal(true) });
 export const ZOkMessage = z.object({ ok: z.literal(true), message: z.string() });

@@ -26,7 +26,7 @@ export const ZPrompt = z.string().trim().min(1, 'must not be empty').max(600, 'm
 export const ZGenerationParams = z.strictObject({
   seed: z.number().int().min(0).max(4_294_967_295).optional().describe('Same prompt, same seed: the same model'),
   quality: z.enum(QualityPresets).default('standard'),
-  formats: z.array(z.enum(OutputFormats)).min(1).default(['glb', 'obj', 'ply']),
+  formats: z.array(z.enum(OutputFormats)).min(1).max(OutputFormats.length).default(['glb', 'obj', 'ply']),
   modelServer: z.string().trim().min(1).max(40).optional().describe('Name of a configured model server; the default one otherwise'),
   guidanceScale: z.number().min(0).max(100).optional(),
   steps: z.number().int().min(1).max(500).optional(),

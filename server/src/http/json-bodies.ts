@@ -38,6 +38,26 @@ export function parseJsonBodies(app: FastifyInstance, limits: JsonBodyLimits): v
   });
 }
 
+/**
+ * tRPC reads its own bodies and `input` query parameters (its plugin parses them itself): the same caps
+ * apply to them. A text that is not JSON is left for tRPC to refuse in its own words.
+ */
+export function trpcInputShapeHook(limits: JsonBodyLimits) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const query = request.query as Record<string, unknown> | undefined;
+    const text = typeof request.body === 'string' ? request.body : typeof query?.input === 'string' ? query.input : undefined;
+    if (!text) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const problem = shapeProblem(value, limits);
+    if (problem) throw new DomainError('MALFORMED_BODY', problem.replace('The body', 'The input'));
+  };
+}
+
 /** REST bodies are JSON objects; trpc-to-openapi would spread `true`, `1` or `null` into an empty input. */
 export async function objectBodyHook(request: FastifyRequest): Promise<void> {
   const { body } = request;
