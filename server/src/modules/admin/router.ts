@@ -18,13 +18,13 @@ const usersRouter = router({
     .query(({ ctx, input }) => ctx.services.adminOverview.userDetail(ctx.user, input.id)),
 
   setRoles: withRole('admin')
-    .meta({ openapi: { method: 'PATCH', path: '/admin/users/{id}/roles', tags, summary: "Replace a user's roles (never your own; the last active admin stays admin)", protect: true } })
+    .meta({ openapi: { method: 'PATCH', path: '/admin/users/{id}/roles', tags, summary: "Replace a user's roles (never your own; the last active admin stays admin)", protect: true }, errorStatuses: [409] })
     .input(ZSetRolesInput)
     .output(ZAdminUserResult)
     .mutation(({ ctx, input }) => ctx.services.userAdmin.setRoles(ctx, input.id, input.roles)),
 
   deactivate: withRole('admin')
-    .meta({ openapi: { method: 'POST', path: '/admin/users/{id}/deactivate', tags, summary: 'Deactivate a user: their sessions end at once and they can no longer log in', protect: true } })
+    .meta({ openapi: { method: 'POST', path: '/admin/users/{id}/deactivate', tags, summary: 'Deactivate a user: their sessions end at once and they can no longer log in', protect: true }, errorStatuses: [409] })
     .input(ZUserIdInput)
     .output(ZAdminUserResult)
     .mutation(({ ctx, input }) => ctx.services.userAdmin.deactivate(ctx, input.id)),
@@ -44,6 +44,7 @@ const usersRouter = router({
         summary: 'Delete a user and everything they own, for good (confirmEmail must repeat their email)',
         protect: true,
       },
+      errorStatuses: [409],
     })
     .input(ZDeleteUserInput)
     .output(ZDeleteUserResult)

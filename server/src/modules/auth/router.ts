@@ -37,14 +37,14 @@ export const authRouter = router({
     .mutation(({ ctx, input }) => ctx.services.registration.verify(input.email, input.code)),
 
   login: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/login', tags, summary: 'Log in: an access token and a refresh token', protect: false } })
+    .meta({ openapi: { method: 'POST', path: '/auth/login', tags, summary: 'Log in: an access token and a refresh token', protect: false }, errorStatuses: [401, 403] })
     .input(ZLoginInput)
     .output(ZLoginResult)
     .use(withRateLimit((limits) => limits.login))
     .mutation(({ ctx, input }) => ctx.services.sessions.login(input.email, input.password, { ip: ctx.ip, userAgent: ctx.userAgent })),
 
   refresh: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/refresh', tags, summary: 'Trade a refresh token for new tokens (the old one is spent)', protect: false } })
+    .meta({ openapi: { method: 'POST', path: '/auth/refresh', tags, summary: 'Trade a refresh token for new tokens (the old one is spent)', protect: false }, errorStatuses: [401, 403] })
     .input(ZRefreshInput)
     .output(ZRefreshResult)
     .use(withRateLimit((limits) => limits.refresh))
@@ -102,7 +102,7 @@ export const authRouter = router({
     }),
 
   resetPassword: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/reset-password', tags, summary: 'Set a new password with an emailed reset token', protect: false } })
+    .meta({ openapi: { method: 'POST', path: '/auth/reset-password', tags, summary: 'Set a new password with an emailed reset token', protect: false }, errorStatuses: [401] })
     .input(ZResetPasswordInput)
     .output(ZOkMessage)
     .use(withRateLimit((limits) => limits.passwordReset))

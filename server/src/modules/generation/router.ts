@@ -19,7 +19,7 @@ export const generationRouter = router({
     .mutation(({ ctx, input }) => ctx.services.generation.create(ctx.user.id, { ...input, idempotencyKey: input.idempotencyKey ?? ctx.idempotencyKey })),
 
   generate: generationLimited
-    .meta({ openapi: { method: 'POST', path: '/generate', tags: ['jobs'], summary: 'Generate and wait for the files (a blocking convenience over the job queue)', protect: true } })
+    .meta({ openapi: { method: 'POST', path: '/generate', tags: ['jobs'], summary: 'Generate and wait for the files (a blocking convenience over the job queue)', protect: true }, errorStatuses: [408, 502] })
     .input(ZGenerateInput)
     .output(ZGenerateResult)
     .mutation(({ ctx, input }) => ctx.services.generation.generate(ctx.user.id, input)),
@@ -50,7 +50,7 @@ export const jobsRouter = router({
     .mutation(({ ctx, input }) => ctx.services.generation.cancel(ctx.user.id, input.id)),
 
   update: withRole('admin')
-    .meta({ openapi: { method: 'PATCH', path: '/jobs/{id}', tags: ['jobs'], summary: 'Change any job (admins): retry or requeue (queued), cancel, fail with an error, or set progress', protect: true } })
+    .meta({ openapi: { method: 'PATCH', path: '/jobs/{id}', tags: ['jobs'], summary: 'Change any job (admins): retry or requeue (queued), cancel, fail with an error, or set progress', protect: true }, errorStatuses: [409] })
     .input(ZAdminJobUpdateInput)
     .output(ZJob)
     .mutation(({ ctx, input }) => ctx.services.generation.adminUpdate(ctx.actor, input)),

@@ -17,13 +17,13 @@ export const usersRouter = router({
     .query(({ ctx, input }) => ctx.services.users.get(ctx.user, input.id)),
 
   create: withRole('admin')
-    .meta({ openapi: { method: 'POST', path: '/users', tags, summary: 'Create a verified account (admins)', protect: true, successDescription: 'The new user' }, successStatus: 201 })
+    .meta({ openapi: { method: 'POST', path: '/users', tags, summary: 'Create a verified account (admins)', protect: true, successDescription: 'The new user' }, errorStatuses: [409], successStatus: 201 })
     .input(ZCreateUserInput)
     .output(ZUserView)
     .mutation(async ({ ctx, input }) => ctx.services.users.get(ctx.user, await ctx.services.accounts.create(ctx.actor, input))),
 
   update: authedProcedure
-    .meta({ openapi: { method: 'PATCH', path: '/users/{id}', tags, summary: 'Change a user: owners their name, profile and settings; admins anything but their own roles', protect: true } })
+    .meta({ openapi: { method: 'PATCH', path: '/users/{id}', tags, summary: 'Change a user: owners their name, profile and settings; admins anything but their own roles', protect: true }, errorStatuses: [409] })
     .input(ZUpdateUserInput)
     .output(ZUserView)
     .mutation(({ ctx, input }) => ctx.services.users.update(ctx, input)),
