@@ -107,7 +107,7 @@ export function planRequests(document: OpenApiDocument, operations: FuzzOperatio
 
 function requestOf(document: OpenApiDocument, operation: FuzzOperation, identity: FuzzIdentity, validator: DocumentValidator, plan: Plan): FuzzRequest {
   const id = (kind: ResourceKind): string => idFor(kind, plan.idChoice, identity, plan.pick);
-  let body: unknown = operation.bodySchema ? fillIds(sample(operation.bodySchema as never, { skipReadOnly: true, quiet: true }, document as never), operation.path, id) : undefined;
+  const body: unknown = operation.bodySchema ? fillIds(sample(operation.bodySchema as never, { skipReadOnly: true, quiet: true }, document as never), operation.path, id) : undefined;
   const parameters = new Map<string, string>();
   for (const parameter of operation.parameters) {
     const kind = resourceOf(parameter.name, operation.path);
@@ -126,7 +126,7 @@ function requestOf(document: OpenApiDocument, operation: FuzzOperation, identity
   let judged = true;
   let suffix = '';
   if (kind === 'field') (body as Record<string, unknown>)[fields[plan.pick % fields.length] as string] = plan.value;
-  if (kind === 'missing') delete (body as Record<string, unknown>)[fields[plan.pick % fields.length] as string];
+  if (kind === 'missing') Reflect.deleteProperty(body as Record<string, unknown>, fields[plan.pick % fields.length] as string);
   if (kind === 'extra') (body as Record<string, unknown>).unexpectedField = plan.value;
   if (kind === 'param') {
     const target = operation.parameters[plan.pick % operation.parameters.length];

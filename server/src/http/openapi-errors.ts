@@ -49,8 +49,9 @@ function errorStatusesOf(operation: Operation, meta: AppMeta | undefined): numbe
  * are replaced by the statuses it can answer, each with that one body.
  */
 export function documentErrorResponses(document: OpenAPIObject, metas: AppMeta[]): OpenAPIObject {
-  const schemas = (document.components ??= {}).schemas ??= {};
-  for (const name of Object.keys(schemas)) if (name.startsWith('error.')) delete schemas[name];
+  const components = (document.components ??= {});
+  const schemas = Object.fromEntries(Object.entries(components.schemas ?? {}).filter(([name]) => !name.startsWith('error.')));
+  components.schemas = schemas;
   const { $schema: _dialect, ...errorSchema } = z.toJSONSchema(ZRestError) as Record<string, unknown>;
   schemas[ERROR_SCHEMA] = errorSchema;
   const metaOf = new Map<string, AppMeta>(metas.flatMap((meta): Array<[string, AppMeta]> => (meta.openapi ? [[`${meta.openapi.method.toLowerCase()} ${meta.openapi.path}`, meta]] : [])));
@@ -58,9 +59,10 @@ export function documentErrorResponses(document: OpenAPIObject, metas: AppMeta[]
     for (const [method, value] of Object.entries(pathItem as Record<string, unknown>)) {
       const operation = value as Operation;
       if (!operation.responses) continue;
-      for (const status of Object.keys(operation.responses)) if (!status.startsWith('2')) delete operation.responses[status];
+      const responses = Object.fromEntries(Object.entries(operation.responses).filter(([status]) => status.startsWith('2')));
+      operation.responses = responses;
       for (const status of errorStatusesOf(operation, metaOf.get(`${method} ${path}`))) {
-        operation.responses[String(status)] = {
+        responses[String(status)] = {
           description: ERROR_STATUSES[status] ?? 'Error',
           content: { 'application/json': { schema: { $ref: `#/components/schemas/${ERROR_SCHEMA}` } } },
         };
