@@ -52,6 +52,9 @@ export async function benchmarkJobs(): Promise<void> {
     JOBS_MAX_RUNNING_PER_USER: String(WORKERS),
     JOBS_DAILY_QUOTA: '10000000',
     GENERATION_RATE_LIMIT_MAX: '100000000',
+    USER_MAX_MESSAGES: '100000000',
+    USER_MAX_CHATS: '100000000',
+    USER_MAX_ASSET_MB: '100000000',
   });
   try {
     console.log(`\njobs (server, database and reference model server at zero delay in their own processes; ${WORKERS} workers, ${CLIENTS} clients, ${SECONDS} s)`);

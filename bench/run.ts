@@ -1,4 +1,5 @@
 import { benchmarkAnalytics } from './analytics.js';
+import { benchmarkAssets } from './assets.js';
 import { benchmarkAuth } from './auth.js';
 import { benchmarkEmbeddedDatabase } from './embedded-db.js';
 import { benchmarkJobs } from './jobs.js';
@@ -9,6 +10,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   auth: benchmarkAuth,
   jobs: benchmarkJobs,
   analytics: benchmarkAnalytics,
+  assets: benchmarkAssets,
 };
 
 const requested = process.argv.slice(2);

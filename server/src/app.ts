@@ -17,6 +17,7 @@ import { deleteBodyHook } from './http/delete-bodies.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
 import { answerClientError, answerFrameworkError } from './http/client-errors.js';
 import { objectBodyHook, parseJsonBodies, trpcInputShapeHook } from './http/json-bodies.js';
+import { refuseUndecodableQuery } from './http/query-strings.js';
 import { limitTrpcBatches } from './http/trpc-batches.js';
 import { globalRateLimitKey } from './http/rate-limit-key.js';
 import { createAccessTokens } from './infra/access-tokens.js';
@@ -55,6 +56,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   registerErrorResponses(app);
   parseJsonBodies(app, config.jsonBodies);
+  app.addHook('onRequest', refuseUndecodableQuery);
   closeConnectionsWhenStopping(app);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);

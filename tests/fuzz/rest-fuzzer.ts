@@ -68,7 +68,19 @@ function fillIds(value: unknown, path: string, id: (kind: ResourceKind) => strin
   );
 }
 
-const encodeParameter = (text: string): string => (text.includes('%') ? text : encodeURIComponent(text));
+/** Percent-encodes a parameter but keeps its own `%` sequences, so bad percent-encoding reaches the server. */
+const encodeParameter = (text: string): string => encodeURIComponent(text).replace(/%25/g, '%');
+
+function decoded(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path segment the URL parser would not resolve away (`.`, `..`) or drop (empty). */
+const pathSegment = (text: string): string => (text === '' || /^(\.|%2e)+$/i.test(text) ? ' ' : text);
 
 interface Plan {
   operation: number;
@@ -150,8 +162,8 @@ function requestOf(document: OpenApiDocument, operation: FuzzOperation, identity
   const query: string[] = [];
   for (const parameter of operation.parameters) {
     const value = parameters.get(parameter.name);
-    // An empty path segment would name another operation (`/jobs/` is `/jobs`): a blank stands in for it.
-    if (parameter.in === 'path') path = path.replace(`{${parameter.name}}`, encodeParameter(value || ' '));
+    // An empty or dot segment would name another operation (`/jobs/.` is `/jobs`): a blank stands in for it.
+    if (parameter.in === 'path') path = path.replace(`{${parameter.name}}`, encodeParameter(pathSegment(value ?? '')));
     else if (value !== undefined) query.push(`${parameter.name}=${encodeParameter(value)}`);
   }
   const url = `/api${path}${query.length > 0 ? `?${query.join('&')}` : ''}${query.length === 0 && suffix.startsWith('&') ? suffix.replace('&', '?') : suffix}`;
@@ -165,7 +177,11 @@ function requestOf(document: OpenApiDocument, operation: FuzzOperation, identity
       // An empty query parameter counts as absent (as the server reads it).
       if (value === undefined || (value === '' && parameter.in === 'query')) {
         if (parameter.required) inputValid = false;
-      } else if (!validator.parameterMatches(parameter.schema, parameter.in === 'path' ? value || ' ' : value)) inputValid = false;
+      } else {
+        // Judged as the server reads it: percent-decoded; text that does not decode is invalid.
+        const read = decoded(encodeParameter(parameter.in === 'path' ? pathSegment(value) : value));
+        if (read === undefined || !validator.parameterMatches(parameter.schema, read)) inputValid = false;
+      }
     }
   }
   const headers: Record<string, string> = { ...(identity.authorization ? { authorization: identity.authorization } : {}) };

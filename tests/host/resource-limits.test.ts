@@ -9,6 +9,7 @@ const limits = useTestServer({
     TRPC_MAX_BATCH_SIZE: '5',
     AUTH_RATE_LIMIT_MAX: '4',
     STREAMS_MAX_PER_USER: '3',
+    STREAMS_MAX_PER_ADDRESS: '4',
     USER_MAX_CHATS: '3',
     USER_MAX_MESSAGES: '4',
     USER_MAX_ASSET_MB: '1',
@@ -94,13 +95,25 @@ describe('live-progress streams', () => {
     expect(events).toMatch(/event: serialized-error/);
     expect(events).toMatch(/"httpStatus":429,.*"code":"TOO_MANY_STREAMS"/);
     streams[0]?.close();
-    await vi.waitFor(async () => {
+    // The slot is free once the server has seen the stream close: a new stream is accepted and kept open.
+    const reopened = await vi.waitFor(async () => {
       const again = await open();
-      const reader = again.response.body?.getReader();
-      const first = new TextDecoder().decode((await reader?.read())?.value);
-      again.close();
+      const first = new TextDecoder().decode((await again.response.body?.getReader().read())?.value);
+      if (first.includes('serialized-error')) again.close();
       expect(first).not.toMatch(/serialized-error/);
+      return again;
     });
+    streams.push(reopened);
+    // Another account at the same address (the first holds 3): one more fits the address's cap of 4, the next does not.
+    const neighbour = await signInNewUser(limits.server, admin, 'neighbour@example.com');
+    const openAs = (token: string) =>
+      fetch(`${limits.server.url}/trpc/generation.watch?input=${encodeURIComponent('{}')}`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } });
+    const fits = await openAs(neighbour.token);
+    const first = new TextDecoder().decode((await fits.body?.getReader().read())?.value);
+    expect(first).not.toMatch(/serialized-error/);
+    const beyond = await (await openAs(neighbour.token)).text();
+    expect(beyond).toMatch(/Your address already holds 4 live streams/);
+    await fits.body?.cancel().catch(() => undefined);
     for (const stream of streams) stream.close();
   });
 });

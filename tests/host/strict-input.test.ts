@@ -120,10 +120,12 @@ describe('errors raised before routing carry the one error body', () => {
     expect(bigHeaders).toMatchObject({ status: 431, body: { code: 'HEADERS_TOO_LARGE' } });
   });
 
-  it('answers bad percent-encoding with 400 and an unknown route with 404 ROUTE_NOT_FOUND', async () => {
+  it('answers bad percent-encoding in the path or the query with 400 and an unknown route with 404 ROUTE_NOT_FOUND', async () => {
     const badEncoding = await rawHttp('/api/chats/%E0%A4%A');
     expect(badEncoding.status).toBe(400);
     expect(badEncoding.body).toMatchObject({ code: 'BAD_REQUEST', statusCode: 400, error: expect.any(String) });
+    const badQuery = await rawHttp('/api/users?search=%E0%A4%A');
+    expect(badQuery).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', error: 'The query string is not valid percent-encoding (UTF-8)' } });
     const unknown = await rawHttp('/api/no-such-thing');
     expect(unknown).toMatchObject({ status: 404, body: { code: 'ROUTE_NOT_FOUND' } });
   });
