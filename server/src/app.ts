@@ -101,6 +101,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     trpcOptions: {
       router: appRouter,
       createContext,
+      // Bodies tRPC reads itself (multipart form data) are held to the same limit as JSON ones.
+      maxBodySize: config.bodyLimitBytes,
+      maxBatchSize: config.trpcMaxBatchSize,
       onError: ({ error, path, ctx }) => {
         if (error.code === 'INTERNAL_SERVER_ERROR') (ctx?.log ?? app.log).error({ err: error.cause ?? error, path }, 'procedure failed');
       },

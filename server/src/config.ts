@@ -147,7 +147,7 @@ export interface Config {
     readonly threads: number;
     readonly taskTimeoutMs: number;
     readonly memoryMb: number;
-    /** Bytes a GLB may expand into beyond its own bytes (bufferless and sparse accessors, instanced meshes). */
+    /** Bytes reading a GLB may allocate: accessor data (bufferless and sparse ones made whole) and meshes baked per instance. */
     readonly maxDecodedBytes: number;
   };
   readonly modelServer: {

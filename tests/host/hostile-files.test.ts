@@ -6,10 +6,13 @@ import { clientFor, followJob } from '../support/generation.js';
 import {
   glbWithBufferlessAccessor,
   glbWithHeavyJson,
+  glbWithSharedBufferView,
   glbWithSharedNodes,
   glbWithSparseAccessor,
+  plyWithEndHeaderInComment,
   plyWithHugeElement,
   plyWithHugeList,
+  plyWithInfiniteVertex,
 } from '../support/hostile-meshes.js';
 import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
@@ -36,9 +39,11 @@ describe('uploaded files that declare more than they hold', () => {
     ['a 300-byte PLY declaring an element of 2^53-1 rows without properties', 'ply', () => plyWithHugeElement(), /element "junk" declares 9007199254740991 rows but no properties/],
     ['a PLY declaring 2^53-1 rows of one value', 'ply', () => plyWithHugeElement('property uchar value'), /element "junk" declares 9007199254740991 rows, needing at least .* values where the body holds 13/],
     ['a binary PLY whose face lists four billion indices', 'ply', plyWithHugeList, /declares a list of 4000000000 items that the file does not hold/],
-    ['a GLB with a bufferless accessor of 10^9 vertices', 'glb', () => glbWithBufferlessAccessor(1e9), /reading it would take 11445 MiB beyond its own bytes .* the limit is 256 MiB/],
-    ['a GLB with a sparse accessor of 5*10^7 vertices', 'glb', () => glbWithSparseAccessor(5e7), /reading it would take 573 MiB beyond its own bytes/],
+    ['a GLB with a bufferless accessor of 10^9 vertices', 'glb', () => glbWithBufferlessAccessor(1e9), /reading it would take 11445 MiB of accessor data and meshes baked per instance; the limit is 256 MiB/],
+    ['a GLB with a sparse accessor of 5*10^7 vertices', 'glb', () => glbWithSparseAccessor(5e7), /reading it would take 573 MiB of accessor data/],
     ['a GLB whose node graph reaches 2^40 instances of one mesh', 'glb', () => glbWithSharedNodes(40), /its scenes reach more than 100000 node instances/],
+    ['a 600 kB GLB whose 500 accessors share one buffer view', 'glb', () => glbWithSharedBufferView(500, 600_000), /reading it would take 257 MiB of accessor data and meshes baked per instance; the limit is 256 MiB/],
+    ['a binary PLY with a vertex at infinity', 'ply', plyWithInfiniteVertex, /vertex 0 is not at a finite position/],
   ];
 
   it.each(cases)('refuses %s with 400 naming the reason, and /health keeps answering', async (_name, format, file, reason) => {
@@ -51,12 +56,20 @@ describe('uploaded files that declare more than they hold', () => {
   });
 });
 
+describe('files that only look odd', () => {
+  it('accepts a PLY whose comment mentions end_header', async () => {
+    const answer = await upload('ply', plyWithEndHeaderInComment());
+    expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+    expect(answer.body).toMatchObject({ format: 'ply', vertices: 3, triangles: 1 });
+  });
+});
+
 describe('model output that breaks a budget', () => {
   it('fails the attempt with OUTPUT_INVALID naming the reason, and the next job succeeds', async () => {
     suite.faulty.faults.glb = glbWithBufferlessAccessor(1e9);
     const failed = await runJob('a cube of a billion zeros');
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'OUTPUT_INVALID' } });
-    expect(failed.error?.message).toMatch(/reading it would take 11445 MiB beyond its own bytes/);
+    expect(failed.error?.message).toMatch(/reading it would take 11445 MiB of accessor data/);
     suite.faulty.faults = {};
     expect(await runJob('a plain cube')).toMatchObject({ status: 'succeeded' });
   });

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
 import { glbWithHeavyJson } from '../support/hostile-meshes.js';
@@ -43,6 +44,34 @@ describe('tRPC batches', () => {
     // None of the 60 was judged: the account still has its whole password-check budget.
     const single = await callRest(limits.server.url, 'POST', '/auth/change-password', { currentPassword: 'wrong once', newPassword: 'a new password 123' }, admin.token);
     expect(single.status).toBe(401);
+  });
+
+  it('reads a batch as tRPC does, whatever else the query string holds', async () => {
+    const calls = Array.from({ length: 60 }, () => 'system.info');
+    const response = await fetch(`${limits.server.url}/trpc/${calls.join(',')}?x=?&batch=1`, { headers: { authorization: `Bearer ${admin.token}` } });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'BATCH_TOO_LARGE' });
+  });
+
+  it('lets the calls of one batch pass a storage cap no further than calls one after another', async () => {
+    const creator = await signInNewUser(limits.server, admin, 'batch-creator@example.com');
+    const titles = Array.from({ length: 5 }, (_, index) => ({ title: `batched ${index}` }));
+    const batch = await trpcBatch(limits.server.url, titles.map(() => 'chats.create'), titles, creator.token);
+    expect(errorCodesOf(batch.body).sort()).toEqual(['OK', 'OK', 'OK', 'QUOTA_EXCEEDED', 'QUOTA_EXCEEDED']);
+  });
+
+  it('holds a repeated input parameter to the depth cap (tRPC reads the first)', async () => {
+    const deep = `${'['.repeat(100)}${']'.repeat(100)}`;
+    const response = await fetch(`${limits.server.url}/trpc/chats.list?input=${encodeURIComponent(deep)}&input=1`, { headers: { authorization: `Bearer ${admin.token}` } });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'MALFORMED_BODY', error: 'The input is nested deeper than 32 levels' });
+  });
+
+  it('holds multipart bodies, which tRPC reads itself, to BODY_LIMIT_BYTES', async () => {
+    const boundary = 'fuzzboundary';
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="a"\r\n\r\n${'x'.repeat(2_000_000)}\r\n--${boundary}--\r\n`;
+    const response = await fetch(`${limits.server.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+    expect(response.status).toBe(413);
   });
 
   it('counts every call that checks a password against the per-account limit, in a batch or alone', async () => {
@@ -115,6 +144,28 @@ describe('live-progress streams', () => {
     expect(beyond).toMatch(/Your address already holds 4 live streams/);
     await fits.body?.cancel().catch(() => undefined);
     for (const stream of streams) stream.close();
+  });
+
+  it('holds no slot for a stream whose client left before it started', async () => {
+    const admin = await signInNewAdmin(limits.server, 'leaver-admin@example.com');
+    const leaver = await signInNewUser(limits.server, admin, 'leaver@example.com');
+    const { port } = new URL(limits.server.url);
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(`GET /trpc/generation.watch?input=%7B%7D HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${leaver.token}\r\nAccept: text/event-stream\r\n\r\n`, () => {
+            socket.destroy();
+            resolve();
+          });
+        });
+      });
+    }
+    await vi.waitFor(async () => {
+      const response = await fetch(`${limits.server.url}/trpc/generation.watch?input=${encodeURIComponent('{}')}`, { headers: { authorization: `Bearer ${leaver.token}`, accept: 'text/event-stream' } });
+      const first = new TextDecoder().decode((await response.body?.getReader().read())?.value);
+      await response.body?.cancel().catch(() => undefined);
+      expect(first).not.toMatch(/serialized-error/);
+    });
   });
 });
 

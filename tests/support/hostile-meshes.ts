@@ -139,3 +139,32 @@ export function glbWithHeavyJson(values: number): Buffer {
   const { bin, json } = triangle();
   return glbOf({ ...json, nodes: [{ mesh: 0 }], scenes: [{ nodes: [0] }], scene: 0, extras: { padding: new Array<number>(values).fill(7) } }, bin);
 }
+
+/** A GLB whose `accessors` accessors all read one buffer view of `viewBytes` bytes: small file, large copies. */
+export function glbWithSharedBufferView(accessors: number, viewBytes: number): Buffer {
+  const { bin, json } = triangle();
+  const view = Buffer.concat([bin, Buffer.alloc(viewBytes - bin.length)]);
+  const shared = Array.from({ length: accessors }, () => ({ bufferView: 0, componentType: 5126, type: 'SCALAR', count: viewBytes / 4 }));
+  return glbOf({ ...json, buffers: [{ byteLength: viewBytes }], bufferViews: [{ buffer: 0, byteOffset: 0, byteLength: viewBytes }], accessors: [...(json.accessors as unknown[]), ...shared], nodes: [{ mesh: 0 }], scenes: [{ nodes: [0] }], scene: 0 }, view);
+}
+
+/** A binary PLY triangle whose first vertex lies at infinity. */
+export function plyWithInfiniteVertex(): Buffer {
+  const header = Buffer.from(
+    ['ply', 'format binary_little_endian 1.0', 'element vertex 3', 'property float x', 'property float y', 'property float z', 'element face 1', 'property list uchar uint vertex_indices', 'end_header', ''].join('\n'),
+    'ascii',
+  );
+  const body = Buffer.alloc(36 + 1 + 12);
+  [Infinity, 0, 0, 1, 0, 0, 0, 1, 0].forEach((value, index) => body.writeFloatLE(value, index * 4));
+  body.writeUInt8(3, 36);
+  [0, 1, 2].forEach((vertex, index) => body.writeUInt32LE(vertex, 37 + index * 4));
+  return Buffer.concat([header, body]);
+}
+
+/** A valid ASCII PLY triangle whose comment mentions end_header. */
+export function plyWithEndHeaderInComment(): Buffer {
+  return Buffer.from(
+    ['ply', 'format ascii 1.0', 'comment exported before end_header marker', 'element vertex 3', 'property float x', 'property float y', 'property float z', 'element face 1', 'property list uchar int vertex_indices', 'end_header', '0 0 0', '1 0 0', '0 1 0', '3 0 1 2', ''].join('\n'),
+    'ascii',
+  );
+}

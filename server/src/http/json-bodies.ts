@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain-errors.js';
+import { trpcUrlOf } from './trpc-batches.js';
 
 export interface JsonBodyLimits {
   /** Objects and arrays nested deeper than this are refused. */
@@ -44,8 +45,8 @@ export function parseJsonBodies(app: FastifyInstance, limits: JsonBodyLimits): v
  */
 export function trpcInputShapeHook(limits: JsonBodyLimits) {
   return async (request: FastifyRequest): Promise<void> => {
-    const query = request.query as Record<string, unknown> | undefined;
-    const text = typeof request.body === 'string' ? request.body : typeof query?.input === 'string' ? query.input : undefined;
+    // The `input` tRPC reads: the first of the URL's, whatever Fastify's query parser made of repeats.
+    const text = typeof request.body === 'string' ? request.body : (trpcUrlOf(request).searchParams.get('input') ?? undefined);
     if (!text) return;
     let value: unknown;
     try {

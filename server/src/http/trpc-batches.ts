@@ -1,11 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError, RateLimited } from '../domain-errors.js';
 
-/** How many procedure calls a tRPC request carries: a batch (`?batch=1`) names them comma-separated. */
+/** The request's URL as tRPC reads it (its path and every query parameter). */
+export function trpcUrlOf(request: FastifyRequest): URL {
+  return new URL(request.url, 'http://trpc.invalid');
+}
+
+/** How many procedure calls a tRPC request carries: a batch (`?batch=1`, as tRPC decides) names them comma-separated. */
 function callsIn(request: FastifyRequest, prefix: string): number {
-  const [path = '', query = ''] = request.url.split('?', 2);
-  if (!new URLSearchParams(query).has('batch')) return 1;
-  const names = path.slice(prefix.length + 1);
+  const url = trpcUrlOf(request);
+  if (url.searchParams.get('batch') !== '1') return 1;
+  const names = url.pathname.slice(prefix.length + 1);
   let decoded = names;
   try {
     decoded = decodeURIComponent(names);

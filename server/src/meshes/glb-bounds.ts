@@ -65,8 +65,11 @@ function elementBytes(accessor: GltfAccessor, index: number): number {
   return component * components;
 }
 
-/** Bytes the accessor would allocate that are not backed by bytes of the file (bufferless or sparse). */
-function unbackedBytes(gltf: GltfJson, accessor: GltfAccessor, index: number, binBytes: number): number {
+/**
+ * Bytes reading the accessor allocates: every accessor's data is copied out of the file (many accessors may
+ * share one buffer view), bufferless and sparse ones are made whole. Backed accessors must fit their view.
+ */
+function decodedBytes(gltf: GltfJson, accessor: GltfAccessor, index: number, binBytes: number): number {
   if (!nonNegativeInteger(accessor.count)) throw glb(`accessor ${index} has no valid count`);
   const size = elementBytes(accessor, index) * accessor.count;
   if (accessor.bufferView === undefined) return size;
@@ -77,10 +80,11 @@ function unbackedBytes(gltf: GltfJson, accessor: GltfAccessor, index: number, bi
   const viewOffset = nonNegativeInteger(bufferView.byteOffset) ? bufferView.byteOffset : 0;
   if (viewOffset + bufferView.byteLength > bufferBytes) throw glb(`buffer view ${accessor.bufferView} lies outside the file's binary chunk`);
   const stride = nonNegativeInteger(bufferView.byteStride) ? bufferView.byteStride : elementBytes(accessor, index);
+  if (stride < elementBytes(accessor, index)) throw glb(`buffer view ${accessor.bufferView} has a byteStride smaller than accessor ${index}'s elements`);
   const offset = nonNegativeInteger(accessor.byteOffset) ? accessor.byteOffset : 0;
   const needed = accessor.count === 0 ? 0 : offset + (accessor.count - 1) * stride + elementBytes(accessor, index);
   if (needed > bufferView.byteLength) throw glb(`accessor ${index} declares ${accessor.count} elements needing ${needed} bytes where its buffer view holds ${bufferView.byteLength}`);
-  return accessor.sparse ? size : 0;
+  return size;
 }
 
 /** Bytes baked into world space for every instance of a mesh that the scenes reach. */
@@ -112,20 +116,20 @@ function instancedBytes(gltf: GltfJson): number {
 
 /**
  * Checks a GLB's declared sizes against the bytes present before any library reads it: chunks, buffer views
- * and accessors must fit the file, and what is not backed by its bytes (bufferless and sparse accessors,
- * meshes baked once per instance) must stay under `maxDecodedBytes`.
+ * and accessors must fit the file, and what reading it allocates (every accessor's data, bufferless and
+ * sparse ones made whole, meshes baked once per instance) must stay under `maxDecodedBytes`.
  */
 export function checkGlbBounds(bytes: Uint8Array, maxDecodedBytes: number): void {
   const { json, binBytes } = readContainer(bytes);
   let decoded = 0;
   const budget = (): void => {
     if (decoded > maxDecodedBytes) {
-      throw glb(`reading it would take ${Math.ceil(decoded / 2 ** 20)} MiB beyond its own bytes (bufferless or sparse accessors, instanced meshes); the limit is ${Math.floor(maxDecodedBytes / 2 ** 20)} MiB`);
+      throw glb(`reading it would take ${Math.ceil(decoded / 2 ** 20)} MiB of accessor data and meshes baked per instance; the limit is ${Math.floor(maxDecodedBytes / 2 ** 20)} MiB`);
     }
   };
   listOf(json.accessors).forEach((accessor, index) => {
     if (typeof accessor !== 'object' || accessor === null) throw glb(`accessor ${index} is not an object`);
-    decoded += unbackedBytes(json, accessor, index, binBytes);
+    decoded += decodedBytes(json, accessor, index, binBytes);
     budget();
   });
   decoded += instancedBytes(json);

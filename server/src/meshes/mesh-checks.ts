@@ -9,7 +9,7 @@ import { checkPly } from './ply-format.js';
 export interface MeshBudget {
   /** Largest file accepted. */
   maxFileBytes: number;
-  /** Bytes a GLB may expand into beyond its own (bufferless and sparse accessors, instanced meshes). */
+  /** Bytes reading a GLB may allocate: accessor data (bufferless and sparse ones made whole) and meshes baked per instance. */
   maxDecodedBytes: number;
 }
 

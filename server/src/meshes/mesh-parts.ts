@@ -89,7 +89,7 @@ export function meshPartsOf(document: Document): MeshPart[] {
 
 /** Vertex and triangle counts and the axis-aligned bounding box of the parts. */
 export function statsOf(parts: MeshPart[]): MeshStats {
-  const stats = new StatsCollector();
+  const stats = new StatsCollector('GLB');
   for (const part of parts) {
     for (let index = 0; index < part.positions.length; index += 3) stats.addVertex(part.positions[index] as number, part.positions[index + 1] as number, part.positions[index + 2] as number);
     stats.triangles += Math.floor(part.indices.length / 3);

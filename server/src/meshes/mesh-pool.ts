@@ -14,7 +14,7 @@ export interface MeshPoolOptions {
   memoryMb: number;
   /** Largest file accepted. */
   maxFileBytes: number;
-  /** Bytes a GLB may expand into beyond its own bytes. */
+  /** Bytes reading a GLB may allocate: accessor data and meshes baked per instance. */
   maxDecodedBytes: number;
 }
 

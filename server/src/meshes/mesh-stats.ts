@@ -21,12 +21,15 @@ export interface MeshStats {
 
 /** Collects counts and a bounding box while a mesh is walked. */
 export class StatsCollector {
+  constructor(private readonly format: string) {}
+
   vertices = 0;
   triangles = 0;
   private readonly min: [number, number, number] = [Infinity, Infinity, Infinity];
   private readonly max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
 
   addVertex(x: number, y: number, z: number): void {
+    if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) throw new InvalidMeshError(this.format, `vertex ${this.vertices} is not at a finite position`);
     this.vertices += 1;
     [x, y, z].forEach((value, axis) => {
       if (value < (this.min[axis] as number)) this.min[axis] = value;
@@ -41,8 +44,8 @@ export class StatsCollector {
   }
 
   /** The figures of a file that must hold triangles. */
-  finish(format: string): MeshStats {
-    if (this.vertices === 0 || this.triangles === 0) throw new InvalidMeshError(format, 'it holds no triangles');
+  finish(): MeshStats {
+    if (this.vertices === 0 || this.triangles === 0) throw new InvalidMeshError(this.format, 'it holds no triangles');
     return this.result();
   }
 }

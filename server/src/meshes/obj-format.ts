@@ -33,7 +33,7 @@ export function writeObj(parts: MeshPart[], mtlFileName: string): { obj: string;
 
 /** Parses OBJ text: every vertex is numeric and every face refers to an existing vertex. */
 export function checkObj(text: string): MeshStats {
-  const stats = new StatsCollector();
+  const stats = new StatsCollector('OBJ');
   let lineNumber = 0;
   for (const rawLine of text.split('\n')) {
     lineNumber += 1;
@@ -54,7 +54,7 @@ export function checkObj(text: string): MeshStats {
       stats.triangles += fields.length - 2;
     }
   }
-  return stats.finish('OBJ');
+  return stats.finish();
 }
 
 /** Parses MTL text: at least one material, every colour line numeric. */

@@ -85,8 +85,18 @@ function readScalar(buffer: Buffer, at: number, type: ScalarType): number {
   }
 }
 
+/** Where the `end_header` line starts (a comment may mention the word); -1 when there is none. */
+function headerEnd(file: Buffer): number {
+  const marker = '\nend_header';
+  for (let at = file.indexOf(marker); at >= 0; at = file.indexOf(marker, at + 1)) {
+    const next = file[at + marker.length];
+    if (next === undefined || next === 0x0a || next === 0x0d) return at + 1;
+  }
+  return -1;
+}
+
 function parseHeader(file: Buffer): { format: string; elements: Element[]; bodyStart: number } {
-  const end = file.indexOf('end_header');
+  const end = headerEnd(file);
   if (!file.subarray(0, 4).equals(Buffer.from('ply\n')) && !file.subarray(0, 5).equals(Buffer.from('ply\r\n'))) throw new InvalidMeshError('PLY', 'it does not start with "ply"');
   if (end < 0) throw new InvalidMeshError('PLY', 'the header has no end_header');
   const newline = file.indexOf('\n', end);
@@ -214,7 +224,7 @@ export function checkPly(file: Buffer): MeshStats {
   const { format, elements, bodyStart } = parseHeader(file);
   const vertex = elements.find((element) => element.name === 'vertex');
   if (!vertex || !['x', 'y', 'z'].every((axis) => vertex.properties.some((property) => property.name === axis))) throw new InvalidMeshError('PLY', 'it has no vertex positions');
-  const stats = new StatsCollector();
+  const stats = new StatsCollector('PLY');
   walkBody(file, format, elements, bodyStart, stats);
-  return stats.finish('PLY');
+  return stats.finish();
 }

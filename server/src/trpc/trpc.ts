@@ -29,15 +29,26 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/** The tRPC error of a domain error: its code (and so its HTTP status), message and cause. */
+function trpcErrorOf(cause: DomainError): TRPCError {
+  return new TRPCError({ code: TRPC_CODE_OF_ERROR_CODE[cause.code], message: cause.message, cause });
+}
+
 /** Domain errors thrown by services become tRPC errors with the matching code (and HTTP status). */
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: TRPC_CODE_OF_ERROR_CODE[cause.code], message: cause.message, cause });
-  }
+  if (!result.ok && result.error.cause instanceof DomainError) throw trpcErrorOf(result.error.cause);
   return result;
 });
+
+/** A subscription's events; a domain error raised while it streams (after the middleware) is mapped the same way. */
+export async function* withDomainErrors<T>(events: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* events;
+  } catch (error) {
+    throw error instanceof DomainError ? trpcErrorOf(error) : error;
+  }
+}
 
 export const baseProcedure = t.procedure.use(domainErrors);
 export const publicProcedure = baseProcedure;

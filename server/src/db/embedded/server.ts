@@ -9,6 +9,21 @@ import { MessageFramer } from './message-framer.js';
 import { encodeOpMsgReply, encodeOpReply, type IncomingCommand, parseMessage } from './wire-protocol.js';
 
 const MAX_MESSAGE_BYTES = 48_000_000;
+/** Commands of one connection received but not answered before its reading pauses. */
+const MAX_WAITING_COMMANDS = 16;
+
+/** Resolves once the socket has sent what it buffered, or closed. */
+function drained(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}
 
 export interface EmbeddedMongoOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
@@ -117,6 +132,13 @@ export class EmbeddedMongoServer {
     socket.setNoDelay(true);
     const framer = new MessageFramer(MAX_MESSAGE_BYTES);
     let queue = Promise.resolve();
+    // A client that sends commands but never reads the replies is stopped from sending more: reading pauses
+    // while commands wait, and a reply the socket cannot take waits for it to drain.
+    let waiting = 0;
+    const settled = (): void => {
+      waiting -= 1;
+      if (waiting < MAX_WAITING_COMMANDS && socket.isPaused()) socket.resume();
+    };
     socket.on('data', (chunk: Buffer) => {
       let messages: Buffer[];
       try {
@@ -126,7 +148,14 @@ export class EmbeddedMongoServer {
         return;
       }
       // Commands of one connection run in order; replies wait for the journal's fsync.
-      for (const message of messages) queue = queue.then(() => this.handle(socket, connectionId, message)).catch((error: unknown) => this.refuse(socket, connectionId, error));
+      for (const message of messages) {
+        waiting += 1;
+        queue = queue
+          .then(() => this.handle(socket, connectionId, message))
+          .catch((error: unknown) => this.refuse(socket, connectionId, error))
+          .finally(settled);
+      }
+      if (waiting >= MAX_WAITING_COMMANDS) socket.pause();
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.sockets.delete(socket));
@@ -164,6 +193,6 @@ export class EmbeddedMongoServer {
     }
     if (incoming.moreToCome || socket.destroyed) return;
     const encoded = incoming.legacy ? encodeOpReply(incoming.header.requestId, reply) : encodeOpMsgReply(incoming.header.requestId, reply);
-    socket.write(encoded);
+    if (!socket.write(encoded)) await drained(socket);
   }
 }

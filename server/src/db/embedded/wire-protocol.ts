@@ -130,7 +130,8 @@ function parseOpMsg(header: MessageHeader, message: Buffer): IncomingCommand {
   if (!body) throw new MalformedMessageError('an OP_MSG without a body section');
   for (const [name, docs] of sequences) {
     if (Object.hasOwn(body, name)) throw new MalformedMessageError(`a document sequence "${name}" duplicates a body field`);
-    body[name] = docs;
+    // Defined, not assigned: a sequence named `__proto__` becomes a field, never the command's prototype.
+    Object.defineProperty(body, name, { value: docs, enumerable: true, writable: true, configurable: true });
   }
   return { header, command: body, legacy: false, moreToCome: (flags & MSG_FLAG_MORE_TO_COME) !== 0 };
 }

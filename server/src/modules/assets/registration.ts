@@ -60,12 +60,13 @@ export function createAssetRegistration(deps: AssetRegistrationDeps): AssetRegis
       const chat = input.chatId ? await deps.chats.owned(ownerId, input.chatId) : undefined;
       const job = input.jobId ? await deps.generation.get(ownerId, input.jobId) : undefined;
       const bytes = await bytesOf(input);
-      await deps.caps.ensureRoomForAssetBytes(ownerId, bytes.byteLength);
       try {
         const checked = await deps.meshes.check(input.format, bytes);
-        const [record] = await deps.assets.store(
-          { ownerId: new Types.ObjectId(ownerId), jobId: job ? new Types.ObjectId(job.id) : null, chatId: chat?._id ?? (job?.chatId ? new Types.ObjectId(job.chatId) : null) },
-          [checked],
+        const [record] = await deps.caps.withRoomForAssetBytes(ownerId, bytes.byteLength, () =>
+          deps.assets.store(
+            { ownerId: new Types.ObjectId(ownerId), jobId: job ? new Types.ObjectId(job.id) : null, chatId: chat?._id ?? (job?.chatId ? new Types.ObjectId(job.chatId) : null) },
+            [checked],
+          ),
         );
         const asset = deps.assets.view(record as NonNullable<typeof record>);
         await deps.audit.record({

@@ -58,10 +58,11 @@ export function createChatService({ chats, messages, assets, cancelJobsOfChat, c
       return found.map(chatView);
     },
 
-    async create(ownerId, title) {
-      await caps.ensureRoomForChat(ownerId);
-      const chat = await chats.create({ ownerId: new Types.ObjectId(ownerId), title });
-      return chatView(chat.toObject() as ChatRecord);
+    create(ownerId, title) {
+      return caps.withRoomForChat(ownerId, async () => {
+        const chat = await chats.create({ ownerId: new Types.ObjectId(ownerId), title });
+        return chatView(chat.toObject() as ChatRecord);
+      });
     },
 
     async rename(ownerId, chatId, title) {

@@ -1,12 +1,12 @@
 import { tracked } from '@trpc/server';
 import { ZAdminJobUpdateInput, ZCreateJobInput, ZGenerateInput, ZGenerateResult, ZJob, ZJobIdInput, ZListJobsInput, ZWatchJobsInput } from '@gen3d/shared';
 import { z } from 'zod';
-import { authedProcedure, router, withRateLimit, withRole } from '../../trpc/trpc.js';
+import { authedProcedure, router, withDomainErrors, withRateLimit, withRole } from '../../trpc/trpc.js';
 import type { JobEvent } from './service.js';
 
 /** Events as tRPC tracks them, so a reconnecting client resumes after the last id it saw. */
 async function* trackedJobs(events: AsyncIterable<JobEvent>) {
-  for await (const event of events) yield tracked(event.id, event.job);
+  for await (const event of withDomainErrors(events)) yield tracked(event.id, event.job);
 }
 
 const generationLimited = authedProcedure.use(withRateLimit((limits) => limits.generation));

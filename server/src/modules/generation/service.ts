@@ -125,8 +125,11 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     const params = paramsOf(input);
     await checkQuota(owner);
     // The prompt and the answer are two messages; the files need room too.
-    await deps.caps.ensureRoomForMessages(ownerId, 2);
-    await deps.caps.ensureRoomForAssetBytes(ownerId, 1);
+    return deps.caps.withRoomForMessages(ownerId, 2, () => deps.caps.withRoomForAssetBytes(ownerId, 1, () => enqueue(owner, input, params, key)));
+  }
+
+  async function enqueue(owner: Types.ObjectId, input: TCreateJobInput, params: JobRecord['params'], key: string | null): Promise<TJob> {
+    const ownerId = owner.toHexString();
     const chat = input.chatId ? await chats.owned(ownerId, input.chatId) : undefined;
     const chatId = chat?._id ?? new Types.ObjectId((await chats.create(ownerId, input.prompt.slice(0, 80))).id);
     const jobId = new Types.ObjectId();
@@ -146,16 +149,14 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     }
   }
 
-  function subscribe(ownerId: string, address: string, options: WatchOptions): AsyncGenerator<JobEvent> {
+  // The slot is taken when the stream starts, so a stream never started holds none.
+  async function* subscribe(ownerId: string, address: string, options: WatchOptions): AsyncGenerator<JobEvent> {
     const release = deps.streams.acquire(ownerId, address);
-    async function* stream(): AsyncGenerator<JobEvent> {
-      try {
-        yield* watch(ownerId, options);
-      } finally {
-        release();
-      }
+    try {
+      yield* watch(ownerId, options);
+    } finally {
+      release();
     }
-    return stream();
   }
 
   async function* watch(ownerId: string, options: WatchOptions): AsyncGenerator<JobEvent> {

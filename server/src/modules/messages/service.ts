@@ -72,17 +72,18 @@ export function createMessageService(messages: MessageModel, chats: ChatService,
 
     async create(ownerId, input) {
       const chat = await chats.owned(ownerId, input.chatId);
-      await caps.ensureRoomForMessages(ownerId, 1);
       const owned = await assets.ownedBy(ownerId, input.attachments.map((attachment) => attachment.assetId));
-      const message = await append({
-        chatId: chat._id,
-        ownerId: chat.ownerId,
-        role: input.role,
-        type: input.type,
-        content: input.content,
-        attachments: owned.map(assets.attachmentOf),
-        jobId: null,
-      });
+      const message = await caps.withRoomForMessages(ownerId, 1, () =>
+        append({
+          chatId: chat._id,
+          ownerId: chat.ownerId,
+          role: input.role,
+          type: input.type,
+          content: input.content,
+          attachments: owned.map(assets.attachmentOf),
+          jobId: null,
+        }),
+      );
       return view(message);
     },
 

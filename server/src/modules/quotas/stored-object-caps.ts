@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import { DomainError } from '../../domain-errors.js';
+import { KeyedSerializer } from '../../infra/keyed-serializer.js';
 import type { AssetModel } from '../assets/model.js';
 import type { ChatModel } from '../chats/model.js';
 import type { MessageModel } from '../messages/model.js';
@@ -11,37 +12,46 @@ export interface StoredObjectLimits {
 }
 
 /**
- * What one account may keep: chats, messages and bytes of assets. A new object beyond a cap is refused
- * with QUOTA_EXCEEDED (429); deleting chats makes room. Counts are read at creation, so requests racing
- * each other can pass a cap by the few that were in flight together.
+ * What one account may keep: chats, messages and bytes of assets. `create` runs only when the new objects
+ * fit, else QUOTA_EXCEEDED (429); deleting chats makes room. Chats and messages of one account are checked
+ * and created in turns in this process, so the calls of a batch cannot all pass one count; instances sharing
+ * a database count independently, so they can pass a cap by the few created at the same moment.
  */
 export interface StoredObjectCaps {
-  ensureRoomForChat(ownerId: string): Promise<void>;
-  ensureRoomForMessages(ownerId: string, count: number): Promise<void>;
-  ensureRoomForAssetBytes(ownerId: string, bytes: number): Promise<void>;
+  withRoomForChat<T>(ownerId: string, create: () => Promise<T>): Promise<T>;
+  withRoomForMessages<T>(ownerId: string, count: number, create: () => Promise<T>): Promise<T>;
+  withRoomForAssetBytes<T>(ownerId: string, bytes: number, create: () => Promise<T>): Promise<T>;
 }
 
 const full = (message: string): DomainError => new DomainError('QUOTA_EXCEEDED', message);
+const mib = (value: number): string => `${Math.ceil(value / 2 ** 20)} MiB`;
 
 export function createStoredObjectCaps(models: { chats: ChatModel; messages: MessageModel; assets: AssetModel }, limits: StoredObjectLimits): StoredObjectCaps {
+  const turns = new KeyedSerializer();
   return {
-    async ensureRoomForChat(ownerId) {
-      const held = await models.chats.countDocuments({ ownerId: new Types.ObjectId(ownerId) });
-      if (held >= limits.maxChats) throw full(`You have ${held} chats, the most an account may keep (${limits.maxChats}); delete some to start new ones`);
+    withRoomForChat(ownerId, create) {
+      return turns.run(`chats:${ownerId}`, async () => {
+        const held = await models.chats.countDocuments({ ownerId: new Types.ObjectId(ownerId) });
+        if (held >= limits.maxChats) throw full(`You have ${held} chats, the most an account may keep (${limits.maxChats}); delete some to start new ones`);
+        return create();
+      });
     },
 
-    async ensureRoomForMessages(ownerId, count) {
-      const held = await models.messages.countDocuments({ ownerId: new Types.ObjectId(ownerId) });
-      if (held + count > limits.maxMessages) throw full(`You have ${held} messages, the most an account may keep is ${limits.maxMessages}; delete chats to make room`);
+    withRoomForMessages(ownerId, count, create) {
+      return turns.run(`messages:${ownerId}`, async () => {
+        const held = await models.messages.countDocuments({ ownerId: new Types.ObjectId(ownerId) });
+        if (held + count > limits.maxMessages) throw full(`You have ${held} messages, the most an account may keep is ${limits.maxMessages}; delete chats to make room`);
+        return create();
+      });
     },
 
-    async ensureRoomForAssetBytes(ownerId, bytes) {
+    // Not taken in turns: files are registered by admins, and a job only asks whether any room is left,
+    // so nothing a user sends in parallel gets past this check; storing files in turns would cap registration.
+    async withRoomForAssetBytes(ownerId, bytes, create) {
       const [used] = await models.assets.aggregate<{ bytes: number }>([{ $match: { ownerId: new Types.ObjectId(ownerId) } }, { $group: { _id: null, bytes: { $sum: '$bytes' } } }]);
       const held = used?.bytes ?? 0;
-      if (held + bytes > limits.maxAssetBytes) {
-        const mib = (value: number): string => `${Math.ceil(value / 2 ** 20)} MiB`;
-        throw full(`Your files take ${mib(held)} of the ${mib(limits.maxAssetBytes)} an account may keep; delete chats or assets to make room`);
-      }
+      if (held + bytes > limits.maxAssetBytes) throw full(`Your files take ${mib(held)} of the ${mib(limits.maxAssetBytes)} an account may keep; delete chats or assets to make room`);
+      return create();
     },
   };
 }
