@@ -8,19 +8,21 @@ const CONCURRENCY = Number(process.env.BENCH_ASSETS_CONCURRENCY ?? 8);
 /**
  * Asset registration (`POST /api/assets` by an admin, base64 data): every file is parsed and checked like
  * model output (GLB through Khronos' validator; OBJ, MTL, PLY by their readers), hashed and stored.
- * Registrations/s and latency per format, with the server in its own process.
+ * Registrations/s and latency per format, each into an account of its own that starts empty, with the server
+ * in its own process.
  */
 export async function benchmarkAssets(): Promise<void> {
   const bench = await startBenchServer('assets', { USER_MAX_ASSET_MB: '100000000' });
   try {
-    const owner = await signInNewUser(bench.url, bench.adminToken, 0);
-    const ownerId = ((await (await fetch(`${bench.url}/api/auth/me`, { headers: { authorization: `Bearer ${owner}` } })).json()) as { id: string }).id;
     const model = await generateModelFiles('a benchmarked fox', 3, 'standard');
     console.log(`\nasset registration (${CONCURRENCY} concurrent admin uploads, ${SECONDS} s per format; server and database in their own processes)`);
     const rss = sampleRss(bench.server.child.pid);
-    for (const format of ['glb', 'obj', 'ply'] as const) {
+    for (const [index, format] of (['glb', 'obj', 'ply'] as const).entries()) {
       const file = model.files.find((candidate) => candidate.name === `mesh.${format}`);
       if (!file) continue;
+      // Each format fills an account of its own, so the figures do not depend on the order they run in.
+      const owner = await signInNewUser(bench.url, bench.adminToken, index);
+      const ownerId = ((await (await fetch(`${bench.url}/api/auth/me`, { headers: { authorization: `Bearer ${owner}` } })).json()) as { id: string }).id;
       const body = JSON.stringify({ format, data: Buffer.from(file.bytes).toString('base64'), userId: ownerId });
       const result = await measureThroughput(CONCURRENCY, SECONDS * 1000, async () => {
         const response = await fetch(`${bench.url}/api/assets`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bench.adminToken}` }, body });
