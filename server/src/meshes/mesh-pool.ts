@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import type { MeshFile } from './derive-formats.js';
 import type { CheckedFile } from './mesh-checks.js';
 import { InvalidMeshError } from './mesh-stats.js';
-import type { MeshTask, MeshTaskResult } from './mesh-worker.js';
+import { isTaskStarted, type MeshTask, type MeshTaskBody, type MeshTaskResult } from './mesh-task-messages.js';
 
 export interface MeshPoolOptions {
   /** Worker threads at most; one is kept ready, the others start on demand and stop after a minute idle. */
@@ -27,6 +27,8 @@ const IDLE_TIMEOUT_MS = 60_000;
  */
 export class MeshPool {
   private readonly piscina: Piscina<MeshTask, MeshTaskResult>;
+  private readonly onStart = new Map<number, () => void>();
+  private nextTaskId = 1;
 
   constructor(private readonly options: MeshPoolOptions) {
     this.piscina = new Piscina({
@@ -36,6 +38,9 @@ export class MeshPool {
       idleTimeout: IDLE_TIMEOUT_MS,
       resourceLimits: { maxOldGenerationSizeMb: options.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, Math.floor(options.memoryMb / 8))) },
     });
+    this.piscina.on('message', (message: unknown) => {
+      if (isTaskStarted(message)) this.onStart.get(message.meshTaskStarted)?.();
+    });
   }
 
   /**
@@ -43,7 +48,7 @@ export class MeshPool {
    * checked does not pay for it inside a job's deadline.
    */
   async start(): Promise<void> {
-    await this.piscina.run({ kind: 'check', format: 'mtl', bytes: new TextEncoder().encode('newmtl ready\n'), budget: this.budget() });
+    await this.piscina.run({ id: 0, kind: 'check', format: 'mtl', bytes: new TextEncoder().encode('newmtl ready\n'), budget: this.budget() });
   }
 
   /** Checks one file as its format says (uploads, registered URLs). */
@@ -66,18 +71,27 @@ export class MeshPool {
     return { maxFileBytes: this.options.maxFileBytes, maxDecodedBytes: this.options.maxDecodedBytes };
   }
 
-  private async run(task: MeshTask, what: string, signal: AbortSignal | undefined): Promise<CheckedFile[]> {
-    const deadline = AbortSignal.timeout(this.options.taskTimeoutMs);
+  private async run(task: MeshTaskBody, what: string, signal: AbortSignal | undefined): Promise<CheckedFile[]> {
+    // The time limit counts from when a thread starts the task (the worker says so), not while it waits.
+    const id = this.nextTaskId++;
+    const deadline = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    this.onStart.set(id, () => {
+      timer = setTimeout(() => deadline.abort(), this.options.taskTimeoutMs);
+    });
     let result: MeshTaskResult;
     try {
-      result = await this.piscina.run(task, { signal: signal ? AbortSignal.any([signal, deadline]) : deadline });
+      result = await this.piscina.run({ ...task, id }, { signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (deadline.aborted) throw new InvalidMeshError(what, `reading it took longer than the ${this.options.taskTimeoutMs} ms a mesh task may take`);
+      if (deadline.signal.aborted) throw new InvalidMeshError(what, `reading it took longer than the ${this.options.taskTimeoutMs} ms a mesh task may take`);
       if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
         throw new InvalidMeshError(what, `reading it needs more than the ${this.options.memoryMb} MiB a mesh worker may use`);
       }
       throw error;
+    } finally {
+      clearTimeout(timer);
+      this.onStart.delete(id);
     }
     if (!result.ok) throw InvalidMeshError.fromMessage(result.message);
     return result.files;

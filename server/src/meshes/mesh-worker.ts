@@ -1,18 +1,11 @@
-import type { TAssetFormat } from '@gen3d/shared';
-import type { MeshFile } from './derive-formats.js';
-import { type CheckedFile, checkMeshFile, type MeshBudget, prepareModelOutput } from './mesh-checks.js';
+import { parentPort } from 'node:worker_threads';
+import { checkMeshFile, prepareModelOutput } from './mesh-checks.js';
+import { type MeshTask, type MeshTaskResult, taskStarted } from './mesh-task-messages.js';
 import { InvalidMeshError } from './mesh-stats.js';
-
-/** What the mesh pool asks of a worker thread. */
-export type MeshTask =
-  | { kind: 'check'; format: TAssetFormat; bytes: Uint8Array; budget: MeshBudget }
-  | { kind: 'prepare'; files: MeshFile[]; wanted: TAssetFormat[]; budget: MeshBudget };
-
-/** A worker's answer; a refused file is an answer, not an exception (errors lose their class between threads). */
-export type MeshTaskResult = { ok: true; files: CheckedFile[] } | { ok: false; message: string };
 
 /** Runs one task on a worker thread; whatever a file makes a reader throw is that file's refusal. */
 export default async function runMeshTask(task: MeshTask): Promise<MeshTaskResult> {
+  parentPort?.postMessage(taskStarted(task.id));
   try {
     const files = task.kind === 'check' ? [await checkMeshFile(task.format, task.bytes, task.budget)] : await prepareModelOutput(task.files, task.wanted, task.budget);
     return { ok: true, files };
