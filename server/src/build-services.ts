@@ -36,6 +36,7 @@ import { createModelHttpClient } from './model-servers/http-client.js';
 import { configuredModelServers } from './model-servers/configured-model-servers.js';
 import { assetModel } from './modules/assets/model.js';
 import { createAssetService } from './modules/assets/service.js';
+import { createAssetUsage } from './modules/assets/usage.js';
 import { createAssetRegistration } from './modules/assets/registration.js';
 import { chatModel, type ChatModel } from './modules/chats/model.js';
 import { createChatService } from './modules/chats/service.js';
@@ -100,7 +101,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
   const storage = config.assets.storage === 'gridfs' ? createGridFsStorage(openDb(connection)) : createLocalStorage(config.assets.dir);
   const signer = createAssetUrlSigner(config.jwtSecret, config.publicUrl, config.assets.urlTtlSeconds);
   const assetRecords = assetModel(connection);
-  const assets = createAssetService(assetRecords, storage, signer);
+  const assets = createAssetService(assetRecords, storage, signer, createAssetUsage(connection, assetRecords));
   const jobs = jobModel(connection);
   const events = new JobEvents();
   const watcher = new JobWatcher(jobs, events, { pollIntervalMs: 250, overlapMs: 5_000 });
@@ -115,7 +116,7 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
   let announce: OnJobFinished = async () => undefined;
   const { jobs: policy } = config;
   const queue = createJobQueue(jobs, events, policy, (job) => announce(job));
-  const caps = createStoredObjectCaps({ chats, messages: messagesModel, assets: assetRecords }, config.storedObjects);
+  const caps = createStoredObjectCaps({ chats, messages: messagesModel, usedAssetBytes: (ownerId) => assets.usedBytes(ownerId) }, config.storedObjects);
   const chatService = createChatService({ chats, messages: messagesModel, assets, cancelJobsOfChat: (chatId: Types.ObjectId) => queue.cancelWhere({ chatId }), caps });
   const messages = createMessageService(messagesModel, chatService, assets, caps);
   const outcomeMessages = createOutcomeMessages(messages);

@@ -191,19 +191,24 @@ describe('what one account may keep', () => {
     expect((await callRest(limits.server.url, 'POST', '/chats', { title: 'room again' }, user.token)).status).toBe(201);
   });
 
-  it('refuses files past USER_MAX_ASSET_MB with 429 QUOTA_EXCEEDED', async () => {
+  it('refuses files past USER_MAX_ASSET_MB with 429 QUOTA_EXCEEDED, and counts deleted files out', async () => {
     const admin = await signInNewAdmin(limits.server, 'bytes-admin@example.com');
     const user = await signInNewUser(limits.server, admin, 'collector@example.com');
     // About 500 kB each: two fit in 1 MiB, a third does not.
     const file = glbWithHeavyJson(250_000).toString('base64');
+    const chat = await callRest(limits.server.url, 'POST', '/chats', { title: 'files' }, user.token);
+    const register = () => callRest(limits.server.url, 'POST', '/assets', { format: 'glb', data: file, userId: user.id, chatId: chat.body.id }, admin.token);
     const statuses: number[] = [];
     let last: Record<string, unknown> = {};
     for (let index = 0; index < 3; index += 1) {
-      const answer = await callRest(limits.server.url, 'POST', '/assets', { format: 'glb', data: file, userId: user.id }, admin.token);
+      const answer = await register();
       statuses.push(answer.status);
       last = answer.body;
     }
     expect(statuses).toEqual([201, 201, 429]);
     expect(last).toMatchObject({ code: 'QUOTA_EXCEEDED', error: expect.stringContaining('of the 1 MiB an account may keep') });
+    // Deleting the chat deletes its files and gives the room back.
+    expect((await callRest(limits.server.url, 'DELETE', `/chats/${String(chat.body.id)}`, undefined, user.token)).body).toMatchObject({ deleted: { assets: 2 } });
+    expect((await callRest(limits.server.url, 'POST', '/assets', { format: 'glb', data: file, userId: user.id }, admin.token)).status).toBe(201);
   });
 });

@@ -7,6 +7,7 @@ import type { CheckedFile } from '../../meshes/mesh-checks.js';
 import { CONTENT_TYPES } from './content-types.js';
 import type { AttachmentRecord } from './attachment-schema.js';
 import type { AssetModel, AssetRecord } from './model.js';
+import type { AssetUsage } from './usage.js';
 
 export interface AssetOrigin {
   ownerId: Types.ObjectId;
@@ -27,6 +28,8 @@ export interface AssetService {
   attachmentOf(record: AssetRecord): AttachmentRecord;
   /** A stored attachment as clients see it, with a fresh signed URL. */
   attachmentView(attachment: AttachmentRecord): TAttachment;
+  /** Bytes of the files the account holds. */
+  usedBytes(ownerId: string): Promise<number>;
   /** Deletes the files and the records matching the filter; answers how many went. */
   deleteWhere(filter: QueryFilter<AssetRecord>): Promise<number>;
   /** The record behind a download URL, when the id exists and the file name matches. */
@@ -37,7 +40,7 @@ function kindOf(format: TAssetFormat): 'model' | 'material' {
   return format === 'mtl' ? 'material' : 'model';
 }
 
-export function createAssetService(assets: AssetModel, storage: AssetStorage, signer: AssetUrlSigner): AssetService {
+export function createAssetService(assets: AssetModel, storage: AssetStorage, signer: AssetUrlSigner, usage: AssetUsage): AssetService {
   const attachmentView: AssetService['attachmentView'] = (attachment) => {
     const assetId = attachment.assetId.toHexString();
     return { assetId, kind: attachment.kind, format: attachment.format, url: signer.sign(assetId, attachment.fileName).url };
@@ -98,6 +101,7 @@ export function createAssetService(assets: AssetModel, storage: AssetStorage, si
         const failed = writes.find((write) => write.status === 'rejected');
         if (failed) throw failed.reason;
         const inserted = await assets.insertMany(records);
+        await usage.add(origin.ownerId, records.reduce((sum, record) => sum + record.bytes, 0));
         return inserted.map((document) => document.toObject() as AssetRecord);
       } catch (error) {
         await Promise.all(stored.map((key) => storage.delete(key).catch(() => undefined)));
@@ -123,10 +127,15 @@ export function createAssetService(assets: AssetModel, storage: AssetStorage, si
     attachmentView,
     attachmentOf: (record) => ({ assetId: record._id, kind: kindOf(record.format as TAssetFormat), format: record.format as TAssetFormat, fileName: record.fileName }),
 
+    usedBytes: (ownerId) => usage.bytesOf(new Types.ObjectId(ownerId)),
+
     async deleteWhere(filter) {
-      const doomed = await assets.find(filter, { storageKey: 1 }).lean<Array<Pick<AssetRecord, '_id' | 'storageKey'>>>();
+      const doomed = await assets.find(filter, { storageKey: 1, ownerId: 1, bytes: 1 }).lean<Array<Pick<AssetRecord, '_id' | 'storageKey' | 'ownerId' | 'bytes'>>>();
       // Records first: a deletion cut short leaves at worst unused files, never a record whose file is gone.
       const { deletedCount } = await assets.deleteMany({ _id: { $in: doomed.map((record) => record._id) } });
+      const freed = new Map<string, number>();
+      for (const record of doomed) freed.set(record.ownerId.toHexString(), (freed.get(record.ownerId.toHexString()) ?? 0) + record.bytes);
+      for (const [ownerId, bytes] of freed) await usage.add(new Types.ObjectId(ownerId), -bytes);
       for (const record of doomed) await storage.delete(record.storageKey);
       return deletedCount;
     },

@@ -1,7 +1,6 @@
 import { Types } from 'mongoose';
 import { DomainError } from '../../domain-errors.js';
 import { KeyedSerializer } from '../../infra/keyed-serializer.js';
-import type { AssetModel } from '../assets/model.js';
 import type { ChatModel } from '../chats/model.js';
 import type { MessageModel } from '../messages/model.js';
 
@@ -26,7 +25,10 @@ export interface StoredObjectCaps {
 const full = (message: string): DomainError => new DomainError('QUOTA_EXCEEDED', message);
 const mib = (value: number): string => `${Math.ceil(value / 2 ** 20)} MiB`;
 
-export function createStoredObjectCaps(models: { chats: ChatModel; messages: MessageModel; assets: AssetModel }, limits: StoredObjectLimits): StoredObjectCaps {
+export function createStoredObjectCaps(
+  models: { chats: ChatModel; messages: MessageModel; usedAssetBytes: (ownerId: string) => Promise<number> },
+  limits: StoredObjectLimits,
+): StoredObjectCaps {
   const turns = new KeyedSerializer();
   return {
     withRoomForChat(ownerId, create) {
@@ -48,8 +50,7 @@ export function createStoredObjectCaps(models: { chats: ChatModel; messages: Mes
     // Not taken in turns: files are registered by admins, and a job only asks whether any room is left,
     // so nothing a user sends in parallel gets past this check; storing files in turns would cap registration.
     async withRoomForAssetBytes(ownerId, bytes, create) {
-      const [used] = await models.assets.aggregate<{ bytes: number }>([{ $match: { ownerId: new Types.ObjectId(ownerId) } }, { $group: { _id: null, bytes: { $sum: '$bytes' } } }]);
-      const held = used?.bytes ?? 0;
+      const held = await models.usedAssetBytes(ownerId);
       if (held + bytes > limits.maxAssetBytes) throw full(`Your files take ${mib(held)} of the ${mib(limits.maxAssetBytes)} an account may keep; delete chats or assets to make room`);
       return create();
     },
