@@ -91,7 +91,8 @@ describe('the mesh task time limit', () => {
 
   it('refuses a file whose checking outlasts MESH_TASK_TIMEOUT_MS, naming the limit', async () => {
     const admin = await signInNewAdmin(slow.server);
-    const valid = glbWithSharedNodes(2);
+    // A valid 400 kB GLB: reading and validating it takes far longer than 1 ms on any machine.
+    const valid = glbWithHeavyJson(200_000);
     const answer = await callRest(slow.server.url, 'POST', '/assets', { format: 'glb', data: valid.toString('base64') }, admin.token);
     expect(answer.status, JSON.stringify(answer.body)).toBe(400);
     expect(String(answer.body.error)).toMatch(/reading it took longer than the 1 ms a mesh task may take/);
