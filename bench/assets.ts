@@ -4,6 +4,7 @@ import { reportRss, sampleRss, signInNewUser, startBenchServer } from './server-
 
 const SECONDS = Number(process.env.BENCH_ASSETS_SECONDS ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_ASSETS_CONCURRENCY ?? 8);
+const FORMATS = (process.env.BENCH_ASSETS_FORMATS ?? 'glb,obj,ply').split(',');
 
 /**
  * Asset registration (`POST /api/assets` by an admin, base64 data): every file is parsed and checked like
@@ -19,7 +20,7 @@ export async function benchmarkAssets(): Promise<void> {
     const rss = sampleRss(bench.server.child.pid);
     for (const [index, format] of (['glb', 'obj', 'ply'] as const).entries()) {
       const file = model.files.find((candidate) => candidate.name === `mesh.${format}`);
-      if (!file) continue;
+      if (!file || !FORMATS.includes(format)) continue;
       // Each format fills an account of its own, so the figures do not depend on the order they run in.
       const owner = await signInNewUser(bench.url, bench.adminToken, index);
       const ownerId = ((await (await fetch(`${bench.url}/api/auth/me`, { headers: { authorization: `Bearer ${owner}` } })).json()) as { id: string }).id;

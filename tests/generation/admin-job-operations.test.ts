@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { SignedIn } from '../support/accounts.js';
 import { useFaultySuite } from '../support/faulty-model-server.js';
 import { clientFor, followJob } from '../support/generation.js';
+import { glbWithPlacedTriangle } from '../support/hostile-meshes.js';
 import { callRest } from '../support/rest.js';
 
 // The test server's own signed URLs (127.0.0.1) serve as download sources; nothing else local is allowed.
@@ -71,6 +72,18 @@ describe('POST /api/assets (admins)', () => {
     expect(both.status).toBe(400);
     const foreignJob = await callRest(suite.server.url, 'POST', '/assets', { format: 'glb', data: glb.toString('base64'), jobId: job.id }, suite.admin.token);
     expect(foreignJob.status).toBe(404);
+  });
+
+  it('measures a file in world space: node translation, rotation and scale are applied', async () => {
+    // The triangle (0,0,0) (1,0,0) (0,1,0), scaled by 2, turned 90 degrees about z, moved by (10, 0, -3).
+    const turn = Math.SQRT1_2;
+    const glb = glbWithPlacedTriangle({ translation: [10, 0, -3], rotation: [0, 0, turn, turn], scale: [2, 2, 2] });
+    const answer = await callRest(suite.server.url, 'POST', '/assets', { format: 'glb', data: glb.toString('base64'), userId: suite.user.id }, suite.admin.token);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+    expect(answer.body).toMatchObject({ vertices: 3, triangles: 1 });
+    const { min, max } = answer.body.bbox as { min: number[]; max: number[] };
+    [8, 0, -3].forEach((value, axis) => expect(min[axis]).toBeCloseTo(value, 5));
+    [10, 2, -3].forEach((value, axis) => expect(max[axis]).toBeCloseTo(value, 5));
   });
 
   it('fetches sourceUrl from public addresses only, unless ASSET_SOURCE_ALLOWED_HOSTS names the host', async () => {

@@ -47,6 +47,12 @@ function triangle(): { bin: Buffer; json: Record<string, unknown> } {
   };
 }
 
+/** A well-formed GLB: one triangle under a node with the given translation, rotation and scale. */
+export function glbWithPlacedTriangle(node: { translation?: number[]; rotation?: number[]; scale?: number[] }): Buffer {
+  const { bin, json } = triangle();
+  return glbOf({ ...json, nodes: [{ mesh: 0, ...node }], scenes: [{ nodes: [0] }], scene: 0 }, bin);
+}
+
 /** A GLB whose only accessor has no buffer view and declares `count` vertices (a reader fills them with zeros). */
 export function glbWithBufferlessAccessor(count: number): Buffer {
   return glbOf({

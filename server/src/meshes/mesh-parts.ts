@@ -1,4 +1,4 @@
-import type { Document, Node, Primitive } from '@gltf-transform/core';
+import type { Accessor, Document, Node, Primitive } from '@gltf-transform/core';
 import { type MeshStats, StatsCollector } from './mesh-stats.js';
 
 export type { MeshStats } from './mesh-stats.js';
@@ -16,16 +16,6 @@ export interface MeshPart {
 
 const TRIANGLES = 4;
 
-/** Multiplies a point by a column-major 4x4 matrix. */
-function transformPoint(m: ArrayLike<number>, x: number, y: number, z: number): [number, number, number] {
-  const at = (index: number): number => m[index] as number;
-  return [
-    at(0) * x + at(4) * y + at(8) * z + at(12),
-    at(1) * x + at(5) * y + at(9) * z + at(13),
-    at(2) * x + at(6) * y + at(10) * z + at(14),
-  ];
-}
-
 /** The inverse transpose of the matrix's upper 3x3, which keeps normals perpendicular under scaling. */
 function normalMatrix(m: ArrayLike<number>): number[] {
   const [a, b, c, d, e, f, g, h, i] = [m[0], m[1], m[2], m[4], m[5], m[6], m[8], m[9], m[10]].map(Number) as [number, number, number, number, number, number, number, number, number];
@@ -38,31 +28,46 @@ function normalMatrix(m: ArrayLike<number>): number[] {
   ];
 }
 
+/**
+ * Each element of the accessor multiplied by a column-major matrix (4x4 for points, 3x3 for directions),
+ * written into one array; directions are made unit length. Runs once per vertex, so it allocates nothing.
+ */
+function transformed(accessor: Accessor, m: ArrayLike<number>, kind: 'point' | 'direction'): Float32Array {
+  const count = accessor.getCount();
+  const out = new Float32Array(count * 3);
+  const element: number[] = [0, 0, 0];
+  // The 3x3 part, column-major: a 4x4 matrix keeps it in columns of four.
+  const at = (row: number, column: number): number => Number(m[column * (kind === 'point' ? 4 : 3) + row]);
+  const [m0, m1, m2, m3, m4, m5, m6, m7, m8] = [at(0, 0), at(1, 0), at(2, 0), at(0, 1), at(1, 1), at(2, 1), at(0, 2), at(1, 2), at(2, 2)];
+  const [tx, ty, tz] = kind === 'point' ? [Number(m[12]), Number(m[13]), Number(m[14])] : [0, 0, 0];
+  for (let index = 0; index < count; index += 1) {
+    accessor.getElement(index, element);
+    const x = element[0] as number;
+    const y = element[1] as number;
+    const z = element[2] as number;
+    let rx = m0 * x + m3 * y + m6 * z + tx;
+    let ry = m1 * x + m4 * y + m7 * z + ty;
+    let rz = m2 * x + m5 * y + m8 * z + tz;
+    if (kind === 'direction') {
+      const length = Math.hypot(rx, ry, rz) || 1;
+      rx /= length;
+      ry /= length;
+      rz /= length;
+    }
+    out[index * 3] = rx;
+    out[index * 3 + 1] = ry;
+    out[index * 3 + 2] = rz;
+  }
+  return out;
+}
+
 function partOf(primitive: Primitive, world: ArrayLike<number>, fallbackName: string): MeshPart | undefined {
   const position = primitive.getAttribute('POSITION');
   if (!position || primitive.getMode() !== TRIANGLES) return undefined;
   const count = position.getCount();
-  const positions = new Float32Array(count * 3);
-  const point: number[] = [0, 0, 0];
-  for (let index = 0; index < count; index += 1) {
-    position.getElement(index, point);
-    positions.set(transformPoint(world, point[0] as number, point[1] as number, point[2] as number), index * 3);
-  }
+  const positions = transformed(position, world, 'point');
   const normal = primitive.getAttribute('NORMAL');
-  let normals: Float32Array | undefined;
-  if (normal) {
-    const n = normalMatrix(world);
-    normals = new Float32Array(count * 3);
-    for (let index = 0; index < count; index += 1) {
-      normal.getElement(index, point);
-      const [x, y, z] = point as [number, number, number];
-      const tx = (n[0] as number) * x + (n[3] as number) * y + (n[6] as number) * z;
-      const ty = (n[1] as number) * x + (n[4] as number) * y + (n[7] as number) * z;
-      const tz = (n[2] as number) * x + (n[5] as number) * y + (n[8] as number) * z;
-      const length = Math.hypot(tx, ty, tz) || 1;
-      normals.set([tx / length, ty / length, tz / length], index * 3);
-    }
-  }
+  const normals = normal ? transformed(normal, normalMatrix(world), 'direction') : undefined;
   const indexAccessor = primitive.getIndices();
   const indices = indexAccessor ? Uint32Array.from(indexAccessor.getArray() ?? []) : Uint32Array.from({ length: count }, (_, index) => index);
   const material = primitive.getMaterial();

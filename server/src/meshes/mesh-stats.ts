@@ -31,10 +31,13 @@ export class StatsCollector {
   addVertex(x: number, y: number, z: number): void {
     if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) throw new InvalidMeshError(this.format, `vertex ${this.vertices} is not at a finite position`);
     this.vertices += 1;
-    [x, y, z].forEach((value, axis) => {
-      if (value < (this.min[axis] as number)) this.min[axis] = value;
-      if (value > (this.max[axis] as number)) this.max[axis] = value;
-    });
+    const { min, max } = this;
+    if (x < min[0]) min[0] = x;
+    if (x > max[0]) max[0] = x;
+    if (y < min[1]) min[1] = y;
+    if (y > max[1]) max[1] = y;
+    if (z < min[2]) min[2] = z;
+    if (z > max[2]) max[2] = z;
   }
 
   /** The figures; an empty mesh has a zero box. */
