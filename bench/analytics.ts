@@ -1,4 +1,5 @@
 import { MongoClient, ObjectId } from 'mongodb';
+
 import { startBenchServer } from './server-process.js';
 
 const JOBS = Number(process.env.BENCH_ANALYTICS_JOBS ?? 100_000);
@@ -6,7 +7,15 @@ const USERS = 100;
 const CALLS = Number(process.env.BENCH_ANALYTICS_CALLS ?? 20);
 const TARGET_MS = 200;
 const DAY = 86_400_000;
-const STATUSES = ['succeeded', 'succeeded', 'succeeded', 'succeeded', 'failed', 'canceled', 'queued'] as const;
+const STATUSES = [
+  'succeeded',
+  'succeeded',
+  'succeeded',
+  'succeeded',
+  'failed',
+  'canceled',
+  'queued',
+] as const;
 const SERVERS = ['reference', 'shap-e', 'hunyuan3d', 'meshy'];
 const ERRORS = ['MODEL_SERVER_TIMEOUT', 'OUTPUT_INVALID', 'GENERATION_FAILED'];
 
@@ -20,7 +29,12 @@ function jobAt(index: number, owners: ObjectId[], now: number) {
     chatId: null,
     prompt,
     promptKey: prompt,
-    params: { seed: index, quality: 'standard', formats: ['glb'], modelServer: SERVERS[index % SERVERS.length] },
+    params: {
+      seed: index,
+      quality: 'standard',
+      formats: ['glb'],
+      modelServer: SERVERS[index % SERVERS.length],
+    },
     idempotencyKey: null,
     status,
     progress: status === 'succeeded' ? 100 : 0,
@@ -51,21 +65,58 @@ async function loadFixtures(uri: string, heavyUserId: string): Promise<void> {
     const owners = [new ObjectId(heavyUserId), ...Array.from({ length: USERS - 1 }, () => new ObjectId())];
     const now = Date.now();
     for (let start = 0; start < JOBS; start += 5_000) {
-      await db.collection('jobs').insertMany(Array.from({ length: Math.min(5_000, JOBS - start) }, (_, offset) => jobAt(start + offset, owners, now)));
+      await db
+        .collection('jobs')
+        .insertMany(
+          Array.from({ length: Math.min(5_000, JOBS - start) }, (_, offset) =>
+            jobAt(start + offset, owners, now),
+          ),
+        );
     }
-    const chats = Array.from({ length: 2_000 }, (_, index) => ({ _id: new ObjectId(), ownerId: owners[index % 2 === 0 ? 0 : 1 + (index % (USERS - 1))], title: `chat ${index}`, lastMessageAt: null, createdAt: new Date(now - index * 60_000), updatedAt: new Date(now - index * 60_000) }));
+    const chats = Array.from({ length: 2_000 }, (_, index) => ({
+      _id: new ObjectId(),
+      ownerId: owners[index % 2 === 0 ? 0 : 1 + (index % (USERS - 1))],
+      title: `chat ${index}`,
+      lastMessageAt: null,
+      createdAt: new Date(now - index * 60_000),
+      updatedAt: new Date(now - index * 60_000),
+    }));
     await db.collection('chats').insertMany(chats);
     for (let start = 0; start < JOBS / 2; start += 5_000) {
       await db.collection('messages').insertMany(
         Array.from({ length: 5_000 }, (_, offset) => {
           const chat = chats[(start + offset) % chats.length] as (typeof chats)[number];
-          return { chatId: chat._id, ownerId: chat.ownerId, role: 'user', type: 'text', content: 'hello', attachments: [], jobId: null, createdAt: new Date(now - ((start + offset) % 90) * DAY) };
+          return {
+            chatId: chat._id,
+            ownerId: chat.ownerId,
+            role: 'user',
+            type: 'text',
+            content: 'hello',
+            attachments: [],
+            jobId: null,
+            createdAt: new Date(now - ((start + offset) % 90) * DAY),
+          };
         }),
       );
     }
     for (let start = 0; start < JOBS / 5; start += 5_000) {
       await db.collection('assets').insertMany(
-        Array.from({ length: 5_000 }, (_, offset) => ({ ownerId: owners[(start + offset) % 2 === 0 ? 0 : 1 + ((start + offset) % (USERS - 1))], jobId: null, chatId: null, kind: 'model', format: 'glb', fileName: 'model.glb', contentType: 'model/gltf-binary', storageKey: `bench/${start + offset}`, bytes: 1000 + offset, sha256: 'f'.repeat(64), vertices: 3, triangles: 1, bbox: null, createdAt: new Date(now - ((start + offset) % 90) * DAY) })),
+        Array.from({ length: 5_000 }, (_, offset) => ({
+          ownerId: owners[(start + offset) % 2 === 0 ? 0 : 1 + ((start + offset) % (USERS - 1))],
+          jobId: null,
+          chatId: null,
+          kind: 'model',
+          format: 'glb',
+          fileName: 'model.glb',
+          contentType: 'model/gltf-binary',
+          storageKey: `bench/${start + offset}`,
+          bytes: 1000 + offset,
+          sha256: 'f'.repeat(64),
+          vertices: 3,
+          triangles: 1,
+          bbox: null,
+          createdAt: new Date(now - ((start + offset) % 90) * DAY),
+        })),
       );
     }
   } finally {
@@ -81,11 +132,23 @@ function percentile(sorted: number[], p: number): number {
 export async function benchmarkAnalytics(): Promise<void> {
   const bench = await startBenchServer('analytics', { WORKER_CONCURRENCY: '0' });
   try {
-    const me = (await (await fetch(`${bench.url}/api/auth/me`, { headers: { authorization: `Bearer ${bench.adminToken}` } })).json()) as { id: string };
+    const me = (await (
+      await fetch(`${bench.url}/api/auth/me`, { headers: { authorization: `Bearer ${bench.adminToken}` } })
+    ).json()) as { id: string };
     const loadStarted = Date.now();
     await loadFixtures(bench.mongodbUri, me.id);
-    console.log(`\nanalytics (${JOBS} jobs, ${JOBS / 2} messages, ${JOBS / 5} assets; loaded in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s; ${CALLS} calls each; target < ${TARGET_MS} ms)`);
-    const paths = ['/api/analytics/stats', '/api/analytics/dashboard?days=30&timeZone=Europe/Paris', '/api/analytics/dashboard?days=90', '/api/analytics/generation-metrics?days=30', '/api/analytics/popular-prompts?limit=10', '/api/analytics/chat-stats', '/api/admin/stats'];
+    console.log(
+      `\nanalytics (${JOBS} jobs, ${JOBS / 2} messages, ${JOBS / 5} assets; loaded in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s; ${CALLS} calls each; target < ${TARGET_MS} ms)`,
+    );
+    const paths = [
+      '/api/analytics/stats',
+      '/api/analytics/dashboard?days=30&timeZone=Europe/Paris',
+      '/api/analytics/dashboard?days=90',
+      '/api/analytics/generation-metrics?days=30',
+      '/api/analytics/popular-prompts?limit=10',
+      '/api/analytics/chat-stats',
+      '/api/admin/stats',
+    ];
     for (const scope of ['', 'all=true']) {
       for (const path of paths) {
         if (scope && path.startsWith('/api/admin')) continue;
@@ -104,8 +167,13 @@ export async function benchmarkAnalytics(): Promise<void> {
         timings.sort((a, b) => a - b);
         const p95 = percentile(timings, 0.95);
         const who = scope ? 'system' : path.startsWith('/api/admin') ? 'system' : 'heavy user';
-        console.log(`${`${path} (${who})`.padEnd(72)} p50 ${percentile(timings, 0.5).toFixed(0).padStart(4)} ms  p95 ${p95.toFixed(0).padStart(4)} ms  max ${(timings.at(-1) ?? 0).toFixed(0).padStart(4)} ms  ${p95 < TARGET_MS ? 'met' : 'MISSED'}`);
-        if (path === '/api/analytics/stats') console.log(`  jobs counted: ${(JSON.parse(body) as { jobs: { total: number } }).jobs.total} (expected ${scope ? JOBS : JOBS / 2})`);
+        console.log(
+          `${`${path} (${who})`.padEnd(72)} p50 ${percentile(timings, 0.5).toFixed(0).padStart(4)} ms  p95 ${p95.toFixed(0).padStart(4)} ms  max ${(timings.at(-1) ?? 0).toFixed(0).padStart(4)} ms  ${p95 < TARGET_MS ? 'met' : 'MISSED'}`,
+        );
+        if (path === '/api/analytics/stats')
+          console.log(
+            `  jobs counted: ${(JSON.parse(body) as { jobs: { total: number } }).jobs.total} (expected ${scope ? JOBS : JOBS / 2})`,
+          );
       }
     }
   } finally {

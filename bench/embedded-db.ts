@@ -1,8 +1,10 @@
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fork } from 'node:child_process';
+
 import mongoose, { Schema, type Types } from 'mongoose';
+
 import { formatThroughput, measureThroughput } from './measure.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
@@ -17,7 +19,9 @@ const JobSchema = new Schema({
   createdAt: { type: Date, default: () => new Date() },
 });
 
-async function startServerProcess(dataDir: string | undefined): Promise<{ uri: string; stop(): Promise<void> }> {
+async function startServerProcess(
+  dataDir: string | undefined,
+): Promise<{ uri: string; stop(): Promise<void> }> {
   const child = fork(new URL('./embedded-db-process.ts', import.meta.url), {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, BENCH_DATA_DIR: dataDir ?? '' },
@@ -37,14 +41,20 @@ async function startServerProcess(dataDir: string | undefined): Promise<{ uri: s
 
 async function benchmarkOne(label: string, dataDir: string | undefined): Promise<void> {
   const server = await startServerProcess(dataDir);
-  const connection = await mongoose.createConnection(`${server.uri}bench`, { maxPoolSize: CONCURRENCY }).asPromise();
+  const connection = await mongoose
+    .createConnection(`${server.uri}bench`, { maxPoolSize: CONCURRENCY })
+    .asPromise();
   const Job = connection.model('Job', JobSchema);
   await Job.init();
   console.log(`\nembedded database, ${label} (concurrency ${CONCURRENCY}, ${DURATION_MS} ms per figure)`);
 
   const ids: Types.ObjectId[] = [];
   const inserts = await measureThroughput(CONCURRENCY, DURATION_MS, async (iteration) => {
-    const job = await Job.create({ owner: `user-${iteration % 50}`, prompt: `a red fox number ${iteration}`, status: 'queued' });
+    const job = await Job.create({
+      owner: `user-${iteration % 50}`,
+      prompt: `a red fox number ${iteration}`,
+      status: 'queued',
+    });
     ids.push(job._id);
   });
   console.log(formatThroughput('inserts (Model.create)', inserts, 2_000));
@@ -58,7 +68,14 @@ async function benchmarkOne(label: string, dataDir: string | undefined): Promise
 
   const Queue = connection.model('QueuedJob', JobSchema);
   await Queue.init();
-  await Queue.insertMany(Array.from({ length: CLAIM_BACKLOG }, (_, index) => ({ owner: `user-${index % 50}`, prompt: `job ${index}`, status: 'queued', createdAt: new Date(Date.now() + index) })));
+  await Queue.insertMany(
+    Array.from({ length: CLAIM_BACKLOG }, (_, index) => ({
+      owner: `user-${index % 50}`,
+      prompt: `job ${index}`,
+      status: 'queued',
+      createdAt: new Date(Date.now() + index),
+    })),
+  );
   const claims = await measureThroughput(CONCURRENCY, DURATION_MS, async (iteration) => {
     const claimed = await Queue.findOneAndUpdate(
       { status: 'queued' },

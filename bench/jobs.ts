@@ -1,4 +1,5 @@
 import { createGen3dClient, type TJob } from '@gen3d/client';
+
 import { runTypeScript } from '../tests/support/process.js';
 import { postJson, reportRss, sampleRss, signInNewUser, startBenchServer } from './server-process.js';
 
@@ -43,8 +44,13 @@ function finishedJobs(url: string, token: string) {
  */
 export async function benchmarkJobs(): Promise<void> {
   // The model server runs in its own process, as it would on its own machine in production.
-  const modelServer = runTypeScript('server/src/model-servers/reference/main.ts', { MODEL_SERVER_PORT: '0', MODEL_SERVER_DURATION_MS: '0' });
-  const modelServerUrl = /http:\/\/\S+/.exec(await modelServer.waitForLine((line) => line.includes('listening at')))?.[0] as string;
+  const modelServer = runTypeScript('server/src/model-servers/reference/main.ts', {
+    MODEL_SERVER_PORT: '0',
+    MODEL_SERVER_DURATION_MS: '0',
+  });
+  const modelServerUrl = /http:\/\/\S+/.exec(
+    await modelServer.waitForLine((line) => line.includes('listening at')),
+  )?.[0] as string;
   const bench = await startBenchServer('jobs', {
     WORKER_CONCURRENCY: String(WORKERS),
     MODEL_SERVER_URL: modelServerUrl,
@@ -57,8 +63,12 @@ export async function benchmarkJobs(): Promise<void> {
     USER_MAX_ASSET_MB: '100000000',
   });
   try {
-    console.log(`\njobs (server, database and reference model server at zero delay in their own processes; ${WORKERS} workers, ${CLIENTS} clients, ${SECONDS} s)`);
-    const tokens = await Promise.all(Array.from({ length: CLIENTS }, (_, index) => signInNewUser(bench.url, bench.adminToken, index)));
+    console.log(
+      `\njobs (server, database and reference model server at zero delay in their own processes; ${WORKERS} workers, ${CLIENTS} clients, ${SECONDS} s)`,
+    );
+    const tokens = await Promise.all(
+      Array.from({ length: CLIENTS }, (_, index) => signInNewUser(bench.url, bench.adminToken, index)),
+    );
     const streams = tokens.map((token) => finishedJobs(bench.url, token));
     const dispatch: number[] = [];
     const endToEnd: number[] = [];
@@ -69,11 +79,16 @@ export async function benchmarkJobs(): Promise<void> {
       tokens.map(async (token, index) => {
         for (let round = 0; Date.now() - started < SECONDS * 1000; round += 1) {
           const sentAt = Date.now();
-          const job = await postJson<TJob>(`${bench.url}/api/jobs`, { prompt: `${(round % 5) + 1} red cubes on a blue sphere`, params: { seed: round } }, token);
+          const job = await postJson<TJob>(
+            `${bench.url}/api/jobs`,
+            { prompt: `${(round % 5) + 1} red cubes on a blue sphere`, params: { seed: round } },
+            token,
+          );
           const done = await (streams[index] as ReturnType<typeof finishedJobs>).finished(job.id);
           if (done.status !== 'succeeded') failed += 1;
           endToEnd.push(Date.now() - sentAt);
-          if (done.startedAt) dispatch.push(new Date(done.startedAt).getTime() - new Date(done.createdAt).getTime());
+          if (done.startedAt)
+            dispatch.push(new Date(done.startedAt).getTime() - new Date(done.createdAt).getTime());
         }
       }),
     );
@@ -82,10 +97,16 @@ export async function benchmarkJobs(): Promise<void> {
     dispatch.sort((a, b) => a - b);
     endToEnd.sort((a, b) => a - b);
     const perSecond = endToEnd.length / seconds;
-    console.log(`jobs end to end             ${perSecond.toFixed(1).padStart(6)} jobs/s  (${endToEnd.length} jobs, ${failed} not succeeded; target 50/s: ${perSecond >= 50 ? 'met' : 'MISSED'})`);
-    console.log(`request -> result           p50 ${percentile(endToEnd, 0.5)} ms  p99 ${percentile(endToEnd, 0.99)} ms`);
+    console.log(
+      `jobs end to end             ${perSecond.toFixed(1).padStart(6)} jobs/s  (${endToEnd.length} jobs, ${failed} not succeeded; target 50/s: ${perSecond >= 50 ? 'met' : 'MISSED'})`,
+    );
+    console.log(
+      `request -> result           p50 ${percentile(endToEnd, 0.5)} ms  p99 ${percentile(endToEnd, 0.99)} ms`,
+    );
     const [p50, p99] = [percentile(dispatch, 0.5), percentile(dispatch, 0.99)];
-    console.log(`dispatch (queued -> running) p50 ${p50} ms  p99 ${p99} ms  (targets 50 / 250 ms: ${p50 < 50 && p99 < 250 ? 'met' : 'MISSED'})`);
+    console.log(
+      `dispatch (queued -> running) p50 ${p50} ms  p99 ${p99} ms  (targets 50 / 250 ms: ${p50 < 50 && p99 < 250 ? 'met' : 'MISSED'})`,
+    );
     reportRss(rss.stop());
   } finally {
     await bench.stop();

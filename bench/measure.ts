@@ -47,6 +47,11 @@ export async function measureThroughput(
 }
 
 export function formatThroughput(name: string, result: Throughput, target?: number): string {
-  const verdict = target === undefined ? '' : result.perSecond >= target ? `  (target ${target}/s: met)` : `  (target ${target}/s: MISSED)`;
+  const verdict =
+    target === undefined
+      ? ''
+      : result.perSecond >= target
+        ? `  (target ${target}/s: met)`
+        : `  (target ${target}/s: MISSED)`;
   return `${name.padEnd(34)} ${result.perSecond.toFixed(0).padStart(7)}/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  (${result.operations} ops)${verdict}`;
 }

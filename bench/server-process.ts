@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { runTypeScript, type RunningProcess } from '../tests/support/process.js';
 import { freePort } from '../tests/support/redis.js';
 
@@ -23,7 +24,10 @@ export function rssMiB(pid: number | undefined): number {
 }
 
 export async function postJson<T>(url: string, body: unknown, token?: string): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  };
   const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
   if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
@@ -47,16 +51,43 @@ async function stopProcess(process: RunningProcess): Promise<void> {
  */
 export async function startBenchServer(name: string, env: Record<string, string>): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), `gen3d-bench-${name}-`));
-  const database = runTypeScript('server/src/db/embedded/cli.ts', { DATA_DIR: dataDir, EMBEDDED_MONGO_PORT: '0' });
+  const database = runTypeScript('server/src/db/embedded/cli.ts', {
+    DATA_DIR: dataDir,
+    EMBEDDED_MONGO_PORT: '0',
+  });
   const uri = `${/mongodb:\/\/\S+/.exec(await database.waitForLine((line) => line.includes('listening at mongodb://')))?.[0]}gen3d`;
-  const common = { MONGODB_URI: uri, JWT_SECRET: SECRET, DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '100000000', AUTH_RATE_LIMIT_MAX: '100000000', ...env };
-  const admin = runTypeScript('scripts/create-admin.ts', common, ['--email', ADMIN.email, '--password', ADMIN.password]);
+  const common = {
+    MONGODB_URI: uri,
+    JWT_SECRET: SECRET,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_MAX: '100000000',
+    AUTH_RATE_LIMIT_MAX: '100000000',
+    ...env,
+  };
+  const admin = runTypeScript('scripts/create-admin.ts', common, [
+    '--email',
+    ADMIN.email,
+    '--password',
+    ADMIN.password,
+  ]);
   if ((await admin.exited).code !== 0) throw new Error(`create-admin failed: ${admin.stderr()}`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = runTypeScript('server/src/main.ts', { ...common, PORT: String(port), PUBLIC_URL: url, MODEL_SERVER_PORT: '0' });
+  const server = runTypeScript('server/src/main.ts', {
+    ...common,
+    PORT: String(port),
+    PUBLIC_URL: url,
+    MODEL_SERVER_PORT: '0',
+  });
   for (let attempt = 0; ; attempt += 1) {
-    if (await fetch(`${url}/health`).then((response) => response.ok, () => false)) break;
+    if (
+      await fetch(`${url}/health`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      break;
     if (attempt > 300) throw new Error(`the server did not become healthy: ${server.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -96,5 +127,7 @@ export function reportRss(samples: number[]): void {
   const third = Math.floor(readings.length / 3);
   if (third < 1) return;
   const growth = Math.min(...readings.slice(2 * third)) - Math.min(...readings.slice(third, 2 * third));
-  console.log(`rss growth after warm-up (lowest readings): ${growth.toFixed(0)} MiB ${growth > 32 ? '(GROWING)' : '(stable)'}`);
+  console.log(
+    `rss growth after warm-up (lowest readings): ${growth.toFixed(0)} MiB ${growth > 32 ? '(GROWING)' : '(stable)'}`,
+  );
 }

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+
 import { createGridFsStorage } from '@gen3d/server';
+
 import { runAdminTask } from './lib/admin-session.js';
 
 const USAGE = `usage: pnpm migrate-assets [--dir <assets directory>]
@@ -24,7 +26,9 @@ await runAdminTask(USAGE, async (_services, { config, connection }) => {
   let copied = 0;
   let skipped = 0;
   const missing: string[] = [];
-  for await (const asset of db.collection<AssetRow>('assets').find({}, { projection: { storageKey: 1, bytes: 1 } })) {
+  for await (const asset of db
+    .collection<AssetRow>('assets')
+    .find({}, { projection: { storageKey: 1, bytes: 1 } })) {
     if (await files.findOne({ filename: asset.storageKey, length: asset.bytes })) {
       skipped += 1;
       continue;
@@ -38,6 +42,9 @@ await runAdminTask(USAGE, async (_services, { config, connection }) => {
     copied += 1;
   }
   const report = `copied ${copied} asset files into GridFS, ${skipped} were already there`;
-  if (missing.length > 0) throw new Error(`${report}; ${missing.length} files were not found under ${dir}, e.g. ${missing.slice(0, 3).join(', ')}`);
+  if (missing.length > 0)
+    throw new Error(
+      `${report}; ${missing.length} files were not found under ${dir}, e.g. ${missing.slice(0, 3).join(', ')}`,
+    );
   return report;
 });

@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
-import { ZEmail, ZRole } from '@gen3d/shared';
+
 import { z } from 'zod';
+
+import { ZEmail, ZRole } from '@gen3d/shared';
+
 import { runAdminTask, UsageError } from './lib/admin-session.js';
 
 const USAGE = `usage: pnpm set-roles --email <email> --roles <role,role,...>
@@ -10,7 +13,15 @@ await runAdminTask(USAGE, async ({ accounts }, { actor }) => {
   const { values } = parseArgs({ options: { email: { type: 'string' }, roles: { type: 'string' } } });
   const email = ZEmail.safeParse(values.email);
   if (!email.success) throw new UsageError('--email must be a valid email address');
-  const roles = z.array(ZRole).min(1).safeParse(values.roles?.split(',').map((role) => role.trim()).filter(Boolean));
+  const roles = z
+    .array(ZRole)
+    .min(1)
+    .safeParse(
+      values.roles
+        ?.split(',')
+        .map((role) => role.trim())
+        .filter(Boolean),
+    );
   if (!roles.success) throw new UsageError('--roles must list one or more of user, moderator, admin');
   const userId = await accounts.idOfEmail(email.data);
   await accounts.setRoles(actor, userId, roles.data);

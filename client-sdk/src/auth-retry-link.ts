@@ -1,12 +1,15 @@
 import { TRPCClientError, type TRPCLink } from '@trpc/client';
 import { observable, type Unsubscribable } from '@trpc/server/observable';
+
 import type { AppRouter } from '@gen3d/server';
 
 /** Procedures whose 401 means wrong credentials, not an expired access token. */
 const NO_RETRY = new Set(['auth.login', 'auth.refresh', 'auth.logout']);
 
 function isUnauthorized(error: unknown): boolean {
-  return error instanceof TRPCClientError && (error.data as { code?: string } | undefined)?.code === 'UNAUTHORIZED';
+  return (
+    error instanceof TRPCClientError && (error.data as { code?: string } | undefined)?.code === 'UNAUTHORIZED'
+  );
 }
 
 /**
@@ -14,7 +17,10 @@ function isUnauthorized(error: unknown): boolean {
  * moment) got new tokens. `refresh` is told which access token the call was sent with, so it can tell a
  * token that expired from one that was replaced meanwhile.
  */
-export function authRetryLink(accessToken: () => string | undefined, refresh: (rejectedAccessToken: string | undefined) => Promise<boolean>): TRPCLink<AppRouter> {
+export function authRetryLink(
+  accessToken: () => string | undefined,
+  refresh: (rejectedAccessToken: string | undefined) => Promise<boolean>,
+): TRPCLink<AppRouter> {
   return () =>
     ({ op, next }) =>
       observable((observer) => {

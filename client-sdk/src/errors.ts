@@ -1,4 +1,5 @@
 import { TRPCClientError } from '@trpc/client';
+
 import type { AppRouter } from '@gen3d/server';
 import type { TErrorCode, TFieldIssue } from '@gen3d/shared';
 
@@ -21,7 +22,14 @@ export class Gen3dError extends TRPCClientError<AppRouter> {
   constructor(
     code: TErrorCode | string,
     message: string,
-    details: { status?: number | undefined; issues?: TFieldIssue[] | undefined; requestId?: string | undefined; retryAfterSeconds?: number | undefined; cause?: Error | undefined; shape?: ErrorShape } = {},
+    details: {
+      status?: number | undefined;
+      issues?: TFieldIssue[] | undefined;
+      requestId?: string | undefined;
+      retryAfterSeconds?: number | undefined;
+      cause?: Error | undefined;
+      shape?: ErrorShape;
+    } = {},
   ) {
     super(message, { cause: details.cause, result: details.shape ? { error: details.shape } : undefined });
     // TRPCClientError puts its own prototype on every instance, which would hide this class's.
@@ -49,10 +57,20 @@ export function toGen3dError(error: unknown): Gen3dError {
   if (error instanceof TRPCClientError) {
     const data = (error.data ?? {}) as ServerErrorData;
     const shape: ErrorShape = error.shape;
-    if (data.code) return new Gen3dError(data.code, error.message, { status: data.httpStatus, issues: data.issues, requestId: data.requestId, retryAfterSeconds: data.retryAfterSeconds, cause: error, shape });
+    if (data.code)
+      return new Gen3dError(data.code, error.message, {
+        status: data.httpStatus,
+        issues: data.issues,
+        requestId: data.requestId,
+        retryAfterSeconds: data.retryAfterSeconds,
+        cause: error,
+        shape,
+      });
     return new Gen3dError('NETWORK_ERROR', error.message, { cause: error });
   }
-  return new Gen3dError('NETWORK_ERROR', error instanceof Error ? error.message : String(error), { cause: error instanceof Error ? error : undefined });
+  return new Gen3dError('NETWORK_ERROR', error instanceof Error ? error.message : String(error), {
+    cause: error instanceof Error ? error : undefined,
+  });
 }
 
 /** True when `error` is a Gen3dError, with `code` when one is given. */

@@ -1,6 +1,8 @@
 import type { TRPCLink } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
+
 import type { AppRouter } from '@gen3d/server';
+
 import { toGen3dError } from './errors.js';
 
 /** Every failed call and subscription ends with a Gen3dError, whatever link or the network failed. */

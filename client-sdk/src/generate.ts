@@ -1,7 +1,9 @@
-import type { TAttachment, TJob } from '@gen3d/shared';
 import type { TRPCClient } from '@trpc/client';
 import type { inferRouterInputs } from '@trpc/server';
+
 import type { AppRouter } from '@gen3d/server';
+import type { TAttachment, TJob } from '@gen3d/shared';
+
 import { Gen3dError, toGen3dError } from './errors.js';
 
 type CreateJobInput = inferRouterInputs<AppRouter>['generation']['create'];
@@ -22,12 +24,20 @@ export interface GenerateResult {
 }
 
 /** Queues a job for `prompt` and follows it live; resolves with its assets, rejects with a Gen3dError when it fails. */
-export async function generateWith(client: TRPCClient<AppRouter>, prompt: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+export async function generateWith(
+  client: TRPCClient<AppRouter>,
+  prompt: string,
+  options: GenerateOptions = {},
+): Promise<GenerateResult> {
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
   let job: TJob;
   try {
-    job = await client.generation.create.mutate({ prompt, ...(options.chatId ? { chatId: options.chatId } : {}), ...(options.params ? { params: options.params } : {}) });
+    job = await client.generation.create.mutate({
+      prompt,
+      ...(options.chatId ? { chatId: options.chatId } : {}),
+      ...(options.params ? { params: options.params } : {}),
+    });
   } catch (error) {
     throw toGen3dError(error);
   }

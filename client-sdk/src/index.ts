@@ -1,12 +1,21 @@
-import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink, type TRPCClient } from '@trpc/client';
-import { EventSource } from 'eventsource';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpLink,
+  httpSubscriptionLink,
+  splitLink,
+  type TRPCClient,
+} from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { EventSource } from 'eventsource';
+
 import type { AppRouter } from '@gen3d/server';
 import type { TLoginResult } from '@gen3d/shared';
+
 import { authRetryLink } from './auth-retry-link.js';
 import { toGen3dError } from './errors.js';
 import { gen3dErrorLink } from './gen3d-error-link.js';
-import { type GenerateOptions, type GenerateResult, generateWith } from './generate.js';
+import { generateWith, type GenerateOptions, type GenerateResult } from './generate.js';
 import { defaultRefreshLock, type RefreshLock } from './refresh-lock.js';
 import { memoryTokenStore, type TokenStore } from './token-store.js';
 
@@ -17,7 +26,13 @@ export * from '@gen3d/shared';
 export { Gen3dError, isGen3dError, toGen3dError } from './errors.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
 export type { RefreshLock } from './refresh-lock.js';
-export { memoryTokenStore, webStorageTokenStore, type KeyValueStorage, type SessionTokens, type TokenStore } from './token-store.js';
+export {
+  memoryTokenStore,
+  webStorageTokenStore,
+  type KeyValueStorage,
+  type SessionTokens,
+  type TokenStore,
+} from './token-store.js';
 
 export interface Gen3dClientOptions {
   /** Base URL of the gen3d server, e.g. `http://localhost:3000`. */
@@ -64,7 +79,9 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
     return { ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}), ...options.headers?.() };
   };
   // Refreshing goes around the retry link, so a failed refresh is not itself retried.
-  const bare = createTRPCClient<AppRouter>({ links: [httpLink({ url: endpoint, fetch: fetchImplementation })] });
+  const bare = createTRPCClient<AppRouter>({
+    links: [httpLink({ url: endpoint, fetch: fetchImplementation })],
+  });
   const refreshLock = options.refreshLock ?? defaultRefreshLock(`gen3d.refresh ${endpoint}`);
   let refreshing: Promise<boolean> | undefined;
   const refresh = (rejectedAccessToken: string | undefined): Promise<boolean> => {
@@ -99,7 +116,8 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
           url: endpoint,
           EventSource,
           eventSourceOptions: () => ({
-            fetch: (input, init) => fetchImplementation(input, { ...init, headers: { ...init.headers, ...headers() } }),
+            fetch: (input, init) =>
+              fetchImplementation(input, { ...init, headers: { ...init.headers, ...headers() } }),
           }),
         }),
         false: httpBatchLink({ url: endpoint, fetch: fetchImplementation, headers }),
@@ -127,6 +145,9 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
   };
   // The procedures are a proxy that turns any property into a path; the conveniences are looked up first.
   return new Proxy(procedures, {
-    get: (target, property, receiver) => (property in conveniences ? conveniences[property as keyof Gen3dConveniences] : Reflect.get(target, property, receiver)),
+    get: (target, property, receiver) =>
+      property in conveniences
+        ? conveniences[property as keyof Gen3dConveniences]
+        : Reflect.get(target, property, receiver),
   }) as Gen3dClient;
 }

@@ -36,7 +36,9 @@ export function webStorageTokenStore(storage: KeyValueStorage, key = 'gen3d.toke
       if (!stored) return null;
       try {
         const parsed = JSON.parse(stored) as Partial<SessionTokens>;
-        return typeof parsed.accessToken === 'string' && typeof parsed.refreshToken === 'string' ? { accessToken: parsed.accessToken, refreshToken: parsed.refreshToken } : null;
+        return typeof parsed.accessToken === 'string' && typeof parsed.refreshToken === 'string'
+          ? { accessToken: parsed.accessToken, refreshToken: parsed.refreshToken }
+          : null;
       } catch {
         return null;
       }

@@ -1,6 +1,16 @@
 import { basename } from 'node:path';
-import { type Actor, buildAccountServices, type Config, createLogger, loadConfig, openDatabaseTarget, scriptActor } from '@gen3d/server';
+
 import mongoose, { type Connection } from 'mongoose';
+
+import {
+  buildAccountServices,
+  createLogger,
+  loadConfig,
+  openDatabaseTarget,
+  scriptActor,
+  type Actor,
+  type Config,
+} from '@gen3d/server';
 
 export type AccountServices = ReturnType<typeof buildAccountServices>;
 
@@ -19,7 +29,10 @@ export interface AdminTaskContext {
   actor: Actor;
 }
 
-export async function runAdminTask(usage: string, task: (services: AccountServices, context: AdminTaskContext) => Promise<string>): Promise<void> {
+export async function runAdminTask(
+  usage: string,
+  task: (services: AccountServices, context: AdminTaskContext) => Promise<string>,
+): Promise<void> {
   let exitCode = 0;
   try {
     const { config } = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
@@ -27,11 +40,19 @@ export async function runAdminTask(usage: string, task: (services: AccountServic
     const database = await openDatabaseTarget(config, logger).catch((error: Error) => {
       throw new Error(`${error.message}. Stop the running server first, or set MONGODB_URI to its database.`);
     });
-    const connection = await mongoose.createConnection(database.uri, { serverSelectionTimeoutMS: 10_000 }).asPromise();
+    const connection = await mongoose
+      .createConnection(database.uri, { serverSelectionTimeoutMS: 10_000 })
+      .asPromise();
     try {
       const services = buildAccountServices(connection, config, logger);
       await services.users.init();
-      console.log(await task(services, { config, connection, actor: scriptActor(basename(process.argv[1] ?? 'script', '.ts')) }));
+      console.log(
+        await task(services, {
+          config,
+          connection,
+          actor: scriptActor(basename(process.argv[1] ?? 'script', '.ts')),
+        }),
+      );
     } finally {
       await connection.close();
       await database.stop();

@@ -1,5 +1,7 @@
 import { once } from 'node:events';
+
 import { read } from 'read';
+
 import { UsageError } from './admin-session.js';
 
 /**

@@ -1,5 +1,6 @@
 // The demo page's script: bundled by the server (esbuild) with @gen3d/client and <model-viewer>.
 import '@google/model-viewer';
+
 import { createGen3dClient, toGen3dError, webStorageTokenStore } from '@gen3d/client';
 
 const client = createGen3dClient({ url: location.origin, tokens: webStorageTokenStore(localStorage) });
@@ -18,7 +19,8 @@ const jobStatus = element<HTMLParagraphElement>('job-status');
 const viewer = element<HTMLElement & { src: string | null }>('viewer');
 const downloads = element<HTMLParagraphElement>('downloads');
 
-const field = (form: HTMLFormElement, name: string): string => String(new FormData(form).get(name) ?? '').trim();
+const field = (form: HTMLFormElement, name: string): string =>
+  String(new FormData(form).get(name) ?? '').trim();
 const say = (text: string): void => {
   notice.textContent = text;
 };
@@ -49,7 +51,11 @@ let pending: { email: string; password: string } | undefined;
 
 onSubmit(registerForm, async () => {
   pending = { email: field(registerForm, 'email'), password: field(registerForm, 'password') };
-  const answer = await client.auth.register.mutate({ email: pending.email, userName: field(registerForm, 'userName'), password: pending.password });
+  const answer = await client.auth.register.mutate({
+    email: pending.email,
+    userName: field(registerForm, 'userName'),
+    password: pending.password,
+  });
   say(answer.message);
   verifyForm.hidden = false;
 });

@@ -3,32 +3,33 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from 'trpc-to-openapi';
+
+import { buildServices } from './build-services.js';
 import type { Config } from './config.js';
 import { databasePlugin, type DatabasePluginOptions } from './db/database-plugin.js';
 import { RateLimited } from './domain-errors.js';
 import { apiDocsRoutes, documentSuccessStatuses } from './http/api-docs.js';
-import { completeOperations } from './http/openapi-completion.js';
-import { documentErrorResponses } from './http/openapi-errors.js';
+import { assetRoutes } from './http/asset-routes.js';
 import { bodilessRequestHook } from './http/bodiless-requests.js';
-import { deleteBodyHook } from './http/delete-bodies.js';
-import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
 import { answerClientError, answerFrameworkError } from './http/client-errors.js';
-import { objectBodyHook, parseJsonBodies, trpcInputShapeHook } from './http/json-bodies.js';
-import { refuseUndecodableQuery } from './http/query-strings.js';
-import { limitTrpcBatches } from './http/trpc-batches.js';
-import { globalRateLimitKey } from './http/rate-limit-key.js';
-import { createAccessTokens } from './infra/access-tokens.js';
+import { deleteBodyHook } from './http/delete-bodies.js';
+import { demoPageRoutes } from './http/demo-page.js';
 import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
 import { healthRoutes } from './http/health-routes.js';
-import { demoPageRoutes } from './http/demo-page.js';
-import { assetRoutes } from './http/asset-routes.js';
+import { objectBodyHook, parseJsonBodies, trpcInputShapeHook } from './http/json-bodies.js';
+import { completeOperations } from './http/openapi-completion.js';
+import { documentErrorResponses } from './http/openapi-errors.js';
+import { refuseUndecodableQuery } from './http/query-strings.js';
+import { globalRateLimitKey } from './http/rate-limit-key.js';
 import { generateRequestId } from './http/request-id.js';
-import { buildServices } from './build-services.js';
+import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
+import { limitTrpcBatches } from './http/trpc-batches.js';
+import { createAccessTokens } from './infra/access-tokens.js';
 import { createContextFactory } from './trpc/context.js';
-import { allProcedureMetas, type AppRouter, appRouter, procedureMeta } from './trpc/router.js';
+import { allProcedureMetas, appRouter, procedureMeta, type AppRouter } from './trpc/router.js';
 import { SERVER_VERSION } from './version.js';
 
 export interface AppDeps {
@@ -67,9 +68,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(cors, {
     origin: config.corsOrigins === true ? true : [...config.corsOrigins],
     credentials: true,
-    exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+    exposedHeaders: [
+      'x-request-id',
+      'retry-after',
+      'ratelimit-limit',
+      'ratelimit-remaining',
+      'ratelimit-reset',
+    ],
   });
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5_000 }) : undefined;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5_000 })
+    : undefined;
   if (redis) {
     app.addHook('onClose', async () => {
       await redis.quit();
@@ -83,11 +92,18 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ...(redis ? { redis, nameSpace: 'gen3d:rate:global:' } : {}),
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
-    errorResponseBuilder: (_request, context) => new RateLimited(Math.ceil(context.ttl / 1000), `Too many requests; retry in ${context.after}`),
+    errorResponseBuilder: (_request, context) =>
+      new RateLimited(Math.ceil(context.ttl / 1000), `Too many requests; retry in ${context.after}`),
   });
   await app.register(databasePlugin, deps.database);
 
-  const { services, workers, storage, signer } = buildServices(app, config, startedAt, { redis, accessTokens }, deps.modelServerUrl);
+  const { services, workers, storage, signer } = buildServices(
+    app,
+    config,
+    startedAt,
+    { redis, accessTokens },
+    deps.modelServerUrl,
+  );
   const createContext = createContextFactory(services);
   app.addHook('onReady', async () => workers.start());
   // Workers stop before the database closes: running jobs get part of the shutdown time, then go back to the queue.
@@ -97,18 +113,19 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     limitTrpcBatches(trpc, '/trpc', config.trpcMaxBatchSize);
     trpc.addHook('preHandler', trpcInputShapeHook(config.jsonBodies));
     await trpc.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
-    trpcOptions: {
-      router: appRouter,
-      createContext,
-      // Bodies tRPC reads itself (multipart form data) are held to the same limit as JSON ones.
-      maxBodySize: config.bodyLimitBytes,
-      maxBatchSize: config.trpcMaxBatchSize,
-      onError: ({ error, path, ctx }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') (ctx?.log ?? app.log).error({ err: error.cause ?? error, path }, 'procedure failed');
-      },
-    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
-  });
+      prefix: '/trpc',
+      trpcOptions: {
+        router: appRouter,
+        createContext,
+        // Bodies tRPC reads itself (multipart form data) are held to the same limit as JSON ones.
+        maxBodySize: config.bodyLimitBytes,
+        maxBatchSize: config.trpcMaxBatchSize,
+        onError: ({ error, path, ctx }) => {
+          if (error.code === 'INTERNAL_SERVER_ERROR')
+            (ctx?.log ?? app.log).error({ err: error.cause ?? error, path }, 'procedure failed');
+        },
+      } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+    });
   });
 
   await app.register(async (rest) => {
@@ -120,25 +137,35 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       basePath: '/api',
       router: appRouter,
       createContext,
-      responseMeta: ({ paths, errors }: { paths: readonly string[] | undefined; errors: readonly unknown[] }) => {
+      responseMeta: ({
+        paths,
+        errors,
+      }: {
+        paths: readonly string[] | undefined;
+        errors: readonly unknown[];
+      }) => {
         const meta = paths?.length === 1 ? procedureMeta(paths[0] as string) : undefined;
         return errors.length === 0 && meta?.successStatus ? { status: meta.successStatus } : {};
       },
       onError: ({ error, path }: { error: TRPCError; path: string | undefined }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error({ err: error.cause ?? error, path }, 'REST procedure failed');
+        if (error.code === 'INTERNAL_SERVER_ERROR')
+          app.log.error({ err: error.cause ?? error, path }, 'REST procedure failed');
       },
     });
   });
 
   const generated = generateOpenApiDocument(appRouter, {
     title: 'gen3d API',
-    description: 'REST projection of the gen3d tRPC procedures. Every error is JSON: {error, code, statusCode, requestId, issues?} (the Error schema).',
+    description:
+      'REST projection of the gen3d tRPC procedures. Every error is JSON: {error, code, statusCode, requestId, issues?} (the Error schema).',
     version: SERVER_VERSION,
     baseUrl: `${config.publicUrl}/api`,
     securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
   });
   const metas = allProcedureMetas();
-  const document = completeOperations(documentErrorResponses(documentSuccessStatuses(generated, metas), metas));
+  const document = completeOperations(
+    documentErrorResponses(documentSuccessStatuses(generated, metas), metas),
+  );
   await app.register(apiDocsRoutes, { document });
   await app.register(healthRoutes);
   await app.register(demoPageRoutes);

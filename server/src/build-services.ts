@@ -1,58 +1,59 @@
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { Connection } from 'mongoose';
-import type { Config, RateLimitConfig } from './config.js';
-import { type AccessTokens, createAccessTokens } from './infra/access-tokens.js';
-import { createMailer } from './infra/mailer.js';
-import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limiter.js';
-import { publicAddressPolicy } from './infra/public-addresses.js';
-import type { Redis } from 'ioredis';
-import { authModels, authOwnedData } from './modules/auth/model.js';
-import { createPasswordService } from './modules/auth/password-service.js';
-import { createRegistrationService } from './modules/auth/registration-service.js';
-import { createSessionService } from './modules/auth/session-service.js';
-import { type AuditLog, createAuditLog } from './modules/audit/audit-log.js';
-import { auditEventModel, ensureAuditRetention } from './modules/audit/model.js';
-import { createSystemService } from './modules/system/service.js';
-import { userModel } from './modules/users/model.js';
-import { createAccountReader } from './modules/users/account-reader.js';
-import { createAccountAdminService } from './modules/users/account-admin-service.js';
-import { createProfileService } from './modules/users/profile-service.js';
-import { createUsersService } from './modules/users/service.js';
-import { createUserAdminService } from './modules/admin/user-admin-service.js';
-import { createAdminOverviewService } from './modules/admin/overview-service.js';
-import { createModelServerHealthService } from './modules/admin/model-server-health.js';
-import { createAnalyticsService } from './modules/analytics/service.js';
-import type { AppServices } from './services.js';
-import type { OwnedData } from './modules/users/owned-data.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Types } from 'mongoose';
+
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Db } from 'mongodb';
+import type { Connection, Types } from 'mongoose';
+
+import type { Config, RateLimitConfig } from './config.js';
+import { createAccessTokens, type AccessTokens } from './infra/access-tokens.js';
+import { createMailer } from './infra/mailer.js';
+import { publicAddressPolicy } from './infra/public-addresses.js';
+import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limiter.js';
+import { StreamSlots } from './infra/stream-slots.js';
 import { JobEvents } from './jobs/job-events.js';
 import { jobModel } from './jobs/job-model.js';
 import { JobWatcher } from './jobs/job-watcher.js';
 import { createJobQueue, type OnJobFinished } from './jobs/queue.js';
 import { WorkerPool } from './jobs/worker-pool.js';
-import { createModelHttpClient } from './model-servers/http-client.js';
+import { MeshPool } from './meshes/mesh-pool.js';
 import { configuredModelServers } from './model-servers/configured-model-servers.js';
+import { createModelHttpClient } from './model-servers/http-client.js';
+import { createModelServerHealthService } from './modules/admin/model-server-health.js';
+import { createAdminOverviewService } from './modules/admin/overview-service.js';
+import { createUserAdminService } from './modules/admin/user-admin-service.js';
+import { createAnalyticsService } from './modules/analytics/service.js';
 import { assetModel } from './modules/assets/model.js';
+import { createAssetRegistration } from './modules/assets/registration.js';
 import { createAssetService } from './modules/assets/service.js';
 import { createAssetUsage } from './modules/assets/usage.js';
-import { createAssetRegistration } from './modules/assets/registration.js';
+import { createAuditLog, type AuditLog } from './modules/audit/audit-log.js';
+import { auditEventModel, ensureAuditRetention } from './modules/audit/model.js';
+import { authModels, authOwnedData } from './modules/auth/model.js';
+import { createPasswordService } from './modules/auth/password-service.js';
+import { createRegistrationService } from './modules/auth/registration-service.js';
+import { createSessionService } from './modules/auth/session-service.js';
 import { chatModel, type ChatModel } from './modules/chats/model.js';
 import { createChatService } from './modules/chats/service.js';
-import { createGenerationProcessor } from './modules/generation/processor.js';
-import { MeshPool } from './meshes/mesh-pool.js';
-import { createStoredObjectCaps } from './modules/quotas/stored-object-caps.js';
-import { StreamSlots } from './infra/stream-slots.js';
 import { createOutcomeMessages } from './modules/generation/outcome-messages.js';
+import { createGenerationProcessor } from './modules/generation/processor.js';
 import { createGenerationService } from './modules/generation/service.js';
 import { messageModel, type MessageModel } from './modules/messages/model.js';
 import { createMessageService } from './modules/messages/service.js';
+import { createStoredObjectCaps } from './modules/quotas/stored-object-caps.js';
+import { createSystemService } from './modules/system/service.js';
+import { createAccountAdminService } from './modules/users/account-admin-service.js';
+import { createAccountReader } from './modules/users/account-reader.js';
+import { userModel } from './modules/users/model.js';
+import type { OwnedData } from './modules/users/owned-data.js';
+import { createProfileService } from './modules/users/profile-service.js';
+import { createUsersService } from './modules/users/service.js';
+import type { AppServices } from './services.js';
 import type { AssetStorage } from './storage/asset-storage.js';
-import { createLocalStorage } from './storage/local-storage.js';
 import { createGridFsStorage } from './storage/gridfs-storage.js';
-import type { Db } from 'mongodb';
-import { type AssetUrlSigner, createAssetUrlSigner } from './storage/signed-urls.js';
+import { createLocalStorage } from './storage/local-storage.js';
+import { createAssetUrlSigner, type AssetUrlSigner } from './storage/signed-urls.js';
 import { SERVER_VERSION } from './version.js';
 
 /** The account services on a mongoose connection; `ownedData` lists what else goes when an account is deleted. */
@@ -60,7 +61,12 @@ export function buildAccountServices(
   connection: Connection,
   config: Config,
   log: FastifyBaseLogger,
-  options: { ownedData?: OwnedData[]; redis?: Redis | undefined; audit?: AuditLog; accessTokens?: AccessTokens } = {},
+  options: {
+    ownedData?: OwnedData[];
+    redis?: Redis | undefined;
+    audit?: AuditLog;
+    accessTokens?: AccessTokens;
+  } = {},
 ) {
   const users = userModel(connection);
   const models = authModels(connection);
@@ -73,14 +79,22 @@ export function buildAccountServices(
     users,
     accounts: createAccountReader(users),
     models,
-    accessTokens: options.accessTokens ?? createAccessTokens(config.jwtSecret, config.auth.accessTokenTtlSeconds),
+    accessTokens:
+      options.accessTokens ?? createAccessTokens(config.jwtSecret, config.auth.accessTokenTtlSeconds),
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     log,
     audit,
-    loginFailures: options.redis ? createRedisRateLimiter(options.redis, 'login-failures', failureLimits, failureWindowMs) : createMemoryRateLimiter(failureLimits, failureWindowMs),
+    loginFailures: options.redis
+      ? createRedisRateLimiter(options.redis, 'login-failures', failureLimits, failureWindowMs)
+      : createMemoryRateLimiter(failureLimits, failureWindowMs),
     loginFailureThreshold,
   });
-  const accounts = createAccountAdminService(users, sessions, [...(options.ownedData ?? []), ...authOwnedData(models)], audit);
+  const accounts = createAccountAdminService(
+    users,
+    sessions,
+    [...(options.ownedData ?? []), ...authOwnedData(models)],
+    audit,
+  );
   return { users, models, sessions, accounts, audit };
 }
 
@@ -96,34 +110,73 @@ function openDb(connection: Connection): Db {
 }
 
 /** The generation side: storage, model servers, the queue and its workers, live updates. */
-function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: string, chats: ChatModel, messagesModel: MessageModel, audit: AuditLog) {
+function buildGeneration(
+  app: FastifyInstance,
+  config: Config,
+  modelServerUrl: string,
+  chats: ChatModel,
+  messagesModel: MessageModel,
+  audit: AuditLog,
+) {
   const connection = app.database.connection;
-  const storage = config.assets.storage === 'gridfs' ? createGridFsStorage(openDb(connection)) : createLocalStorage(config.assets.dir);
+  const storage =
+    config.assets.storage === 'gridfs'
+      ? createGridFsStorage(openDb(connection))
+      : createLocalStorage(config.assets.dir);
   const signer = createAssetUrlSigner(config.jwtSecret, config.publicUrl, config.assets.urlTtlSeconds);
   const assetRecords = assetModel(connection);
-  const assets = createAssetService(assetRecords, storage, signer, createAssetUsage(connection, assetRecords));
+  const assets = createAssetService(
+    assetRecords,
+    storage,
+    signer,
+    createAssetUsage(connection, assetRecords),
+  );
   const jobs = jobModel(connection);
   const events = new JobEvents();
   const watcher = new JobWatcher(jobs, events, { pollIntervalMs: 250, overlapMs: 5_000 });
-  const httpOptions = { connectTimeoutMs: config.modelServer.connectTimeoutMs, responseTimeoutMs: config.modelServer.responseTimeoutMs, maxBytes: config.assets.maxFileBytes };
+  const httpOptions = {
+    connectTimeoutMs: config.modelServer.connectTimeoutMs,
+    responseTimeoutMs: config.modelServer.responseTimeoutMs,
+    maxBytes: config.assets.maxFileBytes,
+  };
   const http = createModelHttpClient(httpOptions);
   // Files registered from a URL (an admin's word) and links in a third party's answers are fetched from
   // the public internet only, unless allowed.
-  const sourceHttp = createModelHttpClient({ ...httpOptions, addressPolicy: publicAddressPolicy(config.assets.sourceAllowedHosts) });
+  const sourceHttp = createModelHttpClient({
+    ...httpOptions,
+    addressPolicy: publicAddressPolicy(config.assets.sourceAllowedHosts),
+  });
   const modelServers = configuredModelServers(config.modelServers, modelServerUrl, http, sourceHttp);
   // The queue announces finished jobs through messages, which need chats, which cancel through the queue:
   // the announcement is bound once the message service exists.
   let announce: OnJobFinished = async () => undefined;
   const { jobs: policy } = config;
   const queue = createJobQueue(jobs, events, policy, (job) => announce(job));
-  const caps = createStoredObjectCaps({ chats, messages: messagesModel, usedAssetBytes: (ownerId) => assets.usedBytes(ownerId) }, config.storedObjects);
-  const chatService = createChatService({ chats, messages: messagesModel, assets, cancelJobsOfChat: (chatId: Types.ObjectId) => queue.cancelWhere({ chatId }), caps });
+  const caps = createStoredObjectCaps(
+    { chats, messages: messagesModel, usedAssetBytes: (ownerId) => assets.usedBytes(ownerId) },
+    config.storedObjects,
+  );
+  const chatService = createChatService({
+    chats,
+    messages: messagesModel,
+    assets,
+    cancelJobsOfChat: (chatId: Types.ObjectId) => queue.cancelWhere({ chatId }),
+    caps,
+  });
   const messages = createMessageService(messagesModel, chatService, assets, caps);
   const outcomeMessages = createOutcomeMessages(messages);
-  announce = (job) => outcomeMessages(job).catch((error: unknown) => app.log.error({ err: error, jobId: job._id.toHexString() }, 'writing the assistant message failed'));
+  announce = (job) =>
+    outcomeMessages(job).catch((error: unknown) =>
+      app.log.error({ err: error, jobId: job._id.toHexString() }, 'writing the assistant message failed'),
+    );
   const meshes = new MeshPool({ ...config.meshes, maxFileBytes: config.assets.maxFileBytes });
   app.addHook('onReady', () => meshes.start());
-  const processor = createGenerationProcessor({ modelServers, assets, meshes, pollIntervalMs: config.modelServer.pollIntervalMs });
+  const processor = createGenerationProcessor({
+    modelServers,
+    assets,
+    meshes,
+    pollIntervalMs: config.modelServer.pollIntervalMs,
+  });
   const workers = new WorkerPool(queue, processor, {
     concurrency: policy.workerConcurrency,
     pollIntervalMs: policy.pollIntervalMs,
@@ -169,10 +222,29 @@ function buildGeneration(app: FastifyInstance, config: Config, modelServerUrl: s
       },
     },
     { kind: 'assets', deleteAllOf: (ownerId) => assets.deleteWhere({ ownerId }) },
-    { kind: 'messages', deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount },
+    {
+      kind: 'messages',
+      deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount,
+    },
     { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
   ];
-  return { chats: chatService, messages, assets, generation, workers, storage, signer, ownedData, modelServers, modelServerNames: [...modelServers.keys()], jobs, assetRecords, meshes, caps, download: (url: string, signal: AbortSignal) => sourceHttp.download(url, signal) };
+  return {
+    chats: chatService,
+    messages,
+    assets,
+    generation,
+    workers,
+    storage,
+    signer,
+    ownedData,
+    modelServers,
+    modelServerNames: [...modelServers.keys()],
+    jobs,
+    assetRecords,
+    meshes,
+    caps,
+    download: (url: string, signal: AbortSignal) => sourceHttp.download(url, signal),
+  };
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
@@ -189,11 +261,17 @@ export function buildServices(
   const chatRecords = chatModel(app.database.connection);
   const messageRecords = messageModel(app.database.connection);
   const generation = buildGeneration(app, config, modelServerUrl, chatRecords, messageRecords, audit);
-  const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log, { ownedData: generation.ownedData, redis, audit, accessTokens });
+  const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log, {
+    ownedData: generation.ownedData,
+    redis,
+    audit,
+    accessTokens,
+  });
   app.addHook('onReady', () => ensureAuditRetention(auditEvents, config.audit.retentionDays));
   const mailer = createMailer(config.mail, log);
   app.addHook('onClose', async () => mailer.close());
-  const limiter = (name: string, { limits, windowMs }: RateLimitConfig) => (redis ? createRedisRateLimiter(redis, name, limits, windowMs) : createMemoryRateLimiter(limits, windowMs));
+  const limiter = (name: string, { limits, windowMs }: RateLimitConfig) =>
+    redis ? createRedisRateLimiter(redis, name, limits, windowMs) : createMemoryRateLimiter(limits, windowMs);
   const authLimiter = (name: string) => limiter(name, config.authRateLimit);
   const usersService = createUsersService(users, accounts);
   const services: AppServices = {
@@ -210,7 +288,10 @@ export function buildServices(
     profiles: createProfileService(users),
     users: usersService,
     userAdmin: createUserAdminService(accounts, usersService),
-    modelServerHealth: createModelServerHealthService(generation.modelServers, config.modelServers.defaultName),
+    modelServerHealth: createModelServerHealthService(
+      generation.modelServers,
+      config.modelServers.defaultName,
+    ),
     adminOverview: createAdminOverviewService({
       users,
       usersService,
@@ -221,7 +302,13 @@ export function buildServices(
       messages: messageRecords,
       refreshTokens: models.RefreshToken,
     }),
-    analytics: createAnalyticsService({ jobs: generation.jobs, assets: generation.assetRecords, assetService: generation.assets, chats: chatRecords, messages: messageRecords }),
+    analytics: createAnalyticsService({
+      jobs: generation.jobs,
+      assets: generation.assetRecords,
+      assetService: generation.assets,
+      chats: chatRecords,
+      messages: messageRecords,
+    }),
     accounts,
     audit,
     limits: {

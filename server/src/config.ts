@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+
 import { z } from 'zod';
+
 import type { RateLimits } from './infra/rate-limiter.js';
 
 const WEAK_SECRETS = new Set(['change-me', 'changeme', 'secret', 'please-change-this-secret-in-production']);
@@ -58,8 +60,17 @@ const EnvSchema = z.object({
     .optional(),
   ASSET_STORAGE: z.enum(['local', 'gridfs']).default('local'),
   ASSETS_DIR: z.string().optional(),
-  ASSET_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86_400).default(3600),
-  ASSET_MAX_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  ASSET_URL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 86_400)
+    .default(3600),
+  ASSET_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024 * 1024),
   ASSET_SOURCE_ALLOWED_HOSTS: z.string().optional(),
   MESH_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   MESH_TASK_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
@@ -78,7 +89,11 @@ const EnvSchema = z.object({
   HUNYUAN3D_DEADLINE_MS: z.coerce.number().int().positive().default(600_000),
   MESHY_API_KEY: z.string().min(1).optional(),
   MESHY_URL: z.url().default('https://api.meshy.ai'),
-  JOB_TIMEOUT_MS: z.coerce.number().int().positive().default(15 * 60_000),
+  JOB_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(2),
   JOB_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
   JOB_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
@@ -124,7 +139,11 @@ export interface Config {
   /** Live-progress streams this instance holds open at once, per user and per client address. */
   readonly streams: { readonly perUser: number; readonly perAddress: number };
   /** What one account may keep. */
-  readonly storedObjects: { readonly maxChats: number; readonly maxMessages: number; readonly maxAssetBytes: number };
+  readonly storedObjects: {
+    readonly maxChats: number;
+    readonly maxMessages: number;
+    readonly maxAssetBytes: number;
+  };
   readonly log: { readonly level: string; readonly dir: string | undefined; readonly retentionDays: number };
   readonly shutdownTimeoutMs: number;
   readonly auth: { readonly accessTokenTtlSeconds: number; readonly refreshTokenTtlDays: number };
@@ -229,7 +248,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
         const value = env[name];
-        const shown = value === undefined || name === 'JWT_SECRET' || name === 'SMTP_URL' || name === 'REDIS_URL' || name === 'MESHY_API_KEY' ? '' : ` (got '${value}')`;
+        const shown =
+          value === undefined ||
+          name === 'JWT_SECRET' ||
+          name === 'SMTP_URL' ||
+          name === 'REDIS_URL' ||
+          name === 'MESHY_API_KEY'
+            ? ''
+            : ` (got '${value}')`;
         return `${name}: ${issue.message}${shown}`;
       }),
     );
@@ -241,19 +267,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const origins = commaList(vars.CORS_ORIGINS);
 
   if (production) {
-    if (!vars.MONGODB_URI) problems.push('MONGODB_URI: required in production (the embedded database is for development and tests)');
+    if (!vars.MONGODB_URI)
+      problems.push(
+        'MONGODB_URI: required in production (the embedded database is for development and tests)',
+      );
     if (!vars.JWT_SECRET) problems.push('JWT_SECRET: required in production');
     else if (vars.JWT_SECRET.length < 32 || WEAK_SECRETS.has(vars.JWT_SECRET)) {
-      problems.push('JWT_SECRET: must be at least 32 random characters in production (try: openssl rand -base64 48)');
+      problems.push(
+        'JWT_SECRET: must be at least 32 random characters in production (try: openssl rand -base64 48)',
+      );
     }
-    if (!origins) problems.push('CORS_ORIGINS: required in production, a comma-separated list of allowed origins');
-    else if (origins.includes('*')) problems.push("CORS_ORIGINS: '*' is not allowed in production; list the origins");
+    if (!origins)
+      problems.push('CORS_ORIGINS: required in production, a comma-separated list of allowed origins');
+    else if (origins.includes('*'))
+      problems.push("CORS_ORIGINS: '*' is not allowed in production; list the origins");
   } else if (vars.JWT_SECRET !== undefined && vars.JWT_SECRET.length < 32) {
     problems.push('JWT_SECRET: must be at least 32 characters');
   }
-  const configuredModelServers = { reference: true, 'shap-e': Boolean(vars.SHAP_E_URL), hunyuan3d: Boolean(vars.HUNYUAN3D_URL), meshy: Boolean(vars.MESHY_API_KEY) };
+  const configuredModelServers = {
+    reference: true,
+    'shap-e': Boolean(vars.SHAP_E_URL),
+    hunyuan3d: Boolean(vars.HUNYUAN3D_URL),
+    meshy: Boolean(vars.MESHY_API_KEY),
+  };
   if (!configuredModelServers[vars.DEFAULT_MODEL_SERVER]) {
-    const needed = { 'shap-e': 'SHAP_E_URL', hunyuan3d: 'HUNYUAN3D_URL', meshy: 'MESHY_API_KEY' }[vars.DEFAULT_MODEL_SERVER as 'shap-e' | 'hunyuan3d' | 'meshy'];
+    const needed = { 'shap-e': 'SHAP_E_URL', hunyuan3d: 'HUNYUAN3D_URL', meshy: 'MESHY_API_KEY' }[
+      vars.DEFAULT_MODEL_SERVER as 'shap-e' | 'hunyuan3d' | 'meshy'
+    ];
     problems.push(`DEFAULT_MODEL_SERVER: '${vars.DEFAULT_MODEL_SERVER}' is not configured; set ${needed}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -261,12 +301,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   let jwtSecret = vars.JWT_SECRET;
   if (!jwtSecret) {
     jwtSecret = randomBytes(48).toString('base64url');
-    notices.push('JWT_SECRET is not set: generated a random one for this run (tokens will not survive a restart)');
+    notices.push(
+      'JWT_SECRET is not set: generated a random one for this run (tokens will not survive a restart)',
+    );
   }
-  if (!vars.MONGODB_URI) notices.push(`MONGODB_URI is not set: using the embedded database with data in ${resolve(vars.DATA_DIR, 'db')}`);
+  if (!vars.MONGODB_URI)
+    notices.push(
+      `MONGODB_URI is not set: using the embedded database with data in ${resolve(vars.DATA_DIR, 'db')}`,
+    );
   if (!origins) notices.push('CORS_ORIGINS is not set: any browser origin is allowed (development only)');
-  if (!vars.MODEL_SERVER_URL) notices.push(`MODEL_SERVER_URL is not set: starting the reference model server (procedural shapes) on port ${vars.MODEL_SERVER_PORT}`);
-  if (!vars.SMTP_URL) notices.push(`SMTP_URL is not set: emails are written to ${resolve(vars.DATA_DIR, 'outbox')} instead of being sent`);
+  if (!vars.MODEL_SERVER_URL)
+    notices.push(
+      `MODEL_SERVER_URL is not set: starting the reference model server (procedural shapes) on port ${vars.MODEL_SERVER_PORT}`,
+    );
+  if (!vars.SMTP_URL)
+    notices.push(
+      `SMTP_URL is not set: emails are written to ${resolve(vars.DATA_DIR, 'outbox')} instead of being sent`,
+    );
 
   const config: Config = {
     environment: vars.NODE_ENV,
@@ -280,20 +331,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     jwtSecret,
     corsOrigins: origins && !origins.includes('*') ? origins : true,
     rateLimit: { max: vars.RATE_LIMIT_MAX, windowMs: vars.RATE_LIMIT_WINDOW_MS },
-    authRateLimit: rateLimit(vars.AUTH_RATE_LIMIT_MAX, vars.AUTH_RATE_LIMIT_IP_MAX, vars.AUTH_RATE_LIMIT_WINDOW_MS),
-    audit: { loginFailureThreshold: vars.LOGIN_FAILURE_AUDIT_THRESHOLD, retentionDays: vars.AUDIT_RETENTION_DAYS },
+    authRateLimit: rateLimit(
+      vars.AUTH_RATE_LIMIT_MAX,
+      vars.AUTH_RATE_LIMIT_IP_MAX,
+      vars.AUTH_RATE_LIMIT_WINDOW_MS,
+    ),
+    audit: {
+      loginFailureThreshold: vars.LOGIN_FAILURE_AUDIT_THRESHOLD,
+      retentionDays: vars.AUDIT_RETENTION_DAYS,
+    },
     bodyLimitBytes: vars.BODY_LIMIT_BYTES,
     jsonBodies: { maxDepth: vars.BODY_MAX_DEPTH, maxArrayItems: vars.BODY_MAX_ARRAY_ITEMS },
     trpcMaxBatchSize: vars.TRPC_MAX_BATCH_SIZE,
     streams: { perUser: vars.STREAMS_MAX_PER_USER, perAddress: vars.STREAMS_MAX_PER_ADDRESS },
-    storedObjects: { maxChats: vars.USER_MAX_CHATS, maxMessages: vars.USER_MAX_MESSAGES, maxAssetBytes: vars.USER_MAX_ASSET_MB * 2 ** 20 },
-    log: { level: vars.LOG_LEVEL, dir: vars.LOG_DIR ? resolve(vars.LOG_DIR) : undefined, retentionDays: vars.LOG_RETENTION_DAYS },
+    storedObjects: {
+      maxChats: vars.USER_MAX_CHATS,
+      maxMessages: vars.USER_MAX_MESSAGES,
+      maxAssetBytes: vars.USER_MAX_ASSET_MB * 2 ** 20,
+    },
+    log: {
+      level: vars.LOG_LEVEL,
+      dir: vars.LOG_DIR ? resolve(vars.LOG_DIR) : undefined,
+      retentionDays: vars.LOG_RETENTION_DAYS,
+    },
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
-    auth: { accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS, refreshTokenTtlDays: vars.REFRESH_TOKEN_TTL_DAYS },
+    auth: {
+      accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: vars.REFRESH_TOKEN_TTL_DAYS,
+    },
     mail: { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM, outboxDir: resolve(vars.DATA_DIR, 'outbox') },
     redisUrl: vars.REDIS_URL,
-    assets: { storage: vars.ASSET_STORAGE, dir: resolve(vars.ASSETS_DIR ?? resolve(vars.DATA_DIR, 'assets')), urlTtlSeconds: vars.ASSET_URL_TTL_SECONDS, maxFileBytes: vars.ASSET_MAX_BYTES, sourceAllowedHosts: commaList(vars.ASSET_SOURCE_ALLOWED_HOSTS) ?? [] },
-    meshes: { threads: vars.MESH_WORKERS, taskTimeoutMs: vars.MESH_TASK_TIMEOUT_MS, memoryMb: vars.MESH_WORKER_MEMORY_MB, maxDecodedBytes: vars.MESH_MAX_DECODED_MB * 2 ** 20 },
+    assets: {
+      storage: vars.ASSET_STORAGE,
+      dir: resolve(vars.ASSETS_DIR ?? resolve(vars.DATA_DIR, 'assets')),
+      urlTtlSeconds: vars.ASSET_URL_TTL_SECONDS,
+      maxFileBytes: vars.ASSET_MAX_BYTES,
+      sourceAllowedHosts: commaList(vars.ASSET_SOURCE_ALLOWED_HOSTS) ?? [],
+    },
+    meshes: {
+      threads: vars.MESH_WORKERS,
+      taskTimeoutMs: vars.MESH_TASK_TIMEOUT_MS,
+      memoryMb: vars.MESH_WORKER_MEMORY_MB,
+      maxDecodedBytes: vars.MESH_MAX_DECODED_MB * 2 ** 20,
+    },
     modelServer: {
       url: vars.MODEL_SERVER_URL?.replace(/\/$/, ''),
       port: vars.MODEL_SERVER_PORT,
@@ -304,9 +384,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     },
     modelServers: {
       defaultName: vars.DEFAULT_MODEL_SERVER,
-      shapE: vars.SHAP_E_URL ? { url: vars.SHAP_E_URL.replace(/\/$/, ''), generateTimeoutMs: vars.SHAP_E_TIMEOUT_MS } : undefined,
-      hunyuan3d: vars.HUNYUAN3D_URL ? { url: vars.HUNYUAN3D_URL.replace(/\/$/, ''), deadlineMs: vars.HUNYUAN3D_DEADLINE_MS } : undefined,
-      meshy: vars.MESHY_API_KEY ? { url: vars.MESHY_URL.replace(/\/$/, ''), apiKey: vars.MESHY_API_KEY } : undefined,
+      shapE: vars.SHAP_E_URL
+        ? { url: vars.SHAP_E_URL.replace(/\/$/, ''), generateTimeoutMs: vars.SHAP_E_TIMEOUT_MS }
+        : undefined,
+      hunyuan3d: vars.HUNYUAN3D_URL
+        ? { url: vars.HUNYUAN3D_URL.replace(/\/$/, ''), deadlineMs: vars.HUNYUAN3D_DEADLINE_MS }
+        : undefined,
+      meshy: vars.MESHY_API_KEY
+        ? { url: vars.MESHY_URL.replace(/\/$/, ''), apiKey: vars.MESHY_API_KEY }
+        : undefined,
     },
     jobs: {
       workerConcurrency: vars.WORKER_CONCURRENCY,
@@ -320,7 +406,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       dailyQuota: vars.JOBS_DAILY_QUOTA,
       generateTimeoutMs: vars.GENERATE_TIMEOUT_MS,
     },
-    generationRateLimit: rateLimit(vars.GENERATION_RATE_LIMIT_MAX, vars.GENERATION_RATE_LIMIT_IP_MAX, vars.GENERATION_RATE_LIMIT_WINDOW_MS),
+    generationRateLimit: rateLimit(
+      vars.GENERATION_RATE_LIMIT_MAX,
+      vars.GENERATION_RATE_LIMIT_IP_MAX,
+      vars.GENERATION_RATE_LIMIT_WINDOW_MS,
+    ),
     appUrl: (vars.APP_URL ?? vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/$/, ''),
   };
   return { config: Object.freeze(config), notices };

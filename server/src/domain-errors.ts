@@ -10,7 +10,11 @@ export class DomainError extends Error {
   /** Seconds a client should wait before retrying (rate limits). */
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: TErrorCode, message: string, options: { issues?: TFieldIssue[]; retryAfterSeconds?: number; cause?: unknown } = {}) {
+  constructor(
+    code: TErrorCode,
+    message: string,
+    options: { issues?: TFieldIssue[]; retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DomainError';
     this.code = code;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
+
 import { buildApp } from './app.js';
-import { ConfigError, type LoadedConfig, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type LoadedConfig } from './config.js';
 import { openDatabaseTarget } from './db/database.js';
 import { createLogger } from './infra/logger.js';
 import { startReferenceModelServer } from './model-servers/reference/start.js';
@@ -38,9 +39,21 @@ async function main(): Promise<void> {
   const database = await openDatabaseTarget(config, logger);
   const referenceServer = config.modelServer.url
     ? undefined
-    : await startReferenceModelServer({ host: '127.0.0.1', port: config.modelServer.port, durationMs: config.modelServer.durationMs });
-  if (referenceServer) logger.info({ url: referenceServer.url, durationMs: config.modelServer.durationMs }, 'reference model server (procedural shapes) is listening');
-  const app = await buildApp(config, { logger, database, modelServerUrl: config.modelServer.url ?? (referenceServer?.url as string) });
+    : await startReferenceModelServer({
+        host: '127.0.0.1',
+        port: config.modelServer.port,
+        durationMs: config.modelServer.durationMs,
+      });
+  if (referenceServer)
+    logger.info(
+      { url: referenceServer.url, durationMs: config.modelServer.durationMs },
+      'reference model server (procedural shapes) is listening',
+    );
+  const app = await buildApp(config, {
+    logger,
+    database,
+    modelServerUrl: config.modelServer.url ?? (referenceServer?.url as string),
+  });
   const address = await app.listen({ host: config.host, port: config.port });
   logger.info({ address, docs: `${address}/api-docs` }, 'gen3d is listening');
 

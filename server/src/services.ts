@@ -1,21 +1,21 @@
+import type { RateLimiter } from './infra/rate-limiter.js';
+import type { ModelServerHealthService } from './modules/admin/model-server-health.js';
+import type { AdminOverviewService } from './modules/admin/overview-service.js';
+import type { UserAdminService } from './modules/admin/user-admin-service.js';
+import type { AnalyticsService } from './modules/analytics/service.js';
+import type { AssetRegistration } from './modules/assets/registration.js';
+import type { AssetService } from './modules/assets/service.js';
+import type { AuditLog } from './modules/audit/audit-log.js';
 import type { PasswordService } from './modules/auth/password-service.js';
 import type { RegistrationService } from './modules/auth/registration-service.js';
 import type { SessionService } from './modules/auth/session-service.js';
+import type { ChatService } from './modules/chats/service.js';
+import type { GenerationService } from './modules/generation/service.js';
+import type { MessageService } from './modules/messages/service.js';
 import type { SystemService } from './modules/system/service.js';
 import type { AccountAdminService } from './modules/users/account-admin-service.js';
 import type { ProfileService } from './modules/users/profile-service.js';
 import type { UsersService } from './modules/users/service.js';
-import type { UserAdminService } from './modules/admin/user-admin-service.js';
-import type { AdminOverviewService } from './modules/admin/overview-service.js';
-import type { ModelServerHealthService } from './modules/admin/model-server-health.js';
-import type { AnalyticsService } from './modules/analytics/service.js';
-import type { RateLimiter } from './infra/rate-limiter.js';
-import type { AuditLog } from './modules/audit/audit-log.js';
-import type { AssetService } from './modules/assets/service.js';
-import type { AssetRegistration } from './modules/assets/registration.js';
-import type { ChatService } from './modules/chats/service.js';
-import type { GenerationService } from './modules/generation/service.js';
-import type { MessageService } from './modules/messages/service.js';
 
 /** Every service the routers call, built once per app in `buildApp`. */
 export interface AppServices {
@@ -37,5 +37,8 @@ export interface AppServices {
   assetRegistration: AssetRegistration;
   generation: GenerationService;
   /** One limiter per sensitive action. */
-  limits: Record<'register' | 'verify' | 'login' | 'refresh' | 'passwordReset' | 'passwordCheck' | 'generation', RateLimiter>;
+  limits: Record<
+    'register' | 'verify' | 'login' | 'refresh' | 'passwordReset' | 'passwordCheck' | 'generation',
+    RateLimiter
+  >;
 }

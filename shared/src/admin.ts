@@ -1,8 +1,9 @@
 import { z } from 'zod';
+
 import { ZEmail, ZObjectId, ZRole } from './auth.js';
 import { ZJob, ZJobStatus, ZJobStatusCounts } from './jobs.js';
+import { queryInteger, ZPage } from './query-params.js';
 import { ZPagination, ZUserView } from './users.js';
-import { ZPage, queryInteger } from './query-params.js';
 
 export const ZSetRolesInput = z.strictObject({ id: ZObjectId, roles: z.array(ZRole).min(1) });
 
@@ -12,7 +13,9 @@ export type TAdminUserResult = z.infer<typeof ZAdminUserResult>;
 
 export const ZDeleteUserInput = z.strictObject({
   id: ZObjectId,
-  confirmEmail: ZEmail.describe("The account's email, typed again to confirm a deletion that cannot be undone"),
+  confirmEmail: ZEmail.describe(
+    "The account's email, typed again to confirm a deletion that cannot be undone",
+  ),
 });
 
 /** How many records of each kind went with a deleted account. */
@@ -27,7 +30,11 @@ export const ZDeletedCounts = z.object({
 });
 export type TDeletedCounts = z.infer<typeof ZDeletedCounts>;
 
-export const ZDeleteUserResult = z.object({ ok: z.literal(true), message: z.string(), deleted: ZDeletedCounts });
+export const ZDeleteUserResult = z.object({
+  ok: z.literal(true),
+  message: z.string(),
+  deleted: ZDeletedCounts,
+});
 export type TDeleteUserResult = z.infer<typeof ZDeleteUserResult>;
 
 /** A job as admins see it: with its owner and where it last ran. */
@@ -52,7 +59,9 @@ export const ZAdminStats = z.object({
     byStatus: ZJobStatusCounts,
     queueDepth: z.number().int().describe('Jobs waiting to run'),
     oldestQueuedAgeSeconds: z.number().nullable().describe('How long the oldest waiting job has waited'),
-    runningByInstance: z.array(z.object({ instance: z.string(), running: z.number().int() })).describe('Running jobs per worker host:pid'),
+    runningByInstance: z
+      .array(z.object({ instance: z.string(), running: z.number().int() }))
+      .describe('Running jobs per worker host:pid'),
   }),
   assets: z.object({ total: z.number().int(), bytes: z.number().int() }),
   chats: z.object({ total: z.number().int() }),
@@ -82,7 +91,13 @@ export const ZListAdminJobsInput = z.strictObject({
   status: ZJobStatus.optional(),
   userId: ZObjectId.optional().describe("Only this user's jobs"),
   modelServer: z.string().trim().min(1).max(40).optional(),
-  search: z.string().trim().min(1).max(100).optional().describe('Prompts containing this text, case-insensitively'),
+  search: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Prompts containing this text, case-insensitively'),
 });
 
 export const ZAdminJobList = z.object({ jobs: z.array(ZAdminJob), pagination: ZPagination });
@@ -96,7 +111,10 @@ export const ZModelServerHealth = z.object({
   latencyMs: z.number().int().describe('How long the check took'),
   detail: z.string().nullable().describe('What the server says it is, when it says'),
   credits: z.number().nullable().describe("Credits left on a paid API's account (Meshy)"),
-  error: z.object({ code: z.string(), message: z.string() }).nullable().describe('Why the check failed: unreachable, timed out, key refused, unexpected answer'),
+  error: z
+    .object({ code: z.string(), message: z.string() })
+    .nullable()
+    .describe('Why the check failed: unreachable, timed out, key refused, unexpected answer'),
 });
 export type TModelServerHealth = z.infer<typeof ZModelServerHealth>;
 export const ZModelServerHealthList = z.array(ZModelServerHealth);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+
 import { ZObjectId } from './auth.js';
 import { ZJob, ZJobStatusCounts } from './jobs.js';
-import { ZBooleanFilter, queryInteger } from './query-params.js';
+import { queryInteger, ZBooleanFilter } from './query-params.js';
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -17,8 +18,17 @@ const scope = {
   userId: ZObjectId.optional().describe("Admins: this user's data instead of yours"),
   all: ZBooleanFilter.optional().describe('Admins: the whole system'),
 };
-const ZDays = queryInteger(1, 366).default(30).describe('The window: this many days up to and including today');
-const ZTimeZone = z.string().trim().min(1).max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris, or UTC').default('UTC').describe('Days are counted in this IANA time zone');
+const ZDays = queryInteger(1, 366)
+  .default(30)
+  .describe('The window: this many days up to and including today');
+const ZTimeZone = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris, or UTC')
+  .default('UTC')
+  .describe('Days are counted in this IANA time zone');
 
 export const ZAnalyticsScopeInput = z.strictObject(scope);
 export const ZDashboardInput = z.strictObject({ ...scope, days: ZDays, timeZone: ZTimeZone });
@@ -44,7 +54,14 @@ export const ZDashboard = z.object({
   days: z.number().int(),
   timeZone: z.string(),
   from: z.string().describe('Start of the first day (ISO 8601, UTC)'),
-  jobsPerDay: z.array(z.object({ date: z.string().describe('YYYY-MM-DD in timeZone'), count: z.number().int(), succeeded: z.number().int(), failed: z.number().int() })),
+  jobsPerDay: z.array(
+    z.object({
+      date: z.string().describe('YYYY-MM-DD in timeZone'),
+      count: z.number().int(),
+      succeeded: z.number().int(),
+      failed: z.number().int(),
+    }),
+  ),
   assetsPerDay: z.array(z.object({ date: z.string(), count: z.number().int(), bytes: z.number().int() })),
   totals: z.object({ jobs: z.number().int(), assets: z.number().int() }),
 });
@@ -61,7 +78,10 @@ export const ZGenerationMetrics = z.object({
   days: z.number().int(),
   from: z.string(),
   jobs: ZStatusCounts,
-  successRate: z.number().nullable().describe('succeeded / (succeeded + failed), 0-1; null before any job finished'),
+  successRate: z
+    .number()
+    .nullable()
+    .describe('succeeded / (succeeded + failed), 0-1; null before any job finished'),
   durationMs: ZDurations.describe("Run time of succeeded jobs' final attempt (nearest-rank percentiles)"),
   failuresByCode: z.array(z.object({ code: z.string(), count: z.number().int() })),
   byModelServer: z.array(
@@ -79,8 +99,16 @@ export type TGenerationMetrics = z.infer<typeof ZGenerationMetrics>;
 
 export const ZPopularPrompts = z.object({
   scope: ZScope,
-  popular: z.array(z.object({ prompt: z.string().describe('Lower case, spacing collapsed'), count: z.number().int(), lastUsedAt: z.string() })),
-  recent: z.array(z.object({ jobId: z.string(), prompt: z.string(), status: z.string(), createdAt: z.string() })),
+  popular: z.array(
+    z.object({
+      prompt: z.string().describe('Lower case, spacing collapsed'),
+      count: z.number().int(),
+      lastUsedAt: z.string(),
+    }),
+  ),
+  recent: z.array(
+    z.object({ jobId: z.string(), prompt: z.string(), status: z.string(), createdAt: z.string() }),
+  ),
 });
 export type TPopularPrompts = z.infer<typeof ZPopularPrompts>;
 
@@ -89,6 +117,13 @@ export const ZChatStats = z.object({
   chats: z.number().int(),
   messages: z.number().int(),
   messagesPerChat: z.number().describe('Average, two decimals'),
-  mostActive: z.array(z.object({ chatId: z.string(), title: z.string(), messages: z.number().int(), lastMessageAt: z.string() })),
+  mostActive: z.array(
+    z.object({
+      chatId: z.string(),
+      title: z.string(),
+      messages: z.number().int(),
+      lastMessageAt: z.string(),
+    }),
+  ),
 });
 export type TChatStats = z.infer<typeof ZChatStats>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+
 import { ZObjectId } from './auth.js';
-import { ZPage, queryInteger } from './query-params.js';
+import { queryInteger, ZPage } from './query-params.js';
 
 export const AssetFormats = ['glb', 'obj', 'mtl', 'ply'] as const;
 export const ZAssetFormat = z.enum(AssetFormats);
@@ -9,7 +10,10 @@ export type TAssetFormat = z.infer<typeof ZAssetFormat>;
 /** A model file is a mesh; an MTL file is the material library of an OBJ. */
 export const ZAssetKind = z.enum(['model', 'material']);
 
-export const ZBoundingBox = z.object({ min: z.tuple([z.number(), z.number(), z.number()]), max: z.tuple([z.number(), z.number(), z.number()]) });
+export const ZBoundingBox = z.object({
+  min: z.tuple([z.number(), z.number(), z.number()]),
+  max: z.tuple([z.number(), z.number(), z.number()]),
+});
 
 export const ZAsset = z.object({
   _id: z.string(),
@@ -39,7 +43,12 @@ export const ZListAssetsInput = z.strictObject({
 });
 
 /** An asset as a message attachment. */
-export const ZAttachment = z.object({ assetId: z.string(), kind: ZAssetKind, format: ZAssetFormat, url: z.string() });
+export const ZAttachment = z.object({
+  assetId: z.string(),
+  kind: ZAssetKind,
+  format: ZAssetFormat,
+  url: z.string(),
+});
 export type TAttachment = z.infer<typeof ZAttachment>;
 
 /** POST /assets (admins): register a file as an asset of a user; the file is checked like any model output. */
@@ -49,7 +58,20 @@ export const ZRegisterAssetInput = z
     userId: ZObjectId.optional().describe('The owner; the caller by default'),
     jobId: ZObjectId.optional(),
     chatId: ZObjectId.optional(),
-    data: z.base64().max(16_000_000).optional().describe('The file, base64-encoded (within the request body limit)'),
-    sourceUrl: z.url({ protocol: /^https?$/ }).max(2000).optional().describe('Or an http(s) URL the server downloads the file from (public addresses only, unless the operator allows the host)'),
+    data: z
+      .base64()
+      .max(16_000_000)
+      .optional()
+      .describe('The file, base64-encoded (within the request body limit)'),
+    sourceUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .describe(
+        'Or an http(s) URL the server downloads the file from (public addresses only, unless the operator allows the host)',
+      ),
   })
-  .refine((input) => (input.data === undefined) !== (input.sourceUrl === undefined), { message: 'give either data or sourceUrl', path: ['data'] });
+  .refine((input) => (input.data === undefined) !== (input.sourceUrl === undefined), {
+    message: 'give either data or sourceUrl',
+    path: ['data'],
+  });

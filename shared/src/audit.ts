@@ -1,7 +1,8 @@
 import { z } from 'zod';
+
 import { ZObjectId } from './auth.js';
+import { queryInteger, ZPage } from './query-params.js';
 import { ZPagination } from './users.js';
-import { ZPage, queryInteger } from './query-params.js';
 
 /** Every kind of event the audit log records. */
 export const AuditActions = [
@@ -30,12 +31,19 @@ export const ZAuditEvent = z.object({
   at: z.string().describe('ISO 8601 time of the event'),
   actor: z
     .object({
-      userId: z.string().nullable().describe('The account that acted; null for a command-line script or an anonymous request'),
+      userId: z
+        .string()
+        .nullable()
+        .describe('The account that acted; null for a command-line script or an anonymous request'),
       email: z.string().nullable(),
       via: z.enum(['api', 'cli']),
     })
     .describe('Who did it'),
-  target: z.object({ type: z.enum(AuditTargetTypes), id: z.string(), label: z.string().nullable().describe("A readable name: the user's email, the job's prompt") }),
+  target: z.object({
+    type: z.enum(AuditTargetTypes),
+    id: z.string(),
+    label: z.string().nullable().describe("A readable name: the user's email, the job's prompt"),
+  }),
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),
   changes: z
@@ -53,7 +61,13 @@ export const ZListAuditInput = z.strictObject({
   limit: queryInteger(1, 200).default(50),
   action: ZAuditAction.optional(),
   actorId: ZObjectId.optional().describe('Only events by this account'),
-  targetId: z.string().trim().min(1).max(100).optional().describe('Only events about this user, job or asset'),
+  targetId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Only events about this user, job or asset'),
   targetType: z.enum(AuditTargetTypes).optional(),
   from: ZInstant.optional().describe('Only events at or after this time'),
   to: ZInstant.optional().describe('Only events before this time'),

@@ -12,7 +12,10 @@ export const ZEmail = z
   .pipe(z.email({ message: 'must be a valid email address' }))
   .transform((email) => email.toLowerCase());
 
-export const ZPassword = z.string().min(8, 'must be at least 8 characters').max(256, 'must be at most 256 characters');
+export const ZPassword = z
+  .string()
+  .min(8, 'must be at least 8 characters')
+  .max(256, 'must be at most 256 characters');
 export const ZUserName = z
   .string()
   .trim()
@@ -20,7 +23,10 @@ export const ZUserName = z
   .max(40, 'must be at most 40 characters')
   .regex(/^[\p{L}\p{N}_.\- ]+$/u, 'may contain letters, digits, spaces, dots, dashes and underscores');
 export const ZVerificationCode = z.string().regex(/^\d{6}$/, 'must be the 6-digit code from the email');
-export const ZObjectId = z.string().regex(/^[0-9a-fA-F]{24}$/, 'must be a 24-character hex id').toLowerCase();
+export const ZObjectId = z
+  .string()
+  .regex(/^[0-9a-fA-F]{24}$/, 'must be a 24-character hex id')
+  .toLowerCase();
 
 export const ZOk = z.object({ ok: z.literal(true) });
 export const ZOkMessage = z.object({ ok: z.literal(true), message: z.string() });
@@ -48,12 +54,22 @@ export const ZRefreshResult = z.object({ token: z.string(), refreshToken: z.stri
 export const ZLogoutInput = ZRefreshInput;
 
 export const ZRequestPasswordResetInput = z.strictObject({ email: ZEmail });
-export const ZResetPasswordInput = z.strictObject({ token: z.string().min(1).max(512), newPassword: ZPassword });
-export const ZChangePasswordInput = z.strictObject({ currentPassword: z.string().min(1).max(256), newPassword: ZPassword });
+export const ZResetPasswordInput = z.strictObject({
+  token: z.string().min(1).max(512),
+  newPassword: ZPassword,
+});
+export const ZChangePasswordInput = z.strictObject({
+  currentPassword: z.string().min(1).max(256),
+  newPassword: ZPassword,
+});
 
 export const Themes = ['system', 'light', 'dark'] as const;
 export const ZProfile = z.object({ avatarUrl: z.string().nullable(), bio: z.string() });
-export const ZSettings = z.object({ theme: z.enum(Themes), language: z.string(), notifications: z.boolean() });
+export const ZSettings = z.object({
+  theme: z.enum(Themes),
+  language: z.string(),
+  notifications: z.boolean(),
+});
 
 /** A user as its owner (and admins) see it: never a secret. */
 export const ZMe = z.object({
@@ -74,14 +90,21 @@ export const ZUpdateMeInput = z.strictObject({
   userName: ZUserName.optional(),
   profile: z
     .strictObject({
-      avatarUrl: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional(),
+      avatarUrl: z
+        .url({ protocol: /^https?$/ })
+        .max(2048)
+        .nullable()
+        .optional(),
       bio: z.string().max(1000).optional(),
     })
     .optional(),
   settings: z
     .strictObject({
       theme: z.enum(Themes).optional(),
-      language: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'must be a language tag such as en or en-GB').optional(),
+      language: z
+        .string()
+        .regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'must be a language tag such as en or en-GB')
+        .optional(),
       notifications: z.boolean().optional(),
     })
     .optional(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+
 import { ZObjectId } from './auth.js';
-import { ZPage, queryInteger } from './query-params.js';
+import { queryInteger, ZPage } from './query-params.js';
 
 export const ZChatTitle = z.string().trim().min(1, 'must not be empty').max(200);
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { ZObjectId } from './auth.js';
+
 import { ZAttachment } from './assets.js';
-import { ZPage, queryInteger } from './query-params.js';
+import { ZObjectId } from './auth.js';
+import { queryInteger, ZPage } from './query-params.js';
 
 export const JobStatuses = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 export const ZJobStatus = z.enum(JobStatuses);
@@ -20,14 +21,30 @@ export type TJobStatus = z.infer<typeof ZJobStatus>;
 export const QualityPresets = ['draft', 'standard', 'high'] as const;
 export const OutputFormats = ['glb', 'obj', 'ply'] as const;
 
-export const ZPrompt = z.string().trim().min(1, 'must not be empty').max(600, 'must be at most 600 characters');
+export const ZPrompt = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(600, 'must be at most 600 characters');
 
 /** Generation options; unknown keys are refused. `obj` output brings its `mtl`. */
 export const ZGenerationParams = z.strictObject({
-  seed: z.number().int().min(0).max(4_294_967_295).optional().describe('Same prompt, same seed: the same model'),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(4_294_967_295)
+    .optional()
+    .describe('Same prompt, same seed: the same model'),
   quality: z.enum(QualityPresets).default('standard'),
   formats: z.array(z.enum(OutputFormats)).min(1).max(OutputFormats.length).default(['glb', 'obj', 'ply']),
-  modelServer: z.string().trim().min(1).max(40).optional().describe('Name of a configured model server; the default one otherwise'),
+  modelServer: z
+    .string()
+    .trim()
+    .min(1)
+    .max(40)
+    .optional()
+    .describe('Name of a configured model server; the default one otherwise'),
   guidanceScale: z.number().min(0).max(100).optional(),
   steps: z.number().int().min(1).max(500).optional(),
   frameSize: z.number().int().min(32).max(2048).optional(),
@@ -69,7 +86,13 @@ export const ZCreateJobInput = z.strictObject({
   chatId: ZObjectId.optional().describe('The chat to post in; a new chat named after the prompt otherwise'),
   params: ZGenerationParams.optional(),
   options: ZGenerationParams.optional().describe('Same as params (the name generation.create used)'),
-  idempotencyKey: z.string().trim().min(1).max(200).optional().describe('Retrying with the same key returns the same job'),
+  idempotencyKey: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Retrying with the same key returns the same job'),
 });
 export type TCreateJobInput = z.infer<typeof ZCreateJobInput>;
 
@@ -97,7 +120,14 @@ export const ZGenerateInput = z.strictObject({
 export const ZGenerateResult = z.object({
   id: z.string().describe('The job id'),
   prompt: z.string(),
-  files: z.object({ glb: z.string().optional(), obj: z.string().optional(), mtl: z.string().optional(), ply: z.string().optional() }).describe('Signed URLs by format'),
+  files: z
+    .object({
+      glb: z.string().optional(),
+      obj: z.string().optional(),
+      mtl: z.string().optional(),
+      ply: z.string().optional(),
+    })
+    .describe('Signed URLs by format'),
   assets: z.array(z.object({ id: z.string(), format: z.string(), url: z.string() })),
 });
 
@@ -106,7 +136,7 @@ export const ZJobUpdate = ZJob;
 export type TJobUpdate = TJob;
 
 export const ZWatchJobsInput = z.strictObject({
-  jobId: ZObjectId.optional().describe('One job; all of the caller\'s jobs otherwise'),
+  jobId: ZObjectId.optional().describe("One job; all of the caller's jobs otherwise"),
   lastEventId: z.string().max(200).optional().describe('Resume after this event id'),
 });
 
@@ -120,7 +150,15 @@ export const ZAdminJobUpdateInput = z
     id: ZObjectId,
     status: z.enum(['queued', 'canceled', 'failed']).optional(),
     progress: z.number().int().min(0).max(100).optional(),
-    error: z.strictObject({ code: z.string().trim().min(1).max(60), message: z.string().trim().min(1).max(500) }).optional(),
+    error: z
+      .strictObject({ code: z.string().trim().min(1).max(60), message: z.string().trim().min(1).max(500) })
+      .optional(),
   })
-  .refine((input) => input.status !== undefined || input.progress !== undefined, { message: 'give a status or a progress', path: ['status'] })
-  .refine((input) => input.status === 'failed' || input.error === undefined, { message: 'an error goes with status "failed"', path: ['error'] });
+  .refine((input) => input.status !== undefined || input.progress !== undefined, {
+    message: 'give a status or a progress',
+    path: ['status'],
+  })
+  .refine((input) => input.status === 'failed' || input.error === undefined, {
+    message: 'an error goes with status "failed"',
+    path: ['error'],
+  });

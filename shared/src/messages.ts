@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { ZObjectId } from './auth.js';
+
 import { ZAttachment } from './assets.js';
-import { ZPage, queryInteger } from './query-params.js';
+import { ZObjectId } from './auth.js';
+import { queryInteger, ZPage } from './query-params.js';
 
 export const MessageRoles = ['user', 'assistant', 'system'] as const;
 export const MessageTypes = ['text', 'image', 'model'] as const;
@@ -31,7 +32,10 @@ export const ZListMessagesInput = z
     after: ZObjectId.optional().describe('Cursor: messages after this message id'),
     before: ZObjectId.optional().describe('Cursor: messages before this message id'),
   })
-  .refine((input) => !(input.after && input.before), { message: 'give either after or before, not both', path: ['before'] });
+  .refine((input) => !(input.after && input.before), {
+    message: 'give either after or before, not both',
+    path: ['before'],
+  });
 
 export const ZCreateMessageInput = z.strictObject({
   chatId: ZObjectId,
@@ -39,7 +43,13 @@ export const ZCreateMessageInput = z.strictObject({
   content: z.string().max(20_000).default(''),
   type: z.enum(MessageTypes).default('text'),
   attachments: z
-    .array(z.strictObject({ assetId: ZObjectId, kind: z.string().max(40).optional(), url: z.string().max(2000).optional() }))
+    .array(
+      z.strictObject({
+        assetId: ZObjectId,
+        kind: z.string().max(40).optional(),
+        url: z.string().max(2000).optional(),
+      }),
+    )
     .max(20)
     .default([])
     .describe('Assets of the caller; kind and url are recomputed from the asset'),

@@ -1,6 +1,16 @@
 import { z } from 'zod';
-import { ZEmail, ZObjectId, ZPassword, ZProfile, ZRole, ZSettings, ZUpdateMeInput, ZUserName } from './auth.js';
-import { ZBooleanFilter, ZPage, queryInteger } from './query-params.js';
+
+import {
+  ZEmail,
+  ZObjectId,
+  ZPassword,
+  ZProfile,
+  ZRole,
+  ZSettings,
+  ZUpdateMeInput,
+  ZUserName,
+} from './auth.js';
+import { queryInteger, ZBooleanFilter, ZPage } from './query-params.js';
 
 export const ZPagination = z.object({
   page: z.number().int(),
@@ -9,12 +19,16 @@ export const ZPagination = z.object({
   pages: z.number().int(),
 });
 
-
 /** GET inputs are flat strings coerced to numbers (they come from query strings over REST). */
 export const ZListUsersInput = z.strictObject({
   page: ZPage,
   limit: queryInteger(1, 100).default(20),
-  search: z.string().trim().max(100).optional().describe('Matches the start of an email or user name, case-insensitively'),
+  search: z
+    .string()
+    .trim()
+    .max(100)
+    .optional()
+    .describe('Matches the start of an email or user name, case-insensitively'),
   role: ZRole.optional().describe('Only users holding this role'),
   active: ZBooleanFilter.optional().describe('Only active (true) or deactivated (false) users'),
   verified: ZBooleanFilter.optional().describe('Only users whose email is verified (true) or not (false)'),

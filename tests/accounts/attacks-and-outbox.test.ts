@@ -1,12 +1,16 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'gen3d-outbox-'));
-const suite = useTestServer({ env: { DATA_DIR: dataDir, BODY_LIMIT_BYTES: '4096', AUTH_RATE_LIMIT_MAX: '1000' } });
+const suite = useTestServer({
+  env: { DATA_DIR: dataDir, BODY_LIMIT_BYTES: '4096', AUTH_RATE_LIMIT_MAX: '1000' },
+});
 
 const STRING_FIELDS: Array<{ path: string; body: Record<string, unknown> }> = [
   { path: '/auth/register', body: { email: 'a@example.com', userName: 'Ada', password: 'long enough pw' } },
@@ -38,16 +42,28 @@ describe('hostile input to the auth endpoints', () => {
     });
     expect(huge.status).toBe(413);
     for (const body of ['{"email": "a@example.com", ', '[1, 2', 'null', '"text"', '42']) {
-      const response = await fetch(`${suite.server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(`${suite.server.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       expect(response.status, body).toBe(400);
       expect(((await response.json()) as { error?: unknown }).error).toEqual(expect.any(String));
     }
-    const wrongType = await fetch(`${suite.server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'email=a' });
+    const wrongType = await fetch(`${suite.server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'email=a',
+    });
     expect(wrongType.status).toBe(415);
   });
 
   it('writes mail to DATA_DIR/outbox when no SMTP server is configured, so a developer can read the code', async () => {
-    const answer = await callRest(suite.server.url, 'POST', '/auth/register', { email: 'outbox@example.com', userName: 'Out', password: 'long enough pw' });
+    const answer = await callRest(suite.server.url, 'POST', '/auth/register', {
+      email: 'outbox@example.com',
+      userName: 'Out',
+      password: 'long enough pw',
+    });
     expect(answer.status).toBe(200);
     const outbox = join(dataDir, 'outbox');
     const files = readdirSync(outbox).filter((name) => name.endsWith('.eml'));
@@ -56,7 +72,10 @@ describe('hostile input to the auth endpoints', () => {
     expect(mail).toContain('To: outbox@example.com');
     const code = /code is (\d{6})/.exec(mail)?.[1];
     expect(code).toMatch(/^\d{6}$/);
-    const verified = await callRest(suite.server.url, 'POST', '/auth/register/verify', { email: 'outbox@example.com', code });
+    const verified = await callRest(suite.server.url, 'POST', '/auth/register/verify', {
+      email: 'outbox@example.com',
+      code,
+    });
     expect(verified.status).toBe(201);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { redisServerAvailable, startTestRedis, type TestRedis } from '../support/redis.js';
 import { callRest } from '../support/rest.js';
@@ -6,7 +7,10 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 // CI sets REQUIRE_REDIS_TESTS so a missing redis-server fails there instead of skipping.
 const available = redisServerAvailable() || process.env.REQUIRE_REDIS_TESTS === '1';
-if (!available) console.warn('skipping the shared rate limit tests: redis-server is not installed (apt-get install redis-server)');
+if (!available)
+  console.warn(
+    'skipping the shared rate limit tests: redis-server is not installed (apt-get install redis-server)',
+  );
 
 describe.runIf(available)('rate limits shared through REDIS_URL', () => {
   let redis: TestRedis;
@@ -17,7 +21,12 @@ describe.runIf(available)('rate limits shared through REDIS_URL', () => {
   beforeAll(async () => {
     redis = await startTestRedis();
     database = await startTestDatabase();
-    const env = { REDIS_URL: redis.url, AUTH_RATE_LIMIT_MAX: '3', RATE_LIMIT_MAX: '6', RATE_LIMIT_WINDOW_MS: '600000' };
+    const env = {
+      REDIS_URL: redis.url,
+      AUTH_RATE_LIMIT_MAX: '3',
+      RATE_LIMIT_MAX: '6',
+      RATE_LIMIT_WINDOW_MS: '600000',
+    };
     first = await startTestServer(database, { env });
     second = await startTestServer(database, { env });
   });
@@ -32,7 +41,14 @@ describe.runIf(available)('rate limits shared through REDIS_URL', () => {
   it('counts login attempts for one account across two instances', async () => {
     const statuses: number[] = [];
     for (const [attempt, instance] of [first, second, first, second].entries()) {
-      statuses.push((await callRest(instance.url, 'POST', '/auth/login', { email: 'shared@example.com', password: `guess number ${attempt}` })).status);
+      statuses.push(
+        (
+          await callRest(instance.url, 'POST', '/auth/login', {
+            email: 'shared@example.com',
+            password: `guess number ${attempt}`,
+          })
+        ).status,
+      );
     }
     expect(statuses).toEqual([401, 401, 401, 429]);
   });

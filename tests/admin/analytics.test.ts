@@ -1,7 +1,15 @@
-import type { TAnalyticsStats, TChatStats, TDashboard, TGenerationMetrics, TPopularPrompts } from '@gen3d/client';
 import { ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
+
+import type {
+  TAnalyticsStats,
+  TChatStats,
+  TDashboard,
+  TGenerationMetrics,
+  TPopularPrompts,
+} from '@gen3d/client';
+
+import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { callRest } from '../support/rest.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -18,7 +26,8 @@ const utcToday = Math.floor(now / DAY) * DAY;
 const utcMidnight = (daysAgo: number): number => utcToday - daysAgo * DAY;
 const tokyoWallToday = Math.floor((now + TOKYO) / DAY) * DAY;
 const tokyoMidnight = (daysAgo: number): number => tokyoWallToday - daysAgo * DAY - TOKYO;
-const tokyoDate = (daysAgo: number): string => new Date(tokyoWallToday - daysAgo * DAY).toISOString().slice(0, 10);
+const tokyoDate = (daysAgo: number): string =>
+  new Date(tokyoWallToday - daysAgo * DAY).toISOString().slice(0, 10);
 /** An instant today that has passed: today's fixtures are never in the future. */
 const earlierToday = (midnight: number): number => Math.max(midnight, now - 2 * MINUTE);
 
@@ -40,7 +49,15 @@ interface JobFixture {
   errorCode?: string;
 }
 
-function jobDocument({ owner, at, status = 'succeeded', prompt = 'a cube', modelServer = 'reference', computeMs, errorCode }: JobFixture) {
+function jobDocument({
+  owner,
+  at,
+  status = 'succeeded',
+  prompt = 'a cube',
+  modelServer = 'reference',
+  computeMs,
+  errorCode,
+}: JobFixture) {
   const finished = status === 'succeeded' || status === 'failed' || status === 'canceled';
   return {
     _id: new ObjectId(),
@@ -73,7 +90,22 @@ function jobDocument({ owner, at, status = 'succeeded', prompt = 'a cube', model
 }
 
 function assetDocument(owner: SignedIn, at: number, bytes: number) {
-  return { ownerId: new ObjectId(owner.id), jobId: null, chatId: null, kind: 'model', format: 'glb', fileName: 'model.glb', contentType: 'model/gltf-binary', storageKey: `fixture/${new ObjectId().toHexString()}`, bytes, sha256: 'f'.repeat(64), vertices: 3, triangles: 1, bbox: null, createdAt: new Date(at) };
+  return {
+    ownerId: new ObjectId(owner.id),
+    jobId: null,
+    chatId: null,
+    kind: 'model',
+    format: 'glb',
+    fileName: 'model.glb',
+    contentType: 'model/gltf-binary',
+    storageKey: `fixture/${new ObjectId().toHexString()}`,
+    bytes,
+    sha256: 'f'.repeat(64),
+    vertices: 3,
+    triangles: 1,
+    bbox: null,
+    createdAt: new Date(at),
+  };
 }
 
 beforeAll(async () => {
@@ -90,7 +122,12 @@ beforeAll(async () => {
     // The traveller, in Tokyo days: 1, 0 (empty), 2, 1, 1 over the last five days; one just before the window.
     { owner: traveller, at: tokyoMidnight(4) - MINUTE },
     { owner: traveller, at: tokyoMidnight(4) + 30 * MINUTE },
-    { owner: traveller, at: tokyoMidnight(2) + 8 * HOUR, status: 'failed', errorCode: 'MODEL_SERVER_TIMEOUT' },
+    {
+      owner: traveller,
+      at: tokyoMidnight(2) + 8 * HOUR,
+      status: 'failed',
+      errorCode: 'MODEL_SERVER_TIMEOUT',
+    },
     { owner: traveller, at: tokyoMidnight(2) + 23 * HOUR + 30 * MINUTE },
     { owner: traveller, at: tokyoMidnight(1) + 5 * HOUR, status: 'failed', errorCode: 'OUTPUT_INVALID' },
     { owner: traveller, at: earlierToday(tokyoMidnight(0)) },
@@ -98,21 +135,79 @@ beforeAll(async () => {
     { owner: maker, at: utcMidnight(1) + HOUR, computeMs: 1000, prompt: 'A Red Fox' },
     { owner: maker, at: utcMidnight(2) + HOUR, computeMs: 2000, prompt: 'a red  fox ' },
     { owner: maker, at: utcMidnight(3) + HOUR, computeMs: 3000, prompt: 'a red fox' },
-    { owner: maker, at: utcMidnight(4) + HOUR, status: 'failed', errorCode: 'MODEL_SERVER_TIMEOUT', prompt: 'Blue Cube' },
-    { owner: maker, at: utcMidnight(5) + HOUR, modelServer: 'hunyuan3d', computeMs: 4000, prompt: 'blue cube' },
-    { owner: maker, at: utcMidnight(6) + HOUR, modelServer: 'hunyuan3d', computeMs: 10_000, prompt: 'green cone' },
-    { owner: maker, at: utcMidnight(7) + HOUR, modelServer: 'hunyuan3d', status: 'failed', errorCode: 'OUTPUT_INVALID', prompt: 'green cone' },
-    { owner: maker, at: utcMidnight(8) + HOUR, modelServer: 'hunyuan3d', status: 'canceled', prompt: 'green cone' },
-    { owner: maker, at: earlierToday(utcMidnight(0)), modelServer: 'meshy', status: 'queued', prompt: 'green cone' },
+    {
+      owner: maker,
+      at: utcMidnight(4) + HOUR,
+      status: 'failed',
+      errorCode: 'MODEL_SERVER_TIMEOUT',
+      prompt: 'Blue Cube',
+    },
+    {
+      owner: maker,
+      at: utcMidnight(5) + HOUR,
+      modelServer: 'hunyuan3d',
+      computeMs: 4000,
+      prompt: 'blue cube',
+    },
+    {
+      owner: maker,
+      at: utcMidnight(6) + HOUR,
+      modelServer: 'hunyuan3d',
+      computeMs: 10_000,
+      prompt: 'green cone',
+    },
+    {
+      owner: maker,
+      at: utcMidnight(7) + HOUR,
+      modelServer: 'hunyuan3d',
+      status: 'failed',
+      errorCode: 'OUTPUT_INVALID',
+      prompt: 'green cone',
+    },
+    {
+      owner: maker,
+      at: utcMidnight(8) + HOUR,
+      modelServer: 'hunyuan3d',
+      status: 'canceled',
+      prompt: 'green cone',
+    },
+    {
+      owner: maker,
+      at: earlierToday(utcMidnight(0)),
+      modelServer: 'meshy',
+      status: 'queued',
+      prompt: 'green cone',
+    },
     { owner: maker, at: utcMidnight(40), computeMs: 99_000, prompt: 'an old prompt' },
   ];
   await db.collection('jobs').insertMany(jobs.map(jobDocument));
-  const assets = [assetDocument(traveller, tokyoMidnight(2) + HOUR, 100), assetDocument(traveller, tokyoMidnight(2) + 2 * HOUR, 200), assetDocument(traveller, earlierToday(tokyoMidnight(0)), 50), assetDocument(maker, utcMidnight(1), 1000)];
+  const assets = [
+    assetDocument(traveller, tokyoMidnight(2) + HOUR, 100),
+    assetDocument(traveller, tokyoMidnight(2) + 2 * HOUR, 200),
+    assetDocument(traveller, earlierToday(tokyoMidnight(0)), 50),
+    assetDocument(maker, utcMidnight(1), 1000),
+  ];
   await db.collection('assets').insertMany(assets);
 
-  const chats = ['Busy', 'Quiet', 'Empty'].map((title, index) => ({ _id: new ObjectId(), ownerId: new ObjectId(chatty.id), title, lastMessageAt: null, createdAt: new Date(now - (10 - index) * HOUR), updatedAt: new Date(now - (10 - index) * HOUR) }));
+  const chats = ['Busy', 'Quiet', 'Empty'].map((title, index) => ({
+    _id: new ObjectId(),
+    ownerId: new ObjectId(chatty.id),
+    title,
+    lastMessageAt: null,
+    createdAt: new Date(now - (10 - index) * HOUR),
+    updatedAt: new Date(now - (10 - index) * HOUR),
+  }));
   await db.collection('chats').insertMany(chats);
-  const message = (chatIndex: number, minutesAgo: number) => ({ chatId: chats[chatIndex]?._id, ownerId: new ObjectId(chatty.id), role: 'user', type: 'text', content: 'hello', attachments: [], jobId: null, createdAt: new Date(now - minutesAgo * MINUTE) });
+  const message = (chatIndex: number, minutesAgo: number) => ({
+    chatId: chats[chatIndex]?._id,
+    ownerId: new ObjectId(chatty.id),
+    role: 'user',
+    type: 'text',
+    content: 'hello',
+    attachments: [],
+    jobId: null,
+    createdAt: new Date(now - minutesAgo * MINUTE),
+  });
   await db.collection('messages').insertMany([message(0, 30), message(0, 20), message(0, 10), message(1, 5)]);
   fixtures = { jobs: jobs.length, assets: assets.length, chats: chats.length, messages: 4 };
 });
@@ -139,7 +234,13 @@ describe('GET /api/analytics/dashboard', () => {
       { date: tokyoDate(1), count: 1, succeeded: 0, failed: 1 },
       { date: tokyoDate(0), count: 1, succeeded: 1, failed: 0 },
     ]);
-    expect(dashboard.assetsPerDay.map((day) => [day.count, day.bytes])).toEqual([[0, 0], [0, 0], [2, 300], [0, 0], [1, 50]]);
+    expect(dashboard.assetsPerDay.map((day) => [day.count, day.bytes])).toEqual([
+      [0, 0],
+      [0, 0],
+      [2, 300],
+      [0, 0],
+      [1, 50],
+    ]);
     expect(dashboard.totals).toEqual({ jobs: 5, assets: 3 });
   });
 
@@ -147,13 +248,21 @@ describe('GET /api/analytics/dashboard', () => {
     const dashboard = await get<TDashboard>('/analytics/dashboard?days=3', maker);
     expect(dashboard).toMatchObject({ timeZone: 'UTC', from: new Date(utcMidnight(2)).toISOString() });
     expect(dashboard.jobsPerDay.map((day) => day.count)).toEqual([1, 1, 1]);
-    expect(dashboard.jobsPerDay.map((day) => day.date)).toEqual([2, 1, 0].map((daysAgo) => new Date(utcMidnight(daysAgo)).toISOString().slice(0, 10)));
+    expect(dashboard.jobsPerDay.map((day) => day.date)).toEqual(
+      [2, 1, 0].map((daysAgo) => new Date(utcMidnight(daysAgo)).toISOString().slice(0, 10)),
+    );
     expect(dashboard.assetsPerDay.map((day) => day.count)).toEqual([0, 1, 0]);
   });
 
   it('refuses an unknown time zone and days out of range', async () => {
     for (const query of ['?timeZone=Mars/Olympus', '?days=0', '?days=400', '?days=ten']) {
-      const answer = await callRest(server.url, 'GET', `/analytics/dashboard${query}`, undefined, maker.token);
+      const answer = await callRest(
+        server.url,
+        'GET',
+        `/analytics/dashboard${query}`,
+        undefined,
+        maker.token,
+      );
       expect(answer.status, query).toBe(400);
       expect(answer.body).toMatchObject({ code: 'VALIDATION_FAILED' });
     }
@@ -172,15 +281,34 @@ describe('GET /api/analytics/generation-metrics', () => {
       { code: 'OUTPUT_INVALID', count: 1 },
     ]);
     expect(metrics.byModelServer).toEqual([
-      { modelServer: 'hunyuan3d', total: 4, succeeded: 2, failed: 1, successRate: 2 / 3, averageDurationMs: 7000 },
-      { modelServer: 'reference', total: 4, succeeded: 3, failed: 1, successRate: 3 / 4, averageDurationMs: 2000 },
+      {
+        modelServer: 'hunyuan3d',
+        total: 4,
+        succeeded: 2,
+        failed: 1,
+        successRate: 2 / 3,
+        averageDurationMs: 7000,
+      },
+      {
+        modelServer: 'reference',
+        total: 4,
+        succeeded: 3,
+        failed: 1,
+        successRate: 3 / 4,
+        averageDurationMs: 2000,
+      },
       { modelServer: 'meshy', total: 1, succeeded: 0, failed: 0, successRate: null, averageDurationMs: null },
     ]);
   });
 
   it('has no rates or durations without finished jobs', async () => {
     const metrics = await get<TGenerationMetrics>('/analytics/generation-metrics?days=7', chatty);
-    expect(metrics).toMatchObject({ successRate: null, durationMs: { average: null, p50: null, p95: null }, failuresByCode: [], byModelServer: [] });
+    expect(metrics).toMatchObject({
+      successRate: null,
+      durationMs: { average: null, p50: null, p95: null },
+      failuresByCode: [],
+      byModelServer: [],
+    });
   });
 });
 
@@ -210,7 +338,13 @@ describe('GET /api/analytics/chat-stats and /stats', () => {
     const stats = await get<TAnalyticsStats>('/analytics/stats', maker);
     expect(stats.jobs).toEqual({ total: 10, queued: 1, running: 0, succeeded: 6, failed: 2, canceled: 1 });
     expect(stats.assets).toEqual({ total: 1, bytes: 1000 });
-    expect(stats.recent.jobs.map((job) => job.prompt)).toEqual(['green cone', 'A Red Fox', 'a red  fox ', 'a red fox', 'Blue Cube']);
+    expect(stats.recent.jobs.map((job) => job.prompt)).toEqual([
+      'green cone',
+      'A Red Fox',
+      'a red  fox ',
+      'a red fox',
+      'Blue Cube',
+    ]);
     expect(stats.scope).toEqual({ userId: maker.id });
   });
 });
@@ -227,9 +361,21 @@ describe('whose analytics', () => {
     expect((await get<TAnalyticsStats>('/analytics/stats?all=false', maker)).jobs.total).toBe(10);
     expect((await get<TAnalyticsStats>(`/analytics/stats?userId=${maker.id}`, maker)).jobs.total).toBe(10);
 
-    for (const path of ['/analytics/stats', '/analytics/dashboard', '/analytics/generation-metrics', '/analytics/popular-prompts', '/analytics/chat-stats']) {
-      expect((await callRest(server.url, 'GET', `${path}?all=true`, undefined, maker.token)).status, path).toBe(403);
-      expect((await callRest(server.url, 'GET', `${path}?userId=${traveller.id}`, undefined, maker.token)).status, path).toBe(403);
+    for (const path of [
+      '/analytics/stats',
+      '/analytics/dashboard',
+      '/analytics/generation-metrics',
+      '/analytics/popular-prompts',
+      '/analytics/chat-stats',
+    ]) {
+      expect(
+        (await callRest(server.url, 'GET', `${path}?all=true`, undefined, maker.token)).status,
+        path,
+      ).toBe(403);
+      expect(
+        (await callRest(server.url, 'GET', `${path}?userId=${traveller.id}`, undefined, maker.token)).status,
+        path,
+      ).toBe(403);
       expect((await callRest(server.url, 'GET', path)).status, path).toBe(401);
     }
   });

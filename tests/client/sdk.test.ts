@@ -1,6 +1,17 @@
-import { createGen3dClient, Gen3dError, isGen3dError, type KeyValueStorage, memoryTokenStore, type RefreshLock, type TJob, webStorageTokenStore } from '@gen3d/client';
 import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
+
+import {
+  createGen3dClient,
+  Gen3dError,
+  isGen3dError,
+  memoryTokenStore,
+  webStorageTokenStore,
+  type KeyValueStorage,
+  type RefreshLock,
+  type TJob,
+} from '@gen3d/client';
+
 import { signInNewAdmin, signInNewUser } from '../support/accounts.js';
 import { useTestServer } from '../support/server.js';
 
@@ -22,7 +33,12 @@ function countingFetch(): { fetch: typeof globalThis.fetch; calls: (procedure: s
 /** Web Storage over a Map: what tabs of one browser share. */
 function mapStorage(): KeyValueStorage & { size: () => number } {
   const storage = new Map<string, string>();
-  return { getItem: (key) => storage.get(key) ?? null, setItem: (key, value) => void storage.set(key, value), removeItem: (key) => void storage.delete(key), size: () => storage.size };
+  return {
+    getItem: (key) => storage.get(key) ?? null,
+    setItem: (key, value) => void storage.set(key, value),
+    removeItem: (key) => void storage.delete(key),
+    size: () => storage.size,
+  };
 }
 
 /** One lock shared by several clients in this process, taking turns as Web Locks do across tabs. */
@@ -57,13 +73,19 @@ describe('@gen3d/client conveniences', () => {
     const error = await client.auth.me.query().catch((caught: unknown) => caught);
     expect(isGen3dError(error, 'UNAUTHORIZED')).toBe(true);
     // The refresh token was revoked on the server, not only forgotten here.
-    const refreshed = await fetch(`${suite.server.url}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: result.refreshToken }) });
+    const refreshed = await fetch(`${suite.server.url}/api/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: result.refreshToken }),
+    });
     expect(refreshed.status).toBe(401);
   });
 
   it('turns a wrong password into a Gen3dError with its code', async () => {
     const client = createGen3dClient({ url: suite.server.url });
-    const error = await client.login('nobody@example.com', 'not the password').catch((caught: unknown) => caught);
+    const error = await client
+      .login('nobody@example.com', 'not the password')
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(Gen3dError);
     expect(error).toMatchObject({ code: 'INVALID_CREDENTIALS', status: 401 });
   });
@@ -75,10 +97,17 @@ describe('@gen3d/client conveniences', () => {
     const invalid = await client.jobs.get.query({ id: 'not-an-id' }).catch((caught: unknown) => caught);
     expect(invalid).toBeInstanceOf(Gen3dError);
     expect(invalid).toBeInstanceOf(TRPCClientError);
-    expect(invalid).toMatchObject({ name: 'Gen3dError', code: 'VALIDATION_FAILED', status: 400, issues: [expect.objectContaining({ path: 'id' })] });
+    expect(invalid).toMatchObject({
+      name: 'Gen3dError',
+      code: 'VALIDATION_FAILED',
+      status: 400,
+      issues: [expect.objectContaining({ path: 'id' })],
+    });
     expect(isGen3dError(invalid, 'VALIDATION_FAILED') && invalid.data?.code).toBe('VALIDATION_FAILED');
 
-    const missing = await client.jobs.get.query({ id: '0123456789abcdef01234567' }).catch((caught: unknown) => caught);
+    const missing = await client.jobs.get
+      .query({ id: '0123456789abcdef01234567' })
+      .catch((caught: unknown) => caught);
     expect(missing).toMatchObject({ code: 'NOT_FOUND', status: 404 });
     expect(isGen3dError(missing) && missing.requestId).toEqual(expect.any(String));
 
@@ -96,7 +125,12 @@ describe('@gen3d/client conveniences', () => {
     const { refreshToken } = await client.login(account.email, account.password);
     // An access token the server no longer accepts, as after its expiry.
     tokens.set({ accessToken: EXPIRED_ACCESS_TOKEN, refreshToken });
-    const answers = await Promise.all([client.auth.me.query(), client.chats.list.query({}), client.jobs.list.query({}), client.auth.me.query()]);
+    const answers = await Promise.all([
+      client.auth.me.query(),
+      client.chats.list.query({}),
+      client.jobs.list.query({}),
+      client.auth.me.query(),
+    ]);
     expect(answers[0].email).toBe(account.email);
     expect(counter.calls('auth.refresh')).toBe(1);
     expect(tokens.get()?.refreshToken).not.toBe(refreshToken);
@@ -131,7 +165,14 @@ describe('@gen3d/client conveniences', () => {
     const webStorage = mapStorage();
     const counter = countingFetch();
     const lock = sharedLock();
-    const tabs = [0, 1].map(() => createGen3dClient({ url: suite.server.url, tokens: webStorageTokenStore(webStorage), fetch: counter.fetch, refreshLock: lock }));
+    const tabs = [0, 1].map(() =>
+      createGen3dClient({
+        url: suite.server.url,
+        tokens: webStorageTokenStore(webStorage),
+        fetch: counter.fetch,
+        refreshLock: lock,
+      }),
+    );
     const { refreshToken } = await (tabs[0] as (typeof tabs)[0]).login(account.email, account.password);
     webStorageTokenStore(webStorage).set({ accessToken: EXPIRED_ACCESS_TOKEN, refreshToken });
 
@@ -141,7 +182,11 @@ describe('@gen3d/client conveniences', () => {
     // Nothing was presented twice, so the session is alive: its current refresh token still works.
     const current = webStorageTokenStore(webStorage).get();
     expect(current?.refreshToken).not.toBe(refreshToken);
-    const renewed = await fetch(`${suite.server.url}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: current?.refreshToken }) });
+    const renewed = await fetch(`${suite.server.url}/api/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: current?.refreshToken }),
+    });
     expect(renewed.status).toBe(200);
   });
 
@@ -150,11 +195,16 @@ describe('@gen3d/client conveniences', () => {
     const client = createGen3dClient({ url: suite.server.url });
     await client.login(account.email, account.password);
     const updates: TJob[] = [];
-    const { job, assets } = await client.generate('a small red cube', { onProgress: (update) => updates.push(update), params: { seed: 3 } });
+    const { job, assets } = await client.generate('a small red cube', {
+      onProgress: (update) => updates.push(update),
+      params: { seed: 3 },
+    });
     expect(job.status).toBe('succeeded');
     expect(assets.map((asset) => asset.format).sort()).toEqual(['glb', 'mtl', 'obj', 'ply']);
     expect(updates[0]?.status).toBe('queued');
-    expect(updates.some((update) => update.status === 'running' && update.progress > 0 && update.progress < 100)).toBe(true);
+    expect(
+      updates.some((update) => update.status === 'running' && update.progress > 0 && update.progress < 100),
+    ).toBe(true);
     expect((await fetch(assets[0]?.url as string)).status).toBe(200);
   });
 
@@ -173,12 +223,19 @@ describe('@gen3d/client conveniences', () => {
     });
     await expect(running).rejects.toThrow('the user changed their mind');
     const canceled = await new Promise<TJob>((resolve) => {
-      const subscription = client.generation.watch.subscribe({ jobId }, { onData: ({ data }) => data.status === 'canceled' && (subscription.unsubscribe(), resolve(data)) });
+      const subscription = client.generation.watch.subscribe(
+        { jobId },
+        { onData: ({ data }) => data.status === 'canceled' && (subscription.unsubscribe(), resolve(data)) },
+      );
     });
     expect(canceled.status).toBe('canceled');
 
     const invalid = await client.generate('').catch((caught: unknown) => caught);
     expect(invalid).toBeInstanceOf(Gen3dError);
-    expect(invalid).toMatchObject({ code: 'VALIDATION_FAILED', status: 400, issues: [expect.objectContaining({ path: 'prompt' })] });
+    expect(invalid).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      status: 400,
+      issues: [expect.objectContaining({ path: 'prompt' })],
+    });
   });
 });

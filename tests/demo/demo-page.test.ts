@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { runAdminScript } from '../support/accounts.js';
 import { useTestServer } from '../support/server.js';
 import { codeIn } from '../support/smtp.js';
@@ -8,7 +10,10 @@ import { codeIn } from '../support/smtp.js';
 // Debian's chromium (.ci/run installs it); CI sets REQUIRE_BROWSER_TESTS so a missing browser fails there.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM) || process.env.REQUIRE_BROWSER_TESTS === '1';
-if (!available) console.warn(`skipping the demo page test: no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+if (!available)
+  console.warn(
+    `skipping the demo page test: no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+  );
 
 /** A headless Chromium for the suite (SwiftShader gives it WebGL without a GPU, when asked). */
 function useBrowser(extraArgs: string[]): () => Browser {
@@ -29,60 +34,92 @@ describe.runIf(available)('the demo page at /', () => {
   const suite = useTestServer({ mail: true, env: { AUTH_RATE_LIMIT_MAX: '1000' }, modelDurationMs: 600 });
   const browser = useBrowser(['--use-angle=swiftshader', '--enable-unsafe-swiftshader']);
 
-  it('registers with the emailed code, generates from a prompt with progress, and loads the model in 3D', { timeout: 90_000 }, async () => {
-    const page = await browser().newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
-    });
-    await page.goto(suite.server.url);
+  it(
+    'registers with the emailed code, generates from a prompt with progress, and loads the model in 3D',
+    { timeout: 90_000 },
+    async () => {
+      const page = await browser().newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      await page.goto(suite.server.url);
 
-    await page.fill('#register-form [name=email]', 'visitor@example.com');
-    await page.fill('#register-form [name=userName]', 'Visitor');
-    await page.fill('#register-form [name=password]', 'visitor password 1');
-    await page.click('#register-form button');
-    const code = codeIn(await suite.smtp.waitForMail('visitor@example.com', /verification code/));
-    await page.fill('#verify-form [name=code]', code);
-    await page.click('#verify-form button');
-    await page.waitForSelector('#studio:not([hidden])');
+      await page.fill('#register-form [name=email]', 'visitor@example.com');
+      await page.fill('#register-form [name=userName]', 'Visitor');
+      await page.fill('#register-form [name=password]', 'visitor password 1');
+      await page.click('#register-form button');
+      const code = codeIn(await suite.smtp.waitForMail('visitor@example.com', /verification code/));
+      await page.fill('#verify-form [name=code]', code);
+      await page.click('#verify-form button');
+      await page.waitForSelector('#studio:not([hidden])');
 
-    await page.fill('#prompt-form [name=prompt]', 'a red cube on a blue sphere');
-    await page.click('#prompt-form button');
-    await page.waitForFunction(() => document.querySelector('#job-status')?.textContent?.startsWith('running'), undefined, { timeout: 30_000 });
-    // <model-viewer> reports `loaded` once the GLB is fetched and parsed.
-    await page.waitForFunction(() => (document.querySelector('#viewer') as (Element & { loaded?: boolean }) | null)?.loaded === true, undefined, { timeout: 45_000 });
-    expect(await page.textContent('#job-status')).toBe('succeeded 100%');
-    expect(await page.$$eval('#downloads a', (links) => links.map((link) => link.textContent))).toEqual(expect.arrayContaining(['GLB', 'OBJ', 'MTL', 'PLY']));
-    expect(problems).toEqual([]);
+      await page.fill('#prompt-form [name=prompt]', 'a red cube on a blue sphere');
+      await page.click('#prompt-form button');
+      await page.waitForFunction(
+        () => document.querySelector('#job-status')?.textContent?.startsWith('running'),
+        undefined,
+        { timeout: 30_000 },
+      );
+      // <model-viewer> reports `loaded` once the GLB is fetched and parsed.
+      await page.waitForFunction(
+        () => (document.querySelector('#viewer') as (Element & { loaded?: boolean }) | null)?.loaded === true,
+        undefined,
+        { timeout: 45_000 },
+      );
+      expect(await page.textContent('#job-status')).toBe('succeeded 100%');
+      expect(await page.$$eval('#downloads a', (links) => links.map((link) => link.textContent))).toEqual(
+        expect.arrayContaining(['GLB', 'OBJ', 'MTL', 'PLY']),
+      );
+      expect(problems).toEqual([]);
 
-    // A reload keeps the session (tokens in localStorage).
-    await page.reload();
-    await page.waitForSelector('#studio:not([hidden])');
-    await page.close();
-  });
+      // A reload keeps the session (tokens in localStorage).
+      await page.reload();
+      await page.waitForSelector('#studio:not([hidden])');
+      await page.close();
+    },
+  );
 });
 
 describe.runIf(available)('Swagger UI at /api-docs', () => {
   const suite = useTestServer({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
   const browser = useBrowser([]);
 
-  it('logs in with "Try it out" and then calls a protected route with the token', { timeout: 60_000 }, async () => {
-    expect((await runAdminScript(suite.server, 'create-admin', ['--email', 'docs@example.com', '--password', 'docs password 1'])).code).toBe(0);
-    const page = await browser().newPage();
-    await page.goto(`${suite.server.url}/api-docs`);
-    const operation = async (id: string, body?: string): Promise<string> => {
-      const block = page.locator(`#operations-${id}`);
-      await block.locator('.opblock-summary').click();
-      await block.locator('button.try-out__btn').click();
-      if (body !== undefined) await block.locator('textarea.body-param__text').fill(body);
-      await block.locator('button.execute').click();
-      const status = block.locator('.live-responses-table tr.response .response-col_status').first();
-      await status.waitFor();
-      return (await status.textContent())?.trim() ?? '';
-    };
-    expect(await operation('auth-auth-login', JSON.stringify({ email: 'docs@example.com', password: 'docs password 1' }))).toBe('200');
-    expect(await operation('auth-auth-me')).toBe('200');
-    await page.close();
-  });
+  it(
+    'logs in with "Try it out" and then calls a protected route with the token',
+    { timeout: 60_000 },
+    async () => {
+      expect(
+        (
+          await runAdminScript(suite.server, 'create-admin', [
+            '--email',
+            'docs@example.com',
+            '--password',
+            'docs password 1',
+          ])
+        ).code,
+      ).toBe(0);
+      const page = await browser().newPage();
+      await page.goto(`${suite.server.url}/api-docs`);
+      const operation = async (id: string, body?: string): Promise<string> => {
+        const block = page.locator(`#operations-${id}`);
+        await block.locator('.opblock-summary').click();
+        await block.locator('button.try-out__btn').click();
+        if (body !== undefined) await block.locator('textarea.body-param__text').fill(body);
+        await block.locator('button.execute').click();
+        const status = block.locator('.live-responses-table tr.response .response-col_status').first();
+        await status.waitFor();
+        return (await status.textContent())?.trim() ?? '';
+      };
+      expect(
+        await operation(
+          'auth-auth-login',
+          JSON.stringify({ email: 'docs@example.com', password: 'docs password 1' }),
+        ),
+      ).toBe('200');
+      expect(await operation('auth-auth-me')).toBe('200');
+      await page.close();
+    },
+  );
 });

@@ -1,5 +1,6 @@
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+
 import { uniqueDatabaseName, useDriverDatabase } from '../support/database.js';
 
 const suite = useDriverDatabase('commands');
@@ -8,9 +9,11 @@ describe('standalone behaviour', () => {
   it('refuses transactions as a standalone mongod does', async () => {
     const session = suite.client.startSession();
     try {
-      await expect(session.withTransaction(async () => {
-        await suite.db.collection('txn').insertOne({ a: 1 }, { session });
-      })).rejects.toThrow(/retryable writes|Transaction numbers are only allowed/);
+      await expect(
+        session.withTransaction(async () => {
+          await suite.db.collection('txn').insertOne({ a: 1 }, { session });
+        }),
+      ).rejects.toThrow(/retryable writes|Transaction numbers are only allowed/);
     } finally {
       await session.endSession();
     }
@@ -24,7 +27,10 @@ describe('standalone behaviour', () => {
   });
 
   it('refuses unknown commands with CommandNotFound', async () => {
-    await expect(suite.db.command({ frobnicate: 1 })).rejects.toMatchObject({ code: 59, codeName: 'CommandNotFound' });
+    await expect(suite.db.command({ frobnicate: 1 })).rejects.toMatchObject({
+      code: 59,
+      codeName: 'CommandNotFound',
+    });
   });
 
   it('refuses unknown query operators, pipeline stages and update modifiers', async () => {
@@ -32,8 +38,12 @@ describe('standalone behaviour', () => {
     await items.insertOne({ a: 1 });
     await expect(items.find({ a: { $nearly: 1 } }).toArray()).rejects.toMatchObject({ code: 2 });
     await expect(items.aggregate([{ $teleport: {} }]).toArray()).rejects.toMatchObject({ code: 40324 });
-    await expect(items.aggregate([{ $project: { x: { $frobnicate: '$a' } } }]).toArray()).rejects.toMatchObject({ code: 168 });
-    await expect(suite.db.command({ update: 'items', updates: [{ q: {}, u: { $shove: { a: 2 } } }] })).resolves.toMatchObject({
+    await expect(
+      items.aggregate([{ $project: { x: { $frobnicate: '$a' } } }]).toArray(),
+    ).rejects.toMatchObject({ code: 168 });
+    await expect(
+      suite.db.command({ update: 'items', updates: [{ q: {}, u: { $shove: { a: 2 } } }] }),
+    ).resolves.toMatchObject({
       writeErrors: [{ code: 9 }],
     });
     expect(await items.findOne({}, { projection: { _id: 0 } })).toEqual({ a: 1 });
@@ -42,33 +52,73 @@ describe('standalone behaviour', () => {
   it('refuses to change _id with ImmutableField', async () => {
     const items = suite.db.collection('immutable');
     const { insertedId } = await items.insertOne({ a: 1 });
-    await expect(items.updateOne({ _id: insertedId }, { $set: { _id: new ObjectId() } })).rejects.toMatchObject({ code: 66 });
+    await expect(
+      items.updateOne({ _id: insertedId }, { $set: { _id: new ObjectId() } }),
+    ).rejects.toMatchObject({ code: 66 });
   });
 });
 
 describe('documents', () => {
   it('stores _id first and applies $push, $inc, $addToSet, $pull and $setOnInsert', async () => {
-    const chats = suite.db.collection<{ title: string; tags?: string[]; count?: number; set?: string[]; seen?: boolean; createdBy?: string }>('chats');
+    const chats = suite.db.collection<{
+      title: string;
+      tags?: string[];
+      count?: number;
+      set?: string[];
+      seen?: boolean;
+      createdBy?: string;
+    }>('chats');
     const { insertedId } = await chats.insertOne({ title: 'fox', tags: ['a'], count: 0 });
-    await chats.updateOne({ _id: insertedId }, { $push: { tags: 'b' }, $inc: { count: 2 }, $addToSet: { set: 'x' } });
+    await chats.updateOne(
+      { _id: insertedId },
+      { $push: { tags: 'b' }, $inc: { count: 2 }, $addToSet: { set: 'x' } },
+    );
     await chats.updateOne({ _id: insertedId }, { $addToSet: { set: 'x' }, $pull: { tags: 'a' } });
     const stored = await chats.findOne({ _id: insertedId });
     expect(Object.keys(stored ?? {})[0]).toBe('_id');
     expect(stored).toMatchObject({ tags: ['b'], count: 2, set: ['x'] });
-    await chats.updateOne({ title: 'new' }, { $setOnInsert: { createdBy: 'upsert' }, $set: { seen: true } }, { upsert: true });
-    await chats.updateOne({ title: 'new' }, { $setOnInsert: { createdBy: 'again' }, $set: { seen: false } }, { upsert: true });
-    expect(await chats.findOne({ title: 'new' }, { projection: { _id: 0 } })).toEqual({ title: 'new', createdBy: 'upsert', seen: false });
+    await chats.updateOne(
+      { title: 'new' },
+      { $setOnInsert: { createdBy: 'upsert' }, $set: { seen: true } },
+      { upsert: true },
+    );
+    await chats.updateOne(
+      { title: 'new' },
+      { $setOnInsert: { createdBy: 'again' }, $set: { seen: false } },
+      { upsert: true },
+    );
+    expect(await chats.findOne({ title: 'new' }, { projection: { _id: 0 } })).toEqual({
+      title: 'new',
+      createdBy: 'upsert',
+      seen: false,
+    });
   });
 
   it('applies pipeline updates and arrayFilters', async () => {
     const jobs = suite.db.collection('pipeline_updates');
-    await jobs.insertOne({ _id: 1 as never, attempts: 2, outputs: [{ format: 'glb', ok: false }, { format: 'ply', ok: false }] });
-    await jobs.updateOne({ _id: 1 as never }, [{ $set: { attempts: { $add: ['$attempts', 1] }, status: 'queued' } }]);
-    await jobs.updateOne({ _id: 1 as never }, { $set: { 'outputs.$[o].ok': true } }, { arrayFilters: [{ 'o.format': 'ply' }] });
+    await jobs.insertOne({
+      _id: 1 as never,
+      attempts: 2,
+      outputs: [
+        { format: 'glb', ok: false },
+        { format: 'ply', ok: false },
+      ],
+    });
+    await jobs.updateOne({ _id: 1 as never }, [
+      { $set: { attempts: { $add: ['$attempts', 1] }, status: 'queued' } },
+    ]);
+    await jobs.updateOne(
+      { _id: 1 as never },
+      { $set: { 'outputs.$[o].ok': true } },
+      { arrayFilters: [{ 'o.format': 'ply' }] },
+    );
     expect(await jobs.findOne({ _id: 1 as never })).toMatchObject({
       attempts: 3,
       status: 'queued',
-      outputs: [{ format: 'glb', ok: false }, { format: 'ply', ok: true }],
+      outputs: [
+        { format: 'glb', ok: false },
+        { format: 'ply', ok: true },
+      ],
     });
   });
 
@@ -81,7 +131,11 @@ describe('documents', () => {
     ]);
     const claims = await Promise.all(
       [1, 2, 3].map((worker) =>
-        queue.findOneAndUpdate({ status: 'queued' }, { $set: { status: 'running', owner: worker } }, { sort: { createdAt: 1 }, returnDocument: 'after', projection: { name: 1, owner: 1 } }),
+        queue.findOneAndUpdate(
+          { status: 'queued' },
+          { $set: { status: 'running', owner: worker } },
+          { sort: { createdAt: 1 }, returnDocument: 'after', projection: { name: 1, owner: 1 } },
+        ),
       ),
     );
     const claimed = claims.filter((claim) => claim !== null);
@@ -104,7 +158,10 @@ describe('documents', () => {
   it('aggregates with $lookup across collections, $unwind, $group, $facet and $dateToString', async () => {
     const owners = suite.db.collection('owners');
     const assets = suite.db.collection('assets');
-    await owners.insertMany([{ _id: 'u1' as never, name: 'Ada' }, { _id: 'u2' as never, name: 'Lin' }]);
+    await owners.insertMany([
+      { _id: 'u1' as never, name: 'Ada' },
+      { _id: 'u2' as never, name: 'Lin' },
+    ]);
     await assets.insertMany([
       { owner: 'u1', bytes: 10, createdAt: new Date('2026-01-01T10:00:00Z'), formats: ['glb', 'ply'] },
       { owner: 'u1', bytes: 20, createdAt: new Date('2026-01-02T10:00:00Z'), formats: ['glb'] },
@@ -116,46 +173,94 @@ describe('documents', () => {
         { $unwind: '$ownerDoc' },
         {
           $facet: {
-            perOwner: [{ $group: { _id: '$ownerDoc.name', bytes: { $sum: '$bytes' } } }, { $sort: { _id: 1 } }],
-            perDay: [{ $group: { _id: { $dateToString: { format: '%Y-%m-%d', date: '$createdAt' } }, n: { $sum: 1 } } }, { $sort: { _id: 1 } }],
-            formats: [{ $unwind: '$formats' }, { $group: { _id: '$formats', n: { $sum: 1 } } }, { $sort: { n: -1, _id: 1 } }],
+            perOwner: [
+              { $group: { _id: '$ownerDoc.name', bytes: { $sum: '$bytes' } } },
+              { $sort: { _id: 1 } },
+            ],
+            perDay: [
+              {
+                $group: {
+                  _id: { $dateToString: { format: '%Y-%m-%d', date: '$createdAt' } },
+                  n: { $sum: 1 },
+                },
+              },
+              { $sort: { _id: 1 } },
+            ],
+            formats: [
+              { $unwind: '$formats' },
+              { $group: { _id: '$formats', n: { $sum: 1 } } },
+              { $sort: { n: -1, _id: 1 } },
+            ],
           },
         },
       ])
       .toArray();
     expect(result).toEqual({
-      perOwner: [{ _id: 'Ada', bytes: 30 }, { _id: 'Lin', bytes: 5 }],
-      perDay: [{ _id: '2026-01-01', n: 1 }, { _id: '2026-01-02', n: 2 }],
-      formats: [{ _id: 'glb', n: 2 }, { _id: 'obj', n: 1 }, { _id: 'ply', n: 1 }],
+      perOwner: [
+        { _id: 'Ada', bytes: 30 },
+        { _id: 'Lin', bytes: 5 },
+      ],
+      perDay: [
+        { _id: '2026-01-01', n: 1 },
+        { _id: '2026-01-02', n: 2 },
+      ],
+      formats: [
+        { _id: 'glb', n: 2 },
+        { _id: 'obj', n: 1 },
+        { _id: 'ply', n: 1 },
+      ],
     });
   });
 
   it('lists, creates and drops collections and databases', async () => {
     await suite.db.createCollection('fresh');
     await expect(suite.db.createCollection('fresh')).rejects.toMatchObject({ code: 48 });
-    const names = (await suite.db.listCollections({}, { nameOnly: true }).toArray()).map((collection) => collection.name);
+    const names = (await suite.db.listCollections({}, { nameOnly: true }).toArray()).map(
+      (collection) => collection.name,
+    );
     expect(names).toContain('fresh');
     await suite.db.collection('fresh').drop();
-    expect((await suite.db.listCollections({ name: 'fresh' }).toArray())).toHaveLength(0);
+    expect(await suite.db.listCollections({ name: 'fresh' }).toArray()).toHaveLength(0);
     const other = suite.client.db(uniqueDatabaseName('dropme'));
     await other.collection('x').insertOne({ a: 1 });
-    expect((await suite.client.db().admin().listDatabases()).databases.map((entry) => entry.name)).toContain(other.databaseName);
+    expect((await suite.client.db().admin().listDatabases()).databases.map((entry) => entry.name)).toContain(
+      other.databaseName,
+    );
     await other.dropDatabase();
-    expect((await suite.client.db().admin().listDatabases()).databases.map((entry) => entry.name)).not.toContain(other.databaseName);
+    expect(
+      (await suite.client.db().admin().listDatabases()).databases.map((entry) => entry.name),
+    ).not.toContain(other.databaseName);
   });
 
   it('answers _id lookups with inclusion, exclusion and nested projections', async () => {
     const people = suite.db.collection('people');
-    const { insertedId } = await people.insertOne({ name: 'Ada', secret: 'x', address: { city: 'London', zip: 'N1' } });
-    expect(await people.findOne({ _id: insertedId }, { projection: { secret: 0 } })).toEqual({ _id: insertedId, name: 'Ada', address: { city: 'London', zip: 'N1' } });
-    expect(await people.findOne({ _id: insertedId }, { projection: { name: 1 } })).toEqual({ _id: insertedId, name: 'Ada' });
-    expect(await people.findOne({ _id: insertedId }, { projection: { 'address.zip': 0, secret: 0 } })).toEqual({ _id: insertedId, name: 'Ada', address: { city: 'London' } });
+    const { insertedId } = await people.insertOne({
+      name: 'Ada',
+      secret: 'x',
+      address: { city: 'London', zip: 'N1' },
+    });
+    expect(await people.findOne({ _id: insertedId }, { projection: { secret: 0 } })).toEqual({
+      _id: insertedId,
+      name: 'Ada',
+      address: { city: 'London', zip: 'N1' },
+    });
+    expect(await people.findOne({ _id: insertedId }, { projection: { name: 1 } })).toEqual({
+      _id: insertedId,
+      name: 'Ada',
+    });
+    expect(
+      await people.findOne({ _id: insertedId }, { projection: { 'address.zip': 0, secret: 0 } }),
+    ).toEqual({ _id: insertedId, name: 'Ada', address: { city: 'London' } });
     expect(await people.findOne({ _id: new ObjectId() })).toBeNull();
   });
 
   it('counts and lists distinct values', async () => {
     const shapes = suite.db.collection('shapes');
-    await shapes.insertMany([{ kind: 'cube', colors: ['red', 'blue'] }, { kind: 'sphere', colors: ['red'] }, { kind: 'cube' }]);
+    await shapes.insertMany([
+      { kind: 'cube', colors: ['red', 'blue'] },
+      { kind: 'sphere', colors: ['red'] },
+      { kind: 'cube' },
+    ]);
     expect(await shapes.countDocuments({ kind: 'cube' })).toBe(2);
     expect(await shapes.estimatedDocumentCount()).toBe(3);
     expect(await shapes.distinct('colors')).toEqual(['blue', 'red']);

@@ -1,8 +1,27 @@
 import type { Document } from 'bson';
-import { type AnyBulkWriteOperation, type Collection, type Db, MongoBulkWriteError, MongoClient } from 'mongodb';
+import {
+  MongoBulkWriteError,
+  MongoClient,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Db,
+} from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ConformanceTest, conformanceAvailable, conformanceRoot, loadConformanceFiles, matchesExpected, skipReason } from '../support/conformance-vectors.js';
-import { databaseUri, startTestDatabase, type TestDatabase, uniqueDatabaseName } from '../support/database.js';
+
+import {
+  conformanceAvailable,
+  conformanceRoot,
+  loadConformanceFiles,
+  matchesExpected,
+  skipReason,
+  type ConformanceTest,
+} from '../support/conformance-vectors.js';
+import {
+  databaseUri,
+  startTestDatabase,
+  uniqueDatabaseName,
+  type TestDatabase,
+} from '../support/database.js';
 
 const COLLECTION = 'test';
 const files = loadConformanceFiles();
@@ -24,7 +43,14 @@ function bulkRequest(request: { name: string; arguments: Document }): AnyBulkWri
       return { replaceOne: { filter: args.filter, replacement: args.replacement, upsert: args.upsert } };
     case 'updateOne':
     case 'updateMany':
-      return { [request.name]: { filter: args.filter, update: args.update, upsert: args.upsert, arrayFilters: args.arrayFilters } } as AnyBulkWriteOperation;
+      return {
+        [request.name]: {
+          filter: args.filter,
+          update: args.update,
+          upsert: args.upsert,
+          arrayFilters: args.arrayFilters,
+        },
+      } as AnyBulkWriteOperation;
     default:
       throw new Error(`unknown bulk request ${request.name}`);
   }
@@ -41,19 +67,41 @@ async function runOperation(collection: Collection, test: ConformanceTest): Prom
   };
   switch (name) {
     case 'aggregate':
-      return collection.aggregate(args.pipeline, { ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}) }).toArray();
+      return collection
+        .aggregate(args.pipeline, { ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}) })
+        .toArray();
     case 'count':
-      return (await db.command({ count: COLLECTION, query: args.filter ?? {}, ...(args.skip ? { skip: args.skip } : {}), ...(args.limit ? { limit: args.limit } : {}) })).n;
+      return (
+        await db.command({
+          count: COLLECTION,
+          query: args.filter ?? {},
+          ...(args.skip ? { skip: args.skip } : {}),
+          ...(args.limit ? { limit: args.limit } : {}),
+        })
+      ).n;
     case 'countDocuments':
-      return collection.countDocuments(args.filter, { ...(args.skip ? { skip: args.skip } : {}), ...(args.limit ? { limit: args.limit } : {}) });
+      return collection.countDocuments(args.filter, {
+        ...(args.skip ? { skip: args.skip } : {}),
+        ...(args.limit ? { limit: args.limit } : {}),
+      });
     case 'estimatedDocumentCount':
       return collection.estimatedDocumentCount();
     case 'distinct':
       return collection.distinct(args.fieldName, args.filter ?? {});
     case 'find':
-      return collection.find(args.filter ?? {}, { sort: args.sort, skip: args.skip, limit: args.limit, batchSize: args.batchSize }).toArray();
+      return collection
+        .find(args.filter ?? {}, {
+          sort: args.sort,
+          skip: args.skip,
+          limit: args.limit,
+          batchSize: args.batchSize,
+        })
+        .toArray();
     case 'bulkWrite':
-      return collection.bulkWrite((args.requests as Array<{ name: string; arguments: Document }>).map(bulkRequest), args.options);
+      return collection.bulkWrite(
+        (args.requests as Array<{ name: string; arguments: Document }>).map(bulkRequest),
+        args.options,
+      );
     case 'deleteMany':
       return collection.deleteMany(args.filter);
     case 'deleteOne':
@@ -69,7 +117,9 @@ async function runOperation(collection: Collection, test: ConformanceTest): Prom
     case 'insertOne':
       return collection.insertOne(args.document);
     case 'replaceOne':
-      return collection.replaceOne(args.filter, args.replacement, { ...(args.upsert !== undefined ? { upsert: args.upsert } : {}) });
+      return collection.replaceOne(args.filter, args.replacement, {
+        ...(args.upsert !== undefined ? { upsert: args.upsert } : {}),
+      });
     case 'updateMany':
     case 'updateOne':
       return collection[name](args.filter, args.update, {
@@ -91,56 +141,73 @@ afterAll(async () => {
   await client?.close();
   await database?.stop();
   if (!conformanceAvailable) {
-    console.log(`MongoDB CRUD conformance vectors not found at ${conformanceRoot}: none run (set CONFORMANCE_DIR or check out ../shared beside the repository)`);
+    console.log(
+      `MongoDB CRUD conformance vectors not found at ${conformanceRoot}: none run (set CONFORMANCE_DIR or check out ../shared beside the repository)`,
+    );
     return;
   }
   const skipped = [...tally.skipped.entries()].map(([reason, count]) => `${count} × ${reason}`).join('; ');
-  console.log(`MongoDB CRUD conformance vectors (${database?.kind} server): ${tally.passed} of ${tally.run} run vectors matched; skipped ${[...tally.skipped.values()].reduce((a, b) => a + b, 0)}${skipped ? ` (${skipped})` : ''}`);
+  console.log(
+    `MongoDB CRUD conformance vectors (${database?.kind} server): ${tally.passed} of ${tally.run} run vectors matched; skipped ${[...tally.skipped.values()].reduce((a, b) => a + b, 0)}${skipped ? ` (${skipped})` : ''}`,
+  );
 });
 
 // Without the vectors beside the checkout the suite is reported as skipped, with the place it looked.
-describe.skipIf(!conformanceAvailable)(`embedded server: MongoDB CRUD specification vectors (legacy v1)${conformanceAvailable ? '' : ` — not found at ${conformanceRoot}`}`, () => {
-  beforeEach(async () => {
-    await db.dropDatabase();
-  });
-
-  it('loads the read and write vector files', () => {
-    expect(files.map((file) => file.file.split('/')[0])).toEqual(expect.arrayContaining(['read', 'write']));
-  });
-
-  for (const file of files) {
-    describe(file.file, () => {
-      for (const test of file.tests) {
-        const reason = skipReason(file.file, test);
-        if (reason) {
-          tally.skipped.set(reason, (tally.skipped.get(reason) ?? 0) + 1);
-          it.skip(`${test.description} — skipped: ${reason}`, () => {});
-          continue;
-        }
-        it(test.description, async () => {
-          tally.run += 1;
-          const collection = db.collection(COLLECTION);
-          if (file.data.length > 0) await collection.insertMany(file.data);
-          let result: unknown;
-          let failed: unknown;
-          try {
-            result = await runOperation(collection, test);
-          } catch (error) {
-            failed = error;
-            result = error instanceof MongoBulkWriteError ? error.result : undefined;
-          }
-          if (test.outcome.error) expect(failed, 'the operation should fail').toBeDefined();
-          else if (failed) throw failed;
-          if (test.outcome.result !== undefined) {
-            expect(matchesExpected(test.outcome.result, result), `result ${JSON.stringify(result)} vs expected ${JSON.stringify(test.outcome.result)}`).toBe(true);
-          }
-          if (test.outcome.collection) {
-            const actual = await db.collection(test.outcome.collection.name ?? COLLECTION).find({}).sort({ _id: 1 }).toArray();
-            expect(matchesExpected(test.outcome.collection.data, actual), `collection ${JSON.stringify(actual)} vs expected ${JSON.stringify(test.outcome.collection.data)}`).toBe(true);
-          }
-          tally.passed += 1;
-        });
-      }
+describe.skipIf(!conformanceAvailable)(
+  `embedded server: MongoDB CRUD specification vectors (legacy v1)${conformanceAvailable ? '' : ` — not found at ${conformanceRoot}`}`,
+  () => {
+    beforeEach(async () => {
+      await db.dropDatabase();
     });
-  }
-});
+
+    it('loads the read and write vector files', () => {
+      expect(files.map((file) => file.file.split('/')[0])).toEqual(expect.arrayContaining(['read', 'write']));
+    });
+
+    for (const file of files) {
+      describe(file.file, () => {
+        for (const test of file.tests) {
+          const reason = skipReason(file.file, test);
+          if (reason) {
+            tally.skipped.set(reason, (tally.skipped.get(reason) ?? 0) + 1);
+            it.skip(`${test.description} — skipped: ${reason}`, () => {});
+            continue;
+          }
+          it(test.description, async () => {
+            tally.run += 1;
+            const collection = db.collection(COLLECTION);
+            if (file.data.length > 0) await collection.insertMany(file.data);
+            let result: unknown;
+            let failed: unknown;
+            try {
+              result = await runOperation(collection, test);
+            } catch (error) {
+              failed = error;
+              result = error instanceof MongoBulkWriteError ? error.result : undefined;
+            }
+            if (test.outcome.error) expect(failed, 'the operation should fail').toBeDefined();
+            else if (failed) throw failed;
+            if (test.outcome.result !== undefined) {
+              expect(
+                matchesExpected(test.outcome.result, result),
+                `result ${JSON.stringify(result)} vs expected ${JSON.stringify(test.outcome.result)}`,
+              ).toBe(true);
+            }
+            if (test.outcome.collection) {
+              const actual = await db
+                .collection(test.outcome.collection.name ?? COLLECTION)
+                .find({})
+                .sort({ _id: 1 })
+                .toArray();
+              expect(
+                matchesExpected(test.outcome.collection.data, actual),
+                `collection ${JSON.stringify(actual)} vs expected ${JSON.stringify(test.outcome.collection.data)}`,
+              ).toBe(true);
+            }
+            tally.passed += 1;
+          });
+        }
+      });
+    }
+  },
+);

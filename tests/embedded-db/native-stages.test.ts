@@ -1,5 +1,6 @@
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+
 import { useDriverDatabase } from '../support/database.js';
 
 const suite = useDriverDatabase('native_stages');
@@ -31,22 +32,71 @@ describe('native $match, $sort and $group', () => {
     await jobs.createIndex({ ownerId: 1, createdAt: -1 });
     await jobs.createIndex({ createdAt: -1 });
     const pipelines: object[][] = [
-      [{ $group: { _id: '$status', count: { $sum: 1 }, total: { $sum: '$computeMs' }, average: { $avg: '$computeMs' }, longest: { $max: '$computeMs' }, first: { $min: '$createdAt' } } }],
-      [{ $group: { _id: { status: '$status', server: '$params.modelServer', code: '$error.code' }, count: { $sum: 1 } } }],
-      [{ $group: { _id: { $dateToString: { format: '%Y-%m-%d %H', date: '$createdAt', timezone: 'Europe/Paris' } }, n: { $sum: 1 }, ok: { $sum: { $cond: [{ $eq: ['$status', 'succeeded'] }, 1, 0] } } } }],
-      [{ $group: { _id: { $ifNull: ['$missingKey', { $toLower: { $trim: { input: '$prompt' } } }] }, n: { $sum: 1 }, last: { $max: '$createdAt' } } }],
-      [{ $sort: { computeMs: 1, createdAt: -1 } }, { $group: { _id: null, values: { $push: '$computeMs' }, firstPrompt: { $first: '$prompt' }, lastAt: { $last: '$createdAt' } } }],
+      [
+        {
+          $group: {
+            _id: '$status',
+            count: { $sum: 1 },
+            total: { $sum: '$computeMs' },
+            average: { $avg: '$computeMs' },
+            longest: { $max: '$computeMs' },
+            first: { $min: '$createdAt' },
+          },
+        },
+      ],
+      [
+        {
+          $group: {
+            _id: { status: '$status', server: '$params.modelServer', code: '$error.code' },
+            count: { $sum: 1 },
+          },
+        },
+      ],
+      [
+        {
+          $group: {
+            _id: { $dateToString: { format: '%Y-%m-%d %H', date: '$createdAt', timezone: 'Europe/Paris' } },
+            n: { $sum: 1 },
+            ok: { $sum: { $cond: [{ $eq: ['$status', 'succeeded'] }, 1, 0] } },
+          },
+        },
+      ],
+      [
+        {
+          $group: {
+            _id: { $ifNull: ['$missingKey', { $toLower: { $trim: { input: '$prompt' } } }] },
+            n: { $sum: 1 },
+            last: { $max: '$createdAt' },
+          },
+        },
+      ],
+      [
+        { $sort: { computeMs: 1, createdAt: -1 } },
+        {
+          $group: {
+            _id: null,
+            values: { $push: '$computeMs' },
+            firstPrompt: { $first: '$prompt' },
+            lastAt: { $last: '$createdAt' },
+          },
+        },
+      ],
       [{ $group: { _id: '$tags', n: { $sum: 1 } } }],
     ];
     for (const pipeline of pipelines) {
       const native = await jobs.aggregate([{ $match: { ownerId: { $ne: null } } }, ...pipeline]).toArray();
-      const engine = await jobs.aggregate([{ $match: { ownerId: { $ne: null } } }, ...viaEngine(pipeline)]).toArray();
+      const engine = await jobs
+        .aggregate([{ $match: { ownerId: { $ne: null } } }, ...viaEngine(pipeline)])
+        .toArray();
       expect(sorted(native), JSON.stringify(pipeline)).toEqual(sorted(engine));
     }
     const filters: object[] = [
       { ownerId: owner },
       { ownerId: owner, createdAt: { $gte: new Date(base - 3 * DAY) } },
-      { createdAt: { $gt: new Date(base - 2 * DAY), $lte: new Date(base) }, status: { $in: ['failed', null] } },
+      {
+        createdAt: { $gt: new Date(base - 2 * DAY), $lte: new Date(base) },
+        status: { $in: ['failed', null] },
+      },
       { computeMs: { $gte: 100 } },
       { computeMs: { $lt: '5' } },
       { status: null },
@@ -56,13 +106,26 @@ describe('native $match, $sort and $group', () => {
     ];
     for (const filter of filters) {
       const native = await jobs.find(filter).sort({ createdAt: -1, _id: 1 }).limit(7).toArray();
-      const engine = await jobs.find({ $and: [filter, { $expr: true }] }).sort({ createdAt: -1, _id: 1 }).limit(7).toArray();
+      const engine = await jobs
+        .find({ $and: [filter, { $expr: true }] })
+        .sort({ createdAt: -1, _id: 1 })
+        .limit(7)
+        .toArray();
       expect(native, JSON.stringify(filter)).toEqual(engine);
-      expect(await jobs.countDocuments(filter), JSON.stringify(filter)).toBe(await jobs.countDocuments({ $and: [filter, { $expr: true }] }));
+      expect(await jobs.countDocuments(filter), JSON.stringify(filter)).toBe(
+        await jobs.countDocuments({ $and: [filter, { $expr: true }] }),
+      );
       // Sorted on an indexed field with a small limit: answered by walking the index.
-      for (const sort of [{ createdAt: -1 }, { createdAt: 1, _id: 1 }, { createdAt: -1, _id: -1 }] as Array<Record<string, 1 | -1>>) {
+      for (const sort of [{ createdAt: -1 }, { createdAt: 1, _id: 1 }, { createdAt: -1, _id: -1 }] as Array<
+        Record<string, 1 | -1>
+      >) {
         const walked = await jobs.find(filter).sort(sort).skip(1).limit(4).toArray();
-        const scanned = await jobs.find({ $and: [filter, { $expr: true }] }).sort(sort).skip(1).limit(4).toArray();
+        const scanned = await jobs
+          .find({ $and: [filter, { $expr: true }] })
+          .sort(sort)
+          .skip(1)
+          .limit(4)
+          .toArray();
         expect(walked, `${JSON.stringify(filter)} ${JSON.stringify(sort)}`).toEqual(scanned);
       }
     }

@@ -1,9 +1,12 @@
 import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
+
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+
+import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
+
 import { runTypeScript } from '../support/process.js';
 
 const CLI = 'server/src/db/embedded/cli.ts';
@@ -21,7 +24,9 @@ async function withClient<T>(uri: string, run: (client: MongoClient) => Promise<
   }
 }
 
-async function startCli(dataDir: string): Promise<{ uri: string; process: ReturnType<typeof runTypeScript> }> {
+async function startCli(
+  dataDir: string,
+): Promise<{ uri: string; process: ReturnType<typeof runTypeScript> }> {
   const child = runTypeScript(CLI, { DATA_DIR: dataDir, EMBEDDED_MONGO_PORT: '0' });
   const line = await child.waitForLine((candidate) => candidate.includes('listening at mongodb://'));
   return { uri: (/mongodb:\/\/\S+/.exec(line) as RegExpExecArray)[0], process: child };
@@ -45,10 +50,14 @@ describe('embedded server persistence (DATA_DIR)', () => {
     const second = await EmbeddedMongoServer.start({ dataDir });
     await withClient(second.uri, async (client) => {
       const users = client.db().collection('users');
-      expect(await users.find({}, { projection: { _id: 0 } }).toArray()).toEqual([{ email: 'a@x', name: 'Ada' }]);
+      expect(await users.find({}, { projection: { _id: 0 } }).toArray()).toEqual([
+        { email: 'a@x', name: 'Ada' },
+      ]);
       expect((await users.listIndexes().toArray()).map((index) => index.name)).toEqual(['_id_', 'email_1']);
       await expect(users.insertOne({ email: 'a@x' })).rejects.toMatchObject({ code: 11000 });
-      expect((await client.db().listCollections().toArray()).map((collection) => collection.name)).toEqual(['users']);
+      expect((await client.db().listCollections().toArray()).map((collection) => collection.name)).toEqual([
+        'users',
+      ]);
     });
     await second.stop();
   });
@@ -59,7 +68,9 @@ describe('embedded server persistence (DATA_DIR)', () => {
     await withClient(first.uri, async (client) => {
       const items = client.db().collection('items');
       for (let batch = 0; batch < 20; batch += 1) {
-        await items.insertMany(Array.from({ length: 25 }, (_, index) => ({ batch, index, text: 'x'.repeat(40) })));
+        await items.insertMany(
+          Array.from({ length: 25 }, (_, index) => ({ batch, index, text: 'x'.repeat(40) })),
+        );
       }
       await items.updateMany({ batch: { $lt: 10 } }, { $set: { early: true } });
     });

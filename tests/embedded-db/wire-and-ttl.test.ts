@@ -1,8 +1,10 @@
 import { connect } from 'node:net';
+
 import { BSON, type Document } from 'bson';
-import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
 import { MongoClient } from 'mongodb';
 import { describe, expect, it, vi } from 'vitest';
+
+import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
 
 function legacyQuery(requestId: number, namespace: string, query: Document): Buffer {
   const name = Buffer.from(`${namespace}\0`, 'utf8');
@@ -32,7 +34,9 @@ describe('embedded server wire protocol', () => {
           if (received.length >= 4 && received.length >= received.readInt32LE(0)) resolve(received);
         });
         socket.on('error', reject);
-        socket.write(legacyQuery(7, 'admin.$cmd', { isMaster: 1, client: { driver: { name: 'test', version: '0' } } }));
+        socket.write(
+          legacyQuery(7, 'admin.$cmd', { isMaster: 1, client: { driver: { name: 'test', version: '0' } } }),
+        );
       });
       socket.destroy();
       expect(reply.readInt32LE(8)).toBe(7);
@@ -53,7 +57,10 @@ describe('embedded server TTL indexes', () => {
     try {
       const sessions = client.db().collection('sessions');
       await sessions.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
-      await sessions.createIndex({ createdAt: 1 }, { expireAfterSeconds: 3600, partialFilterExpression: { temporary: true } });
+      await sessions.createIndex(
+        { createdAt: 1 },
+        { expireAfterSeconds: 3600, partialFilterExpression: { temporary: true } },
+      );
       await sessions.insertMany([
         { name: 'old-but-kept', createdAt: new Date(Date.now() - 7_200_000), temporary: false },
         { name: 'expired', expiresAt: new Date(Date.now() - 1_000) },
@@ -61,9 +68,16 @@ describe('embedded server TTL indexes', () => {
         { name: 'no-date', expiresAt: 'not a date' },
         { name: 'old', createdAt: new Date(Date.now() - 7_200_000), temporary: true },
       ]);
-      await vi.waitFor(async () => {
-        expect((await sessions.find().toArray()).map((doc) => doc.name).sort()).toEqual(['future', 'no-date', 'old-but-kept']);
-      }, { timeout: 5_000, interval: 50 });
+      await vi.waitFor(
+        async () => {
+          expect((await sessions.find().toArray()).map((doc) => doc.name).sort()).toEqual([
+            'future',
+            'no-date',
+            'old-but-kept',
+          ]);
+        },
+        { timeout: 5_000, interval: 50 },
+      );
     } finally {
       await client.close();
       await server.stop();

@@ -1,9 +1,11 @@
 import { connect, type Socket } from 'node:net';
+
 import { BSON, type Document } from 'bson';
 import fc from 'fast-check';
-import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
 
 const OP_MSG = 2013;
 const OP_QUERY = 2004;
@@ -34,22 +36,41 @@ function opMsg(requestId: number, body: Document, sequence?: { id: string; docum
 }
 
 function opQuery(requestId: number, namespace: string, query: Document): Buffer {
-  const rest = Buffer.concat([Buffer.alloc(4), Buffer.from(`${namespace}\0`), Buffer.from([0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]), BSON.serialize(query)]);
+  const rest = Buffer.concat([
+    Buffer.alloc(4),
+    Buffer.from(`${namespace}\0`),
+    Buffer.from([0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]),
+    BSON.serialize(query),
+  ]);
   return Buffer.concat([header(16 + rest.length, requestId, OP_QUERY), rest]);
 }
 
 /** Well-formed frames the mutators start from: what drivers really send. */
 const validFrames: Buffer[] = [
   opMsg(1, { ping: 1, $db: 'admin' }),
-  opMsg(2, { insert: 'fuzz', $db: 'fuzz' }, { id: 'documents', documents: [{ a: 1 }, { b: 'two', c: [1, 2, { d: null }] }] }),
+  opMsg(
+    2,
+    { insert: 'fuzz', $db: 'fuzz' },
+    { id: 'documents', documents: [{ a: 1 }, { b: 'two', c: [1, 2, { d: null }] }] },
+  ),
   opMsg(3, { find: 'fuzz', filter: { a: { $gte: 0 } }, $db: 'fuzz' }),
-  opMsg(4, { update: 'fuzz', $db: 'fuzz' }, { id: 'updates', documents: [{ q: { a: 1 }, u: { $set: { e: 5 } } }] }),
+  opMsg(
+    4,
+    { update: 'fuzz', $db: 'fuzz' },
+    { id: 'updates', documents: [{ q: { a: 1 }, u: { $set: { e: 5 } } }] },
+  ),
   opQuery(5, 'admin.$cmd', { isMaster: 1, client: { driver: { name: 'fuzz', version: '0' } } }),
 ];
 
 /** The 26-byte frame of the report: a document sequence whose size field is -1. */
 function negativeSequenceFrame(): Buffer {
-  const frame = Buffer.concat([header(26, 9, OP_MSG), Buffer.alloc(4), Buffer.from([1]), Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from('x\0', 'ascii')]);
+  const frame = Buffer.concat([
+    header(26, 9, OP_MSG),
+    Buffer.alloc(4),
+    Buffer.from([1]),
+    Buffer.from([0xff, 0xff, 0xff, 0xff]),
+    Buffer.from('x\0', 'ascii'),
+  ]);
   frame.writeInt32LE(frame.length + 1, 0);
   return Buffer.concat([frame, Buffer.from([0])]);
 }
@@ -63,11 +84,16 @@ const withLength = (frame: Buffer, length: number): Buffer => {
 /** A generator of hostile frames: mutated valid frames, bad lengths, opcodes, section kinds and BSON. */
 const hostileFrame: fc.Arbitrary<Buffer> = fc.oneof(
   // Valid frames with flipped bytes.
-  fc.tuple(fc.constantFrom(...validFrames), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 })).map(([frame, flips]) => {
-    const copy = Buffer.from(frame);
-    for (const [at, value] of flips) copy[at % copy.length] = value;
-    return copy;
-  }),
+  fc
+    .tuple(
+      fc.constantFrom(...validFrames),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+    )
+    .map(([frame, flips]) => {
+      const copy = Buffer.from(frame);
+      for (const [at, value] of flips) copy[at % copy.length] = value;
+      return copy;
+    }),
   // Truncated frames, with their declared length kept or corrected.
   fc.tuple(fc.constantFrom(...validFrames), fc.nat(), fc.boolean()).map(([frame, cut, fixLength]) => {
     const part = Buffer.from(frame.subarray(0, Math.max(4, cut % frame.length)));
@@ -75,9 +101,15 @@ const hostileFrame: fc.Arbitrary<Buffer> = fc.oneof(
     return part;
   }),
   // Oversized, negative and tiny declared lengths.
-  fc.tuple(fc.constantFrom(...validFrames), fc.constantFrom(-1, 0, 15, 16, 17, 0x7fffffff, 48_000_001, -2_147_483_648), fc.integer()).map(([frame, length, noise]) =>
-    withLength(frame, length === 17 ? frame.length + (noise % 1000) : length),
-  ),
+  fc
+    .tuple(
+      fc.constantFrom(...validFrames),
+      fc.constantFrom(-1, 0, 15, 16, 17, 0x7fffffff, 48_000_001, -2_147_483_648),
+      fc.integer(),
+    )
+    .map(([frame, length, noise]) =>
+      withLength(frame, length === 17 ? frame.length + (noise % 1000) : length),
+    ),
   // Random opcodes.
   fc.tuple(fc.constantFrom(...validFrames), fc.integer()).map(([frame, opCode]) => {
     const copy = Buffer.from(frame);
@@ -85,17 +117,29 @@ const hostileFrame: fc.Arbitrary<Buffer> = fc.oneof(
     return copy;
   }),
   // An OP_MSG with random flags, section kinds and section sizes.
-  fc.tuple(fc.integer(), fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: -5, max: 300 }), fc.uint8Array({ maxLength: 64 })), { maxLength: 4 })).map(([flags, sections]) => {
-    const parts: Buffer[] = [Buffer.alloc(4)];
-    parts[0]?.writeInt32LE(flags, 0);
-    for (const [kind, size, bytes] of sections) {
-      const sizeField = Buffer.alloc(4);
-      sizeField.writeInt32LE(size, 0);
-      parts.push(Buffer.from([kind]), sizeField, Buffer.from(bytes));
-    }
-    const rest = Buffer.concat(parts);
-    return Buffer.concat([header(16 + rest.length, 7, OP_MSG), rest]);
-  }),
+  fc
+    .tuple(
+      fc.integer(),
+      fc.array(
+        fc.tuple(
+          fc.integer({ min: 0, max: 3 }),
+          fc.integer({ min: -5, max: 300 }),
+          fc.uint8Array({ maxLength: 64 }),
+        ),
+        { maxLength: 4 },
+      ),
+    )
+    .map(([flags, sections]) => {
+      const parts: Buffer[] = [Buffer.alloc(4)];
+      parts[0]?.writeInt32LE(flags, 0);
+      for (const [kind, size, bytes] of sections) {
+        const sizeField = Buffer.alloc(4);
+        sizeField.writeInt32LE(size, 0);
+        parts.push(Buffer.from([kind]), sizeField, Buffer.from(bytes));
+      }
+      const rest = Buffer.concat(parts);
+      return Buffer.concat([header(16 + rest.length, 7, OP_MSG), rest]);
+    }),
   // Garbage BSON behind a valid envelope.
   fc.uint8Array({ minLength: 1, maxLength: 200 }).map((bytes) => {
     const body = Buffer.from(bytes);
@@ -118,7 +162,7 @@ function sendAndAwaitClose(port: number, frame: Buffer): Promise<{ answeredPing:
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       let answeredPing = false;
-      for (let at = 0; at + 16 <= received.length; ) {
+      for (let at = 0; at + 16 <= received.length;) {
         const length = received.readInt32LE(at);
         if (length < 16) break;
         if (received.readInt32LE(at + 8) === PING_REQUEST_ID) answeredPing = true;
@@ -130,7 +174,13 @@ function sendAndAwaitClose(port: number, frame: Buffer): Promise<{ answeredPing:
       socket.write(Buffer.concat([frame, opMsg(PING_REQUEST_ID, { ping: 1, $db: 'admin' })]));
       socket.end();
     });
-    socket.setTimeout(20_000, () => reject(new Error(`the server neither answered nor closed a connection for frame ${frame.toString('hex').slice(0, 120)}`)));
+    socket.setTimeout(20_000, () =>
+      reject(
+        new Error(
+          `the server neither answered nor closed a connection for frame ${frame.toString('hex').slice(0, 120)}`,
+        ),
+      ),
+    );
   });
 }
 
@@ -153,7 +203,9 @@ describe('embedded server: hostile wire-protocol frames', () => {
     const frame = negativeSequenceFrame();
     const { answeredPing } = await sendAndAwaitClose(server.port, frame);
     expect(answeredPing).toBe(false);
-    expect(errors.at(-1)).toMatch(/closed: malformed wire-protocol message: a document sequence declares -1 bytes/);
+    expect(errors.at(-1)).toMatch(
+      /closed: malformed wire-protocol message: a document sequence declares -1 bytes/,
+    );
     expect(await connection.db?.admin().ping()).toMatchObject({ ok: 1 });
   });
 
@@ -180,7 +232,9 @@ describe('embedded server: hostile wire-protocol frames', () => {
     await Things.create({ name: 'after', n: -1 });
     expect(await Things.findOne({ name: 'after' }).lean()).toMatchObject({ n: -1 });
     const growthMiB = (process.memoryUsage().rss - rssAfterWarmUp) / 2 ** 20;
-    console.log(`wire fuzz: ${FRAMES} frames (seed ${SEED}), ${answered} connections still answered a following ping, ${errors.length} closed with a log line, RSS growth after warm-up ${growthMiB.toFixed(1)} MiB`);
+    console.log(
+      `wire fuzz: ${FRAMES} frames (seed ${SEED}), ${answered} connections still answered a following ping, ${errors.length} closed with a log line, RSS growth after warm-up ${growthMiB.toFixed(1)} MiB`,
+    );
     expect(errors.length).toBeGreaterThan(FRAMES / 2);
     expect(growthMiB).toBeLessThan(100);
   }, 180_000);

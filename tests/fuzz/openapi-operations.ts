@@ -37,11 +37,17 @@ export function operationsOf(document: OpenApiDocument): FuzzOperation[] {
   for (const [path, item] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(item)) {
       const responses = new Map<number, Schema | undefined>();
-      for (const [status, response] of Object.entries(operation.responses ?? {})) responses.set(Number(status), response.content?.['application/json']?.schema);
+      for (const [status, response] of Object.entries(operation.responses ?? {}))
+        responses.set(Number(status), response.content?.['application/json']?.schema);
       operations.push({
         method: method.toUpperCase(),
         path,
-        parameters: (operation.parameters ?? []).map((parameter) => ({ name: parameter.name, in: parameter.in as 'path' | 'query', required: parameter.required ?? false, schema: parameter.schema ?? {} })),
+        parameters: (operation.parameters ?? []).map((parameter) => ({
+          name: parameter.name,
+          in: parameter.in as 'path' | 'query',
+          required: parameter.required ?? false,
+          schema: parameter.schema ?? {},
+        })),
         bodySchema: operation.requestBody?.content?.['application/json']?.schema,
         bodyRequired: operation.requestBody?.required ?? false,
         responses,
@@ -55,7 +61,12 @@ export function operationsOf(document: OpenApiDocument): FuzzOperation[] {
 function rebased(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(rebased);
   if (schema === null || typeof schema !== 'object') return schema;
-  return Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, key === '$ref' && typeof value === 'string' ? value.replace(/^#\//, 'doc#/') : rebased(value)]));
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => [
+      key,
+      key === '$ref' && typeof value === 'string' ? value.replace(/^#\//, 'doc#/') : rebased(value),
+    ]),
+  );
 }
 
 /**
@@ -69,7 +80,8 @@ export class DocumentValidator {
   private readonly parameterCache = new Map<Schema, ValidateFunction>();
 
   constructor(document: OpenApiDocument) {
-    for (const ajv of [this.strict, this.parameters]) ajv.addSchema({ $id: 'doc', components: document.components ?? {} });
+    for (const ajv of [this.strict, this.parameters])
+      ajv.addSchema({ $id: 'doc', components: document.components ?? {} });
   }
 
   /** Whether the value matches the schema; `why` says how it does not. */

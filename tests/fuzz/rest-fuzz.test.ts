@@ -1,10 +1,12 @@
-import { generateModelFiles } from '@gen3d/server';
 import { describe, expect, it } from 'vitest';
-import { logIn, type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
+
+import { generateModelFiles } from '@gen3d/server';
+
+import { logIn, signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
 import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
-import { DocumentValidator, type OpenApiDocument, operationsOf } from './openapi-operations.js';
-import { type FuzzIdentity, planRequests, type ResourceKind } from './rest-fuzzer.js';
+import { DocumentValidator, operationsOf, type OpenApiDocument } from './openapi-operations.js';
+import { planRequests, type FuzzIdentity, type ResourceKind } from './rest-fuzzer.js';
 import { runRequests } from './run-requests.js';
 
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 10_000);
@@ -25,14 +27,38 @@ const suite = useTestServer({
 });
 
 /** A chat, a queued job, its prompt message and a registered file of the account, by kind. */
-async function recordsOf(account: SignedIn, admin: SignedIn, glb: string): Promise<Record<ResourceKind, string>> {
+async function recordsOf(
+  account: SignedIn,
+  admin: SignedIn,
+  glb: string,
+): Promise<Record<ResourceKind, string>> {
   const url = suite.server.url;
   const chat = await callRest(url, 'POST', '/chats', { title: `records of ${account.email}` }, account.token);
-  const job = await callRest(url, 'POST', '/jobs', { prompt: 'a fuzzed fox', chatId: chat.body.id }, account.token);
-  const messages = (await callRest(url, 'GET', `/messages?chatId=${String(chat.body.id)}`, undefined, account.token)).body as unknown as Array<{ id: string }>;
-  const asset = await callRest(url, 'POST', '/assets', { format: 'glb', data: glb, userId: account.id, chatId: chat.body.id }, admin.token);
+  const job = await callRest(
+    url,
+    'POST',
+    '/jobs',
+    { prompt: 'a fuzzed fox', chatId: chat.body.id },
+    account.token,
+  );
+  const messages = (
+    await callRest(url, 'GET', `/messages?chatId=${String(chat.body.id)}`, undefined, account.token)
+  ).body as unknown as Array<{ id: string }>;
+  const asset = await callRest(
+    url,
+    'POST',
+    '/assets',
+    { format: 'glb', data: glb, userId: account.id, chatId: chat.body.id },
+    admin.token,
+  );
   expect([chat.status, job.status, asset.status], JSON.stringify(asset.body)).toEqual([201, 201, 201]);
-  return { user: account.id, chat: String(chat.body.id), job: String(job.body.id), message: messages[0]?.id as string, asset: String(asset.body.id) };
+  return {
+    user: account.id,
+    chat: String(chat.body.id),
+    job: String(job.body.id),
+    message: messages[0]?.id as string,
+    asset: String(asset.body.id),
+  };
 }
 
 describe('REST fuzzing over every operation of /openapi.json', () => {
@@ -46,13 +72,26 @@ describe('REST fuzzing over every operation of /openapi.json', () => {
     const user = await signInNewUser(suite.server, admin, 'fuzz-user@example.com', PASSWORD);
     const victim = await signInNewUser(suite.server, admin, 'fuzz-victim@example.com', PASSWORD);
     const model = await generateModelFiles('a fuzzed cube', 1, 'draft');
-    const glb = Buffer.from(model.files.find((file) => file.name === 'mesh.glb')?.bytes ?? []).toString('base64');
-    const [adminIds, userIds, victimIds] = [await recordsOf(admin, admin, glb), await recordsOf(user, admin, glb), await recordsOf(victim, admin, glb)];
+    const glb = Buffer.from(model.files.find((file) => file.name === 'mesh.glb')?.bytes ?? []).toString(
+      'base64',
+    );
+    const [adminIds, userIds, victimIds] = [
+      await recordsOf(admin, admin, glb),
+      await recordsOf(user, admin, glb),
+      await recordsOf(victim, admin, glb),
+    ];
 
-    const sessions = new Map<string, SignedIn>([['admin', admin], ['user', user]]);
+    const sessions = new Map<string, SignedIn>([
+      ['admin', admin],
+      ['user', user],
+    ]);
     const identities: FuzzIdentity[] = [
       { name: 'anonymous', authorization: undefined, ids: { own: userIds, other: victimIds } },
-      { name: 'garbage-token', authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', ids: { own: userIds, other: victimIds } },
+      {
+        name: 'garbage-token',
+        authorization: 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+        ids: { own: userIds, other: victimIds },
+      },
       { name: 'user', authorization: `Bearer ${user.token}`, ids: { own: userIds, other: victimIds } },
       { name: 'admin', authorization: `Bearer ${admin.token}`, ids: { own: adminIds, other: victimIds } },
     ];
@@ -60,7 +99,8 @@ describe('REST fuzzing over every operation of /openapi.json', () => {
     const renewSessions = async (): Promise<void> => {
       for (const identity of identities) {
         const session = sessions.get(identity.name);
-        if (!session || (await callRest(url, 'GET', '/auth/me', undefined, session.token)).status === 200) continue;
+        if (!session || (await callRest(url, 'GET', '/auth/me', undefined, session.token)).status === 200)
+          continue;
         const renewed = await logIn(suite.server, session.email, PASSWORD);
         sessions.set(identity.name, renewed);
         identity.authorization = `Bearer ${renewed.token}`;
@@ -68,13 +108,26 @@ describe('REST fuzzing over every operation of /openapi.json', () => {
     };
 
     const requests = planRequests(document, operations, identities, validator, REQUESTS, SEED);
-    const report = await runRequests(url, requests, validator, { concurrency: 8, healthEvery: 250, beforeRound: renewSessions });
+    const report = await runRequests(url, requests, validator, {
+      concurrency: 8,
+      healthEvery: 250,
+      beforeRound: renewSessions,
+    });
 
-    const statuses = [...report.byStatus.entries()].sort(([a], [b]) => a - b).map(([status, count]) => `${status}: ${count}`).join(', ');
-    console.log(`REST fuzz: ${report.requests} requests over ${operations.length} operations (seed ${SEED}); statuses ${statuses}; findings ${report.findings.length}`);
+    const statuses = [...report.byStatus.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([status, count]) => `${status}: ${count}`)
+      .join(', ');
+    console.log(
+      `REST fuzz: ${report.requests} requests over ${operations.length} operations (seed ${SEED}); statuses ${statuses}; findings ${report.findings.length}`,
+    );
     // One example of each kind of finding: the problem without its varying details, per operation.
     const kinds = new Map<string, string>();
-    for (const finding of report.findings) kinds.set(`${finding.request.split(' ').slice(2, 4).join(' ')} ${finding.problem.replace(/[:(].*/, '')}`, `${finding.problem}\n    ${finding.request}`);
+    for (const finding of report.findings)
+      kinds.set(
+        `${finding.request.split(' ').slice(2, 4).join(' ')} ${finding.problem.replace(/[:(].*/, '')}`,
+        `${finding.problem}\n    ${finding.request}`,
+      );
     for (const example of [...kinds.values()].slice(0, 40)) console.log(`  ${example}`);
     expect(report.findings).toEqual([]);
     expect(report.requests).toBe(REQUESTS);

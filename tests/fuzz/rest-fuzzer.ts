@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { sample } from 'openapi-sampler';
+
 import { hostileBodyText, hostileParameter, hostileValue } from './hostile-values.js';
 import type { DocumentValidator, FuzzOperation, OpenApiDocument } from './openapi-operations.js';
 
@@ -30,7 +31,19 @@ export interface Finding {
   problem: string;
 }
 
-const KINDS = ['valid', 'valid', 'field', 'field', 'field', 'missing', 'extra', 'body', 'param', 'param', 'transport'] as const;
+const KINDS = [
+  'valid',
+  'valid',
+  'field',
+  'field',
+  'field',
+  'missing',
+  'extra',
+  'body',
+  'param',
+  'param',
+  'transport',
+] as const;
 const ABSENT_ID = 'fffffffffffffffffffffff0';
 const MALFORMED_IDS = ['zzzzzzzzzzzzzzzzzzzzzzzz', '123', '../../etc/passwd', '%00', '{"$gt":""}'];
 
@@ -99,7 +112,14 @@ interface Plan {
  * fields replaced by hostile values, missing and extra fields, hostile bodies and parameters, transport
  * faults; each from one of the identities.
  */
-export function planRequests(document: OpenApiDocument, operations: FuzzOperation[], identities: FuzzIdentity[], validator: DocumentValidator, count: number, seed: number): FuzzRequest[] {
+export function planRequests(
+  document: OpenApiDocument,
+  operations: FuzzOperation[],
+  identities: FuzzIdentity[],
+  validator: DocumentValidator,
+  count: number,
+  seed: number,
+): FuzzRequest[] {
   const plans = fc.sample(
     fc.record<Plan>({
       operation: fc.nat(operations.length - 1),
@@ -114,22 +134,50 @@ export function planRequests(document: OpenApiDocument, operations: FuzzOperatio
     }),
     { seed, numRuns: count },
   );
-  return plans.map((plan) => requestOf(document, operations[plan.operation] as FuzzOperation, identities[plan.identity] as FuzzIdentity, validator, plan));
+  return plans.map((plan) =>
+    requestOf(
+      document,
+      operations[plan.operation] as FuzzOperation,
+      identities[plan.identity] as FuzzIdentity,
+      validator,
+      plan,
+    ),
+  );
 }
 
-function requestOf(document: OpenApiDocument, operation: FuzzOperation, identity: FuzzIdentity, validator: DocumentValidator, plan: Plan): FuzzRequest {
+function requestOf(
+  document: OpenApiDocument,
+  operation: FuzzOperation,
+  identity: FuzzIdentity,
+  validator: DocumentValidator,
+  plan: Plan,
+): FuzzRequest {
   const id = (kind: ResourceKind): string => idFor(kind, plan.idChoice, identity, plan.pick);
-  const body: unknown = operation.bodySchema ? fillIds(sample(operation.bodySchema as never, { skipReadOnly: true, quiet: true }, document as never), operation.path, id) : undefined;
+  const body: unknown = operation.bodySchema
+    ? fillIds(
+        sample(operation.bodySchema as never, { skipReadOnly: true, quiet: true }, document as never),
+        operation.path,
+        id,
+      )
+    : undefined;
   const parameters = new Map<string, string>();
   for (const parameter of operation.parameters) {
     const kind = resourceOf(parameter.name, operation.path);
     if (!parameter.required && !plan.includeOptional) continue;
-    parameters.set(parameter.name, kind ? id(kind) : String(sample(parameter.schema as never, { quiet: true }) ?? ''));
+    parameters.set(
+      parameter.name,
+      kind ? id(kind) : String(sample(parameter.schema as never, { quiet: true }) ?? ''),
+    );
   }
   let kind: string = plan.kind;
-  if ((kind === 'field' || kind === 'missing' || kind === 'extra') && (body === null || typeof body !== 'object' || Array.isArray(body))) kind = 'param';
+  if (
+    (kind === 'field' || kind === 'missing' || kind === 'extra') &&
+    (body === null || typeof body !== 'object' || Array.isArray(body))
+  )
+    kind = 'param';
   if (kind === 'body' && !operation.bodySchema) kind = 'param';
-  if (kind === 'param' && operation.parameters.length === 0) kind = operation.bodySchema ? 'field' : 'transport';
+  if (kind === 'param' && operation.parameters.length === 0)
+    kind = operation.bodySchema ? 'field' : 'transport';
   const fields = body && typeof body === 'object' ? Object.keys(body) : [];
   if (kind === 'field' && fields.length === 0) kind = 'extra';
 
@@ -137,8 +185,10 @@ function requestOf(document: OpenApiDocument, operation: FuzzOperation, identity
   let contentType = 'application/json';
   let judged = true;
   let suffix = '';
-  if (kind === 'field') (body as Record<string, unknown>)[fields[plan.pick % fields.length] as string] = plan.value;
-  if (kind === 'missing') Reflect.deleteProperty(body as Record<string, unknown>, fields[plan.pick % fields.length] as string);
+  if (kind === 'field')
+    (body as Record<string, unknown>)[fields[plan.pick % fields.length] as string] = plan.value;
+  if (kind === 'missing')
+    Reflect.deleteProperty(body as Record<string, unknown>, fields[plan.pick % fields.length] as string);
   if (kind === 'extra') (body as Record<string, unknown>).unexpectedField = plan.value;
   if (kind === 'param') {
     const target = operation.parameters[plan.pick % operation.parameters.length];
@@ -150,7 +200,8 @@ function requestOf(document: OpenApiDocument, operation: FuzzOperation, identity
     contentType = plan.bodyText.contentType;
   }
   if (kind === 'transport') {
-    if (plan.pick % 2 === 0) suffix = `${operation.parameters.some((parameter) => parameter.in === 'query') ? '&' : '?'}pad=${'a'.repeat(16_500)}`;
+    if (plan.pick % 2 === 0)
+      suffix = `${operation.parameters.some((parameter) => parameter.in === 'query') ? '&' : '?'}pad=${'a'.repeat(16_500)}`;
     else {
       // A bodiless request with a JSON content type: how the server reads it is not the document's to say.
       bodyText = undefined;
@@ -163,7 +214,8 @@ function requestOf(document: OpenApiDocument, operation: FuzzOperation, identity
   for (const parameter of operation.parameters) {
     const value = parameters.get(parameter.name);
     // An empty or dot segment would name another operation (`/jobs/.` is `/jobs`): a blank stands in for it.
-    if (parameter.in === 'path') path = path.replace(`{${parameter.name}}`, encodeParameter(pathSegment(value ?? '')));
+    if (parameter.in === 'path')
+      path = path.replace(`{${parameter.name}}`, encodeParameter(pathSegment(value ?? '')));
     else if (value !== undefined) query.push(`${parameter.name}=${encodeParameter(value)}`);
   }
   const url = `/api${path}${query.length > 0 ? `?${query.join('&')}` : ''}${query.length === 0 && suffix.startsWith('&') ? suffix.replace('&', '?') : suffix}`;
@@ -171,7 +223,8 @@ function requestOf(document: OpenApiDocument, operation: FuzzOperation, identity
   let inputValid: boolean | undefined = judged ? true : undefined;
   if (kind === 'body' || suffix) inputValid = false;
   else if (judged) {
-    if (operation.bodySchema) inputValid = bodyText !== undefined && validator.matches(operation.bodySchema, body).ok;
+    if (operation.bodySchema)
+      inputValid = bodyText !== undefined && validator.matches(operation.bodySchema, body).ok;
     for (const parameter of operation.parameters) {
       const value = parameters.get(parameter.name);
       // An empty query parameter counts as absent (as the server reads it).
@@ -184,8 +237,19 @@ function requestOf(document: OpenApiDocument, operation: FuzzOperation, identity
       }
     }
   }
-  const headers: Record<string, string> = { ...(identity.authorization ? { authorization: identity.authorization } : {}) };
+  const headers: Record<string, string> = {
+    ...(identity.authorization ? { authorization: identity.authorization } : {}),
+  };
   if (bodyText !== undefined || kind === 'transport') headers['content-type'] = contentType;
   const method = operation.method;
-  return { operation, identity: identity.name, kind, method, url, headers, body: method === 'GET' ? undefined : bodyText, inputValid };
+  return {
+    operation,
+    identity: identity.name,
+    kind,
+    method,
+    url,
+    headers,
+    body: method === 'GET' ? undefined : bodyText,
+    inputValid,
+  };
 }

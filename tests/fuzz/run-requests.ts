@@ -12,7 +12,10 @@ export interface FuzzReport {
 
 function describe(request: FuzzRequest): string {
   const url = request.url.length > 160 ? `${request.url.slice(0, 160)}…` : request.url;
-  const body = request.body === undefined ? '' : ` ${request.body.length > 160 ? `${request.body.slice(0, 160)}…` : request.body}`;
+  const body =
+    request.body === undefined
+      ? ''
+      : ` ${request.body.length > 160 ? `${request.body.slice(0, 160)}…` : request.body}`;
   return `${request.identity} ${request.kind}: ${request.method} ${url}${body}`;
 }
 
@@ -20,8 +23,12 @@ function describe(request: FuzzRequest): string {
 function judge(request: FuzzRequest, status: number, text: string, validator: DocumentValidator): string[] {
   const problems: string[] = [];
   if (status >= 500) problems.push(`answered ${status}`);
-  if (!request.operation.responses.has(status)) problems.push(`answered ${status}, which the operation does not declare (${[...request.operation.responses.keys()].join(', ')})`);
-  if (request.inputValid === false && status >= 200 && status < 300) problems.push(`accepted schema-invalid input with ${status}`);
+  if (!request.operation.responses.has(status))
+    problems.push(
+      `answered ${status}, which the operation does not declare (${[...request.operation.responses.keys()].join(', ')})`,
+    );
+  if (request.inputValid === false && status >= 200 && status < 300)
+    problems.push(`accepted schema-invalid input with ${status}`);
   if (INTERNALS.test(text)) problems.push(`the body shows internals: ${text.slice(0, 200)}`);
   const schema = request.operation.responses.get(status);
   if (schema && text !== '') {
@@ -59,7 +66,11 @@ export async function runRequests(
         let status: number;
         let text: string;
         try {
-          const response = await fetch(`${baseUrl}${request.url}`, { method: request.method, headers: request.headers, ...(request.body === undefined ? {} : { body: request.body }) });
+          const response = await fetch(`${baseUrl}${request.url}`, {
+            method: request.method,
+            headers: request.headers,
+            ...(request.body === undefined ? {} : { body: request.body }),
+          });
           status = response.status;
           text = await response.text();
         } catch (error) {
@@ -68,12 +79,19 @@ export async function runRequests(
         }
         report.requests += 1;
         report.byStatus.set(status, (report.byStatus.get(status) ?? 0) + 1);
-        for (const problem of judge(request, status, text, validator)) report.findings.push({ request: describe(request), problem });
+        for (const problem of judge(request, status, text, validator))
+          report.findings.push({ request: describe(request), problem });
       }
     };
     await Promise.all(Array.from({ length: options.concurrency }, () => worker()));
-    const health = await fetch(`${baseUrl}/health`).then((response) => response.status).catch(() => 0);
-    if (health !== 200) report.findings.push({ request: `GET /health after ${start + round.length} requests`, problem: `answered ${health}` });
+    const health = await fetch(`${baseUrl}/health`)
+      .then((response) => response.status)
+      .catch(() => 0);
+    if (health !== 200)
+      report.findings.push({
+        request: `GET /health after ${start + round.length} requests`,
+        problem: `answered ${health}`,
+      });
   }
   return report;
 }

@@ -1,7 +1,9 @@
-import { ErrorCodes } from '@gen3d/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type SignedIn, signInNewAdmin } from '../support/accounts.js';
+
+import { ErrorCodes } from '@gen3d/shared';
+
+import { signInNewAdmin, type SignedIn } from '../support/accounts.js';
 import { useTestServer } from '../support/server.js';
 import { hostileBodyText, hostileValue } from './hostile-values.js';
 
@@ -10,7 +12,14 @@ const SEED = Number(process.env.FUZZ_SEED ?? 13);
 const INTERNALS = /\n\s+at |node_modules|\/work\/|\.ts:\d+:\d+/;
 const KNOWN_CODES = new Set<string>(ErrorCodes);
 
-const suite = useTestServer({ env: { RATE_LIMIT_MAX: '10000000', AUTH_RATE_LIMIT_MAX: '10000000', GENERATION_RATE_LIMIT_MAX: '10000000', WORKER_CONCURRENCY: '0' } });
+const suite = useTestServer({
+  env: {
+    RATE_LIMIT_MAX: '10000000',
+    AUTH_RATE_LIMIT_MAX: '10000000',
+    GENERATION_RATE_LIMIT_MAX: '10000000',
+    WORKER_CONCURRENCY: '0',
+  },
+});
 
 const PROCEDURES = [
   'system.info',
@@ -38,7 +47,8 @@ const PROCEDURES = [
 interface TrpcCase {
   procedures: string[];
   method: 'GET' | 'POST';
-  input: { kind: 'json'; value: unknown } | { kind: 'text'; text: string; contentType: string } | { kind: 'none' };
+  input:
+    { kind: 'json'; value: unknown } | { kind: 'text'; text: string; contentType: string } | { kind: 'none' };
   token: 'none' | 'signed-in' | 'garbage';
 }
 
@@ -77,13 +87,28 @@ describe('tRPC fuzzing: batches, malformed input strings and unknown procedures'
       while (next < cases.length) {
         const call = cases[next++] as TrpcCase;
         const batch = call.procedures.length > 1 || next % 3 === 0;
-        const inputs = batch && call.input.kind === 'json' ? JSON.stringify(Object.fromEntries(call.procedures.map((_, index) => [String(index), call.input.kind === 'json' ? call.input.value : undefined]))) : call.input.kind === 'json' ? JSON.stringify(call.input.value) : call.input.kind === 'text' ? call.input.text : undefined;
+        const inputs =
+          batch && call.input.kind === 'json'
+            ? JSON.stringify(
+                Object.fromEntries(
+                  call.procedures.map((_, index) => [
+                    String(index),
+                    call.input.kind === 'json' ? call.input.value : undefined,
+                  ]),
+                ),
+              )
+            : call.input.kind === 'json'
+              ? JSON.stringify(call.input.value)
+              : call.input.kind === 'text'
+                ? call.input.text
+                : undefined;
         const headers: Record<string, string> = {};
         if (call.token === 'signed-in') headers.authorization = `Bearer ${admin.token}`;
         if (call.token === 'garbage') headers.authorization = 'Bearer garbage';
         let url = `${suite.server.url}/trpc/${call.procedures.join(',')}${batch ? '?batch=1' : ''}`;
         let body: string | undefined;
-        if (call.method === 'GET' && inputs !== undefined) url += `${batch ? '&' : '?'}input=${encodeURIComponent(inputs)}`;
+        if (call.method === 'GET' && inputs !== undefined)
+          url += `${batch ? '&' : '?'}input=${encodeURIComponent(inputs)}`;
         if (call.method === 'POST') {
           body = inputs;
           headers['content-type'] = call.input.kind === 'text' ? call.input.contentType : 'application/json';
@@ -91,7 +116,12 @@ describe('tRPC fuzzing: batches, malformed input strings and unknown procedures'
         const label = `${call.method} ${url.slice(suite.server.url.length, suite.server.url.length + 160)} ${body?.slice(0, 120) ?? ''}`;
         // A subscription answers as a stream; only its first event is read.
         const controller = new AbortController();
-        const response = await fetch(url, { method: call.method, headers, signal: controller.signal, ...(body === undefined ? {} : { body }) });
+        const response = await fetch(url, {
+          method: call.method,
+          headers,
+          signal: controller.signal,
+          ...(body === undefined ? {} : { body }),
+        });
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
         if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
           const reader = response.body?.getReader();
@@ -109,13 +139,20 @@ describe('tRPC fuzzing: batches, malformed input strings and unknown procedures'
           problems.push(`not JSON (${response.status}) for ${label}: ${text.slice(0, 120)}`);
           continue;
         }
-        for (const code of errorCodesIn(parsed)) if (!KNOWN_CODES.has(code)) problems.push(`error code ${code} (${response.status}) for ${label}: ${text.slice(0, 200)}`);
+        for (const code of errorCodesIn(parsed))
+          if (!KNOWN_CODES.has(code))
+            problems.push(`error code ${code} (${response.status}) for ${label}: ${text.slice(0, 200)}`);
       }
     };
     await Promise.all(Array.from({ length: 8 }, () => worker()));
     expect((await fetch(`${suite.server.url}/health`)).status).toBe(200);
-    const summary = [...statuses.entries()].sort(([a], [b]) => a - b).map(([status, count]) => `${status}: ${count}`).join(', ');
-    console.log(`tRPC fuzz: ${cases.length} calls (seed ${SEED}); statuses ${summary}; findings ${problems.length}`);
+    const summary = [...statuses.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([status, count]) => `${status}: ${count}`)
+      .join(', ');
+    console.log(
+      `tRPC fuzz: ${cases.length} calls (seed ${SEED}); statuses ${summary}; findings ${problems.length}`,
+    );
     for (const problem of [...new Set(problems)].slice(0, 20)) console.log(`  ${problem}`);
     expect(problems).toEqual([]);
   }, 600_000);

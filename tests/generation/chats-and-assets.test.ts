@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+
 import type { TAsset, TChat, TJob, TMessage } from '@gen3d/client';
 import { createAssetUrlSigner } from '@gen3d/server';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
+
+import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
@@ -16,12 +19,19 @@ beforeAll(async () => {
   const admin = await signInNewAdmin(suite.server);
   ana = await signInNewUser(suite.server, admin, 'ana@example.com');
   ben = await signInNewUser(suite.server, admin, 'ben@example.com');
-  const created = await callRest(suite.server.url, 'POST', '/jobs', { prompt: 'two blue cylinders' }, ana.token);
+  const created = await callRest(
+    suite.server.url,
+    'POST',
+    '/jobs',
+    { prompt: 'two blue cylinders' },
+    ana.token,
+  );
   job = (await followJob(clientFor(suite.server, ana), String(created.body.id))).at(-1) as TJob;
   expect(job.status).toBe('succeeded');
 });
 
-const rest = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, who: SignedIn) => callRest(suite.server.url, method, path, body, who.token);
+const rest = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, who: SignedIn) =>
+  callRest(suite.server.url, method, path, body, who.token);
 
 describe('chats and messages', () => {
   it('create, list newest first, rename; messages in order with pages and cursors', async () => {
@@ -35,15 +45,39 @@ describe('chats and messages', () => {
     expect((await rest('PATCH', `/chats/${String(first.body.id)}`, { title: '' }, ana)).status).toBe(400);
 
     const chatId = String(second.body.id);
-    for (let index = 1; index <= 7; index += 1) expect((await rest('POST', '/messages', { chatId, content: `message ${index}` }, ana)).status).toBe(201);
+    for (let index = 1; index <= 7; index += 1)
+      expect((await rest('POST', '/messages', { chatId, content: `message ${index}` }, ana)).status).toBe(
+        201,
+      );
     const contents = (body: unknown) => (body as TMessage[]).map((message) => message.content);
-    expect(contents((await rest('GET', `/messages?chatId=${chatId}&page=2&limit=3`, undefined, ana)).body)).toEqual(['message 4', 'message 5', 'message 6']);
-    const all = (await rest('GET', `/messages?chatId=${chatId}&limit=200`, undefined, ana)).body as unknown as TMessage[];
-    expect(contents(all)).toEqual(['message 1', 'message 2', 'message 3', 'message 4', 'message 5', 'message 6', 'message 7']);
-    expect(contents((await rest('GET', `/messages?chatId=${chatId}&after=${all[4]?.id}&limit=5`, undefined, ana)).body)).toEqual(['message 6', 'message 7']);
-    expect(contents((await rest('GET', `/messages?chatId=${chatId}&before=${all[4]?.id}&limit=2`, undefined, ana)).body)).toEqual(['message 3', 'message 4']);
+    expect(
+      contents((await rest('GET', `/messages?chatId=${chatId}&page=2&limit=3`, undefined, ana)).body),
+    ).toEqual(['message 4', 'message 5', 'message 6']);
+    const all = (await rest('GET', `/messages?chatId=${chatId}&limit=200`, undefined, ana))
+      .body as unknown as TMessage[];
+    expect(contents(all)).toEqual([
+      'message 1',
+      'message 2',
+      'message 3',
+      'message 4',
+      'message 5',
+      'message 6',
+      'message 7',
+    ]);
+    expect(
+      contents(
+        (await rest('GET', `/messages?chatId=${chatId}&after=${all[4]?.id}&limit=5`, undefined, ana)).body,
+      ),
+    ).toEqual(['message 6', 'message 7']);
+    expect(
+      contents(
+        (await rest('GET', `/messages?chatId=${chatId}&before=${all[4]?.id}&limit=2`, undefined, ana)).body,
+      ),
+    ).toEqual(['message 3', 'message 4']);
     expect((await rest('GET', `/messages?chatId=${chatId}&limit=201`, undefined, ana)).status).toBe(400);
-    const touched = ((await rest('GET', '/chats', undefined, ana)).body as unknown as TChat[]).find((chat) => chat.id === chatId);
+    const touched = ((await rest('GET', '/chats', undefined, ana)).body as unknown as TChat[]).find(
+      (chat) => chat.id === chatId,
+    );
     expect(touched?.lastMessageAt).not.toBeNull();
   });
 
@@ -51,12 +85,29 @@ describe('chats and messages', () => {
     const chat = await rest('POST', '/chats', { title: 'Attachments' }, ana);
     const chatId = String(chat.body.id);
     const glb = job.outputs.find((output) => output.format === 'glb');
-    const attached = await rest('POST', '/messages', { chatId, role: 'assistant', type: 'model', content: 'look', attachments: [{ assetId: glb?.assetId }] }, ana);
+    const attached = await rest(
+      'POST',
+      '/messages',
+      { chatId, role: 'assistant', type: 'model', content: 'look', attachments: [{ assetId: glb?.assetId }] },
+      ana,
+    );
     expect(attached.status).toBe(201);
-    expect(attached.body.attachments).toEqual([expect.objectContaining({ assetId: glb?.assetId, kind: 'model', format: 'glb', url: expect.stringContaining('/assets/') })]);
+    expect(attached.body.attachments).toEqual([
+      expect.objectContaining({
+        assetId: glb?.assetId,
+        kind: 'model',
+        format: 'glb',
+        url: expect.stringContaining('/assets/'),
+      }),
+    ]);
 
     const benChat = await rest('POST', '/chats', { title: "Ben's" }, ben);
-    const stolen = await rest('POST', '/messages', { chatId: String(benChat.body.id), content: 'mine now', attachments: [{ assetId: glb?.assetId }] }, ben);
+    const stolen = await rest(
+      'POST',
+      '/messages',
+      { chatId: String(benChat.body.id), content: 'mine now', attachments: [{ assetId: glb?.assetId }] },
+      ben,
+    );
     expect(stolen.status).toBe(404);
     for (const [method, path, body] of [
       ['GET', `/messages?chatId=${chatId}`, undefined],
@@ -76,7 +127,12 @@ describe('asset downloads', () => {
     const assets = (await rest('GET', `/assets?jobId=${job.id}`, undefined, ana)).body as unknown as TAsset[];
     expect(assets.map((asset) => asset.format).sort()).toEqual(['glb', 'mtl', 'obj', 'ply']);
     const obj = assets.find((asset) => asset.format === 'obj') as TAsset;
-    expect(obj).toMatchObject({ contentType: 'model/obj', kind: 'model', vertices: expect.any(Number), triangles: expect.any(Number) });
+    expect(obj).toMatchObject({
+      contentType: 'model/obj',
+      kind: 'model',
+      vertices: expect.any(Number),
+      triangles: expect.any(Number),
+    });
     const full = await fetch(obj.url);
     expect(full.status).toBe(200);
     expect(full.headers.get('content-type')).toBe('model/obj');
@@ -96,7 +152,9 @@ describe('asset downloads', () => {
   });
 
   it('refuses tampered, foreign and expired URLs', async () => {
-    const [glb] = ((await rest('GET', `/assets?jobId=${job.id}`, undefined, ana)).body as unknown as TAsset[]).filter((asset) => asset.format === 'glb');
+    const [glb] = (
+      (await rest('GET', `/assets?jobId=${job.id}`, undefined, ana)).body as unknown as TAsset[]
+    ).filter((asset) => asset.format === 'glb');
     const url = new URL(glb?.url as string);
     const expectCode = async (target: string, status: number, code: string) => {
       const answer = await fetch(target);
@@ -108,9 +166,17 @@ describe('asset downloads', () => {
     await expectCode(longer.toString(), 403, 'ASSET_URL_INVALID');
     const otherFile = url.toString().replace('/model.glb', '/model.obj');
     await expectCode(otherFile, 403, 'ASSET_URL_INVALID');
-    await expectCode(`${url.origin}${url.pathname.replace('model.glb', '..%2F..%2Fetc%2Fpasswd')}${url.search}`, 403, 'ASSET_URL_INVALID');
+    await expectCode(
+      `${url.origin}${url.pathname.replace('model.glb', '..%2F..%2Fetc%2Fpasswd')}${url.search}`,
+      403,
+      'ASSET_URL_INVALID',
+    );
     await expectCode(`${url.origin}${url.pathname}`, 403, 'ASSET_URL_INVALID');
-    const expired = createAssetUrlSigner(suite.server.config.jwtSecret, suite.server.config.publicUrl, -120).sign(glb?.id as string, 'model.glb');
+    const expired = createAssetUrlSigner(
+      suite.server.config.jwtSecret,
+      suite.server.config.publicUrl,
+      -120,
+    ).sign(glb?.id as string, 'model.glb');
     await expectCode(expired.url, 403, 'ASSET_URL_EXPIRED');
   });
 });
@@ -120,7 +186,9 @@ describe('chats.delete', () => {
     const created = await rest('POST', '/jobs', { prompt: 'a pink torus' }, ana);
     const done = (await followJob(clientFor(suite.server, ana), String(created.body.id))).at(-1) as TJob;
     const chatId = String(done.chatId);
-    const files = ((await rest('GET', `/assets?jobId=${done.id}`, undefined, ana)).body as unknown as TAsset[]).map((asset) => `${suite.server.config.assets.dir}/${ana.id}/${asset.id}/${asset.fileName}`);
+    const files = (
+      (await rest('GET', `/assets?jobId=${done.id}`, undefined, ana)).body as unknown as TAsset[]
+    ).map((asset) => `${suite.server.config.assets.dir}/${ana.id}/${asset.id}/${asset.fileName}`);
     expect(files.every((file) => existsSync(file))).toBe(true);
     const deleted = await rest('DELETE', `/chats/${chatId}`, undefined, ana);
     expect(deleted.status).toBe(200);

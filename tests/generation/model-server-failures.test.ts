@@ -1,6 +1,9 @@
 import { readdirSync } from 'node:fs';
-import type { TJob } from '@gen3d/client';
+
 import { describe, expect, it } from 'vitest';
+
+import type { TJob } from '@gen3d/client';
+
 import { useFaultySuite } from '../support/faulty-model-server.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { callRest } from '../support/rest.js';
@@ -23,13 +26,20 @@ async function runToTheEnd(prompt: string): Promise<TJob> {
 }
 
 async function lastAssistantMessage(chatId: string | null): Promise<{ content: string; type: string }> {
-  const messages = await callRest(suite.server.url, 'GET', `/messages?chatId=${String(chatId)}`, undefined, suite.user.token);
+  const messages = await callRest(
+    suite.server.url,
+    'GET',
+    `/messages?chatId=${String(chatId)}`,
+    undefined,
+    suite.user.token,
+  );
   const list = messages.body as unknown as Array<{ role: string; content: string; type: string }>;
   return list.filter((message) => message.role === 'assistant').at(-1) as { content: string; type: string };
 }
 
 async function assetsOf(jobId: string): Promise<unknown[]> {
-  return (await callRest(suite.server.url, 'GET', `/assets?jobId=${jobId}`, undefined, suite.user.token)).body as unknown as unknown[];
+  return (await callRest(suite.server.url, 'GET', `/assets?jobId=${jobId}`, undefined, suite.user.token))
+    .body as unknown as unknown[];
 }
 
 describe('jobs against a failing model server', () => {
@@ -75,7 +85,9 @@ describe('jobs against a failing model server', () => {
     // Every stored file belongs to an asset record: the half-stored outputs of the broken run are gone.
     const userDir = readdirSync(suite.server.config.assets.dir).find((entry) => entry === suite.user.id);
     const stored = userDir ? readdirSync(`${suite.server.config.assets.dir}/${userDir}`) : [];
-    const recorded = (await callRest(suite.server.url, 'GET', '/assets?limit=200', undefined, suite.user.token)).body as unknown as Array<{ id: string }>;
+    const recorded = (
+      await callRest(suite.server.url, 'GET', '/assets?limit=200', undefined, suite.user.token)
+    ).body as unknown as Array<{ id: string }>;
     expect(stored.sort()).toEqual(recorded.map((asset) => asset.id).sort());
   });
 
@@ -84,6 +96,10 @@ describe('jobs against a failing model server', () => {
     const job = await runToTheEnd('an endless cylinder');
     expect(job.status).toBe('failed');
     expect(job.error?.code).toBe('JOB_TIMEOUT');
-    expect(suite.faulty.requests.some((request) => request.method === 'DELETE' && request.path.startsWith('/v1/generations/'))).toBe(true);
+    expect(
+      suite.faulty.requests.some(
+        (request) => request.method === 'DELETE' && request.path.startsWith('/v1/generations/'),
+      ),
+    ).toBe(true);
   });
 });

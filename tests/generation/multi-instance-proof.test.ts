@@ -1,16 +1,21 @@
-import type { TAsset, TJob } from '@gen3d/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
+
+import type { TAsset, TJob } from '@gen3d/client';
+
+import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
+import { sha256 } from '../support/contracts/adapter-suite.js';
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { redisServerAvailable, startTestRedis, type TestRedis } from '../support/redis.js';
 import { callRest } from '../support/rest.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { sha256 } from '../support/contracts/adapter-suite.js';
 
 // CI sets REQUIRE_REDIS_TESTS so a missing redis-server fails there instead of skipping the shared limit.
 const redisAvailable = redisServerAvailable() || process.env.REQUIRE_REDIS_TESTS === '1';
-if (!redisAvailable) console.warn('skipping the shared generation limit check: redis-server is not installed (apt-get install redis-server)');
+if (!redisAvailable)
+  console.warn(
+    'skipping the shared generation limit check: redis-server is not installed (apt-get install redis-server)',
+  );
 
 const GENERATION_LIMIT = 5;
 
@@ -46,10 +51,19 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function createJob(server: TestServer, user: SignedIn, prompt: string, clientIp: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function createJob(
+  server: TestServer,
+  user: SignedIn,
+  prompt: string,
+  clientIp: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${server.url}/api/jobs`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}`, 'x-forwarded-for': clientIp },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${user.token}`,
+      'x-forwarded-for': clientIp,
+    },
     body: JSON.stringify({ prompt }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -63,7 +77,10 @@ function onInstance(url: string, server: TestServer): string {
 
 describe('two instances on one database with GridFS storage', () => {
   it('process jobs created on either, stream progress to subscribers on the other, and serve every file from both', async () => {
-    const users = [await signInNewUser(instances[0], admin, 'north@example.com'), await signInNewUser(instances[1], admin, 'south@example.com')];
+    const users = [
+      await signInNewUser(instances[0], admin, 'north@example.com'),
+      await signInNewUser(instances[1], admin, 'south@example.com'),
+    ];
     const followed: Array<Promise<TJob[]>> = [];
     for (let index = 0; index < 8; index += 1) {
       const user = users[index % 2] as SignedIn;
@@ -76,7 +93,10 @@ describe('two instances on one database with GridFS storage', () => {
     const streams = await Promise.all(followed);
     for (const updates of streams) {
       expect(updates.at(-1)?.status).toBe('succeeded');
-      expect(updates.some((update) => update.status === 'running' && update.progress > 0 && update.progress < 100), JSON.stringify(updates.map((update) => [update.status, update.progress]))).toBe(true);
+      expect(
+        updates.some((update) => update.status === 'running' && update.progress > 0 && update.progress < 100),
+        JSON.stringify(updates.map((update) => [update.status, update.progress])),
+      ).toBe(true);
     }
 
     const jobs = instances[0].app.database.connection.collection('jobs');
@@ -88,7 +108,15 @@ describe('two instances on one database with GridFS storage', () => {
     for (const [index, updates] of streams.entries()) {
       const job = updates.at(-1) as TJob;
       const owner = users[index % 2] as SignedIn;
-      const assets = (await callRest(instances[index % 2]?.url as string, 'GET', `/assets?jobId=${job.id}`, undefined, owner.token)).body as unknown as TAsset[];
+      const assets = (
+        await callRest(
+          instances[index % 2]?.url as string,
+          'GET',
+          `/assets?jobId=${job.id}`,
+          undefined,
+          owner.token,
+        )
+      ).body as unknown as TAsset[];
       expect(assets.map((asset) => asset.format).sort()).toEqual(['glb', 'mtl', 'obj', 'ply']);
       for (const asset of assets) {
         for (const instance of instances) {
@@ -98,7 +126,8 @@ describe('two instances on one database with GridFS storage', () => {
         }
       }
     }
-    for (const instance of instances) expect(await instance.app.database.connection.collection('assets.files').countDocuments()).toBe(32);
+    for (const instance of instances)
+      expect(await instance.app.database.connection.collection('assets.files').countDocuments()).toBe(32);
   });
 
   it.runIf(redisAvailable)('share the generation rate limit through REDIS_URL', async () => {
@@ -106,7 +135,12 @@ describe('two instances on one database with GridFS storage', () => {
     const statuses: number[] = [];
     const bodies: Array<Record<string, unknown>> = [];
     for (let index = 0; index <= GENERATION_LIMIT; index += 1) {
-      const answer = await createJob(instances[index % 2] as TestServer, user, `an eager cube ${index}`, '10.0.2.1');
+      const answer = await createJob(
+        instances[index % 2] as TestServer,
+        user,
+        `an eager cube ${index}`,
+        '10.0.2.1',
+      );
       statuses.push(answer.status);
       bodies.push(answer.body);
     }

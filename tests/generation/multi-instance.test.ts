@@ -1,22 +1,31 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TJob } from '@gen3d/client';
+
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
+
+import type { TJob } from '@gen3d/client';
+import { startReferenceModelServer, type RunningReferenceServer } from '@gen3d/server';
+
+import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { runTypeScript } from '../support/process.js';
 import { callRest } from '../support/rest.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { type RunningReferenceServer, startReferenceModelServer } from '@gen3d/server';
 
 let database: TestDatabase;
 let modelServer: RunningReferenceServer;
 const servers: TestServer[] = [];
 
-const generous = { AUTH_RATE_LIMIT_MAX: '1000', GENERATION_RATE_LIMIT_MAX: '10000', RATE_LIMIT_MAX: '100000', JOBS_DAILY_QUOTA: '10000', JOBS_MAX_RUNNING_PER_USER: '8' };
+const generous = {
+  AUTH_RATE_LIMIT_MAX: '1000',
+  GENERATION_RATE_LIMIT_MAX: '10000',
+  RATE_LIMIT_MAX: '100000',
+  JOBS_DAILY_QUOTA: '10000',
+  JOBS_MAX_RUNNING_PER_USER: '8',
+};
 
 beforeAll(async () => {
   database = await startTestDatabase();
@@ -30,7 +39,10 @@ afterAll(async () => {
 });
 
 async function startInstance(env: Record<string, string>, mongodbUri?: string): Promise<TestServer> {
-  const server = await startTestServer(database, { env: { MODEL_SERVER_URL: modelServer.url, MODEL_SERVER_POLL_INTERVAL_MS: '20', ...generous, ...env }, ...(mongodbUri ? { mongodbUri } : {}) });
+  const server = await startTestServer(database, {
+    env: { MODEL_SERVER_URL: modelServer.url, MODEL_SERVER_POLL_INTERVAL_MS: '20', ...generous, ...env },
+    ...(mongodbUri ? { mongodbUri } : {}),
+  });
   servers.push(server);
   return server;
 }
@@ -57,7 +69,11 @@ function watchFinishes(server: TestServer, user: SignedIn) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           subscription.unsubscribe();
-          reject(new Error(`${[...ids].filter((id) => finished.has(id)).length} of ${ids.size} jobs finished in time`));
+          reject(
+            new Error(
+              `${[...ids].filter((id) => finished.has(id)).length} of ${ids.size} jobs finished in time`,
+            ),
+          );
         }, timeoutMs);
         check = () => {
           if (![...ids].every((id) => finished.has(id))) return;
@@ -76,19 +92,29 @@ describe('several instances on one database', () => {
     const first = await startInstance({ WORKER_CONCURRENCY: '4' });
     const second = await startInstance({ WORKER_CONCURRENCY: '4' }, first.mongodbUri);
     const admin = await signInNewAdmin(first);
-    const users = await Promise.all(['u1', 'u2', 'u3', 'u4'].map((name) => signInNewUser(first, admin, `${name}@example.com`)));
+    const users = await Promise.all(
+      ['u1', 'u2', 'u3', 'u4'].map((name) => signInNewUser(first, admin, `${name}@example.com`)),
+    );
     const jobsOf = new Map(users.map((user) => [user, new Set<string>()]));
     // Watch before queueing (each user on one instance), so no update is missed.
     const watches = users.map((user, index) => watchFinishes(index % 2 === 0 ? first : second, user));
     const creations = Array.from({ length: 200 }, async (_, index) => {
       const user = users[index % users.length] as SignedIn;
       const instance = index % 2 === 0 ? first : second;
-      const created = await callRest(instance.url, 'POST', '/jobs', { prompt: `shape number ${index}: ${index % 3} cubes` }, user.token);
+      const created = await callRest(
+        instance.url,
+        'POST',
+        '/jobs',
+        { prompt: `shape number ${index}: ${index % 3} cubes` },
+        user.token,
+      );
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       jobsOf.get(user)?.add(String(created.body.id));
     });
     await Promise.all(creations);
-    const results = await Promise.all(users.map((user, index) => watches[index]?.until(jobsOf.get(user) as Set<string>) as Promise<TJob[]>));
+    const results = await Promise.all(
+      users.map((user, index) => watches[index]?.until(jobsOf.get(user) as Set<string>) as Promise<TJob[]>),
+    );
 
     const all = results.flat();
     expect(all).toHaveLength(200);
@@ -100,7 +126,13 @@ describe('several instances on one database', () => {
     const db = first.app.database.connection;
     const jobIds = all.map((job) => new Types.ObjectId(job.id));
     expect(await db.collection('assets').countDocuments({ jobId: { $in: jobIds } })).toBe(800);
-    const answers = await db.collection('messages').aggregate([{ $match: { jobId: { $in: jobIds }, role: 'assistant' } }, { $group: { _id: '$jobId', count: { $sum: 1 } } }]).toArray();
+    const answers = await db
+      .collection('messages')
+      .aggregate([
+        { $match: { jobId: { $in: jobIds }, role: 'assistant' } },
+        { $group: { _id: '$jobId', count: { $sum: 1 } } },
+      ])
+      .toArray();
     expect(answers).toHaveLength(200);
     expect(answers.every((answer) => answer.count === 1)).toBe(true);
     const workers = await db.collection('jobs').distinct('claimedBy', { _id: { $in: jobIds } });
@@ -124,7 +156,13 @@ describe('several instances on one database', () => {
     });
     try {
       await doomed.waitForLine((line) => line.includes('gen3d is listening'));
-      const created = await callRest(api.url, 'POST', '/jobs', { prompt: 'a sphere that outlives its worker' }, user.token);
+      const created = await callRest(
+        api.url,
+        'POST',
+        '/jobs',
+        { prompt: 'a sphere that outlives its worker' },
+        user.token,
+      );
       const jobId = String(created.body.id);
       const client = clientFor(api, user);
       await followJob(client, jobId, (job) => job.status === 'running' && job.progress > 0);
@@ -134,8 +172,13 @@ describe('several instances on one database', () => {
       doomed.child.kill('SIGKILL');
       await slow.close();
     }
-    const jobId = String(((await callRest(api.url, 'GET', '/jobs', undefined, user.token)).body as unknown as TJob[])[0]?.id);
-    const rescuer = await startInstance({ WORKER_CONCURRENCY: '1', JOB_POLL_INTERVAL_MS: '100' }, api.mongodbUri);
+    const jobId = String(
+      ((await callRest(api.url, 'GET', '/jobs', undefined, user.token)).body as unknown as TJob[])[0]?.id,
+    );
+    const rescuer = await startInstance(
+      { WORKER_CONCURRENCY: '1', JOB_POLL_INTERVAL_MS: '100' },
+      api.mongodbUri,
+    );
     const updates = await followJob(clientFor(rescuer, user), jobId, undefined, 30_000);
     const final = updates.at(-1) as TJob;
     expect(final.status).toBe('succeeded');

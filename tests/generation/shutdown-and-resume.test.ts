@@ -1,7 +1,9 @@
-import type { TJob } from '@gen3d/client';
-import { type RunningReferenceServer, startReferenceModelServer } from '@gen3d/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
+
+import type { TJob } from '@gen3d/client';
+import { startReferenceModelServer, type RunningReferenceServer } from '@gen3d/server';
+
+import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { callRest } from '../support/rest.js';
@@ -18,7 +20,9 @@ beforeAll(async () => {
   database = await startTestDatabase();
   slow = await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs: 20_000 });
   fast = await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs: 0 });
-  api = await startTestServer(database, { env: { WORKER_CONCURRENCY: '0', MODEL_SERVER_URL: fast.url, AUTH_RATE_LIMIT_MAX: '1000' } });
+  api = await startTestServer(database, {
+    env: { WORKER_CONCURRENCY: '0', MODEL_SERVER_URL: fast.url, AUTH_RATE_LIMIT_MAX: '1000' },
+  });
   const admin = await signInNewAdmin(api);
   user = await signInNewUser(api, admin, 'sam@example.com');
 });
@@ -32,7 +36,16 @@ afterAll(async () => {
 });
 
 async function workerInstance(modelServerUrl: string, env: Record<string, string> = {}): Promise<TestServer> {
-  const server = await startTestServer(database, { env: { WORKER_CONCURRENCY: '1', MODEL_SERVER_URL: modelServerUrl, MODEL_SERVER_POLL_INTERVAL_MS: '50', JOB_POLL_INTERVAL_MS: '100', ...env }, mongodbUri: api.mongodbUri });
+  const server = await startTestServer(database, {
+    env: {
+      WORKER_CONCURRENCY: '1',
+      MODEL_SERVER_URL: modelServerUrl,
+      MODEL_SERVER_POLL_INTERVAL_MS: '50',
+      JOB_POLL_INTERVAL_MS: '100',
+      ...env,
+    },
+    mongodbUri: api.mongodbUri,
+  });
   started.push(server);
   return server;
 }
@@ -44,7 +57,8 @@ describe('graceful shutdown', () => {
     const jobId = String(created.body.id);
     await followJob(clientFor(api, user), jobId, (job) => job.status === 'running' && job.progress > 0);
     await stopping.close();
-    const handedBack = (await callRest(api.url, 'GET', `/jobs/${jobId}`, undefined, user.token)).body as unknown as TJob;
+    const handedBack = (await callRest(api.url, 'GET', `/jobs/${jobId}`, undefined, user.token))
+      .body as unknown as TJob;
     expect(handedBack).toMatchObject({ status: 'queued', attempts: 0, progress: 0 });
 
     await workerInstance(fast.url);
@@ -55,9 +69,15 @@ describe('graceful shutdown', () => {
 
 describe('shutdown with open live-update streams', () => {
   it('ends the streams, so the server closes without waiting for clients', async () => {
-    const instance = await startTestServer(database, { env: { WORKER_CONCURRENCY: '0', MODEL_SERVER_URL: fast.url }, mongodbUri: api.mongodbUri });
+    const instance = await startTestServer(database, {
+      env: { WORKER_CONCURRENCY: '0', MODEL_SERVER_URL: fast.url },
+      mongodbUri: api.mongodbUri,
+    });
     const streaming = await new Promise<{ unsubscribe(): void }>((resolve) => {
-      const subscription = clientFor(instance, user).generation.watch.subscribe({}, { onStarted: () => resolve(subscription) });
+      const subscription = clientFor(instance, user).generation.watch.subscribe(
+        {},
+        { onStarted: () => resolve(subscription) },
+      );
     });
     await instance.close();
     streaming.unsubscribe();

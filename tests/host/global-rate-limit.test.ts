@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest';
+
 import { signInNewAdmin, signInNewUser } from '../support/accounts.js';
 import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
 
 // Every request below comes from 127.0.0.1, as from people behind one NAT.
-const suite = useTestServer({ env: { RATE_LIMIT_MAX: '6', RATE_LIMIT_WINDOW_MS: '600000', AUTH_RATE_LIMIT_MAX: '1000' } });
+const suite = useTestServer({
+  env: { RATE_LIMIT_MAX: '6', RATE_LIMIT_WINDOW_MS: '600000', AUTH_RATE_LIMIT_MAX: '1000' },
+});
 
 async function statuses(count: number, token?: string): Promise<number[]> {
   const seen: number[] = [];
-  for (let call = 0; call < count; call += 1) seen.push((await callRest(suite.server.url, 'GET', token ? '/auth/me' : '/system/info', undefined, token)).status);
+  for (let call = 0; call < count; call += 1)
+    seen.push(
+      (await callRest(suite.server.url, 'GET', token ? '/auth/me' : '/system/info', undefined, token)).status,
+    );
   return seen;
 }
 

@@ -1,5 +1,7 @@
-import type { TJob } from '@gen3d/client';
 import { describe, expect, it } from 'vitest';
+
+import type { TJob } from '@gen3d/client';
+
 import { signInNewAdmin } from '../support/accounts.js';
 import { useFaultySuite } from '../support/faulty-model-server.js';
 import { clientFor, followJob } from '../support/generation.js';
@@ -18,10 +20,21 @@ import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
 
 // Mesh workers get a small heap here so that a file heavy to parse meets the memory budget.
-const suite = useFaultySuite({ MODEL_SERVER_POLL_INTERVAL_MS: '20', JOB_POLL_INTERVAL_MS: '100', JOB_MAX_ATTEMPTS: '1', MESH_WORKER_MEMORY_MB: '64' });
+const suite = useFaultySuite({
+  MODEL_SERVER_POLL_INTERVAL_MS: '20',
+  JOB_POLL_INTERVAL_MS: '100',
+  JOB_MAX_ATTEMPTS: '1',
+  MESH_WORKER_MEMORY_MB: '64',
+});
 
 const upload = (format: 'glb' | 'ply', bytes: Buffer) =>
-  callRest(suite.server.url, 'POST', '/assets', { format, data: bytes.toString('base64'), userId: suite.user.id }, suite.admin.token);
+  callRest(
+    suite.server.url,
+    'POST',
+    '/assets',
+    { format, data: bytes.toString('base64'), userId: suite.user.id },
+    suite.admin.token,
+  );
 
 async function healthy(url: string): Promise<number> {
   return (await fetch(`${url}/health`)).status;
@@ -36,24 +49,67 @@ async function runJob(prompt: string): Promise<TJob> {
 
 describe('uploaded files that declare more than they hold', () => {
   const cases: Array<[string, 'glb' | 'ply', () => Buffer, RegExp]> = [
-    ['a 300-byte PLY declaring an element of 2^53-1 rows without properties', 'ply', () => plyWithHugeElement(), /element "junk" declares 9007199254740991 rows but no properties/],
-    ['a PLY declaring 2^53-1 rows of one value', 'ply', () => plyWithHugeElement('property uchar value'), /element "junk" declares 9007199254740991 rows, needing at least .* values where the body holds 13/],
-    ['a binary PLY whose face lists four billion indices', 'ply', plyWithHugeList, /declares a list of 4000000000 items that the file does not hold/],
-    ['a GLB with a bufferless accessor of 10^9 vertices', 'glb', () => glbWithBufferlessAccessor(1e9), /reading it would take 11445 MiB of accessor data and meshes baked per instance; the limit is 256 MiB/],
-    ['a GLB with a sparse accessor of 5*10^7 vertices', 'glb', () => glbWithSparseAccessor(5e7), /reading it would take 573 MiB of accessor data/],
-    ['a GLB whose node graph reaches 2^40 instances of one mesh', 'glb', () => glbWithSharedNodes(40), /its scenes reach more than 100000 node instances/],
-    ['a 600 kB GLB whose 500 accessors share one buffer view', 'glb', () => glbWithSharedBufferView(500, 600_000), /reading it would take 257 MiB of accessor data and meshes baked per instance; the limit is 256 MiB/],
-    ['a binary PLY with a vertex at infinity', 'ply', plyWithInfiniteVertex, /vertex 0 is not at a finite position/],
+    [
+      'a 300-byte PLY declaring an element of 2^53-1 rows without properties',
+      'ply',
+      () => plyWithHugeElement(),
+      /element "junk" declares 9007199254740991 rows but no properties/,
+    ],
+    [
+      'a PLY declaring 2^53-1 rows of one value',
+      'ply',
+      () => plyWithHugeElement('property uchar value'),
+      /element "junk" declares 9007199254740991 rows, needing at least .* values where the body holds 13/,
+    ],
+    [
+      'a binary PLY whose face lists four billion indices',
+      'ply',
+      plyWithHugeList,
+      /declares a list of 4000000000 items that the file does not hold/,
+    ],
+    [
+      'a GLB with a bufferless accessor of 10^9 vertices',
+      'glb',
+      () => glbWithBufferlessAccessor(1e9),
+      /reading it would take 11445 MiB of accessor data and meshes baked per instance; the limit is 256 MiB/,
+    ],
+    [
+      'a GLB with a sparse accessor of 5*10^7 vertices',
+      'glb',
+      () => glbWithSparseAccessor(5e7),
+      /reading it would take 573 MiB of accessor data/,
+    ],
+    [
+      'a GLB whose node graph reaches 2^40 instances of one mesh',
+      'glb',
+      () => glbWithSharedNodes(40),
+      /its scenes reach more than 100000 node instances/,
+    ],
+    [
+      'a 600 kB GLB whose 500 accessors share one buffer view',
+      'glb',
+      () => glbWithSharedBufferView(500, 600_000),
+      /reading it would take 257 MiB of accessor data and meshes baked per instance; the limit is 256 MiB/,
+    ],
+    [
+      'a binary PLY with a vertex at infinity',
+      'ply',
+      plyWithInfiniteVertex,
+      /vertex 0 is not at a finite position/,
+    ],
   ];
 
-  it.each(cases)('refuses %s with 400 naming the reason, and /health keeps answering', async (_name, format, file, reason) => {
-    const [answer, health] = await Promise.all([upload(format, file()), healthy(suite.server.url)]);
-    expect(answer.status, JSON.stringify(answer.body)).toBe(400);
-    expect(answer.body).toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'data' }] });
-    expect(String(answer.body.error)).toMatch(reason);
-    expect(health).toBe(200);
-    expect(await healthy(suite.server.url)).toBe(200);
-  });
+  it.each(cases)(
+    'refuses %s with 400 naming the reason, and /health keeps answering',
+    async (_name, format, file, reason) => {
+      const [answer, health] = await Promise.all([upload(format, file()), healthy(suite.server.url)]);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(400);
+      expect(answer.body).toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'data' }] });
+      expect(String(answer.body.error)).toMatch(reason);
+      expect(health).toBe(200);
+      expect(await healthy(suite.server.url)).toBe(200);
+    },
+  );
 });
 
 describe('files that only look odd', () => {
@@ -93,7 +149,13 @@ describe('the mesh task time limit', () => {
     const admin = await signInNewAdmin(slow.server);
     // A valid 400 kB GLB: reading and validating it takes far longer than 1 ms on any machine.
     const valid = glbWithHeavyJson(200_000);
-    const answer = await callRest(slow.server.url, 'POST', '/assets', { format: 'glb', data: valid.toString('base64') }, admin.token);
+    const answer = await callRest(
+      slow.server.url,
+      'POST',
+      '/assets',
+      { format: 'glb', data: valid.toString('base64') },
+      admin.token,
+    );
     expect(answer.status, JSON.stringify(answer.body)).toBe(400);
     expect(String(answer.body.error)).toMatch(/reading it took longer than the 1 ms a mesh task may take/);
     expect(await healthy(slow.server.url)).toBe(200);

@@ -2,13 +2,21 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { logLine, runTypeScript } from '../support/process.js';
 
 const MAIN = 'server/src/main.ts';
 
 function baseEnv(dataDir: string): Record<string, string> {
-  const env: Record<string, string> = { NODE_ENV: 'development', PORT: '0', MODEL_SERVER_PORT: '0', DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '10000' };
+  const env: Record<string, string> = {
+    NODE_ENV: 'development',
+    PORT: '0',
+    MODEL_SERVER_PORT: '0',
+    DATA_DIR: dataDir,
+    SHUTDOWN_TIMEOUT_MS: '10000',
+  };
   if (process.env.MONGODB_URI) env.MONGODB_URI = process.env.MONGODB_URI;
   return env;
 }
@@ -26,7 +34,12 @@ interface InFlightRequest {
 }
 
 /** A connection carrying `POST path` whose headers are sent and whose 2-byte body is not, yet. */
-async function requestInFlight(server: ReturnType<typeof runTypeScript>, address: URL, path: string, headers = ''): Promise<InFlightRequest> {
+async function requestInFlight(
+  server: ReturnType<typeof runTypeScript>,
+  address: URL,
+  path: string,
+  headers = '',
+): Promise<InFlightRequest> {
   const socket = connect(Number(address.port), address.hostname);
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   let answer = '';
@@ -34,7 +47,9 @@ async function requestInFlight(server: ReturnType<typeof runTypeScript>, address
     answer += chunk;
   });
   const closed = new Promise<string>((resolve) => socket.once('close', () => resolve(answer)));
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: ${address.host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n${headers}\r\n`);
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: ${address.host}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n${headers}\r\n`,
+  );
   await server.waitForLine((line) => {
     const entry = logLine(line) as { msg?: string; req?: { url?: string } } | undefined;
     return entry?.msg === 'incoming request' && entry.req?.url === path;
@@ -44,9 +59,10 @@ async function requestInFlight(server: ReturnType<typeof runTypeScript>, address
 
 /** An HTTP/1.1 stream of answers, split into [head, parsed JSON body] pairs. */
 function answersIn(stream: string): Array<{ head: string; body: Record<string, unknown> }> {
-  return stream
-    .split(/(?=HTTP\/1\.1 )/)
-    .map((answer) => ({ head: answer.slice(0, answer.indexOf('\r\n\r\n')), body: JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown> }));
+  return stream.split(/(?=HTTP\/1\.1 )/).map((answer) => ({
+    head: answer.slice(0, answer.indexOf('\r\n\r\n')),
+    body: JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>,
+  }));
 }
 
 describe('the server process', () => {
@@ -68,12 +84,21 @@ describe('the server process', () => {
   });
 
   it('refuses a DEFAULT_MODEL_SERVER that is not configured, and never prints the Meshy API key', async () => {
-    const server = runTypeScript(MAIN, { DEFAULT_MODEL_SERVER: 'hunyuan3d', MESHY_API_KEY: '', MESHY_URL: 'not a url' });
+    const server = runTypeScript(MAIN, {
+      DEFAULT_MODEL_SERVER: 'hunyuan3d',
+      MESHY_API_KEY: '',
+      MESHY_URL: 'not a url',
+    });
     expect((await server.exited).code).toBe(1);
     expect(server.stderr()).toMatch(/MESHY_URL: .*'not a url'/);
-    const unconfigured = runTypeScript(MAIN, { DEFAULT_MODEL_SERVER: 'hunyuan3d', MESHY_API_KEY: 'msy_secret_key_value' });
+    const unconfigured = runTypeScript(MAIN, {
+      DEFAULT_MODEL_SERVER: 'hunyuan3d',
+      MESHY_API_KEY: 'msy_secret_key_value',
+    });
     expect((await unconfigured.exited).code).toBe(1);
-    expect(unconfigured.stderr()).toContain("DEFAULT_MODEL_SERVER: 'hunyuan3d' is not configured; set HUNYUAN3D_URL");
+    expect(unconfigured.stderr()).toContain(
+      "DEFAULT_MODEL_SERVER: 'hunyuan3d' is not configured; set HUNYUAN3D_URL",
+    );
     expect(unconfigured.stderr() + unconfigured.lines.join('\n')).not.toContain('msy_secret_key_value');
   });
 
@@ -82,11 +107,17 @@ describe('the server process', () => {
     const logDir = mkdtempSync(join(tmpdir(), 'gen3d-logs-'));
     const server = runTypeScript(MAIN, { ...baseEnv(dataDir), LOG_DIR: logDir });
     const address = await listeningAddress(server);
-    expect(server.lines.some((line) => String(logLine(line)?.msg).startsWith('JWT_SECRET is not set: generated'))).toBe(true);
-    const response = await fetch(`${address}/api/system/info?token=super-secret-value`, { headers: { authorization: 'Bearer abc.def.ghi' } });
+    expect(
+      server.lines.some((line) => String(logLine(line)?.msg).startsWith('JWT_SECRET is not set: generated')),
+    ).toBe(true);
+    const response = await fetch(`${address}/api/system/info?token=super-secret-value`, {
+      headers: { authorization: 'Bearer abc.def.ghi' },
+    });
     expect(response.status).toBe(200);
     // Without MODEL_SERVER_URL the reference model server runs on its own port.
-    const reference = server.lines.map(logLine).find((line) => String(line?.msg).startsWith('reference model server'));
+    const reference = server.lines
+      .map(logLine)
+      .find((line) => String(line?.msg).startsWith('reference model server'));
     const health = (await (await fetch(`${String(reference?.url)}/health`)).json()) as { generator?: string };
     expect(health.generator).toBe('procedural');
     server.child.kill('SIGTERM');
@@ -141,14 +172,23 @@ describe('the server process', () => {
     expect(trpcRefusal?.head).toMatch(/^HTTP\/1\.1 503/);
     expect(trpcRefusal?.head).toMatch(/\r\nconnection: close/i);
     const trpcError = trpcRefusal?.body.error as { message: string; data: Record<string, unknown> };
-    expect(trpcError.data).toMatchObject({ code: 'SERVICE_UNAVAILABLE', httpStatus: 503, requestId: expect.any(String) });
+    expect(trpcError.data).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      httpStatus: 503,
+      requestId: expect.any(String),
+    });
     expect(trpcError.message).toContain('shutting down');
     // The connection closed after the refusal: the request behind it was left for the client to resend.
     expect(afterTrpc).toEqual([]);
 
     const [, restRefusal] = answersIn(restAnswers);
     expect(restRefusal?.head).toMatch(/^HTTP\/1\.1 503/);
-    expect(restRefusal?.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', statusCode: 503, error: expect.stringContaining('shutting down'), requestId: expect.any(String) });
+    expect(restRefusal?.body).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      statusCode: 503,
+      error: expect.stringContaining('shutting down'),
+      requestId: expect.any(String),
+    });
     expect((await server.exited).code).toBe(0);
   });
 });

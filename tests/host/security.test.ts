@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
+
 import { jsonOf, useTestServer } from '../support/server.js';
 
 const suite = useTestServer({
-    env: { CORS_ORIGINS: 'https://app.example.com,https://admin.example.com', RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: '60000' },
-  });
+  env: {
+    CORS_ORIGINS: 'https://app.example.com,https://admin.example.com',
+    RATE_LIMIT_MAX: '5',
+    RATE_LIMIT_WINDOW_MS: '60000',
+  },
+});
 
 describe('HTTP hardening', () => {
   it('sends security headers', async () => {
@@ -19,12 +24,16 @@ describe('HTTP hardening', () => {
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const kept = await fetch(`${suite.server.url}/health`, { headers: { 'x-request-id': 'trace-123' } });
     expect(kept.headers.get('x-request-id')).toBe('trace-123');
-    const replaced = await fetch(`${suite.server.url}/health`, { headers: { 'x-request-id': 'evil\tvalue with spaces' } });
+    const replaced = await fetch(`${suite.server.url}/health`, {
+      headers: { 'x-request-id': 'evil\tvalue with spaces' },
+    });
     expect(replaced.headers.get('x-request-id')).not.toContain('evil');
   });
 
   it('allows configured CORS origins and no others', async () => {
-    const allowed = await fetch(`${suite.server.url}/api/system/info`, { headers: { origin: 'https://app.example.com' } });
+    const allowed = await fetch(`${suite.server.url}/api/system/info`, {
+      headers: { origin: 'https://app.example.com' },
+    });
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     const preflight = await fetch(`${suite.server.url}/trpc/system.info`, {
       method: 'OPTIONS',
@@ -32,7 +41,9 @@ describe('HTTP hardening', () => {
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://admin.example.com');
-    const denied = await fetch(`${suite.server.url}/api/system/info`, { headers: { origin: 'https://evil.example.net' } });
+    const denied = await fetch(`${suite.server.url}/api/system/info`, {
+      headers: { origin: 'https://evil.example.net' },
+    });
     expect(denied.headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -40,7 +51,9 @@ describe('HTTP hardening', () => {
     const statuses: number[] = [];
     let limited: Response | undefined;
     for (let attempt = 0; attempt < 8; attempt += 1) {
-      const response = await fetch(`${suite.server.url}/api/system/info`, { headers: { origin: 'https://app.example.com' } });
+      const response = await fetch(`${suite.server.url}/api/system/info`, {
+        headers: { origin: 'https://app.example.com' },
+      });
       statuses.push(response.status);
       if (response.status === 429) {
         limited = response;

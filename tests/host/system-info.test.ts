@@ -1,6 +1,8 @@
+import { describe, expect, it } from 'vitest';
+
 import { createGen3dClient } from '@gen3d/client';
 import { ZSystemInfo } from '@gen3d/shared';
-import { describe, expect, it } from 'vitest';
+
 import { jsonOf, useTestServer } from '../support/server.js';
 
 const suite = useTestServer();

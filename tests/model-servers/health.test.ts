@@ -1,6 +1,8 @@
-import type { TModelServerHealth } from '@gen3d/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SignedIn, signInNewAdmin, signInNewUser } from '../support/accounts.js';
+
+import type { TModelServerHealth } from '@gen3d/shared';
+
+import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
 import { startHunyuan3dServer, type Hunyuan3dServer } from '../support/contracts/hunyuan3d-server.js';
 import { startMeshyServer, type MeshyServer } from '../support/contracts/meshy-server.js';
 import { startShapEServer, type ShapEServer } from '../support/contracts/shap-e-server.js';
@@ -18,9 +20,20 @@ let admin: SignedIn;
 
 beforeAll(async () => {
   database = await startTestDatabase();
-  [shapE, hunyuan, meshy] = await Promise.all([startShapEServer(), startHunyuan3dServer(), startMeshyServer()]);
+  [shapE, hunyuan, meshy] = await Promise.all([
+    startShapEServer(),
+    startHunyuan3dServer(),
+    startMeshyServer(),
+  ]);
   server = await startTestServer(database, {
-    env: { AUTH_RATE_LIMIT_MAX: '1000', SHAP_E_URL: shapE.url, HUNYUAN3D_URL: hunyuan.url, MESHY_URL: meshy.url, MESHY_API_KEY: meshy.apiKey, DEFAULT_MODEL_SERVER: 'hunyuan3d' },
+    env: {
+      AUTH_RATE_LIMIT_MAX: '1000',
+      SHAP_E_URL: shapE.url,
+      HUNYUAN3D_URL: hunyuan.url,
+      MESHY_URL: meshy.url,
+      MESHY_API_KEY: meshy.apiKey,
+      DEFAULT_MODEL_SERVER: 'hunyuan3d',
+    },
   });
   admin = await signInNewAdmin(server);
 });
@@ -43,7 +56,8 @@ describe('GET /api/admin/model-servers', () => {
     meshy.balance = 742;
     const found = await health(admin.token);
     expect([...found.keys()].sort()).toEqual(['hunyuan3d', 'meshy', 'reference', 'shap-e']);
-    for (const entry of found.values()) expect(entry, entry.name).toMatchObject({ ok: true, error: null, latencyMs: expect.any(Number) });
+    for (const entry of found.values())
+      expect(entry, entry.name).toMatchObject({ ok: true, error: null, latencyMs: expect.any(Number) });
     expect(found.get('reference')).toMatchObject({ detail: 'procedural', isDefault: false });
     expect(found.get('hunyuan3d')?.isDefault).toBe(true);
     expect(found.get('meshy')?.credits).toBe(742);
@@ -60,8 +74,14 @@ describe('GET /api/admin/model-servers', () => {
     try {
       const answer = await callRest(server.url, 'GET', '/admin/model-servers', undefined, admin.token);
       expect(JSON.stringify(answer.body)).not.toContain(configuredKey);
-      const found = new Map((answer.body as unknown as TModelServerHealth[]).map((entry) => [entry.name, entry]));
-      expect(found.get('meshy')).toMatchObject({ ok: false, credits: null, error: { code: 'MODEL_SERVER_REJECTED', message: expect.stringContaining('API key') } });
+      const found = new Map(
+        (answer.body as unknown as TModelServerHealth[]).map((entry) => [entry.name, entry]),
+      );
+      expect(found.get('meshy')).toMatchObject({
+        ok: false,
+        credits: null,
+        error: { code: 'MODEL_SERVER_REJECTED', message: expect.stringContaining('API key') },
+      });
       expect(found.get('shap-e')).toMatchObject({ ok: false, error: { code: 'MODEL_SERVER_UNREACHABLE' } });
       expect(found.get('reference')?.ok).toBe(true);
     } finally {

@@ -1,19 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { clientFor, followJob } from '../support/generation.js';
-import { callRest } from '../support/rest.js';
+
 import { useAdapterSuite } from '../support/contracts/adapter-suite.js';
 import { startHunyuan3dServer } from '../support/contracts/hunyuan3d-server.js';
+import { clientFor, followJob } from '../support/generation.js';
+import { callRest } from '../support/rest.js';
 
-const suite = useAdapterSuite(startHunyuan3dServer, (hunyuan) => ({ HUNYUAN3D_URL: hunyuan.url, HUNYUAN3D_DEADLINE_MS: '800' }));
+const suite = useAdapterSuite(startHunyuan3dServer, (hunyuan) => ({
+  HUNYUAN3D_URL: hunyuan.url,
+  HUNYUAN3D_DEADLINE_MS: '800',
+}));
 
 describe('the hunyuan3d adapter (POST /send, GET /status/{uid}, GLB as base64)', () => {
   it('is chosen per job, reports its phases as progress, and derives OBJ+MTL and PLY from the GLB', async () => {
     suite.double.faults = {};
-    const { job, updates } = await suite.run('a wooden chair', { modelServer: 'hunyuan3d', quality: 'high', seed: 99 });
+    const { job, updates } = await suite.run('a wooden chair', {
+      modelServer: 'hunyuan3d',
+      quality: 'high',
+      seed: 99,
+    });
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
 
     const send = suite.double.requests.filter((request) => request.path === '/send').at(-1);
-    expect(send?.body).toMatchObject({ text: 'a wooden chair', seed: 99, texture: true, octree_resolution: 380, num_inference_steps: 50, guidance_scale: 5 });
+    expect(send?.body).toMatchObject({
+      text: 'a wooden chair',
+      seed: 99,
+      texture: true,
+      octree_resolution: 380,
+      num_inference_steps: 50,
+      guidance_scale: 5,
+    });
     const running = updates.filter((update) => update.status === 'running').map((update) => update.progress);
     expect(running.some((progress) => progress > 0 && progress < 50)).toBe(true);
     expect(running.some((progress) => progress >= 50 && progress < 100)).toBe(true);
@@ -47,14 +62,20 @@ describe('the hunyuan3d adapter (POST /send, GET /status/{uid}, GLB as base64)',
     suite.double.faults = { neverFinish: true };
     const { job } = await suite.run('an endless spiral', { modelServer: 'hunyuan3d' });
     expect(job.status).toBe('failed');
-    expect(job.error).toMatchObject({ code: 'MODEL_SERVER_TIMEOUT', message: expect.stringContaining('hunyuan3d') });
+    expect(job.error).toMatchObject({
+      code: 'MODEL_SERVER_TIMEOUT',
+      message: expect.stringContaining('hunyuan3d'),
+    });
   });
 
   it("fails a GLB that Khronos' validator rejects, keeping no file", async () => {
     suite.double.faults = { invalidGlb: true };
     const { job } = await suite.run('a crooked lamp', { modelServer: 'hunyuan3d' });
     expect(job.status).toBe('failed');
-    expect(job.error).toMatchObject({ code: 'OUTPUT_INVALID', message: expect.stringContaining('ACCESSOR_MAX_MISMATCH') });
+    expect(job.error).toMatchObject({
+      code: 'OUTPUT_INVALID',
+      message: expect.stringContaining('ACCESSOR_MAX_MISMATCH'),
+    });
     expect(await suite.assets(job.id)).toHaveLength(0);
   });
 
@@ -95,14 +116,22 @@ describe('the hunyuan3d adapter (POST /send, GET /status/{uid}, GLB as base64)',
   it('stops polling a canceled task', async () => {
     suite.double.faults = { neverFinish: true };
     const seen = suite.double.requests.length;
-    const created = await callRest(suite.server.url, 'POST', '/jobs', { prompt: 'a patient owl', params: { modelServer: 'hunyuan3d' } }, suite.user.token);
+    const created = await callRest(
+      suite.server.url,
+      'POST',
+      '/jobs',
+      { prompt: 'a patient owl', params: { modelServer: 'hunyuan3d' } },
+      suite.user.token,
+    );
     await suite.double.waitForRequest((request) => request.path.startsWith('/status/'), seen);
     await callRest(suite.server.url, 'POST', `/jobs/${String(created.body.id)}/cancel`, {}, suite.user.token);
     const updates = await followJob(clientFor(suite.server, suite.user), String(created.body.id));
     expect(updates.at(-1)?.status).toBe('canceled');
     // Once the worker has let go, no poll follows the last one.
     const afterCancel = suite.double.requests.length;
-    const next = await suite.double.waitForRequest((request) => request.path.startsWith('/status/'), afterCancel, 500).catch(() => undefined);
+    const next = await suite.double
+      .waitForRequest((request) => request.path.startsWith('/status/'), afterCancel, 500)
+      .catch(() => undefined);
     expect(next).toBeUndefined();
   });
 });

@@ -1,12 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { describe, expect, it } from 'vitest';
+
+import { sha256, useAdapterSuite } from '../support/contracts/adapter-suite.js';
+import { sendJson, startContractServer } from '../support/contracts/contract-server.js';
+import { startMeshyServer } from '../support/contracts/meshy-server.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { callRest } from '../support/rest.js';
-import { sha256, useAdapterSuite } from '../support/contracts/adapter-suite.js';
-import { startContractServer, sendJson } from '../support/contracts/contract-server.js';
-import { startMeshyServer } from '../support/contracts/meshy-server.js';
 
-const suite = useAdapterSuite(startMeshyServer, (meshy) => ({ MESHY_URL: meshy.url, MESHY_API_KEY: meshy.apiKey, DEFAULT_MODEL_SERVER: 'meshy', JOB_TIMEOUT_MS: '3000' }));
+const suite = useAdapterSuite(startMeshyServer, (meshy) => ({
+  MESHY_URL: meshy.url,
+  MESHY_API_KEY: meshy.apiKey,
+  DEFAULT_MODEL_SERVER: 'meshy',
+  JOB_TIMEOUT_MS: '3000',
+}));
 
 const creates = (): number => suite.double.requests.filter((request) => request.method === 'POST').length;
 
@@ -16,14 +23,22 @@ describe('the meshy adapter (API key, preview tasks, expiring result links)', ()
     suite.double.urlTtlMs = 1_000;
     const { job, updates } = await suite.run('a red low-poly fox', { seed: 5, quality: 'draft' });
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
-    expect(updates.some((update) => update.status === 'running' && update.progress > 0 && update.progress < 95)).toBe(true);
+    expect(
+      updates.some((update) => update.status === 'running' && update.progress > 0 && update.progress < 95),
+    ).toBe(true);
 
     const create = suite.double.requests.filter((request) => request.method === 'POST').at(-1);
     expect(create?.headers.authorization).toBe(`Bearer ${suite.double.apiKey}`);
-    expect(create?.body).toMatchObject({ mode: 'preview', prompt: 'a red low-poly fox', seed: 5, target_polycount: 10_000 });
+    expect(create?.body).toMatchObject({
+      mode: 'preview',
+      prompt: 'a red low-poly fox',
+      seed: 5,
+      target_polycount: 10_000,
+    });
 
     // Once the result links have expired, the copies are still served.
-    const glbLink = suite.double.requests.filter((request) => request.path.includes('/model.glb')).at(-1)?.path as string;
+    const glbLink = suite.double.requests.filter((request) => request.path.includes('/model.glb')).at(-1)
+      ?.path as string;
     const expires = Number(new URL(glbLink, suite.double.url).searchParams.get('expires'));
     await sleep(Math.max(0, expires - Date.now() + 10));
     expect((await fetch(`${suite.double.url}${glbLink}`)).status).toBe(403);
@@ -51,7 +66,10 @@ describe('the meshy adapter (API key, preview tasks, expiring result links)', ()
     suite.double.faults = { failTasks: true };
     const { job } = await suite.run('an impossible shape');
     expect(job.status).toBe('failed');
-    expect(job.error).toMatchObject({ code: 'GENERATION_FAILED', message: expect.stringContaining('could not be turned into a model') });
+    expect(job.error).toMatchObject({
+      code: 'GENERATION_FAILED',
+      message: expect.stringContaining('could not be turned into a model'),
+    });
   });
 
   it('does not retry when the account has no credits', async () => {
@@ -59,7 +77,10 @@ describe('the meshy adapter (API key, preview tasks, expiring result links)', ()
     const { job } = await suite.run('an expensive yacht');
     expect(job.status).toBe('failed');
     expect(job.attempts).toBe(1);
-    expect(job.error).toMatchObject({ code: 'MODEL_SERVER_REJECTED', message: expect.stringContaining('no credits') });
+    expect(job.error).toMatchObject({
+      code: 'MODEL_SERVER_REJECTED',
+      message: expect.stringContaining('no credits'),
+    });
   });
 
   it('retries a 500 while polling', async () => {
@@ -85,18 +106,26 @@ describe('the meshy adapter (API key, preview tasks, expiring result links)', ()
     suite.double.faults = { truncateGlb: true };
     const { job } = await suite.run('a torn flag');
     expect(job.status).toBe('failed');
-    expect(job.error).toMatchObject({ code: 'OUTPUT_INVALID', message: expect.stringContaining('cut short') });
+    expect(job.error).toMatchObject({
+      code: 'OUTPUT_INVALID',
+      message: expect.stringContaining('cut short'),
+    });
     expect(await suite.assets(job.id)).toHaveLength(0);
   });
 
   it("never fetches a result link on a non-public address unless it is on the API's own origin", async () => {
-    const internal = await startContractServer((_request, response) => sendJson(response, 200, { secret: 'internal' }));
+    const internal = await startContractServer((_request, response) =>
+      sendJson(response, 200, { secret: 'internal' }),
+    );
     try {
       suite.double.faults = { resultOrigin: internal.url.replace('127.0.0.1', 'localhost') };
       const { job } = await suite.run('a fox behind a firewall');
       expect(job.status).toBe('failed');
       expect(job.attempts).toBe(1);
-      expect(job.error).toMatchObject({ code: 'MODEL_SERVER_BAD_RESPONSE', message: expect.stringContaining('not on the public internet (loopback address)') });
+      expect(job.error).toMatchObject({
+        code: 'MODEL_SERVER_BAD_RESPONSE',
+        message: expect.stringContaining('not on the public internet (loopback address)'),
+      });
       expect(internal.requests).toHaveLength(0);
     } finally {
       await internal.close();
@@ -115,25 +144,44 @@ describe('the meshy adapter (API key, preview tasks, expiring result links)', ()
   it('deletes the remote task when the job is canceled', async () => {
     suite.double.faults = { neverFinish: true };
     const seen = suite.double.requests.length;
-    const created = await callRest(suite.server.url, 'POST', '/jobs', { prompt: 'a forgotten kite' }, suite.user.token);
-    const poll = await suite.double.waitForRequest((request) => request.method === 'GET' && request.path.startsWith('/openapi/v2/text-to-3d/'), seen);
+    const created = await callRest(
+      suite.server.url,
+      'POST',
+      '/jobs',
+      { prompt: 'a forgotten kite' },
+      suite.user.token,
+    );
+    const poll = await suite.double.waitForRequest(
+      (request) => request.method === 'GET' && request.path.startsWith('/openapi/v2/text-to-3d/'),
+      seen,
+    );
     const taskId = poll.path.split('/').pop() as string;
     await callRest(suite.server.url, 'POST', `/jobs/${String(created.body.id)}/cancel`, {}, suite.user.token);
     const updates = await followJob(clientFor(suite.server, suite.user), String(created.body.id));
     expect(updates.at(-1)?.status).toBe('canceled');
-    await suite.double.waitForRequest((request) => request.method === 'DELETE' && request.path.endsWith(taskId), seen);
+    await suite.double.waitForRequest(
+      (request) => request.method === 'DELETE' && request.path.endsWith(taskId),
+      seen,
+    );
     expect(suite.double.deleted.has(taskId)).toBe(true);
   });
 });
 
 describe('the meshy adapter with a wrong API key', () => {
-  const wrongKey = useAdapterSuite(startMeshyServer, (meshy) => ({ MESHY_URL: meshy.url, MESHY_API_KEY: 'msy_revoked_key', DEFAULT_MODEL_SERVER: 'meshy' }));
+  const wrongKey = useAdapterSuite(startMeshyServer, (meshy) => ({
+    MESHY_URL: meshy.url,
+    MESHY_API_KEY: 'msy_revoked_key',
+    DEFAULT_MODEL_SERVER: 'meshy',
+  }));
 
   it('fails at once with MODEL_SERVER_REJECTED, never showing the key', async () => {
     const { job } = await wrongKey.run('a locked door');
     expect(job.status).toBe('failed');
     expect(job.attempts).toBe(1);
-    expect(job.error).toMatchObject({ code: 'MODEL_SERVER_REJECTED', message: expect.stringContaining('API key') });
+    expect(job.error).toMatchObject({
+      code: 'MODEL_SERVER_REJECTED',
+      message: expect.stringContaining('API key'),
+    });
     expect(JSON.stringify(job)).not.toContain('msy_revoked_key');
   });
 });

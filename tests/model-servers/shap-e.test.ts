@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { clientFor, followJob } from '../support/generation.js';
-import { callRest } from '../support/rest.js';
+
 import { sha256, useAdapterSuite } from '../support/contracts/adapter-suite.js';
 import { startShapEServer } from '../support/contracts/shap-e-server.js';
+import { clientFor, followJob } from '../support/generation.js';
+import { callRest } from '../support/rest.js';
 
-const suite = useAdapterSuite(startShapEServer, (shapE) => ({ SHAP_E_URL: shapE.url, DEFAULT_MODEL_SERVER: 'shap-e', SHAP_E_TIMEOUT_MS: '1500' }));
+const suite = useAdapterSuite(startShapEServer, (shapE) => ({
+  SHAP_E_URL: shapE.url,
+  DEFAULT_MODEL_SERVER: 'shap-e',
+  SHAP_E_TIMEOUT_MS: '1500',
+}));
 
 describe('the shap-e adapter (synchronous POST /generate3D, files under /data/assets)', () => {
   it('is the default model server when configured so, and copies every file the server wrote', async () => {
@@ -14,12 +19,18 @@ describe('the shap-e adapter (synchronous POST /generate3D, files under /data/as
     expect(job.params.modelServer).toBe('shap-e');
 
     const call = suite.double.requests.filter((request) => request.path === '/generate3D').at(-1);
-    expect(call?.body).toEqual({ prompt: 'a red low-poly fox', guidanceScale: 15, steps: 40, frameSize: 512 });
+    expect(call?.body).toEqual({
+      prompt: 'a red low-poly fox',
+      guidanceScale: 15,
+      steps: 40,
+      frameSize: 512,
+    });
 
     const served = [...suite.double.files.values()].at(-1) as Map<string, Uint8Array>;
     const downloaded = await suite.downloads(job);
     expect([...downloaded.keys()].sort()).toEqual(['glb', 'mtl', 'obj', 'ply']);
-    for (const [format, bytes] of downloaded) expect(sha256(bytes), format).toBe(sha256(served.get(`mesh.${format}`) as Uint8Array));
+    for (const [format, bytes] of downloaded)
+      expect(sha256(bytes), format).toBe(sha256(served.get(`mesh.${format}`) as Uint8Array));
   });
 
   it('derives a file the server does not have from its GLB', async () => {
@@ -69,9 +80,21 @@ describe('the shap-e adapter (synchronous POST /generate3D, files under /data/as
   it('cancels a running generation by aborting the call', async () => {
     suite.double.faults = { hang: true };
     const seen = suite.double.requests.length;
-    const created = await callRest(suite.server.url, 'POST', '/jobs', { prompt: 'a slow castle' }, suite.user.token);
+    const created = await callRest(
+      suite.server.url,
+      'POST',
+      '/jobs',
+      { prompt: 'a slow castle' },
+      suite.user.token,
+    );
     const generate = await suite.double.waitForRequest((request) => request.path === '/generate3D', seen);
-    const canceled = await callRest(suite.server.url, 'POST', `/jobs/${String(created.body.id)}/cancel`, {}, suite.user.token);
+    const canceled = await callRest(
+      suite.server.url,
+      'POST',
+      `/jobs/${String(created.body.id)}/cancel`,
+      {},
+      suite.user.token,
+    );
     expect(canceled.status, JSON.stringify(canceled.body)).toBe(200);
     const updates = await followJob(clientFor(suite.server, suite.user), String(created.body.id));
     expect(updates.at(-1)?.status).toBe('canceled');

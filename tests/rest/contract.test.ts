@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { runAdminScript } from '../support/accounts.js';
 import { useTestServer } from '../support/server.js';
 import { codeIn, resetTokenIn } from '../support/smtp.js';
@@ -12,11 +13,20 @@ type Json = Record<string, unknown>;
 
 const suite = useTestServer({ mail: true, env: { AUTH_RATE_LIMIT_MAX: '1000' }, modelDurationMs: 200 });
 
-async function api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: Json & Json[] }> {
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: Json & Json[] }> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${suite.server.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const response = await fetch(`${suite.server.url}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : {}) as Json & Json[] };
 }
@@ -26,7 +36,15 @@ function hasFields(value: unknown, fields: string[]): void {
   for (const field of fields) expect(value, field).toHaveProperty(field);
 }
 
-const state: { admin?: string; user?: string; refresh?: string; userId?: string; chatId?: string; jobId?: string; assetId?: string } = {};
+const state: {
+  admin?: string;
+  user?: string;
+  refresh?: string;
+  userId?: string;
+  chatId?: string;
+  jobId?: string;
+  assetId?: string;
+} = {};
 const must = <T>(value: T | undefined, name: string): T => {
   if (value === undefined) throw new Error(`${name} was not set by an earlier step`);
   return value;
@@ -35,7 +53,11 @@ const must = <T>(value: T | undefined, name: string): T => {
 describe('REST contract (plain fetch)', () => {
   it('auth: register, verify, login, refresh, me, password reset, logout', async () => {
     const email = 'contract@example.com';
-    const registered = await api('POST', '/api/auth/register', { email, userName: 'Contract User', password: 'contract password 1' });
+    const registered = await api('POST', '/api/auth/register', {
+      email,
+      userName: 'Contract User',
+      password: 'contract password 1',
+    });
     expect(registered.status).toBe(200);
     expect(registered.body).toMatchObject({ ok: true, message: expect.any(String) });
     const code = codeIn(await suite.smtp.waitForMail(email, /verification code/));
@@ -45,12 +67,18 @@ describe('REST contract (plain fetch)', () => {
 
     const login = await api('POST', '/api/auth/login', { email, password: 'contract password 1' });
     expect(login.status).toBe(200);
-    expect(login.body).toMatchObject({ ok: true, token: expect.any(String), refreshToken: expect.any(String) });
+    expect(login.body).toMatchObject({
+      ok: true,
+      token: expect.any(String),
+      refreshToken: expect.any(String),
+    });
     hasFields(login.body.user, ['id', 'email', 'userName', 'roles', 'emailVerified']);
     const refreshed = await api('POST', '/api/auth/refresh', { refreshToken: login.body.refreshToken });
     expect(refreshed.status).toBe(200);
     hasFields(refreshed.body, ['token', 'refreshToken']);
-    expect((await api('POST', '/api/auth/refresh', { refreshToken: login.body.refreshToken })).status).toBe(401);
+    expect((await api('POST', '/api/auth/refresh', { refreshToken: login.body.refreshToken })).status).toBe(
+      401,
+    );
     state.user = String(refreshed.body.token);
     state.refresh = String(refreshed.body.refreshToken);
 
@@ -59,28 +87,72 @@ describe('REST contract (plain fetch)', () => {
     expect(JSON.stringify(me.body)).not.toMatch(/password|hash/i);
     state.userId = String(me.body._id);
 
-    expect((await api('POST', '/api/auth/request-password-reset', { email })).body).toMatchObject({ ok: true, message: expect.any(String) });
-    expect((await api('POST', '/api/auth/request-password-reset', { email: 'nobody@example.com' })).body).toMatchObject({ ok: true });
+    expect((await api('POST', '/api/auth/request-password-reset', { email })).body).toMatchObject({
+      ok: true,
+      message: expect.any(String),
+    });
+    expect(
+      (await api('POST', '/api/auth/request-password-reset', { email: 'nobody@example.com' })).body,
+    ).toMatchObject({ ok: true });
     const token = resetTokenIn(await suite.smtp.waitForMail(email, /Reset your gen3d password/));
-    expect((await api('POST', '/api/auth/reset-password', { token, newPassword: 'contract password 2' })).body).toMatchObject({ ok: true, message: expect.any(String) });
+    expect(
+      (await api('POST', '/api/auth/reset-password', { token, newPassword: 'contract password 2' })).body,
+    ).toMatchObject({ ok: true, message: expect.any(String) });
     const again = await api('POST', '/api/auth/login', { email, password: 'contract password 2' });
     state.user = String(again.body.token);
-    expect((await api('POST', '/api/auth/logout', { refreshToken: again.body.refreshToken })).body).toEqual({ ok: true });
+    expect((await api('POST', '/api/auth/logout', { refreshToken: again.body.refreshToken })).body).toEqual({
+      ok: true,
+    });
     expect((await api('GET', '/api/auth/me')).status).toBe(401);
   });
 
   it('users: list for staff only, profiles, creation by admins, owner updates', async () => {
-    expect((await runAdminScript(suite.server, 'create-admin', ['--email', 'boss@example.com', '--password', 'boss password 1'])).code).toBe(0);
-    state.admin = String((await api('POST', '/api/auth/login', { email: 'boss@example.com', password: 'boss password 1' })).body.token);
+    expect(
+      (
+        await runAdminScript(suite.server, 'create-admin', [
+          '--email',
+          'boss@example.com',
+          '--password',
+          'boss password 1',
+        ])
+      ).code,
+    ).toBe(0);
+    state.admin = String(
+      (await api('POST', '/api/auth/login', { email: 'boss@example.com', password: 'boss password 1' })).body
+        .token,
+    );
     expect((await api('GET', '/api/users', undefined, must(state.user, 'user'))).status).toBe(403);
     expect(Array.isArray((await api('GET', '/api/users', undefined, state.admin)).body.users)).toBe(true);
     const profile = await api('GET', `/api/users/${must(state.userId, 'userId')}`, undefined, state.admin);
     hasFields(profile.body, ['_id', 'userName', 'profile', 'settings']);
-    const created = await api('POST', '/api/users', { email: 'made@example.com', userName: 'Made', password: 'made password 1' }, state.admin);
+    const created = await api(
+      'POST',
+      '/api/users',
+      { email: 'made@example.com', userName: 'Made', password: 'made password 1' },
+      state.admin,
+    );
     expect(created.status).toBe(201);
-    expect((await api('POST', '/api/users', { email: 'x@example.com', userName: 'X', password: 'x password 12' }, state.user)).status).toBe(403);
-    const updated = await api('PATCH', `/api/users/${state.userId}`, { userName: 'Renamed', profile: { bio: 'hello' }, settings: { theme: 'dark' } }, state.user);
-    expect(updated.body).toMatchObject({ userName: 'Renamed', profile: { bio: 'hello' }, settings: { theme: 'dark' } });
+    expect(
+      (
+        await api(
+          'POST',
+          '/api/users',
+          { email: 'x@example.com', userName: 'X', password: 'x password 12' },
+          state.user,
+        )
+      ).status,
+    ).toBe(403);
+    const updated = await api(
+      'PATCH',
+      `/api/users/${state.userId}`,
+      { userName: 'Renamed', profile: { bio: 'hello' }, settings: { theme: 'dark' } },
+      state.user,
+    );
+    expect(updated.body).toMatchObject({
+      userName: 'Renamed',
+      profile: { bio: 'hello' },
+      settings: { theme: 'dark' },
+    });
   });
 
   it('chats, messages, jobs, assets and the blocking generate', async () => {
@@ -88,25 +160,58 @@ describe('REST contract (plain fetch)', () => {
     const chat = await api('POST', '/api/chats', { title: 'Contract chat' }, user);
     expect(chat.status).toBe(201);
     state.chatId = String(chat.body._id);
-    expect((await api('PATCH', `/api/chats/${state.chatId}`, { title: 'Renamed chat' }, user)).body).toMatchObject({ title: 'Renamed chat' });
+    expect(
+      (await api('PATCH', `/api/chats/${state.chatId}`, { title: 'Renamed chat' }, user)).body,
+    ).toMatchObject({ title: 'Renamed chat' });
     const chats = await api('GET', '/api/chats', undefined, user);
     hasFields(chats.body[0], ['_id', 'title', 'createdAt', 'updatedAt', 'lastMessageAt']);
 
-    const message = await api('POST', '/api/messages', { chatId: state.chatId, role: 'user', content: 'hello', type: 'text' }, user);
+    const message = await api(
+      'POST',
+      '/api/messages',
+      { chatId: state.chatId, role: 'user', content: 'hello', type: 'text' },
+      user,
+    );
     expect(message.status).toBe(201);
-    const messages = await api('GET', `/api/messages?chatId=${state.chatId}&page=1&limit=50`, undefined, user);
+    const messages = await api(
+      'GET',
+      `/api/messages?chatId=${state.chatId}&page=1&limit=50`,
+      undefined,
+      user,
+    );
     expect(messages.body.map((item) => item.content)).toEqual(['hello']);
 
-    const job = await api('POST', '/api/jobs', { prompt: 'a contract cube', params: { seed: 1 }, chatId: state.chatId }, user);
+    const job = await api(
+      'POST',
+      '/api/jobs',
+      { prompt: 'a contract cube', params: { seed: 1 }, chatId: state.chatId },
+      user,
+    );
     expect(job.status).toBe(201);
     state.jobId = String(job.body._id);
     const jobs = await api('GET', '/api/jobs', undefined, user);
-    hasFields(jobs.body[0], ['_id', 'prompt', 'params', 'status', 'progress', 'error', 'outputs', 'createdAt', 'startedAt', 'finishedAt']);
+    hasFields(jobs.body[0], [
+      '_id',
+      'prompt',
+      'params',
+      'status',
+      'progress',
+      'error',
+      'outputs',
+      'createdAt',
+      'startedAt',
+      'finishedAt',
+    ]);
     const canceled = await api('POST', `/api/jobs/${state.jobId}/cancel`, undefined, user);
     expect([200, 400]).toContain(canceled.status);
     expect((await api('PATCH', `/api/jobs/${state.jobId}`, { progress: 5 }, user)).status).toBe(403);
 
-    const generated = await api('POST', '/api/generate', { prompt: 'a contract sphere', guidanceScale: 12, steps: 20, frameSize: 128 }, user);
+    const generated = await api(
+      'POST',
+      '/api/generate',
+      { prompt: 'a contract sphere', guidanceScale: 12, steps: 20, frameSize: 128 },
+      user,
+    );
     expect(generated.status, JSON.stringify(generated.body)).toBe(200);
     hasFields(generated.body, ['id', 'prompt', 'files', 'assets']);
     hasFields(generated.body.files, ['glb', 'obj', 'mtl', 'ply']);
@@ -116,7 +221,18 @@ describe('REST contract (plain fetch)', () => {
     const file = await fetch(String(assets.body[0]?.url));
     expect(file.status).toBe(200);
 
-    const attached = await api('POST', '/api/messages', { chatId: state.chatId, role: 'assistant', content: 'here', type: 'model', attachments: [{ assetId: state.assetId, kind: 'model', url: assets.body[0]?.url }] }, user);
+    const attached = await api(
+      'POST',
+      '/api/messages',
+      {
+        chatId: state.chatId,
+        role: 'assistant',
+        content: 'here',
+        type: 'model',
+        attachments: [{ assetId: state.assetId, kind: 'model', url: assets.body[0]?.url }],
+      },
+      user,
+    );
     expect(attached.status, JSON.stringify(attached.body)).toBe(201);
     expect((await api('POST', '/api/assets', { format: 'glb', data: 'Z2xURg==' }, user)).status).toBe(403);
 
@@ -132,21 +248,63 @@ describe('REST contract (plain fetch)', () => {
     const stats = await api('GET', '/api/admin/stats', undefined, admin);
     hasFields(stats.body, ['users', 'jobs', 'assets', 'chats', 'messages', 'recent']);
     const target = String((list.body.users as Json[]).find((user) => user.email === 'made@example.com')?._id);
-    expect((await api('PATCH', `/api/admin/users/${target}/roles`, { roles: ['user', 'moderator'] }, admin)).body).toMatchObject({ ok: true, user: { roles: ['user', 'moderator'] } });
-    expect((await api('POST', `/api/admin/users/${target}/deactivate`, undefined, admin)).body).toMatchObject({ ok: true, message: expect.any(String), user: { active: false } });
-    expect((await api('POST', '/api/auth/login', { email: 'made@example.com', password: 'made password 1' })).status).toBe(403);
-    expect((await api('POST', `/api/admin/users/${target}/reactivate`, undefined, admin)).body).toMatchObject({ ok: true, user: { active: true } });
-    expect((await api('DELETE', `/api/admin/users/${target}`, { confirmEmail: 'made@example.com' }, admin)).body).toMatchObject({ ok: true });
+    expect(
+      (await api('PATCH', `/api/admin/users/${target}/roles`, { roles: ['user', 'moderator'] }, admin)).body,
+    ).toMatchObject({ ok: true, user: { roles: ['user', 'moderator'] } });
+    expect((await api('POST', `/api/admin/users/${target}/deactivate`, undefined, admin)).body).toMatchObject(
+      { ok: true, message: expect.any(String), user: { active: false } },
+    );
+    expect(
+      (await api('POST', '/api/auth/login', { email: 'made@example.com', password: 'made password 1' }))
+        .status,
+    ).toBe(403);
+    expect((await api('POST', `/api/admin/users/${target}/reactivate`, undefined, admin)).body).toMatchObject(
+      { ok: true, user: { active: true } },
+    );
+    expect(
+      (await api('DELETE', `/api/admin/users/${target}`, { confirmEmail: 'made@example.com' }, admin)).body,
+    ).toMatchObject({ ok: true });
     const me = String((await api('GET', '/api/auth/me', undefined, admin)).body._id);
-    expect((await api('DELETE', `/api/admin/users/${me}`, { confirmEmail: 'boss@example.com' }, admin)).status).toBe(403);
+    expect(
+      (await api('DELETE', `/api/admin/users/${me}`, { confirmEmail: 'boss@example.com' }, admin)).status,
+    ).toBe(403);
 
     const user = must(state.user, 'user');
-    hasFields((await api('GET', '/api/analytics/stats', undefined, user)).body, ['jobs', 'assets', 'chats', 'messages', 'recent']);
-    hasFields((await api('GET', '/api/analytics/stats', undefined, user)).body.jobs, ['total', 'succeeded', 'failed', 'running', 'queued', 'canceled']);
-    hasFields((await api('GET', '/api/analytics/dashboard?days=30', undefined, user)).body, ['jobsPerDay', 'assetsPerDay', 'totals']);
-    hasFields((await api('GET', '/api/analytics/generation-metrics?days=30', undefined, user)).body, ['successRate', 'durationMs', 'jobs']);
-    hasFields((await api('GET', '/api/analytics/popular-prompts?limit=10', undefined, user)).body, ['popular', 'recent']);
-    hasFields((await api('GET', '/api/analytics/chat-stats', undefined, user)).body, ['chats', 'messages', 'messagesPerChat', 'mostActive']);
+    hasFields((await api('GET', '/api/analytics/stats', undefined, user)).body, [
+      'jobs',
+      'assets',
+      'chats',
+      'messages',
+      'recent',
+    ]);
+    hasFields((await api('GET', '/api/analytics/stats', undefined, user)).body.jobs, [
+      'total',
+      'succeeded',
+      'failed',
+      'running',
+      'queued',
+      'canceled',
+    ]);
+    hasFields((await api('GET', '/api/analytics/dashboard?days=30', undefined, user)).body, [
+      'jobsPerDay',
+      'assetsPerDay',
+      'totals',
+    ]);
+    hasFields((await api('GET', '/api/analytics/generation-metrics?days=30', undefined, user)).body, [
+      'successRate',
+      'durationMs',
+      'jobs',
+    ]);
+    hasFields((await api('GET', '/api/analytics/popular-prompts?limit=10', undefined, user)).body, [
+      'popular',
+      'recent',
+    ]);
+    hasFields((await api('GET', '/api/analytics/chat-stats', undefined, user)).body, [
+      'chats',
+      'messages',
+      'messagesPerChat',
+      'mostActive',
+    ]);
   });
 
   it('utility routes and error bodies', async () => {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
-import { type Db, MongoClient } from 'mongodb';
+
+import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll } from 'vitest';
+
+import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
 
 export interface TestDatabase {
   /** Server URI without a database name; append one per suite. */
@@ -16,7 +18,12 @@ export interface TestDatabase {
  */
 export async function startTestDatabase(): Promise<TestDatabase> {
   const external = process.env.MONGODB_URI;
-  if (external) return { uri: external.endsWith('/') ? external : `${external}/`, kind: 'external', stop: async () => {} };
+  if (external)
+    return {
+      uri: external.endsWith('/') ? external : `${external}/`,
+      kind: 'external',
+      stop: async () => {},
+    };
   const server = await EmbeddedMongoServer.start({});
   return { uri: server.uri, kind: 'embedded', stop: () => server.stop() };
 }

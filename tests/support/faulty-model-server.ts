@@ -1,9 +1,11 @@
-import { startReferenceModelServer } from '@gen3d/server';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { type SignedIn, signInNewAdmin, signInNewUser } from './accounts.js';
+
+import { startReferenceModelServer } from '@gen3d/server';
+
+import { signInNewAdmin, signInNewUser, type SignedIn } from './accounts.js';
+import { sendJson, startContractServer, type ContractServer } from './contracts/contract-server.js';
 import { startTestDatabase, type TestDatabase } from './database.js';
 import { startTestServer, type TestServer } from './server.js';
-import { type ContractServer, sendJson, startContractServer } from './contracts/contract-server.js';
 
 /** How the next requests misbehave; each counter is spent as requests arrive. */
 export interface Faults {
@@ -46,13 +48,24 @@ export async function startFaultyModelServer(durationMs = 0): Promise<FaultyMode
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"status": "runn');
       return;
     }
-    if (isStatus && faults.neverFinish) return sendJson(response, 200, { id: path.split('/').pop(), status: 'running', progress: 50 });
+    if (isStatus && faults.neverFinish)
+      return sendJson(response, 200, { id: path.split('/').pop(), status: 'running', progress: 50 });
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-    const upstream = await fetch(`${reference.url}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, ...(body ? { body } : {}) });
+    const upstream = await fetch(`${reference.url}${path}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      ...(body ? { body } : {}),
+    });
     let payload = Buffer.from(await upstream.arrayBuffer());
-    if (faults.truncateGlb && path.endsWith('.glb')) payload = payload.subarray(0, Math.floor(payload.length / 2));
+    if (faults.truncateGlb && path.endsWith('.glb'))
+      payload = payload.subarray(0, Math.floor(payload.length / 2));
     if (faults.glb && path.endsWith('.glb')) payload = Buffer.from(faults.glb);
-    response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream', 'content-length': payload.length }).end(payload);
+    response
+      .writeHead(upstream.status, {
+        'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream',
+        'content-length': payload.length,
+      })
+      .end(payload);
   });
   return Object.assign(state, proxy, {
     close: async () => {
@@ -80,7 +93,9 @@ export function useFaultySuite(env: Record<string, string>): FaultySuite {
   beforeAll(async () => {
     state.database = await startTestDatabase();
     state.faulty = await startFaultyModelServer();
-    state.server = await startTestServer(state.database, { env: { MODEL_SERVER_URL: state.faulty.url, AUTH_RATE_LIMIT_MAX: '1000', ...env } });
+    state.server = await startTestServer(state.database, {
+      env: { MODEL_SERVER_URL: state.faulty.url, AUTH_RATE_LIMIT_MAX: '1000', ...env },
+    });
     state.admin = await signInNewAdmin(state.server);
     state.user = await signInNewUser(state.server, state.admin, 'user@example.com');
   });

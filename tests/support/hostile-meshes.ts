@@ -6,7 +6,8 @@
 const JSON_CHUNK = 0x4e4f534a;
 const BIN_CHUNK = 0x004e4942;
 
-const padded = (bytes: Buffer, fill: number): Buffer => (bytes.length % 4 === 0 ? bytes : Buffer.concat([bytes, Buffer.alloc(4 - (bytes.length % 4), fill)]));
+const padded = (bytes: Buffer, fill: number): Buffer =>
+  bytes.length % 4 === 0 ? bytes : Buffer.concat([bytes, Buffer.alloc(4 - (bytes.length % 4), fill)]);
 
 /** A GLB container around the JSON and an optional binary chunk. */
 export function glbOf(json: Record<string, unknown>, bin?: Buffer): Buffer {
@@ -41,14 +42,20 @@ function triangle(): { bin: Buffer; json: Record<string, unknown> } {
       asset: { version: '2.0' },
       buffers: [{ byteLength: 36 }],
       bufferViews: [{ buffer: 0, byteOffset: 0, byteLength: 36 }],
-      accessors: [{ bufferView: 0, componentType: 5126, type: 'VEC3', count: 3, min: [0, 0, 0], max: [1, 1, 0] }],
+      accessors: [
+        { bufferView: 0, componentType: 5126, type: 'VEC3', count: 3, min: [0, 0, 0], max: [1, 1, 0] },
+      ],
       meshes: [{ primitives: [{ attributes: { POSITION: 0 } }] }],
     },
   };
 }
 
 /** A well-formed GLB: one triangle under a node with the given translation, rotation and scale. */
-export function glbWithPlacedTriangle(node: { translation?: number[]; rotation?: number[]; scale?: number[] }): Buffer {
+export function glbWithPlacedTriangle(node: {
+  translation?: number[];
+  rotation?: number[];
+  scale?: number[];
+}): Buffer {
   const { bin, json } = triangle();
   return glbOf({ ...json, nodes: [{ mesh: 0, ...node }], scenes: [{ nodes: [0] }], scene: 0 }, bin);
 }
@@ -82,9 +89,17 @@ export function glbWithSparseAccessor(count: number): Buffer {
       ],
       accessors: [
         (json.accessors as unknown[])[0],
-        { componentType: 5126, type: 'VEC3', count, sparse: { count: 2, indices: { bufferView: 1, componentType: 5123 }, values: { bufferView: 2 } } },
+        {
+          componentType: 5126,
+          type: 'VEC3',
+          count,
+          sparse: { count: 2, indices: { bufferView: 1, componentType: 5123 }, values: { bufferView: 2 } },
+        },
       ],
-      meshes: [{ primitives: [{ attributes: { POSITION: 0 } }] }, { primitives: [{ attributes: { POSITION: 1 } }] }],
+      meshes: [
+        { primitives: [{ attributes: { POSITION: 0 } }] },
+        { primitives: [{ attributes: { POSITION: 1 } }] },
+      ],
       nodes: [{ mesh: 0 }],
       scenes: [{ nodes: [0] }],
       scene: 0,
@@ -131,7 +146,18 @@ export function plyWithHugeElement(property = ''): Buffer {
 /** A binary PLY whose one face declares a list of four billion indices. */
 export function plyWithHugeList(): Buffer {
   const header = Buffer.from(
-    ['ply', 'format binary_little_endian 1.0', 'element vertex 3', 'property float x', 'property float y', 'property float z', 'element face 1', 'property list uint uint vertex_indices', 'end_header', ''].join('\n'),
+    [
+      'ply',
+      'format binary_little_endian 1.0',
+      'element vertex 3',
+      'property float x',
+      'property float y',
+      'property float z',
+      'element face 1',
+      'property list uint uint vertex_indices',
+      'end_header',
+      '',
+    ].join('\n'),
     'ascii',
   );
   const body = Buffer.alloc(36 + 4 + 12);
@@ -143,21 +169,57 @@ export function plyWithHugeList(): Buffer {
 /** A valid GLB whose JSON carries `values` numbers of padding in `extras`: cheap in bytes, heavy once parsed. */
 export function glbWithHeavyJson(values: number): Buffer {
   const { bin, json } = triangle();
-  return glbOf({ ...json, nodes: [{ mesh: 0 }], scenes: [{ nodes: [0] }], scene: 0, extras: { padding: new Array<number>(values).fill(7) } }, bin);
+  return glbOf(
+    {
+      ...json,
+      nodes: [{ mesh: 0 }],
+      scenes: [{ nodes: [0] }],
+      scene: 0,
+      extras: { padding: new Array<number>(values).fill(7) },
+    },
+    bin,
+  );
 }
 
 /** A GLB whose `accessors` accessors all read one buffer view of `viewBytes` bytes: small file, large copies. */
 export function glbWithSharedBufferView(accessors: number, viewBytes: number): Buffer {
   const { bin, json } = triangle();
   const view = Buffer.concat([bin, Buffer.alloc(viewBytes - bin.length)]);
-  const shared = Array.from({ length: accessors }, () => ({ bufferView: 0, componentType: 5126, type: 'SCALAR', count: viewBytes / 4 }));
-  return glbOf({ ...json, buffers: [{ byteLength: viewBytes }], bufferViews: [{ buffer: 0, byteOffset: 0, byteLength: viewBytes }], accessors: [...(json.accessors as unknown[]), ...shared], nodes: [{ mesh: 0 }], scenes: [{ nodes: [0] }], scene: 0 }, view);
+  const shared = Array.from({ length: accessors }, () => ({
+    bufferView: 0,
+    componentType: 5126,
+    type: 'SCALAR',
+    count: viewBytes / 4,
+  }));
+  return glbOf(
+    {
+      ...json,
+      buffers: [{ byteLength: viewBytes }],
+      bufferViews: [{ buffer: 0, byteOffset: 0, byteLength: viewBytes }],
+      accessors: [...(json.accessors as unknown[]), ...shared],
+      nodes: [{ mesh: 0 }],
+      scenes: [{ nodes: [0] }],
+      scene: 0,
+    },
+    view,
+  );
 }
 
 /** A binary PLY triangle whose first vertex lies at infinity. */
 export function plyWithInfiniteVertex(): Buffer {
   const header = Buffer.from(
-    ['ply', 'format binary_little_endian 1.0', 'element vertex 3', 'property float x', 'property float y', 'property float z', 'element face 1', 'property list uchar uint vertex_indices', 'end_header', ''].join('\n'),
+    [
+      'ply',
+      'format binary_little_endian 1.0',
+      'element vertex 3',
+      'property float x',
+      'property float y',
+      'property float z',
+      'element face 1',
+      'property list uchar uint vertex_indices',
+      'end_header',
+      '',
+    ].join('\n'),
     'ascii',
   );
   const body = Buffer.alloc(36 + 1 + 12);
@@ -170,7 +232,23 @@ export function plyWithInfiniteVertex(): Buffer {
 /** A valid ASCII PLY triangle whose comment mentions end_header. */
 export function plyWithEndHeaderInComment(): Buffer {
   return Buffer.from(
-    ['ply', 'format ascii 1.0', 'comment exported before end_header marker', 'element vertex 3', 'property float x', 'property float y', 'property float z', 'element face 1', 'property list uchar int vertex_indices', 'end_header', '0 0 0', '1 0 0', '0 1 0', '3 0 1 2', ''].join('\n'),
+    [
+      'ply',
+      'format ascii 1.0',
+      'comment exported before end_header marker',
+      'element vertex 3',
+      'property float x',
+      'property float y',
+      'property float z',
+      'element face 1',
+      'property list uchar int vertex_indices',
+      'end_header',
+      '0 0 0',
+      '1 0 0',
+      '0 1 0',
+      '3 0 1 2',
+      '',
+    ].join('\n'),
     'ascii',
   );
 }

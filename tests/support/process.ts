@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +15,12 @@ export interface RunningProcess {
 }
 
 /** Runs a TypeScript entry point of the repository in its own Node process (no tsx wrapper process). */
-export function runTypeScript(entry: string, env: Record<string, string>, args: string[] = [], stdin?: string): RunningProcess {
+export function runTypeScript(
+  entry: string,
+  env: Record<string, string>,
+  args: string[] = [],
+  stdin?: string,
+): RunningProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(repositoryRoot, entry), ...args], {
     cwd: repositoryRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
@@ -52,7 +57,11 @@ export function runTypeScript(entry: string, env: Record<string, string>, args: 
       return new Promise((resolveLine, reject) => {
         const timer = setTimeout(() => {
           listeners.delete(listener);
-          reject(new Error(`no matching line within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`));
+          reject(
+            new Error(
+              `no matching line within ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`,
+            ),
+          );
         }, timeoutMs);
         const listener = (line: string): void => {
           if (!predicate(line)) return;
@@ -65,7 +74,11 @@ export function runTypeScript(entry: string, env: Record<string, string>, args: 
           if (!listeners.has(listener)) return;
           clearTimeout(timer);
           listeners.delete(listener);
-          reject(new Error(`process exited before a matching line; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`));
+          reject(
+            new Error(
+              `process exited before a matching line; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`,
+            ),
+          );
         });
       });
     },
@@ -83,9 +96,17 @@ export function logLine(line: string): Record<string, unknown> | undefined {
 }
 
 /** Runs a command to completion and resolves with its stdout; rejects with its output when it exits non-zero. */
-export function runCommand(command: string, args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<string> {
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<string> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -93,7 +114,12 @@ export function runCommand(command: string, args: string[], options: { cwd: stri
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code === 0) resolveRun(stdout);
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      else
+        reject(
+          new Error(
+            `${command} ${args.join(' ')} exited with ${code}\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+          ),
+        );
     });
   });
 }

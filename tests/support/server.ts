@@ -1,11 +1,21 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildApp, type Config, createLogger, loadConfig, type RunningReferenceServer, startReferenceModelServer } from '@gen3d/server';
+
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
+
+import {
+  buildApp,
+  createLogger,
+  loadConfig,
+  startReferenceModelServer,
+  type Config,
+  type RunningReferenceServer,
+} from '@gen3d/server';
+
+import { databaseUri, startTestDatabase, uniqueDatabaseName, type TestDatabase } from './database.js';
 import { freePort } from './redis.js';
-import { databaseUri, startTestDatabase, type TestDatabase, uniqueDatabaseName } from './database.js';
 import { startTestSmtpServer, type TestSmtpServer } from './smtp.js';
 
 export interface TestServer {
@@ -30,7 +40,10 @@ export interface TestServerOptions {
 }
 
 /** A real gen3d HTTP server on a free loopback port, with its own database on the test server. */
-export async function startTestServer(database: TestDatabase, options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  database: TestDatabase,
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   // Asset URLs are absolute (PUBLIC_URL), so the port is chosen before the configuration is read.
   const port = await freePort();
   const { config } = loadConfig({
@@ -43,7 +56,13 @@ export async function startTestServer(database: TestDatabase, options: TestServe
     ...options.env,
   });
   const mongodbUri = options.mongodbUri ?? databaseUri(database, uniqueDatabaseName('app'));
-  const reference = config.modelServer.url ? undefined : await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs: options.modelDurationMs ?? 0 });
+  const reference = config.modelServer.url
+    ? undefined
+    : await startReferenceModelServer({
+        host: '127.0.0.1',
+        port: 0,
+        durationMs: options.modelDurationMs ?? 0,
+      });
   const modelServerUrl = config.modelServer.url ?? (reference as RunningReferenceServer).url;
   const app = await buildApp(config, {
     logger: options.logger ?? createLogger(config),
@@ -102,7 +121,8 @@ export function useTestServer(options: SuiteServerOptions = {}): SuiteServer {
     await state.database?.stop();
   });
   const started = <T>(value: T | undefined, name: string): T => {
-    if (value === undefined) throw new Error(`the suite's ${name} is not started${name === 'smtp' ? ' (pass mail: true)' : ' yet'}`);
+    if (value === undefined)
+      throw new Error(`the suite's ${name} is not started${name === 'smtp' ? ' (pass mail: true)' : ' yet'}`);
     return value;
   };
   return {

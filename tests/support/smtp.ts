@@ -28,7 +28,9 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
     onData(stream, session, callback) {
       if (state.failing) {
         stream.resume();
-        stream.on('end', () => callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 451 })));
+        stream.on('end', () =>
+          callback(Object.assign(new Error('mailbox unavailable'), { responseCode: 451 })),
+        );
         return;
       }
       simpleParser(stream)
@@ -57,7 +59,8 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
       state.failing = value;
     },
     waitForMail(to, subject, timeoutMs = 10_000) {
-      const find = () => received.find((mail) => mail.to.includes(to.toLowerCase()) && subject.test(mail.subject));
+      const find = () =>
+        received.find((mail) => mail.to.includes(to.toLowerCase()) && subject.test(mail.subject));
       const found = find();
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {

@@ -1,7 +1,8 @@
-import type { TDatabaseKind } from '@gen3d/shared';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import mongoose, { type Connection } from 'mongoose';
+
+import type { TDatabaseKind } from '@gen3d/shared';
 
 const PING_TIMEOUT_MS = 2_000;
 
@@ -31,7 +32,13 @@ async function ping(connection: Connection): Promise<boolean> {
     timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([db.command({ ping: 1 }).then(() => true, () => false), timeout]);
+    return await Promise.race([
+      db.command({ ping: 1 }).then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -40,9 +47,16 @@ async function ping(connection: Connection): Promise<boolean> {
 /** The app's mongoose connection, opened at start and closed when the app closes. */
 export const databasePlugin = fp(
   async (app: FastifyInstance, options: DatabasePluginOptions) => {
-    const connection = mongoose.createConnection(options.uri, { serverSelectionTimeoutMS: 10_000, autoIndex: true });
+    const connection = mongoose.createConnection(options.uri, {
+      serverSelectionTimeoutMS: 10_000,
+      autoIndex: true,
+    });
     await connection.asPromise();
-    app.decorate('database', { connection, kind: options.kind, isReachable: () => ping(connection) } satisfies Database);
+    app.decorate('database', {
+      connection,
+      kind: options.kind,
+      isReachable: () => ping(connection),
+    } satisfies Database);
     app.addHook('onClose', async () => {
       await connection.close();
     });

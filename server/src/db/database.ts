@@ -1,6 +1,9 @@
-import type { Logger } from 'pino';
-import type { TDatabaseKind } from '@gen3d/shared';
 import { join } from 'node:path';
+
+import type { Logger } from 'pino';
+
+import type { TDatabaseKind } from '@gen3d/shared';
+
 import type { Config } from '../config.js';
 import { EmbeddedMongoServer } from './embedded/index.js';
 

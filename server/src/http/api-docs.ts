@@ -2,6 +2,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import swaggerUi from 'swagger-ui-dist';
 import type { OpenAPIObject } from 'trpc-to-openapi';
+
 import type { AppMeta } from '../trpc/trpc.js';
 
 const DOCS_PAGE = `<!doctype html>
@@ -58,7 +59,10 @@ export function documentSuccessStatuses(document: OpenAPIObject, metas: AppMeta[
 }
 
 /** The OpenAPI document (`/openapi.json`, `/api-docs/json`) and Swagger UI at `/api-docs`. */
-export async function apiDocsRoutes(app: FastifyInstance, options: { document: OpenAPIObject }): Promise<void> {
+export async function apiDocsRoutes(
+  app: FastifyInstance,
+  options: { document: OpenAPIObject },
+): Promise<void> {
   await app.register(fastifyStatic, {
     root: swaggerUi.getAbsoluteFSPath(),
     prefix: '/api-docs/',
@@ -69,9 +73,13 @@ export async function apiDocsRoutes(app: FastifyInstance, options: { document: O
   const sendDocument = async () => options.document;
   app.get('/openapi.json', sendDocument);
   app.get('/api-docs/json', sendDocument);
-  app.get('/api-docs/swagger-initializer.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(INITIALIZER));
-  const sendPage = async (_request: unknown, reply: { type: (value: string) => { send: (body: string) => unknown } }) =>
-    reply.type('text/html; charset=utf-8').send(DOCS_PAGE);
+  app.get('/api-docs/swagger-initializer.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(INITIALIZER),
+  );
+  const sendPage = async (
+    _request: unknown,
+    reply: { type: (value: string) => { send: (body: string) => unknown } },
+  ) => reply.type('text/html; charset=utf-8').send(DOCS_PAGE);
   app.get('/api-docs', sendPage);
   app.get('/api-docs/', sendPage);
 }

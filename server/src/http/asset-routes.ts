@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
+
 import type { AssetService } from '../modules/assets/service.js';
 import type { AssetStorage } from '../storage/asset-storage.js';
 import type { AssetUrlSigner } from '../storage/signed-urls.js';
@@ -32,13 +33,34 @@ interface AssetRequest {
  * strong ETag (its SHA-256), conditional requests, byte ranges and private caching until the URL expires.
  * The path only names the asset; where its bytes live comes from the database.
  */
-export async function assetRoutes(app: FastifyInstance, { assets, storage, signer }: AssetRoutesOptions): Promise<void> {
+export async function assetRoutes(
+  app: FastifyInstance,
+  { assets, storage, signer }: AssetRoutesOptions,
+): Promise<void> {
   async function serve(request: FastifyRequest<AssetRequest>, reply: FastifyReply): Promise<unknown> {
     const { assetId, fileName } = request.params;
     const requestId = String(request.id);
     const check = signer.check(assetId, fileName, request.query.expires, request.query.sig);
-    if (check === 'invalid') return reply.code(403).send(restError('ASSET_URL_INVALID', 'This asset URL is not valid; ask the API for a fresh one', requestId));
-    if (check === 'expired') return reply.code(403).send(restError('ASSET_URL_EXPIRED', 'This asset URL has expired; ask the API for a fresh one', requestId));
+    if (check === 'invalid')
+      return reply
+        .code(403)
+        .send(
+          restError(
+            'ASSET_URL_INVALID',
+            'This asset URL is not valid; ask the API for a fresh one',
+            requestId,
+          ),
+        );
+    if (check === 'expired')
+      return reply
+        .code(403)
+        .send(
+          restError(
+            'ASSET_URL_EXPIRED',
+            'This asset URL has expired; ask the API for a fresh one',
+            requestId,
+          ),
+        );
     const asset = await assets.forDownload(assetId, fileName);
     if (!asset) return reply.code(404).send(restError('NOT_FOUND', 'This asset no longer exists', requestId));
 
@@ -56,14 +78,33 @@ export async function assetRoutes(app: FastifyInstance, { assets, storage, signe
     const rangeHeader = request.headers.range;
     // A Range is honoured only while the client's copy is this one (If-Range), as RFC 9110 asks.
     const ifRange = request.headers['if-range'];
-    const ranges = rangeHeader && (!ifRange || ifRange === etag) ? parseRange(asset.bytes, rangeHeader, { combine: true }) : undefined;
+    const ranges =
+      rangeHeader && (!ifRange || ifRange === etag)
+        ? parseRange(asset.bytes, rangeHeader, { combine: true })
+        : undefined;
     if (ranges === -1) {
-      return reply.code(416).type('application/json').header('content-range', `bytes */${asset.bytes}`).send(restError('RANGE_NOT_SATISFIABLE', `The file has ${asset.bytes} bytes; the requested range is outside it`, requestId));
+      return reply
+        .code(416)
+        .type('application/json')
+        .header('content-range', `bytes */${asset.bytes}`)
+        .send(
+          restError(
+            'RANGE_NOT_SATISFIABLE',
+            `The file has ${asset.bytes} bytes; the requested range is outside it`,
+            requestId,
+          ),
+        );
     }
-    const range = Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0] : undefined;
+    const range =
+      Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0] : undefined;
     if (range) {
-      void reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${asset.bytes}`).header('content-length', range.end - range.start + 1);
-      return request.method === 'HEAD' ? reply.send() : reply.send(await storage.read(asset.storageKey, range));
+      void reply
+        .code(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${asset.bytes}`)
+        .header('content-length', range.end - range.start + 1);
+      return request.method === 'HEAD'
+        ? reply.send()
+        : reply.send(await storage.read(asset.storageKey, range));
     }
     void reply.header('content-length', asset.bytes);
     return request.method === 'HEAD' ? reply.send() : reply.send(await storage.read(asset.storageKey));

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { TErrorCode } from '@gen3d/shared';
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import type { TErrorCode } from '@gen3d/shared';
+
 import { restError } from './error-responses.js';
 
 interface ConnectionError extends Error {
@@ -10,7 +13,10 @@ interface ConnectionError extends Error {
 }
 
 const CLIENT_ERRORS: Record<string, { code: TErrorCode; message: string }> = {
-  HPE_HEADER_OVERFLOW: { code: 'HEADERS_TOO_LARGE', message: 'The request line and headers are too large (16 kB at most)' },
+  HPE_HEADER_OVERFLOW: {
+    code: 'HEADERS_TOO_LARGE',
+    message: 'The request line and headers are too large (16 kB at most)',
+  },
   ERR_HTTP_REQUEST_TIMEOUT: { code: 'TIMEOUT', message: 'The request was not received in time' },
 };
 
@@ -20,7 +26,10 @@ const CLIENT_ERRORS: Record<string, { code: TErrorCode; message: string }> = {
  */
 export function answerClientError(error: ConnectionError, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const { code, message } = CLIENT_ERRORS[error.code ?? ''] ?? { code: 'BAD_REQUEST' as const, message: 'The request is not valid HTTP' };
+  const { code, message } = CLIENT_ERRORS[error.code ?? ''] ?? {
+    code: 'BAD_REQUEST' as const,
+    message: 'The request is not valid HTTP',
+  };
   const body = JSON.stringify(restError(code, message, randomUUID()));
   if (socket.writable) {
     const status = restError(code, message, '').statusCode;
@@ -33,5 +42,13 @@ export function answerClientError(error: ConnectionError, socket: Socket): void 
 
 /** Errors Fastify raises before routing (a URL that is not valid percent-encoding), in the one error body. */
 export function answerFrameworkError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
-  void reply.status(400).send(restError('BAD_REQUEST', `The URL is not valid: ${error.message.replace(/^'.*' is not/, 'a component is not')}`, String(request.id)));
+  void reply
+    .status(400)
+    .send(
+      restError(
+        'BAD_REQUEST',
+        `The URL is not valid: ${error.message.replace(/^'.*' is not/, 'a component is not')}`,
+        String(request.id),
+      ),
+    );
 }

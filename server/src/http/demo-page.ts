@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+
 import { build } from 'esbuild';
 import type { FastifyInstance } from 'fastify';
 
@@ -49,8 +50,24 @@ function demoScript(): Promise<string> {
  * result around (Google's <model-viewer>); its script uses @gen3d/client like any frontend would.
  */
 export async function demoPageRoutes(app: FastifyInstance): Promise<void> {
-  const [html, css] = await Promise.all([readFile(`${DEMO_DIR}index.html`, 'utf8'), readFile(`${DEMO_DIR}styles.css`, 'utf8')]);
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').header('content-security-policy', PAGE_POLICY).send(html));
-  app.get('/demo/styles.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(css));
-  app.get('/demo/app.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(await demoScript()));
+  const [html, css] = await Promise.all([
+    readFile(`${DEMO_DIR}index.html`, 'utf8'),
+    readFile(`${DEMO_DIR}styles.css`, 'utf8'),
+  ]);
+  app.get('/', async (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', PAGE_POLICY)
+      .send(html),
+  );
+  app.get('/demo/styles.css', async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(css),
+  );
+  app.get('/demo/app.js', async (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=300')
+      .send(await demoScript()),
+  );
 }

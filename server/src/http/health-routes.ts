@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+
 import { restError } from './error-responses.js';
 
 /** Liveness (the process answers) and readiness (the database answers) for load balancers. */
@@ -6,6 +7,8 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/health', { config: { rateLimit: false } }, async () => ({ ok: true }));
   app.get('/ready', { config: { rateLimit: false } }, async (request, reply) => {
     if (await app.database.isReachable()) return { ok: true, database: 'up' };
-    return reply.status(503).send(restError('SERVICE_UNAVAILABLE', 'The database is not reachable', String(request.id)));
+    return reply
+      .status(503)
+      .send(restError('SERVICE_UNAVAILABLE', 'The database is not reachable', String(request.id)));
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+
 import { DomainError } from '../domain-errors.js';
 import { trpcUrlOf } from './trpc-batches.js';
 
@@ -17,7 +18,8 @@ function shapeProblem(value: unknown, limits: JsonBodyLimits): string | undefine
     if (current === null || typeof current !== 'object') continue;
     if (depth >= limits.maxDepth) return `The body is nested deeper than ${limits.maxDepth} levels`;
     const children = Array.isArray(current) ? current : Object.values(current);
-    if (Array.isArray(current) && current.length > limits.maxArrayItems) return `The body holds an array of ${current.length} items; at most ${limits.maxArrayItems} are accepted`;
+    if (Array.isArray(current) && current.length > limits.maxArrayItems)
+      return `The body holds an array of ${current.length} items; at most ${limits.maxArrayItems} are accepted`;
     for (const child of children) stack.push([child, depth + 1]);
   }
   return undefined;
@@ -30,12 +32,16 @@ function shapeProblem(value: unknown, limits: JsonBodyLimits): string | undefine
 export function parseJsonBodies(app: FastifyInstance, limits: JsonBodyLimits): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    parse(request, typeof body === 'string' ? body : body.toString('utf8'), (error: Error | null, value?: unknown) => {
-      if (error) return done(error);
-      const problem = shapeProblem(value, limits);
-      if (problem) return done(new DomainError('MALFORMED_BODY', problem));
-      done(null, value);
-    });
+    parse(
+      request,
+      typeof body === 'string' ? body : body.toString('utf8'),
+      (error: Error | null, value?: unknown) => {
+        if (error) return done(error);
+        const problem = shapeProblem(value, limits);
+        if (problem) return done(new DomainError('MALFORMED_BODY', problem));
+        done(null, value);
+      },
+    );
   });
 }
 
@@ -46,7 +52,10 @@ export function parseJsonBodies(app: FastifyInstance, limits: JsonBodyLimits): v
 export function trpcInputShapeHook(limits: JsonBodyLimits) {
   return async (request: FastifyRequest): Promise<void> => {
     // The `input` tRPC reads: the first of the URL's, whatever Fastify's query parser made of repeats.
-    const text = typeof request.body === 'string' ? request.body : (trpcUrlOf(request).searchParams.get('input') ?? undefined);
+    const text =
+      typeof request.body === 'string'
+        ? request.body
+        : (trpcUrlOf(request).searchParams.get('input') ?? undefined);
     if (!text) return;
     let value: unknown;
     try {
@@ -65,6 +74,9 @@ export async function objectBodyHook(request: FastifyRequest): Promise<void> {
   // Other content types are the projection's to refuse (415).
   if (body === undefined || !/^application\/json\b/i.test(request.headers['content-type'] ?? '')) return;
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new DomainError('MALFORMED_BODY', `The body must be a JSON object, not ${body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`}`);
+    throw new DomainError(
+      'MALFORMED_BODY',
+      `The body must be a JSON object, not ${body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`}`,
+    );
   }
 }

@@ -35,7 +35,8 @@ export function completeOperations(document: OpenAPIObject): OpenAPIObject {
       if (!operation) continue;
       operation.security ??= [];
       for (const parameter of operation.parameters ?? []) {
-        if (parameter.schema && parameter.example === undefined) parameter.example = sample(parameter.schema, { quiet: true }, document);
+        if (parameter.schema && parameter.example === undefined)
+          parameter.example = sample(parameter.schema, { quiet: true }, document);
       }
       exampleFor(operation.requestBody?.content?.['application/json'], document);
       for (const [status, response] of Object.entries(operation.responses ?? {})) {

@@ -1,6 +1,8 @@
-import { ZRestError } from '@gen3d/shared';
 import type { OpenAPIObject } from 'trpc-to-openapi';
 import { z } from 'zod';
+
+import { ZRestError } from '@gen3d/shared';
+
 import type { AppMeta } from '../trpc/trpc.js';
 
 const ERROR_SCHEMA = 'Error';
@@ -34,7 +36,9 @@ const namesAnId = (name: string): boolean => name === 'id' || name.endsWith('Id'
 /** The error statuses an operation can answer: from what it takes, whether it is protected, and its meta. */
 function errorStatusesOf(operation: Operation, meta: AppMeta | undefined): number[] {
   const statuses = new Set([400, 429, 431, 500, 503]);
-  const bodyFields = Object.keys(operation.requestBody?.content?.['application/json']?.schema?.properties ?? {});
+  const bodyFields = Object.keys(
+    operation.requestBody?.content?.['application/json']?.schema?.properties ?? {},
+  );
   if (operation.requestBody) [413, 415].forEach((status) => statuses.add(status));
   if ((operation.security ?? []).length > 0) [401, 403].forEach((status) => statuses.add(status));
   const names = [...(operation.parameters ?? []).map((parameter) => parameter.name ?? ''), ...bodyFields];
@@ -50,16 +54,24 @@ function errorStatusesOf(operation: Operation, meta: AppMeta | undefined): numbe
  */
 export function documentErrorResponses(document: OpenAPIObject, metas: AppMeta[]): OpenAPIObject {
   const components = (document.components ??= {});
-  const schemas = Object.fromEntries(Object.entries(components.schemas ?? {}).filter(([name]) => !name.startsWith('error.')));
+  const schemas = Object.fromEntries(
+    Object.entries(components.schemas ?? {}).filter(([name]) => !name.startsWith('error.')),
+  );
   components.schemas = schemas;
   const { $schema: _dialect, ...errorSchema } = z.toJSONSchema(ZRestError) as Record<string, unknown>;
   schemas[ERROR_SCHEMA] = errorSchema;
-  const metaOf = new Map<string, AppMeta>(metas.flatMap((meta): Array<[string, AppMeta]> => (meta.openapi ? [[`${meta.openapi.method.toLowerCase()} ${meta.openapi.path}`, meta]] : [])));
+  const metaOf = new Map<string, AppMeta>(
+    metas.flatMap((meta): Array<[string, AppMeta]> =>
+      meta.openapi ? [[`${meta.openapi.method.toLowerCase()} ${meta.openapi.path}`, meta]] : [],
+    ),
+  );
   for (const [path, pathItem] of Object.entries(document.paths ?? {})) {
     for (const [method, value] of Object.entries(pathItem as Record<string, unknown>)) {
       const operation = value as Operation;
       if (!operation.responses) continue;
-      const responses = Object.fromEntries(Object.entries(operation.responses).filter(([status]) => status.startsWith('2')));
+      const responses = Object.fromEntries(
+        Object.entries(operation.responses).filter(([status]) => status.startsWith('2')),
+      );
       operation.responses = responses;
       for (const status of errorStatusesOf(operation, metaOf.get(`${method} ${path}`))) {
         responses[String(status)] = {

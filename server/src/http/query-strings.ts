@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+
 import { DomainError } from '../domain-errors.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { type AccessTokens, bearerTokenOf } from '../infra/access-tokens.js';
+
+import { bearerTokenOf, type AccessTokens } from '../infra/access-tokens.js';
 
 /**
  * Whom the global request limit counts a request against: the signed-in user when it carries a valid

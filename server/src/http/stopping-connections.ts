@@ -1,9 +1,11 @@
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { FastifyInstance } from 'fastify';
+
 import type { FormattedError } from '../trpc/error-formatter.js';
 import { restError } from './error-responses.js';
 
-const MESSAGE = 'This server is shutting down; send the request again (another instance, or this one once restarted, will answer)';
+const MESSAGE =
+  'This server is shutting down; send the request again (another instance, or this one once restarted, will answer)';
 
 /**
  * Once the server is stopping it accepts no new connections, and the open ones close as soon as they
@@ -26,8 +28,14 @@ export function closeConnectionsWhenStopping(app: FastifyInstance): void {
       return;
     }
     const requestId = String(request.id);
-    const trpc: FormattedError = { message: MESSAGE, code: TRPC_ERROR_CODES_BY_KEY.SERVICE_UNAVAILABLE, data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, requestId } };
-    const body = request.url.startsWith('/trpc/') ? { error: trpc } : restError('SERVICE_UNAVAILABLE', MESSAGE, requestId);
+    const trpc: FormattedError = {
+      message: MESSAGE,
+      code: TRPC_ERROR_CODES_BY_KEY.SERVICE_UNAVAILABLE,
+      data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, requestId },
+    };
+    const body = request.url.startsWith('/trpc/')
+      ? { error: trpc }
+      : restError('SERVICE_UNAVAILABLE', MESSAGE, requestId);
     return reply.status(503).header('connection', 'close').send(body);
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+
 import { DomainError, RateLimited } from '../domain-errors.js';
 
 /** The request's URL as tRPC reads it (its path and every query parameter). */
@@ -29,10 +30,18 @@ export function limitTrpcBatches(app: FastifyInstance, prefix: string, maxBatchS
   const countOneMore = app.createRateLimit();
   app.addHook('preHandler', async (request) => {
     const calls = callsIn(request, prefix);
-    if (calls > maxBatchSize) throw new DomainError('BATCH_TOO_LARGE', `A batch may carry at most ${maxBatchSize} calls; this one carries ${calls}`);
+    if (calls > maxBatchSize)
+      throw new DomainError(
+        'BATCH_TOO_LARGE',
+        `A batch may carry at most ${maxBatchSize} calls; this one carries ${calls}`,
+      );
     for (let call = 1; call < calls; call += 1) {
       const decision = await countOneMore(request);
-      if (!decision.isAllowed && decision.isExceeded) throw new RateLimited(decision.ttlInSeconds, `Too many requests; this batch of ${calls} calls counts as ${calls} requests`);
+      if (!decision.isAllowed && decision.isExceeded)
+        throw new RateLimited(
+          decision.ttlInSeconds,
+          `Too many requests; this batch of ${calls} calls counts as ${calls} requests`,
+        );
     }
   });
 }

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+
 import { pino, type Logger, type LoggerOptions, type TransportTargetOptions } from 'pino';
+
 import type { Config } from '../config.js';
 
 /** Fields that may carry secrets; pino replaces their values before a line is written. */
@@ -33,12 +35,27 @@ export function redactUrl(url: string): string {
 }
 
 function transportTargets(config: Config): TransportTargetOptions[] {
-  const targets: TransportTargetOptions[] = [{ target: 'pino/file', level: config.log.level, options: { destination: 1 } }];
+  const targets: TransportTargetOptions[] = [
+    { target: 'pino/file', level: config.log.level, options: { destination: 1 } },
+  ];
   if (config.log.dir) {
-    const rolling = { frequency: 'daily', mkdir: true, dateFormat: 'yyyy-MM-dd', limit: { count: config.log.retentionDays } };
+    const rolling = {
+      frequency: 'daily',
+      mkdir: true,
+      dateFormat: 'yyyy-MM-dd',
+      limit: { count: config.log.retentionDays },
+    };
     targets.push(
-      { target: 'pino-roll', level: config.log.level, options: { ...rolling, file: join(config.log.dir, 'app'), extension: '.log' } },
-      { target: 'pino-roll', level: 'error', options: { ...rolling, file: join(config.log.dir, 'error'), extension: '.log' } },
+      {
+        target: 'pino-roll',
+        level: config.log.level,
+        options: { ...rolling, file: join(config.log.dir, 'app'), extension: '.log' },
+      },
+      {
+        target: 'pino-roll',
+        level: 'error',
+        options: { ...rolling, file: join(config.log.dir, 'error'), extension: '.log' },
+      },
     );
   }
   return targets;

@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
+
 import ipaddr from 'ipaddr.js';
 
 /** A URL the server was asked to fetch leads to an address that is not on the public internet. */

@@ -30,7 +30,11 @@ function decide(counts: Array<{ count: number; remainingMs: number; max: number 
   const over = counts.filter(({ count, max }) => count > max);
   const retryAfterMs = Math.max(0, ...over.map(({ remainingMs }) => remainingMs));
   const refused = over.length > 0;
-  return { allowed: !refused, retryAfterSeconds: refused ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : 0, count: Math.max(0, ...counts.map(({ count }) => count)) };
+  return {
+    allowed: !refused,
+    retryAfterSeconds: refused ? Math.max(1, Math.ceil(retryAfterMs / 1000)) : 0,
+    count: Math.max(0, ...counts.map(({ count }) => count)),
+  };
 }
 
 const storageKey = (key: RateKey): string => `${key.kind}:${key.id}`;
@@ -72,12 +76,22 @@ return {count, redis.call('PTTL', KEYS[1])}
 `;
 
 /** The same fixed windows kept in Redis, so every instance sharing REDIS_URL shares the counts. */
-export function createRedisRateLimiter(redis: Redis, name: string, limits: RateLimits, windowMs: number): RateLimiter {
+export function createRedisRateLimiter(
+  redis: Redis,
+  name: string,
+  limits: RateLimits,
+  windowMs: number,
+): RateLimiter {
   return {
     async hit(keys) {
       const counts = await Promise.all(
         keys.map(async (key) => {
-          const [count, remainingMs] = (await redis.eval(HIT_SCRIPT, 1, `gen3d:rate:${name}:${storageKey(key)}`, windowMs)) as [number, number];
+          const [count, remainingMs] = (await redis.eval(
+            HIT_SCRIPT,
+            1,
+            `gen3d:rate:${name}:${storageKey(key)}`,
+            windowMs,
+          )) as [number, number];
           return { count, remainingMs, max: limits[key.kind] };
         }),
       );

@@ -19,8 +19,18 @@ export class StreamSlots {
   acquire(userId: string, address: string): () => void {
     const users = this.byUser.get(userId) ?? 0;
     const addresses = this.byAddress.get(address) ?? 0;
-    if (users >= this.limits.perUser) throw new DomainError('TOO_MANY_STREAMS', `You already have ${users} live streams open, the most one account may hold; close one first`, { retryAfterSeconds: 1 });
-    if (addresses >= this.limits.perAddress) throw new DomainError('TOO_MANY_STREAMS', `Your address already holds ${addresses} live streams, the most allowed; close one first`, { retryAfterSeconds: 1 });
+    if (users >= this.limits.perUser)
+      throw new DomainError(
+        'TOO_MANY_STREAMS',
+        `You already have ${users} live streams open, the most one account may hold; close one first`,
+        { retryAfterSeconds: 1 },
+      );
+    if (addresses >= this.limits.perAddress)
+      throw new DomainError(
+        'TOO_MANY_STREAMS',
+        `Your address already holds ${addresses} live streams, the most allowed; close one first`,
+        { retryAfterSeconds: 1 },
+      );
     this.byUser.set(userId, users + 1);
     this.byAddress.set(address, addresses + 1);
     let released = false;

@@ -1,5 +1,7 @@
-import { type Connection, type InferSchemaType, type Model, Schema, type Types } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
+
 import { JobStatuses, OutputFormats, QualityPresets } from '@gen3d/shared';
+
 import { AttachmentSchema } from '../modules/assets/attachment-schema.js';
 
 const JobSchema = new Schema(
@@ -62,9 +64,16 @@ JobSchema.index({ status: 1, createdAt: -1 });
 JobSchema.index({ ownerId: 1, promptKey: 1 });
 // Live updates from other instances are found by recency.
 JobSchema.index({ updatedAt: 1 });
-JobSchema.index({ ownerId: 1, idempotencyKey: 1 }, { unique: true, partialFilterExpression: { idempotencyKey: { $type: 'string' } } });
+JobSchema.index(
+  { ownerId: 1, idempotencyKey: 1 },
+  { unique: true, partialFilterExpression: { idempotencyKey: { $type: 'string' } } },
+);
 
-export type JobRecord = InferSchemaType<typeof JobSchema> & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
+export type JobRecord = InferSchemaType<typeof JobSchema> & {
+  _id: Types.ObjectId;
+  createdAt: Date;
+  updatedAt: Date;
+};
 export type JobModel = Model<InferSchemaType<typeof JobSchema>>;
 
 /** What counts as the same prompt: case and spacing do not matter. */

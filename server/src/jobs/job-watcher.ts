@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+
 import type { JobEvents } from './job-events.js';
 import type { JobModel, JobRecord } from './job-model.js';
 
@@ -54,7 +55,10 @@ export class JobWatcher {
     const startedAt = Date.now();
     try {
       const owners = [...this.watchedOwners.keys()].map((id) => new Types.ObjectId(id));
-      const changed = await this.jobs.find({ ownerId: { $in: owners }, updatedAt: { $gte: this.since } }).sort({ updatedAt: 1 }).lean<JobRecord[]>();
+      const changed = await this.jobs
+        .find({ ownerId: { $in: owners }, updatedAt: { $gte: this.since } })
+        .sort({ updatedAt: 1 })
+        .lean<JobRecord[]>();
       for (const job of changed) this.events.publish(job);
       this.since = new Date(startedAt - this.options.overlapMs);
       this.events.forgetOlderThan(this.options.overlapMs * 4);

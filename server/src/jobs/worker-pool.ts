@@ -1,11 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
+
 import type { AttachmentRecord } from '../modules/assets/attachment-schema.js';
 import type { JobRecord } from './job-model.js';
 import type { JobFailure, JobQueue } from './queue.js';
 
 /** What workers do with a claimed job: produce its outputs, or throw. */
 export interface JobProcessor {
-  process(job: JobRecord, run: { signal: AbortSignal; onProgress(progress: number): void }): Promise<AttachmentRecord[]>;
+  process(
+    job: JobRecord,
+    run: { signal: AbortSignal; onProgress(progress: number): void },
+  ): Promise<AttachmentRecord[]>;
   /** Removes outputs of a run whose job was lost to another worker. */
   discard(outputs: AttachmentRecord[]): Promise<void>;
   /** Classifies a failure of `process`. */
@@ -63,7 +67,9 @@ export class WorkerPool {
     if (this.options.concurrency === 0) return;
     this.timers.push(
       setInterval(() => {
-        void this.queue.recoverExpiredLeases().catch((error: unknown) => this.options.log.error({ err: error }, 'lease recovery failed'));
+        void this.queue
+          .recoverExpiredLeases()
+          .catch((error: unknown) => this.options.log.error({ err: error }, 'lease recovery failed'));
         this.wake();
       }, this.options.pollIntervalMs),
       setInterval(() => void this.checkCancels(), this.options.cancelCheckMs),
@@ -125,11 +131,13 @@ export class WorkerPool {
     const run: Run = { job, controller, done: Promise.resolve() };
     this.runs.set(id, run);
     run.done = this.execute(run)
-      .catch((error: unknown) => this.options.log.error({ err: error, jobId: id }, 'recording a job outcome failed'))
+      .catch((error: unknown) =>
+        this.options.log.error({ err: error, jobId: id }, 'recording a job outcome failed'),
+      )
       .finally(() => {
-      this.runs.delete(id);
-      this.wake();
-    });
+        this.runs.delete(id);
+        this.wake();
+      });
   }
 
   private async execute({ job, controller }: Run): Promise<void> {
@@ -140,11 +148,17 @@ export class WorkerPool {
     const startedAt = Date.now();
     let reported = 0;
     let lastWrite = 0;
-    const keepLease = setInterval(() => {
-      void queue.heartbeat(job, workerId).then((held) => {
-        if (!held) controller.abort(new StopReason('lease-lost'));
-      }, () => undefined);
-    }, Math.max(250, Math.floor(options.leaseMs / 3)));
+    const keepLease = setInterval(
+      () => {
+        void queue.heartbeat(job, workerId).then(
+          (held) => {
+            if (!held) controller.abort(new StopReason('lease-lost'));
+          },
+          () => undefined,
+        );
+      },
+      Math.max(250, Math.floor(options.leaseMs / 3)),
+    );
     const onProgress = (progress: number): void => {
       const now = Date.now();
       if (progress <= reported || now - lastWrite < options.progressIntervalMs) return;
@@ -163,10 +177,19 @@ export class WorkerPool {
         return;
       }
       const failure = deadline.aborted
-        ? { code: 'JOB_TIMEOUT', message: `The generation took longer than ${Math.round(options.timeoutMs / 1000)} s`, retryable: true }
+        ? {
+            code: 'JOB_TIMEOUT',
+            message: `The generation took longer than ${Math.round(options.timeoutMs / 1000)} s`,
+            retryable: true,
+          }
         : processor.describeFailure(error);
-      if (failure.code === 'INTERNAL') options.log.error({ err: error, jobId: job._id.toHexString() }, 'job failed unexpectedly');
-      else options.log.warn({ jobId: job._id.toHexString(), code: failure.code, attempt: job.attempts }, failure.message);
+      if (failure.code === 'INTERNAL')
+        options.log.error({ err: error, jobId: job._id.toHexString() }, 'job failed unexpectedly');
+      else
+        options.log.warn(
+          { jobId: job._id.toHexString(), code: failure.code, attempt: job.attempts },
+          failure.message,
+        );
       await queue.fail(job, workerId, failure, Date.now() - startedAt);
     } finally {
       clearInterval(keepLease);

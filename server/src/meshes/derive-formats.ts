@@ -1,4 +1,5 @@
 import type { TAssetFormat } from '@gen3d/shared';
+
 import { readGlb } from './glb-format.js';
 import { meshPartsOf } from './mesh-parts.js';
 import { InvalidMeshError } from './mesh-stats.js';
@@ -19,11 +20,16 @@ const MTL_FILE_NAME = 'mesh.mtl';
  */
 export async function completeFormats(files: MeshFile[], wanted: TAssetFormat[]): Promise<MeshFile[]> {
   const byFormat = new Map(files.map((file) => [file.format, file]));
-  const needsObj = (wanted.includes('obj') || wanted.includes('mtl')) && !(byFormat.has('obj') && byFormat.has('mtl'));
+  const needsObj =
+    (wanted.includes('obj') || wanted.includes('mtl')) && !(byFormat.has('obj') && byFormat.has('mtl'));
   const needsPly = wanted.includes('ply') && !byFormat.has('ply');
   if (needsObj || needsPly) {
     const glb = byFormat.get('glb');
-    if (!glb) throw new InvalidMeshError('GLB', 'the model server returned no GLB to derive the missing formats from');
+    if (!glb)
+      throw new InvalidMeshError(
+        'GLB',
+        'the model server returned no GLB to derive the missing formats from',
+      );
     const parts = meshPartsOf(await readGlb(glb.bytes));
     if (needsObj) {
       const { obj, mtl } = writeObj(parts, MTL_FILE_NAME);

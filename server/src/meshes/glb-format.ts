@@ -1,8 +1,9 @@
-import { type Document, NodeIO } from '@gltf-transform/core';
+import { NodeIO, type Document } from '@gltf-transform/core';
+
 import { checkGlbBounds } from './glb-bounds.js';
 import { validateGlb } from './gltf-validation.js';
+import { meshPartsOf, statsOf, type MeshStats } from './mesh-parts.js';
 import { InvalidMeshError } from './mesh-stats.js';
-import { type MeshStats, meshPartsOf, statsOf } from './mesh-parts.js';
 
 const io = new NodeIO();
 const GLB_MAGIC = 0x46546c67; // "glTF"
@@ -14,7 +15,11 @@ export function writeGlb(document: Document): Promise<Uint8Array> {
 
 /** Parses a GLB file into a document; anything unreadable is an InvalidMeshError. */
 export async function readGlb(bytes: Uint8Array): Promise<Document> {
-  if (bytes.byteLength < 12 || Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32LE(0) !== GLB_MAGIC) throw new InvalidMeshError('GLB', 'it does not start with the glTF magic');
+  if (
+    bytes.byteLength < 12 ||
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32LE(0) !== GLB_MAGIC
+  )
+    throw new InvalidMeshError('GLB', 'it does not start with the glTF magic');
   try {
     return await io.readBinary(bytes);
   } catch (error) {
@@ -31,6 +36,7 @@ export async function checkGlb(bytes: Uint8Array, maxDecodedBytes: number): Prom
   await validateGlb(bytes);
   const document = await readGlb(bytes);
   const stats = statsOf(meshPartsOf(document));
-  if (stats.vertices === 0 || stats.triangles === 0) throw new InvalidMeshError('GLB', 'it holds no triangles');
+  if (stats.vertices === 0 || stats.triangles === 0)
+    throw new InvalidMeshError('GLB', 'it holds no triangles');
   return stats;
 }

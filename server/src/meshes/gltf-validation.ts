@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+
 import { InvalidMeshError } from './mesh-stats.js';
 
 /** The part of Khronos' validator report this module reads (the package ships no types). */
@@ -10,7 +11,10 @@ interface ValidationReport {
 }
 
 interface GltfValidator {
-  validateBytes(data: Uint8Array, options: { maxIssues: number; format?: 'glb' | 'gltf' }): Promise<ValidationReport>;
+  validateBytes(
+    data: Uint8Array,
+    options: { maxIssues: number; format?: 'glb' | 'gltf' },
+  ): Promise<ValidationReport>;
 }
 
 // The package is compiled from Dart to CommonJS.
@@ -25,11 +29,19 @@ export async function validateGlb(bytes: Uint8Array): Promise<void> {
   try {
     report = await validator.validateBytes(bytes, { maxIssues: MAX_ISSUES, format: 'glb' });
   } catch (error) {
-    throw new InvalidMeshError('GLB', `the glTF validator could not read it (${String(error).slice(0, 200)})`);
+    throw new InvalidMeshError(
+      'GLB',
+      `the glTF validator could not read it (${String(error).slice(0, 200)})`,
+    );
   }
   if (report.issues.numErrors === 0) return;
   const first = report.issues.messages.find((issue) => issue.severity === SEVERITY_ERROR);
   const where = first?.pointer ?? (first?.offset === undefined ? '' : `byte ${first.offset}`);
-  const detail = first ? `${first.code}: ${first.message}${where ? ` (at ${where})` : ''}` : 'see the validator report';
-  throw new InvalidMeshError('GLB', `the Khronos glTF validator found ${report.issues.numErrors} error${report.issues.numErrors === 1 ? '' : 's'}; first: ${detail}`);
+  const detail = first
+    ? `${first.code}: ${first.message}${where ? ` (at ${where})` : ''}`
+    : 'see the validator report';
+  throw new InvalidMeshError(
+    'GLB',
+    `the Khronos glTF validator found ${report.issues.numErrors} error${report.issues.numErrors === 1 ? '' : 's'}; first: ${detail}`,
+  );
 }

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+
 import type { TAssetFormat } from '@gen3d/shared';
+
 import { completeFormats, type MeshFile } from './derive-formats.js';
 import { checkGlb } from './glb-format.js';
 import { InvalidMeshError, type MeshStats } from './mesh-stats.js';
@@ -23,14 +25,23 @@ export interface CheckedFile {
 
 function textOf(format: TAssetFormat, bytes: Uint8Array): string {
   const decoded = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  if (decoded.includes('\u0000')) throw new InvalidMeshError(format.toUpperCase(), 'a text format holds binary data');
+  if (decoded.includes('\u0000'))
+    throw new InvalidMeshError(format.toUpperCase(), 'a text format holds binary data');
   return decoded;
 }
 
 /** Parses a file as its format says and measures it; a bad file throws InvalidMeshError. */
-export async function checkMeshFile(format: TAssetFormat, bytes: Uint8Array, budget: MeshBudget): Promise<CheckedFile> {
+export async function checkMeshFile(
+  format: TAssetFormat,
+  bytes: Uint8Array,
+  budget: MeshBudget,
+): Promise<CheckedFile> {
   if (bytes.byteLength === 0) throw new InvalidMeshError(format.toUpperCase(), 'the file is empty');
-  if (bytes.byteLength > budget.maxFileBytes) throw new InvalidMeshError(format.toUpperCase(), `the file is ${bytes.byteLength} bytes, over the ${budget.maxFileBytes}-byte limit`);
+  if (bytes.byteLength > budget.maxFileBytes)
+    throw new InvalidMeshError(
+      format.toUpperCase(),
+      `the file is ${bytes.byteLength} bytes, over the ${budget.maxFileBytes}-byte limit`,
+    );
   let stats: MeshStats | undefined;
   switch (format) {
     case 'glb':
@@ -53,11 +64,18 @@ export async function checkMeshFile(format: TAssetFormat, bytes: Uint8Array, bud
  * A model server's files made ready to store: the GLB is checked (Khronos' validator included) before
  * anything is derived from it, missing wanted formats are derived, and every file is checked.
  */
-export async function prepareModelOutput(returned: MeshFile[], wanted: TAssetFormat[], budget: MeshBudget): Promise<CheckedFile[]> {
+export async function prepareModelOutput(
+  returned: MeshFile[],
+  wanted: TAssetFormat[],
+  budget: MeshBudget,
+): Promise<CheckedFile[]> {
   const glb = returned.find((file) => file.format === 'glb');
   const checkedGlb = glb ? await checkMeshFile('glb', glb.bytes, budget) : undefined;
   const files = await completeFormats(returned, wanted);
   const checked: CheckedFile[] = [];
-  for (const file of files) checked.push(file.format === 'glb' && checkedGlb ? checkedGlb : await checkMeshFile(file.format, file.bytes, budget));
+  for (const file of files)
+    checked.push(
+      file.format === 'glb' && checkedGlb ? checkedGlb : await checkMeshFile(file.format, file.bytes, budget),
+    );
   return checked;
 }

@@ -1,5 +1,6 @@
 import type { Accessor, Document, Node, Primitive } from '@gltf-transform/core';
-import { type MeshStats, StatsCollector } from './mesh-stats.js';
+
+import { StatsCollector, type MeshStats } from './mesh-stats.js';
 
 export type { MeshStats } from './mesh-stats.js';
 
@@ -18,13 +19,29 @@ const TRIANGLES = 4;
 
 /** The inverse transpose of the matrix's upper 3x3, which keeps normals perpendicular under scaling. */
 function normalMatrix(m: ArrayLike<number>): number[] {
-  const [a, b, c, d, e, f, g, h, i] = [m[0], m[1], m[2], m[4], m[5], m[6], m[8], m[9], m[10]].map(Number) as [number, number, number, number, number, number, number, number, number];
+  const [a, b, c, d, e, f, g, h, i] = [m[0], m[1], m[2], m[4], m[5], m[6], m[8], m[9], m[10]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const determinant = a * (e * i - f * h) - d * (b * i - c * h) + g * (b * f - c * e) || 1;
   // Cofactors of the column-major 3x3 divided by the determinant = (M^-1)^T.
   return [
-    (e * i - f * h) / determinant, (g * f - d * i) / determinant, (d * h - g * e) / determinant,
-    (h * c - b * i) / determinant, (a * i - g * c) / determinant, (g * b - a * h) / determinant,
-    (b * f - e * c) / determinant, (d * c - a * f) / determinant, (a * e - d * b) / determinant,
+    (e * i - f * h) / determinant,
+    (g * f - d * i) / determinant,
+    (d * h - g * e) / determinant,
+    (h * c - b * i) / determinant,
+    (a * i - g * c) / determinant,
+    (g * b - a * h) / determinant,
+    (b * f - e * c) / determinant,
+    (d * c - a * f) / determinant,
+    (a * e - d * b) / determinant,
   ];
 }
 
@@ -38,7 +55,17 @@ function transformed(accessor: Accessor, m: ArrayLike<number>, kind: 'point' | '
   const element: number[] = [0, 0, 0];
   // The 3x3 part, column-major: a 4x4 matrix keeps it in columns of four.
   const at = (row: number, column: number): number => Number(m[column * (kind === 'point' ? 4 : 3) + row]);
-  const [m0, m1, m2, m3, m4, m5, m6, m7, m8] = [at(0, 0), at(1, 0), at(2, 0), at(0, 1), at(1, 1), at(2, 1), at(0, 2), at(1, 2), at(2, 2)];
+  const [m0, m1, m2, m3, m4, m5, m6, m7, m8] = [
+    at(0, 0),
+    at(1, 0),
+    at(2, 0),
+    at(0, 1),
+    at(1, 1),
+    at(2, 1),
+    at(0, 2),
+    at(1, 2),
+    at(2, 2),
+  ];
   const [tx, ty, tz] = kind === 'point' ? [Number(m[12]), Number(m[13]), Number(m[14])] : [0, 0, 0];
   for (let index = 0; index < count; index += 1) {
     accessor.getElement(index, element);
@@ -69,10 +96,18 @@ function partOf(primitive: Primitive, world: ArrayLike<number>, fallbackName: st
   const normal = primitive.getAttribute('NORMAL');
   const normals = normal ? transformed(normal, normalMatrix(world), 'direction') : undefined;
   const indexAccessor = primitive.getIndices();
-  const indices = indexAccessor ? Uint32Array.from(indexAccessor.getArray() ?? []) : Uint32Array.from({ length: count }, (_, index) => index);
+  const indices = indexAccessor
+    ? Uint32Array.from(indexAccessor.getArray() ?? [])
+    : Uint32Array.from({ length: count }, (_, index) => index);
   const material = primitive.getMaterial();
   const [r, g, b] = material?.getBaseColorFactor() ?? [0.8, 0.8, 0.8, 1];
-  return { materialName: material?.getName() || fallbackName, color: [r, g, b] as Rgb, positions, normals, indices };
+  return {
+    materialName: material?.getName() || fallbackName,
+    color: [r, g, b] as Rgb,
+    positions,
+    normals,
+    indices,
+  };
 }
 
 /** Every triangle primitive of the document's scenes, baked into world space. */
@@ -96,7 +131,12 @@ export function meshPartsOf(document: Document): MeshPart[] {
 export function statsOf(parts: MeshPart[]): MeshStats {
   const stats = new StatsCollector('GLB');
   for (const part of parts) {
-    for (let index = 0; index < part.positions.length; index += 3) stats.addVertex(part.positions[index] as number, part.positions[index + 1] as number, part.positions[index + 2] as number);
+    for (let index = 0; index < part.positions.length; index += 3)
+      stats.addVertex(
+        part.positions[index] as number,
+        part.positions[index + 1] as number,
+        part.positions[index + 2] as number,
+      );
     stats.triangles += Math.floor(part.indices.length / 3);
   }
   return stats.result();

@@ -1,9 +1,16 @@
-import type { TAssetFormat } from '@gen3d/shared';
 import { Piscina } from 'piscina';
+
+import type { TAssetFormat } from '@gen3d/shared';
+
 import type { MeshFile } from './derive-formats.js';
 import type { CheckedFile } from './mesh-checks.js';
 import { InvalidMeshError } from './mesh-stats.js';
-import { isTaskStarted, type MeshTask, type MeshTaskBody, type MeshTaskResult } from './mesh-task-messages.js';
+import {
+  isTaskStarted,
+  type MeshTask,
+  type MeshTaskBody,
+  type MeshTaskResult,
+} from './mesh-task-messages.js';
 
 export interface MeshPoolOptions {
   /** Worker threads at most; one is kept ready, the others start on demand and stop after a minute idle. */
@@ -36,7 +43,10 @@ export class MeshPool {
       minThreads: 1,
       maxThreads: options.threads,
       idleTimeout: IDLE_TIMEOUT_MS,
-      resourceLimits: { maxOldGenerationSizeMb: options.memoryMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, Math.floor(options.memoryMb / 8))) },
+      resourceLimits: {
+        maxOldGenerationSizeMb: options.memoryMb,
+        maxYoungGenerationSizeMb: Math.min(64, Math.max(8, Math.floor(options.memoryMb / 8))),
+      },
     });
     this.piscina.on('message', (message: unknown) => {
       if (isTaskStarted(message)) this.onStart.get(message.meshTaskStarted)?.();
@@ -48,12 +58,22 @@ export class MeshPool {
    * checked does not pay for it inside a job's deadline.
    */
   async start(): Promise<void> {
-    await this.piscina.run({ id: 0, kind: 'check', format: 'mtl', bytes: new TextEncoder().encode('newmtl ready\n'), budget: this.budget() });
+    await this.piscina.run({
+      id: 0,
+      kind: 'check',
+      format: 'mtl',
+      bytes: new TextEncoder().encode('newmtl ready\n'),
+      budget: this.budget(),
+    });
   }
 
   /** Checks one file as its format says (uploads, registered URLs). */
   async check(format: TAssetFormat, bytes: Uint8Array, signal?: AbortSignal): Promise<CheckedFile> {
-    const [file] = await this.run({ kind: 'check', format, bytes, budget: this.budget() }, format.toUpperCase(), signal);
+    const [file] = await this.run(
+      { kind: 'check', format, bytes, budget: this.budget() },
+      format.toUpperCase(),
+      signal,
+    );
     return file as CheckedFile;
   }
 
@@ -71,7 +91,11 @@ export class MeshPool {
     return { maxFileBytes: this.options.maxFileBytes, maxDecodedBytes: this.options.maxDecodedBytes };
   }
 
-  private async run(task: MeshTaskBody, what: string, signal: AbortSignal | undefined): Promise<CheckedFile[]> {
+  private async run(
+    task: MeshTaskBody,
+    what: string,
+    signal: AbortSignal | undefined,
+  ): Promise<CheckedFile[]> {
     // The time limit counts from when a thread starts the task (the worker says so), not while it waits.
     const id = this.nextTaskId++;
     const deadline = new AbortController();
@@ -81,12 +105,22 @@ export class MeshPool {
     });
     let result: MeshTaskResult;
     try {
-      result = await this.piscina.run({ ...task, id }, { signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal });
+      result = await this.piscina.run(
+        { ...task, id },
+        { signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal },
+      );
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (deadline.signal.aborted) throw new InvalidMeshError(what, `reading it took longer than the ${this.options.taskTimeoutMs} ms a mesh task may take`);
+      if (deadline.signal.aborted)
+        throw new InvalidMeshError(
+          what,
+          `reading it took longer than the ${this.options.taskTimeoutMs} ms a mesh task may take`,
+        );
       if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        throw new InvalidMeshError(what, `reading it needs more than the ${this.options.memoryMb} MiB a mesh worker may use`);
+        throw new InvalidMeshError(
+          what,
+          `reading it needs more than the ${this.options.memoryMb} MiB a mesh worker may use`,
+        );
       }
       throw error;
     } finally {

@@ -29,7 +29,8 @@ export class StatsCollector {
   private readonly max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
 
   addVertex(x: number, y: number, z: number): void {
-    if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) throw new InvalidMeshError(this.format, `vertex ${this.vertices} is not at a finite position`);
+    if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z))
+      throw new InvalidMeshError(this.format, `vertex ${this.vertices} is not at a finite position`);
     this.vertices += 1;
     const { min, max } = this;
     if (x < min[0]) min[0] = x;
@@ -42,13 +43,19 @@ export class StatsCollector {
 
   /** The figures; an empty mesh has a zero box. */
   result(): MeshStats {
-    if (this.vertices === 0) return { vertices: 0, triangles: this.triangles, bbox: { min: [0, 0, 0], max: [0, 0, 0] } };
-    return { vertices: this.vertices, triangles: this.triangles, bbox: { min: [...this.min], max: [...this.max] } };
+    if (this.vertices === 0)
+      return { vertices: 0, triangles: this.triangles, bbox: { min: [0, 0, 0], max: [0, 0, 0] } };
+    return {
+      vertices: this.vertices,
+      triangles: this.triangles,
+      bbox: { min: [...this.min], max: [...this.max] },
+    };
   }
 
   /** The figures of a file that must hold triangles. */
   finish(): MeshStats {
-    if (this.vertices === 0 || this.triangles === 0) throw new InvalidMeshError(this.format, 'it holds no triangles');
+    if (this.vertices === 0 || this.triangles === 0)
+      throw new InvalidMeshError(this.format, 'it holds no triangles');
     return this.result();
   }
 }

@@ -1,4 +1,5 @@
 import type { TAssetFormat } from '@gen3d/shared';
+
 import type { MeshFile } from './derive-formats.js';
 import type { CheckedFile, MeshBudget } from './mesh-checks.js';
 
@@ -20,5 +21,9 @@ interface TaskStarted {
 export const taskStarted = (id: number): TaskStarted => ({ meshTaskStarted: id });
 
 export function isTaskStarted(message: unknown): message is TaskStarted {
-  return typeof message === 'object' && message !== null && typeof (message as Partial<TaskStarted>).meshTaskStarted === 'number';
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    typeof (message as Partial<TaskStarted>).meshTaskStarted === 'number'
+  );
 }

@@ -1,18 +1,25 @@
 import { parentPort } from 'node:worker_threads';
+
 import { checkMeshFile, prepareModelOutput } from './mesh-checks.js';
-import { type MeshTask, type MeshTaskResult, taskStarted } from './mesh-task-messages.js';
 import { InvalidMeshError } from './mesh-stats.js';
+import { taskStarted, type MeshTask, type MeshTaskResult } from './mesh-task-messages.js';
 
 /** Runs one task on a worker thread; whatever a file makes a reader throw is that file's refusal. */
 export default async function runMeshTask(task: MeshTask): Promise<MeshTaskResult> {
   parentPort?.postMessage(taskStarted(task.id));
   try {
-    const files = task.kind === 'check' ? [await checkMeshFile(task.format, task.bytes, task.budget)] : await prepareModelOutput(task.files, task.wanted, task.budget);
+    const files =
+      task.kind === 'check'
+        ? [await checkMeshFile(task.format, task.bytes, task.budget)]
+        : await prepareModelOutput(task.files, task.wanted, task.budget);
     return { ok: true, files };
   } catch (error) {
     if (error instanceof InvalidMeshError) return { ok: false, message: error.message };
     const format = task.kind === 'check' ? task.format.toUpperCase() : 'model output';
-    const reason = error instanceof RangeError ? 'it is nested or sized beyond what the reader takes' : 'the reader could not make sense of it';
+    const reason =
+      error instanceof RangeError
+        ? 'it is nested or sized beyond what the reader takes'
+        : 'the reader could not make sense of it';
     return { ok: false, message: new InvalidMeshError(format, reason).message };
   }
 }

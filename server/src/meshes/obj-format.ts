@@ -1,7 +1,8 @@
-import { InvalidMeshError, type MeshStats, StatsCollector } from './mesh-stats.js';
 import type { MeshPart } from './mesh-parts.js';
+import { InvalidMeshError, StatsCollector, type MeshStats } from './mesh-stats.js';
 
-const number = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(6).replace(/0+$/, ''));
+const number = (value: number): string =>
+  Number.isInteger(value) ? String(value) : value.toFixed(6).replace(/0+$/, '');
 
 /** Wavefront OBJ text referencing `mtlFileName`, and that MTL: one material per distinct part material. */
 export function writeObj(parts: MeshPart[], mtlFileName: string): { obj: string; mtl: string } {
@@ -12,9 +13,15 @@ export function writeObj(parts: MeshPart[], mtlFileName: string): { obj: string;
     const name = part.materialName.replace(/\s+/g, '_');
     materials.set(name, part.color);
     obj.push(`o part_${index}`);
-    for (let i = 0; i < part.positions.length; i += 3) obj.push(`v ${number(part.positions[i] as number)} ${number(part.positions[i + 1] as number)} ${number(part.positions[i + 2] as number)}`);
+    for (let i = 0; i < part.positions.length; i += 3)
+      obj.push(
+        `v ${number(part.positions[i] as number)} ${number(part.positions[i + 1] as number)} ${number(part.positions[i + 2] as number)}`,
+      );
     if (part.normals) {
-      for (let i = 0; i < part.normals.length; i += 3) obj.push(`vn ${number(part.normals[i] as number)} ${number(part.normals[i + 1] as number)} ${number(part.normals[i + 2] as number)}`);
+      for (let i = 0; i < part.normals.length; i += 3)
+        obj.push(
+          `vn ${number(part.normals[i] as number)} ${number(part.normals[i + 1] as number)} ${number(part.normals[i + 2] as number)}`,
+        );
     }
     obj.push(`usemtl ${name}`);
     for (let i = 0; i + 2 < part.indices.length; i += 3) {
@@ -27,7 +34,16 @@ export function writeObj(parts: MeshPart[], mtlFileName: string): { obj: string;
     offset += part.positions.length / 3;
   });
   const mtl: string[] = ['# gen3d'];
-  for (const [name, [r, g, b]] of materials) mtl.push(`newmtl ${name}`, `Kd ${number(r)} ${number(g)} ${number(b)}`, 'Ka 0 0 0', 'Ks 0.1 0.1 0.1', 'd 1', 'illum 2', '');
+  for (const [name, [r, g, b]] of materials)
+    mtl.push(
+      `newmtl ${name}`,
+      `Kd ${number(r)} ${number(g)} ${number(b)}`,
+      'Ka 0 0 0',
+      'Ks 0.1 0.1 0.1',
+      'd 1',
+      'illum 2',
+      '',
+    );
   return { obj: `${obj.join('\n')}\n`, mtl: `${mtl.join('\n')}\n` };
 }
 
@@ -42,14 +58,17 @@ export function checkObj(text: string): MeshStats {
     const [keyword, ...fields] = line.split(/\s+/);
     if (keyword === 'v') {
       const [x, y, z] = fields.slice(0, 3).map(Number);
-      if (fields.length < 3 || ![x, y, z].every((value) => Number.isFinite(value))) throw new InvalidMeshError('OBJ', `line ${lineNumber} is not a vertex`);
+      if (fields.length < 3 || ![x, y, z].every((value) => Number.isFinite(value)))
+        throw new InvalidMeshError('OBJ', `line ${lineNumber} is not a vertex`);
       stats.addVertex(x as number, y as number, z as number);
     } else if (keyword === 'f') {
-      if (fields.length < 3) throw new InvalidMeshError('OBJ', `line ${lineNumber}: a face needs three corners`);
+      if (fields.length < 3)
+        throw new InvalidMeshError('OBJ', `line ${lineNumber}: a face needs three corners`);
       for (const corner of fields) {
         const reference = Number(corner.split('/')[0]);
         const resolved = reference < 0 ? stats.vertices + reference + 1 : reference;
-        if (!Number.isInteger(reference) || resolved < 1 || resolved > stats.vertices) throw new InvalidMeshError('OBJ', `line ${lineNumber} refers to a missing vertex`);
+        if (!Number.isInteger(reference) || resolved < 1 || resolved > stats.vertices)
+          throw new InvalidMeshError('OBJ', `line ${lineNumber} refers to a missing vertex`);
       }
       stats.triangles += fields.length - 2;
     }
@@ -63,7 +82,11 @@ export function checkMtl(text: string): { materials: number } {
   for (const rawLine of text.split('\n')) {
     const [keyword, ...fields] = rawLine.trim().split(/\s+/);
     if (keyword === 'newmtl') materials += 1;
-    if ((keyword === 'Kd' || keyword === 'Ka' || keyword === 'Ks') && !fields.slice(0, 3).every((field) => Number.isFinite(Number(field)))) throw new InvalidMeshError('MTL', `bad colour line "${rawLine.trim()}"`);
+    if (
+      (keyword === 'Kd' || keyword === 'Ka' || keyword === 'Ks') &&
+      !fields.slice(0, 3).every((field) => Number.isFinite(Number(field)))
+    )
+      throw new InvalidMeshError('MTL', `bad colour line "${rawLine.trim()}"`);
   }
   if (materials === 0) throw new InvalidMeshError('MTL', 'it defines no material');
   return { materials };

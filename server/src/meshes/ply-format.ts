@@ -1,5 +1,5 @@
-import { InvalidMeshError, type MeshStats, StatsCollector } from './mesh-stats.js';
 import type { MeshPart } from './mesh-parts.js';
+import { InvalidMeshError, StatsCollector, type MeshStats } from './mesh-stats.js';
 
 const toByte = (channel: number): number => Math.max(0, Math.min(255, Math.round(channel * 255)));
 
@@ -12,9 +12,15 @@ export function writePly(parts: MeshPart[]): Buffer {
     'format binary_little_endian 1.0',
     'comment gen3d',
     `element vertex ${vertexCount}`,
-    'property float x', 'property float y', 'property float z',
-    'property float nx', 'property float ny', 'property float nz',
-    'property uchar red', 'property uchar green', 'property uchar blue',
+    'property float x',
+    'property float y',
+    'property float z',
+    'property float nx',
+    'property float ny',
+    'property float nz',
+    'property uchar red',
+    'property uchar green',
+    'property uchar blue',
     `element face ${faceCount}`,
     'property list uchar uint vertex_indices',
     'end_header',
@@ -27,8 +33,10 @@ export function writePly(parts: MeshPart[]): Buffer {
   for (const part of parts) {
     const [r, g, b] = part.color.map(toByte) as [number, number, number];
     for (let vertex = 0; vertex < part.positions.length / 3; vertex += 1) {
-      for (let axis = 0; axis < 3; axis += 1) at = body.writeFloatLE(part.positions[vertex * 3 + axis] as number, at);
-      for (let axis = 0; axis < 3; axis += 1) at = body.writeFloatLE(part.normals?.[vertex * 3 + axis] ?? 0, at);
+      for (let axis = 0; axis < 3; axis += 1)
+        at = body.writeFloatLE(part.positions[vertex * 3 + axis] as number, at);
+      for (let axis = 0; axis < 3; axis += 1)
+        at = body.writeFloatLE(part.normals?.[vertex * 3 + axis] ?? 0, at);
       at = body.writeUInt8(r, at);
       at = body.writeUInt8(g, at);
       at = body.writeUInt8(b, at);
@@ -47,10 +55,33 @@ export function writePly(parts: MeshPart[]): Buffer {
 
 type ScalarType = 'char' | 'uchar' | 'short' | 'ushort' | 'int' | 'uint' | 'float' | 'double';
 
-const SIZES: Record<ScalarType, number> = { char: 1, uchar: 1, short: 2, ushort: 2, int: 4, uint: 4, float: 4, double: 8 };
+const SIZES: Record<ScalarType, number> = {
+  char: 1,
+  uchar: 1,
+  short: 2,
+  ushort: 2,
+  int: 4,
+  uint: 4,
+  float: 4,
+  double: 8,
+};
 const ALIASES: Record<string, ScalarType> = {
-  char: 'char', int8: 'char', uchar: 'uchar', uint8: 'uchar', short: 'short', int16: 'short', ushort: 'ushort', uint16: 'ushort',
-  int: 'int', int32: 'int', uint: 'uint', uint32: 'uint', float: 'float', float32: 'float', double: 'double', float64: 'double',
+  char: 'char',
+  int8: 'char',
+  uchar: 'uchar',
+  uint8: 'uchar',
+  short: 'short',
+  int16: 'short',
+  ushort: 'ushort',
+  uint16: 'ushort',
+  int: 'int',
+  int32: 'int',
+  uint: 'uint',
+  uint32: 'uint',
+  float: 'float',
+  float32: 'float',
+  double: 'double',
+  float64: 'double',
 };
 
 interface Property {
@@ -74,14 +105,22 @@ function scalarType(name: string | undefined): ScalarType {
 
 function readScalar(buffer: Buffer, at: number, type: ScalarType): number {
   switch (type) {
-    case 'char': return buffer.readInt8(at);
-    case 'uchar': return buffer.readUInt8(at);
-    case 'short': return buffer.readInt16LE(at);
-    case 'ushort': return buffer.readUInt16LE(at);
-    case 'int': return buffer.readInt32LE(at);
-    case 'uint': return buffer.readUInt32LE(at);
-    case 'float': return buffer.readFloatLE(at);
-    case 'double': return buffer.readDoubleLE(at);
+    case 'char':
+      return buffer.readInt8(at);
+    case 'uchar':
+      return buffer.readUInt8(at);
+    case 'short':
+      return buffer.readInt16LE(at);
+    case 'ushort':
+      return buffer.readUInt16LE(at);
+    case 'int':
+      return buffer.readInt32LE(at);
+    case 'uint':
+      return buffer.readUInt32LE(at);
+    case 'float':
+      return buffer.readFloatLE(at);
+    case 'double':
+      return buffer.readDoubleLE(at);
   }
 }
 
@@ -97,7 +136,11 @@ function headerEnd(file: Buffer): number {
 
 function parseHeader(file: Buffer): { format: string; elements: Element[]; bodyStart: number } {
   const end = headerEnd(file);
-  if (!file.subarray(0, 4).equals(Buffer.from('ply\n')) && !file.subarray(0, 5).equals(Buffer.from('ply\r\n'))) throw new InvalidMeshError('PLY', 'it does not start with "ply"');
+  if (
+    !file.subarray(0, 4).equals(Buffer.from('ply\n')) &&
+    !file.subarray(0, 5).equals(Buffer.from('ply\r\n'))
+  )
+    throw new InvalidMeshError('PLY', 'it does not start with "ply"');
   if (end < 0) throw new InvalidMeshError('PLY', 'the header has no end_header');
   const newline = file.indexOf('\n', end);
   const elements: Element[] = [];
@@ -107,20 +150,28 @@ function parseHeader(file: Buffer): { format: string; elements: Element[]; bodyS
     if (keyword === 'format') format = fields[0] ?? '';
     else if (keyword === 'element') {
       const count = Number(fields[1]);
-      if (!Number.isSafeInteger(count) || count < 0) throw new InvalidMeshError('PLY', `bad element count in "${line.trim()}"`);
+      if (!Number.isSafeInteger(count) || count < 0)
+        throw new InvalidMeshError('PLY', `bad element count in "${line.trim()}"`);
       elements.push({ name: fields[0] ?? '', count, properties: [] });
     } else if (keyword === 'property') {
       const element = elements.at(-1);
       if (!element) throw new InvalidMeshError('PLY', 'a property comes before any element');
-      if (fields[0] === 'list') element.properties.push({ name: fields[3] ?? '', countType: scalarType(fields[1]), type: scalarType(fields[2]) });
+      if (fields[0] === 'list')
+        element.properties.push({
+          name: fields[3] ?? '',
+          countType: scalarType(fields[1]),
+          type: scalarType(fields[2]),
+        });
       else element.properties.push({ name: fields[1] ?? '', type: scalarType(fields[0]) });
     }
   }
-  if (format !== 'ascii' && format !== 'binary_little_endian') throw new InvalidMeshError('PLY', `format "${format}" is not supported (ascii or binary_little_endian)`);
+  if (format !== 'ascii' && format !== 'binary_little_endian')
+    throw new InvalidMeshError('PLY', `format "${format}" is not supported (ascii or binary_little_endian)`);
   return { format, elements, bodyStart: newline < 0 ? file.length : newline + 1 };
 }
 
-const isSpace = (byte: number | undefined): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+const isSpace = (byte: number | undefined): boolean =>
+  byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /** The whitespace-separated values of an ASCII body, read in place (a split would hold every value as a string). */
 class AsciiTokens {
@@ -128,7 +179,10 @@ class AsciiTokens {
   /** Values not read yet. */
   left = 0;
 
-  constructor(private readonly file: Buffer, start: number) {
+  constructor(
+    private readonly file: Buffer,
+    start: number,
+  ) {
     this.at = start;
     for (let index = start; index < file.length; index += 1) {
       if (!isSpace(file[index]) && (index === start || isSpace(file[index - 1]))) this.left += 1;
@@ -161,17 +215,30 @@ function checkCountsAgainstBody(elements: Element[], format: string, available: 
   for (const element of elements) {
     if (element.count === 0) continue;
     const rowSize = minimumRowSize(element, format);
-    if (rowSize === 0) throw new InvalidMeshError('PLY', `element "${element.name}" declares ${element.count} rows but no properties`);
+    if (rowSize === 0)
+      throw new InvalidMeshError(
+        'PLY',
+        `element "${element.name}" declares ${element.count} rows but no properties`,
+      );
     needed += element.count * rowSize;
     if (needed > available) {
       const unit = format === 'ascii' ? 'values' : 'bytes';
-      throw new InvalidMeshError('PLY', `element "${element.name}" declares ${element.count} rows, needing at least ${needed} ${unit} where the body holds ${available}`);
+      throw new InvalidMeshError(
+        'PLY',
+        `element "${element.name}" declares ${element.count} rows, needing at least ${needed} ${unit} where the body holds ${available}`,
+      );
     }
   }
 }
 
 /** Reads rows of every element, handing vertex positions and face sizes to the collector. */
-function walkBody(file: Buffer, format: string, elements: Element[], bodyStart: number, stats: StatsCollector): void {
+function walkBody(
+  file: Buffer,
+  format: string,
+  elements: Element[],
+  bodyStart: number,
+  stats: StatsCollector,
+): void {
   const tokens = format === 'ascii' ? new AsciiTokens(file, bodyStart) : undefined;
   checkCountsAgainstBody(elements, format, tokens ? tokens.left : file.length - bodyStart);
   let at = bodyStart;
@@ -179,10 +246,12 @@ function walkBody(file: Buffer, format: string, elements: Element[], bodyStart: 
   const next = (type: ScalarType): number => {
     if (tokens) {
       const value = tokens.next();
-      if (!Number.isFinite(value)) throw new InvalidMeshError('PLY', 'the body ends early or holds a non-number');
+      if (!Number.isFinite(value))
+        throw new InvalidMeshError('PLY', 'the body ends early or holds a non-number');
       return value;
     }
-    if (at + SIZES[type] > file.length) throw new InvalidMeshError('PLY', 'the body is shorter than its header says');
+    if (at + SIZES[type] > file.length)
+      throw new InvalidMeshError('PLY', 'the body is shorter than its header says');
     const value = readScalar(file, at, type);
     at += SIZES[type];
     return value;
@@ -196,7 +265,10 @@ function walkBody(file: Buffer, format: string, elements: Element[], bodyStart: 
           const length = next(property.countType);
           const itemSize = format === 'ascii' ? 1 : SIZES[property.type];
           if (!Number.isInteger(length) || length < 0 || length * itemSize > remaining()) {
-            throw new InvalidMeshError('PLY', `row ${row} of "${element.name}" declares a list of ${length} items that the file does not hold`);
+            throw new InvalidMeshError(
+              'PLY',
+              `row ${row} of "${element.name}" declares a list of ${length} items that the file does not hold`,
+            );
           }
           let smallest = Infinity;
           let largest = -Infinity;
@@ -206,7 +278,8 @@ function walkBody(file: Buffer, format: string, elements: Element[], bodyStart: 
             if (value > largest) largest = value;
           }
           if (element.name === 'face') {
-            if (length < 3 || smallest < 0 || largest >= vertexCount) throw new InvalidMeshError('PLY', `face ${row} refers to a missing vertex`);
+            if (length < 3 || smallest < 0 || largest >= vertexCount)
+              throw new InvalidMeshError('PLY', `face ${row} refers to a missing vertex`);
             stats.triangles += length - 2;
           }
         } else {
@@ -223,7 +296,11 @@ function walkBody(file: Buffer, format: string, elements: Element[], bodyStart: 
 export function checkPly(file: Buffer): MeshStats {
   const { format, elements, bodyStart } = parseHeader(file);
   const vertex = elements.find((element) => element.name === 'vertex');
-  if (!vertex || !['x', 'y', 'z'].every((axis) => vertex.properties.some((property) => property.name === axis))) throw new InvalidMeshError('PLY', 'it has no vertex positions');
+  if (
+    !vertex ||
+    !['x', 'y', 'z'].every((axis) => vertex.properties.some((property) => property.name === axis))
+  )
+    throw new InvalidMeshError('PLY', 'it has no vertex positions');
   const stats = new StatsCollector('PLY');
   walkBody(file, format, elements, bodyStart, stats);
   return stats.finish();

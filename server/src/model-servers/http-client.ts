@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, type Dispatcher, errors, request } from 'undici';
+
+import { Agent, errors, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+
 import { AddressRefusedError, type AddressPolicy } from '../infra/public-addresses.js';
 import { ModelServerError } from './model-server.js';
 
@@ -42,13 +44,33 @@ const RATE_LIMIT_TRIES = 5;
 function describeFailure(error: unknown, url: string, signal: AbortSignal): Error {
   if (signal.aborted) return signal.reason instanceof Error ? signal.reason : new Error('aborted');
   if (error instanceof ModelServerError || error instanceof AddressRefusedError) return error;
-  if (error instanceof errors.ConnectTimeoutError) return new ModelServerError('MODEL_SERVER_UNREACHABLE', `The model server at ${new URL(url).host} did not accept a connection in time`, true);
-  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) return new ModelServerError('MODEL_SERVER_TIMEOUT', 'The model server stopped answering', true);
+  if (error instanceof errors.ConnectTimeoutError)
+    return new ModelServerError(
+      'MODEL_SERVER_UNREACHABLE',
+      `The model server at ${new URL(url).host} did not accept a connection in time`,
+      true,
+    );
+  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError)
+    return new ModelServerError('MODEL_SERVER_TIMEOUT', 'The model server stopped answering', true);
   const code = (error as { code?: string }).code;
-  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'UND_ERR_SOCKET') {
-    return new ModelServerError('MODEL_SERVER_UNREACHABLE', `The model server at ${new URL(url).host} is unreachable (${code})`, true);
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'UND_ERR_SOCKET'
+  ) {
+    return new ModelServerError(
+      'MODEL_SERVER_UNREACHABLE',
+      `The model server at ${new URL(url).host} is unreachable (${code})`,
+      true,
+    );
   }
-  return new ModelServerError('MODEL_SERVER_ERROR', `The model server call failed: ${error instanceof Error ? error.message : String(error)}`, true);
+  return new ModelServerError(
+    'MODEL_SERVER_ERROR',
+    `The model server call failed: ${error instanceof Error ? error.message : String(error)}`,
+    true,
+  );
 }
 
 /** Retry-After as milliseconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */
@@ -61,34 +83,63 @@ export function retryAfterMs(header: string | string[] | undefined, now = Date.n
 }
 
 /** The body of an answer, refusing more than `maxBytes` (a declared length is checked before reading). */
-async function readLimited(response: Dispatcher.ResponseData, maxBytes: number, url: string, signal: AbortSignal): Promise<Buffer> {
+async function readLimited(
+  response: Dispatcher.ResponseData,
+  maxBytes: number,
+  url: string,
+  signal: AbortSignal,
+): Promise<Buffer> {
   const declared = Number(response.headers['content-length'] ?? NaN);
   if (declared > maxBytes) {
     response.body.destroy();
-    throw new ModelServerError('OUTPUT_INVALID', `The model server's answer is ${declared} bytes, over the limit of ${maxBytes}`, false);
+    throw new ModelServerError(
+      'OUTPUT_INVALID',
+      `The model server's answer is ${declared} bytes, over the limit of ${maxBytes}`,
+      false,
+    );
   }
   const chunks: Buffer[] = [];
   let received = 0;
   try {
     for await (const chunk of response.body) {
       received += (chunk as Buffer).length;
-      if (received > maxBytes) throw new ModelServerError('OUTPUT_INVALID', `The model server's answer is over the limit of ${maxBytes} bytes`, false);
+      if (received > maxBytes)
+        throw new ModelServerError(
+          'OUTPUT_INVALID',
+          `The model server's answer is over the limit of ${maxBytes} bytes`,
+          false,
+        );
       chunks.push(chunk as Buffer);
     }
   } catch (error) {
     response.body.destroy();
-    const interrupted = !signal.aborted && !(error instanceof ModelServerError) && !(error instanceof errors.BodyTimeoutError);
-    if (interrupted) throw new ModelServerError('OUTPUT_INVALID', `The model server's answer was cut short (the connection closed after ${received}${Number.isFinite(declared) ? ` of ${declared}` : ''} bytes)`, true);
+    const interrupted =
+      !signal.aborted && !(error instanceof ModelServerError) && !(error instanceof errors.BodyTimeoutError);
+    if (interrupted)
+      throw new ModelServerError(
+        'OUTPUT_INVALID',
+        `The model server's answer was cut short (the connection closed after ${received}${Number.isFinite(declared) ? ` of ${declared}` : ''} bytes)`,
+        true,
+      );
     throw describeFailure(error, url, signal);
   }
-  if (Number.isFinite(declared) && received !== declared) throw new ModelServerError('OUTPUT_INVALID', `The model server's answer was cut short (${received} of ${declared} bytes)`, true);
+  if (Number.isFinite(declared) && received !== declared)
+    throw new ModelServerError(
+      'OUTPUT_INVALID',
+      `The model server's answer was cut short (${received} of ${declared} bytes)`,
+      true,
+    );
   return Buffer.concat(chunks);
 }
 
 /** HTTP for model-server adapters (undici), with deadlines, 429 back-off and failures turned into ModelServerErrors. */
 export function createModelHttpClient(options: HttpClientOptions): ModelHttpClient {
   const policy = options.addressPolicy;
-  const agent = new Agent({ connect: { timeout: options.connectTimeoutMs, ...(policy ? { lookup: policy.lookup } : {}) }, headersTimeout: options.responseTimeoutMs, bodyTimeout: options.responseTimeoutMs });
+  const agent = new Agent({
+    connect: { timeout: options.connectTimeoutMs, ...(policy ? { lookup: policy.lookup } : {}) },
+    headersTimeout: options.responseTimeoutMs,
+    bodyTimeout: options.responseTimeoutMs,
+  });
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   // A JSON answer may carry a whole model as base64.
   const maxJsonBytes = Math.ceil(options.maxBytes * 1.4) + 65_536;
@@ -120,10 +171,20 @@ export function createModelHttpClient(options: HttpClientOptions): ModelHttpClie
             await sleep(waitMs, undefined, { signal: call.signal });
             continue;
           }
-          throw new ModelServerError('MODEL_SERVER_RATE_LIMITED', `The model server is rate limiting requests (429; asked to wait ${Math.ceil(waitMs / 1000)} s)`, true, http);
+          throw new ModelServerError(
+            'MODEL_SERVER_RATE_LIMITED',
+            `The model server is rate limiting requests (429; asked to wait ${Math.ceil(waitMs / 1000)} s)`,
+            true,
+            http,
+          );
         }
         const server = response.statusCode >= 500;
-        throw new ModelServerError(server ? 'MODEL_SERVER_ERROR' : 'MODEL_SERVER_REJECTED', `The model server answered ${response.statusCode}${body ? `: ${body}` : ''}`, server || [404, 408].includes(response.statusCode), http);
+        throw new ModelServerError(
+          server ? 'MODEL_SERVER_ERROR' : 'MODEL_SERVER_REJECTED',
+          `The model server answered ${response.statusCode}${body ? `: ${body}` : ''}`,
+          server || [404, 408].includes(response.statusCode),
+          http,
+        );
       }
     } catch (error) {
       throw describeFailure(error, call.url, call.signal);
@@ -138,12 +199,20 @@ export function createModelHttpClient(options: HttpClientOptions): ModelHttpClie
       try {
         parsed = JSON.parse(text);
       } catch {
-        throw new ModelServerError('MODEL_SERVER_BAD_RESPONSE', 'The model server answered with malformed JSON', true);
+        throw new ModelServerError(
+          'MODEL_SERVER_BAD_RESPONSE',
+          'The model server answered with malformed JSON',
+          true,
+        );
       }
       const checked = schema.safeParse(parsed);
       if (!checked.success) {
         const issue = checked.error.issues[0];
-        throw new ModelServerError('MODEL_SERVER_BAD_RESPONSE', `The model server's answer has an unexpected shape${issue ? ` at "${issue.path.join('.')}": ${issue.message}` : ''}`, true);
+        throw new ModelServerError(
+          'MODEL_SERVER_BAD_RESPONSE',
+          `The model server's answer has an unexpected shape${issue ? ` at "${issue.path.join('.')}": ${issue.message}` : ''}`,
+          true,
+        );
       }
       return checked.data;
     },

@@ -1,8 +1,10 @@
-import type { TAssetFormat } from '@gen3d/shared';
 import { z } from 'zod';
+
+import type { TAssetFormat } from '@gen3d/shared';
+
 import { AddressRefusedError } from '../infra/public-addresses.js';
 import type { ModelHttpClient } from './http-client.js';
-import { type ModelRequest, type ModelServer, ModelServerError } from './model-server.js';
+import { ModelServerError, type ModelRequest, type ModelServer } from './model-server.js';
 import { downloadResultFiles } from './remote-files.js';
 
 export interface MeshyOptions {
@@ -26,7 +28,13 @@ const POLYCOUNT: Record<ModelRequest['quality'], number> = { draft: 10_000, stan
 
 /** Meshy's 4xx answers carry `{message}`; those that retrying cannot fix are said in plain words. */
 function explained(error: unknown): unknown {
-  if (!(error instanceof ModelServerError) || !error.http || error.http.status >= 500 || error.http.status === 429) return error;
+  if (
+    !(error instanceof ModelServerError) ||
+    !error.http ||
+    error.http.status >= 500 ||
+    error.http.status === 429
+  )
+    return error;
   let said = '';
   try {
     const parsed = ZErrorBody.safeParse(JSON.parse(error.http.body));
@@ -35,26 +43,66 @@ function explained(error: unknown): unknown {
     // Not JSON: the status alone explains it.
   }
   const { status } = error.http;
-  if (status === 401 || status === 403) return new ModelServerError('MODEL_SERVER_REJECTED', `Meshy refused the configured API key (${status})${said ? `: ${said}` : ''}`, false, error.http);
-  if (status === 402) return new ModelServerError('MODEL_SERVER_REJECTED', `The Meshy account has no credits left (402)${said ? `: ${said}` : ''}`, false, error.http);
-  if (status === 404) return new ModelServerError('GENERATION_FAILED', 'Meshy no longer knows this task (404)', true, error.http);
-  return new ModelServerError('MODEL_SERVER_REJECTED', `Meshy rejected the request (${status})${said ? `: ${said}` : ''}`, false, error.http);
+  if (status === 401 || status === 403)
+    return new ModelServerError(
+      'MODEL_SERVER_REJECTED',
+      `Meshy refused the configured API key (${status})${said ? `: ${said}` : ''}`,
+      false,
+      error.http,
+    );
+  if (status === 402)
+    return new ModelServerError(
+      'MODEL_SERVER_REJECTED',
+      `The Meshy account has no credits left (402)${said ? `: ${said}` : ''}`,
+      false,
+      error.http,
+    );
+  if (status === 404)
+    return new ModelServerError(
+      'GENERATION_FAILED',
+      'Meshy no longer knows this task (404)',
+      true,
+      error.http,
+    );
+  return new ModelServerError(
+    'MODEL_SERVER_REJECTED',
+    `Meshy rejected the request (${status})${said ? `: ${said}` : ''}`,
+    false,
+    error.http,
+  );
 }
 
 /**
  * Meshy's cloud API (text to 3D, preview mode), authenticated with an API key. Result links expire, so a
  * succeeded task's files are copied in the same poll that sees it succeed. Canceling deletes the task.
  */
-export function createMeshyModelServer(name: string, { baseUrl, apiKey }: MeshyOptions, http: ModelHttpClient, publicHttp: ModelHttpClient): ModelServer {
+export function createMeshyModelServer(
+  name: string,
+  { baseUrl, apiKey }: MeshyOptions,
+  http: ModelHttpClient,
+  publicHttp: ModelHttpClient,
+): ModelServer {
   // Result links come from Meshy's answers: unless they are on Meshy's own (configured) origin, they are
   // fetched from public addresses only, like any URL a third party hands us.
   const apiOrigin = new URL(baseUrl).origin;
-  const resultFiles: ModelHttpClient = { ...http, download: (url, signal) => (new URL(url).origin === apiOrigin ? http : publicHttp).download(url, signal) };
+  const resultFiles: ModelHttpClient = {
+    ...http,
+    download: (url, signal) => (new URL(url).origin === apiOrigin ? http : publicHttp).download(url, signal),
+  };
   const headers = { authorization: `Bearer ${apiKey}` };
   const tasksUrl = `${baseUrl}/openapi/v2/text-to-3d`;
-  const call = async <T>(method: 'GET' | 'POST' | 'DELETE', url: string, schema: z.ZodType<T>, signal: AbortSignal, body?: unknown): Promise<T> => {
+  const call = async <T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    schema: z.ZodType<T>,
+    signal: AbortSignal,
+    body?: unknown,
+  ): Promise<T> => {
     try {
-      return await http.json({ method, url, signal, headers, ...(body === undefined ? {} : { body }) }, schema);
+      return await http.json(
+        { method, url, signal, headers, ...(body === undefined ? {} : { body }) },
+        schema,
+      );
     } catch (error) {
       throw explained(error);
     }
@@ -62,7 +110,14 @@ export function createMeshyModelServer(name: string, { baseUrl, apiKey }: MeshyO
   return {
     name,
     async submit(request, signal) {
-      const body = { mode: 'preview', prompt: request.prompt, seed: request.seed, topology: 'triangle', target_polycount: POLYCOUNT[request.quality], should_remesh: true };
+      const body = {
+        mode: 'preview',
+        prompt: request.prompt,
+        seed: request.seed,
+        topology: 'triangle',
+        target_polycount: POLYCOUNT[request.quality],
+        should_remesh: true,
+      };
       return (await call('POST', tasksUrl, ZCreated, signal, body)).result;
     },
     async poll(taskId, request, signal) {
@@ -78,9 +133,25 @@ export function createMeshyModelServer(name: string, { baseUrl, apiKey }: MeshyO
           return { state: 'canceled' };
         case 'SUCCEEDED': {
           const urls = task.model_urls ?? {};
-          const files = await downloadResultFiles(resultFiles, request, (format: TAssetFormat) => urls[format] ?? undefined, signal).catch((error: unknown) => {
-            if (error instanceof ModelServerError && error.http?.status === 403) throw new ModelServerError('MODEL_SERVER_ERROR', "A Meshy result link expired before its file could be copied", true, error.http);
-            if (error instanceof AddressRefusedError) throw new ModelServerError('MODEL_SERVER_BAD_RESPONSE', `Meshy answered a result link that is not on the public internet (${error.range} address); it was not fetched`, false);
+          const files = await downloadResultFiles(
+            resultFiles,
+            request,
+            (format: TAssetFormat) => urls[format] ?? undefined,
+            signal,
+          ).catch((error: unknown) => {
+            if (error instanceof ModelServerError && error.http?.status === 403)
+              throw new ModelServerError(
+                'MODEL_SERVER_ERROR',
+                'A Meshy result link expired before its file could be copied',
+                true,
+                error.http,
+              );
+            if (error instanceof AddressRefusedError)
+              throw new ModelServerError(
+                'MODEL_SERVER_BAD_RESPONSE',
+                `Meshy answered a result link that is not on the public internet (${error.range} address); it was not fetched`,
+                false,
+              );
             throw error;
           });
           return { state: 'succeeded', files };
@@ -88,7 +159,14 @@ export function createMeshyModelServer(name: string, { baseUrl, apiKey }: MeshyO
       }
     },
     async cancel(taskId) {
-      await http.send({ method: 'DELETE', url: `${tasksUrl}/${encodeURIComponent(taskId)}`, signal: AbortSignal.timeout(5000), headers }).catch(() => undefined);
+      await http
+        .send({
+          method: 'DELETE',
+          url: `${tasksUrl}/${encodeURIComponent(taskId)}`,
+          signal: AbortSignal.timeout(5000),
+          headers,
+        })
+        .catch(() => undefined);
     },
     async check(signal) {
       return { credits: (await call('GET', `${baseUrl}/openapi/v1/balance`, ZBalance, signal)).balance };

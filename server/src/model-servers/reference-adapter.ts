@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import type { ModelHttpClient } from './http-client.js';
 import type { ModelServer } from './model-server.js';
 import { downloadResultFiles } from './remote-files.js';
@@ -16,13 +17,18 @@ const ZHealth = z.object({ ok: z.literal(true), generator: z.string().optional()
 const FILE_OF_FORMAT = { glb: 'mesh.glb', obj: 'mesh.obj', mtl: 'mesh.mtl', ply: 'mesh.ply' } as const;
 
 /** The reference model server's contract (v1): see model-servers/reference/http-server.ts. */
-export function createReferenceModelServer(name: string, baseUrl: string, http: ModelHttpClient): ModelServer {
+export function createReferenceModelServer(
+  name: string,
+  baseUrl: string,
+  http: ModelHttpClient,
+): ModelServer {
   const taskUrl = (taskId: string): string => `${baseUrl}/v1/generations/${encodeURIComponent(taskId)}`;
   return {
     name,
     async submit(request, signal) {
       const body = { prompt: request.prompt, seed: request.seed, quality: request.quality };
-      return (await http.json({ method: 'POST', url: `${baseUrl}/v1/generations`, signal, body }, ZSubmitted)).id;
+      return (await http.json({ method: 'POST', url: `${baseUrl}/v1/generations`, signal, body }, ZSubmitted))
+        .id;
     },
     async poll(taskId, request, signal) {
       const answer = await http.json({ method: 'GET', url: taskUrl(taskId), signal }, ZStatus);
@@ -34,11 +40,21 @@ export function createReferenceModelServer(name: string, baseUrl: string, http: 
         case 'canceled':
           return { state: answer.status, message: answer.error };
         case 'succeeded':
-          return { state: 'succeeded', files: await downloadResultFiles(http, request, (format) => `${taskUrl(taskId)}/files/${FILE_OF_FORMAT[format]}`, signal) };
+          return {
+            state: 'succeeded',
+            files: await downloadResultFiles(
+              http,
+              request,
+              (format) => `${taskUrl(taskId)}/files/${FILE_OF_FORMAT[format]}`,
+              signal,
+            ),
+          };
       }
     },
     async cancel(taskId) {
-      await http.send({ method: 'DELETE', url: taskUrl(taskId), signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+      await http
+        .send({ method: 'DELETE', url: taskUrl(taskId), signal: AbortSignal.timeout(5000) })
+        .catch(() => undefined);
     },
     async check(signal) {
       const health = await http.json({ method: 'GET', url: `${baseUrl}/health`, signal }, ZHealth);

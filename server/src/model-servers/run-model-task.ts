@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ModelFile, type ModelRequest, type ModelServer, ModelServerError } from './model-server.js';
+
+import { ModelServerError, type ModelFile, type ModelRequest, type ModelServer } from './model-server.js';
 
 export interface RunOptions {
   signal: AbortSignal;
@@ -9,7 +10,11 @@ export interface RunOptions {
 }
 
 function deadlineError(server: ModelServer, deadlineMs: number): ModelServerError {
-  return new ModelServerError('MODEL_SERVER_TIMEOUT', `The ${server.name} model server did not finish the task within ${Math.round(deadlineMs / 1000)} s`, true);
+  return new ModelServerError(
+    'MODEL_SERVER_TIMEOUT',
+    `The ${server.name} model server did not finish the task within ${Math.round(deadlineMs / 1000)} s`,
+    true,
+  );
 }
 
 /**
@@ -17,10 +22,15 @@ function deadlineError(server: ModelServer, deadlineMs: number): ModelServerErro
  * (cancel, job deadline, shutdown) or the server's own task deadline passes, the remote task is canceled
  * too; an abort throws the abort's reason.
  */
-export async function runModelTask(server: ModelServer, request: ModelRequest, { signal, pollIntervalMs, onProgress }: RunOptions): Promise<ModelFile[]> {
+export async function runModelTask(
+  server: ModelServer,
+  request: ModelRequest,
+  { signal, pollIntervalMs, onProgress }: RunOptions,
+): Promise<ModelFile[]> {
   const taskId = await server.submit(request, signal);
   const deadlineMs = server.taskDeadlineMs;
-  const running = deadlineMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(deadlineMs)]);
+  const running =
+    deadlineMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(deadlineMs)]);
   try {
     for (;;) {
       const status = await server.poll(taskId, request, running);
@@ -29,7 +39,11 @@ export async function runModelTask(server: ModelServer, request: ModelRequest, {
           onProgress(100);
           return status.files;
         case 'failed':
-          throw new ModelServerError('GENERATION_FAILED', `The model server could not generate this prompt${status.message ? `: ${status.message}` : ''}`, true);
+          throw new ModelServerError(
+            'GENERATION_FAILED',
+            `The model server could not generate this prompt${status.message ? `: ${status.message}` : ''}`,
+            true,
+          );
         case 'canceled':
           throw new ModelServerError('GENERATION_FAILED', 'The model server canceled the task', true);
         default:

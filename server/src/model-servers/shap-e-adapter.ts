@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import type { ModelHttpClient } from './http-client.js';
 import type { ModelRequest, ModelServer } from './model-server.js';
 import { downloadResultFiles } from './remote-files.js';
@@ -13,18 +14,23 @@ const ZHealth = z.record(z.string(), z.unknown());
 const ZGenerated = z.object({ id: z.union([z.string().min(1), z.number().int()]).transform(String) });
 
 /** Shap-E sampling settings per quality preset; a job's own guidanceScale/steps/frameSize win. */
-const PRESETS: Record<ModelRequest['quality'], { guidanceScale: number; steps: number; frameSize: number }> = {
-  draft: { guidanceScale: 15, steps: 32, frameSize: 128 },
-  standard: { guidanceScale: 15, steps: 64, frameSize: 256 },
-  high: { guidanceScale: 15, steps: 128, frameSize: 512 },
-};
+const PRESETS: Record<ModelRequest['quality'], { guidanceScale: number; steps: number; frameSize: number }> =
+  {
+    draft: { guidanceScale: 15, steps: 32, frameSize: 128 },
+    standard: { guidanceScale: 15, steps: 64, frameSize: 256 },
+    high: { guidanceScale: 15, steps: 128, frameSize: 512 },
+  };
 
 /**
  * The product's earlier model server (Shap-E): `POST /generate3D` answers `{id}` only when the meshes are
  * written, then they are at `/data/assets/{id}/mesh.{glb,obj,mtl,ply}`. There is no progress and no
  * cancel: canceling aborts the call.
  */
-export function createShapEModelServer(name: string, { baseUrl, generateTimeoutMs }: ShapEOptions, http: ModelHttpClient): ModelServer {
+export function createShapEModelServer(
+  name: string,
+  { baseUrl, generateTimeoutMs }: ShapEOptions,
+  http: ModelHttpClient,
+): ModelServer {
   return {
     name,
     async submit(request, signal) {
@@ -35,11 +41,25 @@ export function createShapEModelServer(name: string, { baseUrl, generateTimeoutM
         steps: request.steps ?? preset.steps,
         frameSize: request.frameSize ?? preset.frameSize,
       };
-      return (await http.json({ method: 'POST', url: `${baseUrl}/generate3D`, signal, body, responseTimeoutMs: generateTimeoutMs }, ZGenerated)).id;
+      return (
+        await http.json(
+          {
+            method: 'POST',
+            url: `${baseUrl}/generate3D`,
+            signal,
+            body,
+            responseTimeoutMs: generateTimeoutMs,
+          },
+          ZGenerated,
+        )
+      ).id;
     },
     async poll(taskId, request, signal) {
       const folder = `${baseUrl}/data/assets/${encodeURIComponent(taskId)}`;
-      return { state: 'succeeded', files: await downloadResultFiles(http, request, (format) => `${folder}/mesh.${format}`, signal) };
+      return {
+        state: 'succeeded',
+        files: await downloadResultFiles(http, request, (format) => `${folder}/mesh.${format}`, signal),
+      };
     },
     async cancel() {
       // Nothing to call: the aborted request was the task.

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
-import { type Db, GridFSBucket } from 'mongodb';
+
+import { GridFSBucket, type Db } from 'mongodb';
+
 import type { AssetStorage, ByteRange } from './asset-storage.js';
 
 /**

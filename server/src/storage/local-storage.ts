@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+
 import type { AssetStorage, ByteRange } from './asset-storage.js';
 
 /** Assets as files under one directory: written to a temporary name, flushed, then renamed into place. */

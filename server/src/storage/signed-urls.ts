@@ -13,19 +13,28 @@ export type SignatureCheck = 'valid' | 'expired' | 'invalid';
  */
 export interface AssetUrlSigner {
   sign(assetId: string, fileName: string): SignedUrl;
-  check(assetId: string, fileName: string, expires: string | undefined, signature: string | undefined): SignatureCheck;
+  check(
+    assetId: string,
+    fileName: string,
+    expires: string | undefined,
+    signature: string | undefined,
+  ): SignatureCheck;
 }
 
 export function createAssetUrlSigner(secret: string, publicUrl: string, ttlSeconds: number): AssetUrlSigner {
   // A key of its own, so an asset signature can never be replayed as anything else.
   const key = createHmac('sha256', secret).update('gen3d asset urls').digest();
-  const mac = (assetId: string, fileName: string, expires: string): Buffer => createHmac('sha256', key).update(`${assetId}/${fileName}:${expires}`).digest();
+  const mac = (assetId: string, fileName: string, expires: string): Buffer =>
+    createHmac('sha256', key).update(`${assetId}/${fileName}:${expires}`).digest();
   return {
     sign(assetId, fileName) {
       // Expiry rounded up to the minute: URLs signed in the same minute are equal, so caches can reuse them.
       const expires = Math.ceil((Date.now() / 1000 + ttlSeconds) / 60) * 60;
       const signature = mac(assetId, fileName, String(expires)).toString('base64url');
-      return { url: `${publicUrl}/assets/${assetId}/${encodeURIComponent(fileName)}?expires=${expires}&sig=${signature}`, expiresAt: new Date(expires * 1000) };
+      return {
+        url: `${publicUrl}/assets/${assetId}/${encodeURIComponent(fileName)}?expires=${expires}&sig=${signature}`,
+        expiresAt: new Date(expires * 1000),
+      };
     },
     check(assetId, fileName, expires, signature) {
       if (!expires || !signature || !/^\d{1,12}$/.test(expires)) return 'invalid';

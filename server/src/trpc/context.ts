@@ -1,5 +1,6 @@
 import type { CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
 import type { FastifyBaseLogger } from 'fastify';
+
 import type { AppServices } from '../services.js';
 
 /** What every procedure sees: who is calling, from where, and the services. */
@@ -21,7 +22,10 @@ export function createContextFactory(services: AppServices) {
     ip: req.ip,
     userAgent: req.headers['user-agent'],
     authorization: req.headers.authorization,
-    idempotencyKey: typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'].slice(0, 200) : undefined,
+    idempotencyKey:
+      typeof req.headers['idempotency-key'] === 'string'
+        ? req.headers['idempotency-key'].slice(0, 200)
+        : undefined,
     log: req.log,
     services,
   });

@@ -1,6 +1,8 @@
-import { type TErrorCode, type TFieldIssue } from '@gen3d/shared';
 import type { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+
+import { type TErrorCode, type TFieldIssue } from '@gen3d/shared';
+
 import { DomainError } from '../domain-errors.js';
 
 /** tRPC's own codes, for errors raised by tRPC itself (bad JSON, unknown procedure, ...). */
@@ -58,7 +60,8 @@ interface ZodLikeIssue {
 
 function zodIssuesOf(error: TRPCError): ZodLikeIssue[] | undefined {
   const cause = error.cause as { name?: string; issues?: unknown } | undefined;
-  if (error.code !== 'BAD_REQUEST' || cause?.name !== 'ZodError' || !Array.isArray(cause.issues)) return undefined;
+  if (error.code !== 'BAD_REQUEST' || cause?.name !== 'ZodError' || !Array.isArray(cause.issues))
+    return undefined;
   return cause.issues as ZodLikeIssue[];
 }
 
@@ -97,7 +100,11 @@ export function formatError(input: {
   requestId: string | undefined;
 }): FormattedError {
   const { error, shape, requestId } = input;
-  const base = { httpStatus: shape.data.httpStatus, ...(shape.data.path ? { path: shape.data.path } : {}), ...(requestId ? { requestId } : {}) };
+  const base = {
+    httpStatus: shape.data.httpStatus,
+    ...(shape.data.path ? { path: shape.data.path } : {}),
+    ...(requestId ? { requestId } : {}),
+  };
   if (error.cause instanceof DomainError) {
     const domain = error.cause;
     return {
@@ -114,11 +121,19 @@ export function formatError(input: {
   const zodIssues = zodIssuesOf(error);
   if (zodIssues) {
     const issues = toFieldIssues(zodIssues);
-    return { message: describeIssues(issues), code: shape.code, data: { ...base, code: 'VALIDATION_FAILED', issues } };
+    return {
+      message: describeIssues(issues),
+      code: shape.code,
+      data: { ...base, code: 'VALIDATION_FAILED', issues },
+    };
   }
   // tRPC reports input it cannot parse as JSON as a plain BAD_REQUEST; REST calls that MALFORMED_BODY.
   if (error.code === 'BAD_REQUEST' && error.cause instanceof SyntaxError) {
-    return { message: `The input is not valid JSON (${error.cause.message})`, code: shape.code, data: { ...base, code: 'MALFORMED_BODY' } };
+    return {
+      message: `The input is not valid JSON (${error.cause.message})`,
+      code: shape.code,
+      data: { ...base, code: 'MALFORMED_BODY' },
+    };
   }
   const code = ERROR_CODE_OF_TRPC_CODE[error.code];
   if (!code) {

@@ -7,7 +7,7 @@ import { generationRouter, jobsRouter } from '../modules/generation/router.js';
 import { messagesRouter } from '../modules/messages/router.js';
 import { systemRouter } from '../modules/system/router.js';
 import { usersRouter } from '../modules/users/router.js';
-import { type AppMeta, router } from './trpc.js';
+import { router, type AppMeta } from './trpc.js';
 
 export const appRouter = router({
   system: systemRouter,

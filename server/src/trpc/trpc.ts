@@ -1,6 +1,8 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
+
 import type { TRole } from '@gen3d/shared';
+
 import { DomainError, Forbidden, RateLimited } from '../domain-errors.js';
 import type { RateKey, RateLimiter } from '../infra/rate-limiter.js';
 import type { Actor } from '../modules/audit/audit-log.js';
@@ -59,14 +61,21 @@ export const publicProcedure = baseProcedure;
  */
 export const authedProcedure = baseProcedure.use(async ({ ctx, next }) => {
   const user = await ctx.services.sessions.authenticate(ctx.authorization);
-  const actor: Actor = { userId: user.id, email: user.email, via: 'api', ip: ctx.ip, userAgent: ctx.userAgent ?? null };
+  const actor: Actor = {
+    userId: user.id,
+    email: user.email,
+    via: 'api',
+    ip: ctx.ip,
+    userAgent: ctx.userAgent ?? null,
+  };
   return next({ ctx: { user, actor } });
 });
 
 /** Procedures for callers holding at least one of `roles`. */
 export function withRole(...roles: TRole[]) {
   return authedProcedure.use(({ ctx, next }) => {
-    if (!roles.some((role) => ctx.user.roles.includes(role))) throw new Forbidden(`This needs the ${roles.join(' or ')} role`);
+    if (!roles.some((role) => ctx.user.roles.includes(role)))
+      throw new Forbidden(`This needs the ${roles.join(' or ')} role`);
     return next();
   });
 }
@@ -77,7 +86,9 @@ function emailOf(input: unknown): string | undefined {
 }
 
 function userIdOf(ctx: RequestContext): string | undefined {
-  return 'user' in ctx && ctx.user !== null && typeof ctx.user === 'object' && 'id' in ctx.user ? String(ctx.user.id) : undefined;
+  return 'user' in ctx && ctx.user !== null && typeof ctx.user === 'object' && 'id' in ctx.user
+    ? String(ctx.user.id)
+    : undefined;
 }
 
 /** Counts the call against `pick(limits)`, keyed by client address and by the account (signed in) or the input's email. */
@@ -86,9 +97,16 @@ export function withRateLimit(pick: (limits: RequestContext['services']['limits'
     const userId = userIdOf(ctx);
     const email = userId ? undefined : emailOf(await getRawInput().catch(() => undefined));
     const account = userId ? `user:${userId}` : email ? `email:${email}` : undefined;
-    const keys: RateKey[] = [{ kind: 'address', id: ctx.ip }, ...(account ? [{ kind: 'account' as const, id: account }] : [])];
+    const keys: RateKey[] = [
+      { kind: 'address', id: ctx.ip },
+      ...(account ? [{ kind: 'account' as const, id: account }] : []),
+    ];
     const decision = await pick(ctx.services.limits).hit(keys);
-    if (!decision.allowed) throw new RateLimited(decision.retryAfterSeconds, `Too many attempts; retry in ${decision.retryAfterSeconds} s`);
+    if (!decision.allowed)
+      throw new RateLimited(
+        decision.retryAfterSeconds,
+        `Too many attempts; retry in ${decision.retryAfterSeconds} s`,
+      );
     return next();
   });
 }

@@ -7,8 +7,12 @@ document.body.append(output);
 
 export async function generateInto(prompt: string, signal: AbortSignal): Promise<void> {
   try {
-    const { assets } = await gen3d.generate(prompt, { signal, onProgress: (job) => (output.dataset.progress = String(job.progress)) });
-    for (const asset of assets) output.append(Object.assign(document.createElement('li'), { textContent: asset.url }));
+    const { assets } = await gen3d.generate(prompt, {
+      signal,
+      onProgress: (job) => (output.dataset.progress = String(job.progress)),
+    });
+    for (const asset of assets)
+      output.append(Object.assign(document.createElement('li'), { textContent: asset.url }));
   } catch (error) {
     if (error instanceof Gen3dError) output.dataset.error = `${error.code}: ${error.message}`;
     else throw error;

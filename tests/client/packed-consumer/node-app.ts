@@ -1,5 +1,5 @@
 // A Node program written the way a third party would, against the installed @gen3d/client package.
-import { createGen3dClient, isGen3dError, type RouterOutputs, type TJob, ZLoginInput } from '@gen3d/client';
+import { createGen3dClient, isGen3dError, ZLoginInput, type RouterOutputs, type TJob } from '@gen3d/client';
 
 function setting(name: string): string {
   const value = process.env[name];
@@ -22,8 +22,12 @@ const unknownJob = await gen3d.jobs.get.query({ id: '0123456789abcdef01234567' }
   (error: unknown) => error,
 );
 const updates: TJob['status'][] = [];
-const { job, assets } = await gen3d.generate('a red low-poly fox', { onProgress: (update) => updates.push(update.status) });
-const fileSizes = await Promise.all(assets.map(async (asset) => (await (await fetch(asset.url)).arrayBuffer()).byteLength));
+const { job, assets } = await gen3d.generate('a red low-poly fox', {
+  onProgress: (update) => updates.push(update.status),
+});
+const fileSizes = await Promise.all(
+  assets.map(async (asset) => (await (await fetch(asset.url)).arrayBuffer()).byteLength),
+);
 await gen3d.logout();
 
 console.log(

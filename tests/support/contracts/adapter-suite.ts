@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { TAsset, TJob } from '@gen3d/client';
+
 import { afterAll, beforeAll, expect } from 'vitest';
-import { type SignedIn, signInNewAdmin, signInNewUser } from '../accounts.js';
+
+import type { TAsset, TJob } from '@gen3d/client';
+
+import { signInNewAdmin, signInNewUser, type SignedIn } from '../accounts.js';
 import { startTestDatabase, type TestDatabase } from '../database.js';
 import { clientFor, followJob } from '../generation.js';
 import { callRest } from '../rest.js';
@@ -33,7 +36,10 @@ export interface AdapterSuite<Double> {
 }
 
 /** A database, a contract double of a model server and a gen3d server using it, for one suite. */
-export function useAdapterSuite<Double extends ContractServer>(startDouble: () => Promise<Double>, envFor: (double: Double) => Record<string, string>): AdapterSuite<Double> {
+export function useAdapterSuite<Double extends ContractServer>(
+  startDouble: () => Promise<Double>,
+  envFor: (double: Double) => Record<string, string>,
+): AdapterSuite<Double> {
   const state: { database?: TestDatabase; double?: Double; server?: TestServer; user?: SignedIn } = {};
   beforeAll(async () => {
     state.database = await startTestDatabase();
@@ -77,7 +83,8 @@ export function useAdapterSuite<Double extends ContractServer>(startDouble: () =
       return files;
     },
     async assets(jobId) {
-      return (await callRest(suite.server.url, 'GET', `/assets?jobId=${jobId}`, undefined, suite.user.token)).body as unknown as TAsset[];
+      return (await callRest(suite.server.url, 'GET', `/assets?jobId=${jobId}`, undefined, suite.user.token))
+        .body as unknown as TAsset[];
     },
   };
   return suite;

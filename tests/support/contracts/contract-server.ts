@@ -18,18 +18,37 @@ export interface ContractServer {
   /** Every request, in arrival order. */
   requests: SeenRequest[];
   /** Resolves with the first request after the first `after` that matches. */
-  waitForRequest(predicate: (request: SeenRequest) => boolean, after?: number, timeoutMs?: number): Promise<SeenRequest>;
+  waitForRequest(
+    predicate: (request: SeenRequest) => boolean,
+    after?: number,
+    timeoutMs?: number,
+  ): Promise<SeenRequest>;
   close(): Promise<void>;
 }
 
 export type ContractHandler = (request: SeenRequest, response: ServerResponse) => Promise<void> | void;
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers }).end(text);
+  response
+    .writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    })
+    .end(text);
 }
 
-export function sendFile(response: ServerResponse, bytes: Uint8Array, contentType = 'application/octet-stream'): void {
+export function sendFile(
+  response: ServerResponse,
+  bytes: Uint8Array,
+  contentType = 'application/octet-stream',
+): void {
   response.writeHead(200, { 'content-type': contentType, 'content-length': bytes.byteLength }).end(bytes);
 }
 
@@ -56,10 +75,19 @@ export async function startContractServer(handle: ContractHandler): Promise<Cont
   const listeners = new Set<() => void>();
   const requests: SeenRequest[] = [];
   const server = createServer((incoming, response) => {
-    const abandoned = new Promise<boolean>((resolve) => response.on('close', () => resolve(!response.writableFinished)));
+    const abandoned = new Promise<boolean>((resolve) =>
+      response.on('close', () => resolve(!response.writableFinished)),
+    );
     void readBody(incoming)
       .then(async (body) => {
-        const seen: SeenRequest = { method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: incoming.headers, body, at: Date.now(), abandoned };
+        const seen: SeenRequest = {
+          method: incoming.method ?? 'GET',
+          path: incoming.url ?? '/',
+          headers: incoming.headers,
+          body,
+          at: Date.now(),
+          abandoned,
+        };
         requests.push(seen);
         for (const listener of [...listeners]) listener();
         await handle(seen, response);
@@ -83,7 +111,14 @@ export async function startContractServer(handle: ContractHandler): Promise<Cont
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`no matching request within ${timeoutMs} ms; saw ${requests.slice(after).map((request) => `${request.method} ${request.path}`).join(', ')}`));
+          reject(
+            new Error(
+              `no matching request within ${timeoutMs} ms; saw ${requests
+                .slice(after)
+                .map((request) => `${request.method} ${request.path}`)
+                .join(', ')}`,
+            ),
+          );
         }, timeoutMs);
         listeners.add(check);
         check();

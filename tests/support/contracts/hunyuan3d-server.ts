@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+
 import { generateModelFiles } from '@gen3d/server';
-import { type ContractServer, sendJson, startContractServer } from './contract-server.js';
+
+import { sendJson, startContractServer, type ContractServer } from './contract-server.js';
 import { glbWithWrongBounds } from './glb-tamper.js';
 
 export interface Hunyuan3dFaults {
@@ -47,13 +49,21 @@ export async function startHunyuan3dServer(): Promise<Hunyuan3dServer> {
   const contract = await startContractServer(async (request, response) => {
     const { faults } = state;
     if (request.method === 'POST' && request.path === '/send') {
-      const params = request.body as { text?: unknown; image?: unknown; seed?: unknown; texture?: unknown } | undefined;
-      if ((faults.failSends ?? 0) > 0 || (typeof params?.text !== 'string' && typeof params?.image !== 'string')) {
+      const params = request.body as
+        { text?: unknown; image?: unknown; seed?: unknown; texture?: unknown } | undefined;
+      if (
+        (faults.failSends ?? 0) > 0 ||
+        (typeof params?.text !== 'string' && typeof params?.image !== 'string')
+      ) {
         faults.failSends = Math.max(0, (faults.failSends ?? 0) - 1);
         return sendJson(response, 404, { text: SERVER_ERROR_TEXT, error_code: 1 });
       }
       const uid = randomUUID();
-      const model = await generateModelFiles(String(params.text), typeof params.seed === 'number' ? params.seed : 1234, 'draft');
+      const model = await generateModelFiles(
+        String(params.text),
+        typeof params.seed === 'number' ? params.seed : 1234,
+        'draft',
+      );
       const glb = model.files.find((file) => file.name === 'mesh.glb')?.bytes as Uint8Array;
       tasks.set(uid, { polls: 0, texture: params.texture === true, glb });
       return sendJson(response, 200, { uid });
@@ -70,11 +80,16 @@ export async function startHunyuan3dServer(): Promise<Hunyuan3dServer> {
       if (!task || faults.neverFinish) return sendJson(response, 200, { status: 'processing' });
       task.polls += 1;
       if (task.polls <= state.pollsPerPhase) return sendJson(response, 200, { status: 'processing' });
-      if (task.texture && task.polls <= 2 * state.pollsPerPhase) return sendJson(response, 200, { status: 'texturing' });
-      if (faults.badBase64) return sendJson(response, 200, { status: 'completed', model_base64: '%%% not base64 %%%' });
+      if (task.texture && task.polls <= 2 * state.pollsPerPhase)
+        return sendJson(response, 200, { status: 'texturing' });
+      if (faults.badBase64)
+        return sendJson(response, 200, { status: 'completed', model_base64: '%%% not base64 %%%' });
       let glb = faults.invalidGlb ? glbWithWrongBounds(task.glb) : task.glb;
       if (faults.truncateGlb) glb = glb.subarray(0, Math.floor(glb.byteLength / 2));
-      return sendJson(response, 200, { status: 'completed', model_base64: Buffer.from(glb).toString('base64') });
+      return sendJson(response, 200, {
+        status: 'completed',
+        model_base64: Buffer.from(glb).toString('base64'),
+      });
     }
     return sendJson(response, 404, { detail: 'Not Found' });
   });

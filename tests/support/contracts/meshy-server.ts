@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
+
 import { generateModelFiles } from '@gen3d/server';
-import { type ContractServer, sendFile, sendJson, sendTruncated, startContractServer } from './contract-server.js';
+
+import {
+  sendFile,
+  sendJson,
+  sendTruncated,
+  startContractServer,
+  type ContractServer,
+} from './contract-server.js';
 
 export interface MeshyFaults {
   /** Answer this many task creations with 429 and `Retry-After: 1`. */
@@ -56,16 +64,25 @@ const PROGRESSION = [
  */
 export async function startMeshyServer(): Promise<MeshyServer> {
   const tasks = new Map<string, Task>();
-  const state = { faults: {} as MeshyFaults, apiKey: 'msy_test_key_0123456789', urlTtlMs: 3_000, balance: 1000, deleted: new Set<string>() };
+  const state = {
+    faults: {} as MeshyFaults,
+    apiKey: 'msy_test_key_0123456789',
+    urlTtlMs: 3_000,
+    balance: 1000,
+    deleted: new Set<string>(),
+  };
   let url = '';
-  const link = (id: string, format: string): string => `${state.faults.resultOrigin ?? url}/files/${id}/model.${format}?expires=${Date.now() + state.urlTtlMs}`;
+  const link = (id: string, format: string): string =>
+    `${state.faults.resultOrigin ?? url}/files/${id}/model.${format}?expires=${Date.now() + state.urlTtlMs}`;
   const contract = await startContractServer(async (request, response) => {
     const { faults } = state;
     const path = new URL(request.path, 'http://x');
     const file = /^\/files\/([^/]+)\/model\.(\w+)$/.exec(path.pathname);
     if (request.method === 'GET' && file) {
       if (Date.now() > Number(path.searchParams.get('expires'))) {
-        response.writeHead(403, { 'content-type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
+        response
+          .writeHead(403, { 'content-type': 'application/xml' })
+          .end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
         return;
       }
       const bytes = tasks.get(file[1] as string)?.files.get(file[2] as string);
@@ -73,20 +90,30 @@ export async function startMeshyServer(): Promise<MeshyServer> {
       if (faults.truncateGlb && file[2] === 'glb') return sendTruncated(response, bytes);
       return sendFile(response, bytes);
     }
-    if (request.headers.authorization !== `Bearer ${state.apiKey}`) return sendJson(response, 401, { message: 'Invalid API key.' });
-    if (request.method === 'GET' && path.pathname === '/openapi/v1/balance') return sendJson(response, 200, { balance: state.balance });
+    if (request.headers.authorization !== `Bearer ${state.apiKey}`)
+      return sendJson(response, 401, { message: 'Invalid API key.' });
+    if (request.method === 'GET' && path.pathname === '/openapi/v1/balance')
+      return sendJson(response, 200, { balance: state.balance });
     if (request.method === 'POST' && path.pathname === TASKS) {
       const body = request.body as { mode?: unknown; prompt?: unknown; seed?: unknown } | undefined;
-      if (body?.mode !== 'preview' || typeof body.prompt !== 'string' || body.prompt.length > 600) return sendJson(response, 400, { message: 'Invalid request: mode must be "preview" and prompt at most 600 characters.' });
+      if (body?.mode !== 'preview' || typeof body.prompt !== 'string' || body.prompt.length > 600)
+        return sendJson(response, 400, {
+          message: 'Invalid request: mode must be "preview" and prompt at most 600 characters.',
+        });
       if ((faults.rateLimitCreates ?? 0) > 0) {
         faults.rateLimitCreates = (faults.rateLimitCreates ?? 0) - 1;
         return sendJson(response, 429, { message: 'Too many requests.' }, { 'retry-after': '1' });
       }
       if (faults.noCredits) return sendJson(response, 402, { message: 'Insufficient credits.' });
       const id = randomUUID();
-      const model = await generateModelFiles(body.prompt, typeof body.seed === 'number' ? body.seed : 0, 'draft');
+      const model = await generateModelFiles(
+        body.prompt,
+        typeof body.seed === 'number' ? body.seed : 0,
+        'draft',
+      );
       const files = new Map<string, Uint8Array>();
-      for (const generated of model.files) if (generated.name !== 'mesh.ply') files.set(generated.name.slice('mesh.'.length), generated.bytes);
+      for (const generated of model.files)
+        if (generated.name !== 'mesh.ply') files.set(generated.name.slice('mesh.'.length), generated.bytes);
       tasks.set(id, { polls: 0, files });
       return sendJson(response, 202, { result: id });
     }
@@ -112,10 +139,35 @@ export async function startMeshyServer(): Promise<MeshyServer> {
     const step = PROGRESSION[Math.min(task.polls, faults.neverFinish ? 1 : PROGRESSION.length)];
     task.polls += 1;
     const base = { id, mode: 'preview', created_at: Date.now(), thumbnail_url: null, task_error: null };
-    if (step) return sendJson(response, 200, { ...base, status: step.status, progress: step.progress, model_urls: {} });
-    if (faults.failTasks) return sendJson(response, 200, { ...base, status: 'FAILED', progress: 0, task_error: { message: 'The prompt could not be turned into a model.' }, model_urls: {} });
-    const model_urls = { glb: link(id, 'glb'), obj: link(id, 'obj'), mtl: link(id, 'mtl'), fbx: link(id, 'fbx'), usdz: link(id, 'usdz') };
-    return sendJson(response, 200, { ...base, status: 'SUCCEEDED', progress: 100, model_urls, thumbnail_url: link(id, 'png') });
+    if (step)
+      return sendJson(response, 200, {
+        ...base,
+        status: step.status,
+        progress: step.progress,
+        model_urls: {},
+      });
+    if (faults.failTasks)
+      return sendJson(response, 200, {
+        ...base,
+        status: 'FAILED',
+        progress: 0,
+        task_error: { message: 'The prompt could not be turned into a model.' },
+        model_urls: {},
+      });
+    const model_urls = {
+      glb: link(id, 'glb'),
+      obj: link(id, 'obj'),
+      mtl: link(id, 'mtl'),
+      fbx: link(id, 'fbx'),
+      usdz: link(id, 'usdz'),
+    };
+    return sendJson(response, 200, {
+      ...base,
+      status: 'SUCCEEDED',
+      progress: 100,
+      model_urls,
+      thumbnail_url: link(id, 'png'),
+    });
   });
   url = contract.url;
   return Object.assign(state, contract);

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { generateModelFiles } from '@gen3d/server';
-import { type ContractServer, sendFile, sendJson, sendTruncated, startContractServer } from './contract-server.js';
+
+import {
+  sendFile,
+  sendJson,
+  sendTruncated,
+  startContractServer,
+  type ContractServer,
+} from './contract-server.js';
 
 export interface ShapEFaults {
   /** Answer this many generate calls with 500. */
@@ -34,11 +42,20 @@ export async function startShapEServer(): Promise<ShapEServer> {
   const state = { faults: {} as ShapEFaults, generateMs: 0, files };
   const contract = await startContractServer(async (request, response) => {
     const { faults } = state;
-    if (request.method === 'GET' && request.path === '/health') return sendJson(response, 200, { status: 'ok' });
+    if (request.method === 'GET' && request.path === '/health')
+      return sendJson(response, 200, { status: 'ok' });
     if (request.method === 'POST' && request.path === '/generate3D') {
-      const body = request.body as { prompt?: unknown; guidanceScale?: unknown; steps?: unknown; frameSize?: unknown } | undefined;
-      if (typeof body?.prompt !== 'string' || typeof body.guidanceScale !== 'number' || typeof body.steps !== 'number' || typeof body.frameSize !== 'number') {
-        return sendJson(response, 422, { detail: [{ loc: ['body'], msg: 'field required', type: 'value_error.missing' }] });
+      const body = request.body as
+        { prompt?: unknown; guidanceScale?: unknown; steps?: unknown; frameSize?: unknown } | undefined;
+      if (
+        typeof body?.prompt !== 'string' ||
+        typeof body.guidanceScale !== 'number' ||
+        typeof body.steps !== 'number' ||
+        typeof body.frameSize !== 'number'
+      ) {
+        return sendJson(response, 422, {
+          detail: [{ loc: ['body'], msg: 'field required', type: 'value_error.missing' }],
+        });
       }
       if (faults.hang) return;
       if ((faults.failGenerates ?? 0) > 0) {

@@ -2,7 +2,11 @@ import { evalExpr } from 'mingo/core';
 import type { Options } from 'mingo/types';
 import { unique } from 'mingo/util';
 
-type AccumulatorOperator = (collection: unknown[], expr: unknown, options: Options & { options?: Options }) => unknown;
+type AccumulatorOperator = (
+  collection: unknown[],
+  expr: unknown,
+  options: Options & { options?: Options },
+) => unknown;
 
 /**
  * `$push` and `$addToSet` as mongod runs them: a missing value is left out (the query engine would add
@@ -18,6 +22,7 @@ const $push: AccumulatorOperator = (collection, expr, options) => {
   return values;
 };
 
-const $addToSet: AccumulatorOperator = (collection, expr, options) => unique($push(collection, expr, options) as never[]);
+const $addToSet: AccumulatorOperator = (collection, expr, options) =>
+  unique($push(collection, expr, options) as never[]);
 
 export const mongodAccumulators: Record<string, AccumulatorOperator> = { $push, $addToSet };

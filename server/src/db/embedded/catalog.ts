@@ -1,4 +1,5 @@
-import { type Document, UUID } from 'bson';
+import { UUID, type Document } from 'bson';
+
 import { Collection } from './collection.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import type { JournalRecord } from './journal-records.js';
@@ -15,7 +16,13 @@ export function validateDatabaseName(db: unknown): string {
 }
 
 export function validateCollectionName(db: string, name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.includes('\0') || name.startsWith('.') || name.includes('$')) {
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.includes('\0') ||
+    name.startsWith('.') ||
+    name.includes('$')
+  ) {
     throw new MongoServerError(ErrorCode.InvalidNamespace, `Invalid collection name: ${db}.${String(name)}`);
   }
   return name;
@@ -36,7 +43,9 @@ export class Catalog {
   }
 
   databaseNames(): string[] {
-    return [...this.databases.entries()].filter(([, collections]) => collections.size > 0).map(([name]) => name);
+    return [...this.databases.entries()]
+      .filter(([, collections]) => collections.size > 0)
+      .map(([name]) => name);
   }
 
   collections(db: string): Collection[] {
@@ -103,7 +112,12 @@ export class Catalog {
       }
       case 'createCollection':
         if (!this.collection(record.db, record.c)) {
-          this.createCollection(record.db, record.c, record.options, record.uuid instanceof UUID ? record.uuid : undefined);
+          this.createCollection(
+            record.db,
+            record.c,
+            record.options,
+            record.uuid instanceof UUID ? record.uuid : undefined,
+          );
         }
         return;
       case 'dropCollection':
@@ -126,7 +140,8 @@ export class Catalog {
     for (const collection of this.allCollections()) {
       const { db, name } = collection;
       yield { op: 'createCollection', db, c: name, options: collection.options, uuid: collection.uuid };
-      for (const spec of collection.indexSpecs()) if (spec.name !== '_id_') yield { op: 'createIndex', db, c: name, spec };
+      for (const spec of collection.indexSpecs())
+        if (spec.name !== '_id_') yield { op: 'createIndex', db, c: name, spec };
       for (const doc of collection.documents()) yield { op: 'put', db, c: name, doc };
     }
   }

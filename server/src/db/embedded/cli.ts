@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+
 import { EmbeddedMongoServer } from './server.js';
 
 /**
@@ -8,7 +9,11 @@ import { EmbeddedMongoServer } from './server.js';
 const dataDir = resolve(process.env.DATA_DIR ?? '.data', 'db');
 const port = Number(process.env.EMBEDDED_MONGO_PORT ?? 27017);
 
-const server = await EmbeddedMongoServer.start({ dataDir, port, onError: (error) => console.error(error.message) });
+const server = await EmbeddedMongoServer.start({
+  dataDir,
+  port,
+  onError: (error) => console.error(error.message),
+});
 console.log(`embedded MongoDB-compatible server listening at ${server.uri}`);
 console.log(`data directory: ${dataDir}`);
 console.log(`try: mongosh "${server.uri}"`);

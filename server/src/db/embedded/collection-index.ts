@@ -1,10 +1,12 @@
+import { createRequire } from 'node:module';
+
 import type { Document } from 'bson';
 import { Query } from 'mingo';
+
 import { valuesAtPath } from './document-paths.js';
 import { ErrorCode, MongoServerError } from './errors.js';
-import { createRequire } from 'node:module';
-import { compareValues } from './value-order.js';
 import { valueKey } from './value-keys.js';
+import { compareValues } from './value-order.js';
 
 /** An index as listIndexes shows it. */
 export interface IndexSpec extends Document {
@@ -26,7 +28,10 @@ export function validateIndexSpec(raw: Document): IndexSpec {
     throw new MongoServerError(ErrorCode.CannotCreateIndex, 'Index keys cannot be empty.');
   }
   if (typeof raw.name !== 'string' || raw.name.length === 0) {
-    throw new MongoServerError(ErrorCode.CannotCreateIndex, "The 'name' field is a required property of an index specification");
+    throw new MongoServerError(
+      ErrorCode.CannotCreateIndex,
+      "The 'name' field is a required property of an index specification",
+    );
   }
   for (const [field, direction] of Object.entries(key as Document)) {
     if (UNSUPPORTED_INDEX_TYPES.has(String(direction))) {
@@ -37,18 +42,30 @@ export function validateIndexSpec(raw: Document): IndexSpec {
     }
     const numeric = typeof direction === 'number' && direction !== 0 && Number.isFinite(direction);
     if (!numeric && direction !== 'hashed') {
-      throw new MongoServerError(ErrorCode.CannotCreateIndex, `Values in the index key pattern can't be ${String(direction)}`);
+      throw new MongoServerError(
+        ErrorCode.CannotCreateIndex,
+        `Values in the index key pattern can't be ${String(direction)}`,
+      );
     }
   }
   if (raw.expireAfterSeconds !== undefined) {
     if (Object.keys(key as Document).length !== 1) {
-      throw new MongoServerError(ErrorCode.CannotCreateIndex, 'TTL indexes are single-field indexes, compound indexes do not support TTL.');
+      throw new MongoServerError(
+        ErrorCode.CannotCreateIndex,
+        'TTL indexes are single-field indexes, compound indexes do not support TTL.',
+      );
     }
     if (typeof raw.expireAfterSeconds !== 'number' || raw.expireAfterSeconds < 0) {
-      throw new MongoServerError(ErrorCode.CannotCreateIndex, 'expireAfterSeconds must be a non-negative number');
+      throw new MongoServerError(
+        ErrorCode.CannotCreateIndex,
+        'expireAfterSeconds must be a non-negative number',
+      );
     }
   }
-  if (raw.partialFilterExpression !== undefined && (typeof raw.partialFilterExpression !== 'object' || raw.partialFilterExpression === null)) {
+  if (
+    raw.partialFilterExpression !== undefined &&
+    (typeof raw.partialFilterExpression !== 'object' || raw.partialFilterExpression === null)
+  ) {
     throw new MongoServerError(ErrorCode.CannotCreateIndex, 'partialFilterExpression must be an object');
   }
   return { ...raw, v: 2, key: key as Document, name: raw.name };
@@ -119,7 +136,10 @@ export class CollectionIndex {
     this.spec = spec;
     this.fields = Object.keys(spec.key);
     this.partialFilter = spec.partialFilterExpression ? new Query(spec.partialFilterExpression) : undefined;
-    const orderable = this.fields.length === 1 && spec.name !== '_id_' && typeof spec.key[this.fields[0] as string] === 'number';
+    const orderable =
+      this.fields.length === 1 &&
+      spec.name !== '_id_' &&
+      typeof spec.key[this.fields[0] as string] === 'number';
     this.ordered = orderable ? new BTree<OrderKey>(undefined, compareOrderKeys) : undefined;
   }
 
@@ -131,7 +151,8 @@ export class CollectionIndex {
   entriesFor(doc: Document): IndexEntry[] {
     if (this.partialFilter && !this.partialFilter.test(doc)) return [];
     const perField = this.fields.map((field) => valuesAtPath(doc, field));
-    if (this.spec.sparse && perField.every((values) => values.length === 1 && values[0] === undefined)) return [];
+    if (this.spec.sparse && perField.every((values) => values.length === 1 && values[0] === undefined))
+      return [];
     let combos: unknown[][] = [[]];
     for (const values of perField) {
       const next: unknown[][] = [];
@@ -204,17 +225,23 @@ export class CollectionIndex {
    */
   range(bounds: RangeBounds, atMost = Infinity): Set<string> | undefined {
     // On a multikey index only one bound narrows, as in MongoDB: the filter re-checks the other.
-    const { low, high } = this.multikey && bounds.low !== undefined ? { low: bounds.low, high: undefined } : bounds;
+    const { low, high } =
+      this.multikey && bounds.low !== undefined ? { low: bounds.low, high: undefined } : bounds;
     const found = new Set<string>();
     let tooMany = false;
-    this.ordered?.forRange([low === undefined ? LOWEST : low, ''], [high === undefined ? HIGHEST : high, '\uffff'], true, (key: OrderKey) => {
-      found.add(key[1]);
-      if (found.size > atMost) {
-        tooMany = true;
-        return { break: true };
-      }
-      return undefined;
-    });
+    this.ordered?.forRange(
+      [low === undefined ? LOWEST : low, ''],
+      [high === undefined ? HIGHEST : high, '\uffff'],
+      true,
+      (key: OrderKey) => {
+        found.add(key[1]);
+        if (found.size > atMost) {
+          tooMany = true;
+          return { break: true };
+        }
+        return undefined;
+      },
+    );
     return tooMany ? undefined : found;
   }
 
@@ -223,7 +250,8 @@ export class CollectionIndex {
    * way round); undefined when the index cannot give that order (compound, multikey, partial or sparse).
    */
   *inOrder(direction: 1 | -1): Generator<string, void, undefined> {
-    if (direction === 1) for (const [, docKey] of (this.ordered as OrderedKeys<OrderKey>).keys()) yield docKey;
+    if (direction === 1)
+      for (const [, docKey] of (this.ordered as OrderedKeys<OrderKey>).keys()) yield docKey;
     else for (const [[, docKey]] of (this.ordered as OrderedKeys<OrderKey>).entriesReversed()) yield docKey;
   }
 
@@ -242,7 +270,11 @@ export class CollectionIndex {
 function formatKeyValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value instanceof Date) return `new Date(${value.getTime()})`;
-  if (value !== null && typeof value === 'object' && (value as { _bsontype?: string })._bsontype === 'ObjectId') {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    (value as { _bsontype?: string })._bsontype === 'ObjectId'
+  ) {
     return `ObjectId('${String(value)}')`;
   }
   if (value !== null && typeof value === 'object') return JSON.stringify(value);
@@ -250,12 +282,18 @@ function formatKeyValue(value: unknown): string {
 }
 
 /** MongoDB's E11000 error, with the key pattern and value drivers and mongoose read. */
-export function duplicateKeyError(namespace: string, index: CollectionIndex, entry: IndexEntry): MongoServerError {
+export function duplicateKeyError(
+  namespace: string,
+  index: CollectionIndex,
+  entry: IndexEntry,
+): MongoServerError {
   const keyValue: Document = {};
   index.fields.forEach((field, position) => {
     keyValue[field] = entry.values[position];
   });
-  const shown = index.fields.map((field, position) => `${field}: ${formatKeyValue(entry.values[position])}`).join(', ');
+  const shown = index.fields
+    .map((field, position) => `${field}: ${formatKeyValue(entry.values[position])}`)
+    .join(', ');
   return new MongoServerError(
     ErrorCode.DuplicateKey,
     `E11000 duplicate key error collection: ${namespace} index: ${index.spec.name} dup key: { ${shown} }`,

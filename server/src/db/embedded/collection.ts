@@ -1,15 +1,16 @@
-import { type Document, ObjectId, UUID } from 'bson';
+import { ObjectId, UUID, type Document } from 'bson';
+
 import {
   CollectionIndex,
   duplicateKeyError,
-  type IndexSpec,
   sameIndexOptions,
   validateIndexSpec,
+  type IndexSpec,
+  type RangeBounds,
 } from './collection-index.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import type { JournalRecord } from './journal-records.js';
 import { isIndexableScalar, valueKey } from './value-keys.js';
-import type { RangeBounds } from './collection-index.js';
 
 export type ChangeSink = (record: JournalRecord) => void;
 
@@ -72,10 +73,13 @@ export class Collection {
     const ranged: CollectionIndex[] = [];
     for (const index of this.indexes.values()) {
       if (!index.answersEqualities) continue;
-      const perField = index.fields.map((field) => (field in filter ? equalityValues(filter[field]) : undefined));
+      const perField = index.fields.map((field) =>
+        field in filter ? equalityValues(filter[field]) : undefined,
+      );
       if (perField.every((values) => values !== undefined)) {
         let combos: unknown[][] = [[]];
-        for (const values of perField as unknown[][]) combos = combos.flatMap((combo) => values.map((value) => [...combo, value]));
+        for (const values of perField as unknown[][])
+          combos = combos.flatMap((combo) => values.map((value) => [...combo, value]));
         consider(unionOf(combos.map((combo) => index.lookupAll(combo))));
       } else if (perField[0] !== undefined) {
         consider(unionOf(perField[0].map((value) => index.lookupFirst(value))));
@@ -86,7 +90,10 @@ export class Collection {
     }
     if (!best || best.size > RANGE_WALK_THRESHOLD) {
       // A range that holds a large share of the collection is answered faster by a scan.
-      const worthWalking = Math.min(best?.size ?? Infinity, Math.ceil(this.docs.size / RANGE_SHARE_WORTH_WALKING));
+      const worthWalking = Math.min(
+        best?.size ?? Infinity,
+        Math.ceil(this.docs.size / RANGE_SHARE_WORTH_WALKING),
+      );
       for (const index of ranged) {
         const bounds = rangeBounds(filter[index.fields[0] as string]);
         const keys = bounds ? index.range(bounds, worthWalking) : undefined;
@@ -107,8 +114,15 @@ export class Collection {
    * `_id`, the same way round), walking the index and stopping as soon as they are found; undefined when no
    * index gives that order or an `_id` is not an ObjectId (whose key order is its value order).
    */
-  firstInIndexOrder(field: string, direction: 1 | -1, count: number, test: (doc: Document) => boolean): Document[] | undefined {
-    const index = [...this.indexes.values()].find((candidate) => candidate.fields[0] === field && candidate.givesOrder);
+  firstInIndexOrder(
+    field: string,
+    direction: 1 | -1,
+    count: number,
+    test: (doc: Document) => boolean,
+  ): Document[] | undefined {
+    const index = [...this.indexes.values()].find(
+      (candidate) => candidate.fields[0] === field && candidate.givesOrder,
+    );
     if (!index) return undefined;
     const found: Document[] = [];
     for (const key of index.inOrder(direction)) {
@@ -176,7 +190,10 @@ export class Collection {
         );
       }
       if (sameKey && sameIndexOptions(existing.spec, spec)) {
-        throw new MongoServerError(ErrorCode.IndexOptionsConflict, `Index already exists with a different name: ${existing.spec.name}`);
+        throw new MongoServerError(
+          ErrorCode.IndexOptionsConflict,
+          `Index already exists with a different name: ${existing.spec.name}`,
+        );
       }
     }
     const index = new CollectionIndex(spec);
@@ -193,7 +210,8 @@ export class Collection {
   /** Drops one index by name or key pattern; `_id_` cannot be dropped. */
   dropIndex(nameOrKey: string | Document): void {
     const index = this.findIndex(nameOrKey);
-    if (index.spec.name === '_id_') throw new MongoServerError(ErrorCode.InvalidNamespace, 'cannot drop _id index');
+    if (index.spec.name === '_id_')
+      throw new MongoServerError(ErrorCode.InvalidNamespace, 'cannot drop _id index');
     this.indexes.delete(index.spec.name);
     this.record({ op: 'dropIndex', db: this.db, c: this.name, name: index.spec.name });
   }
@@ -202,8 +220,13 @@ export class Collection {
   setExpireAfterSeconds(nameOrKey: string | Document, seconds: number): number {
     const index = this.findIndex(nameOrKey);
     const old = index.spec.expireAfterSeconds;
-    if (old === undefined) throw new MongoServerError(ErrorCode.InvalidOptions, 'no expireAfterSeconds field to update');
-    if (!Number.isInteger(seconds) || seconds < 0) throw new MongoServerError(ErrorCode.InvalidOptions, 'expireAfterSeconds must be a non-negative integer');
+    if (old === undefined)
+      throw new MongoServerError(ErrorCode.InvalidOptions, 'no expireAfterSeconds field to update');
+    if (!Number.isInteger(seconds) || seconds < 0)
+      throw new MongoServerError(
+        ErrorCode.InvalidOptions,
+        'expireAfterSeconds must be a non-negative integer',
+      );
     index.spec.expireAfterSeconds = seconds;
     // The journal knows indexes by their spec: the changed spec replaces the old one on replay.
     this.record({ op: 'dropIndex', db: this.db, c: this.name, name: index.spec.name });
@@ -215,7 +238,9 @@ export class Collection {
     const index =
       typeof nameOrKey === 'string'
         ? this.indexes.get(nameOrKey)
-        : [...this.indexes.values()].find((candidate) => valueKey(candidate.spec.key) === valueKey(nameOrKey));
+        : [...this.indexes.values()].find(
+            (candidate) => valueKey(candidate.spec.key) === valueKey(nameOrKey),
+          );
     if (!index) {
       const shown = typeof nameOrKey === 'string' ? nameOrKey : JSON.stringify(nameOrKey);
       throw new MongoServerError(ErrorCode.IndexNotFound, `index not found with name [${shown}]`);
@@ -253,7 +278,7 @@ function validateIdValue(id: unknown): void {
     throw new MongoServerError(ErrorCode.InvalidIdField, 'The _id value cannot be of type array');
   }
   if (id instanceof RegExp) {
-    throw new MongoServerError(ErrorCode.InvalidIdField, 'can\'t use a regex for _id');
+    throw new MongoServerError(ErrorCode.InvalidIdField, "can't use a regex for _id");
   }
 }
 
@@ -261,9 +286,19 @@ const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte']);
 
 /** The bounds of a condition made only of $gt/$gte/$lt/$lte on scalars, or undefined. */
 function rangeBounds(condition: unknown): RangeBounds | undefined {
-  if (condition === null || typeof condition !== 'object' || Array.isArray(condition) || condition instanceof Date) return undefined;
+  if (
+    condition === null ||
+    typeof condition !== 'object' ||
+    Array.isArray(condition) ||
+    condition instanceof Date
+  )
+    return undefined;
   const entries = Object.entries(condition as Document);
-  if (entries.length === 0 || entries.some(([operator, operand]) => !RANGE_OPERATORS.has(operator) || !isIndexableScalar(operand))) return undefined;
+  if (
+    entries.length === 0 ||
+    entries.some(([operator, operand]) => !RANGE_OPERATORS.has(operator) || !isIndexableScalar(operand))
+  )
+    return undefined;
   const bounds: RangeBounds = {};
   for (const [operator, operand] of entries) {
     if (operator === '$gt' || operator === '$gte') bounds.low = operand;

@@ -1,4 +1,5 @@
-import { BSON, type Document, Long } from 'bson';
+import { BSON, Long, type Document } from 'bson';
+
 import { ErrorCode, MongoServerError } from './errors.js';
 
 const DEFAULT_FIRST_BATCH = 101;
@@ -60,7 +61,8 @@ export class CursorRegistry {
 
   private reapIdle(): void {
     const now = Date.now();
-    for (const [id, cursor] of this.cursors) if (now - cursor.lastUsed > IDLE_TIMEOUT_MS) this.cursors.delete(id);
+    for (const [id, cursor] of this.cursors)
+      if (now - cursor.lastUsed > IDLE_TIMEOUT_MS) this.cursors.delete(id);
   }
 }
 

@@ -89,9 +89,11 @@ export function fromQueryEngineError(error: unknown): MongoServerError {
   let match = /unknown query operator (\$\w+)/i.exec(message);
   if (match) return new MongoServerError(ErrorCode.BadValue, `unknown operator: ${match[1]}`);
   match = /unregistered pipeline operator (\$\w+)/i.exec(message);
-  if (match) return new MongoServerError(ErrorCode.Location40324, `Unrecognized pipeline stage name: '${match[1]}'`);
+  if (match)
+    return new MongoServerError(ErrorCode.Location40324, `Unrecognized pipeline stage name: '${match[1]}'`);
   match = /(?:accumulator|operator|expression) '?(\$\w+)'? is not registered/i.exec(message);
-  if (match) return new MongoServerError(ErrorCode.InvalidPipelineOperator, `Unrecognized expression '${match[1]}'`);
+  if (match)
+    return new MongoServerError(ErrorCode.InvalidPipelineOperator, `Unrecognized expression '${match[1]}'`);
   match = /Unknown update operator: '(\$\w+)'/i.exec(message);
   if (match) {
     return new MongoServerError(
@@ -99,6 +101,7 @@ export function fromQueryEngineError(error: unknown): MongoServerError {
       `Unknown modifier: ${match[1]}. Expected a valid update modifier or pipeline-style update specified as an array`,
     );
   }
-  if (/would modify the immutable field/.test(message)) return new MongoServerError(ErrorCode.ImmutableField, message);
+  if (/would modify the immutable field/.test(message))
+    return new MongoServerError(ErrorCode.ImmutableField, message);
   return new MongoServerError(ErrorCode.BadValue, message);
 }

@@ -1,4 +1,5 @@
-import { type Document, ObjectId } from 'bson';
+import { ObjectId, type Document } from 'bson';
+
 import { zoneOffsetMinutes } from '../../infra/time-zones.js';
 import { compareValues as compareValue } from './value-order.js';
 
@@ -33,7 +34,13 @@ function fieldGetter(path: string): Compiled {
     for (const part of parts) {
       if (value === null || value === undefined) return MISSING;
       // Paths through arrays mean something else in MongoDB (they fan out): the general engine answers.
-      if (Array.isArray(value) || typeof value !== 'object' || value instanceof Date || value instanceof ObjectId) throw new Unsupported();
+      if (
+        Array.isArray(value) ||
+        typeof value !== 'object' ||
+        value instanceof Date ||
+        value instanceof ObjectId
+      )
+        throw new Unsupported();
       value = (value as Document)[part];
     }
     if (Array.isArray(value)) throw new Unsupported();
@@ -42,7 +49,9 @@ function fieldGetter(path: string): Compiled {
 }
 
 function isPlain(value: unknown): boolean {
-  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+  return (
+    value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+  );
 }
 
 function argumentsOf(operand: unknown, count: number): unknown[] {
@@ -68,7 +77,12 @@ const QUARTER_HOUR_MS = 15 * 60 * 1000;
 function compileDateToString(operand: unknown): Compiled {
   if (operand === null || typeof operand !== 'object' || Array.isArray(operand)) throw new Unsupported();
   const { format, date, timezone, ...others } = operand as Document;
-  if (Object.keys(others).length > 0 || typeof format !== 'string' || (timezone !== undefined && typeof timezone !== 'string')) throw new Unsupported();
+  if (
+    Object.keys(others).length > 0 ||
+    typeof format !== 'string' ||
+    (timezone !== undefined && typeof timezone !== 'string')
+  )
+    throw new Unsupported();
   const pieces = format.split(/(%.)/).filter((piece) => piece !== '');
   const writers = pieces.map((piece) => {
     if (!piece.startsWith('%')) return () => piece;
@@ -77,7 +91,10 @@ function compileDateToString(operand: unknown): Compiled {
     return writer;
   });
   const write = (value: Date): string => {
-    const local = timezone === undefined ? value : new Date(value.getTime() + zoneOffsetMinutes(timezone, value) * 60_000);
+    const local =
+      timezone === undefined
+        ? value
+        : new Date(value.getTime() + zoneOffsetMinutes(timezone, value) * 60_000);
     let text = '';
     for (const writer of writers) text += writer(local);
     return text;
@@ -103,11 +120,17 @@ function compileDateToString(operand: unknown): Compiled {
 function compileOperator(name: string, operand: unknown): Compiled {
   switch (name) {
     case '$cond': {
-      const [test, then, otherwise] = (Array.isArray(operand) ? argumentsOf(operand, 3) : [(operand as Document)?.if, (operand as Document)?.then, (operand as Document)?.else]).map(compile) as [Compiled, Compiled, Compiled];
+      const [test, then, otherwise] = (
+        Array.isArray(operand)
+          ? argumentsOf(operand, 3)
+          : [(operand as Document)?.if, (operand as Document)?.then, (operand as Document)?.else]
+      ).map(compile) as [Compiled, Compiled, Compiled];
       return (doc) => {
         const value = test(doc);
         // MongoDB's truthiness: false, null, missing and 0 are false.
-        return value === false || value === null || value === undefined || value === 0 ? otherwise(doc) : then(doc);
+        return value === false || value === null || value === undefined || value === 0
+          ? otherwise(doc)
+          : then(doc);
       };
     }
     case '$eq': {
@@ -134,7 +157,13 @@ function compileOperator(name: string, operand: unknown): Compiled {
       };
     }
     case '$trim': {
-      if (operand === null || typeof operand !== 'object' || Array.isArray(operand) || Object.keys(operand).some((key) => key !== 'input')) throw new Unsupported();
+      if (
+        operand === null ||
+        typeof operand !== 'object' ||
+        Array.isArray(operand) ||
+        Object.keys(operand).some((key) => key !== 'input')
+      )
+        throw new Unsupported();
       const value = compile((operand as Document).input);
       return (doc) => {
         const text = value(doc);
@@ -156,10 +185,17 @@ function compile(expression: unknown): Compiled {
     if (expression.startsWith('$')) return fieldGetter(expression.slice(1));
     return () => expression;
   }
-  if (expression === null || typeof expression === 'number' || typeof expression === 'boolean') return () => expression;
-  if (typeof expression === 'object' && !Array.isArray(expression) && !(expression instanceof Date) && !(expression instanceof ObjectId)) {
+  if (expression === null || typeof expression === 'number' || typeof expression === 'boolean')
+    return () => expression;
+  if (
+    typeof expression === 'object' &&
+    !Array.isArray(expression) &&
+    !(expression instanceof Date) &&
+    !(expression instanceof ObjectId)
+  ) {
     const keys = Object.keys(expression);
-    if (keys.length === 1 && keys[0]?.startsWith('$')) return compileOperator(keys[0], (expression as Document)[keys[0]]);
+    if (keys.length === 1 && keys[0]?.startsWith('$'))
+      return compileOperator(keys[0], (expression as Document)[keys[0]]);
     if (keys.length > 0 && keys.every((key) => !key.startsWith('$') && !key.includes('.'))) {
       // An object of expressions ({status: '$status', server: '$params.modelServer'}); missing fields are left out, as in MongoDB.
       const fields = keys.map((key) => [key, compile((expression as Document)[key])] as const);
@@ -186,10 +222,17 @@ class GroupTable<T> {
 
   private slot(key: unknown): { map: Map<unknown, T>; key: unknown } {
     if (key === null || key === undefined) return { map: this.scalars, key: null };
-    if (typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean') return { map: this.scalars, key };
+    if (typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean')
+      return { map: this.scalars, key };
     if (key instanceof Date) return { map: this.tagged as Map<unknown, T>, key: `t${key.getTime()}` };
     if (key instanceof ObjectId) return { map: this.tagged as Map<unknown, T>, key: `o${key.toHexString()}` };
-    if (typeof key === 'object' && !Array.isArray(key)) return { map: this.tagged as Map<unknown, T>, key: `j${Object.entries(key as Document).map(([field, value]) => `${field}\u0000${this.tagOf(value)}`).join('\u0001')}` };
+    if (typeof key === 'object' && !Array.isArray(key))
+      return {
+        map: this.tagged as Map<unknown, T>,
+        key: `j${Object.entries(key as Document)
+          .map(([field, value]) => `${field}\u0000${this.tagOf(value)}`)
+          .join('\u0001')}`,
+      };
     throw new Unsupported();
   }
 
@@ -232,7 +275,8 @@ function compileAccumulator(spec: unknown): AccumulatorFactory {
   if (!name || others.length > 0) throw new Unsupported();
   const operand = (spec as Document)[name];
   if (name === '$count') {
-    if (operand === null || typeof operand !== 'object' || Object.keys(operand).length > 0) throw new Unsupported();
+    if (operand === null || typeof operand !== 'object' || Object.keys(operand).length > 0)
+      throw new Unsupported();
     return () => {
       let count = 0;
       return { add: () => void (count += 1), result: () => count };
@@ -262,7 +306,8 @@ function compileAccumulator(spec: unknown): AccumulatorFactory {
             if (typeof item === 'number') {
               sum += item;
               count += 1;
-            } else if (item !== null && item !== undefined && typeof item === 'object') throw new Unsupported();
+            } else if (item !== null && item !== undefined && typeof item === 'object')
+              throw new Unsupported();
           },
           result: () => (count === 0 ? null : sum / count),
         };
@@ -285,7 +330,10 @@ function compileAccumulator(spec: unknown): AccumulatorFactory {
     case '$push':
       return () => {
         const items: unknown[] = [];
-        return { add: (doc) => void items.push(value(doc)), result: () => items.filter((item) => item !== undefined) };
+        return {
+          add: (doc) => void items.push(value(doc)),
+          result: () => items.filter((item) => item !== undefined),
+        };
       };
     case '$first':
       return () => {
@@ -347,8 +395,12 @@ type SortKeys = ReadonlyArray<readonly [string, 1 | -1]>;
 
 function sortKeysOf(spec: unknown): SortKeys | undefined {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return undefined;
-  const keys = Object.entries(spec as Document).map(([field, direction]) => [field, direction === -1 ? -1 : 1] as const);
-  const plain = keys.every(([field]) => !field.startsWith('$')) && Object.values(spec as Document).every((direction) => direction === 1 || direction === -1);
+  const keys = Object.entries(spec as Document).map(
+    ([field, direction]) => [field, direction === -1 ? -1 : 1] as const,
+  );
+  const plain =
+    keys.every(([field]) => !field.startsWith('$')) &&
+    Object.values(spec as Document).every((direction) => direction === 1 || direction === -1);
   return plain && keys.length > 0 ? keys : undefined;
 }
 
@@ -402,9 +454,14 @@ export function firstInOrder(docs: Document[], spec: unknown, limit: number): Do
   for (const doc of docs) {
     const values = keys.map(([field]) => getPath(doc, field));
     if (values.some(Array.isArray)) return undefined;
-    if (kept.length === limit && orderOf(values, (kept[kept.length - 1] as { values: unknown[] }).values, keys) >= 0) continue;
+    if (
+      kept.length === limit &&
+      orderOf(values, (kept[kept.length - 1] as { values: unknown[] }).values, keys) >= 0
+    )
+      continue;
     let position = kept.length;
-    while (position > 0 && orderOf(values, (kept[position - 1] as { values: unknown[] }).values, keys) < 0) position -= 1;
+    while (position > 0 && orderOf(values, (kept[position - 1] as { values: unknown[] }).values, keys) < 0)
+      position -= 1;
     kept.splice(position, 0, { doc, values });
     if (kept.length > limit) kept.pop();
   }
@@ -457,7 +514,12 @@ const RANGES: Record<string, (order: number) => boolean> = {
 };
 
 function conditionOn(path: readonly string[], condition: unknown): Predicate {
-  const isOperatorObject = condition !== null && typeof condition === 'object' && !Array.isArray(condition) && !(condition instanceof Date) && !(condition instanceof ObjectId);
+  const isOperatorObject =
+    condition !== null &&
+    typeof condition === 'object' &&
+    !Array.isArray(condition) &&
+    !(condition instanceof Date) &&
+    !(condition instanceof ObjectId);
   if (!isOperatorObject) {
     if (condition === null) return (doc) => scalarAt(doc, path) == null;
     if (typeClass(condition) === undefined) throw new Unsupported();

@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+
 import type { IndexSpec } from './collection-index.js';
 
 /** One change to the stored data, as written to the journal and replayed at start. */

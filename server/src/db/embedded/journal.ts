@@ -1,9 +1,24 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { promisify } from 'node:util';
-import { fdatasync, write } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  write,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
+
 import { BSON, type Document } from 'bson';
+
 import type { JournalRecord } from './journal-records.js';
 
 const FRAME_HEADER_BYTES = 8;
@@ -89,7 +104,10 @@ export class Journal {
   }
 
   /** Locks the directory and returns the journal with every record to replay, snapshot first. */
-  static async open(dir: string, options: JournalOptions): Promise<{ journal: Journal; records: JournalRecord[] }> {
+  static async open(
+    dir: string,
+    options: JournalOptions,
+  ): Promise<{ journal: Journal; records: JournalRecord[] }> {
     mkdirSync(dir, { recursive: true });
     const journal = new Journal(dir, options);
     journal.lock();

@@ -20,7 +20,9 @@ export class MessageFramer {
       if (this.buffered < 4) break;
       const length = this.peekLength();
       if (length < HEADER_BYTES || length > this.maxMessageBytes) {
-        throw new MalformedMessageError(`a message length of ${length} bytes (allowed ${HEADER_BYTES} to ${this.maxMessageBytes})`);
+        throw new MalformedMessageError(
+          `a message length of ${length} bytes (allowed ${HEADER_BYTES} to ${this.maxMessageBytes})`,
+        );
       }
       if (this.buffered < length) break;
       messages.push(this.take(length));

@@ -9,14 +9,16 @@ import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import { Query } from 'mingo/query';
 import type { Options } from 'mingo/types';
-import { fastFilter, fastGroup, fastSort, firstInOrder } from './fast-stages.js';
+import { resolve } from 'mingo/util';
+
 import { mongodAccumulators } from './accumulators.js';
+import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
+import { fastFilter, fastGroup, fastSort, firstInOrder } from './fast-stages.js';
 import { zoneAwareDateOperators } from './time-zones.js';
+import { compareValues } from './value-order.js';
 
 /** Up to this many documents, a sorted find keeps a bounded list instead of sorting every match. */
 const TOP_K_LIMIT = 1000;
-import { resolve } from 'mingo/util';
-import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 
 /** Resolves a collection name of the current database to its documents, for $lookup and friends. */
 export type CollectionResolver = (name: string) => Document[];
@@ -36,7 +38,10 @@ const OPERATORS = Context.init({
   window: windowOperators,
 } as Parameters<typeof Context.init>[0]);
 
-export function engineOptions(options: QueryOptions = {}, processingMode = ProcessingMode.CLONE_OFF): Partial<Options> {
+export function engineOptions(
+  options: QueryOptions = {},
+  processingMode = ProcessingMode.CLONE_OFF,
+): Partial<Options> {
   return {
     context: OPERATORS,
     idKey: '_id',
@@ -59,7 +64,10 @@ function withMongoErrors<T>(run: () => T): T {
 
 export function assertDocument(value: unknown, field: string): Document {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new MongoServerError(ErrorCode.TypeMismatch, `BSON field '${field}' is the wrong type, expected type 'object'`);
+    throw new MongoServerError(
+      ErrorCode.TypeMismatch,
+      `BSON field '${field}' is the wrong type, expected type 'object'`,
+    );
   }
   return value as Document;
 }
@@ -77,9 +85,14 @@ export interface FindOptions extends QueryOptions {
 }
 
 /** Filters, sorts, pages and projects documents the way the find command does. */
-export function runFind(docs: Document[], filter: Document | undefined, options: FindOptions = {}): Document[] {
+export function runFind(
+  docs: Document[],
+  filter: Document | undefined,
+  options: FindOptions = {},
+): Document[] {
   return withMongoErrors(() => {
-    const projection = options.projection && Object.keys(options.projection).length > 0 ? options.projection : undefined;
+    const projection =
+      options.projection && Object.keys(options.projection).length > 0 ? options.projection : undefined;
     // Simple filters are tested natively; the engine then only sorts, pages and projects.
     const matched = fastFilter(docs, filter);
     const query = new Query(matched ? {} : (filter ?? {}), engineOptions(options));
@@ -87,10 +100,14 @@ export function runFind(docs: Document[], filter: Document | undefined, options:
     const wanted = (options.skip ?? 0) + (options.limit ?? 0);
     if (options.sort && options.limit && wanted <= TOP_K_LIMIT && candidates.length > wanted * 4) {
       const first = firstInOrder(matched ?? docs.filter((doc) => query.test(doc)), options.sort, wanted);
-      if (first) return new Query({}, engineOptions(options)).find(first.slice(options.skip ?? 0), projection).all() as Document[];
+      if (first)
+        return new Query({}, engineOptions(options))
+          .find(first.slice(options.skip ?? 0), projection)
+          .all() as Document[];
     }
     let cursor = query.find(candidates, projection);
-    if (options.sort && Object.keys(options.sort).length > 0) cursor = cursor.sort(options.sort as Record<string, 1 | -1>);
+    if (options.sort && Object.keys(options.sort).length > 0)
+      cursor = cursor.sort(options.sort as Record<string, 1 | -1>);
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit) cursor = cursor.limit(options.limit);
     return cursor.all() as Document[];
@@ -115,13 +132,23 @@ function readsOnly(pipeline: Document[]): boolean {
 }
 
 /** Runs a pipeline; the stored documents are copied first unless no stage can change them. */
-export function runPipeline(docs: Document[], pipeline: Document[], options: QueryOptions = {}, { copyInput = false } = {}): Document[] {
+export function runPipeline(
+  docs: Document[],
+  pipeline: Document[],
+  options: QueryOptions = {},
+  { copyInput = false } = {},
+): Document[] {
   let input = docs;
   let stages = pipeline;
   // Leading $sort and $group stages run natively when their shape allows: they read documents only.
   while (stages.length > 0) {
     const [name, spec] = Object.entries(stages[0] as Document)[0] ?? [];
-    const done = name === '$sort' ? fastSort(input, spec) : name === '$group' ? fastGroup(input, spec as Document) : undefined;
+    const done =
+      name === '$sort'
+        ? fastSort(input, spec)
+        : name === '$group'
+          ? fastGroup(input, spec as Document)
+          : undefined;
     if (!done) break;
     input = done;
     stages = stages.slice(1);
@@ -129,7 +156,13 @@ export function runPipeline(docs: Document[], pipeline: Document[], options: Que
   }
   if (stages.length === 0) return input;
   const readOnly = !copyInput && readsOnly(stages);
-  return withMongoErrors(() => new Aggregator(stages, engineOptions(options, readOnly ? ProcessingMode.CLONE_OFF : ProcessingMode.CLONE_INPUT)).run(input) as Document[]);
+  return withMongoErrors(
+    () =>
+      new Aggregator(
+        stages,
+        engineOptions(options, readOnly ? ProcessingMode.CLONE_OFF : ProcessingMode.CLONE_INPUT),
+      ).run(input) as Document[],
+  );
 }
 
 /** Projects one document (findAndModify `fields`). */
@@ -138,7 +171,6 @@ export function projectOne(doc: Document, projection: Document | undefined): Doc
   return runFind([doc], {}, { projection })[0] ?? doc;
 }
 
-import { compareValues } from './value-order.js';
 export { compareValues };
 
 /**
@@ -146,7 +178,11 @@ export { compareValues };
  * `{}` when nothing matches and undefined when a sort field holds an array (MongoDB then orders by
  * the array's extreme element; the caller falls back to the full sort for that).
  */
-export function firstInSortOrder(docs: Document[], query: Query, sort: Document): { doc?: Document } | undefined {
+export function firstInSortOrder(
+  docs: Document[],
+  query: Query,
+  sort: Document,
+): { doc?: Document } | undefined {
   const keys = Object.entries(sort).map(([field, direction]) => [field, direction === -1 ? -1 : 1] as const);
   let best: Document | undefined;
   let bestValues: unknown[] = [];
@@ -162,7 +198,11 @@ export function firstInSortOrder(docs: Document[], query: Query, sort: Document)
   return best ? { doc: best } : {};
 }
 
-function isBefore(values: unknown[], than: unknown[], keys: ReadonlyArray<readonly [string, number]>): boolean {
+function isBefore(
+  values: unknown[],
+  than: unknown[],
+  keys: ReadonlyArray<readonly [string, number]>,
+): boolean {
   for (let position = 0; position < keys.length; position += 1) {
     const order = compareValues(values[position], than[position]) * (keys[position]?.[1] ?? 1);
     if (order !== 0) return order < 0;

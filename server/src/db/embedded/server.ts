@@ -1,12 +1,14 @@
 import { createServer, type Server, type Socket } from 'node:net';
+
 import type { Document } from 'bson';
+
 import { Catalog } from './catalog.js';
 import { executeCommand } from './commands/index.js';
 import { CursorRegistry } from './cursors.js';
 import { Journal } from './journal.js';
-import { removeExpiredDocuments } from './ttl-monitor.js';
 import { MessageFramer } from './message-framer.js';
-import { encodeOpMsgReply, encodeOpReply, type IncomingCommand, parseMessage } from './wire-protocol.js';
+import { removeExpiredDocuments } from './ttl-monitor.js';
+import { encodeOpMsgReply, encodeOpReply, parseMessage, type IncomingCommand } from './wire-protocol.js';
 
 const MAX_MESSAGE_BYTES = 48_000_000;
 /** Commands of one connection received but not answered before its reading pauses. */
@@ -67,7 +69,9 @@ export class EmbeddedMongoServer {
     const catalog = new Catalog();
     let journal: Journal | undefined;
     if (options.dataDir) {
-      const opened = await Journal.open(options.dataDir, { compactAfterBytes: options.compactAfterBytes ?? 64 * 1024 * 1024 });
+      const opened = await Journal.open(options.dataDir, {
+        compactAfterBytes: options.compactAfterBytes ?? 64 * 1024 * 1024,
+      });
       journal = opened.journal;
       for (const record of opened.records) catalog.replay(record);
       journal.start(() => catalog.snapshotRecords());
@@ -177,7 +181,8 @@ export class EmbeddedMongoServer {
       this.refuse(socket, connectionId, error);
       return;
     }
-    const database = incoming.legacyDatabase ?? (typeof incoming.command.$db === 'string' ? incoming.command.$db : 'admin');
+    const database =
+      incoming.legacyDatabase ?? (typeof incoming.command.$db === 'string' ? incoming.command.$db : 'admin');
     const reply: Document = executeCommand(
       { catalog: this.catalog, cursors: this.cursors, connectionId, startedAt: this.startedAt },
       incoming.command,
@@ -192,7 +197,9 @@ export class EmbeddedMongoServer {
       return;
     }
     if (incoming.moreToCome || socket.destroyed) return;
-    const encoded = incoming.legacy ? encodeOpReply(incoming.header.requestId, reply) : encodeOpMsgReply(incoming.header.requestId, reply);
+    const encoded = incoming.legacy
+      ? encodeOpReply(incoming.header.requestId, reply)
+      : encodeOpMsgReply(incoming.header.requestId, reply);
     if (!socket.write(encoded)) await drained(socket);
   }
 }

@@ -1,6 +1,7 @@
 import { evalExpr } from 'mingo/core';
 import * as dateOperators from 'mingo/operators/expression/date';
 import type { Options } from 'mingo/types';
+
 import { UnknownTimeZoneError, zoneOffsetMinutes } from '../../infra/time-zones.js';
 import { MongoServerError } from './errors.js';
 
@@ -30,11 +31,19 @@ type ExpressionOperator = (obj: unknown, expr: unknown, options: Options) => unk
  */
 function zoneAware(operator: ExpressionOperator, dateField: string): ExpressionOperator {
   return (obj, expr, options) => {
-    if (expr === null || typeof expr !== 'object' || Array.isArray(expr) || expr instanceof Date || !('timezone' in expr)) return operator(obj, expr, options);
+    if (
+      expr === null ||
+      typeof expr !== 'object' ||
+      Array.isArray(expr) ||
+      expr instanceof Date ||
+      !('timezone' in expr)
+    )
+      return operator(obj, expr, options);
     const { timezone, ...rest } = expr as Record<string, unknown>;
     const zone = evalExpr(obj, timezone, options);
     if (zone === null || zone === undefined) return null;
-    if (typeof zone !== 'string') throw new MongoServerError(40517, `timezone must evaluate to a string, found ${typeof zone}`);
+    if (typeof zone !== 'string')
+      throw new MongoServerError(40517, `timezone must evaluate to a string, found ${typeof zone}`);
     const date = evalExpr(obj, rest[dateField], options);
     if (!(date instanceof Date)) return operator(obj, rest, options);
     return operator(obj, { ...rest, [dateField]: date, timezone: asOffset(offsetAt(zone, date)) }, options);
@@ -62,5 +71,11 @@ const WITH_DATE = [
 
 /** The date operators that take `{date, timezone}`, reading every timezone mongod reads. */
 export const zoneAwareDateOperators: Record<string, ExpressionOperator> = Object.fromEntries(
-  WITH_DATE.map((name) => [name, zoneAware((dateOperators as unknown as Record<string, ExpressionOperator>)[name] as ExpressionOperator, 'date')]),
+  WITH_DATE.map((name) => [
+    name,
+    zoneAware(
+      (dateOperators as unknown as Record<string, ExpressionOperator>)[name] as ExpressionOperator,
+      'date',
+    ),
+  ]),
 );

@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+
 import type { Catalog } from './catalog.js';
 import { valuesAtPath } from './document-paths.js';
 import { compileFilter } from './query-engine.js';
@@ -7,7 +8,8 @@ import { compileFilter } from './query-engine.js';
 function expiryBase(doc: Document, field: string): number | undefined {
   let earliest: number | undefined;
   for (const value of valuesAtPath(doc, field)) {
-    if (value instanceof Date && (earliest === undefined || value.getTime() < earliest)) earliest = value.getTime();
+    if (value instanceof Date && (earliest === undefined || value.getTime() < earliest))
+      earliest = value.getTime();
   }
   return earliest;
 }

@@ -1,13 +1,21 @@
-import { type Document, ObjectId } from 'bson';
+import { ObjectId, type Document } from 'bson';
 import { update as applyOperators } from 'mingo';
 import { cloneDeep } from 'mingo/util';
+
 import { setAtPath } from './document-paths.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 import { runPipeline } from './query-engine.js';
 
 export type UpdateSpec = Document | Document[];
 
-const PIPELINE_UPDATE_STAGES = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
+const PIPELINE_UPDATE_STAGES = new Set([
+  '$addFields',
+  '$set',
+  '$project',
+  '$unset',
+  '$replaceRoot',
+  '$replaceWith',
+]);
 
 /** Checks the shape of an update (`u`) before it is applied to anything. */
 export function validateUpdateSpec(spec: unknown): UpdateSpec {
@@ -15,13 +23,19 @@ export function validateUpdateSpec(spec: unknown): UpdateSpec {
     for (const stage of spec) {
       const name = stage && typeof stage === 'object' ? Object.keys(stage)[0] : undefined;
       if (!name || !PIPELINE_UPDATE_STAGES.has(name)) {
-        throw new MongoServerError(ErrorCode.BadValue, `${String(name)} is not allowed to be used within an update`);
+        throw new MongoServerError(
+          ErrorCode.BadValue,
+          `${String(name)} is not allowed to be used within an update`,
+        );
       }
     }
     return spec as Document[];
   }
   if (spec === null || typeof spec !== 'object') {
-    throw new MongoServerError(ErrorCode.FailedToParse, 'Update argument must be either an object or an array');
+    throw new MongoServerError(
+      ErrorCode.FailedToParse,
+      'Update argument must be either an object or an array',
+    );
   }
   const keys = Object.keys(spec);
   const operators = keys.filter((key) => key.startsWith('$'));
@@ -55,10 +69,12 @@ export function applyUpdate(current: Document, spec: UpdateSpec, options: ApplyO
   }
   if (!isOperatorUpdate(spec)) return replacement(current, spec);
   const { $setOnInsert, ...operators } = spec as Document & { $setOnInsert?: Document };
-  if (options.inserting && $setOnInsert) operators.$set = { ...(operators.$set as Document | undefined), ...$setOnInsert };
+  if (options.inserting && $setOnInsert)
+    operators.$set = { ...(operators.$set as Document | undefined), ...$setOnInsert };
   const next = cloneDeep(current) as Document;
   try {
-    if (Object.keys(operators).length > 0) applyOperators(next, operators, options.arrayFilters, options.query, { cloneMode: 'deep' });
+    if (Object.keys(operators).length > 0)
+      applyOperators(next, operators, options.arrayFilters, options.query, { cloneMode: 'deep' });
   } catch (error) {
     throw fromQueryEngineError(error);
   }
@@ -103,7 +119,12 @@ function addEqualities(filter: Document, seed: Document): void {
     }
     if (key.startsWith('$')) continue;
     if (condition instanceof RegExp) continue;
-    const isPlainObject = condition !== null && typeof condition === 'object' && !Array.isArray(condition) && !(condition instanceof Date) && !('_bsontype' in condition);
+    const isPlainObject =
+      condition !== null &&
+      typeof condition === 'object' &&
+      !Array.isArray(condition) &&
+      !(condition instanceof Date) &&
+      !('_bsontype' in condition);
     if (isPlainObject) {
       const operators = Object.keys(condition as Document);
       if (operators.some((operator) => operator.startsWith('$'))) {
@@ -116,7 +137,11 @@ function addEqualities(filter: Document, seed: Document): void {
 }
 
 /** Builds the document an upsert inserts. */
-export function buildUpsert(filter: Document, spec: UpdateSpec, arrayFilters: Document[] | undefined): Document {
+export function buildUpsert(
+  filter: Document,
+  spec: UpdateSpec,
+  arrayFilters: Document[] | undefined,
+): Document {
   const seed = upsertSeed(filter);
   let doc: Document;
   if (Array.isArray(spec) || isOperatorUpdate(spec)) {

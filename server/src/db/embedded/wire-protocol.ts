@@ -45,7 +45,12 @@ export class MalformedMessageError extends Error {
   }
 }
 
-const deserializeOptions = { promoteLongs: true, promoteValues: true, promoteBuffers: false, validation: { utf8: false } } as const;
+const deserializeOptions = {
+  promoteLongs: true,
+  promoteValues: true,
+  promoteBuffers: false,
+  validation: { utf8: false },
+} as const;
 
 export function readHeader(buffer: Buffer): MessageHeader {
   return {
@@ -71,12 +76,15 @@ function readCString(buffer: Buffer, offset: number, end: number): { value: stri
 /** Reads one BSON document that must lie wholly within [offset, end). */
 function readDocument(buffer: Buffer, offset: number, end: number): { doc: Document; next: number } {
   const size = readInt32Within(buffer, offset, end, 'a document length');
-  if (size < MIN_DOCUMENT_BYTES || offset + size > end) throw new MalformedMessageError(`a document declares ${size} bytes where ${end - offset} remain`);
+  if (size < MIN_DOCUMENT_BYTES || offset + size > end)
+    throw new MalformedMessageError(`a document declares ${size} bytes where ${end - offset} remain`);
   let doc: Document;
   try {
     doc = BSON.deserialize(buffer.subarray(offset, offset + size), deserializeOptions);
   } catch (error) {
-    throw new MalformedMessageError(`invalid BSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new MalformedMessageError(
+      `invalid BSON (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   return { doc, next: offset + size };
 }
@@ -85,7 +93,8 @@ function readDocument(buffer: Buffer, offset: number, end: number): { doc: Docum
 export function parseMessage(message: Buffer): IncomingCommand {
   if (message.length < HEADER_BYTES) throw new MalformedMessageError('shorter than a message header');
   const header = readHeader(message);
-  if (header.messageLength !== message.length) throw new MalformedMessageError(`declares ${header.messageLength} bytes but holds ${message.length}`);
+  if (header.messageLength !== message.length)
+    throw new MalformedMessageError(`declares ${header.messageLength} bytes but holds ${message.length}`);
   if (header.opCode === OpCode.MSG) return parseOpMsg(header, message);
   if (header.opCode === OpCode.QUERY) return parseOpQuery(header, message);
   throw new MalformedMessageError(`unsupported opcode ${header.opCode}`);
@@ -94,7 +103,8 @@ export function parseMessage(message: Buffer): IncomingCommand {
 function parseOpMsg(header: MessageHeader, message: Buffer): IncomingCommand {
   const flags = readInt32Within(message, HEADER_BYTES, message.length, 'the OP_MSG flags') >>> 0;
   const unknownRequired = flags & MSG_REQUIRED_BITS & ~MSG_KNOWN_FLAGS;
-  if (unknownRequired !== 0) throw new MalformedMessageError(`unknown required OP_MSG flag bits ${unknownRequired}`);
+  if (unknownRequired !== 0)
+    throw new MalformedMessageError(`unknown required OP_MSG flag bits ${unknownRequired}`);
   const end = flags & MSG_FLAG_CHECKSUM_PRESENT ? message.length - 4 : message.length;
   let offset = HEADER_BYTES + 4;
   if (end <= offset) throw new MalformedMessageError('an OP_MSG without sections');
@@ -111,7 +121,10 @@ function parseOpMsg(header: MessageHeader, message: Buffer): IncomingCommand {
     } else if (kind === 1) {
       const size = readInt32Within(message, offset, end, 'a document sequence length');
       // A sequence holds its length, an identifier (at least its zero) and documents.
-      if (size < 5 || offset + size > end) throw new MalformedMessageError(`a document sequence declares ${size} bytes where ${end - offset} remain`);
+      if (size < 5 || offset + size > end)
+        throw new MalformedMessageError(
+          `a document sequence declares ${size} bytes where ${end - offset} remain`,
+        );
       const sectionEnd = offset + size;
       const id = readCString(message, offset + 4, sectionEnd);
       const docs: Document[] = [];
@@ -129,7 +142,8 @@ function parseOpMsg(header: MessageHeader, message: Buffer): IncomingCommand {
   }
   if (!body) throw new MalformedMessageError('an OP_MSG without a body section');
   for (const [name, docs] of sequences) {
-    if (Object.hasOwn(body, name)) throw new MalformedMessageError(`a document sequence "${name}" duplicates a body field`);
+    if (Object.hasOwn(body, name))
+      throw new MalformedMessageError(`a document sequence "${name}" duplicates a body field`);
     // Defined, not assigned: a sequence named `__proto__` becomes a field, never the command's prototype.
     Object.defineProperty(body, name, { value: docs, enumerable: true, writable: true, configurable: true });
   }

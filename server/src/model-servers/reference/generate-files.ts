@@ -1,8 +1,8 @@
 import { writeGlb } from '../../meshes/glb-format.js';
-import { type MeshStats, meshPartsOf, statsOf } from '../../meshes/mesh-parts.js';
+import { meshPartsOf, statsOf, type MeshStats } from '../../meshes/mesh-parts.js';
 import { writeObj } from '../../meshes/obj-format.js';
 import { writePly } from '../../meshes/ply-format.js';
-import { type QualityPreset, sceneOfPrompt } from './prompt-scene.js';
+import { sceneOfPrompt, type QualityPreset } from './prompt-scene.js';
 import { documentOfScene } from './scene-document.js';
 
 export interface GeneratedFile {
@@ -18,7 +18,11 @@ export interface GeneratedModel {
 }
 
 /** The prompt as one mesh in GLB, OBJ+MTL and PLY; the same bytes for the same prompt, seed and quality. */
-export async function generateModelFiles(prompt: string, seed: number, quality: QualityPreset): Promise<GeneratedModel> {
+export async function generateModelFiles(
+  prompt: string,
+  seed: number,
+  quality: QualityPreset,
+): Promise<GeneratedModel> {
   const scene = sceneOfPrompt(prompt, seed, quality);
   const document = documentOfScene(scene, prompt.slice(0, 100));
   const parts = meshPartsOf(document);

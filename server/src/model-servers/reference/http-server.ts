@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
-import { type GeneratedModel, generateModelFiles } from './generate-files.js';
+
 import { QualityPresets } from '@gen3d/shared';
+
+import { generateModelFiles, type GeneratedModel } from './generate-files.js';
 
 /**
  * The reference model server's HTTP contract (v1), the one the `reference` adapter speaks:
@@ -24,7 +27,12 @@ export interface ReferenceModelServerOptions {
 
 const ZGenerationRequest = z.object({
   prompt: z.string().trim().min(1).max(2000),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).default(0),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .default(0),
   quality: z.enum(QualityPresets).default('standard'),
 });
 
@@ -48,12 +56,18 @@ function progressAt(elapsedMs: number, durationMs: number): number {
 export function buildReferenceModelServer(options: ReferenceModelServerOptions): FastifyInstance {
   const app = Fastify({ logger: false });
   const retentionMs = options.retentionMs ?? 10 * 60_000;
-  const generations = new LRUCache<string, Generation>({ max: options.maxKept ?? 1_000, ttl: options.durationMs + retentionMs, ttlAutopurge: true });
+  const generations = new LRUCache<string, Generation>({
+    max: options.maxKept ?? 1_000,
+    ttl: options.durationMs + retentionMs,
+    ttlAutopurge: true,
+  });
 
   async function current(generation: Generation): Promise<{ status: Status; progress: number }> {
-    if (generation.status !== 'running') return { status: generation.status, progress: generation.status === 'succeeded' ? 100 : 0 };
+    if (generation.status !== 'running')
+      return { status: generation.status, progress: generation.status === 'succeeded' ? 100 : 0 };
     const elapsed = Date.now() - generation.startedAt;
-    if (elapsed < options.durationMs) return { status: 'running', progress: progressAt(elapsed, options.durationMs) };
+    if (elapsed < options.durationMs)
+      return { status: 'running', progress: progressAt(elapsed, options.durationMs) };
     await generation.model;
     if (generation.status === 'running') generation.status = 'succeeded';
     return current(generation);
@@ -64,11 +78,20 @@ export function buildReferenceModelServer(options: ReferenceModelServerOptions):
     void reply.code(statusCode).send({ error: statusCode === 500 ? 'internal error' : error.message });
   });
 
-  app.get('/health', async () => ({ ok: true, generator: 'procedural', note: 'gen3d reference generator: shapes from prompt words, not a neural model' }));
+  app.get('/health', async () => ({
+    ok: true,
+    generator: 'procedural',
+    note: 'gen3d reference generator: shapes from prompt words, not a neural model',
+  }));
 
   app.post('/v1/generations', async (request, reply) => {
     const parsed = ZGenerationRequest.safeParse(request.body);
-    if (!parsed.success) return reply.code(400).send({ error: parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ') });
+    if (!parsed.success)
+      return reply.code(400).send({
+        error: parsed.error.issues
+          .map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
+          .join('; '),
+      });
     const { prompt, seed, quality } = parsed.data;
     const id = randomUUID();
     const model = generateModelFiles(prompt, seed, quality);
@@ -89,17 +112,27 @@ export function buildReferenceModelServer(options: ReferenceModelServerOptions):
       progress,
       interpretation: model.interpretation,
       stats: model.stats,
-      files: model.files.map((file) => ({ name: file.name, contentType: file.contentType, bytes: file.bytes.byteLength })),
+      files: model.files.map((file) => ({
+        name: file.name,
+        contentType: file.contentType,
+        bytes: file.bytes.byteLength,
+      })),
     };
   });
 
-  app.get<{ Params: { id: string; name: string } }>('/v1/generations/:id/files/:name', async (request, reply) => {
-    const generation = generations.get(request.params.id);
-    if (!generation || (await current(generation)).status !== 'succeeded') return reply.code(404).send({ error: 'no finished generation with this id' });
-    const file = (await generation.model).files.find((candidate) => candidate.name === request.params.name);
-    if (!file) return reply.code(404).send({ error: 'no such file' });
-    return reply.type(file.contentType).send(Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength));
-  });
+  app.get<{ Params: { id: string; name: string } }>(
+    '/v1/generations/:id/files/:name',
+    async (request, reply) => {
+      const generation = generations.get(request.params.id);
+      if (!generation || (await current(generation)).status !== 'succeeded')
+        return reply.code(404).send({ error: 'no finished generation with this id' });
+      const file = (await generation.model).files.find((candidate) => candidate.name === request.params.name);
+      if (!file) return reply.code(404).send({ error: 'no such file' });
+      return reply
+        .type(file.contentType)
+        .send(Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength));
+    },
+  );
 
   app.delete<{ Params: { id: string } }>('/v1/generations/:id', async (request, reply) => {
     const generation = generations.get(request.params.id);

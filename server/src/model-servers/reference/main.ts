@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { buildReferenceModelServer } from './http-server.js';
 
 /** Runs the reference model server alone: `pnpm model-server` (MODEL_SERVER_PORT, MODEL_SERVER_DURATION_MS). */
@@ -10,12 +11,16 @@ const env = z
   })
   .safeParse(process.env);
 if (!env.success) {
-  console.error(`bad environment: ${env.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  console.error(
+    `bad environment: ${env.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+  );
   process.exit(2);
 }
 const app = buildReferenceModelServer({ durationMs: env.data.MODEL_SERVER_DURATION_MS });
 const url = await app.listen({ host: env.data.MODEL_SERVER_HOST, port: env.data.MODEL_SERVER_PORT });
-process.stdout.write(`reference model server listening at ${url} (each generation takes ${env.data.MODEL_SERVER_DURATION_MS} ms)\n`);
+process.stdout.write(
+  `reference model server listening at ${url} (each generation takes ${env.data.MODEL_SERVER_DURATION_MS} ms)\n`,
+);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     void app.close().then(() => process.exit(0));

@@ -21,7 +21,11 @@ function normalize(x: number, y: number, z: number): [number, number, number] {
 }
 
 /** A flat polygon (convex, counter-clockwise seen from its normal) appended as a triangle fan. */
-function addFace(geometry: Geometry, corners: Array<[number, number, number]>, normal: [number, number, number]): void {
+function addFace(
+  geometry: Geometry,
+  corners: Array<[number, number, number]>,
+  normal: [number, number, number],
+): void {
   const base = geometry.positions.length / 3;
   for (const corner of corners) {
     geometry.positions.push(...corner);
@@ -49,12 +53,66 @@ function addGridTriangles(geometry: Geometry, rows: number, columns: number, pol
 function cube(): Geometry {
   const geometry = empty();
   const h = 0.5;
-  addFace(geometry, [[-h, -h, h], [h, -h, h], [h, h, h], [-h, h, h]], [0, 0, 1]);
-  addFace(geometry, [[h, -h, -h], [-h, -h, -h], [-h, h, -h], [h, h, -h]], [0, 0, -1]);
-  addFace(geometry, [[h, -h, h], [h, -h, -h], [h, h, -h], [h, h, h]], [1, 0, 0]);
-  addFace(geometry, [[-h, -h, -h], [-h, -h, h], [-h, h, h], [-h, h, -h]], [-1, 0, 0]);
-  addFace(geometry, [[-h, h, h], [h, h, h], [h, h, -h], [-h, h, -h]], [0, 1, 0]);
-  addFace(geometry, [[-h, -h, -h], [h, -h, -h], [h, -h, h], [-h, -h, h]], [0, -1, 0]);
+  addFace(
+    geometry,
+    [
+      [-h, -h, h],
+      [h, -h, h],
+      [h, h, h],
+      [-h, h, h],
+    ],
+    [0, 0, 1],
+  );
+  addFace(
+    geometry,
+    [
+      [h, -h, -h],
+      [-h, -h, -h],
+      [-h, h, -h],
+      [h, h, -h],
+    ],
+    [0, 0, -1],
+  );
+  addFace(
+    geometry,
+    [
+      [h, -h, h],
+      [h, -h, -h],
+      [h, h, -h],
+      [h, h, h],
+    ],
+    [1, 0, 0],
+  );
+  addFace(
+    geometry,
+    [
+      [-h, -h, -h],
+      [-h, -h, h],
+      [-h, h, h],
+      [-h, h, -h],
+    ],
+    [-1, 0, 0],
+  );
+  addFace(
+    geometry,
+    [
+      [-h, h, h],
+      [h, h, h],
+      [h, h, -h],
+      [-h, h, -h],
+    ],
+    [0, 1, 0],
+  );
+  addFace(
+    geometry,
+    [
+      [-h, -h, -h],
+      [h, -h, -h],
+      [h, -h, h],
+      [-h, -h, h],
+    ],
+    [0, -1, 0],
+  );
   return geometry;
 }
 
@@ -86,10 +144,18 @@ function lathe(detail: Detail, topRadius: number): Geometry {
     const n1 = normalize(Math.cos(a1), slope, Math.sin(a1));
     const base = geometry.positions.length / 3;
     geometry.positions.push(
-      Math.cos(a0) * bottomRadius, -0.5, Math.sin(a0) * bottomRadius,
-      Math.cos(a1) * bottomRadius, -0.5, Math.sin(a1) * bottomRadius,
-      Math.cos(a1) * topRadius, 0.5, Math.sin(a1) * topRadius,
-      Math.cos(a0) * topRadius, 0.5, Math.sin(a0) * topRadius,
+      Math.cos(a0) * bottomRadius,
+      -0.5,
+      Math.sin(a0) * bottomRadius,
+      Math.cos(a1) * bottomRadius,
+      -0.5,
+      Math.sin(a1) * bottomRadius,
+      Math.cos(a1) * topRadius,
+      0.5,
+      Math.sin(a1) * topRadius,
+      Math.cos(a0) * topRadius,
+      0.5,
+      Math.sin(a0) * topRadius,
     );
     geometry.normals.push(...n0, ...n1, ...n1, ...n0);
     geometry.indices.push(base, base + 2, base + 1);
@@ -127,7 +193,12 @@ function pyramid(): Geometry {
   const geometry = empty();
   const h = 0.5;
   const apex: [number, number, number] = [0, h, 0];
-  const base: Array<[number, number, number]> = [[-h, -h, h], [h, -h, h], [h, -h, -h], [-h, -h, -h]];
+  const base: Array<[number, number, number]> = [
+    [-h, -h, h],
+    [h, -h, h],
+    [h, -h, -h],
+    [-h, -h, -h],
+  ];
   for (let side = 0; side < 4; side += 1) {
     const a = base[side] as [number, number, number];
     const b = base[(side + 1) % 4] as [number, number, number];

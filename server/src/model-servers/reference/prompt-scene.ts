@@ -1,5 +1,6 @@
 import type { QualityPresets } from '@gen3d/shared';
-import { type Detail, type PrimitiveKind, PrimitiveKinds } from './primitives.js';
+
+import { PrimitiveKinds, type Detail, type PrimitiveKind } from './primitives.js';
 import { seededRandom, seedOf } from './random.js';
 
 export type Rgb = [number, number, number];
@@ -25,30 +26,113 @@ export interface Scene {
 export type QualityPreset = (typeof QualityPresets)[number];
 
 const SHAPE_WORDS: Record<string, PrimitiveKind> = {
-  cube: 'cube', cubes: 'cube', box: 'cube', boxes: 'cube', block: 'cube', blocks: 'cube', crate: 'cube', crates: 'cube', dice: 'cube', die: 'cube',
-  sphere: 'sphere', spheres: 'sphere', ball: 'sphere', balls: 'sphere', orb: 'sphere', orbs: 'sphere', globe: 'sphere', planet: 'sphere', planets: 'sphere',
-  cylinder: 'cylinder', cylinders: 'cylinder', can: 'cylinder', cans: 'cylinder', pillar: 'cylinder', pillars: 'cylinder', column: 'cylinder', columns: 'cylinder', barrel: 'cylinder', barrels: 'cylinder', tube: 'cylinder',
-  cone: 'cone', cones: 'cone', spike: 'cone', spikes: 'cone', horn: 'cone',
-  torus: 'torus', tori: 'torus', ring: 'torus', rings: 'torus', donut: 'torus', donuts: 'torus', doughnut: 'torus', doughnuts: 'torus', tire: 'torus', tyre: 'torus',
-  pyramid: 'pyramid', pyramids: 'pyramid', tetrahedron: 'pyramid',
+  cube: 'cube',
+  cubes: 'cube',
+  box: 'cube',
+  boxes: 'cube',
+  block: 'cube',
+  blocks: 'cube',
+  crate: 'cube',
+  crates: 'cube',
+  dice: 'cube',
+  die: 'cube',
+  sphere: 'sphere',
+  spheres: 'sphere',
+  ball: 'sphere',
+  balls: 'sphere',
+  orb: 'sphere',
+  orbs: 'sphere',
+  globe: 'sphere',
+  planet: 'sphere',
+  planets: 'sphere',
+  cylinder: 'cylinder',
+  cylinders: 'cylinder',
+  can: 'cylinder',
+  cans: 'cylinder',
+  pillar: 'cylinder',
+  pillars: 'cylinder',
+  column: 'cylinder',
+  columns: 'cylinder',
+  barrel: 'cylinder',
+  barrels: 'cylinder',
+  tube: 'cylinder',
+  cone: 'cone',
+  cones: 'cone',
+  spike: 'cone',
+  spikes: 'cone',
+  horn: 'cone',
+  torus: 'torus',
+  tori: 'torus',
+  ring: 'torus',
+  rings: 'torus',
+  donut: 'torus',
+  donuts: 'torus',
+  doughnut: 'torus',
+  doughnuts: 'torus',
+  tire: 'torus',
+  tyre: 'torus',
+  pyramid: 'pyramid',
+  pyramids: 'pyramid',
+  tetrahedron: 'pyramid',
 };
 
 const COLORS: Record<string, Rgb> = {
-  red: [0.8, 0.1, 0.1], green: [0.1, 0.6, 0.2], blue: [0.1, 0.25, 0.8], yellow: [0.95, 0.85, 0.1],
-  orange: [0.95, 0.5, 0.1], purple: [0.5, 0.2, 0.7], violet: [0.55, 0.3, 0.85], pink: [0.95, 0.5, 0.7],
-  white: [0.95, 0.95, 0.95], black: [0.05, 0.05, 0.05], gray: [0.5, 0.5, 0.5], grey: [0.5, 0.5, 0.5],
-  brown: [0.45, 0.28, 0.12], cyan: [0.1, 0.8, 0.85], magenta: [0.85, 0.1, 0.7], teal: [0.1, 0.5, 0.5],
-  gold: [0.85, 0.68, 0.2], golden: [0.85, 0.68, 0.2], silver: [0.75, 0.75, 0.78],
+  red: [0.8, 0.1, 0.1],
+  green: [0.1, 0.6, 0.2],
+  blue: [0.1, 0.25, 0.8],
+  yellow: [0.95, 0.85, 0.1],
+  orange: [0.95, 0.5, 0.1],
+  purple: [0.5, 0.2, 0.7],
+  violet: [0.55, 0.3, 0.85],
+  pink: [0.95, 0.5, 0.7],
+  white: [0.95, 0.95, 0.95],
+  black: [0.05, 0.05, 0.05],
+  gray: [0.5, 0.5, 0.5],
+  grey: [0.5, 0.5, 0.5],
+  brown: [0.45, 0.28, 0.12],
+  cyan: [0.1, 0.8, 0.85],
+  magenta: [0.85, 0.1, 0.7],
+  teal: [0.1, 0.5, 0.5],
+  gold: [0.85, 0.68, 0.2],
+  golden: [0.85, 0.68, 0.2],
+  silver: [0.75, 0.75, 0.78],
 };
 
 const COUNTS: Record<string, number> = {
-  a: 1, an: 1, one: 1, single: 1, two: 2, pair: 2, couple: 2, three: 3, few: 3, four: 4, five: 5, six: 6, many: 6,
-  seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
+  a: 1,
+  an: 1,
+  one: 1,
+  single: 1,
+  two: 2,
+  pair: 2,
+  couple: 2,
+  three: 3,
+  few: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  many: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
 };
 
 const SIZES: Record<string, [number, number, number]> = {
-  tiny: [0.4, 0.4, 0.4], small: [0.65, 0.65, 0.65], little: [0.65, 0.65, 0.65], big: [1.5, 1.5, 1.5], large: [1.5, 1.5, 1.5],
-  huge: [2, 2, 2], giant: [2, 2, 2], tall: [1, 2, 1], flat: [1.3, 0.3, 1.3], wide: [1.8, 1, 1.8], long: [2, 1, 1], thin: [0.5, 1, 0.5],
+  tiny: [0.4, 0.4, 0.4],
+  small: [0.65, 0.65, 0.65],
+  little: [0.65, 0.65, 0.65],
+  big: [1.5, 1.5, 1.5],
+  large: [1.5, 1.5, 1.5],
+  huge: [2, 2, 2],
+  giant: [2, 2, 2],
+  tall: [1, 2, 1],
+  flat: [1.3, 0.3, 1.3],
+  wide: [1.8, 1, 1.8],
+  long: [2, 1, 1],
+  thin: [0.5, 1, 0.5],
 };
 
 const ON_WORDS = new Set(['on', 'atop', 'above', 'over', 'upon']);
@@ -127,7 +211,10 @@ function stackColumns(groups: Group[], relations: Relation[]): Group[][] {
  * Shape, colour, count and size words are honoured; "on", "under" and "and" compose them.
  */
 export function sceneOfPrompt(prompt: string, seed: number, quality: QualityPreset): Scene {
-  const words = prompt.toLowerCase().split(/[^a-z0-9-]+/).filter(Boolean);
+  const words = prompt
+    .toLowerCase()
+    .split(/[^a-z0-9-]+/)
+    .filter(Boolean);
   const random = seededRandom(seedOf(prompt, seed));
   const read = readGroups(words);
   const invented = read.groups.length === 0;
@@ -145,7 +232,14 @@ export function sceneOfPrompt(prompt: string, seed: number, quality: QualityPres
       const [sx, sy, sz] = group.scale;
       for (let copy = 0; copy < group.count; copy += 1) {
         const offset = (copy - (group.count - 1) / 2) * (sx + 0.25);
-        shapes.push({ kind: group.kind, colorName, color: COLORS[colorName] as Rgb, position: [x + width / 2 + offset, y + sy / 2, 0], scale: [sx, sy, sz], turn: random() * Math.PI * 2 });
+        shapes.push({
+          kind: group.kind,
+          colorName,
+          color: COLORS[colorName] as Rgb,
+          position: [x + width / 2 + offset, y + sy / 2, 0],
+          scale: [sx, sy, sz],
+          turn: random() * Math.PI * 2,
+        });
       }
       y += sy;
     }

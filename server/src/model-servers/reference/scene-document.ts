@@ -1,4 +1,5 @@
 import { Document } from '@gltf-transform/core';
+
 import { buildPrimitive } from './primitives.js';
 import type { Scene } from './prompt-scene.js';
 
@@ -13,14 +14,38 @@ export function documentOfScene(scene: Scene, title: string): Document {
     const geometry = buildPrimitive(shape.kind, scene.detail);
     let material = materials.get(shape.colorName);
     if (!material) {
-      material = document.createMaterial(shape.colorName).setBaseColorFactor([...shape.color, 1]).setRoughnessFactor(0.7).setMetallicFactor(0);
+      material = document
+        .createMaterial(shape.colorName)
+        .setBaseColorFactor([...shape.color, 1])
+        .setRoughnessFactor(0.7)
+        .setMetallicFactor(0);
       materials.set(shape.colorName, material);
     }
     const primitive = document
       .createPrimitive()
-      .setAttribute('POSITION', document.createAccessor().setType('VEC3').setArray(new Float32Array(geometry.positions)).setBuffer(buffer))
-      .setAttribute('NORMAL', document.createAccessor().setType('VEC3').setArray(new Float32Array(geometry.normals)).setBuffer(buffer))
-      .setIndices(document.createAccessor().setType('SCALAR').setArray(new Uint32Array(geometry.indices)).setBuffer(buffer))
+      .setAttribute(
+        'POSITION',
+        document
+          .createAccessor()
+          .setType('VEC3')
+          .setArray(new Float32Array(geometry.positions))
+          .setBuffer(buffer),
+      )
+      .setAttribute(
+        'NORMAL',
+        document
+          .createAccessor()
+          .setType('VEC3')
+          .setArray(new Float32Array(geometry.normals))
+          .setBuffer(buffer),
+      )
+      .setIndices(
+        document
+          .createAccessor()
+          .setType('SCALAR')
+          .setArray(new Uint32Array(geometry.indices))
+          .setBuffer(buffer),
+      )
       .setMaterial(material);
     const mesh = document.createMesh(`${shape.colorName}_${shape.kind}_${index}`).addPrimitive(primitive);
     const half = shape.turn / 2;

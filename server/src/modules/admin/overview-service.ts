@@ -1,19 +1,27 @@
-import type { TAdminJob, TAdminJobList, TAdminStats, TAdminUserDetail, ZListAdminJobsInput } from '@gen3d/shared';
-import { type QueryFilter, Types } from 'mongoose';
+import { Types, type QueryFilter } from 'mongoose';
 import type { z } from 'zod';
+
+import type {
+  TAdminJob,
+  TAdminJobList,
+  TAdminStats,
+  TAdminUserDetail,
+  ZListAdminJobsInput,
+} from '@gen3d/shared';
+
 import { NotFound } from '../../domain-errors.js';
+import { escapeRegExp } from '../../infra/regexp.js';
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
+import { countByStatus } from '../../jobs/status-counts.js';
 import type { AssetModel } from '../assets/model.js';
 import type { AssetService } from '../assets/service.js';
-import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { AuthModels } from '../auth/model.js';
+import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { ChatModel } from '../chats/model.js';
-import { countByStatus } from '../../jobs/status-counts.js';
 import { jobView } from '../generation/job-view.js';
 import type { MessageModel } from '../messages/model.js';
 import type { UserModel } from '../users/model.js';
 import type { UsersService } from '../users/service.js';
-import { escapeRegExp } from '../../infra/regexp.js';
 
 export interface AdminOverviewDeps {
   users: UserModel;
@@ -39,17 +47,47 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOverviewService {
   const { users, jobs, assets, chats, messages } = deps;
-  const adminJob = (job: JobRecord): TAdminJob => ({ ...jobView(job, deps.assetService), ownerId: job.ownerId.toHexString(), claimedBy: job.claimedBy ?? null });
-  const jobsByStatus = async (match: QueryFilter<JobRecord>) => countByStatus(await jobs.aggregate<{ _id: string; count: number }>([{ $match: match }, { $group: { _id: '$status', count: { $sum: 1 } } }]));
+  const adminJob = (job: JobRecord): TAdminJob => ({
+    ...jobView(job, deps.assetService),
+    ownerId: job.ownerId.toHexString(),
+    claimedBy: job.claimedBy ?? null,
+  });
+  const jobsByStatus = async (match: QueryFilter<JobRecord>) =>
+    countByStatus(
+      await jobs.aggregate<{ _id: string; count: number }>([
+        { $match: match },
+        { $group: { _id: '$status', count: { $sum: 1 } } },
+      ]),
+    );
   const assetTotals = async (match: Record<string, unknown>) => {
-    const [row] = await assets.aggregate<{ total: number; bytes: number }>([{ $match: match }, { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } }]);
+    const [row] = await assets.aggregate<{ total: number; bytes: number }>([
+      { $match: match },
+      { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } },
+    ]);
     return { total: row?.total ?? 0, bytes: row?.bytes ?? 0 };
   };
 
   return {
     async stats() {
       const now = Date.now();
-      const [total, verified, deactivated, active24h, active7d, plainUsers, admins, moderators, statusRows, oldestQueued, running, assetTotal, chatTotal, messageTotal, recentUsers, recentJobs] = await Promise.all([
+      const [
+        total,
+        verified,
+        deactivated,
+        active24h,
+        active7d,
+        plainUsers,
+        admins,
+        moderators,
+        statusRows,
+        oldestQueued,
+        running,
+        assetTotal,
+        chatTotal,
+        messageTotal,
+        recentUsers,
+        recentJobs,
+      ] = await Promise.all([
         users.countDocuments({}),
         users.countDocuments({ emailVerified: true }),
         users.countDocuments({ active: false }),
@@ -59,8 +97,15 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         users.countDocuments({ roles: 'admin' }),
         users.countDocuments({ roles: 'moderator' }),
         jobsByStatus({}),
-        jobs.findOne({ status: 'queued' }, { createdAt: 1 }).sort({ createdAt: 1 }).lean<{ createdAt: Date }>(),
-        jobs.aggregate<{ _id: string | null; running: number }>([{ $match: { status: 'running' } }, { $group: { _id: '$leaseOwner', running: { $sum: 1 } } }, { $sort: { _id: 1 } }]),
+        jobs
+          .findOne({ status: 'queued' }, { createdAt: 1 })
+          .sort({ createdAt: 1 })
+          .lean<{ createdAt: Date }>(),
+        jobs.aggregate<{ _id: string | null; running: number }>([
+          { $match: { status: 'running' } },
+          { $group: { _id: '$leaseOwner', running: { $sum: 1 } } },
+          { $sort: { _id: 1 } },
+        ]),
         assetTotals({}),
         chats.estimatedDocumentCount(),
         messages.estimatedDocumentCount(),
@@ -69,12 +114,21 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
       ]);
       const { total: jobTotal, ...byStatus } = statusRows;
       return {
-        users: { total, verified, deactivated, active24h, active7d, byRole: { user: plainUsers, moderator: moderators, admin: admins } },
+        users: {
+          total,
+          verified,
+          deactivated,
+          active24h,
+          active7d,
+          byRole: { user: plainUsers, moderator: moderators, admin: admins },
+        },
         jobs: {
           total: jobTotal,
           byStatus,
           queueDepth: byStatus.queued,
-          oldestQueuedAgeSeconds: oldestQueued ? Math.max(0, Math.round((now - oldestQueued.createdAt.getTime()) / 1000)) : null,
+          oldestQueuedAgeSeconds: oldestQueued
+            ? Math.max(0, Math.round((now - oldestQueued.createdAt.getTime()) / 1000))
+            : null,
           runningByInstance: running.map((row) => ({ instance: row._id ?? 'unknown', running: row.running })),
         },
         assets: assetTotal,
@@ -94,7 +148,12 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         messages.countDocuments({ ownerId }),
         jobsByStatus({ ownerId }),
         assetTotals({ ownerId }),
-        deps.refreshTokens.countDocuments({ userId: ownerId, spentAt: null, revokedAt: null, expiresAt: { $gt: new Date() } }),
+        deps.refreshTokens.countDocuments({
+          userId: ownerId,
+          spentAt: null,
+          revokedAt: null,
+          expiresAt: { $gt: new Date() },
+        }),
       ]);
       const { total: jobTotal, ...jobsByStatusCounts } = statusRows;
       return {
@@ -119,8 +178,19 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         ...(modelServer ? { 'params.modelServer': modelServer } : {}),
         ...(search ? { prompt: { $regex: escapeRegExp(search), $options: 'i' } } : {}),
       };
-      const [total, found] = await Promise.all([jobs.countDocuments(filter), jobs.find(filter).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).lean<JobRecord[]>()]);
-      return { jobs: found.map(adminJob), pagination: { page, limit, total, pages: Math.ceil(total / limit) } };
+      const [total, found] = await Promise.all([
+        jobs.countDocuments(filter),
+        jobs
+          .find(filter)
+          .sort({ createdAt: -1, _id: -1 })
+          .skip((page - 1) * limit)
+          .limit(limit)
+          .lean<JobRecord[]>(),
+      ]);
+      return {
+        jobs: found.map(adminJob),
+        pagination: { page, limit, total, pages: Math.ceil(total / limit) },
+      };
     },
   };
 }

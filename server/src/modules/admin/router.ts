@@ -1,36 +1,96 @@
 import { z } from 'zod';
-import { ZAdminJobList, ZAdminStats, ZModelServerHealthList, ZAdminUserDetail, ZListAdminJobsInput, ZAdminUserResult, ZAuditList, ZDeleteUserInput, ZDeleteUserResult, ZListAuditInput, ZListUsersInput, ZSetRolesInput, ZUserIdInput, ZUserList } from '@gen3d/shared';
+
+import {
+  ZAdminJobList,
+  ZAdminStats,
+  ZAdminUserDetail,
+  ZAdminUserResult,
+  ZAuditList,
+  ZDeleteUserInput,
+  ZDeleteUserResult,
+  ZListAdminJobsInput,
+  ZListAuditInput,
+  ZListUsersInput,
+  ZModelServerHealthList,
+  ZSetRolesInput,
+  ZUserIdInput,
+  ZUserList,
+} from '@gen3d/shared';
+
 import { router, withRole } from '../../trpc/trpc.js';
 
 const tags = ['admin'];
 
 const usersRouter = router({
   list: withRole('admin', 'moderator')
-    .meta({ openapi: { method: 'GET', path: '/admin/users', tags, summary: 'Users, newest first, with search and role/active/verified filters (admins and moderators)', protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/admin/users',
+        tags,
+        summary: 'Users, newest first, with search and role/active/verified filters (admins and moderators)',
+        protect: true,
+      },
+    })
     .input(ZListUsersInput)
     .output(ZUserList)
     .query(({ ctx, input }) => ctx.services.users.list(input)),
 
   get: withRole('admin', 'moderator')
-    .meta({ openapi: { method: 'GET', path: '/admin/users/{id}', tags, summary: 'One user with what they own (chats, messages, jobs by status, assets and bytes) and their open sessions (admins and moderators)', protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/admin/users/{id}',
+        tags,
+        summary:
+          'One user with what they own (chats, messages, jobs by status, assets and bytes) and their open sessions (admins and moderators)',
+        protect: true,
+      },
+    })
     .input(ZUserIdInput)
     .output(ZAdminUserDetail)
     .query(({ ctx, input }) => ctx.services.adminOverview.userDetail(ctx.user, input.id)),
 
   setRoles: withRole('admin')
-    .meta({ openapi: { method: 'PATCH', path: '/admin/users/{id}/roles', tags, summary: "Replace a user's roles (never your own; the last active admin stays admin)", protect: true }, errorStatuses: [409] })
+    .meta({
+      openapi: {
+        method: 'PATCH',
+        path: '/admin/users/{id}/roles',
+        tags,
+        summary: "Replace a user's roles (never your own; the last active admin stays admin)",
+        protect: true,
+      },
+      errorStatuses: [409],
+    })
     .input(ZSetRolesInput)
     .output(ZAdminUserResult)
     .mutation(({ ctx, input }) => ctx.services.userAdmin.setRoles(ctx, input.id, input.roles)),
 
   deactivate: withRole('admin')
-    .meta({ openapi: { method: 'POST', path: '/admin/users/{id}/deactivate', tags, summary: 'Deactivate a user: their sessions end at once and they can no longer log in', protect: true }, errorStatuses: [409] })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/admin/users/{id}/deactivate',
+        tags,
+        summary: 'Deactivate a user: their sessions end at once and they can no longer log in',
+        protect: true,
+      },
+      errorStatuses: [409],
+    })
     .input(ZUserIdInput)
     .output(ZAdminUserResult)
     .mutation(({ ctx, input }) => ctx.services.userAdmin.deactivate(ctx, input.id)),
 
   reactivate: withRole('admin')
-    .meta({ openapi: { method: 'POST', path: '/admin/users/{id}/reactivate', tags, summary: 'Reactivate a user: they can log in again', protect: true } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/admin/users/{id}/reactivate',
+        tags,
+        summary: 'Reactivate a user: they can log in again',
+        protect: true,
+      },
+    })
     .input(ZUserIdInput)
     .output(ZAdminUserResult)
     .mutation(({ ctx, input }) => ctx.services.userAdmin.reactivate(ctx, input.id)),
@@ -53,7 +113,16 @@ const usersRouter = router({
 
 const auditRouter = router({
   list: withRole('admin')
-    .meta({ openapi: { method: 'GET', path: '/admin/audit', tags, summary: 'The audit log, newest first, filtered by action, actor, target and time (admins; append-only)', protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/admin/audit',
+        tags,
+        summary:
+          'The audit log, newest first, filtered by action, actor, target and time (admins; append-only)',
+        protect: true,
+      },
+    })
     .input(ZListAuditInput)
     .output(ZAuditList)
     .query(({ ctx, input }) => ctx.services.audit.list(input)),
@@ -61,7 +130,16 @@ const auditRouter = router({
 
 const jobsRouter = router({
   list: withRole('admin', 'moderator')
-    .meta({ openapi: { method: 'GET', path: '/admin/jobs', tags, summary: "Every user's jobs, newest first, by status, user, model server or prompt text (admins and moderators; change them with PATCH /api/jobs/{id})", protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/admin/jobs',
+        tags,
+        summary:
+          "Every user's jobs, newest first, by status, user, model server or prompt text (admins and moderators; change them with PATCH /api/jobs/{id})",
+        protect: true,
+      },
+    })
     .input(ZListAdminJobsInput)
     .output(ZAdminJobList)
     .query(({ ctx, input }) => ctx.services.adminOverview.listJobs(input)),
@@ -69,12 +147,30 @@ const jobsRouter = router({
 
 export const adminRouter = router({
   stats: withRole('admin', 'moderator')
-    .meta({ openapi: { method: 'GET', path: '/admin/stats', tags, summary: 'Users, jobs by status, the queue (depth, oldest wait, running per instance), assets and bytes, chats, messages; recent users and jobs (admins and moderators)', protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/admin/stats',
+        tags,
+        summary:
+          'Users, jobs by status, the queue (depth, oldest wait, running per instance), assets and bytes, chats, messages; recent users and jobs (admins and moderators)',
+        protect: true,
+      },
+    })
     .input(z.void())
     .output(ZAdminStats)
     .query(({ ctx }) => ctx.services.adminOverview.stats()),
   modelServers: withRole('admin', 'moderator')
-    .meta({ openapi: { method: 'GET', path: '/admin/model-servers', tags, summary: 'Checks every configured model server now: up or why not, how fast, and credits left on paid APIs (admins and moderators)', protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/admin/model-servers',
+        tags,
+        summary:
+          'Checks every configured model server now: up or why not, how fast, and credits left on paid APIs (admins and moderators)',
+        protect: true,
+      },
+    })
     .input(z.void())
     .output(ZModelServerHealthList)
     .query(({ ctx }) => ctx.services.modelServerHealth.checkAll()),

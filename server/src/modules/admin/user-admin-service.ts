@@ -1,4 +1,5 @@
 import type { TAdminUserResult, TDeleteUserResult, TRole } from '@gen3d/shared';
+
 import type { Caller } from '../audit/audit-log.js';
 import type { AccountAdminService } from '../users/account-admin-service.js';
 import type { UsersService } from '../users/service.js';
@@ -14,7 +15,11 @@ export interface UserAdminService {
 }
 
 export function createUserAdminService(accounts: AccountAdminService, users: UsersService): UserAdminService {
-  const answer = async (caller: Caller, userId: string, message: string): Promise<TAdminUserResult> => ({ ok: true, message, user: await users.get(caller.user, userId) });
+  const answer = async (caller: Caller, userId: string, message: string): Promise<TAdminUserResult> => ({
+    ok: true,
+    message,
+    user: await users.get(caller.user, userId),
+  });
   return {
     async setRoles(caller, userId, roles) {
       await accounts.setRoles(caller.actor, userId, roles);

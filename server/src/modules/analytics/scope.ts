@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+
 import { Forbidden } from '../../domain-errors.js';
 import type { AuthenticatedUser } from '../auth/session-service.js';
 
@@ -9,7 +10,10 @@ export interface AnalyticsScope {
 }
 
 /** The caller's own data unless an admin names a user or asks for the whole system. */
-export function scopeOf(caller: AuthenticatedUser, input: { userId?: string | undefined; all?: boolean | undefined }): AnalyticsScope {
+export function scopeOf(
+  caller: AuthenticatedUser,
+  input: { userId?: string | undefined; all?: boolean | undefined },
+): AnalyticsScope {
   const isAdmin = caller.roles.includes('admin');
   if (input.all) {
     if (!isAdmin) throw new Forbidden('Only admins may read analytics of the whole system');

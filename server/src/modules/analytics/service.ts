@@ -1,14 +1,22 @@
-import type { TAnalyticsStats, TChatStats, TDashboard, TGenerationMetrics, TPopularPrompts } from '@gen3d/shared';
 import type { Types } from 'mongoose';
+
+import type {
+  TAnalyticsStats,
+  TChatStats,
+  TDashboard,
+  TGenerationMetrics,
+  TPopularPrompts,
+} from '@gen3d/shared';
+
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
+import { countByStatus } from '../../jobs/status-counts.js';
 import type { AssetModel } from '../assets/model.js';
 import type { AssetService } from '../assets/service.js';
 import type { ChatModel } from '../chats/model.js';
-import { countByStatus } from '../../jobs/status-counts.js';
 import { jobView } from '../generation/job-view.js';
 import type { MessageModel } from '../messages/model.js';
 import { dayWindow } from './calendar.js';
-import { type AnalyticsScope, ownedBy } from './scope.js';
+import { ownedBy, type AnalyticsScope } from './scope.js';
 
 export interface AnalyticsDeps {
   jobs: JobModel;
@@ -30,24 +38,44 @@ export interface AnalyticsService {
 const RECENT_JOBS = 5;
 const MOST_ACTIVE_CHATS = 5;
 
-const rate = (succeeded: number, failed: number): number | null => (succeeded + failed === 0 ? null : succeeded / (succeeded + failed));
+const rate = (succeeded: number, failed: number): number | null =>
+  succeeded + failed === 0 ? null : succeeded / (succeeded + failed);
 const scopeView = (scope: AnalyticsScope) => ({ userId: scope.ownerId?.toHexString() ?? null });
 const countWhere = (field: string, value: string) => ({ $sum: { $cond: [{ $eq: [field, value] }, 1, 0] } });
 /** Nearest-rank percentile of a sorted array field `values` holding `n` numbers. */
-const percentile = (p: number) => ({ $arrayElemAt: ['$values', { $max: [0, { $subtract: [{ $ceil: { $multiply: ['$n', p] } }, 1] }] }] });
+const percentile = (p: number) => ({
+  $arrayElemAt: ['$values', { $max: [0, { $subtract: [{ $ceil: { $multiply: ['$n', p] } }, 1] }] }],
+});
 
-export function createAnalyticsService({ jobs, assets, assetService, chats, messages }: AnalyticsDeps): AnalyticsService {
-  const jobsByStatus = async (match: Record<string, unknown>) => countByStatus(await jobs.aggregate<{ _id: string; count: number }>([{ $match: match }, { $group: { _id: '$status', count: { $sum: 1 } } }]));
+export function createAnalyticsService({
+  jobs,
+  assets,
+  assetService,
+  chats,
+  messages,
+}: AnalyticsDeps): AnalyticsService {
+  const jobsByStatus = async (match: Record<string, unknown>) =>
+    countByStatus(
+      await jobs.aggregate<{ _id: string; count: number }>([
+        { $match: match },
+        { $group: { _id: '$status', count: { $sum: 1 } } },
+      ]),
+    );
   type Owner = { ownerId?: Types.ObjectId };
-  const chatCount = (owner: Owner) => (owner.ownerId ? chats.countDocuments({ ownerId: owner.ownerId }) : chats.estimatedDocumentCount());
-  const messageCount = (owner: Owner) => (owner.ownerId ? messages.countDocuments({ ownerId: owner.ownerId }) : messages.estimatedDocumentCount());
+  const chatCount = (owner: Owner) =>
+    owner.ownerId ? chats.countDocuments({ ownerId: owner.ownerId }) : chats.estimatedDocumentCount();
+  const messageCount = (owner: Owner) =>
+    owner.ownerId ? messages.countDocuments({ ownerId: owner.ownerId }) : messages.estimatedDocumentCount();
 
   return {
     async stats(scope) {
       const owner = ownedBy(scope);
       const [jobCounts, assetRows, chatTotal, messageTotal, recent] = await Promise.all([
         jobsByStatus(owner),
-        assets.aggregate<{ total: number; bytes: number }>([{ $match: owner }, { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } }]),
+        assets.aggregate<{ total: number; bytes: number }>([
+          { $match: owner },
+          { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } },
+        ]),
         chatCount(owner),
         messageCount(owner),
         jobs.find(owner).sort({ createdAt: -1, _id: -1 }).limit(RECENT_JOBS).lean<JobRecord[]>(),
@@ -69,14 +97,33 @@ export function createAnalyticsService({ jobs, assets, assetService, chats, mess
       const [jobRows, assetRows] = await Promise.all([
         jobs.aggregate<{ _id: string; count: number; succeeded: number; failed: number }>([
           { $match: match },
-          { $group: { _id: day, count: { $sum: 1 }, succeeded: countWhere('$status', 'succeeded'), failed: countWhere('$status', 'failed') } },
+          {
+            $group: {
+              _id: day,
+              count: { $sum: 1 },
+              succeeded: countWhere('$status', 'succeeded'),
+              failed: countWhere('$status', 'failed'),
+            },
+          },
         ]),
-        assets.aggregate<{ _id: string; count: number; bytes: number }>([{ $match: match }, { $group: { _id: day, count: { $sum: 1 }, bytes: { $sum: '$bytes' } } }]),
+        assets.aggregate<{ _id: string; count: number; bytes: number }>([
+          { $match: match },
+          { $group: { _id: day, count: { $sum: 1 }, bytes: { $sum: '$bytes' } } },
+        ]),
       ]);
       const jobsOn = new Map(jobRows.map((row) => [row._id, row]));
       const assetsOn = new Map(assetRows.map((row) => [row._id, row]));
-      const jobsPerDay = dates.map((date) => ({ date, count: jobsOn.get(date)?.count ?? 0, succeeded: jobsOn.get(date)?.succeeded ?? 0, failed: jobsOn.get(date)?.failed ?? 0 }));
-      const assetsPerDay = dates.map((date) => ({ date, count: assetsOn.get(date)?.count ?? 0, bytes: assetsOn.get(date)?.bytes ?? 0 }));
+      const jobsPerDay = dates.map((date) => ({
+        date,
+        count: jobsOn.get(date)?.count ?? 0,
+        succeeded: jobsOn.get(date)?.succeeded ?? 0,
+        failed: jobsOn.get(date)?.failed ?? 0,
+      }));
+      const assetsPerDay = dates.map((date) => ({
+        date,
+        count: assetsOn.get(date)?.count ?? 0,
+        bytes: assetsOn.get(date)?.bytes ?? 0,
+      }));
       return {
         scope: scopeView(scope),
         days,
@@ -84,7 +131,10 @@ export function createAnalyticsService({ jobs, assets, assetService, chats, mess
         from: from.toISOString(),
         jobsPerDay,
         assetsPerDay,
-        totals: { jobs: jobsPerDay.reduce((sum, row) => sum + row.count, 0), assets: assetsPerDay.reduce((sum, row) => sum + row.count, 0) },
+        totals: {
+          jobs: jobsPerDay.reduce((sum, row) => sum + row.count, 0),
+          assets: assetsPerDay.reduce((sum, row) => sum + row.count, 0),
+        },
       };
     },
 
@@ -93,7 +143,11 @@ export function createAnalyticsService({ jobs, assets, assetService, chats, mess
       const match = { ...ownedBy(scope), createdAt: { $gte: from } };
       // One pass counts jobs per status, model server and error code; the other ranks durations.
       const [cells, durationRows] = await Promise.all([
-        jobs.aggregate<{ _id: { status: string; server?: string; code?: string }; count: number; averageMs: number | null }>([
+        jobs.aggregate<{
+          _id: { status: string; server?: string; code?: string };
+          count: number;
+          averageMs: number | null;
+        }>([
           { $match: match },
           {
             $group: {
@@ -106,17 +160,33 @@ export function createAnalyticsService({ jobs, assets, assetService, chats, mess
         jobs.aggregate<{ average: number; p50: number; p95: number }>([
           { $match: { ...match, status: 'succeeded', computeMs: { $type: 'number' } } },
           { $sort: { computeMs: 1 } },
-          { $group: { _id: null, values: { $push: '$computeMs' }, n: { $sum: 1 }, average: { $avg: '$computeMs' } } },
+          {
+            $group: {
+              _id: null,
+              values: { $push: '$computeMs' },
+              n: { $sum: 1 },
+              average: { $avg: '$computeMs' },
+            },
+          },
           { $project: { _id: 0, average: 1, p50: percentile(0.5), p95: percentile(0.95) } },
         ]),
       ]);
       const jobCounts = countByStatus(cells.map((cell) => ({ _id: cell._id.status, count: cell.count })));
       const failures = new Map<string, number>();
       // Succeeded jobs have no error code: one cell per model server holds all of them, and its average.
-      const servers = new Map<string, { total: number; succeeded: number; failed: number; averageDurationMs: number | null }>();
+      const servers = new Map<
+        string,
+        { total: number; succeeded: number; failed: number; averageDurationMs: number | null }
+      >();
       for (const { _id: cell, count, averageMs } of cells) {
-        if (cell.status === 'failed') failures.set(cell.code ?? 'UNKNOWN', (failures.get(cell.code ?? 'UNKNOWN') ?? 0) + count);
-        const server = servers.get(cell.server ?? 'unknown') ?? { total: 0, succeeded: 0, failed: 0, averageDurationMs: null };
+        if (cell.status === 'failed')
+          failures.set(cell.code ?? 'UNKNOWN', (failures.get(cell.code ?? 'UNKNOWN') ?? 0) + count);
+        const server = servers.get(cell.server ?? 'unknown') ?? {
+          total: 0,
+          succeeded: 0,
+          failed: 0,
+          averageDurationMs: null,
+        };
         server.total += count;
         if (cell.status === 'succeeded') {
           server.succeeded += count;
@@ -132,10 +202,23 @@ export function createAnalyticsService({ jobs, assets, assetService, chats, mess
         from: from.toISOString(),
         jobs: jobCounts,
         successRate: rate(jobCounts.succeeded, jobCounts.failed),
-        durationMs: { average: durations?.average ?? null, p50: durations?.p50 ?? null, p95: durations?.p95 ?? null },
-        failuresByCode: [...failures].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
+        durationMs: {
+          average: durations?.average ?? null,
+          p50: durations?.p50 ?? null,
+          p95: durations?.p95 ?? null,
+        },
+        failuresByCode: [...failures]
+          .map(([code, count]) => ({ code, count }))
+          .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
         byModelServer: [...servers]
-          .map(([modelServer, row]) => ({ modelServer, total: row.total, succeeded: row.succeeded, failed: row.failed, successRate: rate(row.succeeded, row.failed), averageDurationMs: row.averageDurationMs }))
+          .map(([modelServer, row]) => ({
+            modelServer,
+            total: row.total,
+            succeeded: row.succeeded,
+            failed: row.failed,
+            successRate: rate(row.succeeded, row.failed),
+            averageDurationMs: row.averageDurationMs,
+          }))
           .sort((a, b) => b.total - a.total || a.modelServer.localeCompare(b.modelServer)),
       };
     },
@@ -146,16 +229,35 @@ export function createAnalyticsService({ jobs, assets, assetService, chats, mess
         jobs.aggregate<{ _id: string; count: number; lastUsedAt: Date }>([
           { $match: owner },
           // Jobs queued before prompt keys existed are keyed on the spot (spacing inside is kept as it was).
-          { $group: { _id: { $ifNull: ['$promptKey', { $toLower: { $trim: { input: '$prompt' } } }] }, count: { $sum: 1 }, lastUsedAt: { $max: '$createdAt' } } },
+          {
+            $group: {
+              _id: { $ifNull: ['$promptKey', { $toLower: { $trim: { input: '$prompt' } } }] },
+              count: { $sum: 1 },
+              lastUsedAt: { $max: '$createdAt' },
+            },
+          },
           { $sort: { count: -1, lastUsedAt: -1 } },
           { $limit: limit },
         ]),
-        jobs.find(owner, { prompt: 1, status: 1, createdAt: 1 }).sort({ createdAt: -1, _id: -1 }).limit(limit).lean<Array<Pick<JobRecord, '_id' | 'prompt' | 'status' | 'createdAt'>>>(),
+        jobs
+          .find(owner, { prompt: 1, status: 1, createdAt: 1 })
+          .sort({ createdAt: -1, _id: -1 })
+          .limit(limit)
+          .lean<Array<Pick<JobRecord, '_id' | 'prompt' | 'status' | 'createdAt'>>>(),
       ]);
       return {
         scope: scopeView(scope),
-        popular: popular.map((row) => ({ prompt: row._id, count: row.count, lastUsedAt: row.lastUsedAt.toISOString() })),
-        recent: recent.map((job) => ({ jobId: job._id.toHexString(), prompt: job.prompt, status: job.status, createdAt: job.createdAt.toISOString() })),
+        popular: popular.map((row) => ({
+          prompt: row._id,
+          count: row.count,
+          lastUsedAt: row.lastUsedAt.toISOString(),
+        })),
+        recent: recent.map((job) => ({
+          jobId: job._id.toHexString(),
+          prompt: job.prompt,
+          status: job.status,
+          createdAt: job.createdAt.toISOString(),
+        })),
       };
     },
 
@@ -164,12 +266,24 @@ export function createAnalyticsService({ jobs, assets, assetService, chats, mess
       const [chatTotal, messageTotal, active] = await Promise.all([
         chatCount(owner),
         messageCount(owner),
-        messages.aggregate<{ _id: Types.ObjectId; messages: number; lastMessageAt: Date; chat: Array<{ title: string }> }>([
+        messages.aggregate<{
+          _id: Types.ObjectId;
+          messages: number;
+          lastMessageAt: Date;
+          chat: Array<{ title: string }>;
+        }>([
           { $match: owner },
           { $group: { _id: '$chatId', messages: { $sum: 1 }, lastMessageAt: { $max: '$createdAt' } } },
           { $sort: { messages: -1, lastMessageAt: -1 } },
           { $limit: MOST_ACTIVE_CHATS },
-          { $lookup: { from: chats.collection.collectionName, localField: '_id', foreignField: '_id', as: 'chat' } },
+          {
+            $lookup: {
+              from: chats.collection.collectionName,
+              localField: '_id',
+              foreignField: '_id',
+              as: 'chat',
+            },
+          },
         ]),
       ]);
       return {
@@ -177,7 +291,12 @@ export function createAnalyticsService({ jobs, assets, assetService, chats, mess
         chats: chatTotal,
         messages: messageTotal,
         messagesPerChat: chatTotal === 0 ? 0 : Math.round((messageTotal / chatTotal) * 100) / 100,
-        mostActive: active.map((row) => ({ chatId: row._id.toHexString(), title: row.chat[0]?.title ?? '', messages: row.messages, lastMessageAt: row.lastMessageAt.toISOString() })),
+        mostActive: active.map((row) => ({
+          chatId: row._id.toHexString(),
+          title: row.chat[0]?.title ?? '',
+          messages: row.messages,
+          lastMessageAt: row.lastMessageAt.toISOString(),
+        })),
       };
     },
   };

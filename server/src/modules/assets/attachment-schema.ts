@@ -1,4 +1,5 @@
 import { Schema, type Types } from 'mongoose';
+
 import { AssetFormats, type TAssetFormat } from '@gen3d/shared';
 
 /** An asset as messages and jobs refer to it: enough to sign its URL without another read. */

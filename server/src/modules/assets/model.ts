@@ -1,4 +1,5 @@
-import { type Connection, type InferSchemaType, type Model, Schema, type Types } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
+
 import { AssetFormats } from '@gen3d/shared';
 
 const AssetSchema = new Schema(

@@ -1,16 +1,35 @@
-import { ZAsset, ZListAssetsInput, ZRegisterAssetInput } from '@gen3d/shared';
 import { z } from 'zod';
+
+import { ZAsset, ZListAssetsInput, ZRegisterAssetInput } from '@gen3d/shared';
+
 import { authedProcedure, router, withRole } from '../../trpc/trpc.js';
 
 export const assetsRouter = router({
   list: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/assets', tags: ['assets'], summary: 'Your assets, newest first, with signed download URLs', protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/assets',
+        tags: ['assets'],
+        summary: 'Your assets, newest first, with signed download URLs',
+        protect: true,
+      },
+    })
     .input(ZListAssetsInput)
     .output(z.array(ZAsset))
     .query(({ ctx, input }) => ctx.services.assets.list(ctx.user.id, input)),
 
   register: withRole('admin')
-    .meta({ openapi: { method: 'POST', path: '/assets', tags: ['assets'], summary: 'Register a file as an asset of a user (admins); it is checked like any model output', protect: true }, successStatus: 201 })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/assets',
+        tags: ['assets'],
+        summary: 'Register a file as an asset of a user (admins); it is checked like any model output',
+        protect: true,
+      },
+      successStatus: 201,
+    })
     .input(ZRegisterAssetInput)
     .output(ZAsset)
     .mutation(({ ctx, input }) => ctx.services.assetRegistration.register(ctx.actor, input)),

@@ -1,11 +1,13 @@
+import { Types, type QueryFilter } from 'mongoose';
+
 import type { TAsset, TAssetFormat, TAttachment } from '@gen3d/shared';
-import { type QueryFilter, Types } from 'mongoose';
+
 import { NotFound } from '../../domain-errors.js';
+import type { CheckedFile } from '../../meshes/mesh-checks.js';
 import type { AssetStorage } from '../../storage/asset-storage.js';
 import type { AssetUrlSigner } from '../../storage/signed-urls.js';
-import type { CheckedFile } from '../../meshes/mesh-checks.js';
-import { CONTENT_TYPES } from './content-types.js';
 import type { AttachmentRecord } from './attachment-schema.js';
+import { CONTENT_TYPES } from './content-types.js';
 import type { AssetModel, AssetRecord } from './model.js';
 import type { AssetUsage } from './usage.js';
 
@@ -19,7 +21,10 @@ export interface AssetService {
   /** Stores checked files and records them; on any failure nothing stays behind. */
   store(origin: AssetOrigin, files: CheckedFile[]): Promise<AssetRecord[]>;
   /** The caller's assets, newest first, optionally of one job. */
-  list(ownerId: string, filter: { jobId?: string | undefined; page: number; limit: number }): Promise<TAsset[]>;
+  list(
+    ownerId: string,
+    filter: { jobId?: string | undefined; page: number; limit: number },
+  ): Promise<TAsset[]>;
   /** The records of these ids, all owned by `ownerId`; NOT_FOUND names the first that is not. */
   ownedBy(ownerId: string, ids: string[]): Promise<AssetRecord[]>;
   /** The asset with a fresh signed URL. */
@@ -40,10 +45,20 @@ function kindOf(format: TAssetFormat): 'model' | 'material' {
   return format === 'mtl' ? 'material' : 'model';
 }
 
-export function createAssetService(assets: AssetModel, storage: AssetStorage, signer: AssetUrlSigner, usage: AssetUsage): AssetService {
+export function createAssetService(
+  assets: AssetModel,
+  storage: AssetStorage,
+  signer: AssetUrlSigner,
+  usage: AssetUsage,
+): AssetService {
   const attachmentView: AssetService['attachmentView'] = (attachment) => {
     const assetId = attachment.assetId.toHexString();
-    return { assetId, kind: attachment.kind, format: attachment.format, url: signer.sign(assetId, attachment.fileName).url };
+    return {
+      assetId,
+      kind: attachment.kind,
+      format: attachment.format,
+      url: signer.sign(assetId, attachment.fileName).url,
+    };
   };
 
   const view = (record: AssetRecord): TAsset => {
@@ -62,7 +77,12 @@ export function createAssetService(assets: AssetModel, storage: AssetStorage, si
       sha256: record.sha256,
       vertices: record.vertices ?? null,
       triangles: record.triangles ?? null,
-      bbox: record.bbox ? { min: record.bbox.min as [number, number, number], max: record.bbox.max as [number, number, number] } : null,
+      bbox: record.bbox
+        ? {
+            min: record.bbox.min as [number, number, number],
+            max: record.bbox.max as [number, number, number],
+          }
+        : null,
       url: signed.url,
       urlExpiresAt: signed.expiresAt.toISOString(),
       createdAt: record.createdAt.toISOString(),
@@ -101,7 +121,10 @@ export function createAssetService(assets: AssetModel, storage: AssetStorage, si
         const failed = writes.find((write) => write.status === 'rejected');
         if (failed) throw failed.reason;
         const inserted = await assets.insertMany(records);
-        await usage.add(origin.ownerId, records.reduce((sum, record) => sum + record.bytes, 0));
+        await usage.add(
+          origin.ownerId,
+          records.reduce((sum, record) => sum + record.bytes, 0),
+        );
         return inserted.map((document) => document.toObject() as AssetRecord);
       } catch (error) {
         await Promise.all(stored.map((key) => storage.delete(key).catch(() => undefined)));
@@ -110,14 +133,27 @@ export function createAssetService(assets: AssetModel, storage: AssetStorage, si
     },
 
     async list(ownerId, { jobId, page, limit }) {
-      const filter: QueryFilter<AssetRecord> = { ownerId: new Types.ObjectId(ownerId), ...(jobId ? { jobId: new Types.ObjectId(jobId) } : {}) };
-      const found = await assets.find(filter).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).lean<AssetRecord[]>();
+      const filter: QueryFilter<AssetRecord> = {
+        ownerId: new Types.ObjectId(ownerId),
+        ...(jobId ? { jobId: new Types.ObjectId(jobId) } : {}),
+      };
+      const found = await assets
+        .find(filter)
+        .sort({ createdAt: -1, _id: -1 })
+        .skip((page - 1) * limit)
+        .limit(limit)
+        .lean<AssetRecord[]>();
       return found.map(view);
     },
 
     async ownedBy(ownerId, ids) {
       const unique = [...new Set(ids)];
-      const found = await assets.find({ _id: { $in: unique.map((id) => new Types.ObjectId(id)) }, ownerId: new Types.ObjectId(ownerId) }).lean<AssetRecord[]>();
+      const found = await assets
+        .find({
+          _id: { $in: unique.map((id) => new Types.ObjectId(id)) },
+          ownerId: new Types.ObjectId(ownerId),
+        })
+        .lean<AssetRecord[]>();
       const missing = unique.find((id) => !found.some((record) => record._id.toHexString() === id));
       if (missing) throw new NotFound(`Asset ${missing} not found`);
       return unique.map((id) => found.find((record) => record._id.toHexString() === id) as AssetRecord);
@@ -125,16 +161,27 @@ export function createAssetService(assets: AssetModel, storage: AssetStorage, si
 
     view,
     attachmentView,
-    attachmentOf: (record) => ({ assetId: record._id, kind: kindOf(record.format as TAssetFormat), format: record.format as TAssetFormat, fileName: record.fileName }),
+    attachmentOf: (record) => ({
+      assetId: record._id,
+      kind: kindOf(record.format as TAssetFormat),
+      format: record.format as TAssetFormat,
+      fileName: record.fileName,
+    }),
 
     usedBytes: (ownerId) => usage.bytesOf(new Types.ObjectId(ownerId)),
 
     async deleteWhere(filter) {
-      const doomed = await assets.find(filter, { storageKey: 1, ownerId: 1, bytes: 1 }).lean<Array<Pick<AssetRecord, '_id' | 'storageKey' | 'ownerId' | 'bytes'>>>();
+      const doomed = await assets
+        .find(filter, { storageKey: 1, ownerId: 1, bytes: 1 })
+        .lean<Array<Pick<AssetRecord, '_id' | 'storageKey' | 'ownerId' | 'bytes'>>>();
       // Records first: a deletion cut short leaves at worst unused files, never a record whose file is gone.
       const { deletedCount } = await assets.deleteMany({ _id: { $in: doomed.map((record) => record._id) } });
       const freed = new Map<string, number>();
-      for (const record of doomed) freed.set(record.ownerId.toHexString(), (freed.get(record.ownerId.toHexString()) ?? 0) + record.bytes);
+      for (const record of doomed)
+        freed.set(
+          record.ownerId.toHexString(),
+          (freed.get(record.ownerId.toHexString()) ?? 0) + record.bytes,
+        );
       for (const [ownerId, bytes] of freed) await usage.add(new Types.ObjectId(ownerId), -bytes);
       for (const record of doomed) await storage.delete(record.storageKey);
       return deletedCount;

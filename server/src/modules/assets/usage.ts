@@ -1,9 +1,13 @@
-import { type Connection, Schema, type Types } from 'mongoose';
+import { Schema, type Connection, type Types } from 'mongoose';
+
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 import type { AssetModel } from './model.js';
 
 /** Bytes of files one account holds, kept up to date as assets are stored and deleted. */
-const AssetUsageSchema = new Schema({ _id: { type: Schema.Types.ObjectId, required: true }, bytes: { type: Number, required: true } }, { strict: 'throw', versionKey: false });
+const AssetUsageSchema = new Schema(
+  { _id: { type: Schema.Types.ObjectId, required: true }, bytes: { type: Number, required: true } },
+  { strict: 'throw', versionKey: false },
+);
 
 /**
  * Each account's total of stored file bytes, read in one lookup (the per-account cap reads it at every
@@ -21,7 +25,10 @@ export function createAssetUsage(connection: Connection, assets: AssetModel): As
     async bytesOf(ownerId) {
       const known = await usage.findById(ownerId).lean();
       if (known) return known.bytes;
-      const [summed] = await assets.aggregate<{ bytes: number }>([{ $match: { ownerId } }, { $group: { _id: null, bytes: { $sum: '$bytes' } } }]);
+      const [summed] = await assets.aggregate<{ bytes: number }>([
+        { $match: { ownerId } },
+        { $group: { _id: null, bytes: { $sum: '$bytes' } } },
+      ]);
       const bytes = summed?.bytes ?? 0;
       try {
         await usage.create({ _id: ownerId, bytes });

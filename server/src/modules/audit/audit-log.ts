@@ -1,9 +1,11 @@
 import { hostname, userInfo } from 'node:os';
-import type { TAuditAction, TAuditEvent, TAuditList } from '@gen3d/shared';
-import type { ZListAuditInput } from '@gen3d/shared';
+
 import type { FastifyBaseLogger } from 'fastify';
 import type { QueryFilter } from 'mongoose';
 import type { z } from 'zod';
+
+import type { TAuditAction, TAuditEvent, TAuditList, ZListAuditInput } from '@gen3d/shared';
+
 import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { AuditEventModel, AuditEventRecord } from './model.js';
 
@@ -40,7 +42,13 @@ export interface AuditLog {
 
 /** The actor of a command-line script: the operating-system account that ran it. */
 export function scriptActor(script: string): Actor {
-  return { userId: null, email: null, via: 'cli', ip: null, userAgent: `${script} (${userInfo().username}@${hostname()})` };
+  return {
+    userId: null,
+    email: null,
+    via: 'cli',
+    ip: null,
+    userAgent: `${script} (${userInfo().username}@${hostname()})`,
+  };
 }
 
 function view(record: AuditEventRecord & { _id: { toHexString(): string } }): TAuditEvent {
@@ -48,8 +56,16 @@ function view(record: AuditEventRecord & { _id: { toHexString(): string } }): TA
     id: record._id.toHexString(),
     action: record.action as TAuditAction,
     at: record.at.toISOString(),
-    actor: { userId: record.actor?.userId ? String(record.actor.userId) : null, email: record.actor?.email ?? null, via: (record.actor?.via ?? 'api') as 'api' | 'cli' },
-    target: { type: record.target?.type as TAuditEvent['target']['type'], id: record.target?.id ?? '', label: record.target?.label ?? null },
+    actor: {
+      userId: record.actor?.userId ? String(record.actor.userId) : null,
+      email: record.actor?.email ?? null,
+      via: (record.actor?.via ?? 'api') as 'api' | 'cli',
+    },
+    target: {
+      type: record.target?.type as TAuditEvent['target']['type'],
+      id: record.target?.id ?? '',
+      label: record.target?.label ?? null,
+    },
     ip: record.ip ?? null,
     userAgent: record.userAgent ?? null,
     changes: (record.changes as TAuditEvent['changes']) ?? null,
@@ -82,11 +98,18 @@ export function createAuditLog(events: AuditEventModel, log: FastifyBaseLogger):
         ...(actorId ? { 'actor.userId': actorId } : {}),
         ...(targetId ? { 'target.id': targetId } : {}),
         ...(targetType ? { 'target.type': targetType } : {}),
-        ...(from || to ? { at: { ...(from ? { $gte: new Date(from) } : {}), ...(to ? { $lt: new Date(to) } : {}) } } : {}),
+        ...(from || to
+          ? { at: { ...(from ? { $gte: new Date(from) } : {}), ...(to ? { $lt: new Date(to) } : {}) } }
+          : {}),
       };
       const [total, found] = await Promise.all([
         events.countDocuments(filter),
-        events.find(filter).sort({ at: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).lean(),
+        events
+          .find(filter)
+          .sort({ at: -1, _id: -1 })
+          .skip((page - 1) * limit)
+          .limit(limit)
+          .lean(),
       ]);
       return { events: found.map(view), pagination: { page, limit, total, pages: Math.ceil(total / limit) } };
     },

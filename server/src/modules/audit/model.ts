@@ -1,5 +1,6 @@
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
 import { AuditActions, AuditTargetTypes } from '@gen3d/shared';
-import { type Connection, type InferSchemaType, type Model, Schema } from 'mongoose';
 
 const AuditEventSchema = new Schema(
   {
@@ -50,6 +51,9 @@ export async function ensureAuditRetention(events: AuditEventModel, days: number
     await events.collection.createIndex({ at: -1 }, { name: TTL_INDEX, expireAfterSeconds });
   } catch (error) {
     if ((error as { code?: number }).code !== INDEX_OPTIONS_CONFLICT) throw error;
-    await events.db.db?.command({ collMod: events.collection.collectionName, index: { name: TTL_INDEX, expireAfterSeconds } });
+    await events.db.db?.command({
+      collMod: events.collection.collectionName,
+      index: { name: TTL_INDEX, expireAfterSeconds },
+    });
   }
 }

@@ -1,4 +1,5 @@
-import { type Connection, type InferSchemaType, type Model, Schema } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
 import type { OwnedData } from '../users/owned-data.js';
 
 const PendingRegistrationSchema = new Schema(
@@ -52,7 +53,10 @@ export interface AuthModels {
 
 export function authModels(connection: Connection): AuthModels {
   return {
-    PendingRegistration: connection.model<PendingRegistrationRecord>('PendingRegistration', PendingRegistrationSchema),
+    PendingRegistration: connection.model<PendingRegistrationRecord>(
+      'PendingRegistration',
+      PendingRegistrationSchema,
+    ),
     RefreshToken: connection.model<RefreshTokenRecord>('RefreshToken', RefreshTokenSchema),
     PasswordReset: connection.model<PasswordResetRecord>('PasswordReset', PasswordResetSchema),
   };
@@ -61,7 +65,13 @@ export function authModels(connection: Connection): AuthModels {
 /** The session and reset records an account owns, for account deletion. */
 export function authOwnedData(models: AuthModels): OwnedData[] {
   return [
-    { kind: 'refreshTokens', deleteAllOf: async (userId) => (await models.RefreshToken.deleteMany({ userId })).deletedCount },
-    { kind: 'passwordResets', deleteAllOf: async (userId) => (await models.PasswordReset.deleteMany({ userId })).deletedCount },
+    {
+      kind: 'refreshTokens',
+      deleteAllOf: async (userId) => (await models.RefreshToken.deleteMany({ userId })).deletedCount,
+    },
+    {
+      kind: 'passwordResets',
+      deleteAllOf: async (userId) => (await models.PasswordReset.deleteMany({ userId })).deletedCount,
+    },
   ];
 }

@@ -1,16 +1,18 @@
+import type { FastifyBaseLogger } from 'fastify';
+
 import { DomainError } from '../../domain-errors.js';
 import type { Mailer } from '../../infra/mailer.js';
 import { checkPassword, hashPassword } from '../../infra/passwords.js';
 import { hashToken, randomToken } from '../../infra/secret-tokens.js';
+import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { UserModel } from '../users/model.js';
 import { passwordResetEmail } from './emails.js';
 import type { AuthModels } from './model.js';
-import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { Device, SessionService } from './session-service.js';
-import type { FastifyBaseLogger } from 'fastify';
 
 const RESET_LIFETIME_MS = 60 * 60 * 1000;
-export const RESET_REQUEST_ANSWER = 'If an account exists for this address, we sent a link to reset its password.';
+export const RESET_REQUEST_ANSWER =
+  'If an account exists for this address, we sent a link to reset its password.';
 
 export interface PasswordDeps {
   users: UserModel;
@@ -31,7 +33,13 @@ export interface PasswordService {
   change(actor: Actor, currentPassword: string, newPassword: string): Promise<void>;
 }
 
-const anonymous = (device: Device): Actor => ({ userId: null, email: null, via: 'api', ip: device.ip, userAgent: device.userAgent ?? null });
+const anonymous = (device: Device): Actor => ({
+  userId: null,
+  email: null,
+  via: 'api',
+  ip: device.ip,
+  userAgent: device.userAgent ?? null,
+});
 
 export function createPasswordService(deps: PasswordDeps): PasswordService {
   const { users, models, mailer, sessions, log, audit } = deps;
@@ -39,9 +47,17 @@ export function createPasswordService(deps: PasswordDeps): PasswordService {
     async requestReset(email, device) {
       const user = await users.findOne({ email, active: true });
       if (!user) return;
-      await audit.record({ action: 'auth.password_reset_requested', actor: anonymous(device), target: { type: 'user', id: user._id.toHexString(), label: user.email } });
+      await audit.record({
+        action: 'auth.password_reset_requested',
+        actor: anonymous(device),
+        target: { type: 'user', id: user._id.toHexString(), label: user.email },
+      });
       const token = randomToken();
-      await models.PasswordReset.create({ tokenHash: hashToken(token), userId: user._id, expiresAt: new Date(Date.now() + RESET_LIFETIME_MS) });
+      await models.PasswordReset.create({
+        tokenHash: hashToken(token),
+        userId: user._id,
+        expiresAt: new Date(Date.now() + RESET_LIFETIME_MS),
+      });
       try {
         await mailer.send(passwordResetEmail(email, `${deps.appUrl}/reset-password?token=${token}`));
       } catch (error) {
@@ -54,10 +70,22 @@ export function createPasswordService(deps: PasswordDeps): PasswordService {
         { tokenHash: hashToken(token), usedAt: null, expiresAt: { $gt: new Date() } },
         { $set: { usedAt: new Date() } },
       );
-      if (!used) throw new DomainError('INVALID_TOKEN', 'This reset link is invalid, expired or already used; ask for a new one');
-      const user = await users.findOneAndUpdate({ _id: used.userId }, { $set: { passwordHash: await hashPassword(newPassword) } }, { projection: { email: 1 } });
+      if (!used)
+        throw new DomainError(
+          'INVALID_TOKEN',
+          'This reset link is invalid, expired or already used; ask for a new one',
+        );
+      const user = await users.findOneAndUpdate(
+        { _id: used.userId },
+        { $set: { passwordHash: await hashPassword(newPassword) } },
+        { projection: { email: 1 } },
+      );
       await sessions.logoutEverywhere(used.userId.toHexString());
-      await audit.record({ action: 'auth.password_reset', actor: anonymous(device), target: { type: 'user', id: used.userId.toHexString(), label: user?.email } });
+      await audit.record({
+        action: 'auth.password_reset',
+        actor: anonymous(device),
+        target: { type: 'user', id: used.userId.toHexString(), label: user?.email },
+      });
     },
 
     async change(actor, currentPassword, newPassword) {
@@ -69,7 +97,11 @@ export function createPasswordService(deps: PasswordDeps): PasswordService {
       }
       await users.updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(newPassword) } });
       await sessions.logoutEverywhere(userId);
-      await audit.record({ action: 'auth.password_changed', actor, target: { type: 'user', id: userId, label: user.email } });
+      await audit.record({
+        action: 'auth.password_changed',
+        actor,
+        target: { type: 'user', id: userId, label: user.email },
+      });
     },
   };
 }

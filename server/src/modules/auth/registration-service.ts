@@ -1,5 +1,8 @@
-import type { TRegisterInput } from '@gen3d/shared';
 import type { FastifyBaseLogger } from 'fastify';
+
+import type { TRegisterInput } from '@gen3d/shared';
+
+import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 import { DomainError, RateLimited } from '../../domain-errors.js';
 import type { Mailer } from '../../infra/mailer.js';
 import { hashPassword } from '../../infra/passwords.js';
@@ -7,7 +10,6 @@ import { hashCode, randomCode, sameHash } from '../../infra/secret-tokens.js';
 import type { UserModel } from '../users/model.js';
 import { registrationAttemptEmail, verificationCodeEmail } from './emails.js';
 import type { AuthModels } from './model.js';
-import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 
 const CODE_LIFETIME_MS = 15 * 60 * 1000;
 const PENDING_LIFETIME_MS = 24 * 60 * 60 * 1000;
@@ -57,8 +59,13 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
       const now = new Date();
       const pending = await models.PendingRegistration.findOne({ email: input.email });
       if (pending && now.getTime() - pending.lastSentAt.getTime() < RESEND_INTERVAL_MS) {
-        const waitSeconds = Math.ceil((RESEND_INTERVAL_MS - (now.getTime() - pending.lastSentAt.getTime())) / 1000);
-        throw new RateLimited(waitSeconds, `A code was sent less than a minute ago; ask again in ${waitSeconds} s`);
+        const waitSeconds = Math.ceil(
+          (RESEND_INTERVAL_MS - (now.getTime() - pending.lastSentAt.getTime())) / 1000,
+        );
+        throw new RateLimited(
+          waitSeconds,
+          `A code was sent less than a minute ago; ask again in ${waitSeconds} s`,
+        );
       }
       const code = randomCode();
       const fields = {
@@ -71,7 +78,11 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
         expiresAt: new Date(now.getTime() + PENDING_LIFETIME_MS),
       };
       try {
-        await models.PendingRegistration.updateOne({ email: input.email }, { $set: fields }, { upsert: true });
+        await models.PendingRegistration.updateOne(
+          { email: input.email },
+          { $set: fields },
+          { upsert: true },
+        );
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
         // A concurrent registration for the same address won the upsert; this one updates it.
@@ -82,16 +93,36 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
     },
 
     async verify(email, code) {
-      const invalid = new DomainError('INVALID_CODE', 'The code is wrong or has expired; register again to get a new one');
+      const invalid = new DomainError(
+        'INVALID_CODE',
+        'The code is wrong or has expired; register again to get a new one',
+      );
       const pending = await models.PendingRegistration.findOne({ email });
-      if (!pending || pending.codeExpiresAt.getTime() < Date.now() || pending.failedAttempts >= MAX_CODE_ATTEMPTS) throw invalid;
+      if (
+        !pending ||
+        pending.codeExpiresAt.getTime() < Date.now() ||
+        pending.failedAttempts >= MAX_CODE_ATTEMPTS
+      )
+        throw invalid;
       if (!sameHash(pending.codeHash, hashCode(code, deps.codePepper))) {
-        const after = await models.PendingRegistration.findOneAndUpdate({ _id: pending._id }, { $inc: { failedAttempts: 1 } }, { returnDocument: 'after' });
+        const after = await models.PendingRegistration.findOneAndUpdate(
+          { _id: pending._id },
+          { $inc: { failedAttempts: 1 } },
+          { returnDocument: 'after' },
+        );
         const left = MAX_CODE_ATTEMPTS - (after?.failedAttempts ?? MAX_CODE_ATTEMPTS);
-        throw new DomainError('INVALID_CODE', left > 0 ? `The code is wrong; ${left} attempt(s) left` : 'Too many wrong codes; register again to get a new one');
+        throw new DomainError(
+          'INVALID_CODE',
+          left > 0
+            ? `The code is wrong; ${left} attempt(s) left`
+            : 'Too many wrong codes; register again to get a new one',
+        );
       }
       // Only one concurrent verification can consume the pending registration.
-      const consumed = await models.PendingRegistration.findOneAndDelete({ _id: pending._id, codeHash: pending.codeHash });
+      const consumed = await models.PendingRegistration.findOneAndDelete({
+        _id: pending._id,
+        codeHash: pending.codeHash,
+      });
       if (!consumed) throw invalid;
       try {
         const user = await users.create({
@@ -107,7 +138,8 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
           user: { id: user._id.toHexString(), email: user.email, userName: user.userName },
         };
       } catch (error) {
-        if (isDuplicateKeyError(error)) throw new DomainError('CONFLICT', 'This email address already has an account; log in instead');
+        if (isDuplicateKeyError(error))
+          throw new DomainError('CONFLICT', 'This email address already has an account; log in instead');
         throw error;
       }
     },

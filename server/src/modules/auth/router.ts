@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 import {
   ZChangePasswordInput,
   ZLoginInput,
@@ -15,7 +17,7 @@ import {
   ZVerifyRegistrationInput,
   ZVerifyRegistrationResult,
 } from '@gen3d/shared';
-import { z } from 'zod';
+
 import { authedProcedure, publicProcedure, router, withRateLimit } from '../../trpc/trpc.js';
 import { RESET_REQUEST_ANSWER } from './password-service.js';
 
@@ -23,35 +25,82 @@ const tags = ['auth'];
 
 export const authRouter = router({
   register: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/register', tags, summary: 'Start a registration: a 6-digit code is emailed', protect: false } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/register',
+        tags,
+        summary: 'Start a registration: a 6-digit code is emailed',
+        protect: false,
+      },
+    })
     .input(ZRegisterInput)
     .output(ZOkMessage)
     .use(withRateLimit((limits) => limits.register))
     .mutation(({ ctx, input }) => ctx.services.registration.register(input)),
 
   verifyRegistration: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/register/verify', tags, summary: 'Confirm the emailed code and create the account', protect: false }, successStatus: 201 })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/register/verify',
+        tags,
+        summary: 'Confirm the emailed code and create the account',
+        protect: false,
+      },
+      successStatus: 201,
+    })
     .input(ZVerifyRegistrationInput)
     .output(ZVerifyRegistrationResult)
     .use(withRateLimit((limits) => limits.verify))
     .mutation(({ ctx, input }) => ctx.services.registration.verify(input.email, input.code)),
 
   login: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/login', tags, summary: 'Log in: an access token and a refresh token', protect: false }, errorStatuses: [401, 403] })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/login',
+        tags,
+        summary: 'Log in: an access token and a refresh token',
+        protect: false,
+      },
+      errorStatuses: [401, 403],
+    })
     .input(ZLoginInput)
     .output(ZLoginResult)
     .use(withRateLimit((limits) => limits.login))
-    .mutation(({ ctx, input }) => ctx.services.sessions.login(input.email, input.password, { ip: ctx.ip, userAgent: ctx.userAgent })),
+    .mutation(({ ctx, input }) =>
+      ctx.services.sessions.login(input.email, input.password, { ip: ctx.ip, userAgent: ctx.userAgent }),
+    ),
 
   refresh: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/refresh', tags, summary: 'Trade a refresh token for new tokens (the old one is spent)', protect: false }, errorStatuses: [401, 403] })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/refresh',
+        tags,
+        summary: 'Trade a refresh token for new tokens (the old one is spent)',
+        protect: false,
+      },
+      errorStatuses: [401, 403],
+    })
     .input(ZRefreshInput)
     .output(ZRefreshResult)
     .use(withRateLimit((limits) => limits.refresh))
-    .mutation(({ ctx, input }) => ctx.services.sessions.refresh(input.refreshToken, { ip: ctx.ip, userAgent: ctx.userAgent })),
+    .mutation(({ ctx, input }) =>
+      ctx.services.sessions.refresh(input.refreshToken, { ip: ctx.ip, userAgent: ctx.userAgent }),
+    ),
 
   logout: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/logout', tags, summary: 'Revoke a refresh token', protect: false } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/logout',
+        tags,
+        summary: 'Revoke a refresh token',
+        protect: false,
+      },
+    })
     .input(ZLogoutInput)
     .output(ZOk)
     .mutation(async ({ ctx, input }) => {
@@ -60,7 +109,15 @@ export const authRouter = router({
     }),
 
   logoutEverywhere: authedProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/logout-all', tags, summary: 'Revoke every refresh token of the caller', protect: true } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/logout-all',
+        tags,
+        summary: 'Revoke every refresh token of the caller',
+        protect: true,
+      },
+    })
     .input(z.void())
     .output(ZOk)
     .mutation(async ({ ctx }) => {
@@ -69,13 +126,29 @@ export const authRouter = router({
     }),
 
   me: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/auth/me', tags, summary: 'The caller, without secrets', protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/auth/me',
+        tags,
+        summary: 'The caller, without secrets',
+        protect: true,
+      },
+    })
     .input(z.void())
     .output(ZMe)
     .query(({ ctx }) => ctx.user.account),
 
   updateMe: authedProcedure
-    .meta({ openapi: { method: 'PATCH', path: '/auth/me', tags, summary: "Change the caller's name, profile or settings", protect: true } })
+    .meta({
+      openapi: {
+        method: 'PATCH',
+        path: '/auth/me',
+        tags,
+        summary: "Change the caller's name, profile or settings",
+        protect: true,
+      },
+    })
     .input(ZUpdateMeInput)
     .output(ZMe)
     .mutation(({ ctx, input }) => ctx.services.profiles.updateMe(ctx.user.id, input)),
@@ -83,7 +156,15 @@ export const authRouter = router({
   changePassword: authedProcedure
     // Every procedure that judges a password is limited like login.
     .use(withRateLimit((limits) => limits.passwordCheck))
-    .meta({ openapi: { method: 'POST', path: '/auth/change-password', tags, summary: 'Change the password (needs the current one); logs out other sessions', protect: true } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/change-password',
+        tags,
+        summary: 'Change the password (needs the current one); logs out other sessions',
+        protect: true,
+      },
+    })
     .input(ZChangePasswordInput)
     .output(ZOkMessage)
     .mutation(async ({ ctx, input }) => {
@@ -92,7 +173,15 @@ export const authRouter = router({
     }),
 
   requestPasswordReset: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/request-password-reset', tags, summary: 'Email a password reset link (same answer for unknown addresses)', protect: false } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/request-password-reset',
+        tags,
+        summary: 'Email a password reset link (same answer for unknown addresses)',
+        protect: false,
+      },
+    })
     .input(ZRequestPasswordResetInput)
     .output(ZOkMessage)
     .use(withRateLimit((limits) => limits.passwordReset))
@@ -102,12 +191,24 @@ export const authRouter = router({
     }),
 
   resetPassword: publicProcedure
-    .meta({ openapi: { method: 'POST', path: '/auth/reset-password', tags, summary: 'Set a new password with an emailed reset token', protect: false }, errorStatuses: [401] })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/auth/reset-password',
+        tags,
+        summary: 'Set a new password with an emailed reset token',
+        protect: false,
+      },
+      errorStatuses: [401],
+    })
     .input(ZResetPasswordInput)
     .output(ZOkMessage)
     .use(withRateLimit((limits) => limits.passwordReset))
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.passwords.reset(input.token, input.newPassword, { ip: ctx.ip, userAgent: ctx.userAgent });
+      await ctx.services.passwords.reset(input.token, input.newPassword, {
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+      });
       return { ok: true as const, message: 'Password changed; log in with the new password.' };
     }),
 });

@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { TLoginResult, TMe, TRole } from '@gen3d/shared';
+
 import type { FastifyBaseLogger } from 'fastify';
 import type { Types } from 'mongoose';
+
+import type { TLoginResult, TMe, TRole } from '@gen3d/shared';
+
 import { DomainError } from '../../domain-errors.js';
-import { type AccessTokens, bearerTokenOf } from '../../infra/access-tokens.js';
-import type { RateLimiter } from '../../infra/rate-limiter.js';
-import type { Actor, AuditLog } from '../audit/audit-log.js';
+import { bearerTokenOf, type AccessTokens } from '../../infra/access-tokens.js';
 import { checkAgainstDecoy, checkPassword, hashPassword } from '../../infra/passwords.js';
+import type { RateLimiter } from '../../infra/rate-limiter.js';
 import { hashToken, randomToken } from '../../infra/secret-tokens.js';
+import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { AccountReader } from '../users/account-reader.js';
 import type { UserModel } from '../users/model.js';
 import { toMe } from '../users/profile-service.js';
@@ -63,7 +66,11 @@ export function createSessionService(deps: SessionDeps): SessionService {
   const { users, accounts, models, accessTokens, log, audit } = deps;
   const refreshLifetimeMs = deps.refreshTokenTtlDays * 24 * 60 * 60 * 1000;
 
-  async function issueRefreshToken(userId: Types.ObjectId, familyId: string, device: Device): Promise<string> {
+  async function issueRefreshToken(
+    userId: Types.ObjectId,
+    familyId: string,
+    device: Device,
+  ): Promise<string> {
     const token = randomToken();
     await models.RefreshToken.create({
       tokenHash: hashToken(token),
@@ -80,7 +87,8 @@ export function createSessionService(deps: SessionDeps): SessionService {
     await models.RefreshToken.updateMany({ familyId, revokedAt: null }, { $set: { revokedAt: new Date() } });
   }
 
-  const invalidRefresh = (): DomainError => new DomainError('INVALID_TOKEN', 'The refresh token is invalid, expired or already used; log in again');
+  const invalidRefresh = (): DomainError =>
+    new DomainError('INVALID_TOKEN', 'The refresh token is invalid, expired or already used; log in again');
 
   return {
     async login(email, password, device) {
@@ -91,15 +99,31 @@ export function createSessionService(deps: SessionDeps): SessionService {
       }
       const check = await checkPassword(user.passwordHash, password);
       if (!check.valid) {
-        const failures = await deps.loginFailures.hit([{ kind: 'account', id: `user:${user._id.toHexString()}` }]);
+        const failures = await deps.loginFailures.hit([
+          { kind: 'account', id: `user:${user._id.toHexString()}` },
+        ]);
         if (failures.count === deps.loginFailureThreshold) {
           const target = { type: 'user' as const, id: user._id.toHexString(), label: user.email };
-          await audit.record({ action: 'auth.login_failures_exceeded', actor: anonymous(device), target, details: { failures: failures.count } });
+          await audit.record({
+            action: 'auth.login_failures_exceeded',
+            actor: anonymous(device),
+            target,
+            details: { failures: failures.count },
+          });
         }
         throw new DomainError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
       }
-      if (!user.active) throw new DomainError('ACCOUNT_DISABLED', 'This account is deactivated; contact an administrator');
-      await users.updateOne({ _id: user._id }, { $set: { lastActiveAt: new Date(), ...(check.needsRehash ? { passwordHash: await hashPassword(password) } : {}) } });
+      if (!user.active)
+        throw new DomainError('ACCOUNT_DISABLED', 'This account is deactivated; contact an administrator');
+      await users.updateOne(
+        { _id: user._id },
+        {
+          $set: {
+            lastActiveAt: new Date(),
+            ...(check.needsRehash ? { passwordHash: await hashPassword(password) } : {}),
+          },
+        },
+      );
       const roles = [...user.roles] as TRole[];
       const id = user._id.toHexString();
       return {
@@ -113,12 +137,23 @@ export function createSessionService(deps: SessionDeps): SessionService {
     async refresh(refreshToken, device) {
       const record = await models.RefreshToken.findOne({ tokenHash: hashToken(refreshToken) });
       if (!record || record.revokedAt || record.expiresAt.getTime() <= Date.now()) throw invalidRefresh();
-      const spent = await models.RefreshToken.findOneAndUpdate({ _id: record._id, spentAt: null, revokedAt: null }, { $set: { spentAt: new Date() } });
+      const spent = await models.RefreshToken.findOneAndUpdate(
+        { _id: record._id, spentAt: null, revokedAt: null },
+        { $set: { spentAt: new Date() } },
+      );
       if (!spent) {
-        log.warn({ userId: record.userId.toHexString(), familyId: record.familyId, ip: device.ip }, 'refresh token reuse detected: revoking the token family');
+        log.warn(
+          { userId: record.userId.toHexString(), familyId: record.familyId, ip: device.ip },
+          'refresh token reuse detected: revoking the token family',
+        );
         await revokeFamily(record.familyId);
         const owner = await users.findById(record.userId, { email: 1 }).lean();
-        await audit.record({ action: 'auth.refresh_token_reused', actor: anonymous(device), target: { type: 'user', id: record.userId.toHexString(), label: owner?.email }, details: { familyId: record.familyId } });
+        await audit.record({
+          action: 'auth.refresh_token_reused',
+          actor: anonymous(device),
+          target: { type: 'user', id: record.userId.toHexString(), label: owner?.email },
+          details: { familyId: record.familyId },
+        });
         throw invalidRefresh();
       }
       const user = await users.findById(record.userId);
@@ -135,7 +170,10 @@ export function createSessionService(deps: SessionDeps): SessionService {
     },
 
     async logout(refreshToken) {
-      await models.RefreshToken.updateOne({ tokenHash: hashToken(refreshToken), revokedAt: null }, { $set: { revokedAt: new Date() } });
+      await models.RefreshToken.updateOne(
+        { tokenHash: hashToken(refreshToken), revokedAt: null },
+        { $set: { revokedAt: new Date() } },
+      );
     },
 
     async logoutEverywhere(userId) {
@@ -144,11 +182,19 @@ export function createSessionService(deps: SessionDeps): SessionService {
 
     async authenticate(authorization) {
       const token = bearerTokenOf(authorization);
-      if (!token) throw new DomainError('UNAUTHORIZED', authorization ? 'The Authorization header must be "Bearer <access token>"' : 'Authentication required');
+      if (!token)
+        throw new DomainError(
+          'UNAUTHORIZED',
+          authorization
+            ? 'The Authorization header must be "Bearer <access token>"'
+            : 'Authentication required',
+        );
       const claims = await accessTokens.verify(token);
-      if (!claims || !/^[0-9a-f]{24}$/.test(claims.userId)) throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
+      if (!claims || !/^[0-9a-f]{24}$/.test(claims.userId))
+        throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
       const user = await accounts.byId(claims.userId);
-      if (!user || !user.active) throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
+      if (!user || !user.active)
+        throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
       const account = toMe(user);
       return { id: account.id, email: account.email, roles: account.roles, account };
     },

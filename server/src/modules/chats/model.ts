@@ -1,4 +1,4 @@
-import { type Connection, type InferSchemaType, type Model, Schema, type Types } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
 
 const ChatSchema = new Schema(
   {

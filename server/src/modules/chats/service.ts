@@ -1,10 +1,12 @@
-import type { TChat } from '@gen3d/shared';
 import { Types } from 'mongoose';
+
+import type { TChat } from '@gen3d/shared';
+
 import { NotFound } from '../../domain-errors.js';
 import type { AssetService } from '../assets/service.js';
 import type { MessageModel } from '../messages/model.js';
-import type { ChatModel, ChatRecord } from './model.js';
 import type { StoredObjectCaps } from '../quotas/stored-object-caps.js';
+import type { ChatModel, ChatRecord } from './model.js';
 
 export interface ChatDeps {
   chats: ChatModel;
@@ -21,7 +23,10 @@ export interface ChatService {
   create(ownerId: string, title: string): Promise<TChat>;
   rename(ownerId: string, chatId: string, title: string): Promise<TChat>;
   /** Cancels the chat's unfinished jobs, then deletes it with its messages and its assets' files. */
-  delete(ownerId: string, chatId: string): Promise<{ messages: number; assets: number; canceledJobs: number }>;
+  delete(
+    ownerId: string,
+    chatId: string,
+  ): Promise<{ messages: number; assets: number; canceledJobs: number }>;
   /** The chat when `ownerId` owns it; NOT_FOUND otherwise (another's chat is not told apart from none). */
   owned(ownerId: string, chatId: string): Promise<ChatRecord>;
   /** Records that a message arrived now. */
@@ -40,9 +45,17 @@ export function chatView(chat: ChatRecord): TChat {
   };
 }
 
-export function createChatService({ chats, messages, assets, cancelJobsOfChat, caps }: ChatDeps): ChatService {
+export function createChatService({
+  chats,
+  messages,
+  assets,
+  cancelJobsOfChat,
+  caps,
+}: ChatDeps): ChatService {
   async function owned(ownerId: string, chatId: string): Promise<ChatRecord> {
-    const chat = await chats.findOne({ _id: new Types.ObjectId(chatId), ownerId: new Types.ObjectId(ownerId) }).lean<ChatRecord>();
+    const chat = await chats
+      .findOne({ _id: new Types.ObjectId(chatId), ownerId: new Types.ObjectId(ownerId) })
+      .lean<ChatRecord>();
     if (!chat) throw new NotFound('Chat not found');
     return chat;
   }
@@ -67,7 +80,11 @@ export function createChatService({ chats, messages, assets, cancelJobsOfChat, c
 
     async rename(ownerId, chatId, title) {
       const chat = await chats
-        .findOneAndUpdate({ _id: new Types.ObjectId(chatId), ownerId: new Types.ObjectId(ownerId) }, { $set: { title } }, { returnDocument: 'after' })
+        .findOneAndUpdate(
+          { _id: new Types.ObjectId(chatId), ownerId: new Types.ObjectId(ownerId) },
+          { $set: { title } },
+          { returnDocument: 'after' },
+        )
         .lean<ChatRecord>();
       if (!chat) throw new NotFound('Chat not found');
       return chatView(chat);

@@ -1,4 +1,5 @@
 import type { TJob } from '@gen3d/shared';
+
 import type { JobRecord } from '../../jobs/job-model.js';
 import type { AttachmentRecord } from '../assets/attachment-schema.js';
 import type { AssetService } from '../assets/service.js';

@@ -3,7 +3,12 @@ import type { JobFailure } from '../../jobs/queue.js';
 import type { JobProcessor } from '../../jobs/worker-pool.js';
 import type { MeshPool } from '../../meshes/mesh-pool.js';
 import { InvalidMeshError } from '../../meshes/mesh-stats.js';
-import { type ModelRequest, type ModelServer, ModelServerError, wantedFormats } from '../../model-servers/model-server.js';
+import {
+  ModelServerError,
+  wantedFormats,
+  type ModelRequest,
+  type ModelServer,
+} from '../../model-servers/model-server.js';
 import { runModelTask } from '../../model-servers/run-model-task.js';
 import type { AssetService } from '../assets/service.js';
 
@@ -18,11 +23,21 @@ export interface GenerationProcessorDeps {
 const REMOTE_SHARE = 0.95;
 
 /** A job's run: ask its model server, check every file it returns, store them as the job's assets. */
-export function createGenerationProcessor({ modelServers, assets, meshes, pollIntervalMs }: GenerationProcessorDeps): JobProcessor {
+export function createGenerationProcessor({
+  modelServers,
+  assets,
+  meshes,
+  pollIntervalMs,
+}: GenerationProcessorDeps): JobProcessor {
   return {
     async process(job: JobRecord, { signal, onProgress }) {
       const server = modelServers.get(job.params.modelServer);
-      if (!server) throw new ModelServerError('UNKNOWN_MODEL_SERVER', `No model server named "${job.params.modelServer}" is configured`, false);
+      if (!server)
+        throw new ModelServerError(
+          'UNKNOWN_MODEL_SERVER',
+          `No model server named "${job.params.modelServer}" is configured`,
+          false,
+        );
       const request: ModelRequest = {
         prompt: job.prompt,
         seed: job.params.seed,
@@ -32,9 +47,16 @@ export function createGenerationProcessor({ modelServers, assets, meshes, pollIn
         steps: job.params.steps ?? undefined,
         frameSize: job.params.frameSize ?? undefined,
       };
-      const returned = await runModelTask(server, request, { signal, pollIntervalMs, onProgress: (progress) => onProgress(Math.floor(progress * REMOTE_SHARE)) });
+      const returned = await runModelTask(server, request, {
+        signal,
+        pollIntervalMs,
+        onProgress: (progress) => onProgress(Math.floor(progress * REMOTE_SHARE)),
+      });
       const checked = await meshes.prepare(returned, wantedFormats(request), signal);
-      const records = await assets.store({ ownerId: job.ownerId, jobId: job._id, chatId: job.chatId ?? null }, checked);
+      const records = await assets.store(
+        { ownerId: job.ownerId, jobId: job._id, chatId: job.chatId ?? null },
+        checked,
+      );
       return records.map(assets.attachmentOf);
     },
 
@@ -43,8 +65,14 @@ export function createGenerationProcessor({ modelServers, assets, meshes, pollIn
     },
 
     describeFailure(error: unknown): JobFailure {
-      if (error instanceof ModelServerError) return { code: error.code, message: error.message, retryable: error.retryable };
-      if (error instanceof InvalidMeshError) return { code: 'OUTPUT_INVALID', message: `The model server returned an unusable file. ${error.message}`, retryable: true };
+      if (error instanceof ModelServerError)
+        return { code: error.code, message: error.message, retryable: error.retryable };
+      if (error instanceof InvalidMeshError)
+        return {
+          code: 'OUTPUT_INVALID',
+          message: `The model server returned an unusable file. ${error.message}`,
+          retryable: true,
+        };
       return { code: 'INTERNAL', message: 'An unexpected error stopped this generation', retryable: true };
     },
   };

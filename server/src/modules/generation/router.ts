@@ -1,6 +1,17 @@
 import { tracked } from '@trpc/server';
-import { ZAdminJobUpdateInput, ZCreateJobInput, ZGenerateInput, ZGenerateResult, ZJob, ZJobIdInput, ZListJobsInput, ZWatchJobsInput } from '@gen3d/shared';
 import { z } from 'zod';
+
+import {
+  ZAdminJobUpdateInput,
+  ZCreateJobInput,
+  ZGenerateInput,
+  ZGenerateResult,
+  ZJob,
+  ZJobIdInput,
+  ZListJobsInput,
+  ZWatchJobsInput,
+} from '@gen3d/shared';
+
 import { authedProcedure, router, withDomainErrors, withRateLimit, withRole } from '../../trpc/trpc.js';
 import type { JobEvent } from './service.js';
 
@@ -13,44 +24,107 @@ const generationLimited = authedProcedure.use(withRateLimit((limits) => limits.g
 
 export const generationRouter = router({
   create: generationLimited
-    .meta({ openapi: { method: 'POST', path: '/jobs', tags: ['jobs'], summary: 'Queue a generation: the prompt becomes a user message and a queued job', protect: true }, successStatus: 201 })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/jobs',
+        tags: ['jobs'],
+        summary: 'Queue a generation: the prompt becomes a user message and a queued job',
+        protect: true,
+      },
+      successStatus: 201,
+    })
     .input(ZCreateJobInput)
     .output(ZJob)
-    .mutation(({ ctx, input }) => ctx.services.generation.create(ctx.user.id, { ...input, idempotencyKey: input.idempotencyKey ?? ctx.idempotencyKey })),
+    .mutation(({ ctx, input }) =>
+      ctx.services.generation.create(ctx.user.id, {
+        ...input,
+        idempotencyKey: input.idempotencyKey ?? ctx.idempotencyKey,
+      }),
+    ),
 
   generate: generationLimited
-    .meta({ openapi: { method: 'POST', path: '/generate', tags: ['jobs'], summary: 'Generate and wait for the files (a blocking convenience over the job queue)', protect: true }, errorStatuses: [408, 502] })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/generate',
+        tags: ['jobs'],
+        summary: 'Generate and wait for the files (a blocking convenience over the job queue)',
+        protect: true,
+      },
+      errorStatuses: [408, 502],
+    })
     .input(ZGenerateInput)
     .output(ZGenerateResult)
     .mutation(({ ctx, input }) => ctx.services.generation.generate(ctx.user.id, input)),
 
   /** Live job updates over SSE; reconnecting clients resume after the last event id. Streams are capped. */
   watch: authedProcedure.input(ZWatchJobsInput).subscription(async ({ ctx, input, signal }) =>
-    trackedJobs(ctx.services.generation.subscribe(ctx.user.id, ctx.ip, { jobId: input.jobId, lastEventId: input.lastEventId, signal: signal ?? new AbortController().signal })),
+    trackedJobs(
+      ctx.services.generation.subscribe(ctx.user.id, ctx.ip, {
+        jobId: input.jobId,
+        lastEventId: input.lastEventId,
+        signal: signal ?? new AbortController().signal,
+      }),
+    ),
   ),
 });
 
 export const jobsRouter = router({
   list: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/jobs', tags: ['jobs'], summary: 'Your jobs, newest first', protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/jobs',
+        tags: ['jobs'],
+        summary: 'Your jobs, newest first',
+        protect: true,
+      },
+    })
     .input(ZListJobsInput)
     .output(z.array(ZJob))
     .query(({ ctx, input }) => ctx.services.generation.list(ctx.user.id, input)),
 
   get: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/jobs/{id}', tags: ['jobs'], summary: 'One of your jobs', protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/jobs/{id}',
+        tags: ['jobs'],
+        summary: 'One of your jobs',
+        protect: true,
+      },
+    })
     .input(ZJobIdInput)
     .output(ZJob)
     .query(({ ctx, input }) => ctx.services.generation.get(ctx.user.id, input.id)),
 
   cancel: authedProcedure
-    .meta({ openapi: { method: 'POST', path: '/jobs/{id}/cancel', tags: ['jobs'], summary: 'Cancel a queued or running job (400 JOB_FINISHED when it already ended)', protect: true } })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/jobs/{id}/cancel',
+        tags: ['jobs'],
+        summary: 'Cancel a queued or running job (400 JOB_FINISHED when it already ended)',
+        protect: true,
+      },
+    })
     .input(ZJobIdInput)
     .output(ZJob)
     .mutation(({ ctx, input }) => ctx.services.generation.cancel(ctx.user.id, input.id)),
 
   update: withRole('admin')
-    .meta({ openapi: { method: 'PATCH', path: '/jobs/{id}', tags: ['jobs'], summary: 'Change any job (admins): retry or requeue (queued), cancel, fail with an error, or set progress', protect: true }, errorStatuses: [409] })
+    .meta({
+      openapi: {
+        method: 'PATCH',
+        path: '/jobs/{id}',
+        tags: ['jobs'],
+        summary:
+          'Change any job (admins): retry or requeue (queued), cancel, fail with an error, or set progress',
+        protect: true,
+      },
+      errorStatuses: [409],
+    })
     .input(ZAdminJobUpdateInput)
     .output(ZJob)
     .mutation(({ ctx, input }) => ctx.services.generation.adminUpdate(ctx.actor, input)),

@@ -1,21 +1,31 @@
-import { on } from 'node:events';
-import { EventEmitter } from 'node:events';
-import type { TCreateJobInput, TGenerationParams, TJob, ZAdminJobUpdateInput, ZGenerateInput, ZGenerateResult, ZListJobsInput } from '@gen3d/shared';
-import { type QueryFilter, Types } from 'mongoose';
+import { EventEmitter, on } from 'node:events';
+
+import { Types, type QueryFilter } from 'mongoose';
 import type { z } from 'zod';
+
+import type {
+  TCreateJobInput,
+  TGenerationParams,
+  TJob,
+  ZAdminJobUpdateInput,
+  ZGenerateInput,
+  ZGenerateResult,
+  ZListJobsInput,
+} from '@gen3d/shared';
+
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 import { BadRequest, Conflict, DomainError, NotFound } from '../../domain-errors.js';
+import type { StreamSlots } from '../../infra/stream-slots.js';
 import type { JobEvents } from '../../jobs/job-events.js';
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
 import type { JobWatcher } from '../../jobs/job-watcher.js';
 import type { JobQueue } from '../../jobs/queue.js';
-import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { AssetService } from '../assets/service.js';
+import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { ChatService } from '../chats/service.js';
 import type { MessageService } from '../messages/service.js';
-import { jobView } from './job-view.js';
 import type { StoredObjectCaps } from '../quotas/stored-object-caps.js';
-import type { StreamSlots } from '../../infra/stream-slots.js';
+import { jobView } from './job-view.js';
 
 export interface GenerationDeps {
   jobs: JobModel;
@@ -82,7 +92,10 @@ function startOfUtcDay(now: Date): Date {
 export function createGenerationService(deps: GenerationDeps): GenerationService {
   const { jobs, queue, events, watcher, chats, messages, assets } = deps;
   const view = (job: JobRecord): TJob => jobView(job, assets);
-  const ownedFilter = (ownerId: string, jobId: string): QueryFilter<JobRecord> => ({ _id: new Types.ObjectId(jobId), ownerId: new Types.ObjectId(ownerId) });
+  const ownedFilter = (ownerId: string, jobId: string): QueryFilter<JobRecord> => ({
+    _id: new Types.ObjectId(jobId),
+    ownerId: new Types.ObjectId(ownerId),
+  });
 
   async function owned(ownerId: string, jobId: string): Promise<JobRecord> {
     const job = await jobs.findOne(ownedFilter(ownerId, jobId)).lean<JobRecord>();
@@ -94,7 +107,10 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     const given: Partial<TGenerationParams> = { ...input.options, ...input.params };
     const modelServer = given.modelServer ?? deps.defaultModelServer;
     if (!deps.modelServerNames.includes(modelServer)) {
-      throw new BadRequest(`Unknown model server "${modelServer}"; available: ${deps.modelServerNames.join(', ')}`, [{ path: 'params.modelServer', message: 'unknown model server' }]);
+      throw new BadRequest(
+        `Unknown model server "${modelServer}"; available: ${deps.modelServerNames.join(', ')}`,
+        [{ path: 'params.modelServer', message: 'unknown model server' }],
+      );
     }
     return {
       seed: given.seed ?? Math.floor(Math.random() * 4_294_967_295),
@@ -112,7 +128,11 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     const used = await jobs.countDocuments({ ownerId: owner, createdAt: { $gte: startOfUtcDay(now) } });
     if (used < deps.dailyQuota) return;
     const retryAfterSeconds = Math.ceil((startOfUtcDay(now).getTime() + 86_400_000 - now.getTime()) / 1000);
-    throw new DomainError('QUOTA_EXCEEDED', `You have used today's ${deps.dailyQuota} generations; the quota resets at midnight UTC`, { retryAfterSeconds });
+    throw new DomainError(
+      'QUOTA_EXCEEDED',
+      `You have used today's ${deps.dailyQuota} generations; the quota resets at midnight UTC`,
+      { retryAfterSeconds },
+    );
   }
 
   async function create(ownerId: string, input: TCreateJobInput): Promise<TJob> {
@@ -125,18 +145,42 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     const params = paramsOf(input);
     await checkQuota(owner);
     // The prompt and the answer are two messages; the files need room too.
-    return deps.caps.withRoomForMessages(ownerId, 2, () => deps.caps.withRoomForAssetBytes(ownerId, 1, () => enqueue(owner, input, params, key)));
+    return deps.caps.withRoomForMessages(ownerId, 2, () =>
+      deps.caps.withRoomForAssetBytes(ownerId, 1, () => enqueue(owner, input, params, key)),
+    );
   }
 
-  async function enqueue(owner: Types.ObjectId, input: TCreateJobInput, params: JobRecord['params'], key: string | null): Promise<TJob> {
+  async function enqueue(
+    owner: Types.ObjectId,
+    input: TCreateJobInput,
+    params: JobRecord['params'],
+    key: string | null,
+  ): Promise<TJob> {
     const ownerId = owner.toHexString();
     const chat = input.chatId ? await chats.owned(ownerId, input.chatId) : undefined;
-    const chatId = chat?._id ?? new Types.ObjectId((await chats.create(ownerId, input.prompt.slice(0, 80))).id);
+    const chatId =
+      chat?._id ?? new Types.ObjectId((await chats.create(ownerId, input.prompt.slice(0, 80))).id);
     const jobId = new Types.ObjectId();
     // The prompt is in the chat before any worker can answer it.
-    const prompt = await messages.append({ chatId, ownerId: owner, role: 'user', type: 'text', content: input.prompt, attachments: [], jobId });
+    const prompt = await messages.append({
+      chatId,
+      ownerId: owner,
+      role: 'user',
+      type: 'text',
+      content: input.prompt,
+      attachments: [],
+      jobId,
+    });
     try {
-      const job = await queue.enqueue({ _id: jobId, ownerId: owner, chatId, prompt: input.prompt, params, idempotencyKey: key, userMessageId: prompt._id });
+      const job = await queue.enqueue({
+        _id: jobId,
+        ownerId: owner,
+        chatId,
+        prompt: input.prompt,
+        params,
+        idempotencyKey: key,
+        userMessageId: prompt._id,
+      });
       deps.onQueued();
       return view(job);
     } catch (error) {
@@ -150,7 +194,11 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
   }
 
   // The slot is taken when the stream starts, so a stream never started holds none.
-  async function* subscribe(ownerId: string, address: string, options: WatchOptions): AsyncGenerator<JobEvent> {
+  async function* subscribe(
+    ownerId: string,
+    address: string,
+    options: WatchOptions,
+  ): AsyncGenerator<JobEvent> {
     const release = deps.streams.acquire(ownerId, address);
     try {
       yield* watch(ownerId, options);
@@ -163,7 +211,8 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     const owner = new Types.ObjectId(ownerId);
     const relay = new EventEmitter();
     const unsubscribe = events.subscribe((job) => {
-      if (job.ownerId.equals(owner) && (!options.jobId || job._id.toHexString() === options.jobId)) relay.emit('job', job);
+      if (job.ownerId.equals(owner) && (!options.jobId || job._id.toHexString() === options.jobId))
+        relay.emit('job', job);
     });
     const unwatch = watcher.watch(ownerId);
     try {
@@ -173,7 +222,11 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       const filter: QueryFilter<JobRecord> = {
         ownerId: owner,
         ...(options.jobId ? { _id: new Types.ObjectId(options.jobId) } : {}),
-        ...(since !== undefined && Number.isFinite(since) ? { updatedAt: { $gte: new Date(since) } } : options.jobId ? {} : { status: { $in: ['queued', 'running'] } }),
+        ...(since !== undefined && Number.isFinite(since)
+          ? { updatedAt: { $gte: new Date(since) } }
+          : options.jobId
+            ? {}
+            : { status: { $in: ['queued', 'running'] } }),
       };
       const sent = new Map<string, number>();
       for (const job of await jobs.find(filter).sort({ updatedAt: 1 }).lean<JobRecord[]>()) {
@@ -199,7 +252,11 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
 
     async generate(ownerId, input) {
       const { prompt, chatId, ...params } = input;
-      const created = await create(ownerId, { prompt, ...(chatId ? { chatId } : {}), params: { ...params, quality: params.quality ?? 'standard', formats: ['glb', 'obj', 'ply'] } });
+      const created = await create(ownerId, {
+        prompt,
+        ...(chatId ? { chatId } : {}),
+        params: { ...params, quality: params.quality ?? 'standard', formats: ['glb', 'obj', 'ply'] },
+      });
       const signal = AbortSignal.timeout(deps.generateTimeoutMs);
       let finished: TJob | undefined = FINISHED.has(created.status) ? created : undefined;
       if (!finished) {
@@ -210,17 +267,42 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
           }
         }
       }
-      if (!finished && deps.closing.aborted) throw new DomainError('SERVICE_UNAVAILABLE', `This server is shutting down; follow job ${created.id} at GET /api/jobs/${created.id}`);
-      if (!finished) throw new DomainError('TIMEOUT', `The model is not ready after ${Math.round(deps.generateTimeoutMs / 1000)} s; follow job ${created.id} at GET /api/jobs/${created.id}`);
-      if (finished.status !== 'succeeded') throw new DomainError('GENERATION_FAILED', finished.error?.message ?? `The job was ${finished.status}`);
+      if (!finished && deps.closing.aborted)
+        throw new DomainError(
+          'SERVICE_UNAVAILABLE',
+          `This server is shutting down; follow job ${created.id} at GET /api/jobs/${created.id}`,
+        );
+      if (!finished)
+        throw new DomainError(
+          'TIMEOUT',
+          `The model is not ready after ${Math.round(deps.generateTimeoutMs / 1000)} s; follow job ${created.id} at GET /api/jobs/${created.id}`,
+        );
+      if (finished.status !== 'succeeded')
+        throw new DomainError(
+          'GENERATION_FAILED',
+          finished.error?.message ?? `The job was ${finished.status}`,
+        );
       const files: GenerateResult['files'] = {};
       for (const output of finished.outputs) files[output.format] = output.url;
-      return { id: finished.id, prompt: finished.prompt, files, assets: finished.outputs.map((output) => ({ id: output.assetId, format: output.format, url: output.url })) };
+      return {
+        id: finished.id,
+        prompt: finished.prompt,
+        files,
+        assets: finished.outputs.map((output) => ({
+          id: output.assetId,
+          format: output.format,
+          url: output.url,
+        })),
+      };
     },
 
     async list(ownerId, { status, chatId, page, limit }) {
       const found = await jobs
-        .find({ ownerId: new Types.ObjectId(ownerId), ...(status ? { status } : {}), ...(chatId ? { chatId: new Types.ObjectId(chatId) } : {}) })
+        .find({
+          ownerId: new Types.ObjectId(ownerId),
+          ...(status ? { status } : {}),
+          ...(chatId ? { chatId: new Types.ObjectId(chatId) } : {}),
+        })
         .sort({ createdAt: -1, _id: -1 })
         .skip((page - 1) * limit)
         .limit(limit)
@@ -232,11 +314,18 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
 
     async cancel(ownerId, jobId) {
       const job = await owned(ownerId, jobId);
-      if (FINISHED.has(job.status)) throw new DomainError('JOB_FINISHED', `The job already ${job.status === 'canceled' ? 'was canceled' : job.status}; only queued or running jobs can be canceled`);
+      if (FINISHED.has(job.status))
+        throw new DomainError(
+          'JOB_FINISHED',
+          `The job already ${job.status === 'canceled' ? 'was canceled' : job.status}; only queued or running jobs can be canceled`,
+        );
       const changed = await queue.requestCancel(ownedFilter(ownerId, jobId));
       if (!changed) {
         const now = await owned(ownerId, jobId);
-        throw new DomainError('JOB_FINISHED', `The job already ${now.status}; only queued or running jobs can be canceled`);
+        throw new DomainError(
+          'JOB_FINISHED',
+          `The job already ${now.status}; only queued or running jobs can be canceled`,
+        );
       }
       return view(changed);
     },
@@ -245,10 +334,21 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       const _id = new Types.ObjectId(id);
       const before = await jobs.findById(_id).lean<JobRecord>();
       if (!before) throw new NotFound('Job not found');
-      const changed = status === 'canceled' ? await queue.requestCancel({ _id }) : await queue.adminChange(_id, { status, progress, error });
-      if (!changed) throw new Conflict(`The job is ${before.status}; ${status ? `it cannot become ${status}` : 'only a running job has progress to set'}`);
+      const changed =
+        status === 'canceled'
+          ? await queue.requestCancel({ _id })
+          : await queue.adminChange(_id, { status, progress, error });
+      if (!changed)
+        throw new Conflict(
+          `The job is ${before.status}; ${status ? `it cannot become ${status}` : 'only a running job has progress to set'}`,
+        );
       if (changed.status === 'queued') deps.onQueued();
-      const fields = (job: JobRecord) => ({ status: job.status, progress: job.progress, error: job.error ?? null, attempts: job.attempts });
+      const fields = (job: JobRecord) => ({
+        status: job.status,
+        progress: job.progress,
+        error: job.error ?? null,
+        attempts: job.attempts,
+      });
       await deps.audit.record({
         action: status === 'canceled' ? 'job.canceled_by_admin' : 'job.updated_by_admin',
         actor,

@@ -1,5 +1,7 @@
-import { type Connection, type InferSchemaType, type Model, Schema, type Types } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
+
 import { MessageRoles, MessageTypes } from '@gen3d/shared';
+
 import { AttachmentSchema } from '../assets/attachment-schema.js';
 
 const MessageSchema = new Schema(

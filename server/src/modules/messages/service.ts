@@ -1,11 +1,13 @@
-import type { TMessage, ZCreateMessageInput, ZListMessagesInput } from '@gen3d/shared';
 import { Types } from 'mongoose';
 import type { z } from 'zod';
+
+import type { TMessage, ZCreateMessageInput, ZListMessagesInput } from '@gen3d/shared';
+
 import type { AttachmentRecord } from '../assets/attachment-schema.js';
 import type { AssetService } from '../assets/service.js';
 import type { ChatService } from '../chats/service.js';
-import type { MessageModel, MessageRecord } from './model.js';
 import type { StoredObjectCaps } from '../quotas/stored-object-caps.js';
+import type { MessageModel, MessageRecord } from './model.js';
 
 type ListInput = z.output<typeof ZListMessagesInput>;
 type CreateInput = z.output<typeof ZCreateMessageInput>;
@@ -31,7 +33,12 @@ export interface MessageService {
   remove(messageId: Types.ObjectId): Promise<void>;
 }
 
-export function createMessageService(messages: MessageModel, chats: ChatService, assets: AssetService, caps: StoredObjectCaps): MessageService {
+export function createMessageService(
+  messages: MessageModel,
+  chats: ChatService,
+  assets: AssetService,
+  caps: StoredObjectCaps,
+): MessageService {
   const view = (message: MessageRecord): TMessage => {
     const id = message._id.toHexString();
     return {
@@ -57,10 +64,16 @@ export function createMessageService(messages: MessageModel, chats: ChatService,
     async list(ownerId, { chatId, page, limit, after, before }) {
       const chat = await chats.owned(ownerId, chatId);
       if (before) {
-        const newestFirst = await messages.find({ chatId: chat._id, _id: { $lt: new Types.ObjectId(before) } }).sort({ _id: -1 }).limit(limit).lean<MessageRecord[]>();
+        const newestFirst = await messages
+          .find({ chatId: chat._id, _id: { $lt: new Types.ObjectId(before) } })
+          .sort({ _id: -1 })
+          .limit(limit)
+          .lean<MessageRecord[]>();
         return newestFirst.reverse().map(view);
       }
-      const filter = after ? { chatId: chat._id, _id: { $gt: new Types.ObjectId(after) } } : { chatId: chat._id };
+      const filter = after
+        ? { chatId: chat._id, _id: { $gt: new Types.ObjectId(after) } }
+        : { chatId: chat._id };
       const found = await messages
         .find(filter)
         .sort({ _id: 1 })
@@ -72,7 +85,10 @@ export function createMessageService(messages: MessageModel, chats: ChatService,
 
     async create(ownerId, input) {
       const chat = await chats.owned(ownerId, input.chatId);
-      const owned = await assets.ownedBy(ownerId, input.attachments.map((attachment) => attachment.assetId));
+      const owned = await assets.ownedBy(
+        ownerId,
+        input.attachments.map((attachment) => attachment.assetId),
+      );
       const message = await caps.withRoomForMessages(ownerId, 1, () =>
         append({
           chatId: chat._id,

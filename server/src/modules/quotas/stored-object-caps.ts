@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+
 import { DomainError } from '../../domain-errors.js';
 import { KeyedSerializer } from '../../infra/keyed-serializer.js';
 import type { ChatModel } from '../chats/model.js';
@@ -34,7 +35,10 @@ export function createStoredObjectCaps(
     withRoomForChat(ownerId, create) {
       return turns.run(`chats:${ownerId}`, async () => {
         const held = await models.chats.countDocuments({ ownerId: new Types.ObjectId(ownerId) });
-        if (held >= limits.maxChats) throw full(`You have ${held} chats, the most an account may keep (${limits.maxChats}); delete some to start new ones`);
+        if (held >= limits.maxChats)
+          throw full(
+            `You have ${held} chats, the most an account may keep (${limits.maxChats}); delete some to start new ones`,
+          );
         return create();
       });
     },
@@ -42,7 +46,10 @@ export function createStoredObjectCaps(
     withRoomForMessages(ownerId, count, create) {
       return turns.run(`messages:${ownerId}`, async () => {
         const held = await models.messages.countDocuments({ ownerId: new Types.ObjectId(ownerId) });
-        if (held + count > limits.maxMessages) throw full(`You have ${held} messages, the most an account may keep is ${limits.maxMessages}; delete chats to make room`);
+        if (held + count > limits.maxMessages)
+          throw full(
+            `You have ${held} messages, the most an account may keep is ${limits.maxMessages}; delete chats to make room`,
+          );
         return create();
       });
     },
@@ -51,7 +58,10 @@ export function createStoredObjectCaps(
     // so nothing a user sends in parallel gets past this check; storing files in turns would cap registration.
     async withRoomForAssetBytes(ownerId, bytes, create) {
       const held = await models.usedAssetBytes(ownerId);
-      if (held + bytes > limits.maxAssetBytes) throw full(`Your files take ${mib(held)} of the ${mib(limits.maxAssetBytes)} an account may keep; delete chats or assets to make room`);
+      if (held + bytes > limits.maxAssetBytes)
+        throw full(
+          `Your files take ${mib(held)} of the ${mib(limits.maxAssetBytes)} an account may keep; delete chats or assets to make room`,
+        );
       return create();
     },
   };

@@ -1,5 +1,7 @@
-import { ZSystemInfo } from '@gen3d/shared';
 import { z } from 'zod';
+
+import { ZSystemInfo } from '@gen3d/shared';
+
 import { publicProcedure, router } from '../../trpc/trpc.js';
 
 export const systemRouter = router({

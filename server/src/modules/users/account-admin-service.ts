@@ -1,11 +1,12 @@
 import type { TDeletedCounts, TRole } from '@gen3d/shared';
+
+import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 import { Conflict, DomainError, Forbidden, NotFound } from '../../domain-errors.js';
 import { hashPassword } from '../../infra/passwords.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { SessionService } from '../auth/session-service.js';
 import type { UserModel } from './model.js';
 import type { OwnedData } from './owned-data.js';
-import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 
 export interface NewAccount {
   email: string;
@@ -31,22 +32,33 @@ export interface AccountAdminService {
 }
 
 /** Account changes by admins and admin scripts; each one that happens is written to the audit log. */
-export function createAccountAdminService(users: UserModel, sessions: SessionService, ownedData: OwnedData[], audit: AuditLog): AccountAdminService {
+export function createAccountAdminService(
+  users: UserModel,
+  sessions: SessionService,
+  ownedData: OwnedData[],
+  audit: AuditLog,
+): AccountAdminService {
   async function load(userId: string) {
     const user = await users.findById(userId);
     if (!user) throw new NotFound('User not found');
     return user;
   }
 
-  const lastAdmin = (): Conflict => new Conflict('This is the last active admin; make someone else an admin first');
+  const lastAdmin = (): Conflict =>
+    new Conflict('This is the last active admin; make someone else an admin first');
 
   /**
    * Applies a change that may remove an active admin. Checking first and writing after is not atomic,
    * so the count is checked again after the write; when two such changes race and leave no admin,
    * each one reverts itself.
    */
-  async function keepingAnAdmin(userId: string, apply: () => Promise<unknown>, revert: () => Promise<unknown>): Promise<void> {
-    if ((await users.countDocuments({ _id: { $ne: userId }, roles: 'admin', active: true })) === 0) throw lastAdmin();
+  async function keepingAnAdmin(
+    userId: string,
+    apply: () => Promise<unknown>,
+    revert: () => Promise<unknown>,
+  ): Promise<void> {
+    if ((await users.countDocuments({ _id: { $ne: userId }, roles: 'admin', active: true })) === 0)
+      throw lastAdmin();
     await apply();
     if ((await users.countDocuments({ roles: 'admin', active: true })) === 0) {
       await revert();
@@ -66,7 +78,12 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
           emailVerified: true,
         });
         const id = user._id.toHexString();
-        await audit.record({ action: 'user.created', actor, target: { type: 'user', id, label: user.email }, changes: { before: {}, after: { email: user.email, userName: user.userName, roles } } });
+        await audit.record({
+          action: 'user.created',
+          actor,
+          target: { type: 'user', id, label: user.email },
+          changes: { before: {}, after: { email: user.email, userName: user.userName, roles } },
+        });
         return id;
       } catch (error) {
         if (isDuplicateKeyError(error)) throw new Conflict('An account with this email already exists');
@@ -80,11 +97,18 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
       const next = [...new Set(roles)];
       const apply = () => users.updateOne({ _id: user._id }, { $set: { roles: next } });
       if (user.roles.includes('admin') && !next.includes('admin') && user.active) {
-        await keepingAnAdmin(userId, apply, () => users.updateOne({ _id: user._id }, { $addToSet: { roles: 'admin' } }));
+        await keepingAnAdmin(userId, apply, () =>
+          users.updateOne({ _id: user._id }, { $addToSet: { roles: 'admin' } }),
+        );
       } else {
         await apply();
       }
-      await audit.record({ action: 'user.roles_changed', actor, target: { type: 'user', id: userId, label: user.email }, changes: { before: { roles: [...user.roles] }, after: { roles: next } } });
+      await audit.record({
+        action: 'user.roles_changed',
+        actor,
+        target: { type: 'user', id: userId, label: user.email },
+        changes: { before: { roles: [...user.roles] }, after: { roles: next } },
+      });
     },
 
     async setActive(actor, userId, active) {
@@ -92,33 +116,65 @@ export function createAccountAdminService(users: UserModel, sessions: SessionSer
       const user = await load(userId);
       const apply = () => users.updateOne({ _id: user._id }, { $set: { active } });
       if (!active && user.active && user.roles.includes('admin')) {
-        await keepingAnAdmin(userId, apply, () => users.updateOne({ _id: user._id }, { $set: { active: true } }));
+        await keepingAnAdmin(userId, apply, () =>
+          users.updateOne({ _id: user._id }, { $set: { active: true } }),
+        );
       } else {
         await apply();
       }
       if (!active) await sessions.logoutEverywhere(userId);
       const action = active ? 'user.reactivated' : 'user.deactivated';
-      await audit.record({ action, actor, target: { type: 'user', id: userId, label: user.email }, changes: { before: { active: user.active }, after: { active } } });
+      await audit.record({
+        action,
+        actor,
+        target: { type: 'user', id: userId, label: user.email },
+        changes: { before: { active: user.active }, after: { active } },
+      });
     },
 
     async delete(actor, userId, confirmEmail) {
       if (actor.userId === userId) throw new Forbidden('You cannot delete your own account');
       const user = await load(userId);
-      if (user.email !== confirmEmail) throw new DomainError('CONFIRMATION_MISMATCH', "confirmEmail must repeat the email of the account being deleted");
+      if (user.email !== confirmEmail)
+        throw new DomainError(
+          'CONFIRMATION_MISMATCH',
+          'confirmEmail must repeat the email of the account being deleted',
+        );
       // The account is shut first, so a deletion cut short leaves a deactivated account that a second
       // delete finishes, never a usable account with part of its data gone.
       const shut = () => users.updateOne({ _id: user._id }, { $set: { active: false } });
       if (user.active && user.roles.includes('admin')) {
-        await keepingAnAdmin(userId, shut, () => users.updateOne({ _id: user._id }, { $set: { active: true } }));
+        await keepingAnAdmin(userId, shut, () =>
+          users.updateOne({ _id: user._id }, { $set: { active: true } }),
+        );
       } else {
         await shut();
       }
       await sessions.logoutEverywhere(userId);
-      const counts: TDeletedCounts = { accounts: 0, refreshTokens: 0, passwordResets: 0, jobs: 0, assets: 0, messages: 0, chats: 0 };
+      const counts: TDeletedCounts = {
+        accounts: 0,
+        refreshTokens: 0,
+        passwordResets: 0,
+        jobs: 0,
+        assets: 0,
+        messages: 0,
+        chats: 0,
+      };
       for (const data of ownedData) counts[data.kind] = await data.deleteAllOf(user._id);
       counts.accounts = (await users.deleteOne({ _id: user._id })).deletedCount;
-      const before = { email: user.email, userName: user.userName, roles: [...user.roles], active: user.active };
-      await audit.record({ action: 'user.deleted', actor, target: { type: 'user', id: userId, label: user.email }, changes: { before, after: {} }, details: { deleted: counts } });
+      const before = {
+        email: user.email,
+        userName: user.userName,
+        roles: [...user.roles],
+        active: user.active,
+      };
+      await audit.record({
+        action: 'user.deleted',
+        actor,
+        target: { type: 'user', id: userId, label: user.email },
+        changes: { before, after: {} },
+        details: { deleted: counts },
+      });
       return counts;
     },
 

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { Types } from 'mongoose';
+
 import type { UserModel, UserRecord } from './model.js';
 
 /** A stored account without its password hash, as every authenticated request reads it. */

@@ -1,4 +1,5 @@
-import { type Connection, type InferSchemaType, type Model, Schema } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
 import { Roles, Themes } from '@gen3d/shared';
 
 const UserSchema = new Schema(

@@ -1,5 +1,6 @@
-import type { TDeletedCounts } from '@gen3d/shared';
 import type { Types } from 'mongoose';
+
+import type { TDeletedCounts } from '@gen3d/shared';
 
 /** Records of one kind that belong to an account and are deleted with it. */
 export interface OwnedData {

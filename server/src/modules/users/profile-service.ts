@@ -1,4 +1,5 @@
 import type { TMe, TUpdateMeInput } from '@gen3d/shared';
+
 import { NotFound } from '../../domain-errors.js';
 import type { UserModel, UserRecord } from './model.js';
 
@@ -32,7 +33,8 @@ export function toSetPaths(input: TUpdateMeInput): Record<string, unknown> {
   const set: Record<string, unknown> = {};
   if (input.userName !== undefined) set.userName = input.userName;
   for (const group of ['profile', 'settings'] as const) {
-    for (const [field, value] of Object.entries(input[group] ?? {})) if (value !== undefined) set[`${group}.${field}`] = value;
+    for (const [field, value] of Object.entries(input[group] ?? {}))
+      if (value !== undefined) set[`${group}.${field}`] = value;
   }
   return set;
 }

@@ -1,29 +1,76 @@
-import { ZCreateUserInput, ZListUsersInput, ZUpdateUserInput, ZUserIdInput, ZUserList, ZUserView } from '@gen3d/shared';
+import {
+  ZCreateUserInput,
+  ZListUsersInput,
+  ZUpdateUserInput,
+  ZUserIdInput,
+  ZUserList,
+  ZUserView,
+} from '@gen3d/shared';
+
 import { authedProcedure, router, withRole } from '../../trpc/trpc.js';
 
 const tags = ['users'];
 
 export const usersRouter = router({
   list: withRole('admin', 'moderator')
-    .meta({ openapi: { method: 'GET', path: '/users', tags, summary: 'Users, newest first (admins and moderators)', protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/users',
+        tags,
+        summary: 'Users, newest first (admins and moderators)',
+        protect: true,
+      },
+    })
     .input(ZListUsersInput)
     .output(ZUserList)
     .query(({ ctx, input }) => ctx.services.users.list(input)),
 
   get: authedProcedure
-    .meta({ openapi: { method: 'GET', path: '/users/{id}', tags, summary: "A user's profile (settings for the owner and admins)", protect: true } })
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/users/{id}',
+        tags,
+        summary: "A user's profile (settings for the owner and admins)",
+        protect: true,
+      },
+    })
     .input(ZUserIdInput)
     .output(ZUserView)
     .query(({ ctx, input }) => ctx.services.users.get(ctx.user, input.id)),
 
   create: withRole('admin')
-    .meta({ openapi: { method: 'POST', path: '/users', tags, summary: 'Create a verified account (admins)', protect: true, successDescription: 'The new user' }, errorStatuses: [409], successStatus: 201 })
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/users',
+        tags,
+        summary: 'Create a verified account (admins)',
+        protect: true,
+        successDescription: 'The new user',
+      },
+      errorStatuses: [409],
+      successStatus: 201,
+    })
     .input(ZCreateUserInput)
     .output(ZUserView)
-    .mutation(async ({ ctx, input }) => ctx.services.users.get(ctx.user, await ctx.services.accounts.create(ctx.actor, input))),
+    .mutation(async ({ ctx, input }) =>
+      ctx.services.users.get(ctx.user, await ctx.services.accounts.create(ctx.actor, input)),
+    ),
 
   update: authedProcedure
-    .meta({ openapi: { method: 'PATCH', path: '/users/{id}', tags, summary: 'Change a user: owners their name, profile and settings; admins anything but their own roles', protect: true }, errorStatuses: [409] })
+    .meta({
+      openapi: {
+        method: 'PATCH',
+        path: '/users/{id}',
+        tags,
+        summary:
+          'Change a user: owners their name, profile and settings; admins anything but their own roles',
+        protect: true,
+      },
+      errorStatuses: [409],
+    })
     .input(ZUpdateUserInput)
     .output(ZUserView)
     .mutation(({ ctx, input }) => ctx.services.users.update(ctx, input)),

@@ -1,15 +1,16 @@
-import type { TUpdateUserInput, TUserView } from '@gen3d/shared';
+import type { QueryFilter } from 'mongoose';
 import { type z } from 'zod';
-import { type ZListUsersInput } from '@gen3d/shared';
+
+import { type TUpdateUserInput, type TUserView, type ZListUsersInput } from '@gen3d/shared';
+
+import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 import { Conflict, Forbidden, NotFound } from '../../domain-errors.js';
+import { escapeRegExp } from '../../infra/regexp.js';
 import type { Caller } from '../audit/audit-log.js';
 import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { AccountAdminService } from './account-admin-service.js';
-import type { QueryFilter } from 'mongoose';
 import type { UserModel, UserRecord } from './model.js';
 import { toMe, toSetPaths } from './profile-service.js';
-import { isDuplicateKeyError } from '../../db/duplicate-key.js';
-import { escapeRegExp } from '../../infra/regexp.js';
 
 type ListInput = z.output<typeof ZListUsersInput>;
 
@@ -29,7 +30,10 @@ export interface UsersService {
 
 const ADMIN_FIELDS = ['email', 'roles', 'active', 'emailVerified'] as const;
 
-function viewFor(viewer: Pick<AuthenticatedUser, 'id' | 'roles'>, user: UserRecord & { _id: { toHexString(): string } }): TUserView {
+function viewFor(
+  viewer: Pick<AuthenticatedUser, 'id' | 'roles'>,
+  user: UserRecord & { _id: { toHexString(): string } },
+): TUserView {
   const full = toMe(user);
   const isOwner = viewer.id === full.id;
   const isAdmin = viewer.roles.includes('admin');
@@ -58,17 +62,32 @@ export function createUsersService(users: UserModel, accounts: AccountAdminServi
   return {
     async list({ page, limit, search, role, active, verified }) {
       const filter: QueryFilter<UserRecord> = {
-        ...(search ? { $or: [{ email: { $regex: `^${escapeRegExp(search.toLowerCase())}` } }, { userName: { $regex: `^${escapeRegExp(search)}`, $options: 'i' } }] } : {}),
+        ...(search
+          ? {
+              $or: [
+                { email: { $regex: `^${escapeRegExp(search.toLowerCase())}` } },
+                { userName: { $regex: `^${escapeRegExp(search)}`, $options: 'i' } },
+              ],
+            }
+          : {}),
         ...(role ? { roles: role } : {}),
         ...(active !== undefined ? { active } : {}),
         ...(verified !== undefined ? { emailVerified: verified } : {}),
       };
       const [total, found] = await Promise.all([
         users.countDocuments(filter),
-        users.find(filter).sort({ createdAt: -1, _id: -1 }).skip((page - 1) * limit).limit(limit).lean(),
+        users
+          .find(filter)
+          .sort({ createdAt: -1, _id: -1 })
+          .skip((page - 1) * limit)
+          .limit(limit)
+          .lean(),
       ]);
       const staff = { id: '', roles: ['admin'] as AuthenticatedUser['roles'] };
-      return { users: found.map((user) => viewFor(staff, user)), pagination: { page, limit, total, pages: Math.ceil(total / limit) } };
+      return {
+        users: found.map((user) => viewFor(staff, user)),
+        pagination: { page, limit, total, pages: Math.ceil(total / limit) },
+      };
     },
 
     get: load,
@@ -78,7 +97,8 @@ export function createUsersService(users: UserModel, accounts: AccountAdminServi
       const isOwner = viewer.id === input.id;
       if (!isAdmin && !isOwner) throw new Forbidden('You can only change your own account');
       const adminFields = ADMIN_FIELDS.filter((field) => input[field] !== undefined);
-      if (adminFields.length > 0 && !isAdmin) throw new Forbidden(`Only admins may change ${adminFields.join(', ')}`);
+      if (adminFields.length > 0 && !isAdmin)
+        throw new Forbidden(`Only admins may change ${adminFields.join(', ')}`);
       if (!(await users.exists({ _id: input.id }))) throw new NotFound('User not found');
       if (input.roles) await accounts.setRoles(actor, input.id, input.roles);
       if (input.active !== undefined) await accounts.setActive(actor, input.id, input.active);

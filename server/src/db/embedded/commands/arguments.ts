@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+
 import { ErrorCode, MongoServerError } from '../errors.js';
 
 /** Typed reads of command fields, failing with MongoDB's TypeMismatch as the server does. */
@@ -6,7 +7,10 @@ export function optionalDocument(command: Document, field: string): Document | u
   const value = command[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new MongoServerError(ErrorCode.TypeMismatch, `BSON field '${field}' is the wrong type '${Array.isArray(value) ? 'array' : typeof value}', expected type 'object'`);
+    throw new MongoServerError(
+      ErrorCode.TypeMismatch,
+      `BSON field '${field}' is the wrong type '${Array.isArray(value) ? 'array' : typeof value}', expected type 'object'`,
+    );
   }
   return value as Document;
 }
@@ -15,9 +19,16 @@ export function optionalNumber(command: Document, field: string): number | undef
   const value = command[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new MongoServerError(ErrorCode.TypeMismatch, `BSON field '${field}' is the wrong type '${typeof value}', expected a number`);
+    throw new MongoServerError(
+      ErrorCode.TypeMismatch,
+      `BSON field '${field}' is the wrong type '${typeof value}', expected a number`,
+    );
   }
-  if (value < 0) throw new MongoServerError(ErrorCode.BadValue, `BSON field '${field}' value must be >= 0, actual value '${value}'`);
+  if (value < 0)
+    throw new MongoServerError(
+      ErrorCode.BadValue,
+      `BSON field '${field}' value must be >= 0, actual value '${value}'`,
+    );
   return Math.trunc(value);
 }
 
@@ -39,7 +50,10 @@ export function collectionName(command: Document): string {
   const [name] = Object.keys(command);
   const value = name === undefined ? undefined : command[name];
   if (typeof value !== 'string' || value.length === 0) {
-    throw new MongoServerError(ErrorCode.InvalidNamespace, `collection name has invalid type ${typeof value}`);
+    throw new MongoServerError(
+      ErrorCode.InvalidNamespace,
+      `collection name has invalid type ${typeof value}`,
+    );
   }
   return value;
 }

@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+
 import type { Catalog } from '../catalog.js';
 import type { CursorRegistry } from '../cursors.js';
 

@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+
 import type { CommandContext, CommandHandler } from './context.js';
 
 /** The MongoDB release whose standalone behaviour the embedded server follows. */

@@ -1,4 +1,5 @@
 import { BSON, type Document } from 'bson';
+
 import { validateCollectionName } from '../catalog.js';
 import type { Collection } from '../collection.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
@@ -6,12 +7,32 @@ import { runFind } from '../query-engine.js';
 import { assertSimpleCollation, collectionName, documentArray, optionalDocument } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
 
-const UNSUPPORTED_COLLECTION_OPTIONS = ['capped', 'validator', 'timeseries', 'viewOn', 'pipeline', 'clusteredIndex', 'changeStreamPreAndPostImages', 'encryptedFields'];
-const COMMAND_ENVELOPE_FIELDS = new Set(['$db', 'lsid', '$clusterTime', '$readPreference', 'writeConcern', 'comment', 'apiVersion', 'apiStrict', 'apiDeprecationErrors']);
+const UNSUPPORTED_COLLECTION_OPTIONS = [
+  'capped',
+  'validator',
+  'timeseries',
+  'viewOn',
+  'pipeline',
+  'clusteredIndex',
+  'changeStreamPreAndPostImages',
+  'encryptedFields',
+];
+const COMMAND_ENVELOPE_FIELDS = new Set([
+  '$db',
+  'lsid',
+  '$clusterTime',
+  '$readPreference',
+  'writeConcern',
+  'comment',
+  'apiVersion',
+  'apiStrict',
+  'apiDeprecationErrors',
+]);
 
 function requireCollection(context: CommandContext, name: string): Collection {
   const collection = context.catalog.collection(context.db, name);
-  if (!collection) throw new MongoServerError(ErrorCode.NamespaceNotFound, `ns does not exist: ${context.db}.${name}`);
+  if (!collection)
+    throw new MongoServerError(ErrorCode.NamespaceNotFound, `ns does not exist: ${context.db}.${name}`);
   return collection;
 }
 
@@ -21,7 +42,10 @@ function create(context: CommandContext, command: Document): Document {
   for (const [key, value] of Object.entries(command).slice(1)) {
     if (COMMAND_ENVELOPE_FIELDS.has(key)) continue;
     if (UNSUPPORTED_COLLECTION_OPTIONS.includes(key)) {
-      throw new MongoServerError(ErrorCode.CommandNotSupported, `collection option '${key}' is not supported by the embedded server`);
+      throw new MongoServerError(
+        ErrorCode.CommandNotSupported,
+        `collection option '${key}' is not supported by the embedded server`,
+      );
     }
     if (key === 'collation') assertSimpleCollation(value);
     options[key] = value;
@@ -56,10 +80,19 @@ function describeCollection(collection: Collection, nameOnly: boolean): Document
 
 function listCollections(context: CommandContext, command: Document): Document {
   const nameOnly = command.nameOnly === true;
-  const described = context.catalog.collections(context.db).map((collection) => describeCollection(collection, nameOnly));
+  const described = context.catalog
+    .collections(context.db)
+    .map((collection) => describeCollection(collection, nameOnly));
   const filtered = runFind(described, optionalDocument(command, 'filter'));
   const cursorOptions = optionalDocument(command, 'cursor');
-  return { cursor: context.cursors.open(`${context.db}.$cmd.listCollections`, filtered, cursorOptions?.batchSize as number | undefined), ok: 1 };
+  return {
+    cursor: context.cursors.open(
+      `${context.db}.$cmd.listCollections`,
+      filtered,
+      cursorOptions?.batchSize as number | undefined,
+    ),
+    ok: 1,
+  };
 }
 
 function listDatabases(context: CommandContext, command: Document): Document {
@@ -67,7 +100,11 @@ function listDatabases(context: CommandContext, command: Document): Document {
   const databases = context.catalog.databaseNames().map((name) => {
     const sizeOnDisk = context.catalog
       .collections(name)
-      .reduce((sum, collection) => sum + collection.documents().reduce((bytes, doc) => bytes + BSON.calculateObjectSize(doc), 0), 0);
+      .reduce(
+        (sum, collection) =>
+          sum + collection.documents().reduce((bytes, doc) => bytes + BSON.calculateObjectSize(doc), 0),
+        0,
+      );
     totalSize += sizeOnDisk;
     return { name, sizeOnDisk, empty: sizeOnDisk === 0 };
   });
@@ -80,7 +117,8 @@ function createIndexes(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   validateCollectionName(context.db, name);
   const specs = documentArray(command, 'indexes');
-  if (specs.length === 0) throw new MongoServerError(ErrorCode.BadValue, 'Must specify at least one index to create');
+  if (specs.length === 0)
+    throw new MongoServerError(ErrorCode.BadValue, 'Must specify at least one index to create');
   for (const spec of specs) assertSimpleCollation(spec.collation);
   const existed = context.catalog.collection(context.db, name) !== undefined;
   const collection = context.catalog.ensureCollection(context.db, name);
@@ -102,7 +140,14 @@ function listIndexes(context: CommandContext, command: Document): Document {
   const collection = requireCollection(context, name);
   const cursorOptions = optionalDocument(command, 'cursor');
   const specs = collection.indexSpecs().map((spec) => ({ ...spec }));
-  return { cursor: context.cursors.open(`${context.db}.${name}`, specs, cursorOptions?.batchSize as number | undefined), ok: 1 };
+  return {
+    cursor: context.cursors.open(
+      `${context.db}.${name}`,
+      specs,
+      cursorOptions?.batchSize as number | undefined,
+    ),
+    ok: 1,
+  };
 }
 
 function dropIndexes(context: CommandContext, command: Document): Document {
@@ -112,8 +157,13 @@ function dropIndexes(context: CommandContext, command: Document): Document {
   const target = command.index as unknown;
   if (target === '*') collection.dropAllIndexes();
   else if (Array.isArray(target)) for (const indexName of target) collection.dropIndex(String(indexName));
-  else if (typeof target === 'string' || (target !== null && typeof target === 'object')) collection.dropIndex(target as string | Document);
-  else throw new MongoServerError(ErrorCode.TypeMismatch, "BSON field 'dropIndexes.index' is missing or of the wrong type");
+  else if (typeof target === 'string' || (target !== null && typeof target === 'object'))
+    collection.dropIndex(target as string | Document);
+  else
+    throw new MongoServerError(
+      ErrorCode.TypeMismatch,
+      "BSON field 'dropIndexes.index' is missing or of the wrong type",
+    );
   return { nIndexesWas, ok: 1 };
 }
 
@@ -121,13 +171,34 @@ function dropIndexes(context: CommandContext, command: Document): Document {
 function collMod(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   const collection = requireCollection(context, name);
-  const unsupported = Object.keys(command).filter((key) => !['collMod', 'index', '$db', 'lsid', '$clusterTime', '$readPreference', 'writeConcern', 'comment'].includes(key));
-  if (unsupported.length > 0) throw new MongoServerError(ErrorCode.InvalidOptions, `collMod option ${unsupported.join(', ')} is not supported by the embedded server`);
+  const unsupported = Object.keys(command).filter(
+    (key) =>
+      ![
+        'collMod',
+        'index',
+        '$db',
+        'lsid',
+        '$clusterTime',
+        '$readPreference',
+        'writeConcern',
+        'comment',
+      ].includes(key),
+  );
+  if (unsupported.length > 0)
+    throw new MongoServerError(
+      ErrorCode.InvalidOptions,
+      `collMod option ${unsupported.join(', ')} is not supported by the embedded server`,
+    );
   const index = optionalDocument(command, 'index');
   if (!index) return { ok: 1 };
   const target = (index.name as string | undefined) ?? (index.keyPattern as Document | undefined);
-  if (target === undefined) throw new MongoServerError(ErrorCode.InvalidOptions, 'collMod.index needs a name or a keyPattern');
-  if (typeof index.expireAfterSeconds !== 'number') throw new MongoServerError(ErrorCode.InvalidOptions, 'collMod.index: only expireAfterSeconds can be changed by the embedded server');
+  if (target === undefined)
+    throw new MongoServerError(ErrorCode.InvalidOptions, 'collMod.index needs a name or a keyPattern');
+  if (typeof index.expireAfterSeconds !== 'number')
+    throw new MongoServerError(
+      ErrorCode.InvalidOptions,
+      'collMod.index: only expireAfterSeconds can be changed by the embedded server',
+    );
   const old = collection.setExpireAfterSeconds(target, index.expireAfterSeconds);
   return { expireAfterSeconds_old: old, expireAfterSeconds_new: index.expireAfterSeconds, ok: 1 };
 }

@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+
 import { Catalog } from '../catalog.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
 import type { CommandContext } from './context.js';
@@ -14,7 +15,8 @@ export function writePipelineOutput(context: CommandContext, output: unknown, re
       : output !== null && typeof output === 'object'
         ? { db: String((output as Document).db ?? context.db), coll: String((output as Document).coll) }
         : undefined;
-  if (!target) throw new MongoServerError(ErrorCode.FailedToParse, '$out only supports a string or object argument');
+  if (!target)
+    throw new MongoServerError(ErrorCode.FailedToParse, '$out only supports a string or object argument');
   const existing = context.catalog.collection(target.db, target.coll);
   const indexSpecs = existing?.indexSpecs().filter((spec) => spec.name !== '_id_') ?? [];
 

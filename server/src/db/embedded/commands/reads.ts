@@ -1,10 +1,17 @@
 import type { Document } from 'bson';
-import { NeedsEngine, nativePredicate } from '../fast-stages.js';
+
 import { valuesAtPath } from '../document-paths.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
-import { compareValues, type QueryOptions, runFind, runPipeline } from '../query-engine.js';
+import { nativePredicate, NeedsEngine } from '../fast-stages.js';
+import { compareValues, runFind, runPipeline, type QueryOptions } from '../query-engine.js';
 import { isIndexableScalar, valueKey } from '../value-keys.js';
-import { assertSimpleCollation, collectionName, documentArray, optionalDocument, optionalNumber } from './arguments.js';
+import {
+  assertSimpleCollation,
+  collectionName,
+  documentArray,
+  optionalDocument,
+  optionalNumber,
+} from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { writePipelineOutput } from './pipeline-output.js';
 
@@ -27,12 +34,19 @@ function matching(context: CommandContext, name: string, filter: Document | unde
  * stopping at the limit (as mongod does with an index on the sort key). Only for a sort on that field
  * (optionally then `_id` the same way round) and a filter the native test handles.
  */
-function firstInSortOrder(context: CommandContext, name: string, filter: Document | undefined, sort: Document | undefined, count: number): Document[] | undefined {
+function firstInSortOrder(
+  context: CommandContext,
+  name: string,
+  filter: Document | undefined,
+  sort: Document | undefined,
+  count: number,
+): Document[] | undefined {
   if (!sort || count === 0 || count > 1000) return undefined;
   const keys = Object.entries(sort);
   const [field, direction] = keys[0] ?? [];
   if (typeof field !== 'string' || field === '_id' || (direction !== 1 && direction !== -1)) return undefined;
-  if (keys.length > 2 || (keys.length === 2 && (keys[1]?.[0] !== '_id' || keys[1]?.[1] !== direction))) return undefined;
+  if (keys.length > 2 || (keys.length === 2 && (keys[1]?.[0] !== '_id' || keys[1]?.[1] !== direction)))
+    return undefined;
   const test = nativePredicate(filter);
   const collection = context.catalog.collection(context.db, name);
   if (!test || !collection) return undefined;
@@ -54,12 +68,22 @@ function isPlainIdLookup(filter: Document | undefined): filter is Document {
 /** Projections that only drop top-level fields, applied without the query engine. */
 function dropFields(doc: Document, projection: Document): Document | undefined {
   const dropped = Object.entries(projection);
-  if (dropped.some(([field, value]) => field.includes('.') || field.startsWith('$') || (value !== 0 && value !== false))) return undefined;
+  if (
+    dropped.some(
+      ([field, value]) => field.includes('.') || field.startsWith('$') || (value !== 0 && value !== false),
+    )
+  )
+    return undefined;
   const omitted = new Set(dropped.map(([field]) => field));
   return Object.fromEntries(Object.entries(doc).filter(([field]) => !omitted.has(field)));
 }
 
-function findById(context: CommandContext, name: string, filter: Document, projection: Document | undefined): Document[] | undefined {
+function findById(
+  context: CommandContext,
+  name: string,
+  filter: Document,
+  projection: Document | undefined,
+): Document[] | undefined {
   const doc = context.catalog.collection(context.db, name)?.findById(filter._id);
   if (!doc) return [];
   if (!projection || Object.keys(projection).length === 0) return [doc];
@@ -71,7 +95,10 @@ function find(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   assertSimpleCollation(command.collation);
   if (command.tailable === true) {
-    throw new MongoServerError(ErrorCode.BadValue, 'error processing query: tailable cursor requested on non capped collection');
+    throw new MongoServerError(
+      ErrorCode.BadValue,
+      'error processing query: tailable cursor requested on non capped collection',
+    );
   }
   const filter = optionalDocument(command, 'filter');
   const sort = optionalDocument(command, 'sort');
@@ -79,23 +106,39 @@ function find(context: CommandContext, command: Document): Document {
   const skip = optionalNumber(command, 'skip');
   const limit = optionalNumber(command, 'limit');
   const byId = isPlainIdLookup(filter) && !skip ? findById(context, name, filter, projection) : undefined;
-  const inOrder = byId || !limit || limit < 0 ? undefined : firstInSortOrder(context, name, filter, sort, (skip ?? 0) + limit);
-  const docs = byId ?? (inOrder && runFind(inOrder.slice(skip ?? 0), undefined, projection ? { projection } : {})) ?? runFind(matching(context, name, filter), filter, {
-    ...queryOptions(context, command),
-    ...(sort ? { sort } : {}),
-    ...(projection ? { projection } : {}),
-    ...(skip ? { skip } : {}),
-    ...(limit ? { limit } : {}),
-  });
+  const inOrder =
+    byId || !limit || limit < 0
+      ? undefined
+      : firstInSortOrder(context, name, filter, sort, (skip ?? 0) + limit);
+  const docs =
+    byId ??
+    (inOrder && runFind(inOrder.slice(skip ?? 0), undefined, projection ? { projection } : {})) ??
+    runFind(matching(context, name, filter), filter, {
+      ...queryOptions(context, command),
+      ...(sort ? { sort } : {}),
+      ...(projection ? { projection } : {}),
+      ...(skip ? { skip } : {}),
+      ...(limit ? { limit } : {}),
+    });
   const batchSize = optionalNumber(command, 'batchSize');
-  return { cursor: context.cursors.open(`${context.db}.${name}`, docs, batchSize, command.singleBatch === true), ok: 1 };
+  return {
+    cursor: context.cursors.open(`${context.db}.${name}`, docs, batchSize, command.singleBatch === true),
+    ok: 1,
+  };
 }
 
 function getMore(context: CommandContext, command: Document): Document {
   const name = command.collection;
-  if (typeof name !== 'string') throw new MongoServerError(ErrorCode.TypeMismatch, "BSON field 'getMore.collection' is missing or not a string");
+  if (typeof name !== 'string')
+    throw new MongoServerError(
+      ErrorCode.TypeMismatch,
+      "BSON field 'getMore.collection' is missing or not a string",
+    );
   const batchSize = optionalNumber(command, 'batchSize');
-  return { cursor: context.cursors.getMore(command.getMore, `${context.db}.${name}`, batchSize || undefined), ok: 1 };
+  return {
+    cursor: context.cursors.getMore(command.getMore, `${context.db}.${name}`, batchSize || undefined),
+    ok: 1,
+  };
 }
 
 function killCursors(context: CommandContext, command: Document): Document {
@@ -122,12 +165,17 @@ function distinct(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   assertSimpleCollation(command.collation);
   const key = command.key;
-  if (typeof key !== 'string') throw new MongoServerError(ErrorCode.TypeMismatch, "BSON field 'distinct.key' is missing or not a string");
+  if (typeof key !== 'string')
+    throw new MongoServerError(
+      ErrorCode.TypeMismatch,
+      "BSON field 'distinct.key' is missing or not a string",
+    );
   const filter = optionalDocument(command, 'query');
   const docs = runFind(matching(context, name, filter), filter, queryOptions(context, command));
   const values = new Map<string, unknown>();
   for (const doc of docs) {
-    for (const value of valuesAtPath(doc, key)) if (value !== undefined && !values.has(valueKey(value))) values.set(valueKey(value), value);
+    for (const value of valuesAtPath(doc, key))
+      if (value !== undefined && !values.has(valueKey(value))) values.set(valueKey(value), value);
   }
   return { values: [...values.values()].sort(compareValues), ok: 1 };
 }
@@ -140,17 +188,31 @@ function aggregate(context: CommandContext, command: Document): Document {
   const target = command.aggregate;
   const pipeline = documentArray(command, 'pipeline');
   assertSimpleCollation(command.collation);
-  if (command.explain === true) throw new MongoServerError(ErrorCode.CommandNotSupported, 'explain is not supported by the embedded server');
+  if (command.explain === true)
+    throw new MongoServerError(
+      ErrorCode.CommandNotSupported,
+      'explain is not supported by the embedded server',
+    );
   const cursorOptions = optionalDocument(command, 'cursor');
   if (!cursorOptions) {
-    throw new MongoServerError(ErrorCode.FailedToParse, "The 'cursor' option is required, except for aggregate with the explain argument");
+    throw new MongoServerError(
+      ErrorCode.FailedToParse,
+      "The 'cursor' option is required, except for aggregate with the explain argument",
+    );
   }
   pipeline.forEach((stage, position) => {
     const name = stageName(stage);
     if (name === '$changeStream') {
-      throw new MongoServerError(ErrorCode.Location40573, 'The $changeStream stage is only supported on replica sets');
+      throw new MongoServerError(
+        ErrorCode.Location40573,
+        'The $changeStream stage is only supported on replica sets',
+      );
     }
-    if (name === '$merge') throw new MongoServerError(ErrorCode.CommandNotSupported, '$merge is not supported by the embedded server');
+    if (name === '$merge')
+      throw new MongoServerError(
+        ErrorCode.CommandNotSupported,
+        '$merge is not supported by the embedded server',
+      );
     if (name === '$out' && position !== pipeline.length - 1) {
       throw new MongoServerError(ErrorCode.Location40324, '$out can only be the final stage in the pipeline');
     }
@@ -159,7 +221,10 @@ function aggregate(context: CommandContext, command: Document): Document {
   let namespace: string;
   if (target === 1) {
     if (stageName(pipeline[0] ?? {}) !== '$documents') {
-      throw new MongoServerError(ErrorCode.InvalidNamespace, "{aggregate: 1} is not valid for '$match'; a collection is required.");
+      throw new MongoServerError(
+        ErrorCode.InvalidNamespace,
+        "{aggregate: 1} is not valid for '$match'; a collection is required.",
+      );
     }
     source = [];
     namespace = `${context.db}.$cmd.aggregate`;
@@ -173,7 +238,8 @@ function aggregate(context: CommandContext, command: Document): Document {
   let stages = output === undefined ? pipeline : pipeline.slice(0, -1);
   const options = queryOptions(context, command);
   const leading = stages[0];
-  const collection = target === 1 ? undefined : context.catalog.collection(context.db, collectionName(command));
+  const collection =
+    target === 1 ? undefined : context.catalog.collection(context.db, collectionName(command));
   if (collection && leading && stageName(leading) === '$match') {
     // A leading $match is answered through the indexes, as MongoDB does, before the rest runs.
     const match = leading.$match as Document;
@@ -181,12 +247,18 @@ function aggregate(context: CommandContext, command: Document): Document {
     stages = stages.slice(1);
   }
   // Documents written by $out must not be the stored ones themselves.
-  const results = output === undefined ? runPipeline(source, stages, options) : runPipeline(source, stages, options, { copyInput: true });
+  const results =
+    output === undefined
+      ? runPipeline(source, stages, options)
+      : runPipeline(source, stages, options, { copyInput: true });
   if (output !== undefined) {
     writePipelineOutput(context, output, results);
     return { cursor: context.cursors.open(namespace, [], 0, true), ok: 1 };
   }
-  return { cursor: context.cursors.open(namespace, results, cursorOptions.batchSize as number | undefined), ok: 1 };
+  return {
+    cursor: context.cursors.open(namespace, results, cursorOptions.batchSize as number | undefined),
+    ok: 1,
+  };
 }
 
 export const readCommands: Record<string, CommandHandler> = {

@@ -1,5 +1,5 @@
-import type { Document } from 'bson';
-import { BSON } from 'bson';
+import { BSON, type Document } from 'bson';
+
 import type { Collection } from '../collection.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from '../errors.js';
 import { compileFilter, firstInSortOrder, projectOne, runFind } from '../query-engine.js';
@@ -13,7 +13,11 @@ interface WriteOutcome {
 }
 
 /** Runs each statement of a write command, stopping at the first error when `ordered` (the default). */
-function runStatements<T>(statements: T[], ordered: boolean, run: (statement: T, index: number) => void): Document[] {
+function runStatements<T>(
+  statements: T[],
+  ordered: boolean,
+  run: (statement: T, index: number) => void,
+): Document[] {
   const writeErrors: Document[] = [];
   for (const [index, statement] of statements.entries()) {
     try {
@@ -50,7 +54,12 @@ function isChanged(before: Document, after: Document): boolean {
 }
 
 /** Documents matching `filter`, the first one only unless `multi`. */
-function matches(collection: Collection | undefined, filter: Document, multi: boolean, sort?: Document): Document[] {
+function matches(
+  collection: Collection | undefined,
+  filter: Document,
+  multi: boolean,
+  sort?: Document,
+): Document[] {
   if (!collection) return [];
   const query = compileFilter(filter);
   const candidates = collection.candidates(filter);
@@ -81,21 +90,35 @@ function update(context: CommandContext, command: Document): Document {
     assertSimpleCollation(statement.collation);
     const arrayFilters = statement.arrayFilters as Document[] | undefined;
     const multi = statement.multi === true;
-    if (multi && !Array.isArray(spec) && !Object.keys(spec).some((key) => key.startsWith('$')) && Object.keys(spec).length > 0) {
-      throw new MongoServerError(ErrorCode.FailedToParse, 'multi update is not supported for replacement-style update');
+    if (
+      multi &&
+      !Array.isArray(spec) &&
+      !Object.keys(spec).some((key) => key.startsWith('$')) &&
+      Object.keys(spec).length > 0
+    ) {
+      throw new MongoServerError(
+        ErrorCode.FailedToParse,
+        'multi update is not supported for replacement-style update',
+      );
     }
     const collection = context.catalog.collection(context.db, name);
     const found = matches(collection, filter, multi);
     if (found.length === 0) {
       if (statement.upsert === true) {
-        const doc = context.catalog.ensureCollection(context.db, name).insert(buildUpsert(filter, spec, arrayFilters));
+        const doc = context.catalog
+          .ensureCollection(context.db, name)
+          .insert(buildUpsert(filter, spec, arrayFilters));
         n += 1;
         upserted.push({ index, _id: doc._id });
       }
       return;
     }
     for (const current of found) {
-      const next = applyUpdate(current, spec, { inserting: false, query: filter, ...(arrayFilters ? { arrayFilters } : {}) });
+      const next = applyUpdate(current, spec, {
+        inserting: false,
+        query: filter,
+        ...(arrayFilters ? { arrayFilters } : {}),
+      });
       n += 1;
       if (!isChanged(current, next)) continue;
       (collection as Collection).replace(current, next);
@@ -134,31 +157,53 @@ function findAndModify(context: CommandContext, command: Document): Document {
   assertSimpleCollation(command.collation);
   const removing = command.remove === true;
   const returnNew = command.new === true;
-  if (removing && command.update !== undefined) throw new MongoServerError(ErrorCode.FailedToParse, 'Cannot specify both an update and remove=true');
-  if (!removing && command.update === undefined) throw new MongoServerError(ErrorCode.FailedToParse, 'Either an update or remove=true must be specified');
-  if (removing && returnNew) throw new MongoServerError(ErrorCode.FailedToParse, 'Cannot specify both new=true and remove=true; \'remove\' always returns the deleted document');
-  if (removing && command.upsert === true) throw new MongoServerError(ErrorCode.FailedToParse, 'Cannot specify both upsert=true and remove=true');
+  if (removing && command.update !== undefined)
+    throw new MongoServerError(ErrorCode.FailedToParse, 'Cannot specify both an update and remove=true');
+  if (!removing && command.update === undefined)
+    throw new MongoServerError(ErrorCode.FailedToParse, 'Either an update or remove=true must be specified');
+  if (removing && returnNew)
+    throw new MongoServerError(
+      ErrorCode.FailedToParse,
+      "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document",
+    );
+  if (removing && command.upsert === true)
+    throw new MongoServerError(ErrorCode.FailedToParse, 'Cannot specify both upsert=true and remove=true');
 
   const collection = context.catalog.collection(context.db, name);
   const [current] = matches(collection, filter, false, sort);
   if (removing) {
     if (current) collection?.remove(current);
-    return { lastErrorObject: { n: current ? 1 : 0 }, value: current ? projectOne(current, fields) : null, ok: 1 };
+    return {
+      lastErrorObject: { n: current ? 1 : 0 },
+      value: current ? projectOne(current, fields) : null,
+      ok: 1,
+    };
   }
   const spec = validateUpdateSpec(command.update);
   const arrayFilters = command.arrayFilters as Document[] | undefined;
   if (!current) {
-    if (command.upsert !== true) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
-    const doc = context.catalog.ensureCollection(context.db, name).insert(buildUpsert(filter, spec, arrayFilters));
+    if (command.upsert !== true)
+      return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
+    const doc = context.catalog
+      .ensureCollection(context.db, name)
+      .insert(buildUpsert(filter, spec, arrayFilters));
     return {
       lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
       value: returnNew ? projectOne(doc, fields) : null,
       ok: 1,
     };
   }
-  const next = applyUpdate(current, spec, { inserting: false, query: filter, ...(arrayFilters ? { arrayFilters } : {}) });
+  const next = applyUpdate(current, spec, {
+    inserting: false,
+    query: filter,
+    ...(arrayFilters ? { arrayFilters } : {}),
+  });
   if (isChanged(current, next)) (collection as Collection).replace(current, next);
-  return { lastErrorObject: { n: 1, updatedExisting: true }, value: projectOne(returnNew ? next : current, fields), ok: 1 };
+  return {
+    lastErrorObject: { n: 1, updatedExisting: true },
+    value: projectOne(returnNew ? next : current, fields),
+    ok: 1,
+  };
 }
 
 export const writeCommands: Record<string, CommandHandler> = {
