@@ -168,7 +168,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   );
   await app.register(apiDocsRoutes, { document });
   await app.register(healthRoutes);
-  await app.register(demoPageRoutes);
+  await app.register(demoPageRoutes, { directory: config.demoDir });
   await app.register(assetRoutes, { assets: services.assets, storage, signer });
   return app;
 }

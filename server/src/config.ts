@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { z } from 'zod';
 
 import type { RateLimits } from './infra/rate-limiter.js';
+
+// The demo package's build output; the same relative place from server/src and from a compiled server/dist.
+const BUILT_DEMO_DIR = fileURLToPath(new URL('../../demo/dist', import.meta.url));
 
 const WEAK_SECRETS = new Set(['change-me', 'changeme', 'secret', 'please-change-this-secret-in-production']);
 
@@ -23,6 +27,7 @@ const EnvSchema = z.object({
     .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// connection string')
     .optional(),
   DATA_DIR: z.string().default('.data'),
+  DEMO_DIR: z.string().optional(),
   EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   JWT_SECRET: z.string().optional(),
   CORS_ORIGINS: z.string().optional(),
@@ -77,7 +82,7 @@ const EnvSchema = z.object({
   MESH_WORKER_MEMORY_MB: z.coerce.number().int().min(64).max(16_384).default(512),
   MESH_MAX_DECODED_MB: z.coerce.number().int().min(1).max(16_384).default(256),
   MODEL_SERVER_URL: z.url().optional(),
-  MODEL_SERVER_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
+  MODEL_SERVER_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   MODEL_SERVER_DURATION_MS: z.coerce.number().int().min(0).default(3000),
   MODEL_SERVER_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   MODEL_SERVER_RESPONSE_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
@@ -118,6 +123,8 @@ export interface Config {
   readonly mongodbUri: string | undefined;
   /** Where the embedded database (and other local state) keeps its files. */
   readonly dataDir: string;
+  /** The built demo page (`@gen3d/demo`'s dist), served at `/`. */
+  readonly demoDir: string;
   readonly embeddedDbPort: number;
   readonly jwtSecret: string;
   /** Allowed browser origins; `true` reflects any origin (development only). */
@@ -312,7 +319,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   if (!origins) notices.push('CORS_ORIGINS is not set: any browser origin is allowed (development only)');
   if (!vars.MODEL_SERVER_URL)
     notices.push(
-      `MODEL_SERVER_URL is not set: starting the reference model server (procedural shapes) on port ${vars.MODEL_SERVER_PORT}`,
+      `MODEL_SERVER_URL is not set: starting the reference model server (procedural shapes) on ${vars.MODEL_SERVER_PORT === 0 ? 'a free port' : `port ${vars.MODEL_SERVER_PORT}`}`,
     );
   if (!vars.SMTP_URL)
     notices.push(
@@ -327,6 +334,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     trustProxy: vars.TRUST_PROXY,
     mongodbUri: vars.MONGODB_URI,
     dataDir: resolve(vars.DATA_DIR),
+    demoDir: vars.DEMO_DIR ? resolve(vars.DEMO_DIR) : BUILT_DEMO_DIR,
     embeddedDbPort: vars.EMBEDDED_DB_PORT,
     jwtSecret,
     corsOrigins: origins && !origins.includes('*') ? origins : true,

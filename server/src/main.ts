@@ -29,6 +29,26 @@ function exitOnFatalErrors(logger: Logger): void {
   });
 }
 
+/** Listens, or exits with a sentence naming the setting to change when the port is taken. */
+async function listenOrExit<T>(
+  logger: Logger,
+  what: string,
+  setting: string,
+  port: number,
+  listen: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    logger.fatal(
+      { port },
+      `${what} cannot listen on port ${port}: another program (another gen3d?) uses it; set ${setting} to a free port, or 0 to pick one`,
+    );
+    process.exit(1);
+  }
+}
+
 /** Process entry: config -> logger -> database -> app -> listen, and an orderly stop on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   const { config, notices } = readConfig();
@@ -39,11 +59,18 @@ async function main(): Promise<void> {
   const database = await openDatabaseTarget(config, logger);
   const referenceServer = config.modelServer.url
     ? undefined
-    : await startReferenceModelServer({
-        host: '127.0.0.1',
-        port: config.modelServer.port,
-        durationMs: config.modelServer.durationMs,
-      });
+    : await listenOrExit(
+        logger,
+        'the reference model server',
+        'MODEL_SERVER_PORT',
+        config.modelServer.port,
+        () =>
+          startReferenceModelServer({
+            host: '127.0.0.1',
+            port: config.modelServer.port,
+            durationMs: config.modelServer.durationMs,
+          }),
+      );
   if (referenceServer)
     logger.info(
       { url: referenceServer.url, durationMs: config.modelServer.durationMs },
@@ -54,7 +81,9 @@ async function main(): Promise<void> {
     database,
     modelServerUrl: config.modelServer.url ?? (referenceServer?.url as string),
   });
-  const address = await app.listen({ host: config.host, port: config.port });
+  const address = await listenOrExit(logger, 'gen3d', 'PORT', config.port, () =>
+    app.listen({ host: config.host, port: config.port }),
+  );
   logger.info({ address, docs: `${address}/api-docs` }, 'gen3d is listening');
 
   let stopping = false;

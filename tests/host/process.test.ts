@@ -135,6 +135,41 @@ describe('the server process', () => {
     expect(server.lines.join('\n')).not.toContain('super-secret-value');
   });
 
+  it('starts side by side with another instance on the default helper ports, and names PORT when it is taken', async () => {
+    const env = (): Record<string, string> => {
+      const { MODEL_SERVER_PORT: _free, ...rest } = baseEnv(mkdtempSync(join(tmpdir(), 'gen3d-data-')));
+      return rest;
+    };
+    const first = runTypeScript(MAIN, env());
+    const second = runTypeScript(MAIN, env());
+    const [firstAddress, secondAddress] = await Promise.all([
+      listeningAddress(first),
+      listeningAddress(second),
+    ]);
+    const referenceUrls = [first, second].map(
+      (server) =>
+        server.lines.map(logLine).find((line) => String(line?.msg).startsWith('reference model server'))?.url,
+    );
+    expect(new Set(referenceUrls).size).toBe(2);
+    // Each serves the built demo page at / with its own policy.
+    const page = await fetch(`${secondAddress}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await page.text()).toContain('/demo/app.js');
+    expect((await fetch(`${secondAddress}/demo/app.js`)).headers.get('content-type')).toMatch(/javascript/);
+
+    const taken = runTypeScript(MAIN, { ...env(), PORT: new URL(firstAddress).port });
+    expect((await taken.exited).code).toBe(1);
+    const output = taken.stderr() + taken.lines.join('\n');
+    expect(output).toContain(`gen3d cannot listen on port ${new URL(firstAddress).port}`);
+    expect(output).toContain('set PORT to a free port');
+    expect(output).not.toMatch(/\n\s+at /);
+    for (const server of [first, second]) {
+      server.child.kill('SIGTERM');
+      expect((await server.exited).code).toBe(0);
+    }
+  });
+
   it('finishes a request in flight on SIGTERM, closes its kept-alive connection, refuses new ones, and exits cleanly', async () => {
     const server = runTypeScript(MAIN, baseEnv(mkdtempSync(join(tmpdir(), 'gen3d-data-'))));
     const address = new URL(await listeningAddress(server));

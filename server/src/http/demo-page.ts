@@ -1,10 +1,9 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-import { build } from 'esbuild';
+import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-
-const DEMO_DIR = fileURLToPath(new URL('../../demo/', import.meta.url));
 
 /**
  * The page's own policy: <model-viewer> compiles WebAssembly (its image decoders) and draws from blob:
@@ -22,52 +21,33 @@ const PAGE_POLICY = [
   "frame-ancestors 'self'",
 ].join('; ');
 
-let bundle: Promise<string> | undefined;
-
-/** The demo script with @gen3d/client and <model-viewer>, bundled once per process on first request. */
-function demoScript(): Promise<string> {
-  bundle ??= build({
-    entryPoints: [`${DEMO_DIR}app.ts`],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-  })
-    .then((result) => result.outputFiles[0]?.text ?? '')
-    .catch((error: unknown) => {
-      bundle = undefined;
-      throw error;
-    });
-  return bundle;
-}
-
 /**
- * A small page at `/` where a person can register, log in, type a prompt, watch the progress and turn the
- * result around (Google's <model-viewer>); its script uses @gen3d/client like any frontend would.
+ * The demo page (the `@gen3d/demo` package's built files) at `/`, its script and styles under `/demo/`.
+ * Without a build the routes are left out and the start-up log says how to build it.
  */
-export async function demoPageRoutes(app: FastifyInstance): Promise<void> {
-  const [html, css] = await Promise.all([
-    readFile(`${DEMO_DIR}index.html`, 'utf8'),
-    readFile(`${DEMO_DIR}styles.css`, 'utf8'),
-  ]);
+export async function demoPageRoutes(app: FastifyInstance, options: { directory: string }): Promise<void> {
+  const page = join(options.directory, 'index.html');
+  if (!existsSync(page)) {
+    app.log.warn(
+      { directory: options.directory },
+      'the demo page is not built, so / is not served: run `pnpm build:demo` (pnpm start does)',
+    );
+    return;
+  }
+  const html = await readFile(page, 'utf8');
+  await app.register(fastifyStatic, {
+    root: options.directory,
+    prefix: '/demo/',
+    index: false,
+    decorateReply: false,
+    maxAge: '5m',
+    allowedPath: (path) => path !== '/index.html',
+  });
   app.get('/', async (_request, reply) =>
     reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
       .header('content-security-policy', PAGE_POLICY)
       .send(html),
-  );
-  app.get('/demo/styles.css', async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(css),
-  );
-  app.get('/demo/app.js', async (_request, reply) =>
-    reply
-      .type('text/javascript; charset=utf-8')
-      .header('cache-control', 'public, max-age=300')
-      .send(await demoScript()),
   );
 }

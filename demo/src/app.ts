@@ -1,4 +1,4 @@
-// The demo page's script: bundled by the server (esbuild) with @gen3d/client and <model-viewer>.
+// The demo page's script, bundled by build.js (esbuild) with @gen3d/client and <model-viewer>.
 import '@google/model-viewer';
 
 import { createGen3dClient, toGen3dError, webStorageTokenStore } from '@gen3d/client';
