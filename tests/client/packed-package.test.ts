@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { signInNewAdmin, signInNewUser } from '../support/accounts.js';
-import { repositoryRoot, runCommand } from '../support/process.js';
+import { repositoryRoot, runCommand, runPnpm } from '../support/process.js';
 import { useTestServer } from '../support/server.js';
 
 // @gen3d/client as a third party gets it: `pnpm pack` (which builds it), installed with npm into a fresh
@@ -32,17 +32,10 @@ const state: {
 } = {};
 const workspace = (): string => state.workspace ?? expect.fail('the consumer project was not set up');
 
-async function pnpm(args: string[], cwd: string): Promise<string> {
-  const { packageManager } = JSON.parse(await readFile(join(repositoryRoot, 'package.json'), 'utf8')) as {
-    packageManager: string;
-  };
-  return runCommand('npx', ['--yes', packageManager, ...args], { cwd });
-}
-
 beforeAll(async () => {
   state.workspace = await mkdtemp(join(tmpdir(), 'gen3d-client-consumer-'));
   const packed = join(state.workspace, 'packed');
-  await pnpm(['pack', '--pack-destination', packed], resolve(repositoryRoot, 'client-sdk'));
+  await runPnpm(['pack', '--pack-destination', packed], resolve(repositoryRoot, 'client-sdk'));
   const [tarballName] = await readdir(packed);
   state.tarball = join(packed, tarballName ?? expect.fail('pnpm pack wrote no tarball'));
   state.files = (await runCommand('tar', ['-tzf', state.tarball], { cwd: packed })).trim().split('\n').sort();

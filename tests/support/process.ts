@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,9 +22,22 @@ export function runTypeScript(
   args: string[] = [],
   stdin?: string,
 ): RunningProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(repositoryRoot, entry), ...args], {
+  return runNode(['--import', 'tsx', resolve(repositoryRoot, entry), ...args], {
     cwd: repositoryRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env,
+    stdin,
+  });
+}
+
+/** Runs Node with the arguments given, in `cwd`, with only PATH, HOME and `env` in its environment. */
+export function runNode(
+  nodeArgs: string[],
+  options: { cwd: string; env: Record<string, string>; stdin?: string },
+): RunningProcess {
+  const { stdin } = options;
+  const child = spawn(process.execPath, nodeArgs, {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
     stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   if (stdin !== undefined) child.stdin?.end(stdin);
@@ -122,4 +136,12 @@ export function runCommand(
         );
     });
   });
+}
+
+/** Runs the repository's pinned pnpm (package.json's `packageManager`) through npx. */
+export async function runPnpm(args: string[], cwd: string): Promise<string> {
+  const { packageManager } = JSON.parse(await readFile(join(repositoryRoot, 'package.json'), 'utf8')) as {
+    packageManager: string;
+  };
+  return runCommand('npx', ['--yes', packageManager, ...args], { cwd });
 }
