@@ -11,6 +11,9 @@ const BUILT_DEMO_DIR = fileURLToPath(new URL('../../demo/dist', import.meta.url)
 
 const WEAK_SECRETS = new Set(['change-me', 'changeme', 'secret', 'please-change-this-secret-in-production']);
 
+/** An absolute URL, kept without a trailing slash so paths can be appended. */
+const baseUrl = z.url().transform((url) => url.replace(/\/$/, ''));
+
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
@@ -20,7 +23,7 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  PUBLIC_URL: z.url().optional(),
+  PUBLIC_URL: baseUrl.optional(),
   TRUST_PROXY: booleanFromEnv.default(false),
   MONGODB_URI: z
     .string()
@@ -58,7 +61,7 @@ const EnvSchema = z.object({
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
     .optional(),
   MAIL_FROM: z.string().min(3).default('gen3d <no-reply@localhost>'),
-  APP_URL: z.url().optional(),
+  APP_URL: baseUrl.optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -81,19 +84,19 @@ const EnvSchema = z.object({
   MESH_TASK_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   MESH_WORKER_MEMORY_MB: z.coerce.number().int().min(64).max(16_384).default(512),
   MESH_MAX_DECODED_MB: z.coerce.number().int().min(1).max(16_384).default(256),
-  MODEL_SERVER_URL: z.url().optional(),
+  MODEL_SERVER_URL: baseUrl.optional(),
   MODEL_SERVER_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   MODEL_SERVER_DURATION_MS: z.coerce.number().int().min(0).default(3000),
   MODEL_SERVER_CONNECT_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   MODEL_SERVER_RESPONSE_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   MODEL_SERVER_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(250),
   DEFAULT_MODEL_SERVER: z.enum(['reference', 'shap-e', 'hunyuan3d', 'meshy']).default('reference'),
-  SHAP_E_URL: z.url().optional(),
+  SHAP_E_URL: baseUrl.optional(),
   SHAP_E_TIMEOUT_MS: z.coerce.number().int().positive().default(600_000),
-  HUNYUAN3D_URL: z.url().optional(),
+  HUNYUAN3D_URL: baseUrl.optional(),
   HUNYUAN3D_DEADLINE_MS: z.coerce.number().int().positive().default(600_000),
   MESHY_API_KEY: z.string().min(1).optional(),
-  MESHY_URL: z.url().default('https://api.meshy.ai'),
+  MESHY_URL: baseUrl.default('https://api.meshy.ai'),
   JOB_TIMEOUT_MS: z.coerce
     .number()
     .int()
@@ -330,7 +333,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     environment: vars.NODE_ENV,
     host: vars.HOST,
     port: vars.PORT,
-    publicUrl: (vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/$/, ''),
+    publicUrl: vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`,
     trustProxy: vars.TRUST_PROXY,
     mongodbUri: vars.MONGODB_URI,
     dataDir: resolve(vars.DATA_DIR),
@@ -383,7 +386,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       maxDecodedBytes: vars.MESH_MAX_DECODED_MB * 2 ** 20,
     },
     modelServer: {
-      url: vars.MODEL_SERVER_URL?.replace(/\/$/, ''),
+      url: vars.MODEL_SERVER_URL,
       port: vars.MODEL_SERVER_PORT,
       durationMs: vars.MODEL_SERVER_DURATION_MS,
       connectTimeoutMs: vars.MODEL_SERVER_CONNECT_TIMEOUT_MS,
@@ -393,14 +396,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     modelServers: {
       defaultName: vars.DEFAULT_MODEL_SERVER,
       shapE: vars.SHAP_E_URL
-        ? { url: vars.SHAP_E_URL.replace(/\/$/, ''), generateTimeoutMs: vars.SHAP_E_TIMEOUT_MS }
+        ? { url: vars.SHAP_E_URL, generateTimeoutMs: vars.SHAP_E_TIMEOUT_MS }
         : undefined,
       hunyuan3d: vars.HUNYUAN3D_URL
-        ? { url: vars.HUNYUAN3D_URL.replace(/\/$/, ''), deadlineMs: vars.HUNYUAN3D_DEADLINE_MS }
+        ? { url: vars.HUNYUAN3D_URL, deadlineMs: vars.HUNYUAN3D_DEADLINE_MS }
         : undefined,
-      meshy: vars.MESHY_API_KEY
-        ? { url: vars.MESHY_URL.replace(/\/$/, ''), apiKey: vars.MESHY_API_KEY }
-        : undefined,
+      meshy: vars.MESHY_API_KEY ? { url: vars.MESHY_URL, apiKey: vars.MESHY_API_KEY } : undefined,
     },
     jobs: {
       workerConcurrency: vars.WORKER_CONCURRENCY,
@@ -419,7 +420,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       vars.GENERATION_RATE_LIMIT_IP_MAX,
       vars.GENERATION_RATE_LIMIT_WINDOW_MS,
     ),
-    appUrl: (vars.APP_URL ?? vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`).replace(/\/$/, ''),
+    appUrl: vars.APP_URL ?? vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`,
   };
   return { config: Object.freeze(config), notices };
 }

@@ -105,7 +105,7 @@ export const ZListJobsInput = z.strictObject({
 
 export const ZJobIdInput = z.strictObject({ id: ZObjectId });
 
-/** POST /api/generate: the blocking convenience, in the shape the earlier backend answered. */
+/** POST /api/generate: the blocking convenience, answering once the model is ready. */
 export const ZGenerateInput = z.strictObject({
   prompt: ZPrompt,
   chatId: ZObjectId.optional(),

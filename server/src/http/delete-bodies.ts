@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 
 /**
  * trpc-to-openapi reads a DELETE's input from the query string only (OpenAPI 3.0 gives DELETE no body),
- * but clients of the earlier API send fields such as `confirmEmail` in a JSON body. Those fields are read
+ * but the REST contract lets clients send fields such as `confirmEmail` in a JSON body. Those fields are read
  * as query parameters; a parameter in the URL wins over the same field in the body.
  */
 export async function deleteBodyHook(request: FastifyRequest): Promise<void> {

@@ -22,7 +22,7 @@ const PRESETS: Record<ModelRequest['quality'], { guidanceScale: number; steps: n
   };
 
 /**
- * The product's earlier model server (Shap-E): `POST /generate3D` answers `{id}` only when the meshes are
+ * A Shap-E model server (the `/generate3D` contract): `POST /generate3D` answers `{id}` only when the meshes are
  * written, then they are at `/data/assets/{id}/mesh.{glb,obj,mtl,ply}`. There is no progress and no
  * cancel: canceling aborts the call.
  */
