@@ -18,6 +18,7 @@ export const ZPagination = z.object({
   total: z.number().int(),
   pages: z.number().int(),
 });
+export type TPagination = z.infer<typeof ZPagination>;
 
 /** GET inputs are flat strings coerced to numbers (they come from query strings over REST). */
 export const ZListUsersInput = z.strictObject({

@@ -9,6 +9,7 @@ import type {
   ZListAdminJobsInput,
 } from '@gen3d/shared';
 
+import { onPage, paginationOf } from '../../db/paging.js';
 import { NotFound } from '../../domain-errors.js';
 import { escapeRegExp } from '../../infra/regexp.js';
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
@@ -180,16 +181,11 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
       };
       const [total, found] = await Promise.all([
         jobs.countDocuments(filter),
-        jobs
-          .find(filter)
-          .sort({ createdAt: -1, _id: -1 })
-          .skip((page - 1) * limit)
-          .limit(limit)
-          .lean<JobRecord[]>(),
+        onPage(jobs.find(filter).sort({ createdAt: -1, _id: -1 }), { page, limit }).lean<JobRecord[]>(),
       ]);
       return {
         jobs: found.map(adminJob),
-        pagination: { page, limit, total, pages: Math.ceil(total / limit) },
+        pagination: paginationOf({ page, limit }, total),
       };
     },
   };

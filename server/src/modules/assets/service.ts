@@ -2,6 +2,7 @@ import { Types, type QueryFilter } from 'mongoose';
 
 import type { TAsset, TAssetFormat, TAttachment } from '@gen3d/shared';
 
+import { onPage } from '../../db/paging.js';
 import { NotFound } from '../../domain-errors.js';
 import type { CheckedFile } from '../../meshes/mesh-checks.js';
 import type { AssetStorage } from '../../storage/asset-storage.js';
@@ -137,12 +138,9 @@ export function createAssetService(
         ownerId: new Types.ObjectId(ownerId),
         ...(jobId ? { jobId: new Types.ObjectId(jobId) } : {}),
       };
-      const found = await assets
-        .find(filter)
-        .sort({ createdAt: -1, _id: -1 })
-        .skip((page - 1) * limit)
-        .limit(limit)
-        .lean<AssetRecord[]>();
+      const found = await onPage(assets.find(filter).sort({ createdAt: -1, _id: -1 }), { page, limit }).lean<
+        AssetRecord[]
+      >();
       return found.map(view);
     },
 

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 
 import type { TAuditAction, TAuditEvent, TAuditList, ZListAuditInput } from '@gen3d/shared';
 
+import { onPage, paginationOf } from '../../db/paging.js';
 import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { AuditEventModel, AuditEventRecord } from './model.js';
 
@@ -104,14 +105,9 @@ export function createAuditLog(events: AuditEventModel, log: FastifyBaseLogger):
       };
       const [total, found] = await Promise.all([
         events.countDocuments(filter),
-        events
-          .find(filter)
-          .sort({ at: -1, _id: -1 })
-          .skip((page - 1) * limit)
-          .limit(limit)
-          .lean(),
+        onPage(events.find(filter).sort({ at: -1, _id: -1 }), { page, limit }).lean(),
       ]);
-      return { events: found.map(view), pagination: { page, limit, total, pages: Math.ceil(total / limit) } };
+      return { events: found.map(view), pagination: paginationOf({ page, limit }, total) };
     },
   };
 }

@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 
 import type { TChat } from '@gen3d/shared';
 
+import { onPage } from '../../db/paging.js';
 import { NotFound } from '../../domain-errors.js';
 import type { AssetService } from '../assets/service.js';
 import type { MessageModel } from '../messages/model.js';
@@ -62,12 +63,10 @@ export function createChatService({
 
   return {
     async list(ownerId, { page, limit }) {
-      const found = await chats
-        .find({ ownerId: new Types.ObjectId(ownerId) })
-        .sort({ updatedAt: -1, _id: -1 })
-        .skip((page - 1) * limit)
-        .limit(limit)
-        .lean<ChatRecord[]>();
+      const found = await onPage(
+        chats.find({ ownerId: new Types.ObjectId(ownerId) }).sort({ updatedAt: -1, _id: -1 }),
+        { page, limit },
+      ).lean<ChatRecord[]>();
       return found.map(chatView);
     },
 

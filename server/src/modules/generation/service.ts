@@ -14,6 +14,7 @@ import type {
 } from '@gen3d/shared';
 
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
+import { onPage } from '../../db/paging.js';
 import { BadRequest, Conflict, DomainError, NotFound } from '../../domain-errors.js';
 import type { StreamSlots } from '../../infra/stream-slots.js';
 import type { JobEvents } from '../../jobs/job-events.js';
@@ -297,16 +298,16 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     },
 
     async list(ownerId, { status, chatId, page, limit }) {
-      const found = await jobs
-        .find({
-          ownerId: new Types.ObjectId(ownerId),
-          ...(status ? { status } : {}),
-          ...(chatId ? { chatId: new Types.ObjectId(chatId) } : {}),
-        })
-        .sort({ createdAt: -1, _id: -1 })
-        .skip((page - 1) * limit)
-        .limit(limit)
-        .lean<JobRecord[]>();
+      const found = await onPage(
+        jobs
+          .find({
+            ownerId: new Types.ObjectId(ownerId),
+            ...(status ? { status } : {}),
+            ...(chatId ? { chatId: new Types.ObjectId(chatId) } : {}),
+          })
+          .sort({ createdAt: -1, _id: -1 }),
+        { page, limit },
+      ).lean<JobRecord[]>();
       return found.map(view);
     },
 

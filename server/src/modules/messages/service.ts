@@ -3,6 +3,7 @@ import type { z } from 'zod';
 
 import type { TMessage, ZCreateMessageInput, ZListMessagesInput } from '@gen3d/shared';
 
+import { onPage } from '../../db/paging.js';
 import type { AttachmentRecord } from '../assets/attachment-schema.js';
 import type { AssetService } from '../assets/service.js';
 import type { ChatService } from '../chats/service.js';
@@ -74,12 +75,11 @@ export function createMessageService(
       const filter = after
         ? { chatId: chat._id, _id: { $gt: new Types.ObjectId(after) } }
         : { chatId: chat._id };
-      const found = await messages
-        .find(filter)
-        .sort({ _id: 1 })
-        .skip(after ? 0 : (page - 1) * limit)
-        .limit(limit)
-        .lean<MessageRecord[]>();
+      // A cursor (`after`) starts the page itself.
+      const found = await onPage(messages.find(filter).sort({ _id: 1 }), {
+        page: after ? 1 : page,
+        limit,
+      }).lean<MessageRecord[]>();
       return found.map(view);
     },
 

@@ -4,6 +4,7 @@ import { type z } from 'zod';
 import { type TUpdateUserInput, type TUserView, type ZListUsersInput } from '@gen3d/shared';
 
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
+import { onPage, paginationOf } from '../../db/paging.js';
 import { Conflict, Forbidden, NotFound } from '../../domain-errors.js';
 import { escapeRegExp } from '../../infra/regexp.js';
 import type { Caller } from '../audit/audit-log.js';
@@ -76,17 +77,12 @@ export function createUsersService(users: UserModel, accounts: AccountAdminServi
       };
       const [total, found] = await Promise.all([
         users.countDocuments(filter),
-        users
-          .find(filter)
-          .sort({ createdAt: -1, _id: -1 })
-          .skip((page - 1) * limit)
-          .limit(limit)
-          .lean(),
+        onPage(users.find(filter).sort({ createdAt: -1, _id: -1 }), { page, limit }).lean(),
       ]);
       const staff = { id: '', roles: ['admin'] as AuthenticatedUser['roles'] };
       return {
         users: found.map((user) => viewFor(staff, user)),
-        pagination: { page, limit, total, pages: Math.ceil(total / limit) },
+        pagination: paginationOf({ page, limit }, total),
       };
     },
 
