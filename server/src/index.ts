@@ -11,3 +11,5 @@ export { createGridFsStorage } from './storage/gridfs-storage.js';
 export { createLocalStorage } from './storage/local-storage.js';
 export { generateModelFiles, type GeneratedFile } from './model-servers/reference/generate-files.js';
 export { scriptActor, type Actor } from './modules/audit/audit-log.js';
+export { jobModel, type JobModel, type JobRecord } from './jobs/job-model.js';
+export * as jobTransitions from './jobs/transitions.js';

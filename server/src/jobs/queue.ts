@@ -1,8 +1,10 @@
-import { type QueryFilter, type Types, type UpdateQuery } from 'mongoose';
+import type { QueryFilter, Types } from 'mongoose';
 
 import type { AttachmentRecord } from '../modules/assets/attachment-schema.js';
 import type { JobEvents } from './job-events.js';
 import { promptKeyOf, type JobModel, type JobRecord } from './job-model.js';
+import * as transitions from './transitions.js';
+import { applyTransition, type JobTransition, type LeasedRun } from './transitions.js';
 
 export interface QueuePolicy {
   leaseMs: number;
@@ -90,65 +92,18 @@ export function createJobQueue(
   policy: QueuePolicy,
   onFinished: OnJobFinished,
 ): JobQueue {
-  async function change(
-    filter: QueryFilter<JobRecord>,
-    update: UpdateQuery<JobRecord>,
-  ): Promise<JobRecord | undefined> {
-    const changed = await jobs
-      .findOneAndUpdate(
-        filter,
-        { ...update, $inc: { ...(update.$inc ?? {}), version: 1 } },
-        { returnDocument: 'after' },
-      )
-      .lean<JobRecord>();
+  /** Applies a transition and publishes its result; a job reaching succeeded or failed is announced. */
+  async function change(transition: JobTransition): Promise<JobRecord | undefined> {
+    const changed = await applyTransition(jobs, transition);
     if (!changed) return undefined;
     events.publish(changed);
-    const status: unknown = (update.$set as { status?: unknown } | undefined)?.status;
-    // Each transition is one conditional update, so exactly one caller gets here per finished job.
-    if (status === 'succeeded' || status === 'failed') await onFinished(changed);
+    // Each transition is one conditional update from an unfinished state, so exactly one caller gets
+    // here per finished job.
+    if (changed.status === 'succeeded' || changed.status === 'failed') await onFinished(changed);
     return changed;
   }
 
-  const leased = (job: JobRecord, workerId: string): QueryFilter<JobRecord> => ({
-    _id: job._id,
-    status: 'running',
-    leaseOwner: workerId,
-  });
-  const finished = (now: Date, startedAt: Date | null | undefined) => ({
-    finishedAt: now,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    computeMs: startedAt ? now.getTime() - startedAt.getTime() : null,
-  });
-
-  async function tryClaim(
-    workerId: string,
-    excludedOwners: Types.ObjectId[],
-  ): Promise<JobRecord | undefined> {
-    const now = new Date();
-    const claimed = await jobs
-      .findOneAndUpdate(
-        {
-          status: 'queued',
-          availableAt: { $lte: now },
-          ...(excludedOwners.length > 0 ? { ownerId: { $nin: excludedOwners } } : {}),
-        },
-        {
-          $set: {
-            status: 'running',
-            leaseOwner: workerId,
-            claimedBy: workerId,
-            leaseExpiresAt: new Date(now.getTime() + policy.leaseMs),
-            startedAt: now,
-            progress: 0,
-          },
-          $inc: { attempts: 1, version: 1 },
-        },
-        { sort: { fairRank: 1, createdAt: 1 }, returnDocument: 'after' },
-      )
-      .lean<JobRecord>();
-    return claimed ?? undefined;
-  }
+  const run = (job: JobRecord, workerId: string): LeasedRun => ({ job, workerId });
 
   return {
     async enqueue(job) {
@@ -178,15 +133,16 @@ export function createJobQueue(
       const saturated = running
         .filter((owner) => owner.count >= policy.maxRunningPerUser)
         .map((owner) => owner._id);
-      const claimed = await tryClaim(workerId, saturated);
+      const claimed = await applyTransition(
+        jobs,
+        transitions.claim({ workerId, now: new Date(), leaseMs: policy.leaseMs, excludedOwners: saturated }),
+      );
       if (!claimed) return undefined;
-      // Two instances may claim for one owner at the same moment; the one over the limit hands it back.
+      // Two instances may claim for one owner at the same moment; the one over the limit hands it back
+      // before anyone is told it ran.
       const ownerRunning = await jobs.countDocuments({ ownerId: claimed.ownerId, status: 'running' });
       if (ownerRunning > policy.maxRunningPerUser) {
-        await jobs.updateOne(leased(claimed, workerId), {
-          $set: { status: 'queued', leaseOwner: null, leaseExpiresAt: null, startedAt: null },
-          $inc: { attempts: -1, version: 1 },
-        });
+        await applyTransition(jobs, transitions.release(run(claimed, workerId)));
         return undefined;
       }
       events.publish(claimed);
@@ -194,88 +150,43 @@ export function createJobQueue(
     },
 
     async heartbeat(job, workerId, progress) {
-      const update: UpdateQuery<JobRecord> = {
-        $set: {
-          leaseExpiresAt: new Date(Date.now() + policy.leaseMs),
-          ...(progress === undefined ? {} : { progress }),
-        },
-      };
+      const renewal = { now: new Date(), leaseMs: policy.leaseMs };
       if (progress === undefined)
-        return (await jobs.updateOne(leased(job, workerId), update)).matchedCount === 1;
-      return (await change(leased(job, workerId), update)) !== undefined;
+        return (await applyTransition(jobs, transitions.renewLease(run(job, workerId), renewal))) !== null;
+      return (
+        (await change(transitions.recordProgress(run(job, workerId), { ...renewal, progress }))) !== undefined
+      );
     },
 
     succeed(job, workerId, outputs, computeMs) {
-      const now = new Date();
-      return change(leased(job, workerId), {
-        $set: {
-          status: 'succeeded',
-          progress: 100,
-          outputs,
-          error: null,
-          ...finished(now, job.startedAt),
-          computeMs,
-        },
-      });
+      return change(transitions.succeed(run(job, workerId), { now: new Date(), outputs, computeMs }));
     },
 
     fail(job, workerId, failure, computeMs) {
       const now = new Date();
       const error = { code: failure.code, message: failure.message };
       if (failure.retryable && job.attempts < job.maxAttempts) {
-        return change(leased(job, workerId), {
-          $set: {
-            status: 'queued',
-            error,
-            progress: 0,
-            leaseOwner: null,
-            leaseExpiresAt: null,
-            availableAt: new Date(now.getTime() + backoffMs(policy, job.attempts)),
-          },
-        });
+        const retryAt = new Date(now.getTime() + backoffMs(policy, job.attempts));
+        return change(transitions.retryLater(run(job, workerId), { error, retryAt }));
       }
-      return change(leased(job, workerId), {
-        $set: { status: 'failed', error, ...finished(now, job.startedAt), computeMs },
-      });
+      return change(transitions.fail(run(job, workerId), { now, error, computeMs }));
     },
 
     finishCanceled(job, workerId) {
-      return change(leased(job, workerId), {
-        $set: {
-          status: 'canceled',
-          error: { code: 'CANCELED', message: 'Canceled on request' },
-          ...finished(new Date(), job.startedAt),
-        },
-      });
+      return change(transitions.finishCanceled(run(job, workerId), new Date()));
     },
 
     async release(job, workerId) {
-      await change(leased(job, workerId), {
-        $set: { status: 'queued', leaseOwner: null, leaseExpiresAt: null, startedAt: null, progress: 0 },
-        $inc: { attempts: -1 },
-      });
+      await change(transitions.release(run(job, workerId)));
     },
 
     async requestCancel(filter) {
-      const canceled = await change(
-        { ...filter, status: 'queued' },
-        {
-          $set: {
-            status: 'canceled',
-            cancelRequested: true,
-            error: { code: 'CANCELED', message: 'Canceled on request' },
-            finishedAt: new Date(),
-          },
-        },
-      );
+      const canceled = await change(transitions.cancelQueued(filter, new Date()));
       if (canceled) return canceled;
-      const asked = await change({ ...filter, status: 'running' }, { $set: { cancelRequested: true } });
+      const asked = await change(transitions.askToCancel(filter));
       if (asked) return asked;
-      // It may have moved from queued to running between the two updates.
-      return change(
-        { ...filter, status: 'running', cancelRequested: false },
-        { $set: { cancelRequested: true } },
-      );
+      // Between the two updates the job may have gone back to the queue and been claimed again.
+      return change(transitions.askToCancel({ ...filter, cancelRequested: false }));
     },
 
     async cancelWhere(filter) {
@@ -292,93 +203,20 @@ export function createJobQueue(
         .find({ status: 'running', leaseExpiresAt: { $lt: new Date() } })
         .lean<JobRecord[]>();
       let recovered = 0;
-      for (const job of expired) {
-        const stillExpired: QueryFilter<JobRecord> = {
-          _id: job._id,
-          status: 'running',
-          leaseOwner: job.leaseOwner,
-          leaseExpiresAt: { $lt: new Date() },
-        };
-        const outcome = job.cancelRequested
-          ? await change(stillExpired, {
-              $set: {
-                status: 'canceled',
-                error: { code: 'CANCELED', message: 'Canceled on request' },
-                ...finished(new Date(), job.startedAt),
-              },
-            })
-          : job.attempts >= job.maxAttempts
-            ? await change(stillExpired, {
-                $set: {
-                  status: 'failed',
-                  error: {
-                    code: 'WORKER_LOST',
-                    message: 'The worker running this job stopped responding, and no attempts are left',
-                  },
-                  ...finished(new Date(), job.startedAt),
-                },
-              })
-            : await change(stillExpired, {
-                $set: {
-                  status: 'queued',
-                  leaseOwner: null,
-                  leaseExpiresAt: null,
-                  availableAt: new Date(),
-                  progress: 0,
-                  error: {
-                    code: 'WORKER_LOST',
-                    message: 'The worker running this job stopped responding; retrying',
-                  },
-                },
-              });
-        if (outcome) recovered += 1;
-      }
+      for (const job of expired)
+        if (await change(transitions.recoverExpired(job, new Date()))) recovered += 1;
       return recovered;
     },
 
     async adminChange(jobId, { status, progress, error }) {
       const now = new Date();
-      const unleased = { leaseOwner: null, leaseExpiresAt: null };
-      if (status === 'queued') {
-        const retried = await change(
-          { _id: jobId, status: { $in: ['failed', 'canceled'] } },
-          {
-            $set: {
-              status: 'queued',
-              attempts: 0,
-              error: null,
-              progress: 0,
-              availableAt: now,
-              cancelRequested: false,
-              startedAt: null,
-              finishedAt: null,
-              computeMs: null,
-              ...unleased,
-            },
-          },
-        );
+      if (status === 'queued')
         return (
-          retried ??
-          change(
-            { _id: jobId, status: 'running' },
-            { $set: { status: 'queued', progress: 0, availableAt: now, ...unleased } },
-          )
+          (await change(transitions.adminRetry(jobId, now))) ?? change(transitions.adminRequeue(jobId, now))
         );
-      }
-      if (status === 'failed') {
-        return change(
-          { _id: jobId, status: { $in: ['queued', 'running'] } },
-          {
-            $set: {
-              status: 'failed',
-              error: error ?? { code: 'FAILED_BY_ADMIN', message: 'An administrator stopped this job' },
-              finishedAt: now,
-              ...unleased,
-            },
-          },
-        );
-      }
-      return change({ _id: jobId, status: 'running' }, { $set: { progress } });
+      if (status === 'failed') return change(transitions.adminFail(jobId, now, error));
+      if (progress === undefined) return undefined;
+      return change(transitions.adminSetProgress(jobId, progress));
     },
 
     async cancelRequestedAmong(ids) {

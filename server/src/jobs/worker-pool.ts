@@ -39,6 +39,14 @@ class StopReason extends Error {
   }
 }
 
+function timedOut(timeoutMs: number): JobFailure {
+  return {
+    code: 'JOB_TIMEOUT',
+    message: `The generation took longer than ${Math.round(timeoutMs / 1000)} s`,
+    retryable: true,
+  };
+}
+
 interface Run {
   job: JobRecord;
   controller: AbortController;
@@ -176,20 +184,13 @@ export class WorkerPool {
         if (reason.kind === 'shutdown') await queue.release(job, workerId);
         return;
       }
-      const failure = deadline.aborted
-        ? {
-            code: 'JOB_TIMEOUT',
-            message: `The generation took longer than ${Math.round(options.timeoutMs / 1000)} s`,
-            retryable: true,
-          }
-        : processor.describeFailure(error);
-      if (failure.code === 'INTERNAL')
-        options.log.error({ err: error, jobId: job._id.toHexString() }, 'job failed unexpectedly');
-      else
-        options.log.warn(
-          { jobId: job._id.toHexString(), code: failure.code, attempt: job.attempts },
-          failure.message,
-        );
+      const failure = deadline.aborted ? timedOut(options.timeoutMs) : processor.describeFailure(error);
+      const jobId = job._id.toHexString();
+      if (failure.code === 'INTERNAL') {
+        options.log.error({ err: error, jobId }, 'job failed unexpectedly');
+      } else {
+        options.log.warn({ jobId, code: failure.code, attempt: job.attempts }, failure.message);
+      }
       await queue.fail(job, workerId, failure, Date.now() - startedAt);
     } finally {
       clearInterval(keepLease);
