@@ -29,8 +29,24 @@ export default tseslint.config(
     },
   },
   {
-    files: ['tests/**', 'bench/**', 'scripts/**', 'server/src/db/embedded/cli.ts'],
+    files: ['tests/**', 'bench/**', 'scripts/**', 'embedded-mongo/{src/cli.ts,tests/**,bench/**}'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['embedded-mongo/src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@gen3d/server', '@gen3d/server/*', '**/server/**'],
+              message: 'the embedded database stands alone',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['**/*.cjs'],

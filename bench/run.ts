@@ -1,7 +1,7 @@
+import { benchmarkEmbeddedDatabase } from '../embedded-mongo/bench/embedded-db.js';
 import { benchmarkAnalytics } from './analytics.js';
 import { benchmarkAssets } from './assets.js';
 import { benchmarkAuth } from './auth.js';
-import { benchmarkEmbeddedDatabase } from './embedded-db.js';
 import { benchmarkJobs } from './jobs.js';
 
 /** `pnpm bench [name...]`: runs the named benchmarks (all by default) and prints their figures. */

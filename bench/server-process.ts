@@ -51,9 +51,9 @@ async function stopProcess(process: RunningProcess): Promise<void> {
  */
 export async function startBenchServer(name: string, env: Record<string, string>): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), `gen3d-bench-${name}-`));
-  const database = runTypeScript('server/src/db/embedded/cli.ts', {
+  const database = runTypeScript('embedded-mongo/src/cli.ts', {
     DATA_DIR: dataDir,
-    EMBEDDED_MONGO_PORT: '0',
+    EMBEDDED_DB_PORT: '0',
   });
   const uri = `${/mongodb:\/\/\S+/.exec(await database.waitForLine((line) => line.includes('listening at mongodb://')))?.[0]}gen3d`;
   const common = {

@@ -22,7 +22,7 @@ if (
 console.log(
   `fuzzing with ${requests} REST requests, ${Math.ceil(requests / 5)} tRPC calls and ${values.frames} database frames, seed ${values.seed}`,
 );
-const child = spawn('npx', ['vitest', 'run', 'tests/fuzz', 'tests/embedded-db/wire-fuzz.test.ts'], {
+const child = spawn('npx', ['vitest', 'run', 'tests/fuzz', 'embedded-mongo/tests/wire-fuzz.test.ts'], {
   stdio: 'inherit',
   env: {
     ...process.env,

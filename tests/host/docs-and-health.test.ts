@@ -1,7 +1,7 @@
 import { validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
 
-import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
+import { EmbeddedMongoServer } from '@gen3d/embedded-mongo';
 
 import { jsonOf, startTestServer, useTestServer } from '../support/server.js';
 

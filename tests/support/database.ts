@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll } from 'vitest';
 
-import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
+import { EmbeddedMongoServer } from '@gen3d/embedded-mongo';
 
 export interface TestDatabase {
   /** Server URI without a database name; append one per suite. */

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 
 import type { Logger } from 'pino';
 
+import { EmbeddedMongoServer } from '@gen3d/embedded-mongo';
 import type { TDatabaseKind } from '@gen3d/shared';
 
 import type { Config } from '../config.js';
-import { EmbeddedMongoServer } from './embedded/index.js';
 
 /** Where the app's data lives: MONGODB_URI, or the embedded server this process started. */
 export interface DatabaseTarget {

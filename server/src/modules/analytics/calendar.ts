@@ -1,4 +1,4 @@
-import { wallClockIn, zoneOffsetMinutes } from '../../infra/time-zones.js';
+import { wallClockIn, zoneOffsetMinutes } from '@gen3d/shared/time-zones';
 
 /** The last `days` calendar days in `zone`, today included, and the instant the first one began. */
 export function dayWindow(days: number, zone: string, now = new Date()): { from: Date; dates: string[] } {

@@ -2,7 +2,8 @@ import { evalExpr } from 'mingo/core';
 import * as dateOperators from 'mingo/operators/expression/date';
 import type { Options } from 'mingo/types';
 
-import { UnknownTimeZoneError, zoneOffsetMinutes } from '../../infra/time-zones.js';
+import { UnknownTimeZoneError, zoneOffsetMinutes } from '@gen3d/shared/time-zones';
+
 import { MongoServerError } from './errors.js';
 
 /** MongoDB's "unrecognized time zone identifier" (40485). */

@@ -10,7 +10,7 @@ import { EJSON, type Document } from 'bson';
  */
 export const conformanceRoot = resolve(
   process.env.CONFORMANCE_DIR ??
-    resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/conformance/mongodb-crud-v1'),
+    resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/conformance/mongodb-crud-v1'),
 );
 
 /** False in a checkout without the vectors beside it; the suite then says so instead of failing to load. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import mongoose, { Schema, type Types } from 'mongoose';
 
-import { formatThroughput, measureThroughput } from './measure.js';
+import { formatThroughput, measureThroughput } from '../../bench/measure.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);

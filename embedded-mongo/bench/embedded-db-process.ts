@@ -1,4 +1,4 @@
-import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
+import { EmbeddedMongoServer } from '../src/index.js';
 
 /** Runs the embedded server in its own process, as it would run beside (not inside) a busy client. */
 const dataDir = process.env.BENCH_DATA_DIR;

@@ -9,19 +9,19 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import {
+  databaseUri,
+  startTestDatabase,
+  uniqueDatabaseName,
+  type TestDatabase,
+} from '../../tests/support/database.js';
+import {
   conformanceAvailable,
   conformanceRoot,
   loadConformanceFiles,
   matchesExpected,
   skipReason,
   type ConformanceTest,
-} from '../support/conformance-vectors.js';
-import {
-  databaseUri,
-  startTestDatabase,
-  uniqueDatabaseName,
-  type TestDatabase,
-} from '../support/database.js';
+} from './support/conformance-vectors.js';
 
 const COLLECTION = 'test';
 const files = loadConformanceFiles();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { useDriverDatabase } from '../support/database.js';
+import { useDriverDatabase } from '../../tests/support/database.js';
 
 const suite = useDriverDatabase('time_zones');
 

@@ -6,7 +6,7 @@ import {
   startTestDatabase,
   uniqueDatabaseName,
   type TestDatabase,
-} from '../support/database.js';
+} from '../../tests/support/database.js';
 
 let database: TestDatabase;
 let connection: mongoose.Connection;

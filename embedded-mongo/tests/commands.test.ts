@@ -1,7 +1,7 @@
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 
-import { uniqueDatabaseName, useDriverDatabase } from '../support/database.js';
+import { uniqueDatabaseName, useDriverDatabase } from '../../tests/support/database.js';
 
 const suite = useDriverDatabase('commands');
 

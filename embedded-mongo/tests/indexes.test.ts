@@ -1,7 +1,7 @@
 import { MongoServerError, type Document } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 
-import { useDriverDatabase } from '../support/database.js';
+import { useDriverDatabase } from '../../tests/support/database.js';
 
 const suite = useDriverDatabase('indexes');
 

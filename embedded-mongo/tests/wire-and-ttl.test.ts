@@ -4,7 +4,7 @@ import { BSON, type Document } from 'bson';
 import { MongoClient } from 'mongodb';
 import { describe, expect, it, vi } from 'vitest';
 
-import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
+import { EmbeddedMongoServer } from '../src/index.js';
 
 function legacyQuery(requestId: number, namespace: string, query: Document): Buffer {
   const name = Buffer.from(`${namespace}\0`, 'utf8');

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
+import { EmbeddedMongoServer } from '../src/index.js';
 
 const OP_MSG = 2013;
 const OP_QUERY = 2004;

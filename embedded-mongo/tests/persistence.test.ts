@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 
-import { EmbeddedMongoServer } from '@gen3d/server/embedded-db';
+import { runTypeScript } from '../../tests/support/process.js';
+import { EmbeddedMongoServer } from '../src/index.js';
 
-import { runTypeScript } from '../support/process.js';
-
-const CLI = 'server/src/db/embedded/cli.ts';
+const CLI = 'embedded-mongo/src/cli.ts';
 
 function freshDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'gen3d-embedded-'));
@@ -27,7 +26,7 @@ async function withClient<T>(uri: string, run: (client: MongoClient) => Promise<
 async function startCli(
   dataDir: string,
 ): Promise<{ uri: string; process: ReturnType<typeof runTypeScript> }> {
-  const child = runTypeScript(CLI, { DATA_DIR: dataDir, EMBEDDED_MONGO_PORT: '0' });
+  const child = runTypeScript(CLI, { DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0' });
   const line = await child.waitForLine((candidate) => candidate.includes('listening at mongodb://'));
   return { uri: (/mongodb:\/\/\S+/.exec(line) as RegExpExecArray)[0], process: child };
 }
@@ -123,7 +122,7 @@ describe('embedded server persistence (DATA_DIR)', () => {
     const dataDir = freshDataDir();
     const first = await EmbeddedMongoServer.start({ dataDir: join(dataDir, 'db') });
     try {
-      const second = runTypeScript(CLI, { DATA_DIR: dataDir, EMBEDDED_MONGO_PORT: '0' });
+      const second = runTypeScript(CLI, { DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0' });
       expect((await second.exited).code).not.toBe(0);
       expect(second.stderr()).toMatch(/in use by another embedded database/);
     } finally {

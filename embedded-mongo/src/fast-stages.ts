@@ -1,6 +1,7 @@
 import { ObjectId, type Document } from 'bson';
 
-import { zoneOffsetMinutes } from '../../infra/time-zones.js';
+import { zoneOffsetMinutes } from '@gen3d/shared/time-zones';
+
 import { compareValues as compareValue } from './value-order.js';
 
 /**
