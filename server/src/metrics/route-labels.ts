@@ -34,9 +34,9 @@ export function restRouteLabeller(
     };
   });
   return (method, url) => {
-    const pathname = new URL(url, 'http://rest.invalid').pathname;
-    if (!pathname.startsWith(basePath)) return UNMATCHED_ROUTE;
-    const path = normalizePath(pathname.slice(basePath.length));
+    if (!url.startsWith(`${basePath}/`)) return UNMATCHED_ROUTE;
+    // As the projection reads it: the URL without its base, resolved against a fixed origin.
+    const path = normalizePath(new URL(`http://rest.invalid${url.slice(basePath.length)}`).pathname);
     const found = patterns.find((pattern) => pattern.method === method && pattern.matcher.test(path));
     return found?.label ?? UNMATCHED_ROUTE;
   };
