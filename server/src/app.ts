@@ -28,6 +28,9 @@ import { generateRequestId } from './http/request-id.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
 import { limitTrpcBatches } from './http/trpc-batches.js';
 import { createAccessTokens } from './infra/access-tokens.js';
+import { jobModel } from './jobs/job-model.js';
+import { createAppMetrics } from './metrics/app-metrics.js';
+import { metricsRoute } from './metrics/metrics-route.js';
 import { createContextFactory } from './trpc/context.js';
 import { allProcedureMetas, appRouter, procedureMeta, type AppRouter } from './trpc/router.js';
 import { SERVER_VERSION } from './version.js';
@@ -56,6 +59,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
 
   registerErrorResponses(app);
+  const metrics = createAppMetrics(app, { trpcPrefix: '/trpc', restBasePath: '/api' });
   parseJsonBodies(app, config.jsonBodies);
   app.addHook('onRequest', refuseUndecodableQuery);
   closeConnectionsWhenStopping(app);
@@ -101,9 +105,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     app,
     config,
     startedAt,
-    { redis, accessTokens },
+    { redis, accessTokens, onJobRunEnded: metrics.onJobRunEnded },
     deps.modelServerUrl,
   );
+  metrics.watch(workers, jobModel(app.database.connection), app.log);
   const createContext = createContextFactory(services);
   app.addHook('onReady', async () => workers.start());
   // Workers stop before the database closes: running jobs get part of the shutdown time, then go back to the queue.
@@ -120,7 +125,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         // Bodies tRPC reads itself (multipart form data) are held to the same limit as JSON ones.
         maxBodySize: config.bodyLimitBytes,
         maxBatchSize: config.trpcMaxBatchSize,
-        onError: ({ error, path, ctx }) => {
+        onError: ({ error, path, ctx, req }) => {
+          metrics.trpcCalls.recordFailure(req, path, error);
           if (error.code === 'INTERNAL_SERVER_ERROR')
             (ctx?.log ?? app.log).error({ err: error.cause ?? error, path }, 'procedure failed');
         },
@@ -168,6 +174,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   );
   await app.register(apiDocsRoutes, { document });
   await app.register(healthRoutes);
+  await app.register(metricsRoute, { registry: metrics.registry, token: config.metricsToken });
   await app.register(demoPageRoutes, { directory: config.demoDir });
   await app.register(assetRoutes, { assets: services.assets, storage, signer });
   return app;

@@ -16,7 +16,7 @@ import { JobEvents } from './jobs/job-events.js';
 import { jobModel } from './jobs/job-model.js';
 import { JobWatcher } from './jobs/job-watcher.js';
 import { createJobQueue, type OnJobFinished } from './jobs/queue.js';
-import { WorkerPool } from './jobs/worker-pool.js';
+import { WorkerPool, type WorkerPoolOptions } from './jobs/worker-pool.js';
 import { MeshPool } from './meshes/mesh-pool.js';
 import { configuredModelServers } from './model-servers/configured-model-servers.js';
 import { createModelHttpClient } from './model-servers/http-client.js';
@@ -117,6 +117,7 @@ function buildGeneration(
   chats: ChatModel,
   messagesModel: MessageModel,
   audit: AuditLog,
+  onJobRunEnded: WorkerPoolOptions['onRunEnded'],
 ) {
   const connection = app.database.connection;
   const storage =
@@ -186,6 +187,7 @@ function buildGeneration(
     progressIntervalMs: 200,
     workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     log: app.log,
+    onRunEnded: onJobRunEnded,
   });
   const closing = new AbortController();
   const generation = createGenerationService({
@@ -252,7 +254,15 @@ export function buildServices(
   app: FastifyInstance,
   config: Config,
   startedAt: Date,
-  { redis, accessTokens }: { redis: Redis | undefined; accessTokens: AccessTokens },
+  {
+    redis,
+    accessTokens,
+    onJobRunEnded,
+  }: {
+    redis: Redis | undefined;
+    accessTokens: AccessTokens;
+    onJobRunEnded?: WorkerPoolOptions['onRunEnded'];
+  },
   modelServerUrl: string,
 ): BuiltServices & { storage: AssetStorage; signer: AssetUrlSigner } {
   const log = app.log;
@@ -260,7 +270,15 @@ export function buildServices(
   const audit = createAuditLog(auditEvents, log);
   const chatRecords = chatModel(app.database.connection);
   const messageRecords = messageModel(app.database.connection);
-  const generation = buildGeneration(app, config, modelServerUrl, chatRecords, messageRecords, audit);
+  const generation = buildGeneration(
+    app,
+    config,
+    modelServerUrl,
+    chatRecords,
+    messageRecords,
+    audit,
+    onJobRunEnded,
+  );
   const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log, {
     ownedData: generation.ownedData,
     redis,

@@ -50,6 +50,10 @@ const EnvSchema = z.object({
   USER_MAX_CHATS: z.coerce.number().int().min(1).default(500),
   USER_MAX_MESSAGES: z.coerce.number().int().min(1).default(5_000),
   USER_MAX_ASSET_MB: z.coerce.number().int().min(1).default(1_024),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,}$/, 'must be at least 16 printable characters without spaces')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_DIR: z.string().optional(),
   LOG_RETENTION_DAYS: z.coerce.number().int().positive().default(14),
@@ -154,6 +158,8 @@ export interface Config {
     readonly maxMessages: number;
     readonly maxAssetBytes: number;
   };
+  /** When set, `/metrics` answers only `Authorization: Bearer <token>`; unset (never in production), it is open. */
+  readonly metricsToken: string | undefined;
   readonly log: { readonly level: string; readonly dir: string | undefined; readonly retentionDays: number };
   readonly shutdownTimeoutMs: number;
   readonly auth: { readonly accessTokenTtlSeconds: number; readonly refreshTokenTtlDays: number };
@@ -263,7 +269,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
           name === 'JWT_SECRET' ||
           name === 'SMTP_URL' ||
           name === 'REDIS_URL' ||
-          name === 'MESHY_API_KEY'
+          name === 'MESHY_API_KEY' ||
+          name === 'METRICS_TOKEN'
             ? ''
             : ` (got '${value}')`;
         return `${name}: ${issue.message}${shown}`;
@@ -291,6 +298,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       problems.push('CORS_ORIGINS: required in production, a comma-separated list of allowed origins');
     else if (origins.includes('*'))
       problems.push("CORS_ORIGINS: '*' is not allowed in production; list the origins");
+    if (!vars.METRICS_TOKEN)
+      problems.push(
+        'METRICS_TOKEN: required in production, so only your scraper reads /metrics (try: openssl rand -hex 32)',
+      );
   } else if (vars.JWT_SECRET !== undefined && vars.JWT_SECRET.length < 32) {
     problems.push('JWT_SECRET: must be at least 32 characters');
   }
@@ -360,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       maxMessages: vars.USER_MAX_MESSAGES,
       maxAssetBytes: vars.USER_MAX_ASSET_MB * 2 ** 20,
     },
+    metricsToken: vars.METRICS_TOKEN,
     log: {
       level: vars.LOG_LEVEL,
       dir: vars.LOG_DIR ? resolve(vars.LOG_DIR) : undefined,

@@ -7,18 +7,17 @@ export function trpcUrlOf(request: FastifyRequest): URL {
   return new URL(request.url, 'http://trpc.invalid');
 }
 
-/** How many procedure calls a tRPC request carries: a batch (`?batch=1`, as tRPC decides) names them comma-separated. */
-function callsIn(request: FastifyRequest, prefix: string): number {
+/** The procedures a tRPC request calls, in order: a batch (`?batch=1`, as tRPC decides) names them comma-separated. */
+export function procedurePathsIn(request: FastifyRequest, prefix: string): string[] {
   const url = trpcUrlOf(request);
-  if (url.searchParams.get('batch') !== '1') return 1;
   const names = url.pathname.slice(prefix.length + 1);
   let decoded = names;
   try {
     decoded = decodeURIComponent(names);
   } catch {
-    // tRPC refuses such a path itself; what counts here is how many calls it names.
+    // tRPC refuses such a path itself; what counts here is which calls it names.
   }
-  return decoded.split(',').length;
+  return url.searchParams.get('batch') === '1' ? decoded.split(',') : [decoded];
 }
 
 /**
@@ -29,7 +28,7 @@ function callsIn(request: FastifyRequest, prefix: string): number {
 export function limitTrpcBatches(app: FastifyInstance, prefix: string, maxBatchSize: number): void {
   const countOneMore = app.createRateLimit();
   app.addHook('preHandler', async (request) => {
-    const calls = callsIn(request, prefix);
+    const calls = procedurePathsIn(request, prefix).length;
     if (calls > maxBatchSize)
       throw new DomainError(
         'BATCH_TOO_LARGE',

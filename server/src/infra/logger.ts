@@ -34,10 +34,19 @@ export function redactUrl(url: string): string {
   return url.replace(SENSITIVE_QUERY_PARAMETERS, '$1[redacted]');
 }
 
+/** Readable lines for a person at a terminal in development; JSON lines for everything else. */
+function stdoutTarget(config: Config): TransportTargetOptions {
+  if (config.environment === 'development' && process.stdout.isTTY)
+    return {
+      target: 'pino-pretty',
+      level: config.log.level,
+      options: { destination: 1, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' },
+    };
+  return { target: 'pino/file', level: config.log.level, options: { destination: 1 } };
+}
+
 function transportTargets(config: Config): TransportTargetOptions[] {
-  const targets: TransportTargetOptions[] = [
-    { target: 'pino/file', level: config.log.level, options: { destination: 1 } },
-  ];
+  const targets: TransportTargetOptions[] = [stdoutTarget(config)];
   if (config.log.dir) {
     const rolling = {
       frequency: 'daily',
@@ -78,7 +87,7 @@ export function loggerOptions(config: Config): LoggerOptions {
   };
 }
 
-/** The process logger: JSON lines to stdout, plus daily-rotated files (all, and errors only) under LOG_DIR. */
+/** The process logger: JSON lines to stdout (pretty ones at a development terminal), plus daily-rotated files (all, and errors only) under LOG_DIR. */
 export function createLogger(config: Config): Logger {
   if (config.log.level === 'silent') return pino({ ...loggerOptions(config), level: 'silent' });
   return pino(loggerOptions(config), pino.transport({ targets: transportTargets(config) }));

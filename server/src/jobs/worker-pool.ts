@@ -30,7 +30,16 @@ export interface WorkerPoolOptions {
   progressIntervalMs: number;
   workerId: string;
   log: FastifyBaseLogger;
+  /** Told once per run this pool ends, however it ended. */
+  onRunEnded?: (job: JobRecord, outcome: RunOutcome, durationMs: number) => void;
 }
+
+/**
+ * How a run on this instance ended: the job succeeded or failed for good, went back to the queue for a
+ * retry, was canceled, was handed back at shutdown, was lost to another worker (its lease expired), or its
+ * outcome could not be written.
+ */
+export type RunOutcome = 'succeeded' | 'failed' | 'retried' | 'canceled' | 'released' | 'lost' | 'unrecorded';
 
 /** Why a run was stopped from outside the job. */
 class StopReason extends Error {
@@ -106,6 +115,11 @@ export class WorkerPool {
     return this.runs.size;
   }
 
+  /** Jobs this pool runs at once at most. */
+  get size(): number {
+    return this.options.concurrency;
+  }
+
   /** Stops claiming, lets running jobs finish until the deadline, then hands the rest back to the queue. */
   async stop(deadlineMs: number): Promise<void> {
     this.stopping = true;
@@ -138,17 +152,20 @@ export class WorkerPool {
     const controller = new AbortController();
     const run: Run = { job, controller, done: Promise.resolve() };
     this.runs.set(id, run);
+    const startedAt = performance.now();
     run.done = this.execute(run)
-      .catch((error: unknown) =>
-        this.options.log.error({ err: error, jobId: id }, 'recording a job outcome failed'),
-      )
+      .catch((error: unknown): RunOutcome => {
+        this.options.log.error({ err: error, jobId: id }, 'recording a job outcome failed');
+        return 'unrecorded';
+      })
+      .then((outcome) => this.options.onRunEnded?.(job, outcome, performance.now() - startedAt))
       .finally(() => {
         this.runs.delete(id);
         this.wake();
       });
   }
 
-  private async execute({ job, controller }: Run): Promise<void> {
+  private async execute({ job, controller }: Run): Promise<RunOutcome> {
     const { queue, processor, options } = this;
     const workerId = options.workerId;
     const deadline = AbortSignal.timeout(options.timeoutMs);
@@ -176,13 +193,19 @@ export class WorkerPool {
     try {
       const outputs = await processor.process(job, { signal, onProgress });
       const finished = await queue.succeed(job, workerId, outputs, Date.now() - startedAt);
-      if (!finished) await processor.discard(outputs);
+      if (finished) return 'succeeded';
+      await processor.discard(outputs);
+      return 'lost';
     } catch (error) {
       const reason: unknown = controller.signal.reason;
       if (reason instanceof StopReason) {
-        if (reason.kind === 'cancel') await queue.finishCanceled(job, workerId);
-        if (reason.kind === 'shutdown') await queue.release(job, workerId);
-        return;
+        if (reason.kind === 'cancel')
+          return (await queue.finishCanceled(job, workerId)) ? 'canceled' : 'lost';
+        if (reason.kind === 'shutdown') {
+          await queue.release(job, workerId);
+          return 'released';
+        }
+        return 'lost';
       }
       const failure = deadline.aborted ? timedOut(options.timeoutMs) : processor.describeFailure(error);
       const jobId = job._id.toHexString();
@@ -191,7 +214,9 @@ export class WorkerPool {
       } else {
         options.log.warn({ jobId, code: failure.code, attempt: job.attempts }, failure.message);
       }
-      await queue.fail(job, workerId, failure, Date.now() - startedAt);
+      const failed = await queue.fail(job, workerId, failure, Date.now() - startedAt);
+      if (!failed) return 'lost';
+      return failed.status === 'queued' ? 'retried' : 'failed';
     } finally {
       clearInterval(keepLease);
     }

@@ -51,3 +51,8 @@ export function allProcedureMetas(): AppMeta[] {
   visit(appRouter._def.record);
   return found;
 }
+
+/** Every procedure's dotted path (`generation.create`). */
+export function allProcedurePaths(): string[] {
+  return Object.keys(appRouter._def.procedures);
+}
