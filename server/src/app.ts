@@ -3,7 +3,12 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import { Redis } from 'ioredis';
 import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from 'trpc-to-openapi';
 
@@ -17,7 +22,7 @@ import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { answerClientError, answerFrameworkError } from './http/client-errors.js';
 import { deleteBodyHook } from './http/delete-bodies.js';
 import { demoPageRoutes } from './http/demo-page.js';
-import { registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
+import { keepRestError, registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
 import { healthRoutes } from './http/health-routes.js';
 import { objectBodyHook, parseJsonBodies, trpcInputShapeHook } from './http/json-bodies.js';
 import { completeOperations } from './http/openapi-completion.js';
@@ -153,7 +158,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         const meta = paths?.length === 1 ? procedureMeta(paths[0] as string) : undefined;
         return errors.length === 0 && meta?.successStatus ? { status: meta.successStatus } : {};
       },
-      onError: ({ error, path }: { error: TRPCError; path: string | undefined }) => {
+      // The adapter hands over the Fastify request itself.
+      onError: ({
+        error,
+        path,
+        req,
+      }: {
+        error: TRPCError;
+        path: string | undefined;
+        req: FastifyRequest;
+      }) => {
+        keepRestError(req, error);
         if (error.code === 'INTERNAL_SERVER_ERROR')
           app.log.error({ err: error.cause ?? error, path }, 'REST procedure failed');
       },

@@ -1,8 +1,9 @@
-import type { TErrorCode, TFieldIssue } from '@gen3d/shared';
+import { ErrorCatalogue, type TErrorCode, type TFieldIssue } from '@gen3d/shared';
 
 /**
  * An expected failure a service reports: it carries the machine-readable code clients branch on and
- * a message safe to show them. The error formatter turns it into tRPC and HTTP errors.
+ * a message safe to show them (the catalogue's default unless given). The error formatter turns it into
+ * tRPC and HTTP errors with the catalogue's tRPC code and HTTP status.
  */
 export class DomainError extends Error {
   readonly code: TErrorCode;
@@ -12,7 +13,7 @@ export class DomainError extends Error {
 
   constructor(
     code: TErrorCode,
-    message: string,
+    message: string = ErrorCatalogue[code].message,
     options: { issues?: TFieldIssue[]; retryAfterSeconds?: number; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -24,19 +25,19 @@ export class DomainError extends Error {
 }
 
 export class NotFound extends DomainError {
-  constructor(message = 'Not found') {
+  constructor(message?: string) {
     super('NOT_FOUND', message);
   }
 }
 
 export class Forbidden extends DomainError {
-  constructor(message = 'You are not allowed to do this') {
+  constructor(message?: string) {
     super('FORBIDDEN', message);
   }
 }
 
 export class Unauthorized extends DomainError {
-  constructor(message = 'Authentication required') {
+  constructor(message?: string) {
     super('UNAUTHORIZED', message);
   }
 }
@@ -54,7 +55,7 @@ export class BadRequest extends DomainError {
 }
 
 export class RateLimited extends DomainError {
-  constructor(retryAfterSeconds: number, message = 'Too many requests, please slow down') {
+  constructor(retryAfterSeconds: number, message?: string) {
     super('RATE_LIMITED', message, { retryAfterSeconds });
   }
 }

@@ -4,7 +4,7 @@ import parseRange from 'range-parser';
 import type { AssetService } from '../modules/assets/service.js';
 import type { AssetStorage } from '../storage/asset-storage.js';
 import type { AssetUrlSigner } from '../storage/signed-urls.js';
-import { restError } from './error-responses.js';
+import { restError, sendRestError } from './error-responses.js';
 
 export interface AssetRoutesOptions {
   assets: AssetService;
@@ -42,27 +42,17 @@ export async function assetRoutes(
     const requestId = String(request.id);
     const check = signer.check(assetId, fileName, request.query.expires, request.query.sig);
     if (check === 'invalid')
-      return reply
-        .code(403)
-        .send(
-          restError(
-            'ASSET_URL_INVALID',
-            'This asset URL is not valid; ask the API for a fresh one',
-            requestId,
-          ),
-        );
+      return sendRestError(
+        reply,
+        restError('ASSET_URL_INVALID', 'This asset URL is not valid; ask the API for a fresh one', requestId),
+      );
     if (check === 'expired')
-      return reply
-        .code(403)
-        .send(
-          restError(
-            'ASSET_URL_EXPIRED',
-            'This asset URL has expired; ask the API for a fresh one',
-            requestId,
-          ),
-        );
+      return sendRestError(
+        reply,
+        restError('ASSET_URL_EXPIRED', 'This asset URL has expired; ask the API for a fresh one', requestId),
+      );
     const asset = await assets.forDownload(assetId, fileName);
-    if (!asset) return reply.code(404).send(restError('NOT_FOUND', 'This asset no longer exists', requestId));
+    if (!asset) return sendRestError(reply, restError('NOT_FOUND', 'This asset no longer exists', requestId));
 
     const etag = `"${asset.sha256}"`;
     const secondsLeft = Math.max(0, Number(request.query.expires) - Math.floor(Date.now() / 1000));
@@ -83,17 +73,15 @@ export async function assetRoutes(
         ? parseRange(asset.bytes, rangeHeader, { combine: true })
         : undefined;
     if (ranges === -1) {
-      return reply
-        .code(416)
-        .type('application/json')
-        .header('content-range', `bytes */${asset.bytes}`)
-        .send(
-          restError(
-            'RANGE_NOT_SATISFIABLE',
-            `The file has ${asset.bytes} bytes; the requested range is outside it`,
-            requestId,
-          ),
-        );
+      void reply.type('application/json').header('content-range', `bytes */${asset.bytes}`);
+      return sendRestError(
+        reply,
+        restError(
+          'RANGE_NOT_SATISFIABLE',
+          `The file has ${asset.bytes} bytes; the requested range is outside it`,
+          requestId,
+        ),
+      );
     }
     const range =
       Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1 ? ranges[0] : undefined;

@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { TErrorCode } from '@gen3d/shared';
 
-import { restError } from './error-responses.js';
+import { restError, sendRestError } from './error-responses.js';
 
 interface ConnectionError extends Error {
   code?: string;
@@ -30,11 +30,12 @@ export function answerClientError(error: ConnectionError, socket: Socket): void 
     code: 'BAD_REQUEST' as const,
     message: 'The request is not valid HTTP',
   };
-  const body = JSON.stringify(restError(code, message, randomUUID()));
+  const body = restError(code, message, randomUUID());
   if (socket.writable) {
-    const status = restError(code, message, '').statusCode;
+    const status = body.statusCode;
+    const text = JSON.stringify(body);
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
     );
   }
   socket.destroy(error);
@@ -42,13 +43,12 @@ export function answerClientError(error: ConnectionError, socket: Socket): void 
 
 /** Errors Fastify raises before routing (a URL that is not valid percent-encoding), in the one error body. */
 export function answerFrameworkError(error: Error, request: FastifyRequest, reply: FastifyReply): void {
-  void reply
-    .status(400)
-    .send(
-      restError(
-        'BAD_REQUEST',
-        `The URL is not valid: ${error.message.replace(/^'.*' is not/, 'a component is not')}`,
-        String(request.id),
-      ),
-    );
+  void sendRestError(
+    reply,
+    restError(
+      'BAD_REQUEST',
+      `The URL is not valid: ${error.message.replace(/^'.*' is not/, 'a component is not')}`,
+      String(request.id),
+    ),
+  );
 }

@@ -1,34 +1,38 @@
+import type { TRPCError } from '@trpc/server';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { HttpStatusOfErrorCode, type TErrorCode, type TFieldIssue, type TRestError } from '@gen3d/shared';
+import { ErrorCatalogue, type TErrorCode, type TFieldIssue, type TRestError } from '@gen3d/shared';
 
 import { DomainError } from '../domain-errors.js';
-import { describeIssues, type FormattedError } from '../trpc/error-formatter.js';
+import { describeError } from '../trpc/error-formatter.js';
 
-const FASTIFY_BODY_ERRORS: Record<string, { code: TErrorCode; message: string }> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-    message: 'Unsupported content type; send application/json',
-  },
+const FASTIFY_BODY_ERRORS: Record<string, { code: TErrorCode; message?: string }> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     code: 'MALFORMED_BODY',
     message: 'Content-Length does not match the body',
   },
-  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE' },
   FST_ERR_CTP_EMPTY_JSON_BODY: {
     code: 'MALFORMED_BODY',
     message: 'Body cannot be empty when content-type is application/json',
   },
-  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'MALFORMED_BODY', message: 'Body is not valid JSON' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'MALFORMED_BODY' },
 };
 
+/** The REST error body of `code`: its `statusCode` is the catalogue's status, which the answer must carry. */
 export function restError(
   code: TErrorCode,
-  message: string,
+  message: string = ErrorCatalogue[code].message,
   requestId: string,
   extra: { issues?: TFieldIssue[] } = {},
 ): TRestError {
-  return { error: message, code, statusCode: HttpStatusOfErrorCode[code], requestId, ...extra };
+  return { error: message, code, statusCode: ErrorCatalogue[code].status, requestId, ...extra };
+}
+
+/** Answers with a REST error body, at the status the body names. */
+export function sendRestError(reply: FastifyReply, body: TRestError): FastifyReply {
+  return reply.status(body.statusCode).send(body);
 }
 
 /** Classifies an error that reached Fastify itself (body parsing, rate limits, hooks, bugs). */
@@ -39,14 +43,11 @@ function classify(error: FastifyError | DomainError | Error, requestId: string):
   const fastifyError = error as FastifyError;
   const known = fastifyError.code ? FASTIFY_BODY_ERRORS[fastifyError.code] : undefined;
   if (known) return restError(known.code, known.message, requestId);
-  if (fastifyError instanceof SyntaxError || fastifyError.statusCode === 400) {
-    return restError('MALFORMED_BODY', 'Body is not valid JSON', requestId);
-  }
-  if (fastifyError.statusCode === 413)
-    return restError('PAYLOAD_TOO_LARGE', 'Request body is too large', requestId);
-  if (fastifyError.statusCode === 415)
-    return restError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported content type; send application/json', requestId);
-  return restError('INTERNAL', `Internal server error (request id ${requestId})`, requestId);
+  if (fastifyError instanceof SyntaxError || fastifyError.statusCode === 400)
+    return restError('MALFORMED_BODY', undefined, requestId);
+  if (fastifyError.statusCode === 413) return restError('PAYLOAD_TOO_LARGE', undefined, requestId);
+  if (fastifyError.statusCode === 415) return restError('UNSUPPORTED_MEDIA_TYPE', undefined, requestId);
+  return restError('INTERNAL', `${ErrorCatalogue.INTERNAL.message} (request id ${requestId})`, requestId);
 }
 
 /** One JSON error body for everything Fastify answers itself, never a stack trace. */
@@ -57,44 +58,45 @@ export function registerErrorResponses(app: FastifyInstance): void {
     else request.log.info({ code: body.code }, body.error);
     if (error instanceof DomainError && error.retryAfterSeconds !== undefined)
       reply.header('retry-after', error.retryAfterSeconds);
-    return reply.status(body.statusCode).send(body);
+    return sendRestError(reply, body);
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .send(
-        restError(
-          'ROUTE_NOT_FOUND',
-          `Route ${request.method} ${request.url.split('?')[0]} not found`,
-          String(request.id),
-        ),
+    sendRestError(
+      reply,
+      restError(
+        'ROUTE_NOT_FOUND',
+        `Route ${request.method} ${request.url.split('?')[0]} not found`,
+        String(request.id),
       ),
+    ),
   );
 }
 
 /**
- * trpc-to-openapi answers errors with the tRPC error shape; REST clients read `error` and `code`.
- * This onSend hook rewrites error bodies of the REST projection into the REST error shape.
+ * trpc-to-openapi answers errors in the tRPC error shape, at the status of the tRPC code. The REST
+ * projection answers the REST error body at the catalogue's status instead: its onError keeps the error
+ * described for the request (`keepRestError`), and its onSend (`restErrorBodyHook`) sends that.
  */
+const restErrorsOfRequests = new WeakMap<FastifyRequest, { body: TRestError; retryAfterSeconds?: number }>();
+
+export function keepRestError(request: FastifyRequest, error: TRPCError): void {
+  const requestId = String(request.id);
+  const { code, message, issues, retryAfterSeconds } = describeError(error, requestId);
+  restErrorsOfRequests.set(request, {
+    body: restError(code, message, requestId, issues ? { issues } : {}),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+  });
+}
+
 export async function restErrorBodyHook(
   request: FastifyRequest,
   reply: FastifyReply,
   payload: unknown,
 ): Promise<unknown> {
-  if (reply.statusCode < 400 || typeof payload !== 'string') return payload;
-  let parsed: Partial<FormattedError> & { error?: unknown };
-  try {
-    parsed = JSON.parse(payload) as typeof parsed;
-  } catch {
-    return payload;
-  }
-  if (typeof parsed.error === 'string' || !parsed.data) return payload;
-  const { data } = parsed;
-  const requestId = data.requestId ?? String(request.id);
-  const message =
-    data.code === 'VALIDATION_FAILED' && data.issues
-      ? describeIssues(data.issues)
-      : (parsed.message ?? 'Request failed');
-  if (data.retryAfterSeconds !== undefined) reply.header('retry-after', data.retryAfterSeconds);
-  return JSON.stringify(restError(data.code, message, requestId, data.issues ? { issues: data.issues } : {}));
+  const kept = restErrorsOfRequests.get(request);
+  if (!kept) return payload;
+  restErrorsOfRequests.delete(request);
+  if (kept.retryAfterSeconds !== undefined) reply.header('retry-after', kept.retryAfterSeconds);
+  reply.status(kept.body.statusCode);
+  return JSON.stringify(kept.body);
 }

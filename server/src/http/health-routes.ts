@@ -1,14 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 
-import { restError } from './error-responses.js';
+import { restError, sendRestError } from './error-responses.js';
 
 /** Liveness (the process answers) and readiness (the database answers) for load balancers. */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/health', { config: { rateLimit: false } }, async () => ({ ok: true }));
   app.get('/ready', { config: { rateLimit: false } }, async (request, reply) => {
     if (await app.database.isReachable()) return { ok: true, database: 'up' };
-    return reply
-      .status(503)
-      .send(restError('SERVICE_UNAVAILABLE', 'The database is not reachable', String(request.id)));
+    return sendRestError(
+      reply,
+      restError('SERVICE_UNAVAILABLE', 'The database is not reachable', String(request.id)),
+    );
   });
 }

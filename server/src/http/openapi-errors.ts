@@ -1,28 +1,24 @@
 import type { OpenAPIObject } from 'trpc-to-openapi';
 import { z } from 'zod';
 
-import { ZRestError } from '@gen3d/shared';
+import { ErrorCatalogue, ErrorCodes, ZRestError, type TErrorCode } from '@gen3d/shared';
 
 import type { AppMeta } from '../trpc/trpc.js';
 
 const ERROR_SCHEMA = 'Error';
 
-/** What each error status means, as the document says it. */
-const ERROR_STATUSES: Record<number, string> = {
-  400: 'Invalid input: the body, a parameter or the JSON itself (code and field issues say which)',
-  401: 'No valid access token, or wrong credentials',
-  403: 'Not allowed: the role is missing, or the account is disabled',
-  404: 'Not found: an id names nothing the caller may see',
-  408: 'The request or the generation it waits for took too long',
-  409: 'Conflict with the current state',
-  413: 'The request body is larger than the server accepts',
-  415: 'The body is not JSON',
-  429: 'Too many requests, a quota or a cap reached (Retry-After says when to retry)',
-  431: 'The URL or headers are too large',
-  500: 'An unexpected error (the request id finds it in the logs)',
-  502: 'The model server failed to generate',
-  503: 'The server is shutting down or its database is unreachable',
-};
+/** Codes every operation can answer: bad input, limits, the HTTP parser, and the server's own trouble. */
+const EVERY_OPERATION: TErrorCode[] = [
+  'VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'MALFORMED_BODY',
+  'RATE_LIMITED',
+  'HEADERS_TOO_LARGE',
+  'INTERNAL',
+  'SERVICE_UNAVAILABLE',
+];
+const WITH_A_BODY: TErrorCode[] = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
+const PROTECTED: TErrorCode[] = ['UNAUTHORIZED', 'FORBIDDEN'];
 
 interface Operation {
   security?: Array<Record<string, string[]>>;
@@ -33,24 +29,35 @@ interface Operation {
 
 const namesAnId = (name: string): boolean => name === 'id' || name.endsWith('Id');
 
-/** The error statuses an operation can answer: from what it takes, whether it is protected, and its meta. */
-function errorStatusesOf(operation: Operation, meta: AppMeta | undefined): number[] {
-  const statuses = new Set([400, 429, 431, 500, 503]);
+/** The error codes an operation can answer: from what it takes, whether it is protected, and its meta. */
+function errorCodesOf(operation: Operation, meta: AppMeta | undefined): Set<TErrorCode> {
+  const codes = new Set(EVERY_OPERATION);
   const bodyFields = Object.keys(
     operation.requestBody?.content?.['application/json']?.schema?.properties ?? {},
   );
-  if (operation.requestBody) [413, 415].forEach((status) => statuses.add(status));
-  if ((operation.security ?? []).length > 0) [401, 403].forEach((status) => statuses.add(status));
+  if (operation.requestBody) WITH_A_BODY.forEach((code) => codes.add(code));
+  if ((operation.security ?? []).length > 0) PROTECTED.forEach((code) => codes.add(code));
   const names = [...(operation.parameters ?? []).map((parameter) => parameter.name ?? ''), ...bodyFields];
-  if (names.some(namesAnId)) statuses.add(404);
-  for (const status of meta?.errorStatuses ?? []) statuses.add(status);
-  return [...statuses].sort((a, b) => a - b);
+  if (names.some(namesAnId)) codes.add('NOT_FOUND');
+  for (const code of meta?.errorCodes ?? []) codes.add(code);
+  return codes;
+}
+
+/** The operation's codes grouped by their HTTP status, in the catalogue's order within a status. */
+function codesByStatus(codes: Set<TErrorCode>): Array<[number, TErrorCode[]]> {
+  const grouped = new Map<number, TErrorCode[]>();
+  for (const code of ErrorCodes.filter((known) => codes.has(known))) {
+    const status = ErrorCatalogue[code].status;
+    grouped.set(status, [...(grouped.get(status) ?? []), code]);
+  }
+  return [...grouped].sort(([a], [b]) => a - b);
 }
 
 /**
  * trpc-to-openapi documents a fixed set of errors in its own shape; the server answers the REST error body
  * (`{error, code, statusCode, requestId, issues?}`) with more statuses. Every operation's error responses
- * are replaced by the statuses it can answer, each with that one body.
+ * are replaced by the statuses of the codes it can answer, as the catalogue gives them, each with that one
+ * body and the codes as its description.
  */
 export function documentErrorResponses(document: OpenAPIObject, metas: AppMeta[]): OpenAPIObject {
   const components = (document.components ??= {});
@@ -73,9 +80,9 @@ export function documentErrorResponses(document: OpenAPIObject, metas: AppMeta[]
         Object.entries(operation.responses).filter(([status]) => status.startsWith('2')),
       );
       operation.responses = responses;
-      for (const status of errorStatusesOf(operation, metaOf.get(`${method} ${path}`))) {
+      for (const [status, codes] of codesByStatus(errorCodesOf(operation, metaOf.get(`${method} ${path}`)))) {
         responses[String(status)] = {
-          description: ERROR_STATUSES[status] ?? 'Error',
+          description: codes.map((code) => `${code}: ${ErrorCatalogue[code].message}`).join('; '),
           content: { 'application/json': { schema: { $ref: `#/components/schemas/${ERROR_SCHEMA}` } } },
         };
       }

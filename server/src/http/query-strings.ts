@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 
-import { DomainError } from '../domain-errors.js';
+import { BadRequest } from '../domain-errors.js';
 
 /**
  * Fastify's query parser keeps a malformed percent sequence (`%E0%A4%A`) as it is; the path parser refuses
@@ -13,7 +13,7 @@ export async function refuseUndecodableQuery(request: FastifyRequest): Promise<v
     try {
       decodeURIComponent(part);
     } catch {
-      throw new DomainError('BAD_REQUEST', 'The query string is not valid percent-encoding (UTF-8)');
+      throw new BadRequest('The query string is not valid percent-encoding (UTF-8)');
     }
   }
 }

@@ -1,6 +1,8 @@
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { FastifyInstance } from 'fastify';
 
+import { ErrorCatalogue } from '@gen3d/shared';
+
 import type { FormattedError } from '../trpc/error-formatter.js';
 import { restError } from './error-responses.js';
 
@@ -28,14 +30,15 @@ export function closeConnectionsWhenStopping(app: FastifyInstance): void {
       return;
     }
     const requestId = String(request.id);
+    const { status, trpcCode } = ErrorCatalogue.SERVICE_UNAVAILABLE;
     const trpc: FormattedError = {
       message: MESSAGE,
-      code: TRPC_ERROR_CODES_BY_KEY.SERVICE_UNAVAILABLE,
-      data: { code: 'SERVICE_UNAVAILABLE', httpStatus: 503, requestId },
+      code: TRPC_ERROR_CODES_BY_KEY[trpcCode],
+      data: { code: 'SERVICE_UNAVAILABLE', httpStatus: status, requestId },
     };
     const body = request.url.startsWith('/trpc/')
       ? { error: trpc }
       : restError('SERVICE_UNAVAILABLE', MESSAGE, requestId);
-    return reply.status(503).header('connection', 'close').send(body);
+    return reply.status(status).header('connection', 'close').send(body);
   });
 }

@@ -1,19 +1,19 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 
-import type { TRole } from '@gen3d/shared';
+import { ErrorCatalogue, type TErrorCode, type TRole } from '@gen3d/shared';
 
 import { DomainError, Forbidden, RateLimited } from '../domain-errors.js';
 import type { RateKey, RateLimiter } from '../infra/rate-limiter.js';
 import type { Actor } from '../modules/audit/audit-log.js';
 import type { RequestContext } from './context.js';
-import { formatError, TRPC_CODE_OF_ERROR_CODE } from './error-formatter.js';
+import { formatError } from './error-formatter.js';
 
 /**
  * OpenAPI projection meta, plus the HTTP status of a successful REST call when it is not 200, and error
- * statuses the document cannot tell from the operation's inputs and protection.
+ * codes the document cannot tell from the operation's inputs and protection.
  */
-export type AppMeta = OpenApiMeta<{ successStatus?: 201; errorStatuses?: number[] }>;
+export type AppMeta = OpenApiMeta<{ successStatus?: 201; errorCodes?: TErrorCode[] }>;
 
 const t = initTRPC
   .context<RequestContext>()
@@ -33,7 +33,7 @@ export const createCallerFactory = t.createCallerFactory;
 
 /** The tRPC error of a domain error: its code (and so its HTTP status), message and cause. */
 function trpcErrorOf(cause: DomainError): TRPCError {
-  return new TRPCError({ code: TRPC_CODE_OF_ERROR_CODE[cause.code], message: cause.message, cause });
+  return new TRPCError({ code: ErrorCatalogue[cause.code].trpcCode, message: cause.message, cause });
 }
 
 /** Domain errors thrown by services become tRPC errors with the matching code (and HTTP status). */

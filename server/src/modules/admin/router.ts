@@ -60,7 +60,7 @@ const usersRouter = router({
         summary: "Replace a user's roles (never your own; the last active admin stays admin)",
         protect: true,
       },
-      errorStatuses: [409],
+      errorCodes: ['CONFLICT'],
     })
     .input(ZSetRolesInput)
     .output(ZAdminUserResult)
@@ -75,7 +75,7 @@ const usersRouter = router({
         summary: 'Deactivate a user: their sessions end at once and they can no longer log in',
         protect: true,
       },
-      errorStatuses: [409],
+      errorCodes: ['CONFLICT'],
     })
     .input(ZUserIdInput)
     .output(ZAdminUserResult)
@@ -104,7 +104,7 @@ const usersRouter = router({
         summary: 'Delete a user and everything they own, for good (confirmEmail must repeat their email)',
         protect: true,
       },
-      errorStatuses: [409],
+      errorCodes: ['CONFLICT'],
     })
     .input(ZDeleteUserInput)
     .output(ZDeleteUserResult)

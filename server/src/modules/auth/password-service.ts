@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 
-import { DomainError } from '../../domain-errors.js';
+import { DomainError, Unauthorized } from '../../domain-errors.js';
 import type { Mailer } from '../../infra/mailer.js';
 import { checkPassword, hashPassword } from '../../infra/passwords.js';
 import { hashToken, randomToken } from '../../infra/secret-tokens.js';
@@ -91,7 +91,7 @@ export function createPasswordService(deps: PasswordDeps): PasswordService {
     async change(actor, currentPassword, newPassword) {
       const userId = actor.userId ?? '';
       const user = await users.findById(userId, { passwordHash: 1, email: 1 });
-      if (!user) throw new DomainError('UNAUTHORIZED', 'Authentication required');
+      if (!user) throw new Unauthorized();
       if (!(await checkPassword(user.passwordHash, currentPassword)).valid) {
         throw new DomainError('INVALID_CREDENTIALS', 'The current password is incorrect');
       }

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { TRegisterInput } from '@gen3d/shared';
 
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
-import { DomainError, RateLimited } from '../../domain-errors.js';
+import { Conflict, DomainError, RateLimited } from '../../domain-errors.js';
 import type { Mailer } from '../../infra/mailer.js';
 import { hashPassword } from '../../infra/passwords.js';
 import { hashCode, randomCode, sameHash } from '../../infra/secret-tokens.js';
@@ -139,7 +139,7 @@ export function createRegistrationService(deps: RegistrationDeps): RegistrationS
         };
       } catch (error) {
         if (isDuplicateKeyError(error))
-          throw new DomainError('CONFLICT', 'This email address already has an account; log in instead');
+          throw new Conflict('This email address already has an account; log in instead');
         throw error;
       }
     },

@@ -64,7 +64,7 @@ export const authRouter = router({
         summary: 'Log in: an access token and a refresh token',
         protect: false,
       },
-      errorStatuses: [401, 403],
+      errorCodes: ['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED'],
     })
     .input(ZLoginInput)
     .output(ZLoginResult)
@@ -82,7 +82,7 @@ export const authRouter = router({
         summary: 'Trade a refresh token for new tokens (the old one is spent)',
         protect: false,
       },
-      errorStatuses: [401, 403],
+      errorCodes: ['INVALID_TOKEN'],
     })
     .input(ZRefreshInput)
     .output(ZRefreshResult)
@@ -199,7 +199,7 @@ export const authRouter = router({
         summary: 'Set a new password with an emailed reset token',
         protect: false,
       },
-      errorStatuses: [401],
+      errorCodes: ['INVALID_TOKEN'],
     })
     .input(ZResetPasswordInput)
     .output(ZOkMessage)

@@ -5,7 +5,7 @@ import type { Types } from 'mongoose';
 
 import type { TLoginResult, TMe, TRole } from '@gen3d/shared';
 
-import { DomainError } from '../../domain-errors.js';
+import { DomainError, Unauthorized } from '../../domain-errors.js';
 import { bearerTokenOf, type AccessTokens } from '../../infra/access-tokens.js';
 import { checkAgainstDecoy, checkPassword, hashPassword } from '../../infra/passwords.js';
 import type { RateLimiter } from '../../infra/rate-limiter.js';
@@ -183,18 +183,14 @@ export function createSessionService(deps: SessionDeps): SessionService {
     async authenticate(authorization) {
       const token = bearerTokenOf(authorization);
       if (!token)
-        throw new DomainError(
-          'UNAUTHORIZED',
-          authorization
-            ? 'The Authorization header must be "Bearer <access token>"'
-            : 'Authentication required',
+        throw new Unauthorized(
+          authorization ? 'The Authorization header must be "Bearer <access token>"' : undefined,
         );
       const claims = await accessTokens.verify(token);
       if (!claims || !/^[0-9a-f]{24}$/.test(claims.userId))
-        throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
+        throw new Unauthorized('The access token is invalid or expired');
       const user = await accounts.byId(claims.userId);
-      if (!user || !user.active)
-        throw new DomainError('UNAUTHORIZED', 'The access token is invalid or expired');
+      if (!user || !user.active) throw new Unauthorized('The access token is invalid or expired');
       const account = toMe(user);
       return { id: account.id, email: account.email, roles: account.roles, account };
     },

@@ -52,7 +52,7 @@ export const generationRouter = router({
         summary: 'Generate and wait for the files (a blocking convenience over the job queue)',
         protect: true,
       },
-      errorStatuses: [408, 502],
+      errorCodes: ['TIMEOUT', 'GENERATION_FAILED'],
     })
     .input(ZGenerateInput)
     .output(ZGenerateResult)
@@ -123,7 +123,7 @@ export const jobsRouter = router({
           'Change any job (admins): retry or requeue (queued), cancel, fail with an error, or set progress',
         protect: true,
       },
-      errorStatuses: [409],
+      errorCodes: ['CONFLICT'],
     })
     .input(ZAdminJobUpdateInput)
     .output(ZJob)

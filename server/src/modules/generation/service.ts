@@ -15,7 +15,7 @@ import type {
 
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 import { onPage } from '../../db/paging.js';
-import { BadRequest, Conflict, DomainError, NotFound } from '../../domain-errors.js';
+import { BadRequest, Conflict, DomainError, NotFound, ServiceUnavailable } from '../../domain-errors.js';
 import type { StreamSlots } from '../../infra/stream-slots.js';
 import type { JobEvents } from '../../jobs/job-events.js';
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
@@ -269,8 +269,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
         }
       }
       if (!finished && deps.closing.aborted)
-        throw new DomainError(
-          'SERVICE_UNAVAILABLE',
+        throw new ServiceUnavailable(
           `This server is shutting down; follow job ${created.id} at GET /api/jobs/${created.id}`,
         );
       if (!finished)

@@ -50,7 +50,7 @@ export const usersRouter = router({
         protect: true,
         successDescription: 'The new user',
       },
-      errorStatuses: [409],
+      errorCodes: ['CONFLICT'],
       successStatus: 201,
     })
     .input(ZCreateUserInput)
@@ -69,7 +69,7 @@ export const usersRouter = router({
           'Change a user: owners their name, profile and settings; admins anything but their own roles',
         protect: true,
       },
-      errorStatuses: [409],
+      errorCodes: ['CONFLICT'],
     })
     .input(ZUpdateUserInput)
     .output(ZUserView)
