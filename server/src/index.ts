@@ -1,5 +1,5 @@
 export { buildApp, type AppDeps } from './app.js';
-export { ConfigError, loadConfig, type Config, type LoadedConfig } from './config.js';
+export { ConfigError, EnvSchema, loadConfig, type Config, type LoadedConfig } from './config.js';
 export { openDatabaseTarget, type DatabaseTarget } from './db/database.js';
 export { createLogger } from './infra/logger.js';
 export type { AppRouter } from './trpc/router.js';

@@ -5,8 +5,8 @@ import { useTestServer } from '../support/server.js';
 import { codeIn, resetTokenIn } from '../support/smtp.js';
 
 /**
- * The REST surface as ../shared/docs/rest-contract.md lists it, driven with plain fetch the way the
- * earlier frontends and third-party scripts call it: method, path, parameters, body, and the listed fields.
+ * The REST surface as docs/rest-contract.md lists it, driven with plain fetch the way existing
+ * frontends and third-party scripts call it: method, path, parameters, body, and the listed fields.
  */
 
 type Json = Record<string, unknown>;
