@@ -139,50 +139,54 @@ describe('several instances on one database', () => {
     expect(workers.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('finish a job whose process was killed mid-run once its lease expires', async () => {
-    const api = await startInstance({ WORKER_CONCURRENCY: '0' });
-    const admin = await signInNewAdmin(api, 'root-kill@example.com');
-    const user = await signInNewUser(api, admin, 'kill@example.com');
-    const slow = await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs: 30_000 });
-    const doomed = runTypeScript('server/src/main.ts', {
-      MONGODB_URI: api.mongodbUri,
-      MODEL_SERVER_URL: slow.url,
-      PORT: '0',
-      JWT_SECRET: api.config.jwtSecret,
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'gen3d-doomed-')),
-      WORKER_CONCURRENCY: '1',
-      JOB_LEASE_MS: '1500',
-      LOG_LEVEL: 'info',
-    });
-    try {
-      await doomed.waitForLine((line) => line.includes('gen3d is listening'));
-      const created = await callRest(
-        api.url,
-        'POST',
-        '/jobs',
-        { prompt: 'a sphere that outlives its worker' },
-        user.token,
+  it(
+    'finish a job whose process was killed mid-run once its lease expires',
+    { timeout: 240_000 },
+    async () => {
+      const api = await startInstance({ WORKER_CONCURRENCY: '0' });
+      const admin = await signInNewAdmin(api, 'root-kill@example.com');
+      const user = await signInNewUser(api, admin, 'kill@example.com');
+      const slow = await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs: 30_000 });
+      const doomed = runTypeScript('server/src/main.ts', {
+        MONGODB_URI: api.mongodbUri,
+        MODEL_SERVER_URL: slow.url,
+        PORT: '0',
+        JWT_SECRET: api.config.jwtSecret,
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'gen3d-doomed-')),
+        WORKER_CONCURRENCY: '1',
+        JOB_LEASE_MS: '1500',
+        LOG_LEVEL: 'info',
+      });
+      try {
+        await doomed.waitForLine((line) => line.includes('gen3d is listening'));
+        const created = await callRest(
+          api.url,
+          'POST',
+          '/jobs',
+          { prompt: 'a sphere that outlives its worker' },
+          user.token,
+        );
+        const jobId = String(created.body.id);
+        const client = clientFor(api, user);
+        await followJob(client, jobId, (job) => job.status === 'running' && job.progress > 0);
+        doomed.child.kill('SIGKILL');
+        await doomed.exited;
+      } finally {
+        doomed.child.kill('SIGKILL');
+        await slow.close();
+      }
+      const jobId = String(
+        ((await callRest(api.url, 'GET', '/jobs', undefined, user.token)).body as unknown as TJob[])[0]?.id,
       );
-      const jobId = String(created.body.id);
-      const client = clientFor(api, user);
-      await followJob(client, jobId, (job) => job.status === 'running' && job.progress > 0);
-      doomed.child.kill('SIGKILL');
-      await doomed.exited;
-    } finally {
-      doomed.child.kill('SIGKILL');
-      await slow.close();
-    }
-    const jobId = String(
-      ((await callRest(api.url, 'GET', '/jobs', undefined, user.token)).body as unknown as TJob[])[0]?.id,
-    );
-    const rescuer = await startInstance(
-      { WORKER_CONCURRENCY: '1', JOB_POLL_INTERVAL_MS: '100' },
-      api.mongodbUri,
-    );
-    const updates = await followJob(clientFor(rescuer, user), jobId, undefined, 30_000);
-    const final = updates.at(-1) as TJob;
-    expect(final.status).toBe('succeeded');
-    expect(final.attempts).toBe(2);
-    expect(final.outputs).toHaveLength(4);
-  });
+      const rescuer = await startInstance(
+        { WORKER_CONCURRENCY: '1', JOB_POLL_INTERVAL_MS: '100' },
+        api.mongodbUri,
+      );
+      const updates = await followJob(clientFor(rescuer, user), jobId, undefined, 120_000);
+      const final = updates.at(-1) as TJob;
+      expect(final.status).toBe('succeeded');
+      expect(final.attempts).toBe(2);
+      expect(final.outputs).toHaveLength(4);
+    },
+  );
 });

@@ -17,7 +17,7 @@ export function followJob(
   client: Gen3dClient,
   jobId: string,
   until: (job: TJob) => boolean = (job) => FINISHED.has(job.status),
-  timeoutMs = 20_000,
+  timeoutMs = 90_000,
 ): Promise<TJob[]> {
   return new Promise((resolve, reject) => {
     const seen: TJob[] = [];

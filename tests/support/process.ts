@@ -65,7 +65,7 @@ export function runNode(
     lines,
     stderr: () => stderr,
     exited,
-    waitForLine(predicate, timeoutMs = 20_000) {
+    waitForLine(predicate, timeoutMs = 120_000) {
       const existing = lines.find(predicate);
       if (existing) return Promise.resolve(existing);
       return new Promise((resolveLine, reject) => {

@@ -58,7 +58,7 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
     set failing(value: boolean) {
       state.failing = value;
     },
-    waitForMail(to, subject, timeoutMs = 10_000) {
+    waitForMail(to, subject, timeoutMs = 60_000) {
       const find = () =>
         received.find((mail) => mail.to.includes(to.toLowerCase()) && subject.test(mail.subject));
       const found = find();
