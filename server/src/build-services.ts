@@ -12,6 +12,7 @@ import { createMailer } from './infra/mailer.js';
 import { publicAddressPolicy } from './infra/public-addresses.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limiter.js';
 import { StreamSlots } from './infra/stream-slots.js';
+import { createJobCancellation } from './jobs/cancellation.js';
 import { JobEvents } from './jobs/job-events.js';
 import { jobModel } from './jobs/job-model.js';
 import { JobWatcher } from './jobs/job-watcher.js';
@@ -134,7 +135,11 @@ function buildGeneration(
   );
   const jobs = jobModel(connection);
   const events = new JobEvents();
-  const watcher = new JobWatcher(jobs, events, { pollIntervalMs: 250, overlapMs: 5_000 });
+  const { jobs: policy } = config;
+  const watcher = new JobWatcher(jobs, events, {
+    pollIntervalMs: policy.watchIntervalMs,
+    overlapMs: policy.watchOverlapMs,
+  });
   const httpOptions = {
     connectTimeoutMs: config.modelServer.connectTimeoutMs,
     responseTimeoutMs: config.modelServer.responseTimeoutMs,
@@ -148,11 +153,9 @@ function buildGeneration(
     addressPolicy: publicAddressPolicy(config.assets.sourceAllowedHosts),
   });
   const modelServers = configuredModelServers(config.modelServers, modelServerUrl, http, sourceHttp);
-  // The queue announces finished jobs through messages, which need chats, which cancel through the queue:
-  // the announcement is bound once the message service exists.
-  let announce: OnJobFinished = async () => undefined;
-  const { jobs: policy } = config;
-  const queue = createJobQueue(jobs, events, policy, (job) => announce(job));
+  // Chats cancel their jobs; finished jobs are announced in their chats. Cancelling needs nothing of the
+  // announcement, so chats and messages are built first and the queue after them.
+  const cancellation = createJobCancellation(jobs, events);
   const caps = createStoredObjectCaps(
     { chats, messages: messagesModel, usedAssetBytes: (ownerId) => assets.usedBytes(ownerId) },
     config.storedObjects,
@@ -161,15 +164,16 @@ function buildGeneration(
     chats,
     messages: messagesModel,
     assets,
-    cancelJobsOfChat: (chatId: Types.ObjectId) => queue.cancelWhere({ chatId }),
+    cancelJobsOfChat: (chatId: Types.ObjectId) => cancellation.cancelWhere({ chatId }),
     caps,
   });
   const messages = createMessageService(messagesModel, chatService, assets, caps);
   const outcomeMessages = createOutcomeMessages(messages);
-  announce = (job) =>
+  const announce: OnJobFinished = (job) =>
     outcomeMessages(job).catch((error: unknown) =>
       app.log.error({ err: error, jobId: job._id.toHexString() }, 'writing the assistant message failed'),
     );
+  const queue = createJobQueue(jobs, events, policy, { cancellation, onFinished: announce });
   const meshes = new MeshPool({ ...config.meshes, maxFileBytes: config.assets.maxFileBytes });
   app.addHook('onReady', () => meshes.start());
   const processor = createGenerationProcessor({
@@ -183,8 +187,8 @@ function buildGeneration(
     pollIntervalMs: policy.pollIntervalMs,
     leaseMs: policy.leaseMs,
     timeoutMs: policy.timeoutMs,
-    cancelCheckMs: 250,
-    progressIntervalMs: 200,
+    cancelCheckMs: policy.cancelCheckMs,
+    progressIntervalMs: policy.progressIntervalMs,
     workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     log: app.log,
     onRunEnded: onJobRunEnded,

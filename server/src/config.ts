@@ -109,6 +109,9 @@ export const EnvSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(2),
   JOB_LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
   JOB_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(500),
+  JOB_WATCH_INTERVAL_MS: z.coerce.number().int().min(20).default(250),
+  JOB_CANCEL_CHECK_MS: z.coerce.number().int().min(20).default(250),
+  JOB_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(20).default(200),
   JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   JOB_RETRY_BASE_MS: z.coerce.number().int().min(0).default(2000),
   JOB_RETRY_MAX_MS: z.coerce.number().int().min(0).default(60_000),
@@ -216,6 +219,14 @@ export interface Config {
     readonly dailyQuota: number;
     /** How long `POST /api/generate` waits for its job. */
     readonly generateTimeoutMs: number;
+    /** How often this instance reads job changes other instances made (live progress, cancels). */
+    readonly watchIntervalMs: number;
+    /** How far back each watch read reaches, so a change written with a slightly late clock is not missed. */
+    readonly watchOverlapMs: number;
+    /** How often a worker checks whether its running jobs were canceled. */
+    readonly cancelCheckMs: number;
+    /** The shortest interval between two progress writes of one running job. */
+    readonly progressIntervalMs: number;
   };
   /** Generation requests per window, per user and per client address. */
   readonly generationRateLimit: RateLimitConfig;
@@ -426,6 +437,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       maxRunningPerUser: vars.JOBS_MAX_RUNNING_PER_USER,
       dailyQuota: vars.JOBS_DAILY_QUOTA,
       generateTimeoutMs: vars.GENERATE_TIMEOUT_MS,
+      watchIntervalMs: vars.JOB_WATCH_INTERVAL_MS,
+      watchOverlapMs: 5_000,
+      cancelCheckMs: vars.JOB_CANCEL_CHECK_MS,
+      progressIntervalMs: vars.JOB_PROGRESS_INTERVAL_MS,
     },
     generationRateLimit: rateLimit(
       vars.GENERATION_RATE_LIMIT_MAX,

@@ -1,6 +1,7 @@
-import type { QueryFilter, Types } from 'mongoose';
+import type { Types } from 'mongoose';
 
 import type { AttachmentRecord } from '../modules/assets/attachment-schema.js';
+import type { JobCancellation } from './cancellation.js';
 import type { JobEvents } from './job-events.js';
 import { promptKeyOf, type JobModel, type JobRecord } from './job-model.js';
 import * as transitions from './transitions.js';
@@ -30,7 +31,7 @@ type NewJob = Pick<
  * instances can share it: a job is claimed by exactly one worker, and a worker whose lease was taken
  * over can no longer finish the job.
  */
-export interface JobQueue {
+export interface JobQueue extends JobCancellation {
   /** Adds a queued job, claimable at once. */
   enqueue(job: NewJob): Promise<JobRecord>;
   /** Claims the next job fairly (round robin over owners by queue position, none over the per-user limit). */
@@ -54,10 +55,6 @@ export interface JobQueue {
   finishCanceled(job: JobRecord, workerId: string): Promise<JobRecord | undefined>;
   /** Hands a running job back to the queue without counting the attempt (graceful shutdown). */
   release(job: JobRecord, workerId: string): Promise<void>;
-  /** Cancels a queued job at once, or asks the worker of a running one to stop; undefined when finished. */
-  requestCancel(filter: QueryFilter<JobRecord>): Promise<JobRecord | undefined>;
-  /** requestCancel for every unfinished job matching the filter; answers how many. */
-  cancelWhere(filter: QueryFilter<JobRecord>): Promise<number>;
   /** Jobs whose workers stopped heartbeating go back to the queue (or fail when out of attempts). */
   recoverExpiredLeases(): Promise<number>;
   /**
@@ -90,7 +87,7 @@ export function createJobQueue(
   jobs: JobModel,
   events: JobEvents,
   policy: QueuePolicy,
-  onFinished: OnJobFinished,
+  { cancellation, onFinished }: { cancellation: JobCancellation; onFinished: OnJobFinished },
 ): JobQueue {
   /** Applies a transition and publishes its result; a job reaching succeeded or failed is announced. */
   async function change(transition: JobTransition): Promise<JobRecord | undefined> {
@@ -180,23 +177,8 @@ export function createJobQueue(
       await change(transitions.release(run(job, workerId)));
     },
 
-    async requestCancel(filter) {
-      const canceled = await change(transitions.cancelQueued(filter, new Date()));
-      if (canceled) return canceled;
-      const asked = await change(transitions.askToCancel(filter));
-      if (asked) return asked;
-      // Between the two updates the job may have gone back to the queue and been claimed again.
-      return change(transitions.askToCancel({ ...filter, cancelRequested: false }));
-    },
-
-    async cancelWhere(filter) {
-      const unfinished = await jobs
-        .find({ ...filter, status: { $in: ['queued', 'running'] } }, { _id: 1 })
-        .lean<Array<Pick<JobRecord, '_id'>>>();
-      let count = 0;
-      for (const job of unfinished) if (await this.requestCancel({ _id: job._id })) count += 1;
-      return count;
-    },
+    requestCancel: cancellation.requestCancel,
+    cancelWhere: cancellation.cancelWhere,
 
     async recoverExpiredLeases() {
       const expired = await jobs
