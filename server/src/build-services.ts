@@ -141,8 +141,8 @@ function buildGeneration(
     overlapMs: policy.watchOverlapMs,
   });
   const httpOptions = {
-    connectTimeoutMs: config.modelServer.connectTimeoutMs,
-    responseTimeoutMs: config.modelServer.responseTimeoutMs,
+    connectTimeoutMs: config.modelServers.calls.connectTimeoutMs,
+    responseTimeoutMs: config.modelServers.calls.responseTimeoutMs,
     maxBytes: config.assets.maxFileBytes,
   };
   const http = createModelHttpClient(httpOptions);
@@ -180,7 +180,7 @@ function buildGeneration(
     modelServers,
     assets,
     meshes,
-    pollIntervalMs: config.modelServer.pollIntervalMs,
+    pollIntervalMs: config.modelServers.calls.pollIntervalMs,
   });
   const workers = new WorkerPool(queue, processor, {
     concurrency: policy.workerConcurrency,

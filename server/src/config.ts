@@ -188,19 +188,22 @@ export interface Config {
     /** Bytes reading a GLB may allocate: accessor data (bufferless and sparse ones made whole) and meshes baked per instance. */
     readonly maxDecodedBytes: number;
   };
-  readonly modelServer: {
-    /** Undefined: the reference model server is started in-process on `port`. */
-    readonly url: string | undefined;
-    readonly port: number;
-    /** How long the in-process reference server takes per generation. */
-    readonly durationMs: number;
-    readonly connectTimeoutMs: number;
-    readonly responseTimeoutMs: number;
-    readonly pollIntervalMs: number;
-  };
   /** The model servers jobs may choose (`params.modelServer`); `reference` is always there. */
   readonly modelServers: {
     readonly defaultName: 'reference' | 'shap-e' | 'hunyuan3d' | 'meshy';
+    readonly reference: {
+      /** Undefined: the reference model server is started in-process on `port`. */
+      readonly url: string | undefined;
+      readonly port: number;
+      /** How long the in-process reference server takes per generation. */
+      readonly durationMs: number;
+    };
+    /** Deadlines of every call to a model server, and how often a running task is polled. */
+    readonly calls: {
+      readonly connectTimeoutMs: number;
+      readonly responseTimeoutMs: number;
+      readonly pollIntervalMs: number;
+    };
     readonly shapE: { readonly url: string; readonly generateTimeoutMs: number } | undefined;
     readonly hunyuan3d: { readonly url: string; readonly deadlineMs: number } | undefined;
     readonly meshy: { readonly url: string; readonly apiKey: string } | undefined;
@@ -408,16 +411,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       memoryMb: vars.MESH_WORKER_MEMORY_MB,
       maxDecodedBytes: vars.MESH_MAX_DECODED_MB * 2 ** 20,
     },
-    modelServer: {
-      url: vars.MODEL_SERVER_URL,
-      port: vars.MODEL_SERVER_PORT,
-      durationMs: vars.MODEL_SERVER_DURATION_MS,
-      connectTimeoutMs: vars.MODEL_SERVER_CONNECT_TIMEOUT_MS,
-      responseTimeoutMs: vars.MODEL_SERVER_RESPONSE_TIMEOUT_MS,
-      pollIntervalMs: vars.MODEL_SERVER_POLL_INTERVAL_MS,
-    },
     modelServers: {
       defaultName: vars.DEFAULT_MODEL_SERVER,
+      reference: {
+        url: vars.MODEL_SERVER_URL,
+        port: vars.MODEL_SERVER_PORT,
+        durationMs: vars.MODEL_SERVER_DURATION_MS,
+      },
+      calls: {
+        connectTimeoutMs: vars.MODEL_SERVER_CONNECT_TIMEOUT_MS,
+        responseTimeoutMs: vars.MODEL_SERVER_RESPONSE_TIMEOUT_MS,
+        pollIntervalMs: vars.MODEL_SERVER_POLL_INTERVAL_MS,
+      },
       shapE: vars.SHAP_E_URL
         ? { url: vars.SHAP_E_URL, generateTimeoutMs: vars.SHAP_E_TIMEOUT_MS }
         : undefined,

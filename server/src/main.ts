@@ -57,29 +57,29 @@ async function main(): Promise<void> {
   for (const notice of notices) logger.warn(notice);
 
   const database = await openDatabaseTarget(config, logger);
-  const referenceServer = config.modelServer.url
+  const referenceServer = config.modelServers.reference.url
     ? undefined
     : await listenOrExit(
         logger,
         'the reference model server',
         'MODEL_SERVER_PORT',
-        config.modelServer.port,
+        config.modelServers.reference.port,
         () =>
           startReferenceModelServer({
             host: '127.0.0.1',
-            port: config.modelServer.port,
-            durationMs: config.modelServer.durationMs,
+            port: config.modelServers.reference.port,
+            durationMs: config.modelServers.reference.durationMs,
           }),
       );
   if (referenceServer)
     logger.info(
-      { url: referenceServer.url, durationMs: config.modelServer.durationMs },
+      { url: referenceServer.url, durationMs: config.modelServers.reference.durationMs },
       'reference model server (procedural shapes) is listening',
     );
   const app = await buildApp(config, {
     logger,
     database,
-    modelServerUrl: config.modelServer.url ?? (referenceServer?.url as string),
+    modelServerUrl: config.modelServers.reference.url ?? (referenceServer?.url as string),
   });
   const address = await listenOrExit(logger, 'gen3d', 'PORT', config.port, () =>
     app.listen({ host: config.host, port: config.port }),

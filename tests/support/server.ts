@@ -56,14 +56,14 @@ export async function startTestServer(
     ...options.env,
   });
   const mongodbUri = options.mongodbUri ?? databaseUri(database, uniqueDatabaseName('app'));
-  const reference = config.modelServer.url
+  const reference = config.modelServers.reference.url
     ? undefined
     : await startReferenceModelServer({
         host: '127.0.0.1',
         port: 0,
         durationMs: options.modelDurationMs ?? 0,
       });
-  const modelServerUrl = config.modelServer.url ?? (reference as RunningReferenceServer).url;
+  const modelServerUrl = config.modelServers.reference.url ?? (reference as RunningReferenceServer).url;
   const app = await buildApp(config, {
     logger: options.logger ?? createLogger(config),
     database: { uri: mongodbUri, kind: database.kind },
