@@ -12,8 +12,8 @@ import { compareValues as compareValue } from './value-order.js';
  * general engine, so results never differ.
  */
 
-/** Thrown while compiling or running when the general engine must answer instead. */
-class Unsupported extends Error {}
+/** Thrown while compiling or running (out of a native test too) when the general engine must answer instead. */
+export class NeedsEngine extends Error {}
 
 type Compiled = (doc: Document) => unknown;
 
@@ -21,12 +21,12 @@ const MISSING = undefined;
 
 function fieldGetter(path: string): Compiled {
   const parts = path.split('.');
-  if (parts.some((part) => part === '' || part.startsWith('$'))) throw new Unsupported();
+  if (parts.some((part) => part === '' || part.startsWith('$'))) throw new NeedsEngine();
   if (parts.length === 1) {
     const field = parts[0] as string;
     return (doc) => {
       const value = doc[field];
-      if (Array.isArray(value)) throw new Unsupported();
+      if (Array.isArray(value)) throw new NeedsEngine();
       return value;
     };
   }
@@ -41,10 +41,10 @@ function fieldGetter(path: string): Compiled {
         value instanceof Date ||
         value instanceof ObjectId
       )
-        throw new Unsupported();
+        throw new NeedsEngine();
       value = (value as Document)[part];
     }
-    if (Array.isArray(value)) throw new Unsupported();
+    if (Array.isArray(value)) throw new NeedsEngine();
     return value;
   };
 }
@@ -56,7 +56,7 @@ function isPlain(value: unknown): boolean {
 }
 
 function argumentsOf(operand: unknown, count: number): unknown[] {
-  if (!Array.isArray(operand) || operand.length !== count) throw new Unsupported();
+  if (!Array.isArray(operand) || operand.length !== count) throw new NeedsEngine();
   return operand;
 }
 
@@ -76,19 +76,19 @@ const QUARTER_HOUR_STABLE = new Set(['%Y', '%m', '%d', '%H', '%%']);
 const QUARTER_HOUR_MS = 15 * 60 * 1000;
 
 function compileDateToString(operand: unknown): Compiled {
-  if (operand === null || typeof operand !== 'object' || Array.isArray(operand)) throw new Unsupported();
+  if (operand === null || typeof operand !== 'object' || Array.isArray(operand)) throw new NeedsEngine();
   const { format, date, timezone, ...others } = operand as Document;
   if (
     Object.keys(others).length > 0 ||
     typeof format !== 'string' ||
     (timezone !== undefined && typeof timezone !== 'string')
   )
-    throw new Unsupported();
+    throw new NeedsEngine();
   const pieces = format.split(/(%.)/).filter((piece) => piece !== '');
   const writers = pieces.map((piece) => {
     if (!piece.startsWith('%')) return () => piece;
     const writer = DATE_PARTS[piece];
-    if (!writer) throw new Unsupported();
+    if (!writer) throw new NeedsEngine();
     return writer;
   });
   const write = (value: Date): string => {
@@ -106,7 +106,7 @@ function compileDateToString(operand: unknown): Compiled {
   return (doc) => {
     const value = dateOf(doc);
     if (value === null || value === undefined) return null;
-    if (!(value instanceof Date)) throw new Unsupported();
+    if (!(value instanceof Date)) throw new NeedsEngine();
     if (!stable) return write(value);
     const quarter = Math.floor(value.getTime() / QUARTER_HOUR_MS);
     let text = byQuarterHour.get(quarter);
@@ -140,7 +140,7 @@ function compileOperator(name: string, operand: unknown): Compiled {
         const a = left(doc);
         const b = right(doc);
         // Missing compares unlike null in expressions, and other types need BSON comparison.
-        if (!isPlain(a) || !isPlain(b)) throw new Unsupported();
+        if (!isPlain(a) || !isPlain(b)) throw new NeedsEngine();
         return a === b;
       };
     }
@@ -153,7 +153,7 @@ function compileOperator(name: string, operand: unknown): Compiled {
       return (doc) => {
         const text = value(doc);
         if (text === null || text === undefined) return '';
-        if (typeof text !== 'string') throw new Unsupported();
+        if (typeof text !== 'string') throw new NeedsEngine();
         return text.toLowerCase();
       };
     }
@@ -164,25 +164,25 @@ function compileOperator(name: string, operand: unknown): Compiled {
         Array.isArray(operand) ||
         Object.keys(operand).some((key) => key !== 'input')
       )
-        throw new Unsupported();
+        throw new NeedsEngine();
       const value = compile((operand as Document).input);
       return (doc) => {
         const text = value(doc);
         if (text === null || text === undefined) return null;
-        if (typeof text !== 'string') throw new Unsupported();
+        if (typeof text !== 'string') throw new NeedsEngine();
         return text.trim();
       };
     }
     case '$dateToString':
       return compileDateToString(operand);
     default:
-      throw new Unsupported();
+      throw new NeedsEngine();
   }
 }
 
 function compile(expression: unknown): Compiled {
   if (typeof expression === 'string') {
-    if (expression.startsWith('$$')) throw new Unsupported();
+    if (expression.startsWith('$$')) throw new NeedsEngine();
     if (expression.startsWith('$')) return fieldGetter(expression.slice(1));
     return () => expression;
   }
@@ -210,7 +210,7 @@ function compile(expression: unknown): Compiled {
       };
     }
   }
-  throw new Unsupported();
+  throw new NeedsEngine();
 }
 
 /**
@@ -234,7 +234,7 @@ class GroupTable<T> {
           .map(([field, value]) => `${field}\u0000${this.tagOf(value)}`)
           .join('\u0001')}`,
       };
-    throw new Unsupported();
+    throw new NeedsEngine();
   }
 
   /** A scalar inside a compound key, tagged by type so that 1 and "1" stay apart. */
@@ -245,7 +245,7 @@ class GroupTable<T> {
     if (typeof value === 'boolean') return `b${value}`;
     if (value instanceof Date) return `t${value.getTime()}`;
     if (value instanceof ObjectId) return `o${value.toHexString()}`;
-    throw new Unsupported();
+    throw new NeedsEngine();
   }
 
   get(key: unknown): T | undefined {
@@ -271,13 +271,13 @@ interface Accumulator {
 type AccumulatorFactory = () => Accumulator;
 
 function compileAccumulator(spec: unknown): AccumulatorFactory {
-  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new Unsupported();
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new NeedsEngine();
   const [name, ...others] = Object.keys(spec);
-  if (!name || others.length > 0) throw new Unsupported();
+  if (!name || others.length > 0) throw new NeedsEngine();
   const operand = (spec as Document)[name];
   if (name === '$count') {
     if (operand === null || typeof operand !== 'object' || Object.keys(operand).length > 0)
-      throw new Unsupported();
+      throw new NeedsEngine();
     return () => {
       let count = 0;
       return { add: () => void (count += 1), result: () => count };
@@ -292,7 +292,7 @@ function compileAccumulator(spec: unknown): AccumulatorFactory {
           add: (doc) => {
             const item = value(doc);
             if (typeof item === 'number') sum += item;
-            else if (item !== null && item !== undefined && typeof item === 'object') throw new Unsupported();
+            else if (item !== null && item !== undefined && typeof item === 'object') throw new NeedsEngine();
           },
           result: () => sum,
         };
@@ -308,7 +308,7 @@ function compileAccumulator(spec: unknown): AccumulatorFactory {
               sum += item;
               count += 1;
             } else if (item !== null && item !== undefined && typeof item === 'object')
-              throw new Unsupported();
+              throw new NeedsEngine();
           },
           result: () => (count === 0 ? null : sum / count),
         };
@@ -355,7 +355,7 @@ function compileAccumulator(spec: unknown): AccumulatorFactory {
         return { add: (doc) => void (last = value(doc) ?? null), result: () => last };
       };
     default:
-      throw new Unsupported();
+      throw new NeedsEngine();
   }
 }
 
@@ -366,7 +366,7 @@ export function fastGroup(docs: Document[], spec: Document): Document[] | undefi
     if (!('_id' in spec)) return undefined;
     const idOf = compile(idSpec);
     const accumulators = Object.entries(fields).map(([field, accumulator]) => {
-      if (field.includes('.') || field.startsWith('$')) throw new Unsupported();
+      if (field.includes('.') || field.startsWith('$')) throw new NeedsEngine();
       return [field, compileAccumulator(accumulator)] as const;
     });
     const groups = new GroupTable<{ id: unknown; state: Accumulator[] }>();
@@ -387,7 +387,7 @@ export function fastGroup(docs: Document[], spec: Document): Document[] | undefi
       return out;
     });
   } catch (error) {
-    if (error instanceof Unsupported) return undefined;
+    if (error instanceof NeedsEngine) return undefined;
     throw error;
   }
 }
@@ -499,11 +499,11 @@ function scalarAt(doc: Document, path: readonly string[]): unknown {
   let value: unknown = doc;
   for (const part of path) {
     if (value === null || value === undefined) return undefined;
-    if (Array.isArray(value)) throw new Unsupported();
+    if (Array.isArray(value)) throw new NeedsEngine();
     if (typeof value !== 'object' || value instanceof Date || value instanceof ObjectId) return undefined;
     value = (value as Document)[part];
   }
-  if (Array.isArray(value)) throw new Unsupported();
+  if (Array.isArray(value)) throw new NeedsEngine();
   return value;
 }
 
@@ -523,14 +523,14 @@ function conditionOn(path: readonly string[], condition: unknown): Predicate {
     !(condition instanceof ObjectId);
   if (!isOperatorObject) {
     if (condition === null) return (doc) => scalarAt(doc, path) == null;
-    if (typeClass(condition) === undefined) throw new Unsupported();
+    if (typeClass(condition) === undefined) throw new NeedsEngine();
     return (doc) => sameValue(condition, scalarAt(doc, path));
   }
   const parts = Object.entries(condition as Document).map(([operator, operand]): Predicate => {
     const range = RANGES[operator];
     if (range) {
       const kind = typeClass(operand);
-      if (kind === undefined || kind === 'boolean') throw new Unsupported();
+      if (kind === undefined || kind === 'boolean') throw new NeedsEngine();
       return (doc) => {
         const value = scalarAt(doc, path);
         return typeClass(value) === kind && range(compareValue(value, operand));
@@ -542,14 +542,14 @@ function conditionOn(path: readonly string[], condition: unknown): Predicate {
       return (doc) => !equal(doc);
     }
     if (operator === '$in') {
-      if (!Array.isArray(operand)) throw new Unsupported();
+      if (!Array.isArray(operand)) throw new NeedsEngine();
       const options = operand.map((item) => conditionOn(path, item));
       return (doc) => options.some((option) => option(doc));
     }
     if (operator === '$type' && (operand === 'number' || operand === 'string' || operand === 'date')) {
       return (doc) => typeClass(scalarAt(doc, path)) === operand;
     }
-    throw new Unsupported();
+    throw new NeedsEngine();
   });
   return (doc) => parts.every((part) => part(doc));
 }
@@ -557,11 +557,11 @@ function conditionOn(path: readonly string[], condition: unknown): Predicate {
 function compileFilter(filter: Document): Predicate {
   const parts = Object.entries(filter).map(([field, condition]): Predicate => {
     if (field === '$and') {
-      if (!Array.isArray(condition)) throw new Unsupported();
+      if (!Array.isArray(condition)) throw new NeedsEngine();
       const all = condition.map((item) => compileFilter(item as Document));
       return (doc) => all.every((part) => part(doc));
     }
-    if (field.startsWith('$')) throw new Unsupported();
+    if (field.startsWith('$')) throw new NeedsEngine();
     return conditionOn(field.split('.'), condition);
   });
   return (doc) => parts.every((part) => part(doc));
@@ -576,13 +576,10 @@ export function nativePredicate(filter: Document | undefined): ((doc: Document) 
   try {
     return compileFilter(filter);
   } catch (error) {
-    if (error instanceof Unsupported) return undefined;
+    if (error instanceof NeedsEngine) return undefined;
     throw error;
   }
 }
-
-/** Thrown out of a native test when the general engine must answer. */
-export { Unsupported as NeedsEngine };
 
 /**
  * The documents matching a filter of equalities, ranges, $ne, $in and $and on scalar fields, tested by a
@@ -593,7 +590,7 @@ export function fastFilter(docs: Document[], filter: Document | undefined): Docu
   try {
     return docs.filter(compileFilter(filter));
   } catch (error) {
-    if (error instanceof Unsupported) return undefined;
+    if (error instanceof NeedsEngine) return undefined;
     throw error;
   }
 }
