@@ -3,13 +3,11 @@ import { hostname } from 'node:os';
 
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { Db } from 'mongodb';
 import type { Connection, Types } from 'mongoose';
 
 import type { Config, RateLimitConfig } from './config.js';
 import { createAccessTokens, type AccessTokens } from './infra/access-tokens.js';
 import { createMailer } from './infra/mailer.js';
-import { publicAddressPolicy } from './infra/public-addresses.js';
 import { createMemoryRateLimiter, createRedisRateLimiter } from './infra/rate-limiter.js';
 import { StreamSlots } from './infra/stream-slots.js';
 import { createJobCancellation } from './jobs/cancellation.js';
@@ -19,8 +17,7 @@ import { JobWatcher } from './jobs/job-watcher.js';
 import { createJobQueue, type OnJobFinished } from './jobs/queue.js';
 import { WorkerPool, type WorkerPoolOptions } from './jobs/worker-pool.js';
 import { MeshPool } from './meshes/mesh-pool.js';
-import { configuredModelServers } from './model-servers/configured-model-servers.js';
-import { createModelHttpClient } from './model-servers/http-client.js';
+import { createModelServerClients } from './model-servers/model-server-clients.js';
 import { createModelServerHealthService } from './modules/admin/model-server-health.js';
 import { createAdminOverviewService } from './modules/admin/overview-service.js';
 import { createUserAdminService } from './modules/admin/user-admin-service.js';
@@ -52,9 +49,8 @@ import { createProfileService } from './modules/users/profile-service.js';
 import { createUsersService } from './modules/users/service.js';
 import type { AppServices } from './services.js';
 import type { AssetStorage } from './storage/asset-storage.js';
-import { createGridFsStorage } from './storage/gridfs-storage.js';
-import { createLocalStorage } from './storage/local-storage.js';
-import { createAssetUrlSigner, type AssetUrlSigner } from './storage/signed-urls.js';
+import { createConfiguredStorage } from './storage/configured-storage.js';
+import type { AssetUrlSigner } from './storage/signed-urls.js';
 import { SERVER_VERSION } from './version.js';
 
 /** The account services on a mongoose connection; `ownedData` lists what else goes when an account is deleted. */
@@ -105,11 +101,6 @@ export interface BuiltServices {
   workers: WorkerPool;
 }
 
-function openDb(connection: Connection): Db {
-  if (!connection.db) throw new Error('the database connection is not open');
-  return connection.db;
-}
-
 /** The generation side: storage, model servers, the queue and its workers, live updates. */
 function buildGeneration(
   app: FastifyInstance,
@@ -121,11 +112,7 @@ function buildGeneration(
   onJobRunEnded: WorkerPoolOptions['onRunEnded'],
 ) {
   const connection = app.database.connection;
-  const storage =
-    config.assets.storage === 'gridfs'
-      ? createGridFsStorage(openDb(connection))
-      : createLocalStorage(config.assets.dir);
-  const signer = createAssetUrlSigner(config.jwtSecret, config.publicUrl, config.assets.urlTtlSeconds);
+  const { storage, signer } = createConfiguredStorage(config, connection);
   const assetRecords = assetModel(connection);
   const assets = createAssetService(
     assetRecords,
@@ -140,19 +127,8 @@ function buildGeneration(
     pollIntervalMs: policy.watchIntervalMs,
     overlapMs: policy.watchOverlapMs,
   });
-  const httpOptions = {
-    connectTimeoutMs: config.modelServers.calls.connectTimeoutMs,
-    responseTimeoutMs: config.modelServers.calls.responseTimeoutMs,
-    maxBytes: config.assets.maxFileBytes,
-  };
-  const http = createModelHttpClient(httpOptions);
-  // Files registered from a URL (an admin's word) and links in a third party's answers are fetched from
-  // the public internet only, unless allowed.
-  const sourceHttp = createModelHttpClient({
-    ...httpOptions,
-    addressPolicy: publicAddressPolicy(config.assets.sourceAllowedHosts),
-  });
-  const modelServers = configuredModelServers(config.modelServers, modelServerUrl, http, sourceHttp);
+  const clients = createModelServerClients(config, modelServerUrl);
+  const { modelServers } = clients;
   // Chats cancel their jobs; finished jobs are announced in their chats. Cancelling needs nothing of the
   // announcement, so chats and messages are built first and the queue after them.
   const cancellation = createJobCancellation(jobs, events);
@@ -216,7 +192,7 @@ function buildGeneration(
   app.addHook('preClose', async () => closing.abort());
   app.addHook('onClose', async () => {
     watcher.close();
-    await Promise.all([http.close(), sourceHttp.close(), meshes.close()]);
+    await Promise.all([clients.close(), meshes.close()]);
   });
   // A deleted account's jobs stop first, then its files and records go.
   const ownedData: OwnedData[] = [
@@ -249,7 +225,7 @@ function buildGeneration(
     assetRecords,
     meshes,
     caps,
-    download: (url: string, signal: AbortSignal) => sourceHttp.download(url, signal),
+    download: clients.download,
   };
 }
 
