@@ -9,7 +9,7 @@ const USAGE = `usage: pnpm create-admin --email <email> [--password <password>] 
 Creates a verified admin account, or makes an existing account an active admin. Without --password
 it is asked for (or read from standard input).`;
 
-await runAdminTask(USAGE, async ({ accounts }, { actor }) => {
+await runAdminTask(USAGE, async ({ users: { accounts } }, { actor }) => {
   const { values } = parseArgs({
     options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
   });

@@ -7,7 +7,7 @@ import { runAdminTask, UsageError } from './lib/admin-session.js';
 const USAGE = `usage: pnpm deactivate --email <email> [--reactivate]
 Deactivates an account (it can no longer log in, and its sessions end at once), or reactivates it.`;
 
-await runAdminTask(USAGE, async ({ accounts }, { actor }) => {
+await runAdminTask(USAGE, async ({ users: { accounts } }, { actor }) => {
   const { values } = parseArgs({
     options: { email: { type: 'string' }, reactivate: { type: 'boolean', default: false } },
   });

@@ -9,7 +9,7 @@ import { runAdminTask, UsageError } from './lib/admin-session.js';
 const USAGE = `usage: pnpm set-roles --email <email> --roles <role,role,...>
 Replaces the roles of an account. Roles: user, moderator, admin. The last active admin keeps admin.`;
 
-await runAdminTask(USAGE, async ({ accounts }, { actor }) => {
+await runAdminTask(USAGE, async ({ users: { accounts } }, { actor }) => {
   const { values } = parseArgs({ options: { email: { type: 'string' }, roles: { type: 'string' } } });
   const email = ZEmail.safeParse(values.email);
   if (!email.success) throw new UsageError('--email must be a valid email address');

@@ -45,7 +45,7 @@ export async function runAdminTask(
       .asPromise();
     try {
       const services = buildAccountServices(connection, config, logger);
-      await services.users.init();
+      await services.userRecords.init();
       console.log(
         await task(services, {
           config,

@@ -20,7 +20,6 @@ import { MeshPool } from './meshes/mesh-pool.js';
 import { createModelServerClients } from './model-servers/model-server-clients.js';
 import { createModelServerHealthService } from './modules/admin/model-server-health.js';
 import { createAdminOverviewService } from './modules/admin/overview-service.js';
-import { createUserAdminService } from './modules/admin/user-admin-service.js';
 import { createAnalyticsService } from './modules/analytics/service.js';
 import { assetModel } from './modules/assets/model.js';
 import { createAssetRegistration } from './modules/assets/registration.js';
@@ -41,12 +40,10 @@ import { messageModel, type MessageModel } from './modules/messages/model.js';
 import { createMessageService } from './modules/messages/service.js';
 import { createStoredObjectCaps } from './modules/quotas/stored-object-caps.js';
 import { createSystemService } from './modules/system/service.js';
-import { createAccountAdminService } from './modules/users/account-admin-service.js';
 import { createAccountReader } from './modules/users/account-reader.js';
 import { userModel } from './modules/users/model.js';
 import type { OwnedData } from './modules/users/owned-data.js';
-import { createProfileService } from './modules/users/profile-service.js';
-import { createUsersService } from './modules/users/service.js';
+import { createUserServices } from './modules/users/user-services.js';
 import type { AppServices } from './services.js';
 import type { AssetStorage } from './storage/asset-storage.js';
 import { createConfiguredStorage } from './storage/configured-storage.js';
@@ -86,13 +83,13 @@ export function buildAccountServices(
       : createMemoryRateLimiter(failureLimits, failureWindowMs),
     loginFailureThreshold,
   });
-  const accounts = createAccountAdminService(
+  const userServices = createUserServices(
     users,
     sessions,
     [...(options.ownedData ?? []), ...authOwnedData(models)],
     audit,
   );
-  return { users, models, sessions, accounts, audit };
+  return { userRecords: users, models, sessions, users: userServices, audit };
 }
 
 export interface BuiltServices {
@@ -259,7 +256,12 @@ export function buildServices(
     audit,
     onJobRunEnded,
   );
-  const { users, models, sessions, accounts } = buildAccountServices(app.database.connection, config, log, {
+  const {
+    userRecords: users,
+    models,
+    sessions,
+    users: userServices,
+  } = buildAccountServices(app.database.connection, config, log, {
     ownedData: generation.ownedData,
     redis,
     audit,
@@ -271,7 +273,6 @@ export function buildServices(
   const limiter = (name: string, { limits, windowMs }: RateLimitConfig) =>
     redis ? createRedisRateLimiter(redis, name, limits, windowMs) : createMemoryRateLimiter(limits, windowMs);
   const authLimiter = (name: string) => limiter(name, config.authRateLimit);
-  const usersService = createUsersService(users, accounts);
   const services: AppServices = {
     system: createSystemService({
       version: SERVER_VERSION,
@@ -283,16 +284,14 @@ export function buildServices(
     registration: createRegistrationService({ users, models, mailer, codePepper: config.jwtSecret, log }),
     sessions,
     passwords: createPasswordService({ users, models, mailer, sessions, appUrl: config.appUrl, log, audit }),
-    profiles: createProfileService(users),
-    users: usersService,
-    userAdmin: createUserAdminService(accounts, usersService),
+    users: userServices,
     modelServerHealth: createModelServerHealthService(
       generation.modelServers,
       config.modelServers.defaultName,
     ),
     adminOverview: createAdminOverviewService({
       users,
-      usersService,
+      directory: userServices.directory,
       jobs: generation.jobs,
       assets: generation.assetRecords,
       assetService: generation.assets,
@@ -307,7 +306,6 @@ export function buildServices(
       chats: chatRecords,
       messages: messageRecords,
     }),
-    accounts,
     audit,
     limits: {
       register: authLimiter('register'),

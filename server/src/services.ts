@@ -1,7 +1,6 @@
 import type { RateLimiter } from './infra/rate-limiter.js';
 import type { ModelServerHealthService } from './modules/admin/model-server-health.js';
 import type { AdminOverviewService } from './modules/admin/overview-service.js';
-import type { UserAdminService } from './modules/admin/user-admin-service.js';
 import type { AnalyticsService } from './modules/analytics/service.js';
 import type { AssetRegistration } from './modules/assets/registration.js';
 import type { AssetService } from './modules/assets/service.js';
@@ -13,9 +12,7 @@ import type { ChatService } from './modules/chats/service.js';
 import type { GenerationService } from './modules/generation/service.js';
 import type { MessageService } from './modules/messages/service.js';
 import type { SystemService } from './modules/system/service.js';
-import type { AccountAdminService } from './modules/users/account-admin-service.js';
-import type { ProfileService } from './modules/users/profile-service.js';
-import type { UsersService } from './modules/users/service.js';
+import type { UserServices } from './modules/users/user-services.js';
 
 /** Every service the routers call, built once per app in `buildApp`. */
 export interface AppServices {
@@ -23,10 +20,7 @@ export interface AppServices {
   registration: RegistrationService;
   sessions: SessionService;
   passwords: PasswordService;
-  profiles: ProfileService;
-  users: UsersService;
-  accounts: AccountAdminService;
-  userAdmin: UserAdminService;
+  users: UserServices;
   adminOverview: AdminOverviewService;
   modelServerHealth: ModelServerHealthService;
   analytics: AnalyticsService;

@@ -95,6 +95,14 @@ describe('admin user management', () => {
         ).body,
       ),
     ).toEqual(['ben@example.com']);
+    // GET /users and GET /admin/users are one listing under two paths.
+    const filters = '?active=true&verified=true&search=b&limit=5';
+    const fromUsers = await callRest(url, 'GET', `/users${filters}`, undefined, mod.token);
+    expect(fromUsers.status).toBe(200);
+    expect(fromUsers.body).toEqual(
+      (await callRest(url, 'GET', `/admin/users${filters}`, undefined, mod.token)).body,
+    );
+    expect(fromUsers.body.pagination).toEqual({ page: 1, limit: 5, total: 1, pages: 1 });
     const inactive = await sdkAs(admin).admin.users.list.query({ active: false });
     expect(inactive.users.map((user) => user.email)).toEqual(['ana@example.com']);
     const badFilter = await callRest(url, 'GET', '/admin/users?active=maybe', undefined, admin.token);

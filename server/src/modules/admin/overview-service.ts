@@ -21,12 +21,12 @@ import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { ChatModel } from '../chats/model.js';
 import { jobView } from '../generation/job-view.js';
 import type { MessageModel } from '../messages/model.js';
+import type { UserDirectory } from '../users/directory-service.js';
 import type { UserModel } from '../users/model.js';
-import type { UsersService } from '../users/service.js';
 
 export interface AdminOverviewDeps {
   users: UserModel;
-  usersService: UsersService;
+  directory: UserDirectory;
   jobs: JobModel;
   assets: AssetModel;
   assetService: AssetService;
@@ -110,7 +110,7 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         assetTotals({}),
         chats.estimatedDocumentCount(),
         messages.estimatedDocumentCount(),
-        deps.usersService.list({ page: 1, limit: 5 }),
+        deps.directory.list({ page: 1, limit: 5 }),
         jobs.find({}).sort({ createdAt: -1, _id: -1 }).limit(10).lean<JobRecord[]>(),
       ]);
       const { total: jobTotal, ...byStatus } = statusRows;
@@ -144,7 +144,7 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
       const record = await users.findById(ownerId, { lastActiveAt: 1 }).lean();
       if (!record) throw new NotFound('User not found');
       const [user, chatCount, messageCount, statusRows, assetTotal, activeSessions] = await Promise.all([
-        deps.usersService.get(viewer, userId),
+        deps.directory.view(viewer, userId),
         chats.countDocuments({ ownerId }),
         messages.countDocuments({ ownerId }),
         jobsByStatus({ ownerId }),

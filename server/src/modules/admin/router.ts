@@ -34,7 +34,7 @@ const usersRouter = router({
     })
     .input(ZListUsersInput)
     .output(ZUserList)
-    .query(({ ctx, input }) => ctx.services.users.list(input)),
+    .query(({ ctx, input }) => ctx.services.users.directory.list(input)),
 
   get: withRole('admin', 'moderator')
     .meta({
@@ -64,7 +64,7 @@ const usersRouter = router({
     })
     .input(ZSetRolesInput)
     .output(ZAdminUserResult)
-    .mutation(({ ctx, input }) => ctx.services.userAdmin.setRoles(ctx, input.id, input.roles)),
+    .mutation(({ ctx, input }) => ctx.services.users.accounts.setRoles(ctx.actor, input.id, input.roles)),
 
   deactivate: withRole('admin')
     .meta({
@@ -79,7 +79,7 @@ const usersRouter = router({
     })
     .input(ZUserIdInput)
     .output(ZAdminUserResult)
-    .mutation(({ ctx, input }) => ctx.services.userAdmin.deactivate(ctx, input.id)),
+    .mutation(({ ctx, input }) => ctx.services.users.accounts.setActive(ctx.actor, input.id, false)),
 
   reactivate: withRole('admin')
     .meta({
@@ -93,7 +93,7 @@ const usersRouter = router({
     })
     .input(ZUserIdInput)
     .output(ZAdminUserResult)
-    .mutation(({ ctx, input }) => ctx.services.userAdmin.reactivate(ctx, input.id)),
+    .mutation(({ ctx, input }) => ctx.services.users.accounts.setActive(ctx.actor, input.id, true)),
 
   delete: withRole('admin')
     .meta({
@@ -108,7 +108,9 @@ const usersRouter = router({
     })
     .input(ZDeleteUserInput)
     .output(ZDeleteUserResult)
-    .mutation(({ ctx, input }) => ctx.services.userAdmin.delete(ctx, input.id, input.confirmEmail)),
+    .mutation(({ ctx, input }) =>
+      ctx.services.users.accounts.delete(ctx.actor, input.id, input.confirmEmail),
+    ),
 });
 
 const auditRouter = router({

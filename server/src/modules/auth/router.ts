@@ -151,7 +151,7 @@ export const authRouter = router({
     })
     .input(ZUpdateMeInput)
     .output(ZMe)
-    .mutation(({ ctx, input }) => ctx.services.profiles.updateMe(ctx.user.id, input)),
+    .mutation(({ ctx, input }) => ctx.services.users.profiles.updateMe(ctx.user.id, input)),
 
   changePassword: authedProcedure
     // Every procedure that judges a password is limited like login.

@@ -13,7 +13,7 @@ import { hashToken, randomToken } from '../../infra/secret-tokens.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { AccountReader } from '../users/account-reader.js';
 import type { UserModel } from '../users/model.js';
-import { toMe } from '../users/profile-service.js';
+import { toMe } from '../users/user-views.js';
 import type { AuthModels } from './model.js';
 
 export interface Device {

@@ -1,4 +1,4 @@
-import type { TDeletedCounts, TRole } from '@gen3d/shared';
+import type { TAdminUserResult, TDeletedCounts, TDeleteUserResult, TRole, TUserView } from '@gen3d/shared';
 
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 import { Conflict, DomainError, Forbidden, NotFound } from '../../domain-errors.js';
@@ -7,6 +7,7 @@ import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { SessionService } from '../auth/session-service.js';
 import type { UserModel } from './model.js';
 import type { OwnedData } from './owned-data.js';
+import { adminViewOf } from './user-views.js';
 
 export interface NewAccount {
   email: string;
@@ -15,18 +16,19 @@ export interface NewAccount {
   roles: TRole[];
 }
 
+/** Each change answers what the admin endpoints return: the account as admins see it afterwards. */
 export interface AccountAdminService {
   /** Creates a verified account; CONFLICT when the email is taken. */
-  create(actor: Actor, account: NewAccount): Promise<string>;
+  create(actor: Actor, account: NewAccount): Promise<TUserView>;
   /** Replaces the roles; an actor cannot change their own, and the last active admin keeps admin. */
-  setRoles(actor: Actor, userId: string, roles: TRole[]): Promise<void>;
+  setRoles(actor: Actor, userId: string, roles: TRole[]): Promise<TAdminUserResult>;
   /** Deactivation revokes every session at once; the last active admin cannot be deactivated. */
-  setActive(actor: Actor, userId: string, active: boolean): Promise<void>;
+  setActive(actor: Actor, userId: string, active: boolean): Promise<TAdminUserResult>;
   /**
    * Deletes the account and everything it owns, once `confirmEmail` repeats its email. Nobody deletes
    * their own account this way, and the last active admin stays.
    */
-  delete(actor: Actor, userId: string, confirmEmail: string): Promise<TDeletedCounts>;
+  delete(actor: Actor, userId: string, confirmEmail: string): Promise<TDeleteUserResult>;
   /** The id of the account with this email, or NOT_FOUND. */
   idOfEmail(email: string): Promise<string>;
 }
@@ -43,6 +45,18 @@ export function createAccountAdminService(
     if (!user) throw new NotFound('User not found');
     return user;
   }
+
+  async function viewOf(userId: string): Promise<TUserView> {
+    const user = await users.findById(userId).lean();
+    if (!user) throw new NotFound('User not found');
+    return adminViewOf(user);
+  }
+
+  const answer = async (userId: string, message: string): Promise<TAdminUserResult> => ({
+    ok: true,
+    message,
+    user: await viewOf(userId),
+  });
 
   const lastAdmin = (): Conflict =>
     new Conflict('This is the last active admin; make someone else an admin first');
@@ -84,7 +98,7 @@ export function createAccountAdminService(
           target: { type: 'user', id, label: user.email },
           changes: { before: {}, after: { email: user.email, userName: user.userName, roles } },
         });
-        return id;
+        return await viewOf(id);
       } catch (error) {
         if (isDuplicateKeyError(error)) throw new Conflict('An account with this email already exists');
         throw error;
@@ -109,6 +123,7 @@ export function createAccountAdminService(
         target: { type: 'user', id: userId, label: user.email },
         changes: { before: { roles: [...user.roles] }, after: { roles: next } },
       });
+      return answer(userId, `Roles set to ${roles.join(', ')}`);
     },
 
     async setActive(actor, userId, active) {
@@ -130,6 +145,10 @@ export function createAccountAdminService(
         target: { type: 'user', id: userId, label: user.email },
         changes: { before: { active: user.active }, after: { active } },
       });
+      return answer(
+        userId,
+        active ? 'The account is active again' : 'The account is deactivated and its sessions have ended',
+      );
     },
 
     async delete(actor, userId, confirmEmail) {
@@ -175,7 +194,7 @@ export function createAccountAdminService(
         changes: { before, after: {} },
         details: { deleted: counts },
       });
-      return counts;
+      return { ok: true, message: `The account ${confirmEmail} and its data are deleted`, deleted: counts };
     },
 
     async idOfEmail(email) {

@@ -1,35 +1,27 @@
-import type { TMe, TUpdateMeInput } from '@gen3d/shared';
+import type { TMe, TUpdateMeInput, TUpdateUserInput, TUserView } from '@gen3d/shared';
 
-import { NotFound } from '../../domain-errors.js';
-import type { UserModel, UserRecord } from './model.js';
+import { isDuplicateKeyError } from '../../db/duplicate-key.js';
+import { Conflict, Forbidden, NotFound } from '../../domain-errors.js';
+import type { Caller } from '../audit/audit-log.js';
+import type { AccountAdminService } from './account-admin-service.js';
+import type { UserDirectory } from './directory-service.js';
+import type { UserModel } from './model.js';
+import { toMe } from './user-views.js';
 
 export interface ProfileService {
   /** Changes only the name, profile and settings fields given; roles and email are not reachable here. */
   updateMe(userId: string, input: TUpdateMeInput): Promise<TMe>;
+  /**
+   * PATCH /users/{id}: owners change their name, profile and settings; admins change anyone's, and the
+   * email, verification, roles (never their own) and activity too, the last two as audited account changes.
+   */
+  updateUser(caller: Caller, input: TUpdateUserInput): Promise<TUserView>;
 }
 
-export function toMe(user: Omit<UserRecord, 'passwordHash'> & { _id: { toHexString(): string } }): TMe {
-  const id = user._id.toHexString();
-  return {
-    _id: id,
-    id,
-    email: user.email,
-    userName: user.userName,
-    roles: user.roles as TMe['roles'],
-    emailVerified: user.emailVerified,
-    active: user.active,
-    profile: { avatarUrl: user.profile?.avatarUrl ?? null, bio: user.profile?.bio ?? '' },
-    settings: {
-      theme: (user.settings?.theme ?? 'system') as TMe['settings']['theme'],
-      language: user.settings?.language ?? 'en',
-      notifications: user.settings?.notifications ?? true,
-    },
-    createdAt: user.createdAt.toISOString(),
-  };
-}
+const ADMIN_FIELDS = ['email', 'roles', 'active', 'emailVerified'] as const;
 
 /** Flattens a nested partial update into dotted $set paths so untouched sibling fields stay. */
-export function toSetPaths(input: TUpdateMeInput): Record<string, unknown> {
+function toSetPaths(input: TUpdateMeInput): Record<string, unknown> {
   const set: Record<string, unknown> = {};
   if (input.userName !== undefined) set.userName = input.userName;
   for (const group of ['profile', 'settings'] as const) {
@@ -39,17 +31,42 @@ export function toSetPaths(input: TUpdateMeInput): Record<string, unknown> {
   return set;
 }
 
-export function createProfileService(users: UserModel): ProfileService {
-  async function load(userId: string): Promise<TMe> {
-    const user = await users.findById(userId).lean();
-    if (!user) throw new NotFound('Account not found');
-    return toMe(user);
-  }
+export function createProfileService(
+  users: UserModel,
+  directory: UserDirectory,
+  accounts: AccountAdminService,
+): ProfileService {
   return {
     async updateMe(userId, input) {
       const set = toSetPaths(input);
       if (Object.keys(set).length > 0) await users.updateOne({ _id: userId }, { $set: set });
-      return load(userId);
+      const user = await users.findById(userId).lean();
+      if (!user) throw new NotFound('Account not found');
+      return toMe(user);
+    },
+
+    async updateUser({ user: viewer, actor }, input) {
+      const isAdmin = viewer.roles.includes('admin');
+      const isOwner = viewer.id === input.id;
+      if (!isAdmin && !isOwner) throw new Forbidden('You can only change your own account');
+      const adminFields = ADMIN_FIELDS.filter((field) => input[field] !== undefined);
+      if (adminFields.length > 0 && !isAdmin)
+        throw new Forbidden(`Only admins may change ${adminFields.join(', ')}`);
+      if (!(await users.exists({ _id: input.id }))) throw new NotFound('User not found');
+      if (input.roles) await accounts.setRoles(actor, input.id, input.roles);
+      if (input.active !== undefined) await accounts.setActive(actor, input.id, input.active);
+      const set = toSetPaths(input);
+      if (input.email !== undefined) set.email = input.email;
+      if (input.emailVerified !== undefined) set.emailVerified = input.emailVerified;
+      if (Object.keys(set).length > 0) {
+        try {
+          await users.updateOne({ _id: input.id }, { $set: set });
+        } catch (error) {
+          if (isDuplicateKeyError(error)) throw new Conflict('Another account already uses this email');
+          throw error;
+        }
+      }
+      return directory.view(viewer, input.id);
     },
   };
 }

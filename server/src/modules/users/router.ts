@@ -24,7 +24,7 @@ export const usersRouter = router({
     })
     .input(ZListUsersInput)
     .output(ZUserList)
-    .query(({ ctx, input }) => ctx.services.users.list(input)),
+    .query(({ ctx, input }) => ctx.services.users.directory.list(input)),
 
   get: authedProcedure
     .meta({
@@ -38,7 +38,7 @@ export const usersRouter = router({
     })
     .input(ZUserIdInput)
     .output(ZUserView)
-    .query(({ ctx, input }) => ctx.services.users.get(ctx.user, input.id)),
+    .query(({ ctx, input }) => ctx.services.users.directory.view(ctx.user, input.id)),
 
   create: withRole('admin')
     .meta({
@@ -55,9 +55,7 @@ export const usersRouter = router({
     })
     .input(ZCreateUserInput)
     .output(ZUserView)
-    .mutation(async ({ ctx, input }) =>
-      ctx.services.users.get(ctx.user, await ctx.services.accounts.create(ctx.actor, input)),
-    ),
+    .mutation(({ ctx, input }) => ctx.services.users.accounts.create(ctx.actor, input)),
 
   update: authedProcedure
     .meta({
@@ -73,5 +71,5 @@ export const usersRouter = router({
     })
     .input(ZUpdateUserInput)
     .output(ZUserView)
-    .mutation(({ ctx, input }) => ctx.services.users.update(ctx, input)),
+    .mutation(({ ctx, input }) => ctx.services.users.profiles.updateUser(ctx, input)),
 });
