@@ -1,32 +1,20 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import type { TRPCError } from '@trpc/server';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { fastifyTRPCOpenApiPlugin, generateOpenApiDocument } from 'trpc-to-openapi';
 
 import { buildServices } from './build-services.js';
 import type { Config } from './config.js';
 import { databasePlugin, type DatabasePluginOptions } from './db/database-plugin.js';
 import { RateLimited } from './domain-errors.js';
-import { apiDocsRoutes, documentSuccessStatuses } from './http/api-docs.js';
 import { assetRoutes } from './http/asset-routes.js';
-import { bodilessRequestHook } from './http/bodiless-requests.js';
 import { answerClientError, answerFrameworkError } from './http/client-errors.js';
-import { deleteBodyHook } from './http/delete-bodies.js';
 import { demoPageRoutes } from './http/demo-page.js';
-import { keepRestError, registerErrorResponses, restErrorBodyHook } from './http/error-responses.js';
+import { registerErrorResponses } from './http/error-responses.js';
 import { healthRoutes } from './http/health-routes.js';
-import { objectBodyHook, parseJsonBodies, trpcInputShapeHook } from './http/json-bodies.js';
-import { completeOperations } from './http/openapi-completion.js';
-import { documentErrorResponses } from './http/openapi-errors.js';
+import { parseJsonBodies, trpcInputShapeHook } from './http/json-bodies.js';
 import { refuseUndecodableQuery } from './http/query-strings.js';
 import { globalRateLimitKey } from './http/rate-limit-key.js';
 import { generateRequestId } from './http/request-id.js';
@@ -36,9 +24,14 @@ import { createAccessTokens } from './infra/access-tokens.js';
 import { jobModel } from './jobs/job-model.js';
 import { createAppMetrics } from './metrics/app-metrics.js';
 import { metricsRoute } from './metrics/metrics-route.js';
+import { apiDocsRoutes } from './rest/api-docs.js';
+import { describeRestApi } from './rest/openapi-document.js';
+import { restPlugin } from './rest/plugin.js';
 import { createContextFactory } from './trpc/context.js';
-import { allProcedureMetas, appRouter, procedureMeta, type AppRouter } from './trpc/router.js';
-import { SERVER_VERSION } from './version.js';
+import { allProcedurePaths, appRouter, type AppRouter } from './trpc/router.js';
+
+const TRPC_PREFIX = '/trpc';
+const REST_BASE_PATH = '/api';
 
 export interface AppDeps {
   logger: FastifyBaseLogger;
@@ -64,7 +57,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
 
   registerErrorResponses(app);
-  const metrics = createAppMetrics(app, { trpcPrefix: '/trpc', restBasePath: '/api' });
+  const restApi = describeRestApi(appRouter, { baseUrl: `${config.publicUrl}${REST_BASE_PATH}` });
+  const metrics = createAppMetrics(app, {
+    trpcPrefix: TRPC_PREFIX,
+    procedurePaths: allProcedurePaths(),
+    restBasePath: REST_BASE_PATH,
+    restOperations: restApi.operations,
+  });
   parseJsonBodies(app, config.jsonBodies);
   app.addHook('onRequest', refuseUndecodableQuery);
   closeConnectionsWhenStopping(app);
@@ -120,10 +119,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.addHook('preClose', async () => workers.stop(Math.floor(config.shutdownTimeoutMs / 2)));
 
   await app.register(async (trpc) => {
-    limitTrpcBatches(trpc, '/trpc', config.trpcMaxBatchSize);
+    limitTrpcBatches(trpc, TRPC_PREFIX, config.trpcMaxBatchSize);
     trpc.addHook('preHandler', trpcInputShapeHook(config.jsonBodies));
     await trpc.register(fastifyTRPCPlugin, {
-      prefix: '/trpc',
+      prefix: TRPC_PREFIX,
       trpcOptions: {
         router: appRouter,
         createContext,
@@ -139,55 +138,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     });
   });
 
-  await app.register(async (rest) => {
-    rest.addHook('preHandler', objectBodyHook);
-    rest.addHook('preHandler', bodilessRequestHook);
-    rest.addHook('preHandler', deleteBodyHook);
-    rest.addHook('onSend', restErrorBodyHook);
-    await rest.register(fastifyTRPCOpenApiPlugin, {
-      basePath: '/api',
-      router: appRouter,
-      createContext,
-      responseMeta: ({
-        paths,
-        errors,
-      }: {
-        paths: readonly string[] | undefined;
-        errors: readonly unknown[];
-      }) => {
-        const meta = paths?.length === 1 ? procedureMeta(paths[0] as string) : undefined;
-        return errors.length === 0 && meta?.successStatus ? { status: meta.successStatus } : {};
-      },
-      // The adapter hands over the Fastify request itself.
-      onError: ({
-        error,
-        path,
-        req,
-      }: {
-        error: TRPCError;
-        path: string | undefined;
-        req: FastifyRequest;
-      }) => {
-        keepRestError(req, error);
-        if (error.code === 'INTERNAL_SERVER_ERROR')
-          app.log.error({ err: error.cause ?? error, path }, 'REST procedure failed');
-      },
-    });
+  await app.register(restPlugin, {
+    basePath: REST_BASE_PATH,
+    router: appRouter,
+    createContext,
+    operations: restApi.operations,
   });
-
-  const generated = generateOpenApiDocument(appRouter, {
-    title: 'gen3d API',
-    description:
-      'REST projection of the gen3d tRPC procedures. Every error is JSON: {error, code, statusCode, requestId, issues?} (the Error schema).',
-    version: SERVER_VERSION,
-    baseUrl: `${config.publicUrl}/api`,
-    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-  });
-  const metas = allProcedureMetas();
-  const document = completeOperations(
-    documentErrorResponses(documentSuccessStatuses(generated, metas), metas),
-  );
-  await app.register(apiDocsRoutes, { document });
+  await app.register(apiDocsRoutes, { document: restApi.document });
   await app.register(healthRoutes);
   await app.register(metricsRoute, { registry: metrics.registry, token: config.metricsToken });
   await app.register(demoPageRoutes, { directory: config.demoDir });

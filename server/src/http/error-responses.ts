@@ -1,10 +1,8 @@
-import type { TRPCError } from '@trpc/server';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { ErrorCatalogue, type TErrorCode, type TFieldIssue, type TRestError } from '@gen3d/shared';
 
 import { DomainError } from '../domain-errors.js';
-import { describeError } from '../trpc/error-formatter.js';
 
 const FASTIFY_BODY_ERRORS: Record<string, { code: TErrorCode; message?: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE' },
@@ -70,33 +68,4 @@ export function registerErrorResponses(app: FastifyInstance): void {
       ),
     ),
   );
-}
-
-/**
- * trpc-to-openapi answers errors in the tRPC error shape, at the status of the tRPC code. The REST
- * projection answers the REST error body at the catalogue's status instead: its onError keeps the error
- * described for the request (`keepRestError`), and its onSend (`restErrorBodyHook`) sends that.
- */
-const restErrorsOfRequests = new WeakMap<FastifyRequest, { body: TRestError; retryAfterSeconds?: number }>();
-
-export function keepRestError(request: FastifyRequest, error: TRPCError): void {
-  const requestId = String(request.id);
-  const { code, message, issues, retryAfterSeconds } = describeError(error, requestId);
-  restErrorsOfRequests.set(request, {
-    body: restError(code, message, requestId, issues ? { issues } : {}),
-    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-  });
-}
-
-export async function restErrorBodyHook(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  payload: unknown,
-): Promise<unknown> {
-  const kept = restErrorsOfRequests.get(request);
-  if (!kept) return payload;
-  restErrorsOfRequests.delete(request);
-  if (kept.retryAfterSeconds !== undefined) reply.header('retry-after', kept.retryAfterSeconds);
-  reply.status(kept.body.statusCode);
-  return JSON.stringify(kept.body);
 }

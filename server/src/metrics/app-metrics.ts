@@ -3,11 +3,11 @@ import type { Registry } from 'prom-client';
 
 import type { JobModel, JobRecord } from '../jobs/job-model.js';
 import type { RunOutcome } from '../jobs/worker-pool.js';
-import { allProcedureMetas, allProcedurePaths } from '../trpc/router.js';
 import { recordJobRuns } from './job-run-metrics.js';
 import { watchQueueDepth } from './queue-gauges.js';
 import { createMetricsRegistry } from './registry.js';
 import { recordRequestDurations } from './request-metrics.js';
+import type { RestOperation } from './route-labels.js';
 import { TrpcCallStatuses } from './trpc-call-statuses.js';
 import { watchWorkerPool, type WorkerPoolLoad } from './worker-gauges.js';
 
@@ -25,17 +25,19 @@ export interface AppMetrics {
 /** Starts timing the app's requests at once; the rest is fed in as the app is assembled. */
 export function createAppMetrics(
   app: FastifyInstance,
-  mounts: { trpcPrefix: string; restBasePath: string },
+  routes: {
+    trpcPrefix: string;
+    procedurePaths: readonly string[];
+    restBasePath: string;
+    restOperations: readonly RestOperation[];
+  },
 ): AppMetrics {
   const registry = createMetricsRegistry();
   const trpcCalls = new TrpcCallStatuses();
-  const operations = allProcedureMetas().flatMap((meta) =>
-    meta.openapi ? [{ method: meta.openapi.method, path: meta.openapi.path }] : [],
-  );
   recordRequestDurations(app, {
     registry,
-    trpc: { prefix: mounts.trpcPrefix, procedurePaths: allProcedurePaths(), statuses: trpcCalls },
-    rest: { basePath: mounts.restBasePath, operations },
+    trpc: { prefix: routes.trpcPrefix, procedurePaths: routes.procedurePaths, statuses: trpcCalls },
+    rest: { basePath: routes.restBasePath, operations: routes.restOperations },
   });
   return {
     registry,

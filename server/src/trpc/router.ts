@@ -7,7 +7,7 @@ import { generationRouter, jobsRouter } from '../modules/generation/router.js';
 import { messagesRouter } from '../modules/messages/router.js';
 import { systemRouter } from '../modules/system/router.js';
 import { usersRouter } from '../modules/users/router.js';
-import { router, type AppMeta } from './trpc.js';
+import { router } from './trpc.js';
 
 export const appRouter = router({
   system: systemRouter,
@@ -24,35 +24,22 @@ export const appRouter = router({
 
 export type AppRouter = typeof appRouter;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function');
-}
+/** Names a built router has besides its procedures; tRPC refuses them as procedure or router names. */
+const ROUTER_MEMBERS = new Set(['_def', 'createCaller']);
 
-/** The meta a procedure declared (its OpenAPI projection and success status), found by its dotted path. */
-export function procedureMeta(path: string): AppMeta | undefined {
-  let node: unknown = appRouter._def.record;
-  for (const part of path.split('.')) node = isRecord(node) ? node[part] : undefined;
-  const definition = isRecord(node) ? node._def : undefined;
-  return isRecord(definition) && isRecord(definition.meta) ? (definition.meta as AppMeta) : undefined;
-}
-
-/** Every procedure's meta, for documents built from the router. */
-export function allProcedureMetas(): AppMeta[] {
-  const found: AppMeta[] = [];
-  const visit = (node: unknown): void => {
-    if (!isRecord(node)) return;
-    const definition = node._def;
-    if (isRecord(definition) && definition.procedure === true) {
-      if (isRecord(definition.meta)) found.push(definition.meta as AppMeta);
-      return;
-    }
-    for (const child of Object.values(node)) visit(child);
-  };
-  visit(appRouter._def.record);
-  return found;
-}
-
-/** Every procedure's dotted path (`generation.create`). */
+/**
+ * Every procedure's dotted path (`generation.create`). A built router carries its procedures as typed
+ * members (`appRouter.generation.create`): procedures are functions, nested routers plain records.
+ */
 export function allProcedurePaths(): string[] {
-  return Object.keys(appRouter._def.procedures);
+  const paths: string[] = [];
+  const visit = (record: object, prefix: string): void => {
+    for (const [key, member] of Object.entries(record)) {
+      if (ROUTER_MEMBERS.has(key)) continue;
+      if (typeof member === 'function') paths.push(`${prefix}${key}`);
+      else if (member !== null && typeof member === 'object') visit(member, `${prefix}${key}.`);
+    }
+  };
+  visit(appRouter, '');
+  return paths;
 }

@@ -11,7 +11,8 @@ import { formatError } from './error-formatter.js';
 
 /**
  * OpenAPI projection meta, plus the HTTP status of a successful REST call when it is not 200, and error
- * codes the document cannot tell from the operation's inputs and protection.
+ * codes the document cannot tell from the operation's inputs and protection. `openapi.operationId` stays
+ * unset: the REST projection finds a procedure's meta by the id trpc-to-openapi derives from its path.
  */
 export type AppMeta = OpenApiMeta<{ successStatus?: 201; errorCodes?: TErrorCode[] }>;
 

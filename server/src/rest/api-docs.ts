@@ -3,8 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import swaggerUi from 'swagger-ui-dist';
 import type { OpenAPIObject } from 'trpc-to-openapi';
 
-import type { AppMeta } from '../trpc/trpc.js';
-
 const DOCS_PAGE = `<!doctype html>
 <html lang="en">
   <head>
@@ -41,22 +39,6 @@ const INITIALIZER = `window.onload = function () {
   });
 };
 `;
-
-/**
- * trpc-to-openapi documents every success as 200; procedures answering 201 (see `successStatus`)
- * get their success response moved so the document says what the server does.
- */
-export function documentSuccessStatuses(document: OpenAPIObject, metas: AppMeta[]): OpenAPIObject {
-  for (const meta of metas) {
-    if (!meta.openapi || !meta.successStatus) continue;
-    const operation = document.paths?.[meta.openapi.path]?.[meta.openapi.method.toLowerCase() as 'post'];
-    const responses = operation?.responses as Record<string, unknown> | undefined;
-    if (!responses?.['200']) continue;
-    responses[String(meta.successStatus)] = responses['200'];
-    delete responses['200'];
-  }
-  return document;
-}
 
 /** The OpenAPI document (`/openapi.json`, `/api-docs/json`) and Swagger UI at `/api-docs`. */
 export async function apiDocsRoutes(
