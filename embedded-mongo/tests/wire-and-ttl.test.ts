@@ -76,7 +76,7 @@ describe('embedded server TTL indexes', () => {
             'old-but-kept',
           ]);
         },
-        { timeout: 5_000, interval: 50 },
+        { timeout: 30_000, interval: 50 },
       );
     } finally {
       await client.close();

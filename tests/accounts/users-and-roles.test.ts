@@ -10,7 +10,7 @@ const runScript = (name: string, args: string[]) => runAdminScript(suite.server,
 const login = (email: string, password: string) => logIn(suite.server, email, password);
 
 describe('admin scripts, roles and users', () => {
-  it('covers the account lifecycle across scripts, REST and role checks', { timeout: 90_000 }, async () => {
+  it('covers the account lifecycle across scripts, REST and role checks', { timeout: 300_000 }, async () => {
     const created = await runScript('create-admin', [
       '--email',
       'root@example.com',

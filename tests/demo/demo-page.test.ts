@@ -36,7 +36,7 @@ describe.runIf(available)('the demo page at /', () => {
 
   it(
     'registers with the emailed code, generates from a prompt with progress, and loads the model in 3D',
-    { timeout: 90_000 },
+    { timeout: 240_000 },
     async () => {
       const page = await browser().newPage();
       const problems: string[] = [];
@@ -60,13 +60,13 @@ describe.runIf(available)('the demo page at /', () => {
       await page.waitForFunction(
         () => document.querySelector('#job-status')?.textContent?.startsWith('running'),
         undefined,
-        { timeout: 30_000 },
+        { timeout: 90_000 },
       );
       // <model-viewer> reports `loaded` once the GLB is fetched and parsed.
       await page.waitForFunction(
         () => (document.querySelector('#viewer') as (Element & { loaded?: boolean }) | null)?.loaded === true,
         undefined,
-        { timeout: 45_000 },
+        { timeout: 120_000 },
       );
       expect(await page.textContent('#job-status')).toBe('succeeded 100%');
       expect(await page.$$eval('#downloads a', (links) => links.map((link) => link.textContent))).toEqual(
@@ -88,7 +88,7 @@ describe.runIf(available)('Swagger UI at /api-docs', () => {
 
   it(
     'logs in with "Try it out" and then calls a protected route with the token',
-    { timeout: 60_000 },
+    { timeout: 180_000 },
     async () => {
       expect(
         (

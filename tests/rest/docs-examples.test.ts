@@ -57,7 +57,7 @@ describe('docs/api.md curl examples', () => {
       GEN3D: suite.server.url,
       TOKEN: token,
     };
-    const result = await run('bash', ['-c', script], { env, timeout: 60_000 }).catch(
+    const result = await run('bash', ['-c', script], { env, timeout: 180_000 }).catch(
       (error: { code?: number; stdout?: string; stderr?: string }) => {
         throw new Error(`the examples failed (exit ${error.code}):\n${error.stderr}\n${error.stdout}`);
       },
