@@ -129,7 +129,9 @@ describe('GET /metrics', () => {
     // The worker records its run right after it wrote the outcome that clients were just told about.
     const runs = { model_server: 'reference', outcome: 'succeeded' };
     await expect
-      .poll(async () => valueOf(await scrape(suite.server), 'gen3d_job_runs_total', runs), { timeout: 30_000 })
+      .poll(async () => valueOf(await scrape(suite.server), 'gen3d_job_runs_total', runs), {
+        timeout: 30_000,
+      })
       .toBe(valueOf(before, 'gen3d_job_runs_total', runs) + 1);
     const after = await scrape(suite.server);
     expect(growth(before, after, 'gen3d_job_run_duration_seconds_count', [runs])).toEqual([1]);
