@@ -3,7 +3,7 @@ export { ConfigError, EnvSchema, loadConfig, type Config, type LoadedConfig } fr
 export { openDatabaseTarget, type DatabaseTarget } from './db/database.js';
 export { createLogger } from './infra/logger.js';
 export type { AppRouter } from './trpc/router.js';
-export { buildAccountServices } from './build-services.js';
+export { buildAccountServices } from './modules/users/account-services.js';
 export { startReferenceModelServer, type RunningReferenceServer } from './model-servers/reference/start.js';
 export { buildReferenceModelServer } from './model-servers/reference/http-server.js';
 export { createAssetUrlSigner } from './storage/signed-urls.js';

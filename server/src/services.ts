@@ -1,3 +1,4 @@
+import type { LimitedAction } from './infra/action-limiters.js';
 import type { RateLimiter } from './infra/rate-limiter.js';
 import type { ModelServerHealthService } from './modules/admin/model-server-health.js';
 import type { AdminOverviewService } from './modules/admin/overview-service.js';
@@ -31,8 +32,5 @@ export interface AppServices {
   assetRegistration: AssetRegistration;
   generation: GenerationService;
   /** One limiter per sensitive action. */
-  limits: Record<
-    'register' | 'verify' | 'login' | 'refresh' | 'passwordReset' | 'passwordCheck' | 'generation',
-    RateLimiter
-  >;
+  limits: Record<LimitedAction, RateLimiter>;
 }

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+import type { FastifyInstance } from 'fastify';
+import type { Types } from 'mongoose';
+
+import type { Config } from '../../config.js';
+import { StreamSlots } from '../../infra/stream-slots.js';
+import { createJobCancellation } from '../../jobs/cancellation.js';
+import { JobEvents } from '../../jobs/job-events.js';
+import { jobModel } from '../../jobs/job-model.js';
+import { JobWatcher } from '../../jobs/job-watcher.js';
+import { createJobQueue, type OnJobFinished } from '../../jobs/queue.js';
+import { WorkerPool, type WorkerPoolOptions } from '../../jobs/worker-pool.js';
+import { MeshPool } from '../../meshes/mesh-pool.js';
+import { createModelServerClients } from '../../model-servers/model-server-clients.js';
+import { createConfiguredStorage } from '../../storage/configured-storage.js';
+import { assetModel } from '../assets/model.js';
+import { createAssetService } from '../assets/service.js';
+import { createAssetUsage } from '../assets/usage.js';
+import { type AuditLog } from '../audit/audit-log.js';
+import { type ChatModel } from '../chats/model.js';
+import { createChatService } from '../chats/service.js';
+import { type MessageModel } from '../messages/model.js';
+import { createMessageService } from '../messages/service.js';
+import { createStoredObjectCaps } from '../quotas/stored-object-caps.js';
+import type { OwnedData } from '../users/owned-data.js';
+import { createOutcomeMessages } from './outcome-messages.js';
+import { createGenerationProcessor } from './processor.js';
+import { createGenerationService } from './service.js';
+
+/**
+ * The generation side: asset storage, model servers, chats and messages, the queue and its workers, live
+ * updates. Its hooks start and stop what it owns with the app.
+ */
+export function createGenerationModule(
+  app: FastifyInstance,
+  config: Config,
+  modelServerUrl: string,
+  chats: ChatModel,
+  messagesModel: MessageModel,
+  audit: AuditLog,
+  onJobRunEnded: WorkerPoolOptions['onRunEnded'],
+) {
+  const connection = app.database.connection;
+  const { storage, signer } = createConfiguredStorage(config, connection);
+  const assetRecords = assetModel(connection);
+  const assets = createAssetService(
+    assetRecords,
+    storage,
+    signer,
+    createAssetUsage(connection, assetRecords),
+  );
+  const jobs = jobModel(connection);
+  const events = new JobEvents();
+  const { jobs: policy } = config;
+  const watcher = new JobWatcher(jobs, events, {
+    pollIntervalMs: policy.watchIntervalMs,
+    overlapMs: policy.watchOverlapMs,
+  });
+  const clients = createModelServerClients(config, modelServerUrl);
+  const { modelServers } = clients;
+  // Chats cancel their jobs; finished jobs are announced in their chats. Cancelling needs nothing of the
+  // announcement, so chats and messages are built first and the queue after them.
+  const cancellation = createJobCancellation(jobs, events);
+  const caps = createStoredObjectCaps(
+    { chats, messages: messagesModel, usedAssetBytes: (ownerId) => assets.usedBytes(ownerId) },
+    config.storedObjects,
+  );
+  const chatService = createChatService({
+    chats,
+    messages: messagesModel,
+    assets,
+    cancelJobsOfChat: (chatId: Types.ObjectId) => cancellation.cancelWhere({ chatId }),
+    caps,
+  });
+  const messages = createMessageService(messagesModel, chatService, assets, caps);
+  const outcomeMessages = createOutcomeMessages(messages);
+  const announce: OnJobFinished = (job) =>
+    outcomeMessages(job).catch((error: unknown) =>
+      app.log.error({ err: error, jobId: job._id.toHexString() }, 'writing the assistant message failed'),
+    );
+  const queue = createJobQueue(jobs, events, policy, { cancellation, onFinished: announce });
+  const meshes = new MeshPool({ ...config.meshes, maxFileBytes: config.assets.maxFileBytes });
+  app.addHook('onReady', () => meshes.start());
+  const processor = createGenerationProcessor({
+    modelServers,
+    assets,
+    meshes,
+    pollIntervalMs: config.modelServers.calls.pollIntervalMs,
+  });
+  const workers = new WorkerPool(queue, processor, {
+    concurrency: policy.workerConcurrency,
+    pollIntervalMs: policy.pollIntervalMs,
+    leaseMs: policy.leaseMs,
+    timeoutMs: policy.timeoutMs,
+    cancelCheckMs: policy.cancelCheckMs,
+    progressIntervalMs: policy.progressIntervalMs,
+    workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    log: app.log,
+    onRunEnded: onJobRunEnded,
+  });
+  const closing = new AbortController();
+  const generation = createGenerationService({
+    jobs,
+    queue,
+    events,
+    watcher,
+    chats: chatService,
+    messages,
+    assets,
+    modelServerNames: [...modelServers.keys()],
+    defaultModelServer: config.modelServers.defaultName,
+    dailyQuota: policy.dailyQuota,
+    generateTimeoutMs: policy.generateTimeoutMs,
+    onQueued: () => workers.wake(),
+    closing: closing.signal,
+    audit,
+    caps,
+    streams: new StreamSlots(config.streams),
+  });
+  // Live-update streams never end by themselves; a shutdown ends them so the server can close.
+  app.addHook('preClose', async () => closing.abort());
+  app.addHook('onClose', async () => {
+    watcher.close();
+    await Promise.all([clients.close(), meshes.close()]);
+  });
+  // A deleted account's jobs stop first, then its files and records go.
+  const ownedData: OwnedData[] = [
+    {
+      kind: 'jobs',
+      deleteAllOf: async (ownerId) => {
+        await queue.cancelWhere({ ownerId });
+        return (await jobs.deleteMany({ ownerId })).deletedCount;
+      },
+    },
+    { kind: 'assets', deleteAllOf: (ownerId) => assets.deleteWhere({ ownerId }) },
+    {
+      kind: 'messages',
+      deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount,
+    },
+    { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
+  ];
+  return {
+    chats: chatService,
+    messages,
+    assets,
+    generation,
+    workers,
+    storage,
+    signer,
+    ownedData,
+    modelServers,
+    modelServerNames: [...modelServers.keys()],
+    jobs,
+    assetRecords,
+    meshes,
+    caps,
+    download: clients.download,
+  };
+}
