@@ -88,6 +88,16 @@ describe('PATCH /api/jobs/:id (admins)', () => {
   });
 });
 
+/** An admin registers a GLB into the suite's user's account. */
+const registerForUser = (glb: Buffer) =>
+  callRest(
+    suite.server.url,
+    'POST',
+    '/assets',
+    { format: 'glb', data: glb.toString('base64'), userId: suite.user.id },
+    suite.admin.token,
+  );
+
 describe('POST /api/assets (admins)', () => {
   it('registers a checked file for a user, from base64 or a URL', async () => {
     const created = await callRest(
@@ -114,13 +124,7 @@ describe('POST /api/assets (admins)', () => {
         )
       ).status,
     ).toBe(403);
-    const fromData = await callRest(
-      suite.server.url,
-      'POST',
-      '/assets',
-      { format: 'glb', data: glb.toString('base64'), userId: suite.user.id },
-      suite.admin.token,
-    );
+    const fromData = await registerForUser(glb);
     expect(fromData.status, JSON.stringify(fromData.body)).toBe(201);
     expect(fromData.body).toMatchObject({
       format: 'glb',
@@ -177,13 +181,7 @@ describe('POST /api/assets (admins)', () => {
       rotation: [0, 0, turn, turn],
       scale: [2, 2, 2],
     });
-    const answer = await callRest(
-      suite.server.url,
-      'POST',
-      '/assets',
-      { format: 'glb', data: glb.toString('base64'), userId: suite.user.id },
-      suite.admin.token,
-    );
+    const answer = await registerForUser(glb);
     expect(answer.status, JSON.stringify(answer.body)).toBe(201);
     expect(answer.body).toMatchObject({ vertices: 3, triangles: 1 });
     const { min, max } = answer.body.bbox as { min: number[]; max: number[] };

@@ -117,27 +117,39 @@ export function glbWithSharedNodes(depth: number): Buffer {
   return glbOf({ ...json, nodes, scenes: [{ nodes: [0] }], scene: 0 }, bin);
 }
 
+/** A PLY header for one triangle (three xyz vertices, one face), with `before` lines ahead of its elements. */
+function trianglePlyHeader(
+  format: 'ascii' | 'binary_little_endian',
+  faceList: string,
+  before: string[] = [],
+): string[] {
+  return [
+    'ply',
+    `format ${format} 1.0`,
+    ...before,
+    'element vertex 3',
+    'property float x',
+    'property float y',
+    'property float z',
+    'element face 1',
+    `property list ${faceList} vertex_indices`,
+    'end_header',
+  ];
+}
+
+/** The ASCII body of that triangle. */
+const ASCII_TRIANGLE = ['0 0 0', '1 0 0', '0 1 0', '3 0 1 2', ''];
+
 /** The report's 300-byte ASCII PLY: an element of 2^53-1 rows before a valid triangle. */
 export function plyWithHugeElement(property = ''): Buffer {
   return Buffer.from(
     [
-      'ply',
-      'format ascii 1.0',
-      'comment an element that declares more rows than any file could hold',
-      'element junk 9007199254740991',
-      ...(property ? [property] : []),
-      'element vertex 3',
-      'property float x',
-      'property float y',
-      'property float z',
-      'element face 1',
-      'property list uchar int vertex_indices',
-      'end_header',
-      '0 0 0',
-      '1 0 0',
-      '0 1 0',
-      '3 0 1 2',
-      '',
+      ...trianglePlyHeader('ascii', 'uchar int', [
+        'comment an element that declares more rows than any file could hold',
+        'element junk 9007199254740991',
+        ...(property ? [property] : []),
+      ]),
+      ...ASCII_TRIANGLE,
     ].join('\n'),
     'ascii',
   );
@@ -146,18 +158,7 @@ export function plyWithHugeElement(property = ''): Buffer {
 /** A binary PLY whose one face declares a list of four billion indices. */
 export function plyWithHugeList(): Buffer {
   const header = Buffer.from(
-    [
-      'ply',
-      'format binary_little_endian 1.0',
-      'element vertex 3',
-      'property float x',
-      'property float y',
-      'property float z',
-      'element face 1',
-      'property list uint uint vertex_indices',
-      'end_header',
-      '',
-    ].join('\n'),
+    [...trianglePlyHeader('binary_little_endian', 'uint uint'), ''].join('\n'),
     'ascii',
   );
   const body = Buffer.alloc(36 + 4 + 12);
@@ -208,18 +209,7 @@ export function glbWithSharedBufferView(accessors: number, viewBytes: number): B
 /** A binary PLY triangle whose first vertex lies at infinity. */
 export function plyWithInfiniteVertex(): Buffer {
   const header = Buffer.from(
-    [
-      'ply',
-      'format binary_little_endian 1.0',
-      'element vertex 3',
-      'property float x',
-      'property float y',
-      'property float z',
-      'element face 1',
-      'property list uchar uint vertex_indices',
-      'end_header',
-      '',
-    ].join('\n'),
+    [...trianglePlyHeader('binary_little_endian', 'uchar uint'), ''].join('\n'),
     'ascii',
   );
   const body = Buffer.alloc(36 + 1 + 12);
@@ -233,21 +223,8 @@ export function plyWithInfiniteVertex(): Buffer {
 export function plyWithEndHeaderInComment(): Buffer {
   return Buffer.from(
     [
-      'ply',
-      'format ascii 1.0',
-      'comment exported before end_header marker',
-      'element vertex 3',
-      'property float x',
-      'property float y',
-      'property float z',
-      'element face 1',
-      'property list uchar int vertex_indices',
-      'end_header',
-      '0 0 0',
-      '1 0 0',
-      '0 1 0',
-      '3 0 1 2',
-      '',
+      ...trianglePlyHeader('ascii', 'uchar int', ['comment exported before end_header marker']),
+      ...ASCII_TRIANGLE,
     ].join('\n'),
     'ascii',
   );

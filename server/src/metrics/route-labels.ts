@@ -1,3 +1,5 @@
+import { normalizePath } from 'trpc-to-openapi';
+
 import { escapeRegExp } from '../infra/regexp.js';
 
 /** The one label every URL no route declares shares, so unknown URLs cannot add series. */
@@ -9,11 +11,6 @@ export const UNKNOWN_PROCEDURE = 'unknown';
 export interface RestOperation {
   method: string;
   path: string;
-}
-
-/** `/jobs/` and `jobs` are `/jobs`, as trpc-to-openapi reads them. */
-function normalizePath(path: string): string {
-  return `/${path.replace(/^\/|\/$/g, '')}`;
 }
 
 /**
