@@ -20,6 +20,7 @@ import { globalRateLimitKey } from './http/rate-limit-key.js';
 import { generateRequestId } from './http/request-id.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
 import { limitTrpcBatches } from './http/trpc-batches.js';
+import { fastifyTrustProxy } from './http/trusted-proxies.js';
 import { createAccessTokens } from './infra/access-tokens.js';
 import { jobModel } from './jobs/job-model.js';
 import { createAppMetrics } from './metrics/app-metrics.js';
@@ -47,7 +48,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     loggerInstance: deps.logger,
     genReqId: generateRequestId,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { maxParamLength: 5_000 },
     // closeConnectionsWhenStopping answers them instead, in the API's own error shape.

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 import { z } from 'zod';
 
+import { parseTrustedProxies, type TrustedProxies } from './http/trusted-proxies.js';
 import type { RateLimits } from './infra/rate-limiter.js';
 
 // The demo package's build output; the same relative place from server/src and from a compiled server/dist.
@@ -14,17 +15,21 @@ const WEAK_SECRETS = new Set(['change-me', 'changeme', 'secret', 'please-change-
 /** An absolute URL, kept without a trailing slash so paths can be appended. */
 const baseUrl = z.url().transform((url) => url.replace(/\/$/, ''));
 
-const booleanFromEnv = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
-
 /** Every setting, its type and its default; `.env.example` documents the same list. */
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: baseUrl.optional(),
-  TRUST_PROXY: booleanFromEnv.default(false),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((setting, context) => {
+      const parsed = parseTrustedProxies(setting);
+      if (parsed.ok) return parsed.value;
+      context.addIssue({ code: 'custom', message: parsed.message });
+      return z.NEVER;
+    }),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// connection string')
@@ -128,7 +133,7 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly publicUrl: string;
-  readonly trustProxy: boolean;
+  readonly trustProxy: TrustedProxies;
   /** Undefined: the embedded database is started. */
   readonly mongodbUri: string | undefined;
   /** Where the embedded database (and other local state) keeps its files. */

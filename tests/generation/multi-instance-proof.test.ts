@@ -31,7 +31,7 @@ beforeAll(async () => {
     ASSET_STORAGE: 'gridfs',
     ...(redis ? { REDIS_URL: redis.url } : {}),
     // Each test speaks from its own client address (X-Forwarded-For), so per-IP limits stay apart.
-    TRUST_PROXY: 'true',
+    TRUST_PROXY: '127.0.0.1',
     WORKER_CONCURRENCY: '2',
     JOBS_MAX_RUNNING_PER_USER: '4',
     JOB_POLL_INTERVAL_MS: '100',

@@ -83,6 +83,15 @@ describe('the server process', () => {
     expect(server.stderr()).toMatch(/PORT: .*'eighty'/);
   });
 
+  it('refuses TRUST_PROXY=true, which would let clients choose their address, and names the forms it takes', async () => {
+    const server = runTypeScript(MAIN, { TRUST_PROXY: 'true' });
+    expect((await server.exited).code).toBe(1);
+    expect(server.stderr()).toMatch(/TRUST_PROXY: .*X-Forwarded-For.*\(e\.g\. 1\)/);
+    const malformed = runTypeScript(MAIN, { TRUST_PROXY: '10.0.0.0/33,proxy.internal' });
+    expect((await malformed.exited).code).toBe(1);
+    expect(malformed.stderr()).toContain('10.0.0.0/33, proxy.internal: not an IP address, a CIDR network');
+  });
+
   it('refuses a DEFAULT_MODEL_SERVER that is not configured, and never prints the Meshy API key', async () => {
     const server = runTypeScript(MAIN, {
       DEFAULT_MODEL_SERVER: 'hunyuan3d',

@@ -99,7 +99,7 @@ export function withRateLimit(pick: (limits: RequestContext['services']['limits'
     const email = userId ? undefined : emailOf(await getRawInput().catch(() => undefined));
     const account = userId ? `user:${userId}` : email ? `email:${email}` : undefined;
     const keys: RateKey[] = [
-      { kind: 'address', id: ctx.ip },
+      { kind: 'address', id: ctx.addressKey },
       ...(account ? [{ kind: 'account' as const, id: account }] : []),
     ];
     const decision = await pick(ctx.services.limits).hit(keys);

@@ -61,7 +61,7 @@ export const generationRouter = router({
   /** Live job updates over SSE; reconnecting clients resume after the last event id. Streams are capped. */
   watch: authedProcedure.input(ZWatchJobsInput).subscription(async ({ ctx, input, signal }) =>
     trackedJobs(
-      ctx.services.generation.subscribe(ctx.user.id, ctx.ip, {
+      ctx.services.generation.subscribe(ctx.user.id, ctx.addressKey, {
         jobId: input.jobId,
         lastEventId: input.lastEventId,
         signal: signal ?? new AbortController().signal,
