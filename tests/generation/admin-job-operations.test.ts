@@ -1,3 +1,6 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { describe, expect, it } from 'vitest';
 
 import type { TAsset, TJob } from '@gen3d/client';
@@ -15,6 +18,10 @@ const suite = useFaultySuite({
   JOB_POLL_INTERVAL_MS: '100',
   ASSET_SOURCE_ALLOWED_HOSTS: '127.0.0.1',
 });
+
+const listen = (server: Server): Promise<void> =>
+  new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+const portOf = (server: Server): number => (server.address() as AddressInfo).port;
 
 const patch = (jobId: string, body: unknown, who: SignedIn) =>
   callRest(suite.server.url, 'PATCH', `/jobs/${jobId}`, body, who.token);
@@ -192,11 +199,31 @@ describe('POST /api/assets (admins)', () => {
   it('fetches sourceUrl from public addresses only, unless ASSET_SOURCE_ALLOWED_HOSTS names the host', async () => {
     const port = new URL(suite.server.url).port;
     const refused = [
+      // A name is refused without the address it resolved to, which would map the internal network.
       {
         sourceUrl: `http://localhost:${port}/health`,
-        shown: /localhost is (127\.0\.0\.1|::1), a loopback address/,
+        shown: /^[^]*localhost is a loopback address[^]*$/,
         range: 'loopback',
       },
+      // Other spellings of internal addresses, which the URL parser and the check must both see through.
+      {
+        sourceUrl: 'http://2852039166/',
+        shown: /169\.254\.169\.254 is a linkLocal address/,
+        range: 'linkLocal',
+      },
+      { sourceUrl: 'http://0xa9.0xfe.0xa9.0xfe/', shown: /169\.254\.169\.254 is/, range: 'linkLocal' },
+      { sourceUrl: 'http://0251.0376.0251.0376/', shown: /169\.254\.169\.254 is/, range: 'linkLocal' },
+      {
+        sourceUrl: 'http://[::ffff:127.0.0.1]/',
+        shown: /::ffff:7f00:1 is a loopback address/,
+        range: 'loopback',
+      },
+      { sourceUrl: 'http://[::127.0.0.1]/', shown: /::7f00:1 is a reserved address/, range: 'reserved' },
+      { sourceUrl: 'http://[64:ff9b::7f00:1]/', shown: /is a rfc6052 address/, range: 'rfc6052' },
+      { sourceUrl: 'http://[2002:7f00:1::]/', shown: /is a 6to4 address/, range: '6to4' },
+      { sourceUrl: 'http://[fc00::1]/', shown: /is a uniqueLocal address/, range: 'uniqueLocal' },
+      { sourceUrl: 'http://100.64.0.1/', shown: /is a carrierGradeNat address/, range: 'carrierGradeNat' },
+      { sourceUrl: 'http://0.0.0.0/', shown: /is a unspecified address/, range: 'unspecified' },
       {
         sourceUrl: 'http://169.254.169.254/latest/meta-data/',
         shown: /169\.254\.169\.254 is a linkLocal address/,
@@ -220,6 +247,39 @@ describe('POST /api/assets (admins)', () => {
       });
       expect(answer.body.error).toMatch(shown);
       expect(answer.body.error).toContain('ASSET_SOURCE_ALLOWED_HOSTS');
+      if (sourceUrl.includes('localhost')) expect(answer.body.error).not.toMatch(/127\.0\.0\.1|::1/);
+    }
+  });
+
+  it('never follows a redirect from a sourceUrl, so an allowed host cannot point past the policy', async () => {
+    let reachedTarget = 0;
+    const target = createServer((_request, response) => {
+      reachedTarget += 1;
+      response.end('solid');
+    });
+    const redirecting = createServer((_request, response) => {
+      response.writeHead(302, { location: `http://127.0.0.1:${portOf(target)}/model.glb` }).end();
+    });
+    await Promise.all([listen(target), listen(redirecting)]);
+    try {
+      const answer = await callRest(
+        suite.server.url,
+        'POST',
+        '/assets',
+        {
+          format: 'glb',
+          sourceUrl: `http://127.0.0.1:${portOf(redirecting)}/model.glb`,
+          userId: suite.user.id,
+        },
+        suite.admin.token,
+      );
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ issues: [{ path: 'sourceUrl', message: 'download failed' }] });
+      expect(answer.body.error).toContain('answered 302 (redirects are not followed)');
+      expect(reachedTarget).toBe(0);
+    } finally {
+      target.close();
+      redirecting.close();
     }
   });
 });

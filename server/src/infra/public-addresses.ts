@@ -10,14 +10,25 @@ export class AddressRefusedError extends Error {
     readonly address: string,
     readonly range: string,
   ) {
-    super(`${host} is ${address === host ? '' : `${address}, `}a ${range} address`);
+    // The address a name resolved to stays out of the message: it would map the internal network.
+    super(`${host} is a ${range} address`);
     this.name = 'AddressRefusedError';
   }
 }
 
-/** The ipaddr.js range of an address: `unicast` for public ones, else `loopback`, `private`, `linkLocal`, ... */
+const GLOBAL_UNICAST_IPV6 = ipaddr.parseCIDR('2000::/3');
+
+/**
+ * The ipaddr.js range of an address: `unicast` for public ones, else `loopback`, `private`, `linkLocal`, ...
+ * ipaddr.js calls every IPv6 address outside its special ranges unicast, yet only 2000::/3 is handed out
+ * for the internet: the rest (such as the deprecated IPv4-compatible `::127.0.0.1`) is reserved.
+ */
 function rangeOf(address: string): string {
-  return ipaddr.process(address).range();
+  const parsed = ipaddr.process(address);
+  const range = parsed.range();
+  if (range === 'unicast' && parsed.kind() === 'ipv6' && !parsed.match(GLOBAL_UNICAST_IPV6))
+    return 'reserved';
+  return range;
 }
 
 /**

@@ -162,7 +162,8 @@ export function createModelHttpClient(options: HttpClientOptions): ModelHttpClie
     try {
       for (let attempt = 1; ; attempt += 1) {
         const response = await callOnce(call);
-        if (response.statusCode < 400) return response;
+        // Redirects are never followed: the next hop would escape the address policy and the deadlines.
+        if (response.statusCode < 300) return response;
         const body = (await response.body.text().catch(() => '')).slice(0, 300);
         const http = { status: response.statusCode, body };
         if (response.statusCode === 429) {
@@ -181,7 +182,9 @@ export function createModelHttpClient(options: HttpClientOptions): ModelHttpClie
         const server = response.statusCode >= 500;
         throw new ModelServerError(
           server ? 'MODEL_SERVER_ERROR' : 'MODEL_SERVER_REJECTED',
-          `The model server answered ${response.statusCode}${body ? `: ${body}` : ''}`,
+          response.statusCode < 400
+            ? `The model server answered ${response.statusCode} (redirects are not followed)`
+            : `The model server answered ${response.statusCode}${body ? `: ${body}` : ''}`,
           server || [404, 408].includes(response.statusCode),
           http,
         );

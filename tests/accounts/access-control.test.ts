@@ -1,0 +1,220 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
+import { clientFor, followJob } from '../support/generation.js';
+import { callRest } from '../support/rest.js';
+import { useTestServer } from '../support/server.js';
+
+const suite = useTestServer({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
+
+interface Operation {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  procedure: string;
+}
+
+interface Owned {
+  chatId: string;
+  messageId: string;
+  jobId: string;
+  assetId: string;
+  userId: string;
+}
+
+/** What a caller without the role gets: staff-only operations, with an input that would otherwise pass. */
+const STAFF_ONLY: Record<string, (owned: Owned) => Record<string, unknown> | undefined> = {
+  'users-list': () => undefined,
+  'users-create': () => ({ email: 'made@example.com', userName: 'made', password: 'a long made password' }),
+  'admin-stats': () => undefined,
+  'admin-modelServers': () => undefined,
+  'admin-users-list': () => undefined,
+  'admin-users-get': ({ userId }) => ({ id: userId }),
+  'admin-users-delete': ({ userId }) => ({ id: userId, confirmEmail: 'owner@example.com' }),
+  'admin-users-setRoles': ({ userId }) => ({ id: userId, roles: ['user', 'admin'] }),
+  'admin-users-deactivate': ({ userId }) => ({ id: userId }),
+  'admin-users-reactivate': ({ userId }) => ({ id: userId }),
+  'admin-jobs-list': () => undefined,
+  'admin-audit-list': () => undefined,
+  'jobs-update': ({ jobId }) => ({ id: jobId, progress: 50 }),
+  'assets-register': ({ userId }) => ({ format: 'glb', sourceUrl: 'https://example.com/a.glb', userId }),
+};
+
+/** Operations that take another user's object: the answer must be the one for an object that does not exist. */
+const OWNED_BY_SOMEONE_ELSE: Record<string, (owned: Owned) => Record<string, unknown>> = {
+  'chats-rename': ({ chatId }) => ({ id: chatId, title: 'taken over' }),
+  'chats-delete': ({ chatId }) => ({ id: chatId }),
+  'messages-list': ({ chatId }) => ({ chatId }),
+  'messages-create': ({ chatId }) => ({ chatId, role: 'user', content: 'hello', type: 'text' }),
+  'generation-create': ({ chatId }) => ({ prompt: 'a fox', chatId }),
+  'generation-generate': ({ chatId }) => ({ prompt: 'a fox', chatId }),
+  'jobs-get': ({ jobId }) => ({ id: jobId }),
+  'jobs-cancel': ({ jobId }) => ({ id: jobId }),
+};
+
+/** Operations on objects anyone may see (public profiles): refused as not the caller's to change. */
+const VISIBLE_BUT_NOT_YOURS: Record<string, (owned: Owned) => Record<string, unknown>> = {
+  'users-update': ({ userId }) => ({ id: userId, userName: 'taken over' }),
+};
+
+/** Every other operation, and why it takes no object of another user. */
+const NOT_OBJECT_SCOPED: Record<string, string> = {
+  'system-info': 'public build information',
+  'auth-register': 'public',
+  'auth-verifyRegistration': 'public',
+  'auth-login': 'public',
+  'auth-refresh': 'acts on the token presented',
+  'auth-logout': 'acts on the token presented',
+  'auth-logoutEverywhere': "the caller's own sessions",
+  'auth-me': 'the caller',
+  'auth-updateMe': 'the caller',
+  'auth-changePassword': 'the caller',
+  'auth-requestPasswordReset': 'public',
+  'auth-resetPassword': 'acts on the token presented',
+  'users-get': 'public profiles (the public view is tested in users-and-roles)',
+  'analytics-stats': "the caller's own figures",
+  'analytics-dashboard': "the caller's own figures",
+  'analytics-generationMetrics': "the caller's own figures",
+  'analytics-popularPrompts': "the caller's own figures",
+  'analytics-chatStats': "the caller's own figures",
+  'chats-list': "the caller's chats",
+  'chats-create': 'creates',
+  'jobs-list': "the caller's jobs",
+  'assets-list': "the caller's assets (a foreign jobId is tested below)",
+};
+
+let operations: Operation[];
+let owner: SignedIn;
+let intruder: SignedIn;
+let owned: Owned;
+
+beforeAll(async () => {
+  const { server } = suite;
+  const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, { operationId: string }>>;
+  };
+  operations = Object.entries(document.paths).flatMap(([path, byMethod]) =>
+    Object.entries(byMethod).map(([method, operation]) => ({
+      method: method.toUpperCase() as Operation['method'],
+      path,
+      procedure: operation.operationId,
+    })),
+  );
+  const admin = await signInNewAdmin(server);
+  owner = await signInNewUser(server, admin, 'owner@example.com');
+  intruder = await signInNewUser(server, admin, 'intruder@example.com');
+  const chat = await callRest(server.url, 'POST', '/chats', { title: 'mine' }, owner.token);
+  const chatId = String(chat.body.id);
+  const message = await callRest(
+    server.url,
+    'POST',
+    '/messages',
+    { chatId, role: 'user', content: 'a fox', type: 'text' },
+    owner.token,
+  );
+  const job = await callRest(server.url, 'POST', '/jobs', { prompt: 'a fox', chatId }, owner.token);
+  const jobId = String(job.body.id);
+  const updates = await followJob(clientFor(server, owner), jobId);
+  const assetId = updates.at(-1)?.outputs?.[0]?.assetId;
+  owned = { chatId, messageId: String(message.body.id), jobId, assetId: String(assetId), userId: owner.id };
+});
+
+/** Calls an operation over REST: path parameters from the input, the rest as query (GET, DELETE) or body. */
+async function overRest(operation: Operation, input: Record<string, unknown> | undefined, token: string) {
+  const rest = { ...input };
+  const path = operation.path.replace(/\{(\w+)\}/g, (_whole, name: string) => {
+    const value = String(rest[name]);
+    delete rest[name];
+    return encodeURIComponent(value);
+  });
+  if (operation.method === 'GET' || operation.method === 'DELETE') {
+    const query = new URLSearchParams(Object.entries(rest).map(([key, value]) => [key, String(value)]));
+    const suffix = query.size > 0 ? `?${query}` : '';
+    return callRest(suite.server.url, operation.method, `${path}${suffix}`, undefined, token);
+  }
+  return callRest(suite.server.url, operation.method, path, input === undefined ? undefined : rest, token);
+}
+
+/** Calls the same procedure over tRPC's HTTP protocol. */
+async function overTrpc(operation: Operation, input: Record<string, unknown> | undefined, token: string) {
+  const procedure = operation.procedure.replaceAll('-', '.');
+  const url = `${suite.server.url}/trpc/${procedure}`;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const response =
+    operation.method === 'GET'
+      ? await fetch(input === undefined ? url : `${url}?input=${encodeURIComponent(JSON.stringify(input))}`, {
+          headers,
+        })
+      : await fetch(url, { method: 'POST', headers, body: JSON.stringify(input ?? null) });
+  const body = (await response.json()) as { error?: { data?: { code?: string } } };
+  return { status: response.status, code: body.error?.data?.code };
+}
+
+describe('access control over every operation of /openapi.json', () => {
+  it('classifies every operation, so a new one cannot go unchecked', () => {
+    const classified = new Set([
+      ...Object.keys(STAFF_ONLY),
+      ...Object.keys(OWNED_BY_SOMEONE_ELSE),
+      ...Object.keys(VISIBLE_BUT_NOT_YOURS),
+      ...Object.keys(NOT_OBJECT_SCOPED),
+    ]);
+    expect(operations.map(({ procedure }) => procedure).filter((id) => !classified.has(id))).toEqual([]);
+  });
+
+  it("refuses staff operations and changes to others' public profiles to a plain user with 403 on REST and tRPC", async () => {
+    const refused = { ...STAFF_ONLY, ...VISIBLE_BUT_NOT_YOURS };
+    for (const operation of operations.filter(({ procedure }) => procedure in refused)) {
+      const input = refused[operation.procedure]?.(owned);
+      const rest = await overRest(operation, input, intruder.token);
+      expect([rest.status, rest.body.code], `${operation.method} ${operation.path}`).toEqual([
+        403,
+        'FORBIDDEN',
+      ]);
+      const trpc = await overTrpc(operation, input, intruder.token);
+      expect([trpc.status, trpc.code], operation.procedure).toEqual([403, 'FORBIDDEN']);
+    }
+  });
+
+  it("answers another user's chat, job or account as if it did not exist, on REST and tRPC", async () => {
+    for (const operation of operations.filter(({ procedure }) => procedure in OWNED_BY_SOMEONE_ELSE)) {
+      const input = OWNED_BY_SOMEONE_ELSE[operation.procedure]?.(owned);
+      const rest = await overRest(operation, input, intruder.token);
+      expect([rest.status, rest.body.code], `${operation.method} ${operation.path}`).toEqual([
+        404,
+        'NOT_FOUND',
+      ]);
+      const trpc = await overTrpc(operation, input, intruder.token);
+      expect([trpc.status, trpc.code], operation.procedure).toEqual([404, 'NOT_FOUND']);
+    }
+    // Nothing of the owner's changed.
+    const chats = await callRest(suite.server.url, 'GET', '/chats', undefined, owner.token);
+    expect(chats.body).toMatchObject([{ id: owned.chatId, title: 'mine' }]);
+    const job = await callRest(suite.server.url, 'GET', `/jobs/${owned.jobId}`, undefined, owner.token);
+    expect(job.body.status).toBe('succeeded');
+  });
+
+  it("lists none of another user's assets by their job, and refuses them as attachments", async () => {
+    const listed = await callRest(
+      suite.server.url,
+      'GET',
+      `/assets?jobId=${owned.jobId}`,
+      undefined,
+      intruder.token,
+    );
+    expect(JSON.stringify(listed.body)).not.toContain(owned.assetId);
+    const chat = await callRest(suite.server.url, 'POST', '/chats', { title: 'theirs' }, intruder.token);
+    const attached = await callRest(
+      suite.server.url,
+      'POST',
+      '/messages',
+      {
+        chatId: chat.body.id,
+        role: 'user',
+        content: 'look',
+        type: 'model',
+        attachments: [{ assetId: owned.assetId, kind: 'model', url: 'https://example.com/a.glb' }],
+      },
+      intruder.token,
+    );
+    expect([attached.status, attached.body.code]).toEqual([404, 'NOT_FOUND']);
+  });
+});
