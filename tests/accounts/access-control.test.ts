@@ -120,12 +120,11 @@ beforeAll(async () => {
 
 /** Calls an operation over REST: path parameters from the input, the rest as query (GET, DELETE) or body. */
 async function overRest(operation: Operation, input: Record<string, unknown> | undefined, token: string) {
-  const rest = { ...input };
-  const path = operation.path.replace(/\{(\w+)\}/g, (_whole, name: string) => {
-    const value = String(rest[name]);
-    delete rest[name];
-    return encodeURIComponent(value);
-  });
+  const inPath = new Set([...operation.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]));
+  const path = operation.path.replace(/\{(\w+)\}/g, (_whole, name: string) =>
+    encodeURIComponent(String(input?.[name])),
+  );
+  const rest = Object.fromEntries(Object.entries(input ?? {}).filter(([name]) => !inPath.has(name)));
   if (operation.method === 'GET' || operation.method === 'DELETE') {
     const query = new URLSearchParams(Object.entries(rest).map(([key, value]) => [key, String(value)]));
     const suffix = query.size > 0 ? `?${query}` : '';
