@@ -122,6 +122,25 @@ describe('sessions without a reuse grace (the default)', () => {
     expect(await refreshStatus(suite, b.refreshToken)).toBe(200);
   });
 
+  it('keeps the list of logged-out sessions bounded: past 50 live entries, a logout ends every session', async () => {
+    const admin = await logIn(suite.server, 'root@example.com', 'admin password 1');
+    const user = await signInNewUser(suite.server, admin, 'many-devices@example.com', PASSWORD);
+    const sessions = [user];
+    for (let count = 1; count < 52; count += 1)
+      sessions.push(await logIn(suite.server, user.email, PASSWORD));
+    const [kept, last, ...listed] = sessions.reverse() as [SignedIn, SignedIn, ...SignedIn[]];
+    expect(listed).toHaveLength(50);
+    for (const session of listed)
+      await callRest(suite.server.url, 'POST', '/auth/logout', { refreshToken: session.refreshToken });
+    for (const session of listed) await expectAccessEnded(suite, session.token, 'a logged-out session');
+    await expectAccessAlive(suite, kept.token, 'a session never logged out, with 50 listed');
+    await callRest(suite.server.url, 'POST', '/auth/logout', { refreshToken: last.refreshToken });
+    await expectAccessEnded(suite, last.token, 'the 51st logged-out session');
+    await expectAccessEnded(suite, kept.token, 'every session, once the list is full');
+    expect(await refreshStatus(suite, kept.refreshToken)).toBe(401);
+    for (const session of listed) await expectAccessEnded(suite, session.token, 'still ended');
+  });
+
   it('logout over tRPC ends the session’s access tokens too', async () => {
     const admin = await logIn(suite.server, 'root@example.com', 'admin password 1');
     const user = await signInNewUser(suite.server, admin, 'trpc-leaver@example.com', PASSWORD);
