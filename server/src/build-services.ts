@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { type AccessTokens } from './infra/access-tokens.js';
 import { createActionLimiters } from './infra/action-limiters.js';
+import { derivedKey } from './infra/derived-keys.js';
 import { createMailer } from './infra/mailer.js';
 import { type WorkerPool, type WorkerPoolOptions } from './jobs/worker-pool.js';
 import { createModelServerHealthService } from './modules/admin/model-server-health.js';
@@ -82,7 +83,13 @@ export function buildServices(
       isDatabaseReachable: () => app.database.isReachable(),
       modelServers: { default: config.modelServers.defaultName, available: generation.modelServerNames },
     }),
-    registration: createRegistrationService({ users, models, mailer, codePepper: config.jwtSecret, log }),
+    registration: createRegistrationService({
+      users,
+      models,
+      mailer,
+      codePepper: derivedKey(config.jwtSecret, 'verification-codes'),
+      log,
+    }),
     sessions,
     passwords: createPasswordService({ users, models, mailer, sessions, appUrl: config.appUrl, log, audit }),
     users: userServices,
@@ -98,7 +105,7 @@ export function buildServices(
       assetService: generation.assets,
       chats: chatRecords,
       messages: messageRecords,
-      refreshTokens: models.RefreshToken,
+      refreshFamilies: models.RefreshFamily,
     }),
     analytics: createAnalyticsService({
       jobs: generation.jobs,

@@ -65,6 +65,7 @@ export const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+  REFRESH_REUSE_GRACE_SECONDS: z.coerce.number().int().min(0).max(60).default(0),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
@@ -170,7 +171,12 @@ export interface Config {
   readonly metricsToken: string | undefined;
   readonly log: { readonly level: string; readonly dir: string | undefined; readonly retentionDays: number };
   readonly shutdownTimeoutMs: number;
-  readonly auth: { readonly accessTokenTtlSeconds: number; readonly refreshTokenTtlDays: number };
+  readonly auth: {
+    readonly accessTokenTtlSeconds: number;
+    readonly refreshTokenTtlDays: number;
+    /** How long the refresh token just rotated out may be presented again (0: never). */
+    readonly refreshReuseGraceSeconds: number;
+  };
   readonly mail: { readonly smtpUrl: string | undefined; readonly from: string; readonly outboxDir: string };
   /** Base URL of the web app, for links in emails (password reset). */
   readonly appUrl: string;
@@ -400,6 +406,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
     auth: {
       accessTokenTtlSeconds: vars.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: vars.REFRESH_TOKEN_TTL_DAYS,
+      refreshReuseGraceSeconds: vars.REFRESH_REUSE_GRACE_SECONDS,
     },
     mail: { smtpUrl: vars.SMTP_URL, from: vars.MAIL_FROM, outboxDir: resolve(vars.DATA_DIR, 'outbox') },
     redisUrl: vars.REDIS_URL,

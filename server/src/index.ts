@@ -2,6 +2,7 @@ export { buildApp, type AppDeps } from './app.js';
 export { ConfigError, EnvSchema, loadConfig, type Config, type LoadedConfig } from './config.js';
 export { openDatabaseTarget, type DatabaseTarget } from './db/database.js';
 export { createLogger } from './infra/logger.js';
+export { derivedKey, type KeyPurpose } from './infra/derived-keys.js';
 export type { AppRouter } from './trpc/router.js';
 export { buildAccountServices } from './modules/users/account-services.js';
 export { startReferenceModelServer, type RunningReferenceServer } from './model-servers/reference/start.js';

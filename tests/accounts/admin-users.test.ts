@@ -29,7 +29,7 @@ async function recordsOf(
   const _id = new Types.ObjectId(userId);
   return {
     users: await db.collection('users').countDocuments({ _id }),
-    refreshTokens: await db.collection('refreshtokens').countDocuments({ userId: _id }),
+    refreshTokens: await db.collection('refreshfamilies').countDocuments({ userId: _id }),
     passwordResets: await db.collection('passwordresets').countDocuments({ userId: _id }),
   };
 }

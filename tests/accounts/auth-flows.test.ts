@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createGen3dClient } from '@gen3d/client';
+import { derivedKey } from '@gen3d/server';
 
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { callRest } from '../support/rest.js';
@@ -254,10 +255,12 @@ describe('auth.login, auth.refresh and auth.logout', () => {
       expect(answer.status, String(attempt)).toBe(401);
       expect(answer.body.code).toBe('UNAUTHORIZED');
     }
-    const key = new TextEncoder().encode(server.config.jwtSecret);
+    // Signed as the server signs (its access-token key, typ at+jwt, the session's sid and sv), so only
+    // the expiry or the unknown user can be why these are refused.
+    const key = new Uint8Array(derivedKey(server.config.jwtSecret, 'access-tokens'));
     const sign = (subject: string, expiresAt: number) =>
-      new SignJWT({ roles: ['admin'] })
-        .setProtectedHeader({ alg: 'HS256' })
+      new SignJWT({ roles: ['admin'], sid: claims.sid, sv: claims.sv })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
         .setSubject(subject)
         .setIssuer('gen3d')
         .setAudience('gen3d-api')
@@ -267,6 +270,11 @@ describe('auth.login, auth.refresh and auth.logout', () => {
     const now = Math.floor(Date.now() / 1000);
     const expired = await sign(String(claims.sub), now - 60);
     const ghost = await sign('0123456789abcdef01234567', now + 600);
+    expect(
+      (await callRest(server.url, 'GET', '/auth/me', undefined, await sign(String(claims.sub), now + 600)))
+        .status,
+      'the same signing, unexpired, for a real user',
+    ).toBe(200);
     for (const attempt of [expired, ghost]) {
       expect((await callRest(server.url, 'GET', '/auth/me', undefined, attempt)).status).toBe(401);
     }

@@ -114,8 +114,10 @@ describe('the audit log', () => {
     expect((await call('POST', `/admin/users/${admin.id}/deactivate`, undefined, admin.token)).status).toBe(
       403,
     );
+    // Deactivation ended the user's sessions; signed in again, they still cannot change roles.
+    const again = await logIn(suite.server, user.email, 'user password 1');
     expect(
-      (await call('PATCH', `/admin/users/${user.id}/roles`, { roles: ['admin'] }, user.token)).status,
+      (await call('PATCH', `/admin/users/${user.id}/roles`, { roles: ['admin'] }, again.token)).status,
     ).toBe(403);
 
     const events = (await eventsAbout(user.id)).filter((event) => event.action !== 'user.created');

@@ -3,7 +3,11 @@ import { LRUCache } from 'lru-cache';
 
 import type { TRole } from '@gen3d/shared';
 
+import { derivedKey } from './derived-keys.js';
+
 const ISSUER = 'gen3d';
+/** The media type of OAuth access tokens (RFC 9068): set on every token and required by the verifier. */
+const TOKEN_TYPE = 'at+jwt';
 const AUDIENCE = 'gen3d-api';
 /** Verified tokens remembered per instance: enough for every active session of a busy instance. */
 const VERIFIED_TOKENS_REMEMBERED = 50_000;
@@ -11,6 +15,10 @@ const VERIFIED_TOKENS_REMEMBERED = 50_000;
 export interface AccessClaims {
   userId: string;
   roles: TRole[];
+  /** `sid`: the session (refresh-token family) the token was issued in; logging that session out ends it. */
+  sessionId: string;
+  /** `sv`: the account's session version at issue; a bump (logout-all, password change…) ends the token. */
+  sessionVersion: number;
 }
 
 /** The token of an `Authorization: Bearer <JWT>` header; undefined for any other header or none. */
@@ -24,12 +32,16 @@ export interface AccessTokens {
   verify(token: string): Promise<AccessClaims | undefined>;
 }
 
-/** Short-lived JWTs signed with HS256 only (the algorithm is pinned: `alg: none` and RS/ES confusion fail). */
+/**
+ * Short-lived JWTs signed with HS256 only (the algorithm is pinned: `alg: none` and RS/ES confusion fail),
+ * typed `at+jwt`, with a key derived from `secret` for access tokens alone. Whether the token's session
+ * is still alive is the caller's check (against the account), not this one's.
+ */
 export function createAccessTokens(secret: string, ttlSeconds: number): AccessTokens {
   // Imported once: handing jose raw bytes would re-import the key at every sign and verify.
   const key = crypto.subtle.importKey(
     'raw',
-    new TextEncoder().encode(secret),
+    new Uint8Array(derivedKey(secret, 'access-tokens')),
     { name: 'HMAC', hash: 'SHA-256' },
     false,
     ['sign', 'verify'],
@@ -42,9 +54,9 @@ export function createAccessTokens(secret: string, ttlSeconds: number): AccessTo
     ttlAutopurge: false,
   });
   return {
-    issue: async ({ userId, roles }) =>
-      new SignJWT({ roles: [...roles] })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    issue: async ({ userId, roles, sessionId, sessionVersion }) =>
+      new SignJWT({ roles: [...roles], sid: sessionId, sv: sessionVersion })
+        .setProtectedHeader({ alg: 'HS256', typ: TOKEN_TYPE })
         .setSubject(userId)
         .setIssuer(ISSUER)
         .setAudience(AUDIENCE)
@@ -59,15 +71,24 @@ export function createAccessTokens(secret: string, ttlSeconds: number): AccessTo
           algorithms: ['HS256'],
           issuer: ISSUER,
           audience: AUDIENCE,
+          typ: TOKEN_TYPE,
         });
+        const { sub, roles, sid, sv, exp } = payload;
         if (
-          typeof payload.sub !== 'string' ||
-          !Array.isArray(payload.roles) ||
-          typeof payload.exp !== 'number'
+          typeof sub !== 'string' ||
+          !Array.isArray(roles) ||
+          typeof sid !== 'string' ||
+          !Number.isSafeInteger(sv) ||
+          typeof exp !== 'number'
         )
           return undefined;
-        const claims = { userId: payload.sub, roles: payload.roles as TRole[] };
-        const secondsLeft = payload.exp - Date.now() / 1000;
+        const claims: AccessClaims = {
+          userId: sub,
+          roles: roles as TRole[],
+          sessionId: sid,
+          sessionVersion: sv as number,
+        };
+        const secondsLeft = exp - Date.now() / 1000;
         if (secondsLeft > 0) verified.set(token, claims, { ttl: secondsLeft * 1000 });
         return claims;
       } catch (error) {

@@ -15,8 +15,8 @@ export function randomCode(): string {
   return randomInt(0, 1_000_000).toString().padStart(6, '0');
 }
 
-/** Codes are short, so they are stored as a keyed hash (HMAC with a server secret), not a plain digest. */
-export function hashCode(code: string, pepper: string): string {
+/** Codes are short, so they are stored as a keyed hash (HMAC with a key of the server's), not a plain digest. */
+export function hashCode(code: string, pepper: Buffer): string {
   return createHmac('sha256', pepper).update(code).digest('hex');
 }
 

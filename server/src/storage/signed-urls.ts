@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+import { derivedKey } from '../infra/derived-keys.js';
+
 export interface SignedUrl {
   url: string;
   expiresAt: Date;
@@ -23,7 +25,7 @@ export interface AssetUrlSigner {
 
 export function createAssetUrlSigner(secret: string, publicUrl: string, ttlSeconds: number): AssetUrlSigner {
   // A key of its own, so an asset signature can never be replayed as anything else.
-  const key = createHmac('sha256', secret).update('gen3d asset urls').digest();
+  const key = derivedKey(secret, 'asset-urls');
   const mac = (assetId: string, fileName: string, expires: string): Buffer =>
     createHmac('sha256', key).update(`${assetId}/${fileName}:${expires}`).digest();
   return {

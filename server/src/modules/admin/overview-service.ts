@@ -32,7 +32,7 @@ export interface AdminOverviewDeps {
   assetService: AssetService;
   chats: ChatModel;
   messages: MessageModel;
-  refreshTokens: AuthModels['RefreshToken'];
+  refreshFamilies: AuthModels['RefreshFamily'];
 }
 
 export interface AdminOverviewService {
@@ -149,9 +149,8 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         messages.countDocuments({ ownerId }),
         jobsByStatus({ ownerId }),
         assetTotals({ ownerId }),
-        deps.refreshTokens.countDocuments({
+        deps.refreshFamilies.countDocuments({
           userId: ownerId,
-          spentAt: null,
           revokedAt: null,
           expiresAt: { $gt: new Date() },
         }),

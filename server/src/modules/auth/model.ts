@@ -17,15 +17,30 @@ const PendingRegistrationSchema = new Schema(
   { timestamps: true },
 );
 
-const RefreshTokenSchema = new Schema(
+/**
+ * One session: the refresh-token family a login starts. Every rotation is one conditional write on this
+ * document, and so is revocation, so no token of a revoked family can be issued or accepted afterwards.
+ * Its `_id` is the session id access tokens carry as `sid`.
+ */
+const RefreshFamilySchema = new Schema(
   {
-    tokenHash: { type: String, required: true, unique: true },
+    _id: { type: String, required: true },
     userId: { type: Schema.Types.ObjectId, required: true, index: true },
-    familyId: { type: String, required: true, index: true },
+    /** The account's session version at login: a later bump (logout-all, password change…) ends the family. */
+    sessionVersion: { type: Number, required: true },
+    /** Rotations so far. */
+    generation: { type: Number, default: 0 },
+    /** SHA-256 of the one token that rotates normally. */
+    currentHash: { type: String, required: true },
+    /** SHA-256 of the token `currentHash` replaced, and when: within the reuse grace it may rotate again. */
+    previousHash: { type: String, default: null },
+    rotatedAt: { type: Date, default: null },
+    /** The last hashes the family issued (current included), so an older one presented again is recognised as reuse. */
+    tokenHashes: { type: [String], index: true },
     ip: { type: String, default: '' },
     userAgent: { type: String, default: '' },
-    spentAt: { type: Date, default: null },
     revokedAt: { type: Date, default: null },
+    /** Absolute: set at login, never extended by rotation. */
     expiresAt: { type: Date, required: true, index: { expireAfterSeconds: 0 } },
   },
   { timestamps: true },
@@ -42,12 +57,12 @@ const PasswordResetSchema = new Schema(
 );
 
 export type PendingRegistrationRecord = InferSchemaType<typeof PendingRegistrationSchema>;
-export type RefreshTokenRecord = InferSchemaType<typeof RefreshTokenSchema>;
+export type RefreshFamilyRecord = InferSchemaType<typeof RefreshFamilySchema>;
 export type PasswordResetRecord = InferSchemaType<typeof PasswordResetSchema>;
 
 export interface AuthModels {
   PendingRegistration: Model<PendingRegistrationRecord>;
-  RefreshToken: Model<RefreshTokenRecord>;
+  RefreshFamily: Model<RefreshFamilyRecord>;
   PasswordReset: Model<PasswordResetRecord>;
 }
 
@@ -57,7 +72,7 @@ export function authModels(connection: Connection): AuthModels {
       'PendingRegistration',
       PendingRegistrationSchema,
     ),
-    RefreshToken: connection.model<RefreshTokenRecord>('RefreshToken', RefreshTokenSchema),
+    RefreshFamily: connection.model<RefreshFamilyRecord>('RefreshFamily', RefreshFamilySchema),
     PasswordReset: connection.model<PasswordResetRecord>('PasswordReset', PasswordResetSchema),
   };
 }
@@ -67,7 +82,7 @@ export function authOwnedData(models: AuthModels): OwnedData[] {
   return [
     {
       kind: 'refreshTokens',
-      deleteAllOf: async (userId) => (await models.RefreshToken.deleteMany({ userId })).deletedCount,
+      deleteAllOf: async (userId) => (await models.RefreshFamily.deleteMany({ userId })).deletedCount,
     },
     {
       kind: 'passwordResets',

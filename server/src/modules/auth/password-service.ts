@@ -27,9 +27,9 @@ export interface PasswordDeps {
 export interface PasswordService {
   /** Answers the same whether or not the account exists; the emailed token works once, for an hour. */
   requestReset(email: string, device: Device): Promise<void>;
-  /** Sets the new password and revokes every refresh token of the account. */
+  /** Sets the new password and ends every session (refresh and access tokens) of the account. */
   reset(token: string, newPassword: string, device: Device): Promise<void>;
-  /** Needs the current password; revokes every refresh token so other devices log in again. */
+  /** Needs the current password; ends every session of the account, the caller's too. */
   change(actor: Actor, currentPassword: string, newPassword: string): Promise<void>;
 }
 

@@ -21,7 +21,8 @@ export interface RegistrationDeps {
   users: UserModel;
   models: AuthModels;
   mailer: Mailer;
-  codePepper: string;
+  /** The HMAC key of verification codes (derived from JWT_SECRET for this purpose only). */
+  codePepper: Buffer;
   log: FastifyBaseLogger;
 }
 

@@ -97,7 +97,7 @@ export const authRouter = router({
         method: 'POST',
         path: '/auth/logout',
         tags,
-        summary: 'Revoke a refresh token',
+        summary: 'End the session of a refresh token, its access tokens too',
         protect: false,
       },
     })
@@ -114,7 +114,7 @@ export const authRouter = router({
         method: 'POST',
         path: '/auth/logout-all',
         tags,
-        summary: 'Revoke every refresh token of the caller',
+        summary: 'End every session of the caller, access tokens included',
         protect: true,
       },
     })
@@ -161,7 +161,7 @@ export const authRouter = router({
         method: 'POST',
         path: '/auth/change-password',
         tags,
-        summary: 'Change the password (needs the current one); logs out other sessions',
+        summary: 'Change the password (needs the current one); ends every session, this one too',
         protect: true,
       },
     })
@@ -169,7 +169,10 @@ export const authRouter = router({
     .output(ZOkMessage)
     .mutation(async ({ ctx, input }) => {
       await ctx.services.passwords.change(ctx.actor, input.currentPassword, input.newPassword);
-      return { ok: true as const, message: 'Password changed; log in again on your other devices.' };
+      return {
+        ok: true as const,
+        message: 'Password changed; every session has ended, log in again with the new password.',
+      };
     }),
 
   requestPasswordReset: publicProcedure

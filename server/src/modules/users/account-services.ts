@@ -39,7 +39,9 @@ export function buildAccountServices(
     models,
     accessTokens:
       options.accessTokens ?? createAccessTokens(config.jwtSecret, config.auth.accessTokenTtlSeconds),
+    accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
+    refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds,
     log,
     audit,
     loginFailures: options.redis

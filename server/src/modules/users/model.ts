@@ -12,6 +12,18 @@ const UserSchema = new Schema(
     active: { type: Boolean, default: true },
     /** Last login or token refresh: what "active in the last 24 hours / 7 days" counts. */
     lastActiveAt: { type: Date, default: null },
+    /** Access tokens carry the version they were issued under; a bump ends them all (and every session). */
+    sessionVersion: { type: Number, default: 0 },
+    /**
+     * Sessions logged out one by one, each with the time until which one of its access tokens could still
+     * be alive; pruned on write, bounded (see session-service).
+     */
+    endedSessions: {
+      type: [
+        { _id: false, sessionId: { type: String, required: true }, until: { type: Date, required: true } },
+      ],
+      default: [],
+    },
     profile: {
       avatarUrl: { type: String, default: null },
       bio: { type: String, default: '' },
