@@ -9,6 +9,8 @@ const ISSUER = 'gen3d';
 /** The media type of OAuth access tokens (RFC 9068): set on every token and required by the verifier. */
 const TOKEN_TYPE = 'at+jwt';
 const AUDIENCE = 'gen3d-api';
+/** How far ahead of this server's clock a token's `iat` may be (another instance's clock running fast). */
+const ISSUED_AT_SKEW_SECONDS = 60;
 /** Verified tokens remembered per instance: enough for every active session of a busy instance. */
 const VERIFIED_TOKENS_REMEMBERED = 50_000;
 
@@ -73,9 +75,11 @@ export function createAccessTokens(secret: string, ttlSeconds: number): AccessTo
           audience: AUDIENCE,
           typ: TOKEN_TYPE,
         });
-        const { sub, roles, sid, sv, exp } = payload;
+        const { sub, roles, sid, sv, exp, iat } = payload;
         if (
           typeof sub !== 'string' ||
+          typeof iat !== 'number' ||
+          iat > Date.now() / 1000 + ISSUED_AT_SKEW_SECONDS ||
           !Array.isArray(roles) ||
           typeof sid !== 'string' ||
           !Number.isSafeInteger(sv) ||
