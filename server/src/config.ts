@@ -71,6 +71,7 @@ export const EnvSchema = z.object({
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
     .optional(),
   MAIL_FROM: z.string().min(3).default('gen3d <no-reply@localhost>'),
+  MAIL_OUTBOX_IN_PRODUCTION: booleanFromEnv.default(false),
   APP_URL: baseUrl.optional(),
   REDIS_URL: z
     .string()
@@ -323,6 +324,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       problems.push('CORS_ORIGINS: required in production, a comma-separated list of allowed origins');
     else if (origins.includes('*'))
       problems.push("CORS_ORIGINS: '*' is not allowed in production; list the origins");
+    if (!vars.SMTP_URL && !vars.MAIL_OUTBOX_IN_PRODUCTION)
+      problems.push(
+        'SMTP_URL: required in production, so verification codes and reset links are mailed, not written to DATA_DIR/outbox (set MAIL_OUTBOX_IN_PRODUCTION=true to keep the outbox on purpose)',
+      );
     if (!vars.METRICS_TOKEN)
       problems.push(
         'METRICS_TOKEN: required in production, so only your scraper reads /metrics (try: openssl rand -hex 32)',

@@ -8,6 +8,8 @@ import { ZPagination } from './users.js';
 export const AuditActions = [
   'user.created',
   'user.roles_changed',
+  'user.email_changed',
+  'user.email_verification_changed',
   'user.deactivated',
   'user.reactivated',
   'user.deleted',

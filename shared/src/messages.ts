@@ -37,9 +37,13 @@ export const ZListMessagesInput = z
     path: ['before'],
   });
 
+/** What a caller may post: `user` messages only; `assistant` and `system` messages are the server's. */
 export const ZCreateMessageInput = z.strictObject({
   chatId: ZObjectId,
-  role: z.enum(MessageRoles).default('user'),
+  role: z
+    .literal('user', { error: 'must be "user": assistant and system messages are written by the server' })
+    .default('user')
+    .describe('Always "user": assistant and system messages are written by the server'),
   content: z.string().max(20_000).default(''),
   type: z.enum(MessageTypes).default('text'),
   attachments: z

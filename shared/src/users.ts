@@ -35,20 +35,34 @@ export const ZListUsersInput = z.strictObject({
   verified: ZBooleanFilter.optional().describe('Only users whose email is verified (true) or not (false)'),
 });
 
-/** A user as staff see them in lists, and as anyone sees a public profile (settings only for the owner and admins). */
+/** A user as staff see them in lists, and as the owner and staff see one account (settings only for the owner and admins). */
 export const ZUserView = z.object({
   _id: z.string(),
   id: z.string(),
-  email: z.string().optional().describe('Shown to the owner, moderators and admins'),
+  email: z.string(),
   userName: z.string(),
   roles: z.array(ZRole),
   emailVerified: z.boolean(),
   active: z.boolean(),
   profile: ZProfile,
-  settings: ZSettings.optional(),
+  settings: ZSettings.optional().describe('Shown to the owner and admins'),
   createdAt: z.string(),
 });
 export type TUserView = z.infer<typeof ZUserView>;
+
+/** A public profile: what any signed-in user sees of another plain user's account. */
+export const ZPublicUserView = z.object({
+  _id: z.string(),
+  id: z.string(),
+  userName: z.string(),
+  profile: ZProfile,
+  createdAt: z.string(),
+});
+export type TPublicUserView = z.infer<typeof ZPublicUserView>;
+
+/** GET /users/{id}: the whole account for its owner, moderators and admins; the public profile for anyone else. */
+export const ZUserLookup = z.union([ZUserView, ZPublicUserView]);
+export type TUserLookup = z.infer<typeof ZUserLookup>;
 
 export const ZUserList = z.object({ users: z.array(ZUserView), pagination: ZPagination });
 

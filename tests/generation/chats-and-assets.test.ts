@@ -88,7 +88,7 @@ describe('chats and messages', () => {
     const attached = await rest(
       'POST',
       '/messages',
-      { chatId, role: 'assistant', type: 'model', content: 'look', attachments: [{ assetId: glb?.assetId }] },
+      { chatId, role: 'user', type: 'model', content: 'look', attachments: [{ assetId: glb?.assetId }] },
       ana,
     );
     expect(attached.status).toBe(201);

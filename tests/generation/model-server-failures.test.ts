@@ -57,7 +57,10 @@ describe('jobs against a failing model server', () => {
     const job = await runToTheEnd('a yellow cone');
     expect(job.status).toBe('failed');
     expect(job.attempts).toBe(3);
-    expect(job.error).toMatchObject({ code: 'MODEL_SERVER_ERROR', message: expect.stringContaining('500') });
+    expect(job.error).toMatchObject({
+      code: 'MODEL_SERVER_ERROR',
+      message: 'The 3D model server ran into an error while making this model. Please try again later.',
+    });
     const answer = await lastAssistantMessage(job.chatId);
     expect(answer).toMatchObject({ type: 'text', content: expect.stringContaining('ran into an error') });
     expect(await assetsOf(job.id)).toHaveLength(0);

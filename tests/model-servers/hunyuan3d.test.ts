@@ -55,34 +55,32 @@ describe('the hunyuan3d adapter (POST /send, GET /status/{uid}, GLB as base64)',
     const { job } = await suite.run('a table', { modelServer: 'hunyuan3d' });
     expect(job.status).toBe('failed');
     expect(job.error?.code).toBe('GENERATION_FAILED');
-    expect(job.error?.message).toContain('HIGH TRAFFIC');
+    expect(job.error?.message).not.toContain('HIGH TRAFFIC');
+    expect(await suite.failureDetail(job.id)).toContain('HIGH TRAFFIC');
   });
 
   it('enforces its own deadline on a task that never finishes', async () => {
     suite.double.faults = { neverFinish: true };
     const { job } = await suite.run('an endless spiral', { modelServer: 'hunyuan3d' });
     expect(job.status).toBe('failed');
-    expect(job.error).toMatchObject({
-      code: 'MODEL_SERVER_TIMEOUT',
-      message: expect.stringContaining('hunyuan3d'),
-    });
+    expect(job.error?.code).toBe('MODEL_SERVER_TIMEOUT');
+    expect(await suite.failureDetail(job.id)).toContain('hunyuan3d');
   });
 
   it("fails a GLB that Khronos' validator rejects, keeping no file", async () => {
     suite.double.faults = { invalidGlb: true };
     const { job } = await suite.run('a crooked lamp', { modelServer: 'hunyuan3d' });
     expect(job.status).toBe('failed');
-    expect(job.error).toMatchObject({
-      code: 'OUTPUT_INVALID',
-      message: expect.stringContaining('ACCESSOR_MAX_MISMATCH'),
-    });
+    expect(job.error?.code).toBe('OUTPUT_INVALID');
+    expect(await suite.failureDetail(job.id)).toContain('ACCESSOR_MAX_MISMATCH');
     expect(await suite.assets(job.id)).toHaveLength(0);
   });
 
   it('fails a model that is not base64', async () => {
     suite.double.faults = { badBase64: true };
     const { job } = await suite.run('a noisy box', { modelServer: 'hunyuan3d' });
-    expect(job.error).toMatchObject({ code: 'OUTPUT_INVALID', message: expect.stringContaining('base64') });
+    expect(job.error?.code).toBe('OUTPUT_INVALID');
+    expect(await suite.failureDetail(job.id)).toContain('base64');
   });
 
   it('fails a cut-off GLB with OUTPUT_INVALID', async () => {

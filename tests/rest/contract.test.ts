@@ -226,7 +226,7 @@ describe('REST contract (plain fetch)', () => {
       '/api/messages',
       {
         chatId: state.chatId,
-        role: 'assistant',
+        role: 'user',
         content: 'here',
         type: 'model',
         attachments: [{ assetId: state.assetId, kind: 'model', url: assets.body[0]?.url }],

@@ -11,6 +11,8 @@ import { startTestServer, type TestServer } from './server.js';
 export interface Faults {
   /** Answer this many submits with 500. */
   failSubmits?: number;
+  /** The body of those 500 answers (default `{"error": "CUDA out of memory"}`). */
+  failBody?: unknown;
   /** Answer status requests with malformed JSON. */
   garbageStatus?: boolean;
   /** Never answer status requests (the client's response deadline fires). */
@@ -41,7 +43,7 @@ export async function startFaultyModelServer(durationMs = 0): Promise<FaultyMode
     const isStatus = method === 'GET' && /^\/v1\/generations\/[^/]+$/.test(path);
     if (isSubmit && (faults.failSubmits ?? 0) > 0) {
       faults.failSubmits = (faults.failSubmits ?? 0) - 1;
-      return sendJson(response, 500, { error: 'CUDA out of memory' });
+      return sendJson(response, 500, faults.failBody ?? { error: 'CUDA out of memory' });
     }
     if (isStatus && faults.hangStatus) return;
     if (isStatus && faults.garbageStatus) {

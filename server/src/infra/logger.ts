@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 
-import { pino, type Logger, type LoggerOptions, type TransportTargetOptions } from 'pino';
+import {
+  pino,
+  type DestinationStream,
+  type Logger,
+  type LoggerOptions,
+  type TransportTargetOptions,
+} from 'pino';
 
 import type { Config } from '../config.js';
 
@@ -87,8 +93,12 @@ export function loggerOptions(config: Config): LoggerOptions {
   };
 }
 
-/** The process logger: JSON lines to stdout (pretty ones at a development terminal), plus daily-rotated files (all, and errors only) under LOG_DIR. */
-export function createLogger(config: Config): Logger {
+/**
+ * The process logger: JSON lines to stdout (pretty ones at a development terminal), plus daily-rotated files
+ * (all, and errors only) under LOG_DIR. Given a `destination`, the JSON lines go there instead (tests read them).
+ */
+export function createLogger(config: Config, destination?: DestinationStream): Logger {
+  if (destination) return pino(loggerOptions(config), destination);
   if (config.log.level === 'silent') return pino({ ...loggerOptions(config), level: 'silent' });
   return pino(loggerOptions(config), pino.transport({ targets: transportTargets(config) }));
 }

@@ -44,6 +44,8 @@ const JobSchema = new Schema(
     error: { type: { code: String, message: String }, default: null, _id: false },
     outputs: { type: [AttachmentSchema], default: [] },
     userMessageId: { type: Schema.Types.ObjectId, default: null },
+    /** The id of the request that queued the job: its failures are logged with it, to find them together. */
+    requestId: { type: String, default: null },
     startedAt: { type: Date, default: null },
     finishedAt: { type: Date, default: null },
     computeMs: { type: Number, default: null },

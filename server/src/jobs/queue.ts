@@ -17,13 +17,16 @@ export interface QueuePolicy {
 
 export interface JobFailure {
   code: string;
+  /** What the job's owner reads: plain words, no internal hosts or upstream answers. */
   message: string;
+  /** What went wrong in full, for the log only: may name hosts and quote a model server's answer. */
+  detail?: string | undefined;
   retryable: boolean;
 }
 
 type NewJob = Pick<
   JobRecord,
-  '_id' | 'ownerId' | 'chatId' | 'prompt' | 'params' | 'idempotencyKey' | 'userMessageId'
+  '_id' | 'ownerId' | 'chatId' | 'prompt' | 'params' | 'idempotencyKey' | 'userMessageId' | 'requestId'
 >;
 
 /**

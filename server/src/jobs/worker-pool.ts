@@ -208,11 +208,14 @@ export class WorkerPool {
         return 'lost';
       }
       const failure = deadline.aborted ? timedOut(options.timeoutMs) : processor.describeFailure(error);
-      const jobId = job._id.toHexString();
+      const context = { jobId: job._id.toHexString(), requestId: job.requestId ?? undefined };
       if (failure.code === 'INTERNAL') {
-        options.log.error({ err: error, jobId }, 'job failed unexpectedly');
+        options.log.error({ err: error, ...context }, 'job failed unexpectedly');
       } else {
-        options.log.warn({ jobId, code: failure.code, attempt: job.attempts }, failure.message);
+        options.log.warn(
+          { ...context, code: failure.code, attempt: job.attempts, detail: failure.detail },
+          failure.detail ?? failure.message,
+        );
       }
       const failed = await queue.fail(job, workerId, failure, Date.now() - startedAt);
       if (!failed) return 'lost';

@@ -7,6 +7,7 @@ import type { TAsset, TJob } from '@gen3d/client';
 import { signInNewAdmin, signInNewUser, type SignedIn } from '../accounts.js';
 import { startTestDatabase, type TestDatabase } from '../database.js';
 import { clientFor, followJob } from '../generation.js';
+import { captureLog, type CapturedLog } from '../logs.js';
 import { callRest } from '../rest.js';
 import { startTestServer, type TestServer } from '../server.js';
 import type { ContractServer } from './contract-server.js';
@@ -33,6 +34,11 @@ export interface AdapterSuite<Double> {
   downloads(job: TJob): Promise<Map<string, Buffer>>;
   /** The job's asset records (with their mesh figures). */
   assets(jobId: string): Promise<TAsset[]>;
+  /**
+   * What the log says about the job's latest failed attempt, in full: users read only a code and plain
+   * words, the model server's own words go to the log.
+   */
+  failureDetail(jobId: string): Promise<string>;
 }
 
 /** A database, a contract double of a model server and a gen3d server using it, for one suite. */
@@ -41,10 +47,14 @@ export function useAdapterSuite<Double extends ContractServer>(
   envFor: (double: Double) => Record<string, string>,
 ): AdapterSuite<Double> {
   const state: { database?: TestDatabase; double?: Double; server?: TestServer; user?: SignedIn } = {};
+  const log: CapturedLog = captureLog('warn');
   beforeAll(async () => {
     state.database = await startTestDatabase();
     state.double = await startDouble();
-    state.server = await startTestServer(state.database, { env: { ...FAST_JOBS, ...envFor(state.double) } });
+    state.server = await startTestServer(state.database, {
+      env: { ...FAST_JOBS, ...envFor(state.double) },
+      logger: log.logger,
+    });
     const admin = await signInNewAdmin(state.server);
     state.user = await signInNewUser(state.server, admin, 'maker@example.com');
   });
@@ -81,6 +91,11 @@ export function useAdapterSuite<Double extends ContractServer>(
         files.set(output.format, Buffer.from(await response.arrayBuffer()));
       }
       return files;
+    },
+    async failureDetail(jobId) {
+      await log.waitFor((entry) => entry.jobId === jobId && entry.code !== undefined);
+      const failures = log.entries.filter((entry) => entry.jobId === jobId && entry.code !== undefined);
+      return String(failures.at(-1)?.detail ?? failures.at(-1)?.msg);
     },
     async assets(jobId) {
       return (await callRest(suite.server.url, 'GET', `/assets?jobId=${jobId}`, undefined, suite.user.token))

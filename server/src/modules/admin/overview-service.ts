@@ -144,7 +144,7 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
       const record = await users.findById(ownerId, { lastActiveAt: 1 }).lean();
       if (!record) throw new NotFound('User not found');
       const [user, chatCount, messageCount, statusRows, assetTotal, activeSessions] = await Promise.all([
-        deps.directory.view(viewer, userId),
+        deps.directory.accountView(viewer, userId),
         chats.countDocuments({ ownerId }),
         messages.countDocuments({ ownerId }),
         jobsByStatus({ ownerId }),

@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 
+import { sameId } from '../../db/ids.js';
 import { Forbidden } from '../../domain-errors.js';
 import type { AuthenticatedUser } from '../auth/session-service.js';
 
@@ -19,7 +20,7 @@ export function scopeOf(
     if (!isAdmin) throw new Forbidden('Only admins may read analytics of the whole system');
     return { ownerId: undefined };
   }
-  if (input.userId && input.userId !== caller.id) {
+  if (input.userId && !sameId(input.userId, caller.id)) {
     if (!isAdmin) throw new Forbidden("Only admins may read another user's analytics");
     return { ownerId: new Types.ObjectId(input.userId) };
   }

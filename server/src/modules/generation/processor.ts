@@ -11,6 +11,7 @@ import {
 } from '../../model-servers/model-server.js';
 import { runModelTask } from '../../model-servers/run-model-task.js';
 import type { AssetService } from '../assets/service.js';
+import { plainFailureMessage } from './failure-messages.js';
 
 export interface GenerationProcessorDeps {
   modelServers: ReadonlyMap<string, ModelServer>;
@@ -64,16 +65,23 @@ export function createGenerationProcessor({
       await assets.deleteWhere({ _id: { $in: outputs.map((output) => output.assetId) } });
     },
 
+    // Users get the code and plain words; the model server's own words (its address, its answer) are the log's.
     describeFailure(error: unknown): JobFailure {
       if (error instanceof ModelServerError)
-        return { code: error.code, message: error.message, retryable: error.retryable };
+        return {
+          code: error.code,
+          message: plainFailureMessage(error.code),
+          detail: error.message,
+          retryable: error.retryable,
+        };
       if (error instanceof InvalidMeshError)
         return {
           code: 'OUTPUT_INVALID',
-          message: `The model server returned an unusable file. ${error.message}`,
+          message: plainFailureMessage('OUTPUT_INVALID'),
+          detail: `The model server returned an unusable file. ${error.message}`,
           retryable: true,
         };
-      return { code: 'INTERNAL', message: 'An unexpected error stopped this generation', retryable: true };
+      return { code: 'INTERNAL', message: plainFailureMessage('INTERNAL'), retryable: true };
     },
   };
 }

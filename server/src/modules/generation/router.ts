@@ -37,10 +37,11 @@ export const generationRouter = router({
     .input(ZCreateJobInput)
     .output(ZJob)
     .mutation(({ ctx, input }) =>
-      ctx.services.generation.create(ctx.user.id, {
-        ...input,
-        idempotencyKey: input.idempotencyKey ?? ctx.idempotencyKey,
-      }),
+      ctx.services.generation.create(
+        ctx.user.id,
+        { ...input, idempotencyKey: input.idempotencyKey ?? ctx.idempotencyKey },
+        ctx.requestId,
+      ),
     ),
 
   generate: generationLimited
@@ -56,7 +57,7 @@ export const generationRouter = router({
     })
     .input(ZGenerateInput)
     .output(ZGenerateResult)
-    .mutation(({ ctx, input }) => ctx.services.generation.generate(ctx.user.id, input)),
+    .mutation(({ ctx, input }) => ctx.services.generation.generate(ctx.user.id, input, ctx.requestId)),
 
   /** Live job updates over SSE; reconnecting clients resume after the last event id. Streams are capped. */
   watch: authedProcedure.input(ZWatchJobsInput).subscription(async ({ ctx, input, signal }) =>

@@ -58,10 +58,17 @@ export interface JobEvent {
 type GenerateResult = z.infer<typeof ZGenerateResult>;
 
 export interface GenerationService {
-  /** Writes the prompt as a user message and queues its job; the same idempotency key gives the same job. */
-  create(ownerId: string, input: TCreateJobInput): Promise<TJob>;
+  /**
+   * Writes the prompt as a user message and queues its job; the same idempotency key gives the same job.
+   * `requestId` is the queuing request's, kept on the job so its failures are logged with it.
+   */
+  create(ownerId: string, input: TCreateJobInput, requestId?: string): Promise<TJob>;
   /** create, then waits for the job to finish (GENERATE_TIMEOUT_MS at most). */
-  generate(ownerId: string, input: z.infer<typeof ZGenerateInput>): Promise<GenerateResult>;
+  generate(
+    ownerId: string,
+    input: z.infer<typeof ZGenerateInput>,
+    requestId?: string,
+  ): Promise<GenerateResult>;
   list(ownerId: string, input: z.output<typeof ZListJobsInput>): Promise<TJob[]>;
   get(ownerId: string, jobId: string): Promise<TJob>;
   /** Cancels a queued job at once and stops a running one wherever it runs; JOB_FINISHED when it ended. */
@@ -136,7 +143,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     );
   }
 
-  async function create(ownerId: string, input: TCreateJobInput): Promise<TJob> {
+  async function create(ownerId: string, input: TCreateJobInput, requestId?: string): Promise<TJob> {
     const owner = new Types.ObjectId(ownerId);
     const key = input.idempotencyKey ?? null;
     if (key) {
@@ -147,7 +154,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     await checkQuota(owner);
     // The prompt and the answer are two messages; the files need room too.
     return deps.caps.withRoomForMessages(ownerId, 2, () =>
-      deps.caps.withRoomForAssetBytes(ownerId, 1, () => enqueue(owner, input, params, key)),
+      deps.caps.withRoomForAssetBytes(ownerId, 1, () => enqueue(owner, input, params, key, requestId)),
     );
   }
 
@@ -156,6 +163,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     input: TCreateJobInput,
     params: JobRecord['params'],
     key: string | null,
+    requestId: string | undefined,
   ): Promise<TJob> {
     const ownerId = owner.toHexString();
     const chat = input.chatId ? await chats.owned(ownerId, input.chatId) : undefined;
@@ -181,6 +189,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
         params,
         idempotencyKey: key,
         userMessageId: prompt._id,
+        requestId: requestId ?? null,
       });
       deps.onQueued();
       return view(job);
@@ -251,13 +260,17 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
   return {
     create,
 
-    async generate(ownerId, input) {
+    async generate(ownerId, input, requestId) {
       const { prompt, chatId, ...params } = input;
-      const created = await create(ownerId, {
-        prompt,
-        ...(chatId ? { chatId } : {}),
-        params: { ...params, quality: params.quality ?? 'standard', formats: ['glb', 'obj', 'ply'] },
-      });
+      const created = await create(
+        ownerId,
+        {
+          prompt,
+          ...(chatId ? { chatId } : {}),
+          params: { ...params, quality: params.quality ?? 'standard', formats: ['glb', 'obj', 'ply'] },
+        },
+        requestId,
+      );
       const signal = AbortSignal.timeout(deps.generateTimeoutMs);
       let finished: TJob | undefined = FINISHED.has(created.status) ? created : undefined;
       if (!finished) {

@@ -1,6 +1,7 @@
 import type { TAdminUserResult, TDeletedCounts, TDeleteUserResult, TRole, TUserView } from '@gen3d/shared';
 
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
+import { sameId } from '../../db/ids.js';
 import { Conflict, DomainError, Forbidden, NotFound } from '../../domain-errors.js';
 import { hashPassword } from '../../infra/passwords.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
@@ -16,12 +17,22 @@ export interface NewAccount {
   roles: TRole[];
 }
 
+export interface EmailChange {
+  email?: string | undefined;
+  emailVerified?: boolean | undefined;
+}
+
 /** Each change answers what the admin endpoints return: the account as admins see it afterwards. */
 export interface AccountAdminService {
   /** Creates a verified account; CONFLICT when the email is taken. */
   create(actor: Actor, account: NewAccount): Promise<TUserView>;
   /** Replaces the roles; an actor cannot change their own, and the last active admin keeps admin. */
   setRoles(actor: Actor, userId: string, roles: TRole[]): Promise<TAdminUserResult>;
+  /**
+   * Sets the email and/or whether it is verified; CONFLICT when another account uses the email. Each
+   * value that really changes is audited with its before and after.
+   */
+  setEmail(actor: Actor, userId: string, change: EmailChange): Promise<void>;
   /** Deactivation revokes every session at once; the last active admin cannot be deactivated. */
   setActive(actor: Actor, userId: string, active: boolean): Promise<TAdminUserResult>;
   /**
@@ -106,7 +117,7 @@ export function createAccountAdminService(
     },
 
     async setRoles(actor, userId, roles) {
-      if (actor.userId === userId) throw new Forbidden('Nobody can change their own roles');
+      if (sameId(actor.userId, userId)) throw new Forbidden('Nobody can change their own roles');
       const user = await load(userId);
       const next = [...new Set(roles)];
       const apply = () => users.updateOne({ _id: user._id }, { $set: { roles: next } });
@@ -126,8 +137,42 @@ export function createAccountAdminService(
       return answer(userId, `Roles set to ${roles.join(', ')}`);
     },
 
+    async setEmail(actor, userId, { email, emailVerified }) {
+      const user = await load(userId);
+      const set = {
+        ...(email !== undefined && email !== user.email ? { email } : {}),
+        ...(emailVerified !== undefined && emailVerified !== user.emailVerified ? { emailVerified } : {}),
+      };
+      if (Object.keys(set).length === 0) return;
+      try {
+        await users.updateOne({ _id: user._id }, { $set: set });
+      } catch (error) {
+        if (isDuplicateKeyError(error)) throw new Conflict('Another account already uses this email');
+        throw error;
+      }
+      const target = { type: 'user' as const, id: user._id.toHexString(), label: set.email ?? user.email };
+      if (set.email !== undefined)
+        await audit.record({
+          action: 'user.email_changed',
+          actor,
+          target,
+          changes: { before: { email: user.email }, after: { email: set.email } },
+        });
+      if (set.emailVerified !== undefined)
+        await audit.record({
+          action: 'user.email_verification_changed',
+          actor,
+          target,
+          changes: {
+            before: { emailVerified: user.emailVerified },
+            after: { emailVerified: set.emailVerified },
+          },
+        });
+    },
+
     async setActive(actor, userId, active) {
-      if (actor.userId === userId && !active) throw new Forbidden('You cannot deactivate your own account');
+      if (sameId(actor.userId, userId) && !active)
+        throw new Forbidden('You cannot deactivate your own account');
       const user = await load(userId);
       const apply = () => users.updateOne({ _id: user._id }, { $set: { active } });
       if (!active && user.active && user.roles.includes('admin')) {
@@ -152,7 +197,7 @@ export function createAccountAdminService(
     },
 
     async delete(actor, userId, confirmEmail) {
-      if (actor.userId === userId) throw new Forbidden('You cannot delete your own account');
+      if (sameId(actor.userId, userId)) throw new Forbidden('You cannot delete your own account');
       const user = await load(userId);
       if (user.email !== confirmEmail)
         throw new DomainError(

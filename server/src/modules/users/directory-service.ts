@@ -1,13 +1,13 @@
 import type { QueryFilter } from 'mongoose';
 import { type z } from 'zod';
 
-import { type TUserView, type ZListUsersInput, type ZUserList } from '@gen3d/shared';
+import { type TUserLookup, type TUserView, type ZListUsersInput, type ZUserList } from '@gen3d/shared';
 
 import { onPage, paginationOf } from '../../db/paging.js';
 import { NotFound } from '../../domain-errors.js';
 import { escapeRegExp } from '../../infra/regexp.js';
 import type { UserModel, UserRecord } from './model.js';
-import { adminViewOf, userViewFor, type Viewer } from './user-views.js';
+import { accountViewFor, adminViewOf, userViewFor, type Viewer } from './user-views.js';
 
 export type UserListQuery = z.output<typeof ZListUsersInput>;
 export type UserListPage = z.output<typeof ZUserList>;
@@ -16,8 +16,10 @@ export type UserListPage = z.output<typeof ZUserList>;
 export interface UserDirectory {
   /** A page of users, newest first, filtered by an email or name prefix, a role, activity and verification. */
   list(query: UserListQuery): Promise<UserListPage>;
-  /** One user as this viewer may see them; NOT_FOUND when there is none. */
-  view(viewer: Viewer, id: string): Promise<TUserView>;
+  /** One user as this viewer may see them (the whole account or the public profile); NOT_FOUND when there is none. */
+  view(viewer: Viewer, id: string): Promise<TUserLookup>;
+  /** The whole account, for a viewer already allowed to see it (its owner, staff). */
+  accountView(viewer: Viewer, id: string): Promise<TUserView>;
 }
 
 function filterOf({ search, role, active, verified }: UserListQuery): QueryFilter<UserRecord> {
@@ -51,6 +53,12 @@ export function createUserDirectory(users: UserModel): UserDirectory {
       const user = await users.findById(id).lean();
       if (!user) throw new NotFound('User not found');
       return userViewFor(viewer, user);
+    },
+
+    async accountView(viewer, id) {
+      const user = await users.findById(id).lean();
+      if (!user) throw new NotFound('User not found');
+      return accountViewFor(viewer, user);
     },
   };
 }

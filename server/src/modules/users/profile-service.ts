@@ -1,7 +1,7 @@
 import type { TMe, TUpdateMeInput, TUpdateUserInput, TUserView } from '@gen3d/shared';
 
-import { isDuplicateKeyError } from '../../db/duplicate-key.js';
-import { Conflict, Forbidden, NotFound } from '../../domain-errors.js';
+import { sameId } from '../../db/ids.js';
+import { Forbidden, NotFound } from '../../domain-errors.js';
 import type { Caller } from '../audit/audit-log.js';
 import type { AccountAdminService } from './account-admin-service.js';
 import type { UserDirectory } from './directory-service.js';
@@ -13,7 +13,7 @@ export interface ProfileService {
   updateMe(userId: string, input: TUpdateMeInput): Promise<TMe>;
   /**
    * PATCH /users/{id}: owners change their name, profile and settings; admins change anyone's, and the
-   * email, verification, roles (never their own) and activity too, the last two as audited account changes.
+   * email, verification, roles (never their own) and activity too, all four as audited account changes.
    */
   updateUser(caller: Caller, input: TUpdateUserInput): Promise<TUserView>;
 }
@@ -47,7 +47,7 @@ export function createProfileService(
 
     async updateUser({ user: viewer, actor }, input) {
       const isAdmin = viewer.roles.includes('admin');
-      const isOwner = viewer.id === input.id;
+      const isOwner = sameId(viewer.id, input.id);
       if (!isAdmin && !isOwner) throw new Forbidden('You can only change your own account');
       const adminFields = ADMIN_FIELDS.filter((field) => input[field] !== undefined);
       if (adminFields.length > 0 && !isAdmin)
@@ -55,18 +55,11 @@ export function createProfileService(
       if (!(await users.exists({ _id: input.id }))) throw new NotFound('User not found');
       if (input.roles) await accounts.setRoles(actor, input.id, input.roles);
       if (input.active !== undefined) await accounts.setActive(actor, input.id, input.active);
+      if (input.email !== undefined || input.emailVerified !== undefined)
+        await accounts.setEmail(actor, input.id, { email: input.email, emailVerified: input.emailVerified });
       const set = toSetPaths(input);
-      if (input.email !== undefined) set.email = input.email;
-      if (input.emailVerified !== undefined) set.emailVerified = input.emailVerified;
-      if (Object.keys(set).length > 0) {
-        try {
-          await users.updateOne({ _id: input.id }, { $set: set });
-        } catch (error) {
-          if (isDuplicateKeyError(error)) throw new Conflict('Another account already uses this email');
-          throw error;
-        }
-      }
-      return directory.view(viewer, input.id);
+      if (Object.keys(set).length > 0) await users.updateOne({ _id: input.id }, { $set: set });
+      return directory.accountView(viewer, input.id);
     },
   };
 }

@@ -4,6 +4,7 @@ import {
   ZUpdateUserInput,
   ZUserIdInput,
   ZUserList,
+  ZUserLookup,
   ZUserView,
 } from '@gen3d/shared';
 
@@ -32,12 +33,13 @@ export const usersRouter = router({
         method: 'GET',
         path: '/users/{id}',
         tags,
-        summary: "A user's profile (settings for the owner and admins)",
+        summary:
+          'A user: the whole account for its owner, moderators and admins (settings for the owner and admins); the public profile (id, userName, profile, createdAt) for anyone else',
         protect: true,
       },
     })
     .input(ZUserIdInput)
-    .output(ZUserView)
+    .output(ZUserLookup)
     .query(({ ctx, input }) => ctx.services.users.directory.view(ctx.user, input.id)),
 
   create: withRole('admin')

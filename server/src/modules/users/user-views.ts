@@ -1,5 +1,6 @@
-import type { TMe, TUserView } from '@gen3d/shared';
+import type { TMe, TPublicUserView, TUserLookup, TUserView } from '@gen3d/shared';
 
+import { sameId } from '../../db/ids.js';
 import type { AuthenticatedUser } from '../auth/session-service.js';
 import type { UserRecord } from './model.js';
 
@@ -30,27 +31,31 @@ export function toMe(user: StoredUser): TMe {
   };
 }
 
-/** A public profile; the email for staff and the owner, the settings for the owner and admins. */
-export function userViewFor(viewer: Viewer, user: StoredUser): TUserView {
-  const full = toMe(user);
-  const isOwner = viewer.id === full.id;
-  const isAdmin = viewer.roles.includes('admin');
-  const isStaff = isAdmin || viewer.roles.includes('moderator');
-  return {
-    _id: full._id,
-    id: full.id,
-    ...(isOwner || isStaff ? { email: full.email } : {}),
-    userName: full.userName,
-    roles: full.roles,
-    emailVerified: full.emailVerified,
-    active: full.active,
-    profile: full.profile,
-    ...(isOwner || isAdmin ? { settings: full.settings } : {}),
-    createdAt: full.createdAt,
-  };
+/** Whether this viewer sees the whole account: its owner, moderators and admins do. */
+export function seesWholeAccount(viewer: Viewer, userId: string): boolean {
+  return sameId(viewer.id, userId) || viewer.roles.includes('admin') || viewer.roles.includes('moderator');
+}
+
+/** The account as its owner and staff see it; the settings only for the owner and admins. */
+export function accountViewFor(viewer: Viewer, user: StoredUser): TUserView {
+  const { settings, ...account } = toMe(user);
+  const seesSettings = sameId(viewer.id, account.id) || viewer.roles.includes('admin');
+  return { ...account, ...(seesSettings ? { settings } : {}) };
+}
+
+/** What any signed-in user sees of someone else's account. */
+export function publicViewOf(user: StoredUser): TPublicUserView {
+  const { _id, id, userName, profile, createdAt } = toMe(user);
+  return { _id, id, userName, profile, createdAt };
+}
+
+/** The whole account for its owner and staff; the public profile for anyone else. */
+export function userViewFor(viewer: Viewer, user: StoredUser): TUserLookup {
+  const id = user._id.toHexString();
+  return seesWholeAccount(viewer, id) ? accountViewFor(viewer, user) : publicViewOf(user);
 }
 
 /** Everything a view may show, as admins see every account. */
 export function adminViewOf(user: StoredUser): TUserView {
-  return userViewFor({ id: '', roles: ['admin'] }, user);
+  return accountViewFor({ id: '', roles: ['admin'] }, user);
 }
