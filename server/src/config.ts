@@ -15,6 +15,10 @@ const WEAK_SECRETS = new Set(['change-me', 'changeme', 'secret', 'please-change-
 /** An absolute URL, kept without a trailing slash so paths can be appended. */
 const baseUrl = z.url().transform((url) => url.replace(/\/$/, ''));
 
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
 /** Every setting, its type and its default; `.env.example` documents the same list. */
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
