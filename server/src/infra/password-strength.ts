@@ -22,7 +22,10 @@ function loadEstimator(): Promise<ZxcvbnFactory> {
 
 /** zxcvbn's estimate of a password, with the account's own email and name counted as guessable words. */
 export async function estimatePassword(password: string, userInputs: string[]): Promise<ZxcvbnResult> {
-  const inputs = userInputs.flatMap((input) => [input, ...input.split(/[@.\s_-]+/)]).filter(Boolean);
+  // The whole input, the name before an email's @, and each word of them.
+  const inputs = userInputs
+    .flatMap((input) => [input, input.split('@')[0] ?? '', ...input.split(/[@.\s_-]+/)])
+    .filter(Boolean);
   return (await loadEstimator()).check(password, inputs);
 }
 
