@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 
+import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 import { DomainError } from '../../domain-errors.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { UserModel } from '../users/model.js';
@@ -70,11 +71,17 @@ export function createGuessLimits(deps: GuessLimitsDeps): GuessLimits {
   return {
     async count(purpose, email, actor) {
       const now = new Date();
-      const counted = await GuessFailure.findOneAndUpdate(
-        { purpose, email },
-        { $inc: { count: 1 }, $set: { expiresAt: new Date(now.getTime() + FORGET_AFTER_MS) } },
-        { upsert: true, returnDocument: 'after' },
-      ).lean();
+      const increment = () =>
+        GuessFailure.findOneAndUpdate(
+          { purpose, email },
+          { $inc: { count: 1 }, $set: { expiresAt: new Date(now.getTime() + FORGET_AFTER_MS) } },
+          { upsert: true, returnDocument: 'after' },
+        ).lean();
+      // Two first guesses at once can both try to insert the counter; the loser increments the winner's.
+      const counted = await increment().catch((error: unknown) => {
+        if (isDuplicateKeyError(error)) return increment();
+        throw error;
+      });
       const count = counted?.count ?? Number.POSITIVE_INFINITY;
       if (counted?.lockedUntil && counted.lockedUntil > now) throw locked(counted.lockedUntil);
       if (count > deps.thresholds[purpose]) {
