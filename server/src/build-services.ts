@@ -13,6 +13,7 @@ import { createAnalyticsService } from './modules/analytics/service.js';
 import { createAssetRegistration } from './modules/assets/registration.js';
 import { createAuditLog } from './modules/audit/audit-log.js';
 import { auditEventModel, ensureAuditRetention } from './modules/audit/model.js';
+import { createEmailCooldown } from './modules/auth/email-cooldown.js';
 import { createPasswordService } from './modules/auth/password-service.js';
 import { createRegistrationService } from './modules/auth/registration-service.js';
 import { chatModel } from './modules/chats/model.js';
@@ -66,6 +67,7 @@ export function buildServices(
     models,
     sessions,
     users: userServices,
+    guesses,
   } = buildAccountServices(app.database.connection, config, log, {
     ownedData: generation.ownedData,
     redis,
@@ -75,6 +77,8 @@ export function buildServices(
   app.addHook('onReady', () => ensureAuditRetention(auditEvents, config.audit.retentionDays));
   const mailer = createMailer(config.mail, log);
   app.addHook('onClose', async () => mailer.close());
+  const cooldown = createEmailCooldown(models, config.accountProtection.emailCooldownMs);
+  const { passwordMinScore } = config.accountProtection;
   const services: AppServices = {
     system: createSystemService({
       version: SERVER_VERSION,
@@ -89,9 +93,23 @@ export function buildServices(
       mailer,
       codePepper: derivedKey(config.jwtSecret, 'verification-codes'),
       log,
+      cooldown,
+      guesses,
+      passwordMinScore,
     }),
     sessions,
-    passwords: createPasswordService({ users, models, mailer, sessions, appUrl: config.appUrl, log, audit }),
+    passwords: createPasswordService({
+      users,
+      models,
+      mailer,
+      sessions,
+      appUrl: config.appUrl,
+      log,
+      audit,
+      cooldown,
+      guesses,
+      passwordMinScore,
+    }),
     users: userServices,
     modelServerHealth: createModelServerHealthService(
       generation.modelServers,

@@ -48,7 +48,10 @@ export const EnvSchema = z.object({
   AUTH_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(10),
   AUTH_RATE_LIMIT_IP_MAX: z.coerce.number().int().positive().optional(),
   AUTH_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(900_000),
-  LOGIN_FAILURE_AUDIT_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(10),
+  LOCKOUT_DURATION_MS: z.coerce.number().int().min(1000).default(900_000),
+  AUTH_EMAIL_COOLDOWN_MS: z.coerce.number().int().min(0).default(60_000),
+  PASSWORD_MIN_SCORE: z.coerce.number().int().min(0).max(4).default(2),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   BODY_MAX_DEPTH: z.coerce.number().int().min(4).max(256).default(32),
@@ -153,9 +156,9 @@ export interface Config {
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
   /** Attempts per window of each sensitive auth action, per account (or email) and per client address. */
   readonly authRateLimit: RateLimitConfig;
+  /** Guessing caps across windows, emails per address, and password strength. */
+  readonly accountProtection: AccountProtectionConfig;
   readonly audit: {
-    /** Failed logins of one account within the auth window that are written to the audit log (once). */
-    readonly loginFailureThreshold: number;
     /** Events older than this are removed (TTL index). */
     readonly retentionDays: number;
   };
@@ -266,6 +269,17 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
     this.problems = problems;
   }
+}
+
+export interface AccountProtectionConfig {
+  /** Consecutive wrong passwords for one email (login and change-password together) before it is locked. */
+  readonly lockoutThreshold: number;
+  /** How long a lock lasts; after it, one attempt at a time is judged until one succeeds. */
+  readonly lockoutMs: number;
+  /** At most one code, notice or reset email per address and kind in this time. */
+  readonly emailCooldownMs: number;
+  /** Lowest zxcvbn score (0-4) a new password may have. */
+  readonly passwordMinScore: number;
 }
 
 export interface RateLimitConfig {
@@ -392,8 +406,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       vars.AUTH_RATE_LIMIT_IP_MAX,
       vars.AUTH_RATE_LIMIT_WINDOW_MS,
     ),
+    accountProtection: {
+      lockoutThreshold: vars.LOCKOUT_THRESHOLD,
+      lockoutMs: vars.LOCKOUT_DURATION_MS,
+      emailCooldownMs: vars.AUTH_EMAIL_COOLDOWN_MS,
+      passwordMinScore: vars.PASSWORD_MIN_SCORE,
+    },
     audit: {
-      loginFailureThreshold: vars.LOGIN_FAILURE_AUDIT_THRESHOLD,
       retentionDays: vars.AUDIT_RETENTION_DAYS,
     },
     bodyLimitBytes: vars.BODY_LIMIT_BYTES,

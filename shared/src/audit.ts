@@ -13,7 +13,9 @@ export const AuditActions = [
   'user.deactivated',
   'user.reactivated',
   'user.deleted',
+  // Written by earlier versions (failed logins per window); locks are `auth.account_locked` now.
   'auth.login_failures_exceeded',
+  'auth.account_locked',
   'auth.refresh_token_reused',
   'auth.password_reset_requested',
   'auth.password_reset',

@@ -74,6 +74,11 @@ export const ErrorCatalogue = {
   },
   INVALID_CREDENTIALS: { status: 401, trpcCode: 'UNAUTHORIZED', message: 'Wrong email or password' },
   INVALID_TOKEN: { status: 401, trpcCode: 'UNAUTHORIZED', message: 'The token is invalid or expired' },
+  WEAK_PASSWORD: {
+    status: 400,
+    trpcCode: 'BAD_REQUEST',
+    message: 'This password is too easy to guess; choose a longer or less common one',
+  },
   INVALID_CODE: { status: 400, trpcCode: 'BAD_REQUEST', message: 'The code is wrong or has expired' },
   CONFIRMATION_MISMATCH: {
     status: 400,
@@ -117,6 +122,11 @@ export const ErrorCatalogue = {
     trpcCode: 'TOO_MANY_REQUESTS',
     message: 'Too many requests, please slow down',
     trpcOwn: true,
+  },
+  ACCOUNT_LOCKED: {
+    status: 429,
+    trpcCode: 'TOO_MANY_REQUESTS',
+    message: 'Too many failed attempts; this is locked for a while',
   },
   TOO_MANY_STREAMS: { status: 429, trpcCode: 'TOO_MANY_REQUESTS', message: 'Too many live streams open' },
   BATCH_TOO_LARGE: { status: 400, trpcCode: 'BAD_REQUEST', message: 'The batch carries too many calls' },

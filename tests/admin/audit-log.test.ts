@@ -11,7 +11,7 @@ const USER_AGENT = 'audit-test/1.0';
 
 const suite = useTestServer({
   mail: true,
-  env: { AUTH_RATE_LIMIT_MAX: '1000', LOGIN_FAILURE_AUDIT_THRESHOLD: '3', AUDIT_RETENTION_DAYS: '90' },
+  env: { AUTH_RATE_LIMIT_MAX: '1000', LOCKOUT_THRESHOLD: '3', AUDIT_RETENTION_DAYS: '90' },
   modelDurationMs: 1500,
 });
 let admin: SignedIn;
@@ -159,24 +159,21 @@ describe('the audit log', () => {
     });
   });
 
-  it('records login failures once when they reach the threshold, not before and not again', async () => {
+  it('records a lock after repeated wrong passwords once, not before and not again', async () => {
     const user = await signInNewUser(suite.server, admin, 'guessed@example.com');
-    for (let attempt = 0; attempt < 2; attempt += 1)
-      expect(
-        (await call('POST', '/auth/login', { email: user.email, password: `wrong ${attempt}` })).status,
-      ).toBe(401);
-    expect(await eventsAbout(user.id, 'auth.login_failures_exceeded')).toEqual([]);
-    for (let attempt = 2; attempt < 6; attempt += 1)
-      expect(
-        (await call('POST', '/auth/login', { email: user.email, password: `wrong ${attempt}` })).status,
-      ).toBe(401);
-    const events = await eventsAbout(user.id, 'auth.login_failures_exceeded');
+    const login = (password: string) => call('POST', '/auth/login', { email: user.email, password });
+    for (let attempt = 0; attempt < 3; attempt += 1)
+      expect((await login(`wrong ${attempt}`)).status).toBe(401);
+    expect(await eventsAbout(user.id, 'auth.account_locked')).toEqual([]);
+    for (let attempt = 3; attempt < 6; attempt += 1)
+      expect((await login(`wrong ${attempt}`)).status).toBe(429);
+    const events = await eventsAbout(user.id, 'auth.account_locked');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       actor: { userId: null, via: 'api' },
       ip: '127.0.0.1',
       userAgent: USER_AGENT,
-      details: { failures: 3 },
+      details: { purpose: 'password', failures: 3 },
     });
   });
 

@@ -48,6 +48,12 @@ describe.runIf(available)('the demo page at /', () => {
 
       await page.fill('#register-form [name=email]', 'visitor@example.com');
       await page.fill('#register-form [name=userName]', 'Visitor');
+      // A common password is refused, and the page says why in the server's words.
+      await page.fill('#register-form [name=password]', 'password123');
+      await page.click('#register-form button');
+      await page.waitForFunction(() =>
+        document.querySelector('#notice')?.textContent?.includes('commonly used password'),
+      );
       await page.fill('#register-form [name=password]', 'visitor password 1');
       await page.click('#register-form button');
       const code = codeIn(await suite.smtp.waitForMail('visitor@example.com', /verification code/));

@@ -8,7 +8,7 @@ import { createGen3dClient, isGen3dError, type Gen3dClient } from '@gen3d/client
 import { createAssetUrlSigner } from '@gen3d/server';
 import { ErrorCatalogue, ErrorCodes, type TAsset, type TErrorCode } from '@gen3d/shared';
 
-import { signInNewUser, type SignedIn } from '../support/accounts.js';
+import { signInNewUser, STRONG_PASSWORD, type SignedIn } from '../support/accounts.js';
 import { useFaultySuite } from '../support/faulty-model-server.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { callRest } from '../support/rest.js';
@@ -17,6 +17,7 @@ const suite = useFaultySuite({
   BODY_LIMIT_BYTES: '8192',
   AUTH_RATE_LIMIT_MAX: '3',
   AUTH_RATE_LIMIT_IP_MAX: '1000',
+  LOCKOUT_THRESHOLD: '2',
   USER_MAX_CHATS: '2',
   TRPC_MAX_BATCH_SIZE: '3',
   STREAMS_MAX_PER_USER: '1',
@@ -216,6 +217,22 @@ const PROVOCATIONS: Record<TErrorCode, { rest: Provocation; trpc: Provocation }>
     rest: async () => rest('POST', '/auth/refresh', { refreshToken: 'not-a-refresh-token' }),
     trpc: async () => viaSdk((client) => client.auth.refresh.mutate({ refreshToken: 'not-a-refresh-token' })),
   },
+  WEAK_PASSWORD: {
+    rest: async () =>
+      rest('POST', '/auth/register', {
+        email: 'weak-rest@example.com',
+        userName: 'Weak',
+        password: 'password123',
+      }),
+    trpc: async () =>
+      viaSdk((client) =>
+        client.auth.register.mutate({
+          email: 'weak-trpc@example.com',
+          userName: 'Weak',
+          password: 'password123',
+        }),
+      ),
+  },
   INVALID_CODE: {
     rest: async () => rest('POST', '/auth/register/verify', { email: 'unknown@example.com', code: '123456' }),
     trpc: async () =>
@@ -345,13 +362,28 @@ const PROVOCATIONS: Record<TErrorCode, { rest: Provocation; trpc: Provocation }>
       ),
   },
   RATE_LIMITED: {
-    // AUTH_RATE_LIMIT_MAX is 3 per email: the fourth wrong password for one email is refused.
+    // AUTH_RATE_LIMIT_MAX is 3 per email: the fourth registration of one email is refused.
+    rest: async () => {
+      const registration = { email: 'again-rest@example.com', userName: 'Again', password: STRONG_PASSWORD };
+      for (let attempt = 0; attempt < 3; attempt += 1)
+        await callRest(suite.server.url, 'POST', '/auth/register', registration);
+      return rest('POST', '/auth/register', registration);
+    },
+    trpc: async () => {
+      const registration = { email: 'again-trpc@example.com', userName: 'Again', password: STRONG_PASSWORD };
+      const client = createGen3dClient({ url: suite.server.url });
+      for (let attempt = 0; attempt < 3; attempt += 1) await client.auth.register.mutate(registration);
+      return viaSdk((sdk) => sdk.auth.register.mutate(registration));
+    },
+  },
+  ACCOUNT_LOCKED: {
+    // LOCKOUT_THRESHOLD is 2: the third wrong password in a row for one email meets the lock.
     rest: async () =>
-      until('INVALID_CREDENTIALS', 5, () =>
+      until('INVALID_CREDENTIALS', 3, () =>
         rest('POST', '/auth/login', { email: 'guesser-rest@example.com', password: 'guess' }),
       ),
     trpc: async () =>
-      until('INVALID_CREDENTIALS', 5, () =>
+      until('INVALID_CREDENTIALS', 3, () =>
         viaSdk((client) => client.login('guesser-trpc@example.com', 'guess')),
       ),
   },

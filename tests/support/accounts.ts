@@ -67,3 +67,6 @@ export async function signInNewUser(
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   return logIn(server, email, password);
 }
+
+/** A password the strength check accepts, for tests about something else. */
+export const STRONG_PASSWORD = 'correct horse battery staple';

@@ -10,8 +10,10 @@ export interface ReceivedMail {
 export interface TestSmtpServer {
   url: string;
   received: ReceivedMail[];
-  /** Resolves with the first mail to `to` (after `since` mails) whose subject matches. */
-  waitForMail(to: string, subject: RegExp, timeoutMs?: number): Promise<ReceivedMail>;
+  /** Resolves with the first mail to `to` (after the first `since` mails received) whose subject matches. */
+  waitForMail(to: string, subject: RegExp, timeoutMs?: number, since?: number): Promise<ReceivedMail>;
+  /** How many of the mails received so far went to `to` with a matching subject. */
+  countMail(to: string, subject: RegExp): number;
   /** While true, the server refuses every message (a failing SMTP server). */
   failing: boolean;
   close(): Promise<void>;
@@ -58,9 +60,13 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
     set failing(value: boolean) {
       state.failing = value;
     },
-    waitForMail(to, subject, timeoutMs = 60_000) {
+    countMail: (to, subject) =>
+      received.filter((mail) => mail.to.includes(to.toLowerCase()) && subject.test(mail.subject)).length,
+    waitForMail(to, subject, timeoutMs = 60_000, since = 0) {
       const find = () =>
-        received.find((mail) => mail.to.includes(to.toLowerCase()) && subject.test(mail.subject));
+        received
+          .slice(since)
+          .find((mail) => mail.to.includes(to.toLowerCase()) && subject.test(mail.subject));
       const found = find();
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {

@@ -41,6 +41,11 @@ export interface AuditLog {
   list(input: z.output<typeof ZListAuditInput>): Promise<TAuditList>;
 }
 
+/** The actor of a request made without signing in, named by where it came from. */
+export function anonymousActor(device: { ip: string; userAgent: string | undefined }): Actor {
+  return { userId: null, email: null, via: 'api', ip: device.ip, userAgent: device.userAgent ?? null };
+}
+
 /** The actor of a command-line script: the operating-system account that ran it. */
 export function scriptActor(script: string): Actor {
   return {

@@ -9,8 +9,6 @@ const PendingRegistrationSchema = new Schema(
     passwordHash: { type: String, required: true },
     codeHash: { type: String, required: true },
     codeExpiresAt: { type: Date, required: true },
-    failedAttempts: { type: Number, default: 0 },
-    lastSentAt: { type: Date, required: true },
     // Abandoned registrations disappear after a day.
     expiresAt: { type: Date, required: true, index: { expireAfterSeconds: 0 } },
   },
@@ -56,14 +54,40 @@ const PasswordResetSchema = new Schema(
   { timestamps: true },
 );
 
+/**
+ * Consecutive failed guesses (passwords or verification codes) for one email, whatever the window or
+ * address, counted before each guess is judged; gone a day after the last attempt or at a success.
+ */
+const GuessFailureSchema = new Schema({
+  purpose: { type: String, required: true },
+  email: { type: String, required: true },
+  count: { type: Number, required: true, default: 0 },
+  lockedUntil: { type: Date, default: null },
+  expiresAt: { type: Date, required: true, index: { expireAfterSeconds: 0 } },
+});
+GuessFailureSchema.index({ purpose: 1, email: 1 }, { unique: true });
+
+/** When an email of one kind was last sent to an address: at most one per cooldown. */
+const EmailCooldownSchema = new Schema({
+  kind: { type: String, required: true },
+  email: { type: String, required: true },
+  sentAt: { type: Date, required: true },
+  expiresAt: { type: Date, required: true, index: { expireAfterSeconds: 0 } },
+});
+EmailCooldownSchema.index({ kind: 1, email: 1 }, { unique: true });
+
 export type PendingRegistrationRecord = InferSchemaType<typeof PendingRegistrationSchema>;
 export type RefreshFamilyRecord = InferSchemaType<typeof RefreshFamilySchema>;
 export type PasswordResetRecord = InferSchemaType<typeof PasswordResetSchema>;
+export type GuessFailureRecord = InferSchemaType<typeof GuessFailureSchema>;
+export type EmailCooldownRecord = InferSchemaType<typeof EmailCooldownSchema>;
 
 export interface AuthModels {
   PendingRegistration: Model<PendingRegistrationRecord>;
   RefreshFamily: Model<RefreshFamilyRecord>;
   PasswordReset: Model<PasswordResetRecord>;
+  GuessFailure: Model<GuessFailureRecord>;
+  EmailCooldown: Model<EmailCooldownRecord>;
 }
 
 export function authModels(connection: Connection): AuthModels {
@@ -74,6 +98,8 @@ export function authModels(connection: Connection): AuthModels {
     ),
     RefreshFamily: connection.model<RefreshFamilyRecord>('RefreshFamily', RefreshFamilySchema),
     PasswordReset: connection.model<PasswordResetRecord>('PasswordReset', PasswordResetSchema),
+    GuessFailure: connection.model<GuessFailureRecord>('GuessFailure', GuessFailureSchema),
+    EmailCooldown: connection.model<EmailCooldownRecord>('EmailCooldown', EmailCooldownSchema),
   };
 }
 

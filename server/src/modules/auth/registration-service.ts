@@ -3,18 +3,21 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { TRegisterInput } from '@gen3d/shared';
 
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
-import { Conflict, DomainError, RateLimited } from '../../domain-errors.js';
-import type { Mailer } from '../../infra/mailer.js';
+import { Conflict, DomainError } from '../../domain-errors.js';
+import type { Mailer, MailMessage } from '../../infra/mailer.js';
+import { assertStrongPassword } from '../../infra/password-strength.js';
 import { hashPassword } from '../../infra/passwords.js';
 import { hashCode, randomCode, sameHash } from '../../infra/secret-tokens.js';
+import { anonymousActor } from '../audit/audit-log.js';
 import type { UserModel } from '../users/model.js';
+import type { CooledEmail, EmailCooldown } from './email-cooldown.js';
 import { registrationAttemptEmail, verificationCodeEmail } from './emails.js';
+import type { GuessLimits } from './guess-limits.js';
 import type { AuthModels } from './model.js';
+import type { Device } from './session-service.js';
 
 const CODE_LIFETIME_MS = 15 * 60 * 1000;
 const PENDING_LIFETIME_MS = 24 * 60 * 60 * 1000;
-const RESEND_INTERVAL_MS = 60 * 1000;
-const MAX_CODE_ATTEMPTS = 5;
 const REGISTER_ANSWER = 'Check your inbox: we sent a 6-digit code to confirm your email address.';
 
 export interface RegistrationDeps {
@@ -24,6 +27,9 @@ export interface RegistrationDeps {
   /** The HMAC key of verification codes (derived from JWT_SECRET for this purpose only). */
   codePepper: Buffer;
   log: FastifyBaseLogger;
+  cooldown: EmailCooldown;
+  guesses: GuessLimits;
+  passwordMinScore: number;
 }
 
 export interface RegisteredUser {
@@ -33,98 +39,101 @@ export interface RegisteredUser {
 }
 
 export interface RegistrationService {
-  /** Always answers the same, whether or not the email has an account; sends a code or a notice. */
+  /**
+   * Always answers the same, with the same work, whether or not the email has an account or a pending
+   * registration; sends a code or a notice at most once per cooldown. A pending registration keeps the
+   * password and name it was started with: registering again only sends it a new code.
+   */
   register(input: TRegisterInput): Promise<{ ok: true; message: string }>;
-  /** Creates the account when the code matches; a code dies after 15 minutes or 5 wrong tries. */
-  verify(email: string, code: string): Promise<{ ok: true; message: string; user: RegisteredUser }>;
+  /**
+   * Creates the account when the code matches; a code dies after 15 minutes, and wrong codes are counted
+   * for the email across re-sent codes (locked past 5).
+   */
+  verify(
+    email: string,
+    code: string,
+    device: Device,
+  ): Promise<{ ok: true; message: string; user: RegisteredUser }>;
 }
 
 export function createRegistrationService(deps: RegistrationDeps): RegistrationService {
-  const { users, models, mailer, log } = deps;
+  const { users, models, mailer, log, cooldown } = deps;
 
-  async function sendQuietly(kind: string, send: () => Promise<void>): Promise<void> {
+  async function sendOncePerCooldown(kind: CooledEmail, email: string, message: () => Promise<MailMessage>) {
+    if (!(await cooldown.claim(kind, email))) return;
     try {
-      await send();
+      await mailer.send(await message());
     } catch (error) {
-      // The registration is stored: the user can register again to get a new code.
+      // The registration is stored: registering again sends a new code.
       log.error({ err: error, kind }, 'could not send email');
+      await cooldown.release(kind, email);
     }
+  }
+
+  /** A new code for the pending registration of `email`, replacing the one it had. */
+  async function newCode(email: string): Promise<MailMessage> {
+    const code = randomCode();
+    await models.PendingRegistration.updateOne(
+      { email },
+      {
+        $set: {
+          codeHash: hashCode(code, deps.codePepper),
+          codeExpiresAt: new Date(Date.now() + CODE_LIFETIME_MS),
+        },
+      },
+    );
+    return verificationCodeEmail(email, code);
   }
 
   return {
     async register(input) {
-      if (await users.exists({ email: input.email })) {
-        await sendQuietly('registration-attempt', () => mailer.send(registrationAttemptEmail(input.email)));
+      await assertStrongPassword(input.password, [input.email, input.userName], deps.passwordMinScore);
+      const { email } = input;
+      // Hashed on every path, so the time taken does not tell which one was taken.
+      const passwordHash = await hashPassword(input.password);
+      if (await users.exists({ email })) {
+        await sendOncePerCooldown('registration-attempt', email, async () => registrationAttemptEmail(email));
         return { ok: true, message: REGISTER_ANSWER };
       }
-      const now = new Date();
-      const pending = await models.PendingRegistration.findOne({ email: input.email });
-      if (pending && now.getTime() - pending.lastSentAt.getTime() < RESEND_INTERVAL_MS) {
-        const waitSeconds = Math.ceil(
-          (RESEND_INTERVAL_MS - (now.getTime() - pending.lastSentAt.getTime())) / 1000,
-        );
-        throw new RateLimited(
-          waitSeconds,
-          `A code was sent less than a minute ago; ask again in ${waitSeconds} s`,
-        );
-      }
-      const code = randomCode();
-      const fields = {
-        userName: input.userName,
-        passwordHash: await hashPassword(input.password),
-        codeHash: hashCode(code, deps.codePepper),
-        codeExpiresAt: new Date(now.getTime() + CODE_LIFETIME_MS),
-        failedAttempts: 0,
-        lastSentAt: now,
-        expiresAt: new Date(now.getTime() + PENDING_LIFETIME_MS),
-      };
+      const now = Date.now();
       try {
+        // Only the first registration of an address sets its password and name; later ones only re-send.
         await models.PendingRegistration.updateOne(
-          { email: input.email },
-          { $set: fields },
+          { email },
+          {
+            $setOnInsert: {
+              userName: input.userName,
+              passwordHash,
+              codeHash: '',
+              codeExpiresAt: new Date(now),
+              expiresAt: new Date(now + PENDING_LIFETIME_MS),
+            },
+          },
           { upsert: true },
         );
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
-        // A concurrent registration for the same address won the upsert; this one updates it.
-        await models.PendingRegistration.updateOne({ email: input.email }, { $set: fields });
       }
-      await sendQuietly('verification-code', () => mailer.send(verificationCodeEmail(input.email, code)));
+      await sendOncePerCooldown('verification-code', email, () => newCode(email));
       return { ok: true, message: REGISTER_ANSWER };
     },
 
-    async verify(email, code) {
+    async verify(email, code, device) {
+      const guess = await deps.guesses.count('code', email, anonymousActor(device));
       const invalid = new DomainError(
         'INVALID_CODE',
         'The code is wrong or has expired; register again to get a new one',
       );
       const pending = await models.PendingRegistration.findOne({ email });
-      if (
-        !pending ||
-        pending.codeExpiresAt.getTime() < Date.now() ||
-        pending.failedAttempts >= MAX_CODE_ATTEMPTS
-      )
-        throw invalid;
-      if (!sameHash(pending.codeHash, hashCode(code, deps.codePepper))) {
-        const after = await models.PendingRegistration.findOneAndUpdate(
-          { _id: pending._id },
-          { $inc: { failedAttempts: 1 } },
-          { returnDocument: 'after' },
-        );
-        const left = MAX_CODE_ATTEMPTS - (after?.failedAttempts ?? MAX_CODE_ATTEMPTS);
-        throw new DomainError(
-          'INVALID_CODE',
-          left > 0
-            ? `The code is wrong; ${left} attempt(s) left`
-            : 'Too many wrong codes; register again to get a new one',
-        );
-      }
+      if (!pending || pending.codeExpiresAt.getTime() < Date.now()) throw invalid;
+      if (!sameHash(pending.codeHash, hashCode(code, deps.codePepper))) throw invalid;
       // Only one concurrent verification can consume the pending registration.
       const consumed = await models.PendingRegistration.findOneAndDelete({
         _id: pending._id,
         codeHash: pending.codeHash,
       });
       if (!consumed) throw invalid;
+      await guess.succeeded();
       try {
         const user = await users.create({
           email,

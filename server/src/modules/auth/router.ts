@@ -53,7 +53,9 @@ export const authRouter = router({
     .input(ZVerifyRegistrationInput)
     .output(ZVerifyRegistrationResult)
     .use(withRateLimit((limits) => limits.verify))
-    .mutation(({ ctx, input }) => ctx.services.registration.verify(input.email, input.code)),
+    .mutation(({ ctx, input }) =>
+      ctx.services.registration.verify(input.email, input.code, { ip: ctx.ip, userAgent: ctx.userAgent }),
+    ),
 
   login: publicProcedure
     .meta({

@@ -8,12 +8,12 @@ import type { TLoginResult, TMe, TRole } from '@gen3d/shared';
 import { DomainError, Unauthorized } from '../../domain-errors.js';
 import { bearerTokenOf, type AccessClaims, type AccessTokens } from '../../infra/access-tokens.js';
 import { checkAgainstDecoy, checkPassword, hashPassword } from '../../infra/passwords.js';
-import type { RateLimiter } from '../../infra/rate-limiter.js';
 import { hashToken, randomToken } from '../../infra/secret-tokens.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { AccountReader } from '../users/account-reader.js';
 import type { UserModel } from '../users/model.js';
 import { toMe } from '../users/user-views.js';
+import type { GuessLimits } from './guess-limits.js';
 import type { AuthModels, RefreshFamilyRecord } from './model.js';
 
 type RefreshFamily = RefreshFamilyRecord & { _id: string };
@@ -43,13 +43,15 @@ export interface SessionDeps {
   refreshReuseGraceSeconds: number;
   log: FastifyBaseLogger;
   audit: AuditLog;
-  /** Counts failed logins per account (over the auth window); reaching `loginFailureThreshold` is audited, once per window. */
-  loginFailures: RateLimiter;
-  loginFailureThreshold: number;
+  /** Consecutive wrong passwords per email, across windows: past the threshold logins are locked. */
+  guesses: GuessLimits;
 }
 
 export interface SessionService {
-  /** Same error and the same work for a wrong email and a wrong password; deactivated accounts cannot log in. */
+  /**
+   * Same error and the same work for a wrong email and a wrong password; deactivated accounts cannot log
+   * in; too many consecutive wrong passwords lock the email for a while (ACCOUNT_LOCKED).
+   */
   login(email: string, password: string, device: Device): Promise<TLoginResult>;
   /**
    * Rotates: the presented token is spent and a new one returned. A spent token presented again (after
@@ -157,27 +159,15 @@ export function createSessionService(deps: SessionDeps): SessionService {
 
   return {
     async login(email, password, device) {
+      const guess = await deps.guesses.count('password', email, anonymous(device));
       const user = await users.findOne({ email });
       if (!user) {
         await checkAgainstDecoy(password);
         throw new DomainError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
       }
       const check = await checkPassword(user.passwordHash, password);
-      if (!check.valid) {
-        const failures = await deps.loginFailures.hit([
-          { kind: 'account', id: `user:${user._id.toHexString()}` },
-        ]);
-        if (failures.count === deps.loginFailureThreshold) {
-          const target = { type: 'user' as const, id: user._id.toHexString(), label: user.email };
-          await audit.record({
-            action: 'auth.login_failures_exceeded',
-            actor: anonymous(device),
-            target,
-            details: { failures: failures.count },
-          });
-        }
-        throw new DomainError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
-      }
+      if (!check.valid) throw new DomainError('INVALID_CREDENTIALS', INVALID_CREDENTIALS);
+      await guess.succeeded();
       if (!user.active)
         throw new DomainError('ACCOUNT_DISABLED', 'This account is deactivated; contact an administrator');
       await users.updateOne(

@@ -3,6 +3,7 @@ import type { TAdminUserResult, TDeletedCounts, TDeleteUserResult, TRole, TUserV
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
 import { sameId } from '../../db/ids.js';
 import { Conflict, DomainError, Forbidden, NotFound } from '../../domain-errors.js';
+import { assertStrongPassword } from '../../infra/password-strength.js';
 import { hashPassword } from '../../infra/passwords.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { SessionService } from '../auth/session-service.js';
@@ -24,7 +25,7 @@ export interface EmailChange {
 
 /** Each change answers what the admin endpoints return: the account as admins see it afterwards. */
 export interface AccountAdminService {
-  /** Creates a verified account; CONFLICT when the email is taken. */
+  /** Creates a verified account; CONFLICT when the email is taken, WEAK_PASSWORD for a guessable password. */
   create(actor: Actor, account: NewAccount): Promise<TUserView>;
   /** Replaces the roles; an actor cannot change their own, and the last active admin keeps admin. */
   setRoles(actor: Actor, userId: string, roles: TRole[]): Promise<TAdminUserResult>;
@@ -50,6 +51,7 @@ export function createAccountAdminService(
   sessions: SessionService,
   ownedData: OwnedData[],
   audit: AuditLog,
+  passwordMinScore: number,
 ): AccountAdminService {
   async function load(userId: string) {
     const user = await users.findById(userId);
@@ -93,6 +95,7 @@ export function createAccountAdminService(
 
   return {
     async create(actor, account) {
+      await assertStrongPassword(account.password, [account.email, account.userName], passwordMinScore);
       try {
         const roles = [...new Set(account.roles)];
         const user = await users.create({

@@ -4,15 +4,18 @@ import type { Connection } from 'mongoose';
 
 import type { Config } from '../../config.js';
 import { createAccessTokens, type AccessTokens } from '../../infra/access-tokens.js';
-import { createMemoryRateLimiter, createRedisRateLimiter } from '../../infra/rate-limiter.js';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.js';
 import { auditEventModel } from '../audit/model.js';
+import { createGuessLimits } from '../auth/guess-limits.js';
 import { authModels, authOwnedData } from '../auth/model.js';
 import { createSessionService } from '../auth/session-service.js';
 import { createAccountReader } from './account-reader.js';
 import { userModel } from './model.js';
 import type { OwnedData } from './owned-data.js';
 import { createUserServices } from './user-services.js';
+
+/** Wrong verification codes a pending registration may take, across re-sent codes, before it is locked. */
+const MAX_WRONG_CODES = 5;
 
 /** The account services on a mongoose connection; `ownedData` lists what else goes when an account is deleted. */
 export function buildAccountServices(
@@ -29,10 +32,14 @@ export function buildAccountServices(
   const users = userModel(connection);
   const models = authModels(connection);
   const audit = options.audit ?? createAuditLog(auditEventModel(connection), log);
-  const { loginFailureThreshold } = config.audit;
-  const failureWindowMs = config.authRateLimit.windowMs;
-  // Failed logins are counted per account only.
-  const failureLimits = { account: loginFailureThreshold, address: loginFailureThreshold };
+  const guesses = createGuessLimits({
+    models,
+    users,
+    audit,
+    log,
+    thresholds: { password: config.accountProtection.lockoutThreshold, code: MAX_WRONG_CODES },
+    lockoutMs: config.accountProtection.lockoutMs,
+  });
   const sessions = createSessionService({
     users,
     accounts: createAccountReader(users),
@@ -44,16 +51,14 @@ export function buildAccountServices(
     refreshReuseGraceSeconds: config.auth.refreshReuseGraceSeconds,
     log,
     audit,
-    loginFailures: options.redis
-      ? createRedisRateLimiter(options.redis, 'login-failures', failureLimits, failureWindowMs)
-      : createMemoryRateLimiter(failureLimits, failureWindowMs),
-    loginFailureThreshold,
+    guesses,
   });
   const userServices = createUserServices(
     users,
     sessions,
     [...(options.ownedData ?? []), ...authOwnedData(models)],
     audit,
+    config.accountProtection.passwordMinScore,
   );
-  return { userRecords: users, models, sessions, users: userServices, audit };
+  return { userRecords: users, models, sessions, users: userServices, audit, guesses };
 }

@@ -22,8 +22,9 @@ export function createUserServices(
   sessions: SessionService,
   ownedData: OwnedData[],
   audit: AuditLog,
+  passwordMinScore: number,
 ): UserServices {
   const directory = createUserDirectory(users);
-  const accounts = createAccountAdminService(users, sessions, ownedData, audit);
+  const accounts = createAccountAdminService(users, sessions, ownedData, audit, passwordMinScore);
   return { directory, accounts, profiles: createProfileService(users, directory, accounts) };
 }
