@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 
+import { Types } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 
 import { createGen3dClient } from '@gen3d/client';
@@ -139,6 +140,26 @@ describe('sessions without a reuse grace (the default)', () => {
     await expectAccessEnded(suite, kept.token, 'every session, once the list is full');
     expect(await refreshStatus(suite, kept.refreshToken)).toBe(401);
     for (const session of listed) await expectAccessEnded(suite, session.token, 'still ended');
+  });
+
+  it('keeps the absolute expiry set at login through rotations, and refuses the session past it', async () => {
+    const admin = await logIn(suite.server, 'root@example.com', 'admin password 1');
+    const user = await signInNewUser(suite.server, admin, 'long-lived@example.com', PASSWORD);
+    const families = suite.server.app.database.connection.collection('refreshfamilies');
+    const expiryOf = async () =>
+      (await families.findOne({ userId: new Types.ObjectId(user.id) }))?.expiresAt as Date | undefined;
+    const atLogin = await expiryOf();
+    expect(atLogin).toBeInstanceOf(Date);
+    const first = await refresh(suite, user.refreshToken, 'rest');
+    const second = await refresh(suite, String(first.refreshToken), 'trpc');
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(await expiryOf()).toEqual(atLogin);
+    // The clock cannot be moved here, so the expiry is: the session is now past its absolute lifetime.
+    await families.updateOne(
+      { userId: new Types.ObjectId(user.id) },
+      { $set: { expiresAt: new Date(Date.now() - 1000) } },
+    );
+    expect(await refreshStatus(suite, String(second.refreshToken))).toBe(401);
   });
 
   it('logout over tRPC ends the session’s access tokens too', async () => {

@@ -79,8 +79,10 @@ describe('REST contract (plain fetch)', () => {
     expect((await api('POST', '/api/auth/refresh', { refreshToken: login.body.refreshToken })).status).toBe(
       401,
     );
-    state.user = String(refreshed.body.token);
-    state.refresh = String(refreshed.body.refreshToken);
+    // Replaying the spent refresh token ended every session of the account: sign in again.
+    const relogin = await api('POST', '/api/auth/login', { email, password: 'contract password 1' });
+    state.user = String(relogin.body.token);
+    state.refresh = String(relogin.body.refreshToken);
 
     const me = await api('GET', '/api/auth/me', undefined, state.user);
     hasFields(me.body, ['_id', 'email', 'userName', 'roles', 'emailVerified', 'profile', 'settings']);
@@ -100,9 +102,13 @@ describe('REST contract (plain fetch)', () => {
     ).toMatchObject({ ok: true, message: expect.any(String) });
     const again = await api('POST', '/api/auth/login', { email, password: 'contract password 2' });
     state.user = String(again.body.token);
-    expect((await api('POST', '/api/auth/logout', { refreshToken: again.body.refreshToken })).body).toEqual({
+    const other = await api('POST', '/api/auth/login', { email, password: 'contract password 2' });
+    expect((await api('POST', '/api/auth/logout', { refreshToken: other.body.refreshToken })).body).toEqual({
       ok: true,
     });
+    // Logout ends that session's access tokens; the other session goes on.
+    expect((await api('GET', '/api/auth/me', undefined, String(other.body.token))).status).toBe(401);
+    expect((await api('GET', '/api/auth/me', undefined, state.user)).status).toBe(200);
     expect((await api('GET', '/api/auth/me')).status).toBe(401);
   });
 

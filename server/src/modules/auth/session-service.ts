@@ -96,13 +96,13 @@ function sessionAlive(account: SessionState, claims: AccessClaims): boolean {
 }
 
 /*
- * Why no token of an ended session survives, whatever the interleaving:
- * - a rotation reads the account first, then writes the family on condition it is not revoked (and its
- *   generation unchanged); an ending revokes the family first, then writes the account. So a rotation
- *   that wins read the account before the ending wrote it: its access token carries the old session
- *   version, or a session id the account lists as ended, and fails from then on;
- * - a family remembers the session version at login; one that no longer matches the account's (a login
- *   that raced a logout-all) is revoked at its first refresh.
+ * Why no token of an ended session survives, whatever the interleaving. A rotation reads the account
+ * first, then writes the family on condition it is neither revoked nor rotated meanwhile (generation).
+ * - A logout revokes the family, then lists the session on the account: a rotation that won its write
+ *   read the account before the listing, and its access token fails as soon as the listing is written.
+ * - Every other ending bumps the account's session version: tokens issued before carry the old one, and
+ *   a rotation that read the account after the bump finds its family's version outdated and revokes it
+ *   (so does a login that raced a logout-all, at its first refresh).
  */
 export function createSessionService(deps: SessionDeps): SessionService {
   const { users, accounts, models, accessTokens, log, audit } = deps;
