@@ -14,7 +14,7 @@ import { codeIn, resetTokenIn } from '../support/smtp.js';
 const RELAXED = {
   AUTH_RATE_LIMIT_MAX: '100000',
   AUTH_RATE_LIMIT_IP_MAX: '100000',
-  TRUST_PROXY: 'true',
+  TRUST_PROXY: '127.0.0.1',
   AUTH_EMAIL_COOLDOWN_MS: '0',
 };
 /** NIST's ceiling: at most 100 consecutive failures. */

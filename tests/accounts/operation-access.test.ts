@@ -83,6 +83,7 @@ const NOT_OBJECT_SCOPED: Record<string, string> = {
 };
 
 let operations: Operation[];
+let admin: SignedIn;
 let owner: SignedIn;
 let intruder: SignedIn;
 let owned: Owned;
@@ -99,7 +100,7 @@ beforeAll(async () => {
       procedure: operation.operationId,
     })),
   );
-  const admin = await signInNewAdmin(server);
+  admin = await signInNewAdmin(server);
   owner = await signInNewUser(server, admin, 'owner@example.com');
   intruder = await signInNewUser(server, admin, 'intruder@example.com');
   const chat = await callRest(server.url, 'POST', '/chats', { title: 'mine' }, owner.token);
@@ -215,5 +216,51 @@ describe('access control over every operation of /openapi.json', () => {
       intruder.token,
     );
     expect([attached.status, attached.body.code]).toEqual([404, 'NOT_FOUND']);
+  });
+});
+
+describe('roles and searches', () => {
+  it('applies a demotion to the very next request of the demoted admin (checklist 20)', async () => {
+    const { server } = suite;
+    const demoted = await signInNewUser(server, admin, 'second-admin@example.com');
+    const promoted = await callRest(
+      server.url,
+      'PATCH',
+      `/admin/users/${demoted.id}/roles`,
+      { roles: ['user', 'admin'] },
+      admin.token,
+    );
+    expect(promoted.status).toBe(200);
+    const stats = { method: 'GET', path: '/admin/stats', procedure: 'admin-stats' } as const;
+    expect((await overRest(stats, undefined, demoted.token)).status).toBe(200);
+    const demotion = await callRest(
+      server.url,
+      'PATCH',
+      `/admin/users/${demoted.id}/roles`,
+      { roles: ['user'] },
+      admin.token,
+    );
+    expect(demotion.status).toBe(200);
+    // The same access token as before the demotion: its roles claim still says admin.
+    expect((await overRest(stats, undefined, demoted.token)).status).toBe(403);
+    expect((await overTrpc(stats, undefined, demoted.token)).status).toBe(403);
+  });
+
+  it('matches a search as literal text, whatever regular-expression syntax it holds (checklist 30)', async () => {
+    const search = async (text: string) => {
+      const answer = await callRest(
+        suite.server.url,
+        'GET',
+        `/admin/users?search=${encodeURIComponent(text)}`,
+        undefined,
+        admin.token,
+      );
+      expect(answer.status).toBe(200);
+      return (answer.body.users as Array<{ email: string }>).map(({ email }) => email);
+    };
+    expect(await search('owner')).toEqual(['owner@example.com']);
+    expect(await search('own.r')).toEqual([]);
+    expect(await search('(a+)+$')).toEqual([]);
+    expect(await search('.*')).toEqual([]);
   });
 });

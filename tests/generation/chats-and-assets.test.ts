@@ -137,6 +137,12 @@ describe('asset downloads', () => {
     expect(full.status).toBe(200);
     expect(full.headers.get('content-type')).toBe('model/obj');
     expect(full.headers.get('cache-control')).toMatch(/^private, max-age=\d+/);
+    // Named and typed so no browser sniffs it into a page.
+    expect(full.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(full.headers.get('content-disposition')).toMatch(/^inline; filename="[\w.-]+\.obj"$/);
+    const head = await fetch(obj.url, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-type')]).toEqual([200, 'model/obj']);
+    expect(head.headers.get('content-disposition')).toBe(full.headers.get('content-disposition'));
     const etag = full.headers.get('etag') as string;
     expect(etag).toBe(`"${obj.sha256}"`);
     const text = await full.text();
