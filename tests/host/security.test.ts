@@ -17,6 +17,14 @@ describe('HTTP hardening', () => {
     expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
     expect(response.headers.get('strict-transport-security')).toContain('max-age=');
+    expect(response.headers.get('referrer-policy')).toBeTruthy();
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'self'");
+    // The demo page runs no inline script: its policy does not allow one.
+    const page = await fetch(`${suite.server.url}/`);
+    const policy = page.headers.get('content-security-policy') ?? '';
+    expect(policy).toMatch(/script-src [^;]*'self'/);
+    expect(policy).not.toMatch(/script-src [^;]*'unsafe-inline'/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('gives every response a request id, keeping a safe one the caller sent', async () => {

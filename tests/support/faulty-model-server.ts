@@ -5,6 +5,7 @@ import { startReferenceModelServer } from '@gen3d/server';
 import { signInNewAdmin, signInNewUser, type SignedIn } from './accounts.js';
 import { sendJson, startContractServer, type ContractServer } from './contracts/contract-server.js';
 import { startTestDatabase, type TestDatabase } from './database.js';
+import { captureLog, failureDetail } from './logs.js';
 import { startTestServer, type TestServer } from './server.js';
 
 /** How the next requests misbehave; each counter is spent as requests arrive. */
@@ -84,6 +85,8 @@ export interface FaultySuite {
   readonly admin: SignedIn;
   /** A signed-in user, `user@example.com`. */
   readonly user: SignedIn;
+  /** What the worker logged about the job's last failed attempt (users see only a plain message). */
+  failureDetail(jobId: string): Promise<string>;
 }
 
 /**
@@ -92,11 +95,13 @@ export interface FaultySuite {
  */
 export function useFaultySuite(env: Record<string, string>): FaultySuite {
   const state: Partial<{ -readonly [K in keyof FaultySuite]: FaultySuite[K] }> = {};
+  const log = captureLog('warn');
   beforeAll(async () => {
     state.database = await startTestDatabase();
     state.faulty = await startFaultyModelServer();
     state.server = await startTestServer(state.database, {
       env: { MODEL_SERVER_URL: state.faulty.url, AUTH_RATE_LIMIT_MAX: '1000', ...env },
+      logger: log.logger,
     });
     state.admin = await signInNewAdmin(state.server);
     state.user = await signInNewUser(state.server, state.admin, 'user@example.com');
@@ -130,5 +135,6 @@ export function useFaultySuite(env: Record<string, string>): FaultySuite {
     get user() {
       return get('user');
     },
+    failureDetail: (jobId) => failureDetail(log, jobId),
   };
 }

@@ -41,3 +41,10 @@ export function captureLog(level: 'info' | 'warn' | 'debug' = 'info'): CapturedL
     },
   };
 }
+
+/** What the worker logged about a job's last failed attempt: the failure's own words (never shown to users). */
+export async function failureDetail(log: CapturedLog, jobId: string): Promise<string> {
+  await log.waitFor((entry) => entry.jobId === jobId && entry.code !== undefined);
+  const failures = log.entries.filter((entry) => entry.jobId === jobId && entry.code !== undefined);
+  return String(failures.at(-1)?.detail ?? failures.at(-1)?.msg);
+}

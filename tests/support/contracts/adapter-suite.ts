@@ -7,7 +7,7 @@ import type { TAsset, TJob } from '@gen3d/client';
 import { signInNewAdmin, signInNewUser, type SignedIn } from '../accounts.js';
 import { startTestDatabase, type TestDatabase } from '../database.js';
 import { clientFor, followJob } from '../generation.js';
-import { captureLog, type CapturedLog } from '../logs.js';
+import { captureLog, failureDetail, type CapturedLog } from '../logs.js';
 import { callRest } from '../rest.js';
 import { startTestServer, type TestServer } from '../server.js';
 import type { ContractServer } from './contract-server.js';
@@ -92,11 +92,7 @@ export function useAdapterSuite<Double extends ContractServer>(
       }
       return files;
     },
-    async failureDetail(jobId) {
-      await log.waitFor((entry) => entry.jobId === jobId && entry.code !== undefined);
-      const failures = log.entries.filter((entry) => entry.jobId === jobId && entry.code !== undefined);
-      return String(failures.at(-1)?.detail ?? failures.at(-1)?.msg);
-    },
+    failureDetail: (jobId) => failureDetail(log, jobId),
     async assets(jobId) {
       return (await callRest(suite.server.url, 'GET', `/assets?jobId=${jobId}`, undefined, suite.user.token))
         .body as unknown as TAsset[];
