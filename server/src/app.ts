@@ -41,6 +41,8 @@ export interface AppDeps {
   modelServerUrl: string;
 }
 
+const CORS_PREFLIGHT_CACHE_SECONDS = 600;
+
 /** The whole HTTP application, ready to `listen()`; nothing here touches process signals or ports. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const startedAt = new Date();
@@ -77,13 +79,23 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(cors, {
     origin: config.corsOrigins === true ? true : [...config.corsOrigins],
     credentials: true,
+    // Every method the API uses; the default (GET, HEAD, POST) blocks PATCH and DELETE from other origins.
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+    // Headers a client on another origin needs to read: ids for support, limits, caching and byte ranges.
     exposedHeaders: [
       'x-request-id',
       'retry-after',
       'ratelimit-limit',
       'ratelimit-remaining',
       'ratelimit-reset',
+      'etag',
+      'content-range',
+      'accept-ranges',
+      'content-disposition',
+      'content-length',
     ],
+    // Browsers may reuse a preflight answer this long (Chromium caps it at 2 hours).
+    maxAge: CORS_PREFLIGHT_CACHE_SECONDS,
   });
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5_000 })

@@ -1,36 +1,13 @@
-import { existsSync } from 'node:fs';
-
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runAdminScript } from '../support/accounts.js';
+import { browserAvailable, useBrowser, warnWithoutBrowser } from '../support/browser.js';
 import { useTestServer } from '../support/server.js';
 import { codeIn } from '../support/smtp.js';
 
-// Debian's chromium (.ci/run installs it); CI sets REQUIRE_BROWSER_TESTS so a missing browser fails there.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM) || process.env.REQUIRE_BROWSER_TESTS === '1';
-if (!available)
-  console.warn(
-    `skipping the demo page test: no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
-  );
+warnWithoutBrowser('the demo page test');
 
-/** A headless Chromium for the suite (SwiftShader gives it WebGL without a GPU, when asked). */
-function useBrowser(extraArgs: string[]): () => Browser {
-  let browser: Browser | undefined;
-  beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...extraArgs] });
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-  return () => {
-    if (!browser) throw new Error('the browser is not started yet');
-    return browser;
-  };
-}
-
-describe.runIf(available)('the demo page at /', () => {
+describe.runIf(browserAvailable)('the demo page at /', () => {
   const suite = useTestServer({ mail: true, env: { AUTH_RATE_LIMIT_MAX: '1000' }, modelDurationMs: 600 });
   const browser = useBrowser(['--use-angle=swiftshader', '--enable-unsafe-swiftshader']);
 
@@ -93,7 +70,7 @@ describe.runIf(available)('the demo page at /', () => {
   );
 });
 
-describe.runIf(available)('Swagger UI at /api-docs', () => {
+describe.runIf(browserAvailable)('Swagger UI at /api-docs', () => {
   const suite = useTestServer({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
   const browser = useBrowser([]);
 
