@@ -27,11 +27,15 @@ function shapeProblem(value: unknown, limits: JsonBodyLimits): string | undefine
 
 /**
  * JSON bodies are parsed by Fastify's own parser (prototype keys refused), then refused when they nest
- * deeper or hold longer arrays than any input of this API, before any procedure walks them.
+ * deeper or hold longer arrays than any input of this API, before any procedure walks them. An empty body
+ * is no body.
  */
 export function parseJsonBodies(app: FastifyInstance, limits: JsonBodyLimits): void {
   const parse = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // Clients (fetch wrappers, axios) send the JSON content type on every call, bodiless ones included:
+    // as most servers do, no body at all is read as no input rather than as malformed JSON.
+    if (body.length === 0) return done(null, undefined);
     parse(
       request,
       typeof body === 'string' ? body : body.toString('utf8'),
