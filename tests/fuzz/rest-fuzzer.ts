@@ -203,7 +203,8 @@ function requestOf(
     if (plan.pick % 2 === 0)
       suffix = `${operation.parameters.some((parameter) => parameter.in === 'query') ? '&' : '?'}pad=${'a'.repeat(16_500)}`;
     else {
-      // A bodiless request with a JSON content type: how the server reads it is not the document's to say.
+      // A bodiless request with a JSON content type is no input (tests/rest/bodiless-requests.test.ts);
+      // whether that is valid depends on the operation, which the document does not say.
       bodyText = undefined;
       judged = false;
     }
