@@ -8,6 +8,7 @@ import { clientFor, followJob } from '../support/generation.js';
 import {
   glbWithBufferlessAccessor,
   glbWithHeavyJson,
+  glbWithManyNodes,
   glbWithSharedBufferView,
   glbWithSharedNodes,
   glbWithSparseAccessor,
@@ -132,10 +133,33 @@ describe('model output that breaks a budget', () => {
     expect(await runJob('a plain cube')).toMatchObject({ status: 'succeeded' });
   });
 
+  it.each([
+    [
+      // Parsed, it would take far more than the 64 MiB heap, in allocations too large to stop a worker cleanly.
+      'a GLB whose JSON chunk is over a thirty-second of the worker heap',
+      { glb: glbWithHeavyJson(8_000_000) },
+      /its JSON chunk is \d+ bytes, over the 2097152 bytes a mesh worker reads/,
+    ],
+    [
+      // Read as one string split into lines, it would need one array larger than the heap.
+      'an OBJ of twelve million empty lines',
+      { obj: Buffer.alloc(12_000_000, '\n') },
+      /Invalid OBJ: it holds no triangles/,
+    ],
+  ])('refuses %s without parsing it whole, and the next job succeeds', async (_name, faults, reason) => {
+    suite.faulty.faults = faults;
+    const failed = await runJob('a cube with a heavy file');
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'OUTPUT_INVALID' } });
+    expect(await suite.failureDetail(failed.id)).toMatch(reason);
+    suite.faulty.faults = {};
+    expect(await runJob('a plain cube')).toMatchObject({ status: 'succeeded' });
+    expect(await healthy(suite.server.url)).toBe(200);
+  });
+
   it('stops a worker thread that needs more memory than its budget, and a fresh thread serves the next job', async () => {
-    // Eight million numbers in the JSON chunk: about 16 MB of text, well over 64 MiB of heap once parsed.
-    suite.faulty.faults.glb = glbWithHeavyJson(8_000_000);
-    const failed = await runJob('a cube padded with numbers');
+    // A 300 kB file: its 100,000 nodes become far more than 64 MiB of objects in the validator and reader.
+    suite.faulty.faults.glb = glbWithManyNodes(100_000);
+    const failed = await runJob('a cube with a crowd of empty nodes');
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'OUTPUT_INVALID' } });
     expect(await suite.failureDetail(failed.id)).toMatch(/needs more than the 64 MiB a mesh worker may use/);
     suite.faulty.faults = {};

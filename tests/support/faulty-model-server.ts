@@ -24,6 +24,8 @@ export interface Faults {
   truncateGlb?: boolean;
   /** Serve these bytes as every GLB file. */
   glb?: Uint8Array;
+  /** Serve these bytes as every OBJ file. */
+  obj?: Uint8Array;
 }
 
 export interface FaultyModelServer extends ContractServer {
@@ -63,6 +65,7 @@ export async function startFaultyModelServer(durationMs = 0): Promise<FaultyMode
     if (faults.truncateGlb && path.endsWith('.glb'))
       payload = payload.subarray(0, Math.floor(payload.length / 2));
     if (faults.glb && path.endsWith('.glb')) payload = Buffer.from(faults.glb);
+    if (faults.obj && path.endsWith('.obj')) payload = Buffer.from(faults.obj);
     response
       .writeHead(upstream.status, {
         'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream',

@@ -182,6 +182,20 @@ export function glbWithHeavyJson(values: number): Buffer {
   );
 }
 
+/** A valid GLB with `count` empty nodes besides the mesh's: a small file whose readers build an object per node. */
+export function glbWithManyNodes(count: number): Buffer {
+  const { bin, json } = triangle();
+  return glbOf(
+    {
+      ...json,
+      nodes: [{ mesh: 0 }, ...Array.from({ length: count }, () => ({}))],
+      scenes: [{ nodes: [0] }],
+      scene: 0,
+    },
+    bin,
+  );
+}
+
 /** A GLB whose `accessors` accessors all read one buffer view of `viewBytes` bytes: small file, large copies. */
 export function glbWithSharedBufferView(accessors: number, viewBytes: number): Buffer {
   const { bin, json } = triangle();

@@ -33,8 +33,8 @@ export async function completeFormats(files: MeshFile[], wanted: TAssetFormat[])
     const parts = meshPartsOf(await readGlb(glb.bytes));
     if (needsObj) {
       const { obj, mtl } = writeObj(parts, MTL_FILE_NAME);
-      byFormat.set('obj', { format: 'obj', bytes: Buffer.from(obj) });
-      byFormat.set('mtl', { format: 'mtl', bytes: Buffer.from(mtl) });
+      byFormat.set('obj', { format: 'obj', bytes: obj });
+      byFormat.set('mtl', { format: 'mtl', bytes: mtl });
     }
     if (needsPly) byFormat.set('ply', { format: 'ply', bytes: writePly(parts) });
   }

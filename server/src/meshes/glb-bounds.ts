@@ -1,3 +1,4 @@
+import type { MeshBudget } from './mesh-checks.js';
 import { InvalidMeshError } from './mesh-stats.js';
 
 const GLB_MAGIC = 0x46546c67; // "glTF"
@@ -42,8 +43,11 @@ const glb = (reason: string): InvalidMeshError => new InvalidMeshError('GLB', re
 const nonNegativeInteger = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) >= 0;
 
-/** The JSON chunk of a GLB container whose header and chunk lengths fit the bytes present. */
-function readContainer(bytes: Uint8Array): { json: GltfJson; binBytes: number } {
+/**
+ * The JSON chunk of a GLB container whose header and chunk lengths fit the bytes present. A JSON chunk over
+ * `maxJsonBytes` is refused unparsed: parsed JSON takes many times its text in heap.
+ */
+function readContainer(bytes: Uint8Array, maxJsonBytes: number): { json: GltfJson; binBytes: number } {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.length < 20 || view.readUInt32LE(0) !== GLB_MAGIC)
     throw glb('it does not start with the glTF magic');
@@ -54,6 +58,10 @@ function readContainer(bytes: Uint8Array): { json: GltfJson; binBytes: number } 
   const jsonLength = view.readUInt32LE(12);
   if (view.readUInt32LE(16) !== CHUNK_JSON || 20 + jsonLength > declared)
     throw glb('the first chunk is not a JSON chunk within the file');
+  if (jsonLength > maxJsonBytes)
+    throw glb(
+      `its JSON chunk is ${jsonLength} bytes, over the ${maxJsonBytes} bytes a mesh worker reads (a thirty-second of its heap)`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(view.toString('utf8', 20, 20 + jsonLength));
@@ -148,8 +156,11 @@ function instancedBytes(gltf: GltfJson): number {
  * and accessors must fit the file, and what reading it allocates (every accessor's data, bufferless and
  * sparse ones made whole, meshes baked once per instance) must stay under `maxDecodedBytes`.
  */
-export function checkGlbBounds(bytes: Uint8Array, maxDecodedBytes: number): void {
-  const { json, binBytes } = readContainer(bytes);
+export function checkGlbBounds(
+  bytes: Uint8Array,
+  { maxDecodedBytes, maxJsonBytes }: Pick<MeshBudget, 'maxDecodedBytes' | 'maxJsonBytes'>,
+): void {
+  const { json, binBytes } = readContainer(bytes, maxJsonBytes);
   let decoded = 0;
   const budget = (): void => {
     if (decoded > maxDecodedBytes) {

@@ -2,6 +2,7 @@ import { NodeIO, type Document } from '@gltf-transform/core';
 
 import { checkGlbBounds } from './glb-bounds.js';
 import { validateGlb } from './gltf-validation.js';
+import type { MeshBudget } from './mesh-checks.js';
 import { meshPartsOf, statsOf, type MeshStats } from './mesh-parts.js';
 import { InvalidMeshError } from './mesh-stats.js';
 
@@ -31,8 +32,11 @@ export async function readGlb(bytes: Uint8Array): Promise<Document> {
  * Checks a GLB's declared sizes against its bytes, validates it (Khronos' validator), parses it and measures
  * its triangles. The size check comes first: the libraries allocate what an accessor declares.
  */
-export async function checkGlb(bytes: Uint8Array, maxDecodedBytes: number): Promise<MeshStats> {
-  checkGlbBounds(bytes, maxDecodedBytes);
+export async function checkGlb(
+  bytes: Uint8Array,
+  budget: Pick<MeshBudget, 'maxDecodedBytes' | 'maxJsonBytes'>,
+): Promise<MeshStats> {
+  checkGlbBounds(bytes, budget);
   await validateGlb(bytes);
   const document = await readGlb(bytes);
   const stats = statsOf(meshPartsOf(document));

@@ -13,6 +13,8 @@ export interface MeshBudget {
   maxFileBytes: number;
   /** Bytes reading a GLB may allocate: accessor data (bufferless and sparse ones made whole) and meshes baked per instance. */
   maxDecodedBytes: number;
+  /** Largest GLB JSON chunk parsed: small enough that parsing it cannot come near the worker's heap limit. */
+  maxJsonBytes: number;
 }
 
 export interface CheckedFile {
@@ -21,13 +23,6 @@ export interface CheckedFile {
   sha256: string;
   /** Mesh figures; undefined for a material library. */
   stats: MeshStats | undefined;
-}
-
-function textOf(format: TAssetFormat, bytes: Uint8Array): string {
-  const decoded = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  if (decoded.includes('\u0000'))
-    throw new InvalidMeshError(format.toUpperCase(), 'a text format holds binary data');
-  return decoded;
 }
 
 /** Parses a file as its format says and measures it; a bad file throws InvalidMeshError. */
@@ -45,13 +40,13 @@ export async function checkMeshFile(
   let stats: MeshStats | undefined;
   switch (format) {
     case 'glb':
-      stats = await checkGlb(bytes, budget.maxDecodedBytes);
+      stats = await checkGlb(bytes, budget);
       break;
     case 'obj':
-      stats = checkObj(textOf(format, bytes));
+      stats = checkObj(bytes);
       break;
     case 'mtl':
-      checkMtl(textOf(format, bytes));
+      checkMtl(bytes);
       break;
     case 'ply':
       stats = checkPly(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

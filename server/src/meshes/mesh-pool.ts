@@ -88,7 +88,11 @@ export class MeshPool {
   }
 
   private budget(): MeshTask['budget'] {
-    return { maxFileBytes: this.options.maxFileBytes, maxDecodedBytes: this.options.maxDecodedBytes };
+    return {
+      maxFileBytes: this.options.maxFileBytes,
+      maxDecodedBytes: this.options.maxDecodedBytes,
+      maxJsonBytes: Math.floor((this.options.memoryMb * 2 ** 20) / 32),
+    };
   }
 
   private async run(

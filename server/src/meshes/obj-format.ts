@@ -1,12 +1,37 @@
 import type { MeshPart } from './mesh-parts.js';
 import { InvalidMeshError, StatsCollector, type MeshStats } from './mesh-stats.js';
+import { linesOf } from './text-lines.js';
 
 const number = (value: number): string =>
   Number.isInteger(value) ? String(value) : value.toFixed(6).replace(/0+$/, '');
 
+const LINES_PER_CHUNK = 16_384;
+
+/** Text written line by line into buffers of a few thousand lines: a large mesh never becomes one string. */
+class TextFileWriter {
+  private lines: string[] = [];
+  private readonly chunks: Buffer[] = [];
+
+  push(...lines: string[]): void {
+    this.lines.push(...lines);
+    if (this.lines.length >= LINES_PER_CHUNK) this.flush();
+  }
+
+  bytes(): Buffer {
+    this.flush();
+    return Buffer.concat(this.chunks);
+  }
+
+  private flush(): void {
+    if (this.lines.length > 0) this.chunks.push(Buffer.from(`${this.lines.join('\n')}\n`));
+    this.lines = [];
+  }
+}
+
 /** Wavefront OBJ text referencing `mtlFileName`, and that MTL: one material per distinct part material. */
-export function writeObj(parts: MeshPart[], mtlFileName: string): { obj: string; mtl: string } {
-  const obj: string[] = ['# gen3d', `mtllib ${mtlFileName}`];
+export function writeObj(parts: MeshPart[], mtlFileName: string): { obj: Buffer; mtl: Buffer } {
+  const obj = new TextFileWriter();
+  obj.push('# gen3d', `mtllib ${mtlFileName}`);
   const materials = new Map<string, MeshPart['color']>();
   let offset = 1;
   parts.forEach((part, index) => {
@@ -33,7 +58,8 @@ export function writeObj(parts: MeshPart[], mtlFileName: string): { obj: string;
     }
     offset += part.positions.length / 3;
   });
-  const mtl: string[] = ['# gen3d'];
+  const mtl = new TextFileWriter();
+  mtl.push('# gen3d');
   for (const [name, [r, g, b]] of materials)
     mtl.push(
       `newmtl ${name}`,
@@ -44,14 +70,14 @@ export function writeObj(parts: MeshPart[], mtlFileName: string): { obj: string;
       'illum 2',
       '',
     );
-  return { obj: `${obj.join('\n')}\n`, mtl: `${mtl.join('\n')}\n` };
+  return { obj: obj.bytes(), mtl: mtl.bytes() };
 }
 
 /** Parses OBJ text: every vertex is numeric and every face refers to an existing vertex. */
-export function checkObj(text: string): MeshStats {
+export function checkObj(bytes: Uint8Array): MeshStats {
   const stats = new StatsCollector('OBJ');
   let lineNumber = 0;
-  for (const rawLine of text.split('\n')) {
+  for (const rawLine of linesOf(bytes, 'OBJ')) {
     lineNumber += 1;
     const line = rawLine.trim();
     if (line === '' || line.startsWith('#')) continue;
@@ -77,9 +103,9 @@ export function checkObj(text: string): MeshStats {
 }
 
 /** Parses MTL text: at least one material, every colour line numeric. */
-export function checkMtl(text: string): { materials: number } {
+export function checkMtl(bytes: Uint8Array): { materials: number } {
   let materials = 0;
-  for (const rawLine of text.split('\n')) {
+  for (const rawLine of linesOf(bytes, 'MTL')) {
     const [keyword, ...fields] = rawLine.trim().split(/\s+/);
     if (keyword === 'newmtl') materials += 1;
     if (

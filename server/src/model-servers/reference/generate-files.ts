@@ -30,8 +30,8 @@ export async function generateModelFiles(
   return {
     files: [
       { name: 'mesh.glb', contentType: 'model/gltf-binary', bytes: await writeGlb(document) },
-      { name: 'mesh.obj', contentType: 'model/obj', bytes: Buffer.from(obj) },
-      { name: 'mesh.mtl', contentType: 'model/mtl', bytes: Buffer.from(mtl) },
+      { name: 'mesh.obj', contentType: 'model/obj', bytes: obj },
+      { name: 'mesh.mtl', contentType: 'model/mtl', bytes: mtl },
       { name: 'mesh.ply', contentType: 'application/ply', bytes: writePly(parts) },
     ],
     interpretation: scene.interpretation,
