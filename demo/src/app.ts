@@ -17,6 +17,7 @@ const promptForm = element<HTMLFormElement>('prompt-form');
 const progress = element<HTMLProgressElement>('progress');
 const jobStatus = element<HTMLParagraphElement>('job-status');
 const viewer = element<HTMLElement & { src: string | null }>('viewer');
+const viewerStatus = element<HTMLParagraphElement>('viewer-status');
 const downloads = element<HTMLParagraphElement>('downloads');
 
 const field = (form: HTMLFormElement, name: string): string =>
@@ -84,13 +85,26 @@ onSubmit(promptForm, async () => {
     },
   });
   const glb = assets.find((asset) => asset.format === 'glb');
-  if (glb) viewer.src = glb.url;
+  if (glb) {
+    viewerStatus.textContent = 'Loading the model…';
+    viewer.src = glb.url;
+  }
   for (const asset of assets) {
     const link = document.createElement('a');
     link.href = asset.url;
     link.textContent = asset.format.toUpperCase();
     downloads.append(link);
   }
+});
+
+// <model-viewer> fails quietly (an empty canvas); say so, and why, in words.
+viewer.addEventListener('load', () => {
+  viewerStatus.textContent = '';
+});
+viewer.addEventListener('error', (event: Event) => {
+  const detail = event instanceof CustomEvent ? (event.detail as { sourceError?: unknown } | null) : null;
+  const reason = detail?.sourceError instanceof Error ? `: ${detail.sourceError.message}` : '';
+  viewerStatus.textContent = `The 3D view could not load the model${reason}. The download links below still work.`;
 });
 
 logout.addEventListener('click', () => {

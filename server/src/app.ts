@@ -17,6 +17,7 @@ import { healthRoutes } from './http/health-routes.js';
 import { parseJsonBodies, trpcInputShapeHook } from './http/json-bodies.js';
 import { refuseUndecodableQuery } from './http/query-strings.js';
 import { globalRateLimitKey } from './http/rate-limit-key.js';
+import { requestBaseUrlHook } from './http/request-base-url.js';
 import { generateRequestId } from './http/request-id.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
 import { limitTrpcBatches } from './http/trpc-batches.js';
@@ -60,7 +61,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
 
   registerErrorResponses(app);
-  const restApi = describeRestApi(appRouter, { baseUrl: `${config.publicUrl}${REST_BASE_PATH}` });
+  // A server URL relative to the document, so "Try it out" calls the origin the docs were opened at.
+  const restApi = describeRestApi(appRouter, {
+    baseUrl: `${new URL(config.publicUrl).pathname.replace(/\/+$/, '')}${REST_BASE_PATH}`,
+  });
   const metrics = createAppMetrics(app, {
     trpcPrefix: TRPC_PREFIX,
     procedurePaths: allProcedurePaths(),
@@ -69,6 +73,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   parseJsonBodies(app, config.jsonBodies);
   app.addHook('onRequest', refuseUndecodableQuery);
+  app.addHook('preHandler', requestBaseUrlHook(config.publicUrl));
   closeConnectionsWhenStopping(app);
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);

@@ -1,6 +1,7 @@
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 
-import { runAdminScript } from '../support/accounts.js';
+import { runAdminScript, signInNewAdmin, signInNewUser } from '../support/accounts.js';
 import { browserAvailable, useBrowser, warnWithoutBrowser } from '../support/browser.js';
 import { useTestServer } from '../support/server.js';
 import { codeIn } from '../support/smtp.js';
@@ -65,6 +66,56 @@ describe.runIf(browserAvailable)('the demo page at /', () => {
       // A reload keeps the session (tokens in localStorage).
       await page.reload();
       await page.waitForSelector('#studio:not([hidden])');
+      await page.close();
+    },
+  );
+});
+
+describe.runIf(browserAvailable)('the demo page at another name of the same server', () => {
+  const suite = useTestServer({ env: { AUTH_RATE_LIMIT_MAX: '1000' }, modelDurationMs: 200 });
+  const browser = useBrowser(['--use-angle=swiftshader', '--enable-unsafe-swiftshader']);
+
+  /** Generates from the page's form; resolves once `settled` holds on the page. */
+  async function generateOn(page: Page, prompt: string, settled: () => boolean): Promise<void> {
+    await page.fill('#prompt-form [name=prompt]', prompt);
+    await page.click('#prompt-form button');
+    await page.waitForFunction(settled, undefined, { timeout: 120_000 });
+  }
+
+  it(
+    'loads the model at localhost as at 127.0.0.1, and says so when a model cannot load',
+    { timeout: 240_000 },
+    async () => {
+      const admin = await signInNewAdmin(suite.server);
+      const user = await signInNewUser(suite.server, admin, 'viewer@example.com');
+      const page = await browser().newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(suite.server.url.replace('127.0.0.1', 'localhost'));
+      await page.fill('#login-form [name=email]', user.email);
+      await page.fill('#login-form [name=password]', 'user password 1');
+      await page.click('#login-form button');
+      await page.waitForSelector('#studio:not([hidden])');
+
+      await generateOn(
+        page,
+        'a green cone',
+        () => (document.querySelector('#viewer') as (Element & { loaded?: boolean }) | null)?.loaded === true,
+      );
+      expect(await page.textContent('#viewer-status')).toBe('');
+
+      // The model's file does not arrive (a network failure): the viewer says so instead of staying blank.
+      await page.route('**/assets/**', (route) => route.abort('connectionreset'));
+      await generateOn(
+        page,
+        'a yellow torus',
+        () =>
+          document.querySelector('#viewer-status')?.textContent?.startsWith('The 3D view could not') === true,
+      );
+      expect(await page.textContent('#viewer-status')).toMatch(
+        /^The 3D view could not load the model.*The download links below still work\.$/,
+      );
+      expect(problems).toEqual([]);
       await page.close();
     },
   );

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+import { currentBaseUrl } from '../http/request-base-url.js';
 import { derivedKey } from '../infra/derived-keys.js';
 
 export interface SignedUrl {
@@ -11,7 +12,8 @@ export type SignatureCheck = 'valid' | 'expired' | 'invalid';
 
 /**
  * Expiring asset URLs: `/assets/<assetId>/<fileName>?expires=<unix s>&sig=<HMAC>`. The HMAC covers the
- * asset, the file name and the expiry, so none of them can be changed without the server's key.
+ * asset, the file name and the expiry, so none of them can be changed without the server's key. A URL
+ * signed while answering a request starts with the base URL that client used; elsewhere with `publicUrl`.
  */
 export interface AssetUrlSigner {
   sign(assetId: string, fileName: string): SignedUrl;
@@ -34,7 +36,7 @@ export function createAssetUrlSigner(secret: string, publicUrl: string, ttlSecon
       const expires = Math.ceil((Date.now() / 1000 + ttlSeconds) / 60) * 60;
       const signature = mac(assetId, fileName, String(expires)).toString('base64url');
       return {
-        url: `${publicUrl}/assets/${assetId}/${encodeURIComponent(fileName)}?expires=${expires}&sig=${signature}`,
+        url: `${currentBaseUrl(publicUrl)}/assets/${assetId}/${encodeURIComponent(fileName)}?expires=${expires}&sig=${signature}`,
         expiresAt: new Date(expires * 1000),
       };
     },
