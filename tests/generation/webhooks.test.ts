@@ -1,8 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { TWebhookDelivery } from '@gen3d/shared';
 
 import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
+import { repositoryRoot, runNode } from '../support/process.js';
+import { freePort } from '../support/redis.js';
 import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
 import { startWebhookReceiver, type Arrival, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -361,5 +366,45 @@ describe('webhook deliveries', () => {
       .collection('webhookendpoints')
       .countDocuments({ url: `${receiver.url}/gone` });
     expect(left).toBe(0);
+  });
+});
+
+describe('the receiver example of docs/api.md', () => {
+  it('verifies real deliveries with standardwebhooks and accepts them', async () => {
+    const page = readFileSync(join(repositoryRoot, 'docs/api.md'), 'utf8');
+    const section = page.slice(page.indexOf('## Webhooks'));
+    const example = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(example).toContain("from 'standardwebhooks'");
+    const user = await newUser();
+    const port = await freePort();
+    const created = await call(
+      'POST',
+      '/webhooks',
+      { url: `http://127.0.0.1:${port}/`, events: ['job.running', 'job.succeeded'] },
+      user,
+    );
+    expect(created.status).toBe(201);
+    const endpointId = String(created.body.id);
+    // Run from the repository root, where the example's one package, standardwebhooks, is installed.
+    const running = runNode(['--input-type=module', '--eval', example as string], {
+      cwd: repositoryRoot,
+      env: { GEN3D_WEBHOOK_SECRET: String(created.body.secret), PORT: String(port) },
+    });
+    try {
+      await running.waitForLine((line) => line === 'listening', 30_000);
+      const jobId = await createJob(user, 'a documented cube');
+      await running.waitForLine((line) => line === `job.succeeded ${jobId} succeeded`);
+      expect(running.lines).toContain(`job.running ${jobId} running`);
+      const deliveries = await deliveriesOf(user, endpointId);
+      expect(
+        deliveries.map((delivery) => [delivery.type, delivery.status, delivery.attempts[0]?.status]),
+      ).toEqual([
+        ['job.succeeded', 'succeeded', 204],
+        ['job.running', 'succeeded', 204],
+      ]);
+    } finally {
+      running.child.kill();
+      await running.exited;
+    }
   });
 });
