@@ -13,6 +13,7 @@ import { clientFor } from '../support/generation.js';
 import { runTypeScript } from '../support/process.js';
 import { callRest } from '../support/rest.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestSmtpServer } from '../support/smtp.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 let database: TestDatabase;
@@ -201,6 +202,57 @@ describe('webhook deliveries from several instances on one database', () => {
       // The killed instance never logged its attempt; the rescuer's is the one on record.
       expect(delivery).toMatchObject({ status: 'succeeded', attemptCount: 1 });
       expect(delivery?.attempts.map((attempt) => attempt.status)).toEqual([204]);
+    },
+  );
+
+  it(
+    'checks the address policy again when sending, on the instance that sends',
+    { timeout: 120_000 },
+    async () => {
+      const smtp = await startTestSmtpServer();
+      try {
+        // Registered where localhost is allowed; sent from an instance where it is not (its own database).
+        const api = await startInstance({
+          WEBHOOK_ALLOWED_HOSTS: '127.0.0.1,localhost',
+          WEBHOOK_CONCURRENCY: '0',
+          SMTP_URL: smtp.url,
+        });
+        await startInstance(
+          { WORKER_CONCURRENCY: '0', WEBHOOK_DISABLE_AFTER_FAILURES: '1', SMTP_URL: smtp.url },
+          api.mongodbUri,
+        );
+        const admin = await signInNewAdmin(api, 'root-policy@example.com');
+        const user = await signInNewUser(api, admin, 'policy@example.com');
+        const port = new URL(receiver.url).port;
+        const created = await callRest(
+          api.url,
+          'POST',
+          '/webhooks',
+          { url: `http://localhost:${port}/renamed`, events: ['job.succeeded'] },
+          user.token,
+        );
+        expect(created.status, JSON.stringify(created.body)).toBe(201);
+        const endpointId = String(created.body.id);
+        const job = await callRest(api.url, 'POST', '/jobs', { prompt: 'a cube for nobody' }, user.token);
+        expect(job.status).toBe(201);
+        await smtp.waitForMail('policy@example.com', /webhook endpoint was disabled/, 60_000);
+        expect(receiver.arrivals.filter((arrival) => arrival.path === '/renamed')).toEqual([]);
+        const listed = await callRest(
+          api.url,
+          'GET',
+          `/webhooks/${endpointId}/deliveries`,
+          undefined,
+          user.token,
+        );
+        const [delivery] = listed.body.items as TWebhookDelivery[];
+        expect(delivery).toMatchObject({ status: 'failed', attemptCount: 8 });
+        for (const attempt of delivery?.attempts ?? []) {
+          expect(attempt.status).toBeNull();
+          expect(attempt.error).toMatch(/^Refused: localhost is a loopback address/);
+        }
+      } finally {
+        await smtp.close();
+      }
     },
   );
 });
