@@ -138,7 +138,7 @@ export const EnvSchema = z.object({
   WEBHOOK_ALLOWED_HOSTS: z.string().optional(),
   WEBHOOK_MAX_ENDPOINTS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  WEBHOOK_RETRY_SCALE: z.coerce.number().positive().max(100).default(1),
+  WEBHOOK_RETRY_SCALE: z.coerce.number().positive().max(10).default(1),
   WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(4),
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(20).default(1000),

@@ -119,6 +119,13 @@ describe('webhook endpoints', () => {
       ['http://localhost:8080/hook', 'WEBHOOK_URL_REFUSED'],
       ['http://[::1]:8080/hook', 'WEBHOOK_URL_REFUSED'],
       ['http://169.254.169.254/latest/meta-data', 'WEBHOOK_URL_REFUSED'],
+      // Other spellings of private addresses: decimal and hex IPv4, IPv4-mapped IPv6, ULA, CGNAT, unspecified.
+      ['http://167772161/hook', 'WEBHOOK_URL_REFUSED'],
+      ['http://0xa.0.0.1/hook', 'WEBHOOK_URL_REFUSED'],
+      ['http://[::ffff:10.0.0.1]/hook', 'WEBHOOK_URL_REFUSED'],
+      ['http://[fd00::1]/hook', 'WEBHOOK_URL_REFUSED'],
+      ['http://100.64.0.1/hook', 'WEBHOOK_URL_REFUSED'],
+      ['http://0.0.0.0/hook', 'WEBHOOK_URL_REFUSED'],
       [`http://user:password@127.0.0.1:9/hook`, 'WEBHOOK_URL_REFUSED'],
       ['http://no-such-host.invalid/hook', 'WEBHOOK_URL_REFUSED'],
       ['ftp://example.com/hook', 'VALIDATION_FAILED'],
