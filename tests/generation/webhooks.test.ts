@@ -3,9 +3,11 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { isGen3dError } from '@gen3d/client';
 import type { TWebhookDelivery } from '@gen3d/shared';
 
 import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
+import { clientFor } from '../support/generation.js';
 import { repositoryRoot, runNode } from '../support/process.js';
 import { freePort } from '../support/redis.js';
 import { callRest } from '../support/rest.js';
@@ -185,6 +187,34 @@ describe('webhook endpoints', () => {
       owner,
     );
     expect([fifth.status, fifth.body.code]).toEqual([429, 'QUOTA_EXCEEDED']);
+  });
+});
+
+describe('webhook endpoints over tRPC', () => {
+  it('are managed with the typed client as over REST, the secret answered once', async () => {
+    const user = await newUser();
+    const client = clientFor(suite.server, user);
+    const created = await client.webhooks.create.mutate({
+      url: `${receiver.url}/typed`,
+      events: ['job.succeeded', 'job.succeeded', 'job.failed'],
+    });
+    expect(created.secret).toMatch(/^whsec_/);
+    expect(created.events).toEqual(['job.succeeded', 'job.failed']);
+    const listed = await client.webhooks.list.query();
+    expect(listed.map((endpoint) => endpoint.id)).toEqual([created.id]);
+    expect(JSON.stringify(listed)).not.toContain(created.secret.slice(10));
+    const updated = await client.webhooks.update.mutate({ id: created.id, description: 'typed' });
+    expect(updated).toMatchObject({ description: 'typed', enabled: true });
+    expect(await client.webhooks.deliveries.query({ id: created.id })).toMatchObject({
+      items: [],
+      pagination: { total: 0 },
+    });
+    const refused = await client.webhooks.update
+      .mutate({ id: created.id, url: 'http://10.9.8.7/hook' })
+      .catch((error: unknown) => error);
+    expect(isGen3dError(refused) && refused.code).toBe('WEBHOOK_URL_REFUSED');
+    await client.webhooks.delete.mutate({ id: created.id });
+    expect(await client.webhooks.list.query()).toEqual([]);
   });
 });
 
