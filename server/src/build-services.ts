@@ -18,9 +18,11 @@ import { createPasswordService } from './modules/auth/password-service.js';
 import { createRegistrationService } from './modules/auth/registration-service.js';
 import { chatModel } from './modules/chats/model.js';
 import { createGenerationModule } from './modules/generation/generation-module.js';
+import { jobView } from './modules/generation/job-view.js';
 import { messageModel } from './modules/messages/model.js';
 import { createSystemService } from './modules/system/service.js';
 import { buildAccountServices } from './modules/users/account-services.js';
+import { createWebhooksModule } from './modules/webhooks/webhooks-module.js';
 import type { AppServices } from './services.js';
 import type { AssetStorage } from './storage/asset-storage.js';
 import type { AssetUrlSigner } from './storage/signed-urls.js';
@@ -62,6 +64,17 @@ export function buildServices(
     audit,
     onJobRunEnded,
   );
+  const mailer = createMailer(config.mail, log);
+  app.addHook('onClose', async () => mailer.close());
+  const webhooks = createWebhooksModule(app, config, {
+    events: generation.events,
+    view: (job) => jobView(job, generation.assets),
+    audit,
+    mailer,
+    // The account records are built below, with the webhooks among the data an account deletion removes.
+    ownerEmail: async (ownerId) =>
+      (await users.findById(ownerId, { email: 1 }).lean<{ email: string }>())?.email,
+  });
   const {
     userRecords: users,
     models,
@@ -69,14 +82,12 @@ export function buildServices(
     users: userServices,
     guesses,
   } = buildAccountServices(app.database.connection, config, log, {
-    ownedData: generation.ownedData,
+    ownedData: [...generation.ownedData, webhooks.ownedData],
     redis,
     audit,
     accessTokens,
   });
   app.addHook('onReady', () => ensureAuditRetention(auditEvents, config.audit.retentionDays));
-  const mailer = createMailer(config.mail, log);
-  app.addHook('onClose', async () => mailer.close());
   const cooldown = createEmailCooldown(models, config.accountProtection.emailCooldownMs);
   const { passwordMinScore } = config.accountProtection;
   const services: AppServices = {
@@ -138,6 +149,7 @@ export function buildServices(
     messages: generation.messages,
     assets: generation.assets,
     generation: generation.generation,
+    webhooks: webhooks.service,
     assetRegistration: createAssetRegistration({
       assets: generation.assets,
       users,

@@ -135,6 +135,13 @@ export const EnvSchema = z.object({
   GENERATION_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(30),
   GENERATION_RATE_LIMIT_IP_MAX: z.coerce.number().int().positive().optional(),
   GENERATION_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
+  WEBHOOK_ALLOWED_HOSTS: z.string().optional(),
+  WEBHOOK_MAX_ENDPOINTS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  WEBHOOK_RETRY_SCALE: z.coerce.number().positive().max(10).default(1),
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(4),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(20).default(1000),
 });
 
 export interface Config {
@@ -252,6 +259,25 @@ export interface Config {
   };
   /** Generation requests per window, per user and per client address. */
   readonly generationRateLimit: RateLimitConfig;
+  readonly webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Hosts endpoint URLs may name although they are not on the public internet (and may use http in production). */
+  readonly allowedHosts: readonly string[];
+  /** Production: endpoint URLs must be https unless their host is allowed. */
+  readonly requireHttps: boolean;
+  readonly maxEndpointsPerUser: number;
+  /** The longest one delivery attempt may take, connecting included. */
+  readonly timeoutMs: number;
+  /** Multiplies the retry schedule (1: about a day); tests shrink it. */
+  readonly retryScale: number;
+  /** An endpoint is disabled after this many deliveries in a row used up their attempts. */
+  readonly disableAfterFailures: number;
+  /** Deliveries this instance sends at once; 0 sends none here. */
+  readonly concurrency: number;
+  /** How often idle delivery workers look for due deliveries. */
+  readonly pollIntervalMs: number;
 }
 
 /** The settings, plus what was generated or defaulted that an operator should hear about. */
@@ -493,6 +519,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       vars.GENERATION_RATE_LIMIT_WINDOW_MS,
     ),
     appUrl: vars.APP_URL ?? vars.PUBLIC_URL ?? `http://localhost:${vars.PORT}`,
+    webhooks: {
+      allowedHosts: commaList(vars.WEBHOOK_ALLOWED_HOSTS) ?? [],
+      requireHttps: production,
+      maxEndpointsPerUser: vars.WEBHOOK_MAX_ENDPOINTS_PER_USER,
+      timeoutMs: vars.WEBHOOK_TIMEOUT_MS,
+      retryScale: vars.WEBHOOK_RETRY_SCALE,
+      disableAfterFailures: vars.WEBHOOK_DISABLE_AFTER_FAILURES,
+      concurrency: vars.WEBHOOK_CONCURRENCY,
+      pollIntervalMs: vars.WEBHOOK_POLL_INTERVAL_MS,
+    },
   };
   return { config: Object.freeze(config), notices };
 }

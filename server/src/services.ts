@@ -14,6 +14,7 @@ import type { GenerationService } from './modules/generation/service.js';
 import type { MessageService } from './modules/messages/service.js';
 import type { SystemService } from './modules/system/service.js';
 import type { UserServices } from './modules/users/user-services.js';
+import type { WebhookService } from './modules/webhooks/service.js';
 
 /** Every service the routers call, built once per app in `buildApp`. */
 export interface AppServices {
@@ -31,6 +32,7 @@ export interface AppServices {
   assets: AssetService;
   assetRegistration: AssetRegistration;
   generation: GenerationService;
+  webhooks: WebhookService;
   /** One limiter per sensitive action. */
   limits: Record<LimitedAction, RateLimiter>;
 }

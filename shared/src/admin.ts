@@ -27,6 +27,7 @@ export const ZDeletedCounts = z.object({
   assets: z.number().int().describe('Asset records; their files go with them'),
   messages: z.number().int(),
   chats: z.number().int(),
+  webhookEndpoints: z.number().int().describe('Webhook endpoints; their deliveries go with them'),
 });
 export type TDeletedCounts = z.infer<typeof ZDeletedCounts>;
 

@@ -23,11 +23,15 @@ export const AuditActions = [
   'job.updated_by_admin',
   'job.canceled_by_admin',
   'asset.registered',
+  'webhook.created',
+  'webhook.secret_rotated',
+  'webhook.deleted',
+  'webhook.disabled',
 ] as const;
 export const ZAuditAction = z.enum(AuditActions);
 export type TAuditAction = z.infer<typeof ZAuditAction>;
 
-export const AuditTargetTypes = ['user', 'job', 'asset'] as const;
+export const AuditTargetTypes = ['user', 'job', 'asset', 'webhook'] as const;
 
 export const ZAuditEvent = z.object({
   id: z.string(),

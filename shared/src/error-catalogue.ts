@@ -93,6 +93,16 @@ export const ErrorCatalogue = {
     trpcCode: 'BAD_REQUEST',
     message: 'The requested range is outside the file',
   },
+  WEBHOOK_URL_REFUSED: {
+    status: 400,
+    trpcCode: 'BAD_REQUEST',
+    message: 'This webhook URL is not allowed: use http(s) on a public address (https in production)',
+  },
+  WEBHOOK_ENDPOINT_DISABLED: {
+    status: 409,
+    trpcCode: 'CONFLICT',
+    message: 'The webhook endpoint is disabled; enable it first',
+  },
   QUOTA_EXCEEDED: { status: 429, trpcCode: 'TOO_MANY_REQUESTS', message: 'A quota is used up' },
   GENERATION_FAILED: { status: 502, trpcCode: 'BAD_GATEWAY', message: 'The model server failed to generate' },
   FORBIDDEN: {

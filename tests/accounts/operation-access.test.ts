@@ -5,7 +5,7 @@ import { clientFor, followJob } from '../support/generation.js';
 import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
 
-const suite = useTestServer({ env: { AUTH_RATE_LIMIT_MAX: '1000' } });
+const suite = useTestServer({ env: { AUTH_RATE_LIMIT_MAX: '1000', WEBHOOK_ALLOWED_HOSTS: 'localhost' } });
 
 interface Operation {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -19,6 +19,7 @@ interface Owned {
   jobId: string;
   assetId: string;
   userId: string;
+  webhookId: string;
 }
 
 /** What a caller without the role gets: staff-only operations, with an input that would otherwise pass. */
@@ -49,6 +50,12 @@ const OWNED_BY_SOMEONE_ELSE: Record<string, (owned: Owned) => Record<string, unk
   'generation-generate': ({ chatId }) => ({ prompt: 'a fox', chatId }),
   'jobs-get': ({ jobId }) => ({ id: jobId }),
   'jobs-cancel': ({ jobId }) => ({ id: jobId }),
+  'webhooks-get': ({ webhookId }) => ({ id: webhookId }),
+  'webhooks-update': ({ webhookId }) => ({ id: webhookId, url: 'http://localhost:1/taken-over' }),
+  'webhooks-delete': ({ webhookId }) => ({ id: webhookId }),
+  'webhooks-rotateSecret': ({ webhookId }) => ({ id: webhookId }),
+  'webhooks-deliveries': ({ webhookId }) => ({ id: webhookId }),
+  'webhooks-redeliver': ({ webhookId }) => ({ id: webhookId, deliveryId: `msg_${'0'.repeat(32)}` }),
 };
 
 /** Operations on objects anyone may see (public profiles): refused as not the caller's to change. */
@@ -80,6 +87,8 @@ const NOT_OBJECT_SCOPED: Record<string, string> = {
   'chats-create': 'creates',
   'jobs-list': "the caller's jobs",
   'assets-list': "the caller's assets (a foreign jobId is tested below)",
+  'webhooks-list': "the caller's endpoints",
+  'webhooks-create': 'creates',
 };
 
 let operations: Operation[];
@@ -116,7 +125,21 @@ beforeAll(async () => {
   const jobId = String(job.body.id);
   const updates = await followJob(clientFor(server, owner), jobId);
   const assetId = updates.at(-1)?.outputs?.[0]?.assetId;
-  owned = { chatId, messageId: String(message.body.id), jobId, assetId: String(assetId), userId: owner.id };
+  const webhook = await callRest(
+    server.url,
+    'POST',
+    '/webhooks',
+    { url: 'http://localhost:1/hook', events: ['job.succeeded'] },
+    owner.token,
+  );
+  owned = {
+    chatId,
+    messageId: String(message.body.id),
+    jobId,
+    assetId: String(assetId),
+    userId: owner.id,
+    webhookId: String(webhook.body.id),
+  };
 });
 
 /** Calls an operation over REST: path parameters from the input, the rest as query (GET, DELETE) or body. */
@@ -190,6 +213,14 @@ describe('access control over every operation of /openapi.json', () => {
     expect(chats.body).toMatchObject([{ id: owned.chatId, title: 'mine' }]);
     const job = await callRest(suite.server.url, 'GET', `/jobs/${owned.jobId}`, undefined, owner.token);
     expect(job.body.status).toBe('succeeded');
+    const webhook = await callRest(
+      suite.server.url,
+      'GET',
+      `/webhooks/${owned.webhookId}`,
+      undefined,
+      owner.token,
+    );
+    expect(webhook.body).toMatchObject({ url: 'http://localhost:1/hook', enabled: true });
   });
 
   it("lists none of another user's assets by their job, and refuses them as attachments", async () => {

@@ -23,6 +23,7 @@ const suite = useFaultySuite({
   STREAMS_MAX_PER_USER: '1',
   GENERATE_TIMEOUT_MS: '4000',
   JOB_MAX_ATTEMPTS: '1',
+  WEBHOOK_ALLOWED_HOSTS: 'localhost',
 });
 
 /** What one failing call answered: the response's status, and the code and status its body names. */
@@ -287,6 +288,34 @@ const PROVOCATIONS: Record<TErrorCode, { rest: Provocation; trpc: Provocation }>
     },
     trpc: { unprovokable: NOT_A_PROCEDURE },
   },
+  WEBHOOK_URL_REFUSED: {
+    // No WEBHOOK_ALLOWED_HOSTS here: a loopback endpoint is refused.
+    rest: async () =>
+      rest(
+        'POST',
+        '/webhooks',
+        { url: 'http://127.0.0.1:9/hook', events: ['job.succeeded'] },
+        await account('hooker'),
+      ),
+    trpc: async () =>
+      viaSdk(
+        (client) => client.webhooks.create.mutate({ url: 'http://10.1.2.3/hook', events: ['job.failed'] }),
+        await account('hooker'),
+      ),
+  },
+  WEBHOOK_ENDPOINT_DISABLED: {
+    rest: async () => {
+      const { endpointId, owner } = await disabledEndpoint();
+      return rest('POST', `/webhooks/${endpointId}/deliveries/msg_${'0'.repeat(32)}/redeliver`, {}, owner);
+    },
+    trpc: async () => {
+      const { endpointId, owner } = await disabledEndpoint();
+      return viaSdk(
+        (client) => client.webhooks.redeliver.mutate({ id: endpointId, deliveryId: `msg_${'0'.repeat(32)}` }),
+        owner,
+      );
+    },
+  },
   QUOTA_EXCEEDED: {
     // USER_MAX_CHATS is 2: the third chat over REST is refused, and so is the next one over tRPC.
     rest: async () => {
@@ -451,6 +480,33 @@ const PROVOCATIONS: Record<TErrorCode, { rest: Provocation; trpc: Provocation }>
     trpc: { unprovokable: 'only a bug answers it' },
   },
 };
+
+let disabledHook: Promise<{ endpointId: string; owner: SignedIn }> | undefined;
+/** An endpoint its owner disabled (WEBHOOK_ALLOWED_HOSTS lets it name localhost; nothing is ever sent to it). */
+function disabledEndpoint(): Promise<{ endpointId: string; owner: SignedIn }> {
+  disabledHook ??= (async () => {
+    const owner = await account('hook-owner');
+    const created = await callRest(
+      suite.server.url,
+      'POST',
+      '/webhooks',
+      { url: 'http://localhost:9/hook', events: ['job.succeeded'] },
+      owner.token,
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const endpointId = String(created.body.id);
+    const paused = await callRest(
+      suite.server.url,
+      'PATCH',
+      `/webhooks/${endpointId}`,
+      { enabled: false },
+      owner.token,
+    );
+    expect(paused.body.enabled).toBe(false);
+    return { endpointId, owner };
+  })();
+  return disabledHook;
+}
 
 let disabled: Promise<SignedIn> | undefined;
 function disabledAccount(): Promise<SignedIn> {

@@ -11,6 +11,7 @@ import { followJob } from '../support/generation.js';
 import { logLine, runTypeScript, type RunningProcess } from '../support/process.js';
 import { callRest } from '../support/rest.js';
 import { codeIn, resetTokenIn, startTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
+import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 const PUBLIC_URL = 'https://gen3d.example.com';
 
@@ -30,6 +31,7 @@ beforeAll(async () => {
     SMTP_URL: smtp.url,
     PUBLIC_URL,
     AUTH_RATE_LIMIT_MAX: '1000',
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     ...(process.env.MONGODB_URI ? { MONGODB_URI: process.env.MONGODB_URI } : {}),
   });
   const listening = await server.waitForLine((line) => logLine(line)?.msg === 'gen3d is listening');
@@ -72,7 +74,7 @@ describe('secrets and the log', () => {
     expect(mail.text).not.toContain('evil.test');
   });
 
-  it('never holds a password, token, code, signature or reset link, at the most verbose level', async () => {
+  it('never holds a password, token, code, signature, reset link or webhook secret, at the most verbose level', async () => {
     const email = 'logged@example.com';
     const password = 'violet tractor ninety lanterns';
     const newPassword = 'amber comet under seven bridges';
@@ -86,6 +88,18 @@ describe('secrets and the log', () => {
     secrets.push(session.token, session.refreshToken);
     const refreshed = await client.auth.refresh.mutate({ refreshToken: session.refreshToken });
     secrets.push(refreshed.token, refreshed.refreshToken);
+    // A webhook endpoint's signing secret, and its deliveries signed with it.
+    const receiver = await startWebhookReceiver();
+    const hook = await callRest(
+      url,
+      'POST',
+      '/webhooks',
+      { url: `${receiver.url}/logged`, events: ['job.succeeded'] },
+      refreshed.token,
+    );
+    expect(hook.status).toBe(201);
+    secrets.push(String(hook.body.secret), String(hook.body.secret).slice('whsec_'.length));
+    receiver.setSecret('/logged', String(hook.body.secret));
     const job = await createGen3dClient({
       url,
       headers: () => ({ authorization: `Bearer ${refreshed.token}` }),
@@ -101,6 +115,12 @@ describe('secrets and the log', () => {
     const signature = assetUrl.searchParams.get('sig');
     expect(signature).toBeTruthy();
     secrets.push(String(signature));
+    const [delivered] = await receiver.waitFor(
+      (seen) => seen.some((arrival) => arrival.event.data.id === job.id),
+      'the job.succeeded delivery',
+    );
+    expect(delivered?.verified).toBe(true);
+    await receiver.close();
     expect((await fetch(new URL(`${assetUrl.pathname}${assetUrl.search}`, url))).status).toBe(200);
 
     await callRest(url, 'POST', '/auth/request-password-reset', { email });

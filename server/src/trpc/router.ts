@@ -7,6 +7,7 @@ import { generationRouter, jobsRouter } from '../modules/generation/router.js';
 import { messagesRouter } from '../modules/messages/router.js';
 import { systemRouter } from '../modules/system/router.js';
 import { usersRouter } from '../modules/users/router.js';
+import { webhooksRouter } from '../modules/webhooks/router.js';
 import { router } from './trpc.js';
 
 export const appRouter = router({
@@ -20,6 +21,7 @@ export const appRouter = router({
   generation: generationRouter,
   jobs: jobsRouter,
   assets: assetsRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

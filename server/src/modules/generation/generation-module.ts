@@ -153,6 +153,7 @@ export function createGenerationModule(
     modelServers,
     modelServerNames: [...modelServers.keys()],
     jobs,
+    events,
     assetRecords,
     meshes,
     caps,

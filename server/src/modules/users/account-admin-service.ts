@@ -226,6 +226,7 @@ export function createAccountAdminService(
         assets: 0,
         messages: 0,
         chats: 0,
+        webhookEndpoints: 0,
       };
       for (const data of ownedData) counts[data.kind] = await data.deleteAllOf(user._id);
       counts.accounts = (await users.deleteOne({ _id: user._id })).deletedCount;
