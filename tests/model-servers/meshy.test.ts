@@ -12,7 +12,8 @@ const suite = useAdapterSuite(startMeshyServer, (meshy) => ({
   MESHY_URL: meshy.url,
   MESHY_API_KEY: meshy.apiKey,
   DEFAULT_MODEL_SERVER: 'meshy',
-  JOB_TIMEOUT_MS: '3000',
+  // Long enough for two Retry-After waits (2 s) and a generation on a busy machine.
+  JOB_TIMEOUT_MS: '8000',
 }));
 
 const creates = (): number => suite.double.requests.filter((request) => request.method === 'POST').length;
