@@ -66,6 +66,7 @@ export function buildServices(
     userRecords: users,
     models,
     sessions,
+    apiKeys,
     users: userServices,
     guesses,
   } = buildAccountServices(app.database.connection, config, log, {
@@ -98,6 +99,7 @@ export function buildServices(
       passwordMinScore,
     }),
     sessions,
+    apiKeys,
     passwords: createPasswordService({
       users,
       models,

@@ -27,6 +27,7 @@ export const ZDeletedCounts = z.object({
   assets: z.number().int().describe('Asset records; their files go with them'),
   messages: z.number().int(),
   chats: z.number().int(),
+  apiKeys: z.number().int(),
 });
 export type TDeletedCounts = z.infer<typeof ZDeletedCounts>;
 

@@ -23,11 +23,14 @@ export const AuditActions = [
   'job.updated_by_admin',
   'job.canceled_by_admin',
   'asset.registered',
+  'api_key.created',
+  'api_key.revoked',
+  'api_key.new_address',
 ] as const;
 export const ZAuditAction = z.enum(AuditActions);
 export type TAuditAction = z.infer<typeof ZAuditAction>;
 
-export const AuditTargetTypes = ['user', 'job', 'asset'] as const;
+export const AuditTargetTypes = ['user', 'job', 'asset', 'api_key'] as const;
 
 export const ZAuditEvent = z.object({
   id: z.string(),

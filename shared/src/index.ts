@@ -11,3 +11,4 @@ export * from './messages.js';
 export * from './jobs.js';
 export * from './audit.js';
 export * from './analytics.js';
+export * from './api-keys.js';

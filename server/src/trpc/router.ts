@@ -1,5 +1,6 @@
 import { adminRouter } from '../modules/admin/router.js';
 import { analyticsRouter } from '../modules/analytics/router.js';
+import { apiKeysRouter } from '../modules/api-keys/router.js';
 import { assetsRouter } from '../modules/assets/router.js';
 import { authRouter } from '../modules/auth/router.js';
 import { chatsRouter } from '../modules/chats/router.js';
@@ -20,6 +21,7 @@ export const appRouter = router({
   generation: generationRouter,
   jobs: jobsRouter,
   assets: assetsRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;
