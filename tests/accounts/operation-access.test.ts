@@ -19,6 +19,7 @@ interface Owned {
   jobId: string;
   assetId: string;
   userId: string;
+  keyId: string;
 }
 
 /** What a caller without the role gets: staff-only operations, with an input that would otherwise pass. */
@@ -37,6 +38,8 @@ const STAFF_ONLY: Record<string, (owned: Owned) => Record<string, unknown> | und
   'admin-audit-list': () => undefined,
   'jobs-update': ({ jobId }) => ({ id: jobId, progress: 50 }),
   'assets-register': ({ userId }) => ({ format: 'glb', sourceUrl: 'https://example.com/a.glb', userId }),
+  'admin-keys-list': ({ userId }) => ({ userId }),
+  'admin-keys-revoke': ({ keyId }) => ({ id: keyId }),
 };
 
 /** Operations that take another user's object: the answer must be the one for an object that does not exist. */
@@ -49,6 +52,7 @@ const OWNED_BY_SOMEONE_ELSE: Record<string, (owned: Owned) => Record<string, unk
   'generation-generate': ({ chatId }) => ({ prompt: 'a fox', chatId }),
   'jobs-get': ({ jobId }) => ({ id: jobId }),
   'jobs-cancel': ({ jobId }) => ({ id: jobId }),
+  'apiKeys-revoke': ({ keyId }) => ({ id: keyId }),
 };
 
 /** Operations on objects anyone may see (public profiles): refused as not the caller's to change. */
@@ -80,6 +84,8 @@ const NOT_OBJECT_SCOPED: Record<string, string> = {
   'chats-create': 'creates',
   'jobs-list': "the caller's jobs",
   'assets-list': "the caller's assets (a foreign jobId is tested below)",
+  'apiKeys-create': 'creates',
+  'apiKeys-list': "the caller's keys",
 };
 
 let operations: Operation[];
@@ -116,7 +122,21 @@ beforeAll(async () => {
   const jobId = String(job.body.id);
   const updates = await followJob(clientFor(server, owner), jobId);
   const assetId = updates.at(-1)?.outputs?.[0]?.assetId;
-  owned = { chatId, messageId: String(message.body.id), jobId, assetId: String(assetId), userId: owner.id };
+  const key = await callRest(
+    server.url,
+    'POST',
+    '/keys',
+    { name: 'mine', scopes: ['jobs:read'] },
+    owner.token,
+  );
+  owned = {
+    chatId,
+    messageId: String(message.body.id),
+    jobId,
+    assetId: String(assetId),
+    userId: owner.id,
+    keyId: String(key.body.id),
+  };
 });
 
 /** Calls an operation over REST: path parameters from the input, the rest as query (GET, DELETE) or body. */
@@ -190,6 +210,8 @@ describe('access control over every operation of /openapi.json', () => {
     expect(chats.body).toMatchObject([{ id: owned.chatId, title: 'mine' }]);
     const job = await callRest(suite.server.url, 'GET', `/jobs/${owned.jobId}`, undefined, owner.token);
     expect(job.body.status).toBe('succeeded');
+    const keys = await callRest(suite.server.url, 'GET', '/keys', undefined, owner.token);
+    expect(keys.body.keys).toMatchObject([{ id: owned.keyId, name: 'mine' }]);
   });
 
   it("lists none of another user's assets by their job, and refuses them as attachments", async () => {
