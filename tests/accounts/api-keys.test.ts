@@ -548,3 +548,45 @@ describe("limits and quotas count against the key's owner", () => {
     expect([full.status, full.body.code]).toEqual([429, 'QUOTA_EXCEEDED']);
   });
 });
+
+describe("the global request limit counts a key's requests against its owner", () => {
+  const limited = useTestServer({
+    env: {
+      AUTH_RATE_LIMIT_MAX: '1000',
+      TRUST_PROXY: '127.0.0.1',
+      RATE_LIMIT_MAX: '6',
+      RATE_LIMIT_WINDOW_MS: '600000',
+    },
+  });
+
+  it("shares the owner's budget between their session and keys; a forged key with the owner's prefix spends only its address's", async () => {
+    const { server } = limited;
+    const root = await signInNewAdmin(server);
+    const owner = await signInNewUser(server, root, 'budget@example.com');
+    const ask = async (credential: string, address: string): Promise<number> =>
+      (
+        await fetch(`${server.url}/api/jobs`, {
+          headers: { authorization: `Bearer ${credential}`, 'x-forwarded-for': address },
+        })
+      ).status;
+    // 1 of the owner's 6 requests.
+    const created = await callRest(
+      server.url,
+      'POST',
+      '/keys',
+      { name: 'k', scopes: ['jobs:read'] },
+      owner.token,
+    );
+    const key = String(created.body.key);
+    const forged = `${String(created.body.prefix)}_${'C'.repeat(43)}`;
+    const forgedAnswers: number[] = [];
+    for (let request = 0; request < 7; request += 1) forgedAnswers.push(await ask(forged, '198.51.100.30'));
+    expect(forgedAnswers).toEqual([...Array<number>(6).fill(401), 429]);
+    const keyAnswers: number[] = [];
+    for (let request = 0; request < 5; request += 1) keyAnswers.push(await ask(key, '198.51.100.31'));
+    expect(keyAnswers).toEqual(Array<number>(5).fill(200));
+    // The owner's budget is spent, by session and by key, from any address.
+    expect(await ask(owner.token, '198.51.100.32')).toBe(429);
+    expect(await ask(key, '198.51.100.33')).toBe(429);
+  });
+});

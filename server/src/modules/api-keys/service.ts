@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { Types, type QueryFilter } from 'mongoose';
 
 import type {
@@ -58,6 +59,12 @@ export interface ApiKeyService {
    * unknown, revoked or expired key or a deactivated owner. Records the use (see `recordUse`).
    */
   authenticate(key: string, device: KeyUseDevice): Promise<{ user: AuthenticatedUser; key: UsedApiKey }>;
+  /**
+   * The owner's id when `key` is a key the server issued (its secret checked), for counting the request
+   * against the owner before it is routed. Owners are remembered for a few minutes, so it may name the owner
+   * of a key revoked meanwhile: it decides only whose budget a request spends, never whether it is allowed.
+   */
+  ownerOf(key: string): Promise<string | undefined>;
 }
 
 export interface ApiKeyDeps {
@@ -77,6 +84,8 @@ const LAST_USE_INTERVAL_MS = 60_000;
 /** Client addresses remembered per key; an address pushed out and seen again is audited again. */
 const ADDRESSES_REMEMBERED = 20;
 const INVALID_KEY = 'The access token is invalid or expired';
+const OWNERS_REMEMBERED = 10_000;
+const OWNER_MEMORY_MS = 5 * 60_000;
 
 function view(record: StoredKey): TApiKey {
   return {
@@ -104,6 +113,10 @@ export function createApiKeyService(deps: ApiKeyDeps): ApiKeyService {
   const turns = new KeyedSerializer();
   // Compared against when the public id is unknown, so that answer takes the same work as a wrong secret.
   const decoyHash = hashApiKeySecret('decoy', pepper);
+  const owners = new LRUCache<string, { userId: string; secretHash: string }>({
+    max: OWNERS_REMEMBERED,
+    ttl: OWNER_MEMORY_MS,
+  });
 
   async function revoke(actor: Actor, record: StoredKey, reason: string): Promise<boolean> {
     const deleted = await keys.deleteOne({ _id: record._id });
@@ -230,6 +243,20 @@ export function createApiKeyService(deps: ApiKeyDeps): ApiKeyService {
       let revoked = 0;
       for (const record of found) if (await revoke(actor, record, reason)) revoked += 1;
       return revoked;
+    },
+
+    async ownerOf(presented) {
+      const parsed = parseApiKey(presented);
+      if (!parsed) return undefined;
+      let known = owners.get(parsed.publicId);
+      if (!known) {
+        const record = await keys.findOne({ publicId: parsed.publicId }, { userId: 1, secretHash: 1 }).lean();
+        if (!record) return undefined;
+        known = { userId: record.userId.toHexString(), secretHash: record.secretHash };
+        owners.set(parsed.publicId, known);
+      }
+      // Whoever knows only a key's public prefix cannot spend its owner's budget.
+      return secretMatches(parsed.secret, known.secretHash, pepper) ? known.userId : undefined;
     },
 
     async authenticate(presented, device) {
