@@ -72,7 +72,7 @@ describe('secrets and the log', () => {
     expect(mail.text).not.toContain('evil.test');
   });
 
-  it('never holds a password, token, code, signature or reset link, at the most verbose level', async () => {
+  it('never holds a password, token, API key, code, signature or reset link, at the most verbose level', async () => {
     const email = 'logged@example.com';
     const password = 'violet tractor ninety lanterns';
     const newPassword = 'amber comet under seven bridges';
@@ -102,6 +102,13 @@ describe('secrets and the log', () => {
     expect(signature).toBeTruthy();
     secrets.push(String(signature));
     expect((await fetch(new URL(`${assetUrl.pathname}${assetUrl.search}`, url))).status).toBe(200);
+
+    const apiKey = await createGen3dClient({
+      url,
+      headers: () => ({ authorization: `Bearer ${refreshed.token}` }),
+    }).apiKeys.create.mutate({ name: 'logged key', scopes: ['jobs:read'] });
+    secrets.push(apiKey.key, apiKey.key.slice(apiKey.prefix.length + 1));
+    expect(await createGen3dClient({ url, apiKey: apiKey.key }).jobs.list.query({})).not.toEqual([]);
 
     await callRest(url, 'POST', '/auth/request-password-reset', { email });
     const resetToken = resetTokenIn(await smtp.waitForMail(email, /Reset your gen3d password/));
