@@ -8,6 +8,7 @@ import type { RateKey, RateLimiter } from '../infra/rate-limiter.js';
 import { presentedApiKey } from '../modules/api-keys/key-format.js';
 import type { UsedApiKey } from '../modules/api-keys/service.js';
 import type { Actor } from '../modules/audit/audit-log.js';
+import type { AuthenticatedUser } from '../modules/auth/session-service.js';
 import type { RequestContext } from './context.js';
 import { formatError } from './error-formatter.js';
 
@@ -81,7 +82,10 @@ export const baseProcedure = t.procedure.use(domainErrors).use(keysOnlyWhereDecl
 export const publicProcedure = baseProcedure;
 
 /** The caller behind the Authorization header: an API key's owner (checked for the procedure's scope), or a session's user. */
-async function authenticate(ctx: RequestContext, access: ApiKeyAccess | undefined) {
+async function authenticate(
+  ctx: RequestContext,
+  access: ApiKeyAccess | undefined,
+): Promise<{ user: AuthenticatedUser; apiKey: UsedApiKey | null }> {
   const key = presentedApiKey(ctx.authorization);
   if (key === undefined)
     return { user: await ctx.services.sessions.authenticate(ctx.authorization), apiKey: null };
@@ -108,7 +112,7 @@ export const authedProcedure = baseProcedure.use(async ({ ctx, meta, next }) => 
     ip: ctx.ip,
     userAgent: ctx.userAgent ?? null,
   };
-  return next({ ctx: { user, actor, apiKey: apiKey satisfies UsedApiKey | null } });
+  return next({ ctx: { user, actor, apiKey } });
 });
 
 /** Procedures for callers holding at least one of `roles`. */
