@@ -39,6 +39,12 @@ export interface Gen3dClientOptions {
   url: string;
   /** Where the session's tokens live; in memory unless given. `login` fills it, `logout` empties it. */
   tokens?: TokenStore;
+  /**
+   * An API key (`g3d_…`, made with `apiKeys.create`) to call with instead of a session: every call carries
+   * it, nothing is refreshed, and only the procedures its scopes allow answer (others: 403 MISSING_SCOPE,
+   * or API_KEY_NOT_ALLOWED for account, session, key and admin operations).
+   */
+  apiKey?: string;
   /** A fetch implementation (defaults to the global one). */
   fetch?: typeof globalThis.fetch;
   /** Extra headers sent with every call (an explicit Authorization header wins over the stored token). */
@@ -74,9 +80,10 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
   const endpoint = `${options.url.replace(/\/$/, '')}/trpc`;
   const fetchImplementation = options.fetch ?? globalThis.fetch;
   const tokens = options.tokens ?? memoryTokenStore();
+  const credential = (): string | undefined => options.apiKey ?? tokens.get()?.accessToken;
   const headers = (): Record<string, string> => {
-    const accessToken = tokens.get()?.accessToken;
-    return { ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}), ...options.headers?.() };
+    const presented = credential();
+    return { ...(presented ? { authorization: `Bearer ${presented}` } : {}), ...options.headers?.() };
   };
   // Refreshing goes around the retry link, so a failed refresh is not itself retried.
   const bare = createTRPCClient<AppRouter>({
@@ -107,7 +114,11 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
   const procedures = createTRPCClient<AppRouter>({
     links: [
       gen3dErrorLink(),
-      authRetryLink(() => tokens.get()?.accessToken, refresh),
+      // A key is never refreshed: its 401 (revoked, expired) is the answer.
+      authRetryLink(
+        () => tokens.get()?.accessToken,
+        (rejected) => (options.apiKey === undefined ? refresh(rejected) : Promise.resolve(false)),
+      ),
       splitLink({
         condition: (operation) => operation.type === 'subscription',
         // The `eventsource` package (fetch-based, browsers and Node) sends the same headers on the SSE

@@ -3,7 +3,12 @@ import '@google/model-viewer';
 
 import { createGen3dClient, toGen3dError, webStorageTokenStore } from '@gen3d/client';
 
-const client = createGen3dClient({ url: location.origin, tokens: webStorageTokenStore(localStorage) });
+const sessionClient = createGen3dClient({
+  url: location.origin,
+  tokens: webStorageTokenStore(localStorage),
+});
+// The session's client, or one calling with a pasted API key (kept in memory only, never stored).
+let client = sessionClient;
 
 const element = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const account = element<HTMLElement>('account');
@@ -13,6 +18,7 @@ const logout = element<HTMLButtonElement>('logout');
 const registerForm = element<HTMLFormElement>('register-form');
 const verifyForm = element<HTMLFormElement>('verify-form');
 const loginForm = element<HTMLFormElement>('login-form');
+const keyForm = element<HTMLFormElement>('key-form');
 const promptForm = element<HTMLFormElement>('prompt-form');
 const progress = element<HTMLProgressElement>('progress');
 const jobStatus = element<HTMLParagraphElement>('job-status');
@@ -74,6 +80,15 @@ onSubmit(loginForm, async () => {
   show(true);
 });
 
+onSubmit(keyForm, async () => {
+  const keyClient = createGen3dClient({ url: location.origin, apiKey: field(keyForm, 'apiKey') });
+  // A cheap call the key needs anyway (generating follows the job with jobs:read) tells a bad key at once.
+  await keyClient.jobs.list.query({ limit: 1 });
+  client = keyClient;
+  keyForm.reset();
+  show(true);
+});
+
 onSubmit(promptForm, async () => {
   progress.hidden = false;
   progress.value = 0;
@@ -108,12 +123,14 @@ viewer.addEventListener('error', (event: Event) => {
 });
 
 logout.addEventListener('click', () => {
-  void client.logout().then(() => show(false));
+  const ending = client === sessionClient ? sessionClient.logout() : Promise.resolve();
+  client = sessionClient;
+  void ending.then(() => show(false));
 });
 
 // A stored session (an earlier visit) opens the studio at once.
-if (client.tokens.get()) {
-  client.auth.me
+if (sessionClient.tokens.get()) {
+  sessionClient.auth.me
     .query()
     .then(() => show(true))
     .catch(() => show(false));

@@ -29,6 +29,7 @@ import { metricsRoute } from './metrics/metrics-route.js';
 import { apiDocsRoutes } from './rest/api-docs.js';
 import { describeRestApi } from './rest/openapi-document.js';
 import { restPlugin } from './rest/plugin.js';
+import type { AppServices } from './services.js';
 import { createContextFactory } from './trpc/context.js';
 import { allProcedurePaths, appRouter, type AppRouter } from './trpc/router.js';
 
@@ -112,9 +113,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   }
   // One verifier for the limiter's key and the procedures, so a token verified once is remembered for both.
   const accessTokens = createAccessTokens(config.jwtSecret, config.auth.accessTokenTtlSeconds);
+  // The limiter is registered before the services exist; requests arrive only once they do.
+  let apiKeyOwner: AppServices['apiKeys']['ownerOf'] = async () => undefined;
   await app.register(rateLimit, {
     global: true,
-    keyGenerator: globalRateLimitKey(accessTokens),
+    keyGenerator: globalRateLimitKey(accessTokens, (key) => apiKeyOwner(key)),
     ...(redis ? { redis, nameSpace: 'gen3d:rate:global:' } : {}),
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.windowMs,
@@ -130,6 +133,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     { redis, accessTokens, onJobRunEnded: metrics.onJobRunEnded },
     deps.modelServerUrl,
   );
+  apiKeyOwner = services.apiKeys.ownerOf;
   metrics.watch(workers, jobModel(app.database.connection), app.log);
   const createContext = createContextFactory(services);
   app.addHook('onReady', async () => workers.start());

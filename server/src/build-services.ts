@@ -79,6 +79,7 @@ export function buildServices(
     userRecords: users,
     models,
     sessions,
+    apiKeys,
     users: userServices,
     guesses,
   } = buildAccountServices(app.database.connection, config, log, {
@@ -109,6 +110,7 @@ export function buildServices(
       passwordMinScore,
     }),
     sessions,
+    apiKeys,
     passwords: createPasswordService({
       users,
       models,

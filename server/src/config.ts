@@ -62,6 +62,7 @@ export const EnvSchema = z.object({
   USER_MAX_CHATS: z.coerce.number().int().min(1).default(500),
   USER_MAX_MESSAGES: z.coerce.number().int().min(1).default(5_000),
   USER_MAX_ASSET_MB: z.coerce.number().int().min(1).default(1_024),
+  API_KEYS_PER_USER_MAX: z.coerce.number().int().min(1).max(1_000).default(20),
   METRICS_TOKEN: z
     .string()
     .regex(/^[\x21-\x7e]{16,}$/, 'must be at least 16 printable characters without spaces')
@@ -182,6 +183,8 @@ export interface Config {
     readonly maxMessages: number;
     readonly maxAssetBytes: number;
   };
+  /** API keys one account may hold at once (QUOTA_EXCEEDED past it). */
+  readonly apiKeys: { readonly perUserMax: number };
   /** When set, `/metrics` answers only `Authorization: Bearer <token>`; unset (never in production), it is open. */
   readonly metricsToken: string | undefined;
   readonly log: { readonly level: string; readonly dir: string | undefined; readonly retentionDays: number };
@@ -450,6 +453,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       maxMessages: vars.USER_MAX_MESSAGES,
       maxAssetBytes: vars.USER_MAX_ASSET_MB * 2 ** 20,
     },
+    apiKeys: { perUserMax: vars.API_KEYS_PER_USER_MAX },
     metricsToken: vars.METRICS_TOKEN,
     log: {
       level: vars.LOG_LEVEL,

@@ -3,6 +3,7 @@ import type { RateLimiter } from './infra/rate-limiter.js';
 import type { ModelServerHealthService } from './modules/admin/model-server-health.js';
 import type { AdminOverviewService } from './modules/admin/overview-service.js';
 import type { AnalyticsService } from './modules/analytics/service.js';
+import type { ApiKeyService } from './modules/api-keys/service.js';
 import type { AssetRegistration } from './modules/assets/registration.js';
 import type { AssetService } from './modules/assets/service.js';
 import type { AuditLog } from './modules/audit/audit-log.js';
@@ -21,6 +22,7 @@ export interface AppServices {
   system: SystemService;
   registration: RegistrationService;
   sessions: SessionService;
+  apiKeys: ApiKeyService;
   passwords: PasswordService;
   users: UserServices;
   adminOverview: AdminOverviewService;

@@ -28,6 +28,7 @@ export const ZDeletedCounts = z.object({
   messages: z.number().int(),
   chats: z.number().int(),
   webhookEndpoints: z.number().int().describe('Webhook endpoints; their deliveries go with them'),
+  apiKeys: z.number().int(),
 });
 export type TDeletedCounts = z.infer<typeof ZDeletedCounts>;
 

@@ -27,11 +27,14 @@ export const AuditActions = [
   'webhook.secret_rotated',
   'webhook.deleted',
   'webhook.disabled',
+  'api_key.created',
+  'api_key.revoked',
+  'api_key.new_address',
 ] as const;
 export const ZAuditAction = z.enum(AuditActions);
 export type TAuditAction = z.infer<typeof ZAuditAction>;
 
-export const AuditTargetTypes = ['user', 'job', 'asset', 'webhook'] as const;
+export const AuditTargetTypes = ['user', 'job', 'asset', 'webhook', 'api_key'] as const;
 
 export const ZAuditEvent = z.object({
   id: z.string(),

@@ -112,6 +112,12 @@ export const ErrorCatalogue = {
     trpcOwn: true,
   },
   ACCOUNT_DISABLED: { status: 403, trpcCode: 'FORBIDDEN', message: 'This account is deactivated' },
+  API_KEY_NOT_ALLOWED: {
+    status: 403,
+    trpcCode: 'FORBIDDEN',
+    message: 'API keys cannot do this; sign in with your password instead',
+  },
+  MISSING_SCOPE: { status: 403, trpcCode: 'FORBIDDEN', message: 'The API key lacks the scope this needs' },
   NOT_FOUND: { status: 404, trpcCode: 'NOT_FOUND', message: 'Not found' },
   // Services report missing records as NOT_FOUND, so tRPC's own NOT_FOUND is an unknown procedure or path.
   ROUTE_NOT_FOUND: { status: 404, trpcCode: 'NOT_FOUND', message: 'No such route', trpcOwn: true },

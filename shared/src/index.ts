@@ -12,3 +12,4 @@ export * from './jobs.js';
 export * from './audit.js';
 export * from './analytics.js';
 export * from './webhooks.js';
+export * from './api-keys.js';

@@ -20,6 +20,7 @@ interface Owned {
   assetId: string;
   userId: string;
   webhookId: string;
+  keyId: string;
 }
 
 /** What a caller without the role gets: staff-only operations, with an input that would otherwise pass. */
@@ -38,6 +39,8 @@ const STAFF_ONLY: Record<string, (owned: Owned) => Record<string, unknown> | und
   'admin-audit-list': () => undefined,
   'jobs-update': ({ jobId }) => ({ id: jobId, progress: 50 }),
   'assets-register': ({ userId }) => ({ format: 'glb', sourceUrl: 'https://example.com/a.glb', userId }),
+  'admin-keys-list': ({ userId }) => ({ userId }),
+  'admin-keys-revoke': ({ keyId }) => ({ id: keyId }),
 };
 
 /** Operations that take another user's object: the answer must be the one for an object that does not exist. */
@@ -56,6 +59,7 @@ const OWNED_BY_SOMEONE_ELSE: Record<string, (owned: Owned) => Record<string, unk
   'webhooks-rotateSecret': ({ webhookId }) => ({ id: webhookId }),
   'webhooks-deliveries': ({ webhookId }) => ({ id: webhookId }),
   'webhooks-redeliver': ({ webhookId }) => ({ id: webhookId, deliveryId: `msg_${'0'.repeat(32)}` }),
+  'apiKeys-revoke': ({ keyId }) => ({ id: keyId }),
 };
 
 /** Operations on objects anyone may see (public profiles): refused as not the caller's to change. */
@@ -89,6 +93,8 @@ const NOT_OBJECT_SCOPED: Record<string, string> = {
   'assets-list': "the caller's assets (a foreign jobId is tested below)",
   'webhooks-list': "the caller's endpoints",
   'webhooks-create': 'creates',
+  'apiKeys-create': 'creates',
+  'apiKeys-list': "the caller's keys",
 };
 
 let operations: Operation[];
@@ -132,6 +138,13 @@ beforeAll(async () => {
     { url: 'http://localhost:1/hook', events: ['job.succeeded'] },
     owner.token,
   );
+  const key = await callRest(
+    server.url,
+    'POST',
+    '/keys',
+    { name: 'mine', scopes: ['jobs:read'] },
+    owner.token,
+  );
   owned = {
     chatId,
     messageId: String(message.body.id),
@@ -139,6 +152,7 @@ beforeAll(async () => {
     assetId: String(assetId),
     userId: owner.id,
     webhookId: String(webhook.body.id),
+    keyId: String(key.body.id),
   };
 });
 
@@ -221,6 +235,8 @@ describe('access control over every operation of /openapi.json', () => {
       owner.token,
     );
     expect(webhook.body).toMatchObject({ url: 'http://localhost:1/hook', enabled: true });
+    const keys = await callRest(suite.server.url, 'GET', '/keys', undefined, owner.token);
+    expect(keys.body.keys).toMatchObject([{ id: owned.keyId, name: 'mine' }]);
   });
 
   it("lists none of another user's assets by their job, and refuses them as attachments", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { runAdminScript, signInNewAdmin, signInNewUser } from '../support/accounts.js';
 import { browserAvailable, useBrowser, warnWithoutBrowser } from '../support/browser.js';
+import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
 import { codeIn } from '../support/smtp.js';
 
@@ -66,6 +67,58 @@ describe.runIf(browserAvailable)('the demo page at /', () => {
       // A reload keeps the session (tokens in localStorage).
       await page.reload();
       await page.waitForSelector('#studio:not([hidden])');
+      await page.close();
+    },
+  );
+
+  it(
+    'generates with a pasted API key, after saying why a revoked one is refused',
+    { timeout: 180_000 },
+    async () => {
+      const owner = await signInNewAdmin(suite.server, 'key-owner@example.com');
+      const create = (name: string) =>
+        callRest(
+          suite.server.url,
+          'POST',
+          '/keys',
+          { name, scopes: ['jobs:read', 'jobs:write'] },
+          owner.token,
+        );
+      const revoked = await create('revoked');
+      await callRest(suite.server.url, 'DELETE', `/keys/${String(revoked.body.id)}`, undefined, owner.token);
+      const usable = await create('demo page');
+      expect(usable.status).toBe(201);
+
+      const page = await browser().newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      await page.goto(suite.server.url);
+      await page.fill('#key-form [name=apiKey]', String(revoked.body.key));
+      await page.click('#key-form button');
+      await page.waitForFunction(() => document.querySelector('#notice')?.textContent?.includes('invalid'));
+      expect(await page.isHidden('#studio')).toBe(true);
+
+      await page.fill('#key-form [name=apiKey]', String(usable.body.key));
+      await page.click('#key-form button');
+      await page.waitForSelector('#studio:not([hidden])');
+      await page.fill('#prompt-form [name=prompt]', 'a teapot made with a key');
+      await page.click('#prompt-form button');
+      await page.waitForFunction(
+        () => document.querySelector('#job-status')?.textContent === 'succeeded 100%',
+        undefined,
+        {
+          timeout: 120_000,
+        },
+      );
+      expect(await page.$$eval('#downloads a', (links) => links.map((link) => link.textContent))).toEqual(
+        expect.arrayContaining(['GLB']),
+      );
+      // The key is never stored by the page: a reload asks again.
+      expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain('g3d_');
+      await page.reload();
+      await page.waitForSelector('#key-form');
+      expect(await page.isHidden('#studio')).toBe(true);
+      expect(problems).toEqual([]);
       await page.close();
     },
   );

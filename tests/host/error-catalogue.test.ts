@@ -124,6 +124,24 @@ function account(name: string): Promise<SignedIn> {
   return signedIn;
 }
 
+let readOnlyKey: Promise<SignedIn> | undefined;
+/** A user calling with an API key that grants `jobs:read` only, in place of an access token. */
+function readOnlyKeyHolder(): Promise<SignedIn> {
+  readOnlyKey ??= (async () => {
+    const owner = await account('key-holder');
+    const created = await callRest(
+      suite.server.url,
+      'POST',
+      '/keys',
+      { name: 'read only', scopes: ['jobs:read'] },
+      owner.token,
+    );
+    if (created.status !== 201) throw new Error(`no key: ${JSON.stringify(created.body)}`);
+    return { ...owner, token: String(created.body.key) };
+  })();
+  return readOnlyKey;
+}
+
 let finished: Promise<{ jobId: string; asset: TAsset }> | undefined;
 /** A job that succeeded, and its GLB file. */
 function finishedJob(): Promise<{ jobId: string; asset: TAsset }> {
@@ -345,6 +363,15 @@ const PROVOCATIONS: Record<TErrorCode, { rest: Provocation; trpc: Provocation }>
   FORBIDDEN: {
     rest: async () => rest('GET', '/admin/users', undefined, suite.user),
     trpc: async () => viaSdk((client) => client.admin.users.list.query({}), suite.user),
+  },
+  API_KEY_NOT_ALLOWED: {
+    rest: async () => rest('GET', '/auth/me', undefined, await readOnlyKeyHolder()),
+    trpc: async () => viaSdk((client) => client.auth.me.query(), await readOnlyKeyHolder()),
+  },
+  MISSING_SCOPE: {
+    rest: async () => rest('POST', '/chats', { title: 'by key' }, await readOnlyKeyHolder()),
+    trpc: async () =>
+      viaSdk((client) => client.chats.create.mutate({ title: 'by key' }), await readOnlyKeyHolder()),
   },
   ACCOUNT_DISABLED: {
     rest: async () => {

@@ -74,7 +74,7 @@ describe('secrets and the log', () => {
     expect(mail.text).not.toContain('evil.test');
   });
 
-  it('never holds a password, token, code, signature, reset link or webhook secret, at the most verbose level', async () => {
+  it('never holds a password, token, API key, code, signature, reset link or webhook secret, at the most verbose level', async () => {
     const email = 'logged@example.com';
     const password = 'violet tractor ninety lanterns';
     const newPassword = 'amber comet under seven bridges';
@@ -122,6 +122,13 @@ describe('secrets and the log', () => {
     expect(delivered?.verified).toBe(true);
     await receiver.close();
     expect((await fetch(new URL(`${assetUrl.pathname}${assetUrl.search}`, url))).status).toBe(200);
+
+    const apiKey = await createGen3dClient({
+      url,
+      headers: () => ({ authorization: `Bearer ${refreshed.token}` }),
+    }).apiKeys.create.mutate({ name: 'logged key', scopes: ['jobs:read'] });
+    secrets.push(apiKey.key, apiKey.key.slice(apiKey.prefix.length + 1));
+    expect(await createGen3dClient({ url, apiKey: apiKey.key }).jobs.list.query({})).not.toEqual([]);
 
     await callRest(url, 'POST', '/auth/request-password-reset', { email });
     const resetToken = resetTokenIn(await smtp.waitForMail(email, /Reset your gen3d password/));

@@ -313,6 +313,64 @@ describe('REST contract (plain fetch)', () => {
     ]);
   });
 
+  it('api keys: create, call with the key, list, admin list and revoke', async () => {
+    // `keys` would name the array method on the body's type.
+    const keysOf = (body: unknown): Json[] => (body as { keys: Json[] }).keys;
+    const user = must(state.user, 'user');
+    const admin = must(state.admin, 'admin');
+    const created = await api(
+      'POST',
+      '/api/keys',
+      { name: 'contract key', scopes: ['jobs:read', 'chats:read'] },
+      user,
+    );
+    expect(created.status).toBe(201);
+    hasFields(created.body, [
+      'id',
+      'name',
+      'prefix',
+      'scopes',
+      'createdAt',
+      'expiresAt',
+      'lastUsedAt',
+      'key',
+    ]);
+    const key = String(created.body.key);
+    expect((await api('GET', '/api/jobs', undefined, key)).status).toBe(200);
+    expect((await api('POST', '/api/chats', { title: 'no' }, key)).body.code).toBe('MISSING_SCOPE');
+    expect((await api('GET', '/api/keys', undefined, key)).body.code).toBe('API_KEY_NOT_ALLOWED');
+    const listed = await api('GET', '/api/keys', undefined, user);
+    hasFields(keysOf(listed.body)[0], [
+      'id',
+      'name',
+      'prefix',
+      'scopes',
+      'createdAt',
+      'lastUsedAt',
+      'lastUsedIp',
+    ]);
+    expect(keysOf(listed.body)[0]).not.toHaveProperty('key');
+    const all = await api(
+      'GET',
+      `/api/admin/keys?userId=${must(state.userId, 'userId')}&page=1&limit=50`,
+      undefined,
+      admin,
+    );
+    hasFields(all.body, ['keys', 'pagination']);
+    hasFields(keysOf(all.body)[0], ['id', 'ownerId', 'ownerEmail']);
+    const second = await api('POST', '/api/keys', { name: 'second', scopes: ['jobs:read'] }, user);
+    expect((await api('DELETE', `/api/keys/${String(created.body.id)}`, undefined, user)).body).toMatchObject(
+      {
+        ok: true,
+      },
+    );
+    expect((await api('GET', '/api/jobs', undefined, key)).status).toBe(401);
+    expect(
+      (await api('DELETE', `/api/admin/keys/${String(second.body.id)}`, undefined, admin)).body,
+    ).toMatchObject({ ok: true });
+    expect((await api('GET', '/api/jobs', undefined, String(second.body.key))).status).toBe(401);
+  });
+
   it('utility routes and error bodies', async () => {
     expect((await api('GET', '/health')).body).toEqual({ ok: true });
     expect((await fetch(`${suite.server.url}/api-docs`)).status).toBe(200);

@@ -5,7 +5,8 @@ import { hkdfSync } from 'node:crypto';
  * computes for one purpose (a code hash, an asset URL signature) can never pass as another (an access
  * token signature) — RFC 8725 §3.12.
  */
-export type KeyPurpose = 'access-tokens' | 'verification-codes' | 'asset-urls' | 'webhook-secrets';
+export type KeyPurpose =
+  'access-tokens' | 'verification-codes' | 'asset-urls' | 'webhook-secrets' | 'api-keys';
 
 const SALT = 'gen3d key derivation v1';
 const KEY_BYTES = 32;

@@ -1,6 +1,11 @@
 import type { OpenAPIObject, OpenApiRouter } from 'trpc-to-openapi';
 
 import { SERVER_VERSION } from '../version.js';
+import {
+  API_KEY_SCHEME,
+  API_KEY_SECURITY_SCHEME,
+  documentApiKeySecurity,
+} from './openapi-api-key-security.js';
 import { completeOperations } from './openapi-completion.js';
 import { documentErrorResponses } from './openapi-errors.js';
 import { documentSuccessStatuses } from './openapi-success-statuses.js';
@@ -19,12 +24,18 @@ export function describeRestApi(router: OpenApiRouter, options: { baseUrl: strin
       'REST projection of the gen3d tRPC procedures. Every error is JSON: {error, code, statusCode, requestId, issues?} (the Error schema).',
     version: SERVER_VERSION,
     baseUrl: options.baseUrl,
-    securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    securitySchemes: {
+      bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      [API_KEY_SCHEME]: API_KEY_SECURITY_SCHEME,
+    },
   });
   const metas = operations.map((operation) => operation.meta);
   return {
     document: completeOperations(
-      documentErrorResponses(documentSuccessStatuses(document, operations), metas),
+      documentErrorResponses(
+        documentApiKeySecurity(documentSuccessStatuses(document, operations), operations),
+        metas,
+      ),
     ),
     operations,
   };

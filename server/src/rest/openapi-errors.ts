@@ -40,6 +40,9 @@ function errorCodesOf(operation: Operation, meta: AppMeta | undefined): Set<TErr
   const names = [...(operation.parameters ?? []).map((parameter) => parameter.name ?? ''), ...bodyFields];
   if (names.some(namesAnId)) codes.add('NOT_FOUND');
   for (const code of meta?.errorCodes ?? []) codes.add(code);
+  // An API key is refused where no scope is declared, and needs the declared one elsewhere.
+  if (meta?.apiKeyScope === undefined) codes.add('API_KEY_NOT_ALLOWED');
+  else if (meta.apiKeyScope !== 'any-key') codes.add('MISSING_SCOPE');
   return codes;
 }
 

@@ -1,5 +1,6 @@
 import { adminRouter } from '../modules/admin/router.js';
 import { analyticsRouter } from '../modules/analytics/router.js';
+import { apiKeysRouter } from '../modules/api-keys/router.js';
 import { assetsRouter } from '../modules/assets/router.js';
 import { authRouter } from '../modules/auth/router.js';
 import { chatsRouter } from '../modules/chats/router.js';
@@ -22,6 +23,7 @@ export const appRouter = router({
   jobs: jobsRouter,
   assets: assetsRouter,
   webhooks: webhooksRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

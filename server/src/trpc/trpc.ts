@@ -1,20 +1,35 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { OpenApiMeta } from 'trpc-to-openapi';
 
-import { ErrorCatalogue, type TErrorCode, type TRole } from '@gen3d/shared';
+import { ErrorCatalogue, type TApiKeyScope, type TErrorCode, type TRole } from '@gen3d/shared';
 
 import { DomainError, Forbidden, RateLimited } from '../domain-errors.js';
 import type { RateKey, RateLimiter } from '../infra/rate-limiter.js';
+import { presentedApiKey } from '../modules/api-keys/key-format.js';
+import type { UsedApiKey } from '../modules/api-keys/service.js';
 import type { Actor } from '../modules/audit/audit-log.js';
+import type { AuthenticatedUser } from '../modules/auth/session-service.js';
 import type { RequestContext } from './context.js';
 import { formatError } from './error-formatter.js';
 
 /**
- * OpenAPI projection meta, plus the HTTP status of a successful REST call when it is not 200, and error
- * codes the document cannot tell from the operation's inputs and protection. `openapi.operationId` stays
- * unset: the REST projection finds a procedure's meta by the id trpc-to-openapi derives from its path.
+ * What an API key needs to call a procedure: one scope, or `any-key` for public information any key may
+ * read. A procedure that declares nothing refuses every key (API_KEY_NOT_ALLOWED), so a procedure nobody
+ * classified is closed to keys, never open.
  */
-export type AppMeta = OpenApiMeta<{ successStatus?: 201; errorCodes?: TErrorCode[] }>;
+export type ApiKeyAccess = TApiKeyScope | 'any-key';
+
+/**
+ * OpenAPI projection meta, plus the HTTP status of a successful REST call when it is not 200, error codes
+ * the document cannot tell from the operation's inputs and protection, and what an API key needs to call
+ * it (`apiKeyScope`; none: keys are refused). `openapi.operationId` stays unset: the REST projection finds
+ * a procedure's meta by the id trpc-to-openapi derives from its path.
+ */
+export type AppMeta = OpenApiMeta<{
+  successStatus?: 201;
+  errorCodes?: TErrorCode[];
+  apiKeyScope?: ApiKeyAccess;
+}>;
 
 const t = initTRPC
   .context<RequestContext>()
@@ -53,15 +68,43 @@ export async function* withDomainErrors<T>(events: AsyncIterable<T>): AsyncGener
   }
 }
 
-export const baseProcedure = t.procedure.use(domainErrors);
+/** An API key presented to a procedure that declares no `apiKeyScope` is refused before anything else runs. */
+const keysOnlyWhereDeclared = t.middleware(({ ctx, meta, next }) => {
+  if (meta?.apiKeyScope === undefined && presentedApiKey(ctx.authorization) !== undefined)
+    throw new DomainError(
+      'API_KEY_NOT_ALLOWED',
+      'API keys cannot do this (account, session, key and admin operations); sign in with your password instead',
+    );
+  return next();
+});
+
+export const baseProcedure = t.procedure.use(domainErrors).use(keysOnlyWhereDeclared);
 export const publicProcedure = baseProcedure;
+
+/** The caller behind the Authorization header: an API key's owner (checked for the procedure's scope), or a session's user. */
+async function authenticate(
+  ctx: RequestContext,
+  access: ApiKeyAccess | undefined,
+): Promise<{ user: AuthenticatedUser; apiKey: UsedApiKey | null }> {
+  const key = presentedApiKey(ctx.authorization);
+  if (key === undefined)
+    return { user: await ctx.services.sessions.authenticate(ctx.authorization), apiKey: null };
+  const device = { ip: ctx.ip, addressKey: ctx.addressKey, userAgent: ctx.userAgent };
+  const caller = await ctx.services.apiKeys.authenticate(key, device);
+  // keysOnlyWhereDeclared has refused keys where nothing is declared; undefined is refused again here.
+  if (access === undefined) throw new DomainError('API_KEY_NOT_ALLOWED');
+  if (access !== 'any-key' && !caller.key.scopes.includes(access))
+    throw new DomainError('MISSING_SCOPE', `This needs an API key with the ${access} scope`);
+  return { user: caller.user, apiKey: caller.key };
+}
 
 /**
  * Procedures for signed-in users: `ctx.user` is the caller, loaded fresh from the database, and
- * `ctx.actor` the same caller as the audit log names them (with address and user agent).
+ * `ctx.actor` the same caller as the audit log names them (with address and user agent). `ctx.apiKey` is
+ * the key the call was made with (null for a session); a key's caller has no staff role.
  */
-export const authedProcedure = baseProcedure.use(async ({ ctx, next }) => {
-  const user = await ctx.services.sessions.authenticate(ctx.authorization);
+export const authedProcedure = baseProcedure.use(async ({ ctx, meta, next }) => {
+  const { user, apiKey } = await authenticate(ctx, meta?.apiKeyScope);
   const actor: Actor = {
     userId: user.id,
     email: user.email,
@@ -69,7 +112,7 @@ export const authedProcedure = baseProcedure.use(async ({ ctx, next }) => {
     ip: ctx.ip,
     userAgent: ctx.userAgent ?? null,
   };
-  return next({ ctx: { user, actor } });
+  return next({ ctx: { user, actor, apiKey } });
 });
 
 /** Procedures for callers holding at least one of `roles`. */

@@ -18,6 +18,7 @@ import {
 } from '@gen3d/shared';
 
 import { router, withRole } from '../../trpc/trpc.js';
+import { adminApiKeysRouter } from '../api-keys/router.js';
 
 const tags = ['admin'];
 
@@ -148,6 +149,7 @@ const jobsRouter = router({
 });
 
 export const adminRouter = router({
+  keys: adminApiKeysRouter,
   stats: withRole('admin', 'moderator')
     .meta({
       openapi: {

@@ -19,6 +19,7 @@ const scoped = ' Your own data; admins may pass userId, or all=true for the whol
 export const analyticsRouter = router({
   stats: authedProcedure
     .meta({
+      apiKeyScope: 'analytics:read',
       openapi: {
         method: 'GET',
         path: '/analytics/stats',
@@ -33,6 +34,7 @@ export const analyticsRouter = router({
 
   dashboard: authedProcedure
     .meta({
+      apiKeyScope: 'analytics:read',
       openapi: {
         method: 'GET',
         path: '/analytics/dashboard',
@@ -49,6 +51,7 @@ export const analyticsRouter = router({
 
   generationMetrics: authedProcedure
     .meta({
+      apiKeyScope: 'analytics:read',
       openapi: {
         method: 'GET',
         path: '/analytics/generation-metrics',
@@ -65,6 +68,7 @@ export const analyticsRouter = router({
 
   popularPrompts: authedProcedure
     .meta({
+      apiKeyScope: 'analytics:read',
       openapi: {
         method: 'GET',
         path: '/analytics/popular-prompts',
@@ -79,6 +83,7 @@ export const analyticsRouter = router({
 
   chatStats: authedProcedure
     .meta({
+      apiKeyScope: 'analytics:read',
       openapi: {
         method: 'GET',
         path: '/analytics/chat-stats',

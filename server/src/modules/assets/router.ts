@@ -7,6 +7,7 @@ import { authedProcedure, router, withRole } from '../../trpc/trpc.js';
 export const assetsRouter = router({
   list: authedProcedure
     .meta({
+      apiKeyScope: 'assets:read',
       openapi: {
         method: 'GET',
         path: '/assets',

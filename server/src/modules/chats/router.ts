@@ -16,6 +16,7 @@ const tags = ['chats'];
 export const chatsRouter = router({
   list: authedProcedure
     .meta({
+      apiKeyScope: 'chats:read',
       openapi: {
         method: 'GET',
         path: '/chats',
@@ -30,6 +31,7 @@ export const chatsRouter = router({
 
   create: authedProcedure
     .meta({
+      apiKeyScope: 'chats:write',
       openapi: { method: 'POST', path: '/chats', tags, summary: 'Start a chat', protect: true },
       successStatus: 201,
     })
@@ -39,6 +41,7 @@ export const chatsRouter = router({
 
   rename: authedProcedure
     .meta({
+      apiKeyScope: 'chats:write',
       openapi: { method: 'PATCH', path: '/chats/{id}', tags, summary: 'Rename a chat', protect: true },
     })
     .input(ZRenameChatInput)
@@ -47,6 +50,7 @@ export const chatsRouter = router({
 
   delete: authedProcedure
     .meta({
+      apiKeyScope: 'chats:write',
       openapi: {
         method: 'DELETE',
         path: '/chats/{id}',

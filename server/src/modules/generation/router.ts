@@ -25,6 +25,7 @@ const generationLimited = authedProcedure.use(withRateLimit((limits) => limits.g
 export const generationRouter = router({
   create: generationLimited
     .meta({
+      apiKeyScope: 'jobs:write',
       openapi: {
         method: 'POST',
         path: '/jobs',
@@ -46,6 +47,7 @@ export const generationRouter = router({
 
   generate: generationLimited
     .meta({
+      apiKeyScope: 'jobs:write',
       openapi: {
         method: 'POST',
         path: '/generate',
@@ -60,20 +62,24 @@ export const generationRouter = router({
     .mutation(({ ctx, input }) => ctx.services.generation.generate(ctx.user.id, input, ctx.requestId)),
 
   /** Live job updates over SSE; reconnecting clients resume after the last event id. Streams are capped. */
-  watch: authedProcedure.input(ZWatchJobsInput).subscription(async ({ ctx, input, signal }) =>
-    trackedJobs(
-      ctx.services.generation.subscribe(ctx.user.id, ctx.addressKey, {
-        jobId: input.jobId,
-        lastEventId: input.lastEventId,
-        signal: signal ?? new AbortController().signal,
-      }),
+  watch: authedProcedure
+    .meta({ apiKeyScope: 'jobs:read' })
+    .input(ZWatchJobsInput)
+    .subscription(async ({ ctx, input, signal }) =>
+      trackedJobs(
+        ctx.services.generation.subscribe(ctx.user.id, ctx.addressKey, {
+          jobId: input.jobId,
+          lastEventId: input.lastEventId,
+          signal: signal ?? new AbortController().signal,
+        }),
+      ),
     ),
-  ),
 });
 
 export const jobsRouter = router({
   list: authedProcedure
     .meta({
+      apiKeyScope: 'jobs:read',
       openapi: {
         method: 'GET',
         path: '/jobs',
@@ -88,6 +94,7 @@ export const jobsRouter = router({
 
   get: authedProcedure
     .meta({
+      apiKeyScope: 'jobs:read',
       openapi: {
         method: 'GET',
         path: '/jobs/{id}',
@@ -102,6 +109,7 @@ export const jobsRouter = router({
 
   cancel: authedProcedure
     .meta({
+      apiKeyScope: 'jobs:write',
       openapi: {
         method: 'POST',
         path: '/jobs/{id}/cancel',

@@ -9,6 +9,7 @@ const tags = ['messages'];
 export const messagesRouter = router({
   list: authedProcedure
     .meta({
+      apiKeyScope: 'chats:read',
       openapi: {
         method: 'GET',
         path: '/messages',
@@ -23,6 +24,7 @@ export const messagesRouter = router({
 
   create: authedProcedure
     .meta({
+      apiKeyScope: 'chats:write',
       openapi: {
         method: 'POST',
         path: '/messages',

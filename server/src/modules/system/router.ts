@@ -7,6 +7,7 @@ import { publicProcedure, router } from '../../trpc/trpc.js';
 export const systemRouter = router({
   info: publicProcedure
     .meta({
+      apiKeyScope: 'any-key',
       openapi: {
         method: 'GET',
         path: '/system/info',

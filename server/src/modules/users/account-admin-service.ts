@@ -5,6 +5,7 @@ import { sameId } from '../../db/ids.js';
 import { Conflict, DomainError, Forbidden, NotFound } from '../../domain-errors.js';
 import { assertStrongPassword } from '../../infra/password-strength.js';
 import { hashPassword } from '../../infra/passwords.js';
+import type { ApiKeyService } from '../api-keys/service.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { SessionService } from '../auth/session-service.js';
 import type { UserModel } from './model.js';
@@ -34,7 +35,7 @@ export interface AccountAdminService {
    * value that really changes is audited with its before and after.
    */
   setEmail(actor: Actor, userId: string, change: EmailChange): Promise<void>;
-  /** Deactivation revokes every session at once; the last active admin cannot be deactivated. */
+  /** Deactivation revokes every session and API key at once; the last active admin cannot be deactivated. */
   setActive(actor: Actor, userId: string, active: boolean): Promise<TAdminUserResult>;
   /**
    * Deletes the account and everything it owns, once `confirmEmail` repeats its email. Nobody deletes
@@ -45,10 +46,16 @@ export interface AccountAdminService {
   idOfEmail(email: string): Promise<string>;
 }
 
+/** What lets an account in: its sessions and its API keys, both ended at deactivation. */
+export interface AccountCredentials {
+  sessions: SessionService;
+  apiKeys: Pick<ApiKeyService, 'revokeAllOf'>;
+}
+
 /** Account changes by admins and admin scripts; each one that happens is written to the audit log. */
 export function createAccountAdminService(
   users: UserModel,
-  sessions: SessionService,
+  { sessions, apiKeys }: AccountCredentials,
   ownedData: OwnedData[],
   audit: AuditLog,
   passwordMinScore: number,
@@ -185,7 +192,10 @@ export function createAccountAdminService(
       } else {
         await apply();
       }
-      if (!active) await sessions.logoutEverywhere(userId);
+      if (!active) {
+        await sessions.logoutEverywhere(userId);
+        await apiKeys.revokeAllOf(actor, userId, 'account deactivated');
+      }
       const action = active ? 'user.reactivated' : 'user.deactivated';
       await audit.record({
         action,
@@ -195,7 +205,9 @@ export function createAccountAdminService(
       });
       return answer(
         userId,
-        active ? 'The account is active again' : 'The account is deactivated and its sessions have ended',
+        active
+          ? 'The account is active again'
+          : 'The account is deactivated; its sessions have ended and its API keys are revoked',
       );
     },
 
@@ -227,6 +239,7 @@ export function createAccountAdminService(
         messages: 0,
         chats: 0,
         webhookEndpoints: 0,
+        apiKeys: 0,
       };
       for (const data of ownedData) counts[data.kind] = await data.deleteAllOf(user._id);
       counts.accounts = (await users.deleteOne({ _id: user._id })).deletedCount;

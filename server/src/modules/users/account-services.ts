@@ -4,6 +4,9 @@ import type { Connection } from 'mongoose';
 
 import type { Config } from '../../config.js';
 import { createAccessTokens, type AccessTokens } from '../../infra/access-tokens.js';
+import { derivedKey } from '../../infra/derived-keys.js';
+import { apiKeyModel, apiKeysOwnedData } from '../api-keys/model.js';
+import { createApiKeyService } from '../api-keys/service.js';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.js';
 import { auditEventModel } from '../audit/model.js';
 import { createGuessLimits } from '../auth/guess-limits.js';
@@ -40,9 +43,10 @@ export function buildAccountServices(
     thresholds: { password: config.accountProtection.lockoutThreshold, code: MAX_WRONG_CODES },
     lockoutMs: config.accountProtection.lockoutMs,
   });
+  const accounts = createAccountReader(users);
   const sessions = createSessionService({
     users,
-    accounts: createAccountReader(users),
+    accounts,
     models,
     accessTokens:
       options.accessTokens ?? createAccessTokens(config.jwtSecret, config.auth.accessTokenTtlSeconds),
@@ -53,12 +57,21 @@ export function buildAccountServices(
     audit,
     guesses,
   });
+  const apiKeyRecords = apiKeyModel(connection);
+  const apiKeys = createApiKeyService({
+    keys: apiKeyRecords,
+    users,
+    accounts,
+    audit,
+    pepper: derivedKey(config.jwtSecret, 'api-keys'),
+    maxPerUser: config.apiKeys.perUserMax,
+  });
   const userServices = createUserServices(
     users,
-    sessions,
-    [...(options.ownedData ?? []), ...authOwnedData(models)],
+    { sessions, apiKeys },
+    [...(options.ownedData ?? []), ...authOwnedData(models), apiKeysOwnedData(apiKeyRecords)],
     audit,
     config.accountProtection.passwordMinScore,
   );
-  return { userRecords: users, models, sessions, users: userServices, audit, guesses };
+  return { userRecords: users, models, sessions, apiKeys, users: userServices, audit, guesses };
 }

@@ -1,6 +1,9 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import type { SessionService } from '../auth/session-service.js';
-import { createAccountAdminService, type AccountAdminService } from './account-admin-service.js';
+import {
+  createAccountAdminService,
+  type AccountAdminService,
+  type AccountCredentials,
+} from './account-admin-service.js';
 import { createUserDirectory, type UserDirectory } from './directory-service.js';
 import type { UserModel } from './model.js';
 import type { OwnedData } from './owned-data.js';
@@ -19,12 +22,12 @@ export interface UserServices {
 /** Wires the users services; `ownedData` lists what goes with an account when it is deleted. */
 export function createUserServices(
   users: UserModel,
-  sessions: SessionService,
+  credentials: AccountCredentials,
   ownedData: OwnedData[],
   audit: AuditLog,
   passwordMinScore: number,
 ): UserServices {
   const directory = createUserDirectory(users);
-  const accounts = createAccountAdminService(users, sessions, ownedData, audit, passwordMinScore);
+  const accounts = createAccountAdminService(users, credentials, ownedData, audit, passwordMinScore);
   return { directory, accounts, profiles: createProfileService(users, directory, accounts) };
 }

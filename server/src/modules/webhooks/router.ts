@@ -20,6 +20,7 @@ const tags = ['webhooks'];
 export const webhooksRouter = router({
   create: authedProcedure
     .meta({
+      apiKeyScope: 'webhooks:write',
       openapi: {
         method: 'POST',
         path: '/webhooks',
@@ -38,6 +39,7 @@ export const webhooksRouter = router({
 
   list: authedProcedure
     .meta({
+      apiKeyScope: 'webhooks:read',
       openapi: { method: 'GET', path: '/webhooks', tags, summary: 'Your webhook endpoints', protect: true },
     })
     .input(z.void())
@@ -46,6 +48,7 @@ export const webhooksRouter = router({
 
   get: authedProcedure
     .meta({
+      apiKeyScope: 'webhooks:read',
       openapi: {
         method: 'GET',
         path: '/webhooks/{id}',
@@ -60,6 +63,7 @@ export const webhooksRouter = router({
 
   update: authedProcedure
     .meta({
+      apiKeyScope: 'webhooks:write',
       openapi: {
         method: 'PATCH',
         path: '/webhooks/{id}',
@@ -75,6 +79,7 @@ export const webhooksRouter = router({
 
   delete: authedProcedure
     .meta({
+      apiKeyScope: 'webhooks:write',
       openapi: {
         method: 'DELETE',
         path: '/webhooks/{id}',
@@ -92,6 +97,7 @@ export const webhooksRouter = router({
 
   rotateSecret: authedProcedure
     .meta({
+      apiKeyScope: 'webhooks:write',
       openapi: {
         method: 'POST',
         path: '/webhooks/{id}/rotate-secret',
@@ -107,6 +113,7 @@ export const webhooksRouter = router({
 
   deliveries: authedProcedure
     .meta({
+      apiKeyScope: 'webhooks:read',
       openapi: {
         method: 'GET',
         path: '/webhooks/{id}/deliveries',
@@ -123,6 +130,7 @@ export const webhooksRouter = router({
 
   redeliver: authedProcedure
     .meta({
+      apiKeyScope: 'webhooks:write',
       openapi: {
         method: 'POST',
         path: '/webhooks/{id}/deliveries/{deliveryId}/redeliver',
