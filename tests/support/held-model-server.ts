@@ -49,7 +49,8 @@ export async function startHeldModelServer(): Promise<HeldModelServer> {
       })
       .end(payload);
   });
-  return Object.assign(proxy, {
+  return {
+    ...proxy,
     started,
     async nextStarted(after: number) {
       const signal = AbortSignal.timeout(60_000);
@@ -63,5 +64,5 @@ export async function startHeldModelServer(): Promise<HeldModelServer> {
       await proxy.close();
       await reference.close();
     },
-  });
+  };
 }
