@@ -103,11 +103,11 @@ describe('queue position and ETA', () => {
     'numbers queued jobs in the order workers then claim them, counts down live, and estimates from run times',
     { timeout: 180_000 },
     async () => {
-      const [blocker, heavy, light, sdkUser] = await Promise.all(
+      const [blocker, heavy, light, sdkUser] = (await Promise.all(
         ['blocker', 'heavy', 'light', 'sdk'].map((name) =>
           signInNewUser(server, admin, `${name}@example.com`),
         ),
-      );
+      )) as [SignedIn, SignedIn, SignedIn, SignedIn];
       const owners = new Map<string, SignedIn>();
       const queue = async (user: SignedIn, prompt: string): Promise<TJob> => {
         const created = await callRest(server.url, 'POST', '/jobs', { prompt }, user.token);
