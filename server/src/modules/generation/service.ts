@@ -259,8 +259,14 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       : deps.ticks.subscribe(() => relay.emit('update', QUEUE_TICK));
     const describe = (job: JobRecord): Promise<TJob> =>
       options.withoutQueue ? Promise.resolve(view(job)) : estimatedView(job);
-    // The newest version of each job sent, and what was said of its place in the queue.
-    const sent = new Map<string, { job: JobRecord; queue: TJob }>();
+    // The newest version of each job sent; for a queued job also the job and what was said of its place.
+    const sent = new Map<string, { version: number; queued?: { job: JobRecord; shown: TJob } }>();
+    const remember = (job: JobRecord, shown: TJob): void => {
+      sent.set(job._id.toHexString(), {
+        version: job.version,
+        ...(job.status === 'queued' ? { queued: { job, shown } } : {}),
+      });
+    };
     let queueUpdates = 0;
     try {
       const updates = on(relay, 'update', { signal: AbortSignal.any([options.signal, deps.closing]) });
@@ -277,27 +283,27 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       };
       for (const job of await jobs.find(filter).sort({ updatedAt: 1 }).lean<JobRecord[]>()) {
         const shown = await describe(job);
-        sent.set(job._id.toHexString(), { job, queue: shown });
+        remember(job, shown);
         yield { id: eventId(job), job: shown };
       }
       for await (const [update] of updates as AsyncIterable<[JobRecord | typeof QUEUE_TICK]>) {
         if (update === QUEUE_TICK) {
           // Jobs ahead started, ended or arrived: a queued job's new place is news even at the same version.
-          for (const [id, { job }] of sent) {
-            if (job.status !== 'queued') continue;
-            const shown = await describe(job);
-            const before = sent.get(id)?.queue;
-            if (before && !queueNews(before, shown)) continue;
-            sent.set(id, { job, queue: shown });
+          for (const { queued } of [...sent.values()]) {
+            if (!queued) continue;
+            const shown = await describe(queued.job);
+            if (!queueNews(queued.shown, shown)) continue;
+            queued.shown = shown;
+            const { job } = queued;
             queueUpdates += 1;
             yield { id: `${eventId(job)}.q${queueUpdates}`, job: shown };
           }
           continue;
         }
         const id = update._id.toHexString();
-        if ((sent.get(id)?.job.version ?? -1) >= update.version) continue;
+        if ((sent.get(id)?.version ?? -1) >= update.version) continue;
         const shown = await describe(update);
-        sent.set(id, { job: update, queue: shown });
+        remember(update, shown);
         yield { id: eventId(update), job: shown };
       }
     } catch (error) {
