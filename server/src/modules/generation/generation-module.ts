@@ -112,7 +112,12 @@ export function createGenerationModule(
   app.addHook('onReady', () =>
     registry.join(workerId, policy.workerConcurrency, registryFailed).catch(registryFailed),
   );
-  app.addHook('preClose', () => registry.leave(workerId).catch(registryFailed));
+  // Leaving starts as the app stops but is not waited for there: that would hold the listener open.
+  let leaving: Promise<void> | undefined;
+  app.addHook('preClose', (done) => {
+    leaving = registry.leave(workerId).catch(registryFailed);
+    done();
+  });
   const estimates = createQueueEstimates({
     jobs,
     durations: createRunDurations(jobs, { sampleSize: policy.etaSampleSize, cacheMs: policy.queueRefreshMs }),
@@ -148,6 +153,7 @@ export function createGenerationModule(
   // Live-update streams never end by themselves; a shutdown ends them so the server can close.
   app.addHook('preClose', async () => closing.abort());
   app.addHook('onClose', async () => {
+    await leaving;
     watcher.close();
     ticks.close();
     await Promise.all([clients.close(), meshes.close()]);
