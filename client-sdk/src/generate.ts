@@ -9,7 +9,10 @@ import { Gen3dError, toGen3dError } from './errors.js';
 type CreateJobInput = inferRouterInputs<AppRouter>['generation']['create'];
 
 export interface GenerateOptions {
-  /** Called with every update of the job (status and progress 0-100), as it happens. */
+  /**
+   * Called with every update of the job (status and progress 0-100), as it happens; while it waits, also
+   * when its `queuePosition` or its `estimatedStartAt` / `estimatedFinishAt` change (docs/api.md).
+   */
   onProgress?: (job: TJob) => void;
   /** Aborting cancels the job on the server and rejects with the abort reason. */
   signal?: AbortSignal;

@@ -3,6 +3,8 @@ import '@google/model-viewer';
 
 import { createGen3dClient, toGen3dError, webStorageTokenStore } from '@gen3d/client';
 
+import { queueStatus } from './queue-status.js';
+
 const sessionClient = createGen3dClient({
   url: location.origin,
   tokens: webStorageTokenStore(localStorage),
@@ -22,6 +24,7 @@ const keyForm = element<HTMLFormElement>('key-form');
 const promptForm = element<HTMLFormElement>('prompt-form');
 const progress = element<HTMLProgressElement>('progress');
 const jobStatus = element<HTMLParagraphElement>('job-status');
+const jobQueue = element<HTMLParagraphElement>('job-queue');
 const viewer = element<HTMLElement & { src: string | null }>('viewer');
 const viewerStatus = element<HTMLParagraphElement>('viewer-status');
 const downloads = element<HTMLParagraphElement>('downloads');
@@ -97,6 +100,7 @@ onSubmit(promptForm, async () => {
     onProgress: (job) => {
       progress.value = job.progress;
       jobStatus.textContent = `${job.status} ${job.progress}%`;
+      jobQueue.textContent = queueStatus(job);
     },
   });
   const glb = assets.find((asset) => asset.format === 'glb');

@@ -132,6 +132,8 @@ export const EnvSchema = z.object({
   JOB_RETRY_MAX_MS: z.coerce.number().int().min(0).default(60_000),
   JOBS_MAX_RUNNING_PER_USER: z.coerce.number().int().min(1).default(2),
   JOBS_DAILY_QUOTA: z.coerce.number().int().min(1).default(200),
+  JOB_ETA_SAMPLE_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
+  JOB_QUEUE_REFRESH_MS: z.coerce.number().int().min(100).default(2000),
   GENERATE_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   GENERATION_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(30),
   GENERATION_RATE_LIMIT_IP_MAX: z.coerce.number().int().positive().optional(),
@@ -259,6 +261,13 @@ export interface Config {
     readonly cancelCheckMs: number;
     /** The shortest interval between two progress writes of one running job. */
     readonly progressIntervalMs: number;
+    /** How many of a model server's latest succeeded jobs give its typical run time (queue ETAs). */
+    readonly etaSampleSize: number;
+    /**
+     * How long queue figures read from the database (run times, workers, running jobs) are reused, and how
+     * often live streams re-read the positions of their queued jobs when this instance saw no queue change.
+     */
+    readonly queueRefreshMs: number;
   };
   /** Generation requests per window, per user and per client address. */
   readonly generationRateLimit: RateLimitConfig;
@@ -516,6 +525,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       watchOverlapMs: 5_000,
       cancelCheckMs: vars.JOB_CANCEL_CHECK_MS,
       progressIntervalMs: vars.JOB_PROGRESS_INTERVAL_MS,
+      etaSampleSize: vars.JOB_ETA_SAMPLE_SIZE,
+      queueRefreshMs: vars.JOB_QUEUE_REFRESH_MS,
     },
     generationRateLimit: rateLimit(
       vars.GENERATION_RATE_LIMIT_MAX,

@@ -9,6 +9,7 @@ export * from './chats.js';
 export * from './assets.js';
 export * from './messages.js';
 export * from './jobs.js';
+export * from './queue-estimates.js';
 export * from './audit.js';
 export * from './analytics.js';
 export * from './webhooks.js';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ZAttachment } from './assets.js';
 import { ZObjectId } from './auth.js';
 import { queryInteger, ZPage } from './query-params.js';
+import { ZQueueEstimate } from './queue-estimates.js';
 
 export const JobStatuses = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 export const ZJobStatus = z.enum(JobStatuses);
@@ -78,6 +79,7 @@ export const ZJob = z.object({
   computeMs: z.number().int().nullable(),
   /** Grows with every change; live updates carry it so clients keep the newest. */
   version: z.number().int(),
+  ...ZQueueEstimate.shape,
 });
 export type TJob = z.infer<typeof ZJob>;
 

@@ -53,8 +53,10 @@ const JobSchema = new Schema(
   },
   { timestamps: true, strict: 'throw' },
 );
-// Claiming: the fairest available queued job.
-JobSchema.index({ status: 1, fairRank: 1, createdAt: 1 });
+// Claiming the fairest available queued job, and counting the queued jobs ahead of one (queue position).
+JobSchema.index({ status: 1, fairRank: 1, createdAt: 1, _id: 1 });
+// A model server's latest succeeded jobs: its typical run time (queue ETAs).
+JobSchema.index({ 'params.modelServer': 1, status: 1, finishedAt: -1 });
 // Lease recovery.
 JobSchema.index({ status: 1, leaseExpiresAt: 1 });
 JobSchema.index({ ownerId: 1, createdAt: -1 });

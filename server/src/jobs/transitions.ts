@@ -132,7 +132,8 @@ export function claim({ workerId, now, leaseMs, excludedOwners }: ClaimInput): J
       },
       { attempts: 1 },
     ),
-    sort: { fairRank: 1, createdAt: 1 },
+    // _id settles ties, so the order is total and a job's queue position is exact.
+    sort: { fairRank: 1, createdAt: 1, _id: 1 },
   };
 }
 

@@ -10,8 +10,12 @@ import { createJobCancellation } from '../../jobs/cancellation.js';
 import { JobEvents } from '../../jobs/job-events.js';
 import { jobModel } from '../../jobs/job-model.js';
 import { JobWatcher } from '../../jobs/job-watcher.js';
+import { createQueueEstimates } from '../../jobs/queue-estimates.js';
+import { QueueTicks } from '../../jobs/queue-ticks.js';
 import { createJobQueue, type OnJobFinished } from '../../jobs/queue.js';
+import { createRunDurations } from '../../jobs/run-durations.js';
 import { WorkerPool, type WorkerPoolOptions } from '../../jobs/worker-pool.js';
+import { WorkerRegistry } from '../../jobs/worker-registry.js';
 import { MeshPool } from '../../meshes/mesh-pool.js';
 import { createModelServerClients } from '../../model-servers/model-server-clients.js';
 import { createConfiguredStorage } from '../../storage/configured-storage.js';
@@ -89,6 +93,7 @@ export function createGenerationModule(
     meshes,
     pollIntervalMs: config.modelServers.calls.pollIntervalMs,
   });
+  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const workers = new WorkerPool(queue, processor, {
     concurrency: policy.workerConcurrency,
     pollIntervalMs: policy.pollIntervalMs,
@@ -96,9 +101,33 @@ export function createGenerationModule(
     timeoutMs: policy.timeoutMs,
     cancelCheckMs: policy.cancelCheckMs,
     progressIntervalMs: policy.progressIntervalMs,
-    workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    workerId,
     log: app.log,
     onRunEnded: onJobRunEnded,
+  });
+  // Every instance with workers says how many, so queue ETAs count the workers of all instances.
+  const registry = new WorkerRegistry(connection, { ttlMs: policy.leaseMs });
+  const registryFailed = (error: unknown) =>
+    app.log.warn({ err: error }, "registering this instance's workers failed");
+  app.addHook('onReady', () =>
+    registry.join(workerId, policy.workerConcurrency, registryFailed).catch(registryFailed),
+  );
+  // Leaving starts as the app stops but is not waited for there: that would hold the listener open.
+  let leaving: Promise<void> | undefined;
+  app.addHook('preClose', (done) => {
+    leaving = registry.leave(workerId).catch(registryFailed);
+    done();
+  });
+  const estimates = createQueueEstimates({
+    jobs,
+    durations: createRunDurations(jobs, { sampleSize: policy.etaSampleSize, cacheMs: policy.queueRefreshMs }),
+    totalWorkers: () => registry.totalConcurrency(),
+    events,
+    cacheMs: policy.queueRefreshMs,
+  });
+  const ticks = new QueueTicks(events, {
+    throttleMs: policy.watchIntervalMs,
+    refreshMs: policy.queueRefreshMs,
   });
   const closing = new AbortController();
   const generation = createGenerationService({
@@ -118,11 +147,15 @@ export function createGenerationModule(
     audit,
     caps,
     streams: new StreamSlots(config.streams),
+    estimates,
+    ticks,
   });
   // Live-update streams never end by themselves; a shutdown ends them so the server can close.
   app.addHook('preClose', async () => closing.abort());
   app.addHook('onClose', async () => {
+    await leaving;
     watcher.close();
+    ticks.close();
     await Promise.all([clients.close(), meshes.close()]);
   });
   // A deleted account's jobs stop first, then its files and records go.

@@ -1,11 +1,15 @@
-import type { TJob } from '@gen3d/shared';
+import type { TJob, TQueueEstimate } from '@gen3d/shared';
 
 import type { JobRecord } from '../../jobs/job-model.js';
 import type { AttachmentRecord } from '../assets/attachment-schema.js';
 import type { AssetService } from '../assets/service.js';
 
-/** A job as clients see it; output URLs are signed now. */
-export function jobView(job: JobRecord, assets: Pick<AssetService, 'attachmentView'>): TJob {
+/** A job as clients see it; output URLs are signed now. The queue fields come when the caller estimated them. */
+export function jobView(
+  job: JobRecord,
+  assets: Pick<AssetService, 'attachmentView'>,
+  queue?: TQueueEstimate,
+): TJob {
   const id = job._id.toHexString();
   const { seed, quality, formats, modelServer, guidanceScale, steps, frameSize } = job.params;
   return {
@@ -32,5 +36,6 @@ export function jobView(job: JobRecord, assets: Pick<AssetService, 'attachmentVi
     finishedAt: job.finishedAt?.toISOString() ?? null,
     computeMs: job.computeMs ?? null,
     version: job.version,
+    ...queue,
   };
 }

@@ -7,6 +7,7 @@ import type {
   TCreateJobInput,
   TGenerationParams,
   TJob,
+  TQueueEstimate,
   ZAdminJobUpdateInput,
   ZGenerateInput,
   ZGenerateResult,
@@ -20,6 +21,8 @@ import type { StreamSlots } from '../../infra/stream-slots.js';
 import type { JobEvents } from '../../jobs/job-events.js';
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
 import type { JobWatcher } from '../../jobs/job-watcher.js';
+import type { QueueEstimates } from '../../jobs/queue-estimates.js';
+import type { QueueTicks } from '../../jobs/queue-ticks.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { AssetService } from '../assets/service.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
@@ -47,6 +50,10 @@ export interface GenerationDeps {
   audit: AuditLog;
   caps: StoredObjectCaps;
   streams: StreamSlots;
+  /** Queue positions and ETAs of the jobs clients read. */
+  estimates: QueueEstimates;
+  /** When live streams re-read their queued jobs' positions. */
+  ticks: QueueTicks;
 }
 
 /** One live update: the job's state and the id a client resumes from. */
@@ -85,6 +92,26 @@ export interface WatchOptions {
   jobId?: string | undefined;
   lastEventId?: string | undefined;
   signal: AbortSignal;
+  /** Without queue positions and ETAs, and no updates when only those change (default: with them). */
+  withoutQueue?: boolean;
+}
+
+/** A live stream's own signal: the positions of its queued jobs may have changed. */
+const QUEUE_TICK = Symbol('queue tick');
+
+/** Estimates move with the clock; a queued job's live stream hears of a move this large or larger. */
+const ETA_NOTICE_MS = 5_000;
+
+/** Whether a queued job's new place is worth an update: another position, an estimate appearing or going, or one that moved. */
+function queueNews(before: TQueueEstimate, now: TQueueEstimate): boolean {
+  const moved = (a: string | null | undefined, b: string | null | undefined): boolean =>
+    (a == null) !== (b == null) ||
+    (a != null && b != null && Math.abs(Date.parse(a) - Date.parse(b)) >= ETA_NOTICE_MS);
+  return (
+    before.queuePosition !== now.queuePosition ||
+    moved(before.estimatedStartAt, now.estimatedStartAt) ||
+    moved(before.estimatedFinishAt, now.estimatedFinishAt)
+  );
 }
 
 const FINISHED = new Set(['succeeded', 'failed', 'canceled']);
@@ -100,6 +127,8 @@ function startOfUtcDay(now: Date): Date {
 export function createGenerationService(deps: GenerationDeps): GenerationService {
   const { jobs, queue, events, watcher, chats, messages, assets } = deps;
   const view = (job: JobRecord): TJob => jobView(job, assets);
+  const estimatedView = async (job: JobRecord): Promise<TJob> =>
+    jobView(job, assets, await deps.estimates.of(job));
   const ownedFilter = (ownerId: string, jobId: string): QueryFilter<JobRecord> => ({
     _id: new Types.ObjectId(jobId),
     ownerId: new Types.ObjectId(ownerId),
@@ -148,7 +177,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     const key = input.idempotencyKey ?? null;
     if (key) {
       const existing = await jobs.findOne({ ownerId: owner, idempotencyKey: key }).lean<JobRecord>();
-      if (existing) return view(existing);
+      if (existing) return estimatedView(existing);
     }
     const params = paramsOf(input);
     await checkQuota(owner);
@@ -192,12 +221,12 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
         requestId: requestId ?? null,
       });
       deps.onQueued();
-      return view(job);
+      return await estimatedView(job);
     } catch (error) {
       await messages.remove(prompt._id);
       if (key && isDuplicateKeyError(error)) {
         const winner = await jobs.findOne({ ownerId: owner, idempotencyKey: key }).lean<JobRecord>();
-        if (winner) return view(winner);
+        if (winner) return estimatedView(winner);
       }
       throw error;
     }
@@ -222,11 +251,25 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     const relay = new EventEmitter();
     const unsubscribe = events.subscribe((job) => {
       if (job.ownerId.equals(owner) && (!options.jobId || job._id.toHexString() === options.jobId))
-        relay.emit('job', job);
+        relay.emit('update', job);
     });
     const unwatch = watcher.watch(ownerId);
+    const unwatchQueue = options.withoutQueue
+      ? () => undefined
+      : deps.ticks.subscribe(() => relay.emit('update', QUEUE_TICK));
+    const describe = (job: JobRecord): Promise<TJob> =>
+      options.withoutQueue ? Promise.resolve(view(job)) : estimatedView(job);
+    // The newest version of each job sent; for a queued job also the job and what was said of its place.
+    const sent = new Map<string, { version: number; queued?: { job: JobRecord; shown: TJob } }>();
+    const remember = (job: JobRecord, shown: TJob): void => {
+      sent.set(job._id.toHexString(), {
+        version: job.version,
+        ...(job.status === 'queued' ? { queued: { job, shown } } : {}),
+      });
+    };
+    let queueUpdates = 0;
     try {
-      const updates = on(relay, 'job', { signal: AbortSignal.any([options.signal, deps.closing]) });
+      const updates = on(relay, 'update', { signal: AbortSignal.any([options.signal, deps.closing]) });
       // Catch up first: the job as it is now, or everything changed since the last event seen.
       const since = options.lastEventId ? Number(options.lastEventId.split('.')[0]) : undefined;
       const filter: QueryFilter<JobRecord> = {
@@ -238,22 +281,37 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
             ? {}
             : { status: { $in: ['queued', 'running'] } }),
       };
-      const sent = new Map<string, number>();
       for (const job of await jobs.find(filter).sort({ updatedAt: 1 }).lean<JobRecord[]>()) {
-        sent.set(job._id.toHexString(), job.version);
-        yield { id: eventId(job), job: view(job) };
+        const shown = await describe(job);
+        remember(job, shown);
+        yield { id: eventId(job), job: shown };
       }
-      for await (const [job] of updates as AsyncIterable<[JobRecord]>) {
-        const id = job._id.toHexString();
-        if ((sent.get(id) ?? -1) >= job.version) continue;
-        sent.set(id, job.version);
-        yield { id: eventId(job), job: view(job) };
+      for await (const [update] of updates as AsyncIterable<[JobRecord | typeof QUEUE_TICK]>) {
+        if (update === QUEUE_TICK) {
+          // Jobs ahead started, ended or arrived: a queued job's new place is news even at the same version.
+          for (const { queued } of [...sent.values()]) {
+            if (!queued) continue;
+            const shown = await describe(queued.job);
+            if (!queueNews(queued.shown, shown)) continue;
+            queued.shown = shown;
+            const { job } = queued;
+            queueUpdates += 1;
+            yield { id: `${eventId(job)}.q${queueUpdates}`, job: shown };
+          }
+          continue;
+        }
+        const id = update._id.toHexString();
+        if ((sent.get(id)?.version ?? -1) >= update.version) continue;
+        const shown = await describe(update);
+        remember(update, shown);
+        yield { id: eventId(update), job: shown };
       }
     } catch (error) {
       if (!options.signal.aborted && !deps.closing.aborted) throw error;
     } finally {
       unsubscribe();
       unwatch();
+      unwatchQueue();
     }
   }
 
@@ -274,7 +332,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       const signal = AbortSignal.timeout(deps.generateTimeoutMs);
       let finished: TJob | undefined = FINISHED.has(created.status) ? created : undefined;
       if (!finished) {
-        for await (const event of watch(ownerId, { jobId: created.id, signal })) {
+        for await (const event of watch(ownerId, { jobId: created.id, signal, withoutQueue: true })) {
           if (FINISHED.has(event.job.status)) {
             finished = event.job;
             break;
@@ -320,10 +378,10 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
           .sort({ createdAt: -1, _id: -1 }),
         { page, limit },
       ).lean<JobRecord[]>();
-      return found.map(view);
+      return Promise.all(found.map(estimatedView));
     },
 
-    get: async (ownerId, jobId) => view(await owned(ownerId, jobId)),
+    get: async (ownerId, jobId) => estimatedView(await owned(ownerId, jobId)),
 
     async cancel(ownerId, jobId) {
       const job = await owned(ownerId, jobId);
@@ -340,7 +398,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
           `The job already ${now.status}; only queued or running jobs can be canceled`,
         );
       }
-      return view(changed);
+      return estimatedView(changed);
     },
 
     async adminUpdate(actor, { id, status, progress, error }) {
@@ -369,7 +427,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
         changes: { before: fields(before), after: fields(changed) },
         details: { ownerId: before.ownerId.toHexString(), requested: { status, progress, error } },
       });
-      return view(changed);
+      return estimatedView(changed);
     },
 
     watch,
