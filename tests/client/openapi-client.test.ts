@@ -34,7 +34,7 @@ describe('a client generated from /openapi.json with openapi-typescript and open
     expect(typecheck).toEqual({ ok: true });
   });
 
-  it('registers, verifies, logs in, queues a job, follows it and downloads the GLB', async () => {
+  it('registers, verifies, logs in, creates an API key, queues a job with it, follows it and downloads the GLB', async () => {
     const { runThirdPartyFlow } = (await import('./openapi-consumer/third-party-flow.js')) as {
       runThirdPartyFlow: (options: {
         baseUrl: string;
@@ -51,6 +51,8 @@ describe('a client generated from /openapi.json with openapi-typescript and open
         codeIn(await suite.smtp.waitForMail('integrator@example.com', /verification code/)),
     });
     expect(result.job).toMatchObject({ status: 'succeeded', id: expect.stringMatching(/^[0-9a-f]{24}$/) });
+    expect(result.keyScopes.sort()).toEqual(['jobs:read', 'jobs:write']);
+    expect(result.passwordChangeWithKey).toBe(403);
     expect(Buffer.from(result.glb.subarray(0, 4)).toString()).toBe('glTF');
   });
 });

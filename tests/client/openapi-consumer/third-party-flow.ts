@@ -17,6 +17,10 @@ export interface FlowOptions {
 
 export interface FlowResult {
   userId: string;
+  /** What the key can do, as its creation answered. */
+  keyScopes: string[];
+  /** The status of a password change attempted with the key (keys never reach account management). */
+  passwordChangeWithKey: number;
   job: Job;
   glb: Uint8Array;
 }
@@ -27,7 +31,10 @@ function ok<T>(answer: { data?: T; error?: unknown; response: Response }, step: 
   return answer.data;
 }
 
-/** Register, verify, log in, queue a job, wait for it, and download its GLB: everything over REST. */
+/**
+ * Register, verify, log in, create an API key, queue a job with the key, wait for it, and download its GLB:
+ * everything over REST.
+ */
 export async function runThirdPartyFlow(options: FlowOptions): Promise<FlowResult> {
   const api = createClient<paths>({ baseUrl: options.baseUrl });
   ok(
@@ -46,7 +53,15 @@ export async function runThirdPartyFlow(options: FlowOptions): Promise<FlowResul
     await api.POST('/auth/login', { body: { email: options.email, password: options.password } }),
     'login',
   );
-  const authorization = `Bearer ${session.token}`;
+  // A key for the integration: it can queue and read jobs, and nothing about the account.
+  const key = ok(
+    await api.POST('/keys', {
+      headers: { authorization: `Bearer ${session.token}` },
+      body: { name: 'render farm', scopes: ['jobs:write', 'jobs:read'] },
+    }),
+    'create an API key',
+  );
+  const authorization = `Bearer ${key.key}`;
 
   const queued = ok(
     await api.POST('/jobs', {
@@ -71,5 +86,15 @@ export async function runThirdPartyFlow(options: FlowOptions): Promise<FlowResul
   if (!glb) throw new Error('the job has no GLB');
   const download = await fetch(glb.url);
   if (!download.ok) throw new Error(`downloading the GLB: HTTP ${download.status}`);
-  return { userId: session.user.id, job, glb: new Uint8Array(await download.arrayBuffer()) };
+  const refused = await api.POST('/auth/change-password', {
+    headers: { authorization },
+    body: { currentPassword: options.password, newPassword: `${options.password} changed` },
+  });
+  return {
+    userId: session.user.id,
+    keyScopes: key.scopes,
+    passwordChangeWithKey: refused.response.status,
+    job,
+    glb: new Uint8Array(await download.arrayBuffer()),
+  };
 }
