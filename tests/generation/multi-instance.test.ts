@@ -13,19 +13,13 @@ import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { runTypeScript } from '../support/process.js';
 import { callRest } from '../support/rest.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { GENEROUS_LIMITS, startTestServer, type TestServer } from '../support/server.js';
 
 let database: TestDatabase;
 let modelServer: RunningReferenceServer;
 const servers: TestServer[] = [];
 
-const generous = {
-  AUTH_RATE_LIMIT_MAX: '1000',
-  GENERATION_RATE_LIMIT_MAX: '10000',
-  RATE_LIMIT_MAX: '100000',
-  JOBS_DAILY_QUOTA: '10000',
-  JOBS_MAX_RUNNING_PER_USER: '8',
-};
+const generous = GENEROUS_LIMITS;
 
 beforeAll(async () => {
   database = await startTestDatabase();

@@ -12,7 +12,7 @@ import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { clientFor } from '../support/generation.js';
 import { runTypeScript } from '../support/process.js';
 import { callRest } from '../support/rest.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { GENEROUS_LIMITS, startTestServer, type TestServer } from '../support/server.js';
 import { startTestSmtpServer } from '../support/smtp.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -22,11 +22,7 @@ let receiver: WebhookReceiver;
 const servers: TestServer[] = [];
 
 const settings = {
-  AUTH_RATE_LIMIT_MAX: '1000',
-  GENERATION_RATE_LIMIT_MAX: '10000',
-  RATE_LIMIT_MAX: '100000',
-  JOBS_DAILY_QUOTA: '10000',
-  JOBS_MAX_RUNNING_PER_USER: '8',
+  ...GENEROUS_LIMITS,
   WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
   WEBHOOK_RETRY_SCALE: '0.00001',
   WEBHOOK_POLL_INTERVAL_MS: '100',

@@ -137,3 +137,12 @@ export function useTestServer(options: SuiteServerOptions = {}): SuiteServer {
     },
   };
 }
+
+/** Limits high enough that tests driving many jobs from a few accounts measure something else. */
+export const GENEROUS_LIMITS = {
+  AUTH_RATE_LIMIT_MAX: '1000',
+  GENERATION_RATE_LIMIT_MAX: '10000',
+  RATE_LIMIT_MAX: '100000',
+  JOBS_DAILY_QUOTA: '10000',
+  JOBS_MAX_RUNNING_PER_USER: '8',
+};
