@@ -153,7 +153,10 @@ describe.runIf(browserAvailable)('the demo page at another name of the same serv
       await generateOn(
         page,
         'a green cone',
-        () => (document.querySelector('#viewer') as (Element & { loaded?: boolean }) | null)?.loaded === true,
+        // Loaded, and the "Loading the model…" line cleared by the viewer's load event.
+        () =>
+          (document.querySelector('#viewer') as (Element & { loaded?: boolean }) | null)?.loaded === true &&
+          document.querySelector('#viewer-status')?.textContent === '',
       );
       expect(await page.textContent('#viewer-status')).toBe('');
 
