@@ -3,43 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Types } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import type { TJob } from '@gen3d/client';
-import { startReferenceModelServer, type RunningReferenceServer } from '@gen3d/server';
+import { startReferenceModelServer } from '@gen3d/server';
 
 import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { clientFor, followJob } from '../support/generation.js';
+import { useInstances } from '../support/instances.js';
 import { runTypeScript } from '../support/process.js';
 import { callRest } from '../support/rest.js';
-import { GENEROUS_LIMITS, startTestServer, type TestServer } from '../support/server.js';
+import { GENEROUS_LIMITS, type TestServer } from '../support/server.js';
 
-let database: TestDatabase;
-let modelServer: RunningReferenceServer;
-const servers: TestServer[] = [];
-
-const generous = GENEROUS_LIMITS;
-
-beforeAll(async () => {
-  database = await startTestDatabase();
-  modelServer = await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs: 0 });
-});
-
-afterAll(async () => {
-  for (const server of servers) await server.close();
-  await modelServer.close();
-  await database.stop();
-});
-
-async function startInstance(env: Record<string, string>, mongodbUri?: string): Promise<TestServer> {
-  const server = await startTestServer(database, {
-    env: { MODEL_SERVER_URL: modelServer.url, MODEL_SERVER_POLL_INTERVAL_MS: '20', ...generous, ...env },
-    ...(mongodbUri ? { mongodbUri } : {}),
-  });
-  servers.push(server);
-  return server;
-}
+const instances = useInstances(GENEROUS_LIMITS);
+const startInstance = (env: Record<string, string>, mongodbUri?: string) => instances.start(env, mongodbUri);
 
 /**
  * Collects the user's finished jobs from live updates; `until` resolves once all the given ids finished.

@@ -4,22 +4,18 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startReferenceModelServer, type RunningReferenceServer } from '@gen3d/server';
 import type { TWebhookDelivery } from '@gen3d/shared';
 
 import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { clientFor } from '../support/generation.js';
+import { useInstances } from '../support/instances.js';
 import { runTypeScript } from '../support/process.js';
 import { callRest } from '../support/rest.js';
-import { GENEROUS_LIMITS, startTestServer, type TestServer } from '../support/server.js';
+import { GENEROUS_LIMITS, type TestServer } from '../support/server.js';
 import { startTestSmtpServer } from '../support/smtp.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
-let database: TestDatabase;
-let modelServer: RunningReferenceServer;
 let receiver: WebhookReceiver;
-const servers: TestServer[] = [];
 
 const settings = {
   ...GENEROUS_LIMITS,
@@ -28,27 +24,16 @@ const settings = {
   WEBHOOK_POLL_INTERVAL_MS: '100',
 };
 
+// Registered before the instances, so the receiver closes after them.
 beforeAll(async () => {
-  database = await startTestDatabase();
-  modelServer = await startReferenceModelServer({ host: '127.0.0.1', port: 0, durationMs: 0 });
   receiver = await startWebhookReceiver();
 });
-
 afterAll(async () => {
-  for (const server of servers) await server.close();
   await receiver.close();
-  await modelServer.close();
-  await database.stop();
 });
 
-async function startInstance(env: Record<string, string>, mongodbUri?: string): Promise<TestServer> {
-  const server = await startTestServer(database, {
-    env: { MODEL_SERVER_URL: modelServer.url, MODEL_SERVER_POLL_INTERVAL_MS: '20', ...settings, ...env },
-    ...(mongodbUri ? { mongodbUri } : {}),
-  });
-  servers.push(server);
-  return server;
-}
+const instances = useInstances(settings);
+const startInstance = (env: Record<string, string>, mongodbUri?: string) => instances.start(env, mongodbUri);
 
 async function register(server: TestServer, user: SignedIn, path: string, events: string[]) {
   const created = await callRest(
@@ -140,7 +125,7 @@ describe('webhook deliveries from several instances on one database', () => {
       receiver.plan('/crash', ['hang']);
       const doomed = runTypeScript('server/src/main.ts', {
         MONGODB_URI: api.mongodbUri,
-        MODEL_SERVER_URL: modelServer.url,
+        MODEL_SERVER_URL: instances.modelServer.url,
         PORT: '0',
         JWT_SECRET: api.config.jwtSecret,
         DATA_DIR: mkdtempSync(join(tmpdir(), 'gen3d-doomed-hooks-')),
