@@ -466,8 +466,18 @@ describe('$out edge cases', () => {
     await expect(source.aggregate([{ $out: { db: suite.db.databaseName } }]).toArray()).rejects.toMatchObject(
       {
         code: 40414,
+        message: "BSON field '$out.coll' is missing but a required field",
       },
     );
+    // 7.0 needs the database in the object form.
+    await expect(source.aggregate([{ $out: { coll: run.target } }]).toArray()).rejects.toMatchObject({
+      code: 40414,
+      message: "BSON field '$out.db' is missing but a required field",
+    });
+    await expect(source.aggregate([{ $out: 'system.js' }]).toArray()).rejects.toMatchObject({ code: 17385 });
+    await expect(source.aggregate([{ $out: { db: 'local', coll: 'x' } }]).toArray()).rejects.toMatchObject({
+      code: 31321,
+    });
     await expect(source.aggregate([{ $out: { coll: run.target, x: 1 } }]).toArray()).rejects.toMatchObject({
       code: 40415,
     });

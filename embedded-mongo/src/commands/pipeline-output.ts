@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 
 import { bsonTypeName } from '../bson-type-name.js';
-import { Catalog } from '../catalog.js';
+import { Catalog, validateDatabaseName } from '../catalog.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
 import type { QueryOptions } from '../query-engine.js';
 import type { CommandContext } from './context.js';
@@ -14,6 +14,7 @@ export interface PipelineOutput {
 }
 
 const OUTPUT_STAGES = new Set(['$out', '$merge']);
+const INTERNAL_DATABASES = new Set(['admin', 'local', 'config']);
 
 /** Where each stage that runs a sub-pipeline keeps it, and mongod's refusal of a write stage in it. */
 const NESTED_PIPELINES: Record<
@@ -62,9 +63,26 @@ function assertNoNestedOutput(stage: Document): void {
   }
 }
 
-/** `$out`'s target: a collection name, or `{db, coll}` (the database defaults to the aggregate's). */
+/** `$out`'s target namespace, checked as mongod 7.0 checks it. */
+function assertOutTarget(db: string, coll: string): void {
+  try {
+    validateDatabaseName(db);
+  } catch {
+    throw new MongoServerError(ErrorCode.InvalidNamespace, `Invalid $out target namespace, ${db}.${coll}`);
+  }
+  if (coll.length === 0)
+    throw new MongoServerError(ErrorCode.InvalidNamespace, `Invalid $out target namespace, ${db}.${coll}`);
+  if (coll.startsWith('system.'))
+    throw new MongoServerError(17385, `Can't $out to special collection: ${coll}`);
+  if (INTERNAL_DATABASES.has(db)) throw new MongoServerError(31321, `Can't $out to internal database: ${db}`);
+}
+
+/** `$out`'s target: a collection name of the aggregate's database, or `{db, coll}` (both required). */
 function outTarget(context: CommandContext, output: unknown): { db: string; coll: string } {
-  if (typeof output === 'string') return { db: context.db, coll: output };
+  if (typeof output === 'string') {
+    assertOutTarget(context.db, output);
+    return { db: context.db, coll: output };
+  }
   if (!isObject(output))
     throw new MongoServerError(
       16990,
@@ -87,12 +105,15 @@ function outTarget(context: CommandContext, output: unknown): { db: string; coll
         `BSON field '$out.${field}' is the wrong type '${bsonTypeName(value)}', expected type 'string'`,
       );
   }
-  if (output.coll === undefined)
-    throw new MongoServerError(
-      MergeErrorCode.Location40414,
-      "BSON field '$out.coll' is missing but a required field",
-    );
-  return { db: (output.db as string | undefined) ?? context.db, coll: output.coll as string };
+  for (const field of ['coll', 'db'])
+    if (output[field] === undefined)
+      throw new MongoServerError(
+        MergeErrorCode.Location40414,
+        `BSON field '$out.${field}' is missing but a required field`,
+      );
+  const target = { db: output.db as string, coll: output.coll as string };
+  assertOutTarget(target.db, target.coll);
+  return target;
 }
 
 /**
