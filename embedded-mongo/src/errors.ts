@@ -24,8 +24,10 @@ export const ErrorCode = {
   CommandNotSupported: 115,
   InvalidPipelineOperator: 168,
   DuplicateKey: 11000,
+  MergeStageNoMatchingDocument: 13113,
   Location40324: 40324,
   Location40573: 40573,
+  Location40601: 40601,
 } as const;
 
 const codeNames: Record<number, string> = {
@@ -50,8 +52,10 @@ const codeNames: Record<number, string> = {
   115: 'CommandNotSupported',
   168: 'InvalidPipelineOperator',
   11000: 'DuplicateKey',
+  13113: 'MergeStageNoMatchingDocument',
   40324: 'Location40324',
   40573: 'Location40573',
+  40601: 'Location40601',
 };
 
 /** An error a command answers with `{ok: 0, errmsg, code, codeName}` or as a write error. */

@@ -13,7 +13,7 @@ import {
   optionalNumber,
 } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
-import { writePipelineOutput } from './pipeline-output.js';
+import { pipelineOutput } from './pipeline-output.js';
 
 function queryOptions(context: CommandContext, command: Document): QueryOptions {
   const variables = optionalDocument(command, 'let');
@@ -200,7 +200,7 @@ function aggregate(context: CommandContext, command: Document): Document {
       "The 'cursor' option is required, except for aggregate with the explain argument",
     );
   }
-  pipeline.forEach((stage, position) => {
+  pipeline.forEach((stage) => {
     const name = stageName(stage);
     if (name === '$changeStream') {
       throw new MongoServerError(
@@ -208,15 +208,8 @@ function aggregate(context: CommandContext, command: Document): Document {
         'The $changeStream stage is only supported on replica sets',
       );
     }
-    if (name === '$merge')
-      throw new MongoServerError(
-        ErrorCode.CommandNotSupported,
-        '$merge is not supported by the embedded server',
-      );
-    if (name === '$out' && position !== pipeline.length - 1) {
-      throw new MongoServerError(ErrorCode.Location40324, '$out can only be the final stage in the pipeline');
-    }
   });
+  const output = pipelineOutput(context, pipeline);
   let source: Document[];
   let namespace: string;
   if (target === 1) {
@@ -233,8 +226,6 @@ function aggregate(context: CommandContext, command: Document): Document {
     source = context.catalog.collection(context.db, name)?.documents() ?? [];
     namespace = `${context.db}.${name}`;
   }
-  const last = pipeline[pipeline.length - 1];
-  const output = last && stageName(last) === '$out' ? last.$out : undefined;
   let stages = output === undefined ? pipeline : pipeline.slice(0, -1);
   const options = queryOptions(context, command);
   const leading = stages[0];
@@ -246,13 +237,13 @@ function aggregate(context: CommandContext, command: Document): Document {
     source = runFind(collection.candidates(match), match, options);
     stages = stages.slice(1);
   }
-  // Documents written by $out must not be the stored ones themselves.
+  // Documents written by $out and $merge must not be the stored ones themselves.
   const results =
     output === undefined
       ? runPipeline(source, stages, options)
       : runPipeline(source, stages, options, { copyInput: true });
   if (output !== undefined) {
-    writePipelineOutput(context, output, results);
+    output.write(results, options);
     return { cursor: context.cursors.open(namespace, [], 0, true), ok: 1 };
   }
   return {
