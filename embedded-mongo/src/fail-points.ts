@@ -248,6 +248,8 @@ export class FailCommandPoint {
           }),
         );
       }, maxTimeMS);
+      // A wait pending when the server stops does not keep the process alive.
+      timer.unref();
       this.waiters.add(waiter);
     });
   }

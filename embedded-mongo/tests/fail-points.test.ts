@@ -295,6 +295,45 @@ describe('failCommand fail point (enableTestCommands)', () => {
     await expect(db.collection('targeted').findOne({})).resolves.toBeNull();
   });
 
+  it('{activationProbability: p} fails a matching command with probability p; failAllCommands needs no list', async () => {
+    await configureFailCommand(
+      client,
+      { activationProbability: 1 },
+      { failCommands: ['find'], errorCode: 2 },
+    );
+    await expect(db.collection('random').findOne({})).rejects.toMatchObject({ code: 2 });
+    await configureFailCommand(
+      client,
+      { activationProbability: 0 },
+      { failCommands: ['find'], errorCode: 2 },
+    );
+    await expect(db.collection('random').findOne({})).resolves.toBeNull();
+    await expect(configureFailCommand(client, { activationProbability: 2 })).rejects.toMatchObject({
+      code: 2,
+    });
+    await configureFailCommand(client, { times: 2 }, { failAllCommands: true, errorCode: 2 });
+    await expect(db.command({ ping: 1 })).rejects.toMatchObject({ code: 2 });
+    await expect(db.collection('random').countDocuments()).rejects.toMatchObject({ code: 2 });
+    expect(await db.command({ ping: 1 })).toMatchObject({ ok: 1 });
+  });
+
+  it('threadName names one connection (conn<connectionId>)', async () => {
+    const single = await MongoClient.connect(server.uri, { maxPoolSize: 1, retryReads: false });
+    try {
+      const singleDb = single.db('faults');
+      const { connectionId } = await singleDb.command({ hello: 1 });
+      await configureFailCommand(client, 'alwaysOn', {
+        failCommands: ['find'],
+        errorCode: 2,
+        threadName: `conn${String(connectionId)}`,
+      });
+      await expect(singleDb.collection('thread').findOne({})).rejects.toMatchObject({ code: 2 });
+      await expect(db.collection('thread').findOne({})).resolves.toBeNull();
+    } finally {
+      await single.close();
+    }
+  });
+
   it('waitForFailPoint needs maxTimeMS and gives up with MaxTimeMSExpired', async () => {
     const admin = client.db('admin');
     await expect(admin.command({ waitForFailPoint: 'failCommand', timesEntered: 1 })).rejects.toMatchObject({
