@@ -3,8 +3,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Document } from 'bson';
 
 import { Catalog } from './catalog.js';
-import { executeCommand } from './commands/index.js';
+import type { CommandHandler } from './commands/context.js';
+import { executeCommand, supportedCommands } from './commands/index.js';
+import { testCommandNames, testCommands } from './commands/test-commands.js';
 import { CursorRegistry } from './cursors.js';
+import { FailCommandPoint, type FailPointClient } from './fail-points.js';
 import { Journal } from './journal.js';
 import { MessageFramer } from './message-framer.js';
 import { removeExpiredDocuments } from './ttl-monitor.js';
@@ -27,6 +30,31 @@ function drained(socket: Socket): Promise<void> {
   });
 }
 
+/** Resolves after `ms`, or as soon as the socket closes (mongod interrupts a blocked command whose client left). */
+function blocked(socket: Socket, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    socket.on('close', done);
+  });
+}
+
+const HANDSHAKE_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
+
+/** `client.application.name` of a handshake's metadata, if any. */
+function applicationName(command: Document): string | undefined {
+  const client: unknown = command.client;
+  if (typeof client !== 'object' || client === null) return undefined;
+  const application: unknown = (client as Document).application;
+  if (typeof application !== 'object' || application === null) return undefined;
+  const name: unknown = (application as Document).name;
+  return typeof name === 'string' ? name : undefined;
+}
+
 export interface EmbeddedMongoOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
   port?: number;
@@ -37,6 +65,11 @@ export interface EmbeddedMongoOptions {
   ttlMonitorIntervalMs?: number;
   /** Journal size that triggers a compaction into a fresh snapshot. */
   compactAfterBytes?: number;
+  /**
+   * Also answer mongod's test commands (`configureFailPoint` with the `failCommand` fail point), as
+   * `mongod --setParameter enableTestCommands=1` does. Off by default: only for tests.
+   */
+  enableTestCommands?: boolean;
   onError?: (error: Error) => void;
 }
 
@@ -57,12 +90,19 @@ export class EmbeddedMongoServer {
   private nextConnectionId = 1;
   private listeningPort = 0;
   private readonly host: string;
+  /** Only with test commands enabled. */
+  private readonly failCommand: FailCommandPoint | undefined;
+  private readonly extraCommands: Record<string, CommandHandler> | undefined;
 
   private constructor(catalog: Catalog, journal: Journal | undefined, options: EmbeddedMongoOptions) {
     this.catalog = catalog;
     this.journal = journal;
     this.host = options.host ?? '127.0.0.1';
     this.onError = options.onError ?? (() => {});
+    if (options.enableTestCommands) {
+      this.failCommand = new FailCommandPoint([...supportedCommands, ...testCommandNames]);
+      this.extraCommands = testCommands(this.failCommand);
+    }
   }
 
   static async start(options: EmbeddedMongoOptions = {}): Promise<EmbeddedMongoServer> {
@@ -132,6 +172,7 @@ export class EmbeddedMongoServer {
       return;
     }
     const connectionId = this.nextConnectionId++;
+    const client: FailPointClient = { connectionId, appName: undefined };
     this.sockets.add(socket);
     socket.setNoDelay(true);
     const framer = new MessageFramer(MAX_MESSAGE_BYTES);
@@ -155,7 +196,7 @@ export class EmbeddedMongoServer {
       for (const message of messages) {
         waiting += 1;
         queue = queue
-          .then(() => this.handle(socket, connectionId, message))
+          .then(() => this.handle(socket, client, message))
           .catch((error: unknown) => this.refuse(socket, connectionId, error))
           .finally(settled);
       }
@@ -172,8 +213,9 @@ export class EmbeddedMongoServer {
     this.onError(new Error(`connection ${connectionId} closed: ${reason}`));
   }
 
-  private async handle(socket: Socket, connectionId: number, message: Buffer): Promise<void> {
+  private async handle(socket: Socket, client: FailPointClient, message: Buffer): Promise<void> {
     if (socket.destroyed) return;
+    const { connectionId } = client;
     let incoming: IncomingCommand;
     try {
       incoming = parseMessage(message);
@@ -183,11 +225,38 @@ export class EmbeddedMongoServer {
     }
     const database =
       incoming.legacyDatabase ?? (typeof incoming.command.$db === 'string' ? incoming.command.$db : 'admin');
-    const reply: Document = executeCommand(
-      { catalog: this.catalog, cursors: this.cursors, connectionId, startedAt: this.startedAt },
-      incoming.command,
-      database,
-    );
+    let reply: Document | undefined;
+    const failCommand = this.failCommand;
+    if (failCommand) {
+      const name = Object.keys(incoming.command)[0] ?? '';
+      if (client.appName === undefined && HANDSHAKE_COMMANDS.has(name)) {
+        client.appName = applicationName(incoming.command);
+      }
+      // The one test command that waits: every other command runs synchronously.
+      if (name === 'waitForFailPoint') reply = await failCommand.waitFor(incoming.command, database);
+      const fault =
+        !reply && failCommand.active
+          ? failCommand.faultBefore(incoming.command, database, client)
+          : undefined;
+      if (fault) {
+        if (fault.blockTimeMS > 0) await blocked(socket, fault.blockTimeMS);
+        if (socket.destroyed) return;
+        if (fault.closeConnection) {
+          socket.destroy();
+          return;
+        }
+        reply = fault.errorReply;
+      }
+    }
+    if (!reply) {
+      reply = executeCommand(
+        { catalog: this.catalog, cursors: this.cursors, connectionId, startedAt: this.startedAt },
+        incoming.command,
+        database,
+        this.extraCommands,
+      );
+      if (failCommand?.active) reply = failCommand.afterCommand(incoming.command, database, client, reply);
+    }
     try {
       await this.journal?.durable();
     } catch (error) {

@@ -12,11 +12,19 @@ export interface TestDatabase {
   stop(): Promise<void>;
 }
 
+export interface TestDatabaseOptions {
+  /**
+   * Start the embedded server with mongod's test commands (`configureFailPoint`). A MONGODB_URI server
+   * needs `--setParameter enableTestCommands=1` for them; `tests/support/fail-points.ts` says so and skips.
+   */
+  testCommands?: boolean;
+}
+
 /**
  * The database the suite runs against: MONGODB_URI when set (a real MongoDB), otherwise a fresh
  * in-memory embedded server.
  */
-export async function startTestDatabase(): Promise<TestDatabase> {
+export async function startTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const external = process.env.MONGODB_URI;
   if (external)
     return {
@@ -24,7 +32,7 @@ export async function startTestDatabase(): Promise<TestDatabase> {
       kind: 'external',
       stop: async () => {},
     };
-  const server = await EmbeddedMongoServer.start({});
+  const server = await EmbeddedMongoServer.start({ enableTestCommands: options.testCommands ?? false });
   return { uri: server.uri, kind: 'embedded', stop: () => server.stop() };
 }
 

@@ -97,6 +97,8 @@ export async function jsonOf(response: Response): Promise<Record<string, unknown
 export interface SuiteServerOptions extends TestServerOptions {
   /** Also start a test SMTP server and send the server's mail to it (`suite.smtp` reads it). */
   mail?: boolean;
+  /** Start the database with test commands (fail points, `tests/support/fail-points.ts`). */
+  testCommands?: boolean;
 }
 
 export interface SuiteServer {
@@ -110,7 +112,7 @@ export interface SuiteServer {
 export function useTestServer(options: SuiteServerOptions = {}): SuiteServer {
   const state: { server?: TestServer; database?: TestDatabase; smtp?: TestSmtpServer } = {};
   beforeAll(async () => {
-    state.database = await startTestDatabase();
+    state.database = await startTestDatabase({ testCommands: options.testCommands ?? false });
     if (options.mail) state.smtp = await startTestSmtpServer();
     const env = { ...options.env, ...(state.smtp ? { SMTP_URL: state.smtp.url } : {}) };
     state.server = await startTestServer(state.database, { ...options, env });

@@ -15,12 +15,17 @@ const handlers: Record<string, CommandHandler> = {
 };
 
 const TRANSACTION_COMMANDS = new Set(['commitTransaction', 'abortTransaction']);
+const NO_COMMANDS: Record<string, CommandHandler> = {};
 
-/** Runs one command and returns its reply; every failure becomes MongoDB's `{ok: 0}` error shape. */
+/**
+ * Runs one command and returns its reply; every failure becomes MongoDB's `{ok: 0}` error shape.
+ * `extraCommands`: those the server has besides the standard ones (the test commands).
+ */
 export function executeCommand(
   context: Omit<CommandContext, 'db'>,
   command: Document,
   database: string,
+  extraCommands: Record<string, CommandHandler> = NO_COMMANDS,
 ): Document {
   const name = Object.keys(command)[0] ?? '';
   try {
@@ -35,7 +40,11 @@ export function executeCommand(
         'Transaction numbers are only allowed on a replica set member or mongos',
       );
     }
-    const handler = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
+    const handler = Object.hasOwn(handlers, name)
+      ? handlers[name]
+      : Object.hasOwn(extraCommands, name)
+        ? extraCommands[name]
+        : undefined;
     if (!handler) throw new MongoServerError(ErrorCode.CommandNotFound, `no such command: '${name}'`);
     return handler({ ...context, db: database }, command);
   } catch (error) {

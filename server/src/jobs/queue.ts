@@ -47,6 +47,16 @@ export interface JobQueue extends JobCancellation {
     outputs: AttachmentRecord[],
     computeMs: number,
   ): Promise<JobRecord | undefined>;
+  /**
+   * After a success write that failed, so whether it happened is unknown: hands the run back as `fail`
+   * does, unless the write did happen. `recorded` says which; `job` is undefined when the run was lost.
+   */
+  settleUnrecordedSuccess(
+    job: JobRecord,
+    workerId: string,
+    failure: JobFailure,
+    computeMs: number,
+  ): Promise<{ job: JobRecord | undefined; recorded: boolean }>;
   /** Requeues with backoff while attempts remain and the failure is retryable; fails the job otherwise. */
   fail(
     job: JobRecord,
@@ -105,6 +115,16 @@ export function createJobQueue(
 
   const run = (job: JobRecord, workerId: string): LeasedRun => ({ job, workerId });
 
+  function fail(job: JobRecord, workerId: string, failure: JobFailure, computeMs: number) {
+    const now = new Date();
+    const error = { code: failure.code, message: failure.message };
+    if (failure.retryable && job.attempts < job.maxAttempts) {
+      const retryAt = new Date(now.getTime() + backoffMs(policy, job.attempts));
+      return change(transitions.retryLater(run(job, workerId), { error, retryAt }));
+    }
+    return change(transitions.fail(run(job, workerId), { now, error, computeMs }));
+  }
+
   return {
     async enqueue(job) {
       const fairRank = await jobs.countDocuments({
@@ -162,15 +182,22 @@ export function createJobQueue(
       return change(transitions.succeed(run(job, workerId), { now: new Date(), outputs, computeMs }));
     },
 
-    fail(job, workerId, failure, computeMs) {
-      const now = new Date();
-      const error = { code: failure.code, message: failure.message };
-      if (failure.retryable && job.attempts < job.maxAttempts) {
-        const retryAt = new Date(now.getTime() + backoffMs(policy, job.attempts));
-        return change(transitions.retryLater(run(job, workerId), { error, retryAt }));
-      }
-      return change(transitions.fail(run(job, workerId), { now, error, computeMs }));
+    async settleUnrecordedSuccess(job, workerId, failure, computeMs) {
+      // Handing back is conditional on the run still holding the job, so a success write that lands late
+      // can no longer apply: the outcome is decided by whichever of the two writes happened.
+      const handedBack = await fail(job, workerId, failure, computeMs);
+      if (handedBack) return { job: handedBack, recorded: false };
+      const succeeded = await jobs
+        .findOne({ _id: job._id, status: 'succeeded', claimedBy: workerId, startedAt: job.startedAt })
+        .lean<JobRecord>();
+      if (!succeeded) return { job: undefined, recorded: false };
+      // The write happened but its caller heard a failure, so nobody announced the job yet.
+      events.publish(succeeded);
+      await onFinished(succeeded);
+      return { job: succeeded, recorded: true };
     },
+
+    fail,
 
     finishCanceled(job, workerId) {
       return change(transitions.finishCanceled(run(job, workerId), new Date()));

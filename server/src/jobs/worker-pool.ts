@@ -41,6 +41,13 @@ export interface WorkerPoolOptions {
  */
 export type RunOutcome = 'succeeded' | 'failed' | 'retried' | 'canceled' | 'released' | 'lost' | 'unrecorded';
 
+/** A run's success could not be written, nor could the run be handed back: its lease will expire. */
+class OutcomeNotRecorded extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the outcome of a job run could not be recorded');
+  }
+}
+
 /** Why a run was stopped from outside the job. */
 class StopReason extends Error {
   constructor(readonly kind: 'cancel' | 'shutdown' | 'lease-lost') {
@@ -192,11 +199,9 @@ export class WorkerPool {
     };
     try {
       const outputs = await processor.process(job, { signal, onProgress });
-      const finished = await queue.succeed(job, workerId, outputs, Date.now() - startedAt);
-      if (finished) return 'succeeded';
-      await processor.discard(outputs);
-      return 'lost';
+      return await this.recordSuccess(job, outputs, Date.now() - startedAt);
     } catch (error) {
+      if (error instanceof OutcomeNotRecorded) throw error.cause;
       const reason: unknown = controller.signal.reason;
       if (reason instanceof StopReason) {
         if (reason.kind === 'cancel')
@@ -223,6 +228,42 @@ export class WorkerPool {
     } finally {
       clearInterval(keepLease);
     }
+  }
+
+  /**
+   * Writes the run's success. When that write fails, it may still have happened: the queue settles which
+   * (the run is handed back for a retry unless it did), and outputs no job refers to are removed.
+   */
+  private async recordSuccess(
+    job: JobRecord,
+    outputs: AttachmentRecord[],
+    computeMs: number,
+  ): Promise<RunOutcome> {
+    const { queue, processor, options } = this;
+    let finished: JobRecord | undefined;
+    try {
+      finished = await queue.succeed(job, options.workerId, outputs, computeMs);
+    } catch (error) {
+      options.log.warn({ err: error, jobId: job._id.toHexString() }, 'writing a job success failed');
+      let settled: Awaited<ReturnType<JobQueue['settleUnrecordedSuccess']>>;
+      try {
+        settled = await queue.settleUnrecordedSuccess(
+          job,
+          options.workerId,
+          processor.describeFailure(error),
+          computeMs,
+        );
+      } catch {
+        throw new OutcomeNotRecorded(error);
+      }
+      if (settled.recorded) return 'succeeded';
+      await processor.discard(outputs);
+      if (!settled.job) return 'lost';
+      return settled.job.status === 'queued' ? 'retried' : 'failed';
+    }
+    if (finished) return 'succeeded';
+    await processor.discard(outputs);
+    return 'lost';
   }
 
   private async checkCancels(): Promise<void> {

@@ -10,6 +10,7 @@ import type { AssetStorage, ByteRange } from './asset-storage.js';
  */
 export function createGridFsStorage(db: Db): AssetStorage {
   const bucket = new GridFSBucket(db, { bucketName: 'assets' });
+  const chunks = db.collection('assets.chunks');
 
   async function versionsOf(key: string) {
     return bucket.find({ filename: key }, { sort: { uploadDate: -1 } }).toArray();
@@ -19,12 +20,18 @@ export function createGridFsStorage(db: Db): AssetStorage {
     kind: 'gridfs',
     async put(key, bytes) {
       const older = await versionsOf(key);
-      await new Promise<void>((resolve, reject) => {
-        const upload = bucket.openUploadStream(key);
-        upload.once('finish', () => resolve());
-        upload.once('error', reject);
-        upload.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      });
+      const upload = bucket.openUploadStream(key);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          upload.once('finish', () => resolve());
+          upload.once('error', reject);
+          upload.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+        });
+      } catch (error) {
+        // An upload that failed part way leaves the chunks it wrote, which no files document will claim.
+        await chunks.deleteMany({ files_id: upload.id }).catch(() => undefined);
+        throw error;
+      }
       for (const file of older) await bucket.delete(file._id);
     },
     async read(key, range?: ByteRange): Promise<Readable> {
