@@ -125,12 +125,15 @@ function find(context: CommandContext, command: Document): Document {
   const skip = optionalNumber(command, 'skip');
   const limit = optionalNumber(command, 'limit');
   const batchSize = optionalNumber(command, 'batchSize');
-  const throughView = readView(
-    context,
-    name,
-    findStages(filter, sort, skip, limit, projection),
-    queryOptions(context, command),
-  );
+  // Only a view pays for building its stages; collections keep their fast paths below.
+  const throughView = context.catalog.view(context.db, name)
+    ? readView(
+        context,
+        name,
+        findStages(filter, sort, skip, limit, projection),
+        queryOptions(context, command),
+      )
+    : undefined;
   if (throughView) {
     return {
       cursor: context.cursors.open(
