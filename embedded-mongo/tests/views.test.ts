@@ -132,7 +132,7 @@ describe('views: refused changes', () => {
     await suite.db.createCollection('readOnly', { viewOn: 'source', pipeline: [] });
   });
 
-  it('refuses inserts, updates, deletes and findAndModify with CommandNotSupportedOnView (166)', async () => {
+  it('refuses inserts, updates, deletes, findAndModify and $out with CommandNotSupportedOnView (166)', async () => {
     const view = keyed(suite.db, 'readOnly');
     const refusal = {
       code: 166,
@@ -148,6 +148,13 @@ describe('views: refused changes', () => {
     await expect(view.deleteMany({})).rejects.toMatchObject(refusal);
     await expect(view.findOneAndUpdate({ _id: 1 }, { $set: { a: 2 } })).rejects.toMatchObject(refusal);
     await expect(view.findOneAndDelete({ _id: 1 })).rejects.toMatchObject(refusal);
+    await expect(
+      suite.db
+        .collection('source')
+        .aggregate([{ $match: {} }, { $out: 'readOnly' }])
+        .toArray(),
+    ).rejects.toMatchObject(refusal);
+    expect(await suite.db.listCollections({ name: 'readOnly', type: 'view' }).toArray()).toHaveLength(1);
     expect(await suite.db.collection('source').find().toArray()).toEqual([{ _id: 1, a: 1 }]);
   });
 

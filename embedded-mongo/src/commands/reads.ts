@@ -14,7 +14,7 @@ import {
 } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { writePipelineOutput } from './pipeline-output.js';
-import { namedSourceDocuments, readView } from './views.js';
+import { assertOutputNotView, namedSourceDocuments, readView } from './views.js';
 
 function queryOptions(context: CommandContext, command: Document): QueryOptions {
   const variables = optionalDocument(command, 'let');
@@ -288,6 +288,7 @@ function aggregate(context: CommandContext, command: Document): Document {
   const last = pipeline[pipeline.length - 1];
   const output = last && stageName(last) === '$out' ? last.$out : undefined;
   let stages = output === undefined ? pipeline : pipeline.slice(0, -1);
+  if (output !== undefined) assertOutputNotView(context, output);
   const options = queryOptions(context, command);
   // A view's documents are its pipeline's results; the command's stages then run over them.
   const throughView = target === 1 ? undefined : readView(context, collectionName(command), [], options);

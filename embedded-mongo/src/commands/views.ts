@@ -60,3 +60,18 @@ export function viewWriteErrors(
   const failing = ordered ? Math.min(statements, 1) : statements;
   return Array.from({ length: failing }, (_, index) => viewWriteError(context, name).toWriteError(index));
 }
+
+/** `$out` may not replace a view (mongod refuses it with 166 before running the pipeline). */
+export function assertOutputNotView(context: CommandContext, output: unknown): void {
+  const target =
+    typeof output === 'string'
+      ? { db: context.db, coll: output }
+      : output !== null && typeof output === 'object'
+        ? { db: String((output as Document).db ?? context.db), coll: String((output as Document).coll) }
+        : undefined;
+  if (target && context.catalog.view(target.db, target.coll))
+    throw new MongoServerError(
+      ErrorCode.CommandNotSupportedOnView,
+      `Namespace ${target.db}.${target.coll} is a view, not a collection`,
+    );
+}
