@@ -116,12 +116,20 @@ function assertDistinctValues(keyword: string, values: unknown[]): void {
     throw failedToParse(`$jsonSchema keyword '${keyword}' array cannot contain duplicate values`);
 }
 
+const compiledPatterns = new Map<string, RegExp>();
+
+/** A schema's regular expression, compiled once (mongod's PCRE patterns read the same in JavaScript). */
 function compilePattern(keyword: string, source: string): RegExp {
+  let regex = compiledPatterns.get(source);
+  if (regex) return regex;
   try {
-    return new RegExp(source, 'u');
+    regex = new RegExp(source);
   } catch {
     throw new MongoServerError(51091, `Regular expression is invalid: ${keyword} '${source}'`);
   }
+  if (compiledPatterns.size > 1000) compiledPatterns.clear();
+  compiledPatterns.set(source, regex);
+  return regex;
 }
 
 /** Checks a schema as mongod's parser does, throwing its error for the first problem found. */
