@@ -33,6 +33,7 @@ const server = await EmbeddedMongoServer.start({
   port,
   enableTestCommands,
   onError: (error) => console.error(error.message),
+  onWarning: (message) => console.warn(message),
 });
 console.log(`embedded MongoDB-compatible server listening at ${server.uri}`);
 console.log(`data directory: ${dataDir}`);

@@ -8,6 +8,7 @@ import {
   type IndexSpec,
   type RangeBounds,
 } from './collection-index.js';
+import { DocumentValidator, type ValidationWarningSink } from './document-validation.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import type { JournalRecord } from './journal-records.js';
 import { isIndexableScalar, valueKey } from './value-keys.js';
@@ -24,22 +25,43 @@ export class Collection {
   readonly db: string;
   readonly name: string;
   readonly uuid: UUID;
-  readonly options: Document;
+  private collectionOptions: Document;
+  private validator: DocumentValidator | undefined;
+  private readonly warn: ValidationWarningSink;
   private readonly docs = new Map<string, Document>();
   private readonly indexes = new Map<string, CollectionIndex>();
   private readonly record: ChangeSink;
 
-  constructor(db: string, name: string, options: Document, record: ChangeSink, uuid?: UUID) {
+  constructor(
+    db: string,
+    name: string,
+    options: Document,
+    record: ChangeSink,
+    uuid?: UUID,
+    warn: ValidationWarningSink = () => {},
+  ) {
     this.db = db;
     this.name = name;
-    this.options = options;
     this.record = record;
+    this.warn = warn;
+    this.collectionOptions = options;
+    this.validator = DocumentValidator.fromOptions(this.namespace, options, warn);
     this.uuid = uuid ?? new UUID();
     this.indexes.set('_id_', new CollectionIndex(ID_INDEX_SPEC));
   }
 
   get namespace(): string {
     return `${this.db}.${this.name}`;
+  }
+
+  get options(): Document {
+    return this.collectionOptions;
+  }
+
+  /** collMod: replaces the options as a whole (the caller has checked them and journals the change). */
+  setOptions(options: Document): void {
+    this.collectionOptions = options;
+    this.validator = DocumentValidator.fromOptions(this.namespace, options, this.warn);
   }
 
   get count(): number {
@@ -139,12 +161,16 @@ export class Collection {
     return this.docs.get(valueKey(id));
   }
 
-  /** Inserts a document, giving it an ObjectId `_id` first when it has none. */
-  insert(input: Document): Document {
+  /**
+   * Inserts a document, giving it an ObjectId `_id` first when it has none; `validate` applies the
+   * collection's validator (writes from clients, unless they bypass it; never a replay).
+   */
+  insert(input: Document, validate = false): Document {
     // mongod stores _id as the first field, generating an ObjectId when there is none.
     const { _id: id = new ObjectId(), ...fields } = input;
     const doc: Document = { _id: id, ...fields };
     validateIdValue(doc._id);
+    if (validate) this.validator?.check(doc);
     const key = valueKey(doc._id);
     this.assertNoConflicts(doc, undefined);
     this.docs.set(key, doc);
@@ -153,8 +179,8 @@ export class Collection {
     return doc;
   }
 
-  /** Replaces a stored document by a new version with the same `_id`. */
-  replace(current: Document, next: Document): void {
+  /** Replaces a stored document by a new version with the same `_id` (`validate` as for insert). */
+  replace(current: Document, next: Document, validate = false): void {
     const key = valueKey(current._id);
     if (valueKey(next._id) !== key) {
       throw new MongoServerError(
@@ -162,6 +188,7 @@ export class Collection {
         "Performing an update on the path '_id' would modify the immutable field '_id'",
       );
     }
+    if (validate) this.validator?.check(next, current);
     this.assertNoConflicts(next, key);
     for (const index of this.indexes.values()) index.remove(current, key);
     this.docs.set(key, next);

@@ -8,6 +8,8 @@ export type JournalRecord =
   | { op: 'del'; db: string; c: string; id: unknown }
   | { op: 'createCollection'; db: string; c: string; options: Document; uuid?: unknown }
   | { op: 'dropCollection'; db: string; c: string }
+  /** A collection's or view's options replaced as a whole (collMod). */
+  | { op: 'collMod'; db: string; c: string; options: Document }
   | { op: 'dropDatabase'; db: string }
   | { op: 'createIndex'; db: string; c: string; spec: IndexSpec }
   | { op: 'dropIndex'; db: string; c: string; name: string };

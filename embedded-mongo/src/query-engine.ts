@@ -14,6 +14,7 @@ import { resolve } from 'mingo/util';
 import { mongodAccumulators } from './accumulators.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 import { fastFilter, fastGroup, fastSort, firstInOrder } from './fast-stages.js';
+import { schemaPredicate } from './json-schema.js';
 import { zoneAwareDateOperators } from './time-zones.js';
 import { compareValues } from './value-order.js';
 
@@ -49,6 +50,7 @@ export function engineOptions(
     // Server-side JavaScript ($where, $function, $accumulator) is never run.
     scriptEnabled: false,
     processingMode,
+    jsonSchemaValidator: schemaPredicate,
     ...(options.resolve ? { collectionResolver: options.resolve } : {}),
     ...(options.variables ? { variables: options.variables } : {}),
   };

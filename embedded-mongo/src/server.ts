@@ -71,6 +71,8 @@ export interface EmbeddedMongoOptions {
    */
   enableTestCommands?: boolean;
   onError?: (error: Error) => void;
+  /** Reports documents written although they fail a validator whose validationAction is 'warn'. */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -107,6 +109,7 @@ export class EmbeddedMongoServer {
 
   static async start(options: EmbeddedMongoOptions = {}): Promise<EmbeddedMongoServer> {
     const catalog = new Catalog();
+    if (options.onWarning) catalog.setWarningSink(options.onWarning);
     let journal: Journal | undefined;
     if (options.dataDir) {
       const opened = await Journal.open(options.dataDir, {

@@ -2,17 +2,17 @@ import { BSON, type Document } from 'bson';
 
 import { validateCollectionName } from '../catalog.js';
 import type { Collection } from '../collection.js';
+import { checkValidationOptions } from '../document-validation.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
-import { runFind } from '../query-engine.js';
+import { runFind, runPipeline } from '../query-engine.js';
+import { checkViewPipeline, viewOptions, type ViewDefinition } from '../views.js';
 import { assertSimpleCollation, collectionName, documentArray, optionalDocument } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
+import { viewWriteError } from './views.js';
 
 const UNSUPPORTED_COLLECTION_OPTIONS = [
   'capped',
-  'validator',
   'timeseries',
-  'viewOn',
-  'pipeline',
   'clusteredIndex',
   'changeStreamPreAndPostImages',
   'encryptedFields',
@@ -29,7 +29,11 @@ const COMMAND_ENVELOPE_FIELDS = new Set([
   'apiDeprecationErrors',
 ]);
 
+const VALIDATION_OPTIONS = ['validator', 'validationLevel', 'validationAction'];
+const VIEW_OPTIONS = ['viewOn', 'pipeline'];
+
 function requireCollection(context: CommandContext, name: string): Collection {
+  if (context.catalog.view(context.db, name)) throw viewWriteError(context, name);
   const collection = context.catalog.collection(context.db, name);
   if (!collection)
     throw new MongoServerError(ErrorCode.NamespaceNotFound, `ns does not exist: ${context.db}.${name}`);
@@ -50,12 +54,45 @@ function create(context: CommandContext, command: Document): Document {
     if (key === 'collation') assertSimpleCollation(value);
     options[key] = value;
   }
+  if (VIEW_OPTIONS.some((key) => key in options)) return createView(context, name, options);
+  checkValidationOptions('create', options);
   context.catalog.createCollection(context.db, name, options);
+  return { ok: 1 };
+}
+
+function checkViewOn(command: string, viewOn: unknown): string {
+  if (typeof viewOn !== 'string')
+    throw new MongoServerError(
+      ErrorCode.TypeMismatch,
+      `BSON field '${command}.viewOn' is the wrong type, expected type 'string'`,
+    );
+  if (viewOn.length === 0) throw new MongoServerError(ErrorCode.BadValue, "'viewOn' cannot be empty");
+  return viewOn;
+}
+
+/** A pipeline the query engine can run: unknown stages and operators are refused as mongod refuses them. */
+function checkPipelineRuns(pipeline: Document[]): void {
+  runPipeline([{}], pipeline, { resolve: () => [] }, { copyInput: true });
+}
+
+function createView(context: CommandContext, name: string, options: Document): Document {
+  if (options.viewOn === undefined)
+    throw new MongoServerError(ErrorCode.InvalidOptions, "'pipeline' requires 'viewOn' to also be specified");
+  const viewOn = checkViewOn('create', options.viewOn);
+  const pipeline = checkViewPipeline(options.pipeline ?? [], 'create');
+  const other = Object.keys(options).find((key) => !VIEW_OPTIONS.includes(key) && key !== 'collation');
+  if (other) throw new MongoServerError(ErrorCode.InvalidOptions, `option not supported on a view: ${other}`);
+  checkPipelineRuns(pipeline);
+  context.catalog.createView(context.db, name, viewOn, pipeline);
   return { ok: 1 };
 }
 
 function drop(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
+  if (context.catalog.view(context.db, name)) {
+    context.catalog.dropCollection(context.db, name);
+    return { ns: `${context.db}.${name}`, ok: 1 };
+  }
   const collection = context.catalog.collection(context.db, name);
   const nIndexesWas = collection?.indexSpecs().length ?? 0;
   context.catalog.dropCollection(context.db, name);
@@ -78,11 +115,17 @@ function describeCollection(collection: Collection, nameOnly: boolean): Document
   };
 }
 
+function describeView(view: ViewDefinition, nameOnly: boolean): Document {
+  if (nameOnly) return { name: view.name, type: 'view' };
+  return { name: view.name, type: 'view', options: viewOptions(view), info: { readOnly: true } };
+}
+
 function listCollections(context: CommandContext, command: Document): Document {
   const nameOnly = command.nameOnly === true;
-  const described = context.catalog
-    .collections(context.db)
-    .map((collection) => describeCollection(collection, nameOnly));
+  const described = [
+    ...context.catalog.collections(context.db).map((collection) => describeCollection(collection, nameOnly)),
+    ...context.catalog.views(context.db).map((view) => describeView(view, nameOnly)),
+  ];
   const filtered = runFind(described, optionalDocument(command, 'filter'));
   const cursorOptions = optionalDocument(command, 'cursor');
   return {
@@ -120,6 +163,11 @@ function createIndexes(context: CommandContext, command: Document): Document {
   if (specs.length === 0)
     throw new MongoServerError(ErrorCode.BadValue, 'Must specify at least one index to create');
   for (const spec of specs) assertSimpleCollation(spec.collation);
+  if (context.catalog.view(context.db, name))
+    throw new MongoServerError(
+      ErrorCode.CommandNotSupportedOnView,
+      `Cannot create indexes on a view: ${context.db}.${name}`,
+    );
   const existed = context.catalog.collection(context.db, name) !== undefined;
   const collection = context.catalog.ensureCollection(context.db, name);
   const numIndexesBefore = collection.indexSpecs().length;
@@ -167,40 +215,71 @@ function dropIndexes(context: CommandContext, command: Document): Document {
   return { nIndexesWas, ok: 1 };
 }
 
-/** collMod: only the TTL change of an index (`index: {name | keyPattern, expireAfterSeconds}`) is supported. */
+const COLL_MOD_FIELDS = new Set([
+  'collMod',
+  'index',
+  ...VALIDATION_OPTIONS,
+  ...VIEW_OPTIONS,
+  '$db',
+  'lsid',
+  '$clusterTime',
+  '$readPreference',
+  'writeConcern',
+  'comment',
+]);
+
+/** collMod of a view: a new `viewOn` and/or `pipeline` (the other is kept); nothing else applies. */
+function modifyView(context: CommandContext, view: ViewDefinition, command: Document): Document {
+  const refused = ['index', ...VALIDATION_OPTIONS].find((key) => command[key] !== undefined);
+  if (refused)
+    throw new MongoServerError(ErrorCode.InvalidOptions, `option not supported on a view: ${refused}`);
+  const viewOn = command.viewOn === undefined ? view.viewOn : checkViewOn('collMod', command.viewOn);
+  const pipeline =
+    command.pipeline === undefined ? view.pipeline : checkViewPipeline(command.pipeline, 'collMod');
+  checkPipelineRuns(pipeline);
+  context.catalog.modifyOptions(context.db, view.name, { viewOn, pipeline });
+  return { ok: 1 };
+}
+
+/**
+ * collMod: a view's definition, a collection's validation options, or the TTL change of an index
+ * (`index: {name | keyPattern, expireAfterSeconds}`).
+ */
 function collMod(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
-  const collection = requireCollection(context, name);
-  const unsupported = Object.keys(command).filter(
-    (key) =>
-      ![
-        'collMod',
-        'index',
-        '$db',
-        'lsid',
-        '$clusterTime',
-        '$readPreference',
-        'writeConcern',
-        'comment',
-      ].includes(key),
-  );
+  const unsupported = Object.keys(command).filter((key) => !COLL_MOD_FIELDS.has(key));
   if (unsupported.length > 0)
     throw new MongoServerError(
       ErrorCode.InvalidOptions,
       `collMod option ${unsupported.join(', ')} is not supported by the embedded server`,
     );
+  const view = context.catalog.view(context.db, name);
+  if (view) return modifyView(context, view, command);
+  const collection = requireCollection(context, name);
+  const viewOnly = ['pipeline', 'viewOn'].find((key) => command[key] !== undefined);
+  if (viewOnly)
+    throw new MongoServerError(ErrorCode.InvalidOptions, `option only supported on a view: ${viewOnly}`);
+  const validation: Document = {};
+  for (const key of VALIDATION_OPTIONS) if (command[key] !== undefined) validation[key] = command[key];
+  checkValidationOptions('collMod', validation);
+  const reply: Document = {};
   const index = optionalDocument(command, 'index');
-  if (!index) return { ok: 1 };
-  const target = (index.name as string | undefined) ?? (index.keyPattern as Document | undefined);
-  if (target === undefined)
-    throw new MongoServerError(ErrorCode.InvalidOptions, 'collMod.index needs a name or a keyPattern');
-  if (typeof index.expireAfterSeconds !== 'number')
-    throw new MongoServerError(
-      ErrorCode.InvalidOptions,
-      'collMod.index: only expireAfterSeconds can be changed by the embedded server',
-    );
-  const old = collection.setExpireAfterSeconds(target, index.expireAfterSeconds);
-  return { expireAfterSeconds_old: old, expireAfterSeconds_new: index.expireAfterSeconds, ok: 1 };
+  if (index) {
+    const target = (index.name as string | undefined) ?? (index.keyPattern as Document | undefined);
+    if (target === undefined)
+      throw new MongoServerError(ErrorCode.InvalidOptions, 'collMod.index needs a name or a keyPattern');
+    if (typeof index.expireAfterSeconds !== 'number')
+      throw new MongoServerError(
+        ErrorCode.InvalidOptions,
+        'collMod.index: only expireAfterSeconds can be changed by the embedded server',
+      );
+    const old = collection.setExpireAfterSeconds(target, index.expireAfterSeconds);
+    reply.expireAfterSeconds_old = old;
+    reply.expireAfterSeconds_new = index.expireAfterSeconds;
+  }
+  if (Object.keys(validation).length > 0)
+    context.catalog.modifyOptions(context.db, name, { ...collection.options, ...validation });
+  return { ...reply, ok: 1 };
 }
 
 export const namespaceCommands: Record<string, CommandHandler> = {

@@ -10,6 +10,8 @@ import { writeMergeOutput } from './merge-stage.js';
 
 /** The stage that writes a pipeline's results (`$out` or `$merge`), parsed before anything runs. */
 export interface PipelineOutput {
+  /** The namespace the stage writes into. */
+  target: { db: string; coll: string };
   write(results: Document[], options: QueryOptions): void;
 }
 
@@ -125,11 +127,14 @@ export function pipelineOutput(context: CommandContext, pipeline: Document[]): P
     const name = stageName(stage);
     if (name === '$merge') {
       const spec = parseMergeStage(context, stage.$merge);
-      return { write: (results, options) => writeMergeOutput(context.catalog, spec, results, options) };
+      return {
+        target: { db: spec.db, coll: spec.coll },
+        write: (results, options) => writeMergeOutput(context.catalog, spec, results, options),
+      };
     }
     if (name === '$out') {
       const target = outTarget(context, stage.$out);
-      return { write: (results) => writePipelineOutput(context, target, results) };
+      return { target, write: (results) => writePipelineOutput(context, target, results) };
     }
     return undefined;
   });

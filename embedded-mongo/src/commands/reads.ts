@@ -14,13 +14,32 @@ import {
 } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { pipelineOutput } from './pipeline-output.js';
+import { assertOutputNotView, namedSourceDocuments, readView } from './views.js';
 
 function queryOptions(context: CommandContext, command: Document): QueryOptions {
   const variables = optionalDocument(command, 'let');
-  return {
-    resolve: (name) => context.catalog.collection(context.db, name)?.documents() ?? [],
+  const options: QueryOptions = {
+    resolve: (name) => namedSourceDocuments(context, name, options),
     ...(variables ? { variables } : {}),
   };
+  return options;
+}
+
+/** find's filter, sort, skip, limit and projection as the stages mongod runs after a view's pipeline. */
+function findStages(
+  filter: Document | undefined,
+  sort: Document | undefined,
+  skip: number | undefined,
+  limit: number | undefined,
+  projection: Document | undefined,
+): Document[] {
+  const stages: Document[] = [];
+  if (filter && Object.keys(filter).length > 0) stages.push({ $match: filter });
+  if (sort && Object.keys(sort).length > 0) stages.push({ $sort: sort });
+  if (skip) stages.push({ $skip: skip });
+  if (limit) stages.push({ $limit: Math.abs(limit) });
+  if (projection && Object.keys(projection).length > 0) stages.push({ $project: projection });
+  return stages;
 }
 
 function matching(context: CommandContext, name: string, filter: Document | undefined): Document[] {
@@ -105,6 +124,27 @@ function find(context: CommandContext, command: Document): Document {
   const projection = optionalDocument(command, 'projection');
   const skip = optionalNumber(command, 'skip');
   const limit = optionalNumber(command, 'limit');
+  const batchSize = optionalNumber(command, 'batchSize');
+  // Only a view pays for building its stages; collections keep their fast paths below.
+  const throughView = context.catalog.view(context.db, name)
+    ? readView(
+        context,
+        name,
+        findStages(filter, sort, skip, limit, projection),
+        queryOptions(context, command),
+      )
+    : undefined;
+  if (throughView) {
+    return {
+      cursor: context.cursors.open(
+        `${context.db}.${name}`,
+        throughView,
+        batchSize,
+        command.singleBatch === true,
+      ),
+      ok: 1,
+    };
+  }
   const byId = isPlainIdLookup(filter) && !skip ? findById(context, name, filter, projection) : undefined;
   const inOrder =
     byId || !limit || limit < 0
@@ -120,7 +160,6 @@ function find(context: CommandContext, command: Document): Document {
       ...(skip ? { skip } : {}),
       ...(limit ? { limit } : {}),
     });
-  const batchSize = optionalNumber(command, 'batchSize');
   return {
     cursor: context.cursors.open(`${context.db}.${name}`, docs, batchSize, command.singleBatch === true),
     ok: 1,
@@ -153,6 +192,13 @@ function count(context: CommandContext, command: Document): Document {
   const filter = optionalDocument(command, 'query');
   const skip = optionalNumber(command, 'skip');
   const limit = optionalNumber(command, 'limit');
+  const throughView = readView(
+    context,
+    name,
+    findStages(filter, undefined, skip, limit, undefined),
+    queryOptions(context, command),
+  );
+  if (throughView) return { n: throughView.length, ok: 1 };
   const docs = runFind(matching(context, name, filter), filter, {
     ...queryOptions(context, command),
     ...(skip ? { skip } : {}),
@@ -171,7 +217,13 @@ function distinct(context: CommandContext, command: Document): Document {
       "BSON field 'distinct.key' is missing or not a string",
     );
   const filter = optionalDocument(command, 'query');
-  const docs = runFind(matching(context, name, filter), filter, queryOptions(context, command));
+  const docs =
+    readView(
+      context,
+      name,
+      findStages(filter, undefined, undefined, undefined, undefined),
+      queryOptions(context, command),
+    ) ?? runFind(matching(context, name, filter), filter, queryOptions(context, command));
   const values = new Map<string, unknown>();
   for (const doc of docs) {
     for (const value of valuesAtPath(doc, key))
@@ -227,10 +279,14 @@ function aggregate(context: CommandContext, command: Document): Document {
     namespace = `${context.db}.${name}`;
   }
   let stages = output === undefined ? pipeline : pipeline.slice(0, -1);
+  if (output !== undefined) assertOutputNotView(context, output.target);
   const options = queryOptions(context, command);
+  // A view's documents are its pipeline's results; the command's stages then run over them.
+  const throughView = target === 1 ? undefined : readView(context, collectionName(command), [], options);
+  if (throughView) source = throughView;
   const leading = stages[0];
   const collection =
-    target === 1 ? undefined : context.catalog.collection(context.db, collectionName(command));
+    target === 1 || throughView ? undefined : context.catalog.collection(context.db, collectionName(command));
   if (collection && leading && stageName(leading) === '$match') {
     // A leading $match is answered through the indexes, as MongoDB does, before the rest runs.
     const match = leading.$match as Document;

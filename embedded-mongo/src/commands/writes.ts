@@ -6,6 +6,7 @@ import { compileFilter, firstInSortOrder, projectOne, runFind } from '../query-e
 import { applyUpdate, buildUpsert, validateUpdateSpec } from '../update-engine.js';
 import { assertSimpleCollation, collectionName, documentArray, optionalDocument } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
+import { assertNotView, viewWriteErrors } from './views.js';
 
 interface WriteOutcome {
   n: number;
@@ -40,10 +41,13 @@ function reply(outcome: WriteOutcome, extra: Document = {}): Document {
 function insert(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   const documents = documentArray(command, 'documents');
+  const onView = viewWriteErrors(context, name, documents.length, command.ordered !== false);
+  if (onView) return reply({ n: 0, writeErrors: onView });
   const collection = context.catalog.ensureCollection(context.db, name);
+  const validate = command.bypassDocumentValidation !== true;
   let n = 0;
   const writeErrors = runStatements(documents, command.ordered !== false, (doc) => {
-    collection.insert(doc);
+    collection.insert(doc, validate);
     n += 1;
   });
   return reply({ n, writeErrors });
@@ -81,6 +85,9 @@ function matches(
 function update(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   const statements = documentArray(command, 'updates');
+  const onView = viewWriteErrors(context, name, statements.length, command.ordered !== false);
+  if (onView) return reply({ n: 0, writeErrors: onView }, { nModified: 0 });
+  const validate = command.bypassDocumentValidation !== true;
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
@@ -107,7 +114,7 @@ function update(context: CommandContext, command: Document): Document {
       if (statement.upsert === true) {
         const doc = context.catalog
           .ensureCollection(context.db, name)
-          .insert(buildUpsert(filter, spec, arrayFilters));
+          .insert(buildUpsert(filter, spec, arrayFilters), validate);
         n += 1;
         upserted.push({ index, _id: doc._id });
       }
@@ -121,7 +128,7 @@ function update(context: CommandContext, command: Document): Document {
       });
       n += 1;
       if (!isChanged(current, next)) continue;
-      (collection as Collection).replace(current, next);
+      (collection as Collection).replace(current, next, validate);
       nModified += 1;
     }
   });
@@ -133,6 +140,8 @@ function update(context: CommandContext, command: Document): Document {
 function remove(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   const statements = documentArray(command, 'deletes');
+  const onView = viewWriteErrors(context, name, statements.length, command.ordered !== false);
+  if (onView) return reply({ n: 0, writeErrors: onView });
   let n = 0;
   const writeErrors = runStatements(statements, command.ordered !== false, (statement) => {
     const filter = optionalDocument(statement, 'q') ?? {};
@@ -169,6 +178,8 @@ function findAndModify(context: CommandContext, command: Document): Document {
   if (removing && command.upsert === true)
     throw new MongoServerError(ErrorCode.FailedToParse, 'Cannot specify both upsert=true and remove=true');
 
+  assertNotView(context, name);
+  const validate = command.bypassDocumentValidation !== true;
   const collection = context.catalog.collection(context.db, name);
   const [current] = matches(collection, filter, false, sort);
   if (removing) {
@@ -186,7 +197,7 @@ function findAndModify(context: CommandContext, command: Document): Document {
       return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
     const doc = context.catalog
       .ensureCollection(context.db, name)
-      .insert(buildUpsert(filter, spec, arrayFilters));
+      .insert(buildUpsert(filter, spec, arrayFilters), validate);
     return {
       lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
       value: returnNew ? projectOne(doc, fields) : null,
@@ -198,7 +209,7 @@ function findAndModify(context: CommandContext, command: Document): Document {
     query: filter,
     ...(arrayFilters ? { arrayFilters } : {}),
   });
-  if (isChanged(current, next)) (collection as Collection).replace(current, next);
+  if (isChanged(current, next)) (collection as Collection).replace(current, next, validate);
   return {
     lastErrorObject: { n: 1, updatedExisting: true },
     value: projectOne(returnNew ? next : current, fields),

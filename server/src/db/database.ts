@@ -22,6 +22,7 @@ export async function openDatabaseTarget(config: Config, logger: Logger): Promis
     dataDir: join(config.dataDir, 'db'),
     port: config.embeddedDbPort,
     onError: (error) => logger.error({ err: error }, 'embedded database error'),
+    onWarning: (message) => logger.warn(message),
   });
   const uri = `${embedded.uri}gen3d`;
   logger.info({ uri }, 'embedded database started');
