@@ -132,7 +132,7 @@ describe('views: refused changes', () => {
     await suite.db.createCollection('readOnly', { viewOn: 'source', pipeline: [] });
   });
 
-  it('refuses inserts, updates, deletes, findAndModify and $out with CommandNotSupportedOnView (166)', async () => {
+  it('refuses inserts, updates, deletes, findAndModify, $out and $merge with CommandNotSupportedOnView (166)', async () => {
     const view = keyed(suite.db, 'readOnly');
     const refusal = {
       code: 166,
@@ -152,6 +152,12 @@ describe('views: refused changes', () => {
       suite.db
         .collection('source')
         .aggregate([{ $match: {} }, { $out: 'readOnly' }])
+        .toArray(),
+    ).rejects.toMatchObject(refusal);
+    await expect(
+      suite.db
+        .collection('source')
+        .aggregate([{ $merge: { into: 'readOnly' } }])
         .toArray(),
     ).rejects.toMatchObject(refusal);
     expect(await suite.db.listCollections({ name: 'readOnly', type: 'view' }).toArray()).toHaveLength(1);
