@@ -365,6 +365,29 @@ describe('validators: writes, levels and actions', () => {
     expect(await accounts.countDocuments({ balance: { $lt: 0 } })).toBe(3);
   });
 
+  it('checks what $out and $merge write into a collection with a validator, unless the aggregate bypasses it', async () => {
+    await suite.db.createCollection('ledger', { validator: { balance: { $gte: 0 } } });
+    const ledger = keyed(suite.db, 'ledger');
+    await ledger.insertOne({ _id: 1, balance: 5 });
+    const source = keyed(suite.db, 'ledgerSource');
+    await source.insertMany([
+      { _id: 1, balance: 7 },
+      { _id: 2, balance: -3 },
+    ]);
+    await expect(source.aggregate([{ $out: 'ledger' }]).toArray()).rejects.toMatchObject({ code: 121 });
+    expect(await ledger.find().toArray()).toEqual([{ _id: 1, balance: 5 }]);
+    await expect(source.aggregate([{ $merge: { into: 'ledger' } }]).toArray()).rejects.toMatchObject({
+      code: 121,
+    });
+    expect(await ledger.find().sort({ _id: 1 }).toArray()).toEqual([{ _id: 1, balance: 7 }]);
+
+    await source.aggregate([{ $out: 'ledger' }], { bypassDocumentValidation: true }).toArray();
+    expect(await ledger.countDocuments({ balance: { $lt: 0 } })).toBe(1);
+    await source.updateOne({ _id: 2 }, { $set: { balance: -4 } });
+    await source.aggregate([{ $merge: { into: 'ledger' } }], { bypassDocumentValidation: true }).toArray();
+    expect(await ledger.findOne({ _id: 2 })).toEqual({ _id: 2, balance: -4 });
+  });
+
   it('moderate level skips updates of documents that already failed; off checks nothing', async () => {
     await suite.db.createCollection('moderate', {
       validator: { score: { $type: 'int' } },

@@ -116,6 +116,8 @@ class MergeWriter {
     private readonly catalog: Catalog,
     private readonly spec: MergeSpec,
     private readonly options: QueryOptions,
+    /** False when the aggregate bypasses document validation. */
+    private readonly validate: boolean,
   ) {
     this.onIncludesId = spec.on.includes('_id');
     this.idOnly = spec.on.length === 1 && this.onIncludesId;
@@ -184,7 +186,7 @@ class MergeWriter {
     const { whenMatched, whenNotMatched } = this.spec;
     if (whenMatched === 'fail') {
       // Plain inserts: the unique index on the `on` fields refuses a match with DuplicateKey.
-      this.target().insert(doc);
+      this.target().insert(doc, this.validate);
       return false;
     }
     const collection = this.catalog.collection(this.spec.db, this.spec.coll);
@@ -196,7 +198,7 @@ class MergeWriter {
         : whenMatched === 'merge'
           ? setFields(current, doc)
           : applyUpdate(current, doc, { inserting: false, query });
-      if (isChanged(current, next)) collection.replace(current, next);
+      if (isChanged(current, next)) collection.replace(current, next, this.validate);
       return true;
     }
     if (whenNotMatched !== 'insert') return false;
@@ -207,7 +209,7 @@ class MergeWriter {
       : whenMatched === 'replace'
         ? buildUpsert(query, doc, undefined)
         : setFields(upsertSeed(query), doc);
-    this.target().insert(inserted);
+    this.target().insert(inserted, this.validate);
     return false;
   }
 
@@ -246,6 +248,7 @@ export function writeMergeOutput(
   spec: MergeSpec,
   results: Document[],
   options: QueryOptions,
+  validate: boolean,
 ): void {
-  new MergeWriter(catalog, spec, options).write(results);
+  new MergeWriter(catalog, spec, options, validate).write(results);
 }

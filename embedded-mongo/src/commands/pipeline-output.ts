@@ -12,7 +12,8 @@ import { writeMergeOutput } from './merge-stage.js';
 export interface PipelineOutput {
   /** The namespace the stage writes into. */
   target: { db: string; coll: string };
-  write(results: Document[], options: QueryOptions): void;
+  /** `validate` is false when the aggregate bypasses the target's document validation. */
+  write(results: Document[], options: QueryOptions, validate: boolean): void;
 }
 
 const OUTPUT_STAGES = new Set(['$out', '$merge']);
@@ -129,12 +130,16 @@ export function pipelineOutput(context: CommandContext, pipeline: Document[]): P
       const spec = parseMergeStage(context, stage.$merge);
       return {
         target: { db: spec.db, coll: spec.coll },
-        write: (results, options) => writeMergeOutput(context.catalog, spec, results, options),
+        write: (results, options, validate) =>
+          writeMergeOutput(context.catalog, spec, results, options, validate),
       };
     }
     if (name === '$out') {
       const target = outTarget(context, stage.$out);
-      return { target, write: (results) => writePipelineOutput(context, target, results) };
+      return {
+        target,
+        write: (results, _options, validate) => writePipelineOutput(context, target, results, validate),
+      };
     }
     return undefined;
   });
@@ -151,23 +156,27 @@ export function pipelineOutput(context: CommandContext, pipeline: Document[]): P
 }
 
 /**
- * `$out`: replaces the target collection's documents with the results, keeping its indexes. The
- * results are first loaded into a scratch catalog so a unique-index violation leaves the target as it was.
+ * `$out`: replaces the target collection's documents with the results, keeping its indexes and options.
+ * The results are first loaded into a scratch catalog with the same indexes and validator, so a unique-index
+ * violation or a document the validator refuses leaves the target as it was.
  */
 function writePipelineOutput(
   context: CommandContext,
   target: { db: string; coll: string },
   results: Document[],
+  validate: boolean,
 ): void {
   const existing = context.catalog.collection(target.db, target.coll);
+  const options = existing?.options ?? {};
   const indexSpecs = existing?.indexSpecs().filter((spec) => spec.name !== '_id_') ?? [];
 
-  const scratch = new Catalog().createCollection(target.db, target.coll, {});
+  const scratch = new Catalog().createCollection(target.db, target.coll, options);
   for (const spec of indexSpecs) scratch.createIndex(spec);
-  const documents = results.map((doc) => scratch.insert(doc));
+  const documents = results.map((doc) => scratch.insert(doc, validate));
 
   context.catalog.dropCollection(target.db, target.coll);
-  const collection = context.catalog.createCollection(target.db, target.coll, existing?.options ?? {});
+  const collection = context.catalog.createCollection(target.db, target.coll, options);
   for (const spec of indexSpecs) collection.createIndex(spec);
-  for (const doc of documents) collection.insert(doc);
+  // Validated again only for a `warn` validator to report through the real catalog; errors were raised above.
+  for (const doc of documents) collection.insert(doc, validate);
 }

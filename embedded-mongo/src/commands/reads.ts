@@ -299,7 +299,7 @@ function aggregate(context: CommandContext, command: Document): Document {
       ? runPipeline(source, stages, options)
       : runPipeline(source, stages, options, { copyInput: true });
   if (output !== undefined) {
-    output.write(results, options);
+    output.write(results, options, command.bypassDocumentValidation !== true);
     return { cursor: context.cursors.open(namespace, [], 0, true), ok: 1 };
   }
   return {
