@@ -22,9 +22,12 @@ export const ErrorCode = {
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   CommandNotSupported: 115,
+  IncompatibleCollationVersion: 161,
   InvalidPipelineOperator: 168,
   DuplicateKey: 11000,
   Location40324: 40324,
+  Location40414: 40414,
+  Location40415: 40415,
   Location40573: 40573,
 } as const;
 
@@ -48,6 +51,7 @@ const codeNames: Record<number, string> = {
   85: 'IndexOptionsConflict',
   86: 'IndexKeySpecsConflict',
   115: 'CommandNotSupported',
+  161: 'IncompatibleCollationVersion',
   168: 'InvalidPipelineOperator',
   11000: 'DuplicateKey',
   40324: 'Location40324',

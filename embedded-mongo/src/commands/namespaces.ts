@@ -1,10 +1,11 @@
 import { BSON, type Document } from 'bson';
 
 import { validateCollectionName } from '../catalog.js';
+import { parseCollation } from '../collation.js';
 import type { Collection } from '../collection.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
 import { runFind } from '../query-engine.js';
-import { assertSimpleCollation, collectionName, documentArray, optionalDocument } from './arguments.js';
+import { collectionName, documentArray, optionalDocument } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
 
 const UNSUPPORTED_COLLECTION_OPTIONS = [
@@ -47,7 +48,12 @@ function create(context: CommandContext, command: Document): Document {
         `collection option '${key}' is not supported by the embedded server`,
       );
     }
-    if (key === 'collation') assertSimpleCollation(value);
+    if (key === 'collation') {
+      // The default collation is kept as mongod reports it, every field filled in; "simple" means none.
+      const collation = parseCollation(value);
+      if (collation) options[key] = { ...collation.spec };
+      continue;
+    }
     options[key] = value;
   }
   context.catalog.createCollection(context.db, name, options);
@@ -119,7 +125,7 @@ function createIndexes(context: CommandContext, command: Document): Document {
   const specs = documentArray(command, 'indexes');
   if (specs.length === 0)
     throw new MongoServerError(ErrorCode.BadValue, 'Must specify at least one index to create');
-  for (const spec of specs) assertSimpleCollation(spec.collation);
+  for (const spec of specs) if (spec.collation !== undefined) parseCollation(spec.collation);
   const existed = context.catalog.collection(context.db, name) !== undefined;
   const collection = context.catalog.ensureCollection(context.db, name);
   const numIndexesBefore = collection.indexSpecs().length;

@@ -1,32 +1,43 @@
 import type { Document } from 'bson';
 
+import { CollationKeys, operationCollation, type Collation } from '../collation.js';
 import { valuesAtPath } from '../document-paths.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
 import { nativePredicate, NeedsEngine } from '../fast-stages.js';
 import { compareValues, runFind, runPipeline, type QueryOptions } from '../query-engine.js';
 import { isIndexableScalar, valueKey } from '../value-keys.js';
-import {
-  assertSimpleCollation,
-  collectionName,
-  documentArray,
-  optionalDocument,
-  optionalNumber,
-} from './arguments.js';
+import { collectionName, documentArray, optionalDocument, optionalNumber } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { writePipelineOutput } from './pipeline-output.js';
 
-function queryOptions(context: CommandContext, command: Document): QueryOptions {
+/** The collation the command runs with: its `collation` field, else the collection's default. */
+function commandCollation(context: CommandContext, name: string, command: Document): Collation | undefined {
+  return operationCollation(
+    command.collation,
+    context.catalog.collection(context.db, name)?.defaultCollation,
+  );
+}
+
+function queryOptions(context: CommandContext, command: Document, collation?: Collation): QueryOptions {
   const variables = optionalDocument(command, 'let');
   return {
     resolve: (name) => context.catalog.collection(context.db, name)?.documents() ?? [],
     ...(variables ? { variables } : {}),
+    ...(collation ? { collation } : {}),
   };
 }
 
-function matching(context: CommandContext, name: string, filter: Document | undefined): Document[] {
+function matching(
+  context: CommandContext,
+  name: string,
+  filter: Document | undefined,
+  collation?: Collation,
+): Document[] {
   const collection = context.catalog.collection(context.db, name);
   if (!collection) return [];
-  return filter && Object.keys(filter).length > 0 ? collection.candidates(filter) : collection.documents();
+  return filter && Object.keys(filter).length > 0
+    ? collection.candidates(filter, collation)
+    : collection.documents();
 }
 
 /**
@@ -93,7 +104,7 @@ function findById(
 
 function find(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
-  assertSimpleCollation(command.collation);
+  const collation = commandCollation(context, name, command);
   if (command.tailable === true) {
     throw new MongoServerError(
       ErrorCode.BadValue,
@@ -105,16 +116,20 @@ function find(context: CommandContext, command: Document): Document {
   const projection = optionalDocument(command, 'projection');
   const skip = optionalNumber(command, 'skip');
   const limit = optionalNumber(command, 'limit');
-  const byId = isPlainIdLookup(filter) && !skip ? findById(context, name, filter, projection) : undefined;
+  // Under a collation only a non-string _id is looked up exactly; index walks order strings in binary.
+  const byId =
+    isPlainIdLookup(filter) && !skip && !(collation && typeof filter._id === 'string')
+      ? findById(context, name, filter, projection)
+      : undefined;
   const inOrder =
-    byId || !limit || limit < 0
+    byId || collation || !limit || limit < 0
       ? undefined
       : firstInSortOrder(context, name, filter, sort, (skip ?? 0) + limit);
   const docs =
     byId ??
     (inOrder && runFind(inOrder.slice(skip ?? 0), undefined, projection ? { projection } : {})) ??
-    runFind(matching(context, name, filter), filter, {
-      ...queryOptions(context, command),
+    runFind(matching(context, name, filter, collation), filter, {
+      ...queryOptions(context, command, collation),
       ...(sort ? { sort } : {}),
       ...(projection ? { projection } : {}),
       ...(skip ? { skip } : {}),
@@ -149,12 +164,12 @@ function killCursors(context: CommandContext, command: Document): Document {
 
 function count(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
-  assertSimpleCollation(command.collation);
+  const collation = commandCollation(context, name, command);
   const filter = optionalDocument(command, 'query');
   const skip = optionalNumber(command, 'skip');
   const limit = optionalNumber(command, 'limit');
-  const docs = runFind(matching(context, name, filter), filter, {
-    ...queryOptions(context, command),
+  const docs = runFind(matching(context, name, filter, collation), filter, {
+    ...queryOptions(context, command, collation),
     ...(skip ? { skip } : {}),
     ...(limit ? { limit } : {}),
   });
@@ -163,7 +178,7 @@ function count(context: CommandContext, command: Document): Document {
 
 function distinct(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
-  assertSimpleCollation(command.collation);
+  const collation = commandCollation(context, name, command);
   const key = command.key;
   if (typeof key !== 'string')
     throw new MongoServerError(
@@ -171,13 +186,23 @@ function distinct(context: CommandContext, command: Document): Document {
       "BSON field 'distinct.key' is missing or not a string",
     );
   const filter = optionalDocument(command, 'query');
-  const docs = runFind(matching(context, name, filter), filter, queryOptions(context, command));
+  const docs = runFind(
+    matching(context, name, filter, collation),
+    filter,
+    queryOptions(context, command, collation),
+  );
+  // Under a collation, values it finds equal are one value (the first met).
+  const keys = collation ? new CollationKeys(collation) : undefined;
+  const keyOf = keys ? (value: unknown) => keys.keyOf(value) : valueKey;
   const values = new Map<string, unknown>();
   for (const doc of docs) {
-    for (const value of valuesAtPath(doc, key))
-      if (value !== undefined && !values.has(valueKey(value))) values.set(valueKey(value), value);
+    for (const value of valuesAtPath(doc, key)) {
+      if (value === undefined) continue;
+      const valueId = keyOf(value);
+      if (!values.has(valueId)) values.set(valueId, value);
+    }
   }
-  return { values: [...values.values()].sort(compareValues), ok: 1 };
+  return { values: [...values.values()].sort(collation?.compare ?? compareValues), ok: 1 };
 }
 
 function stageName(stage: Document): string {
@@ -187,7 +212,6 @@ function stageName(stage: Document): string {
 function aggregate(context: CommandContext, command: Document): Document {
   const target = command.aggregate;
   const pipeline = documentArray(command, 'pipeline');
-  assertSimpleCollation(command.collation);
   if (command.explain === true)
     throw new MongoServerError(
       ErrorCode.CommandNotSupported,
@@ -236,14 +260,15 @@ function aggregate(context: CommandContext, command: Document): Document {
   const last = pipeline[pipeline.length - 1];
   const output = last && stageName(last) === '$out' ? last.$out : undefined;
   let stages = output === undefined ? pipeline : pipeline.slice(0, -1);
-  const options = queryOptions(context, command);
   const leading = stages[0];
   const collection =
     target === 1 ? undefined : context.catalog.collection(context.db, collectionName(command));
+  const collation = operationCollation(command.collation, collection?.defaultCollation);
+  const options = queryOptions(context, command, collation);
   if (collection && leading && stageName(leading) === '$match') {
     // A leading $match is answered through the indexes, as MongoDB does, before the rest runs.
     const match = leading.$match as Document;
-    source = runFind(collection.candidates(match), match, options);
+    source = runFind(collection.candidates(match, collation), match, options);
     stages = stages.slice(1);
   }
   // Documents written by $out must not be the stored ones themselves.
