@@ -195,7 +195,8 @@ export class Collation {
     const shifted = spec.alternate === 'shifted';
     const collator = new Intl.Collator(spec.locale.replaceAll('_', '-'), {
       usage: 'sort',
-      sensitivity: spec.caseLevel && spec.strength === 1 ? 'case' : SENSITIVITY[spec.strength],
+      // caseLevel adds case to strengths 1 and 2: "case" at 1; at 2 ICU's "variant" is the nearest Intl offers.
+      sensitivity: spec.caseLevel ? (spec.strength === 1 ? 'case' : 'variant') : SENSITIVITY[spec.strength],
       caseFirst: spec.caseFirst === 'off' ? 'false' : spec.caseFirst,
       numeric: spec.numericOrdering,
       // ICU's shifted alternate with maxVariable "punct" ignores spaces and punctuation below the quaternary level.
