@@ -1,9 +1,19 @@
-import { MongoServerError, type CollationOptions, type Document } from 'mongodb';
+import { MongoServerError, type CollationOptions, type Collection, type Document } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 
 import { useDriverDatabase } from '../../tests/support/database.js';
 
 const suite = useDriverDatabase('collation');
+
+/** A collection whose documents have numeric `_id`s. */
+function collection(name: string): Collection<NumberedDocument> {
+  return suite.db.collection<NumberedDocument>(name);
+}
+
+interface NumberedDocument {
+  _id: number;
+  [field: string]: unknown;
+}
 
 const CASE_INSENSITIVE: CollationOptions = { locale: 'en_US', strength: 2 };
 
@@ -37,7 +47,7 @@ function ids(docs: Document[]): unknown[] {
 
 describe('collation', () => {
   it('matches, sorts, counts and pages a find by the collation', async () => {
-    const words = suite.db.collection('find_words');
+    const words = collection('find_words');
     await words.insertMany([
       { _id: 1, word: 'ping' },
       { _id: 2, word: 'PING' },
@@ -75,7 +85,7 @@ describe('collation', () => {
   });
 
   it('tells strengths 1, 2 and 3 apart: base letters, then accents, then case', async () => {
-    const names = suite.db.collection('strength_names');
+    const names = collection('strength_names');
     await names.insertMany([
       { _id: 1, name: 'cote' },
       { _id: 2, name: 'côte' },
@@ -95,7 +105,7 @@ describe('collation', () => {
   });
 
   it('orders digits by their numeric value under numericOrdering, in sorts and ranges', async () => {
-    const versions = suite.db.collection('numeric_versions');
+    const versions = collection('numeric_versions');
     await versions.insertMany([
       { _id: 1, version: '10' },
       { _id: 2, version: '9' },
@@ -116,7 +126,7 @@ describe('collation', () => {
   });
 
   it('puts upper case first under caseFirst "upper" and lower case first by default', async () => {
-    const letters = suite.db.collection('case_first_letters');
+    const letters = collection('case_first_letters');
     await letters.insertMany([
       { _id: 1, letter: 'a' },
       { _id: 2, letter: 'A' },
@@ -135,7 +145,7 @@ describe('collation', () => {
   });
 
   it('ignores spaces and punctuation under alternate "shifted"', async () => {
-    const codes = suite.db.collection('shifted_codes');
+    const codes = collection('shifted_codes');
     await codes.insertMany([
       { _id: 1, code: 'ab-12' },
       { _id: 2, code: 'ab 12' },
@@ -152,7 +162,7 @@ describe('collation', () => {
   });
 
   it('compares strings nested in documents and arrays by the collation', async () => {
-    const people = suite.db.collection('nested_people');
+    const people = collection('nested_people');
     await people.insertMany([
       { _id: 1, name: { first: 'ada', last: 'lovelace' }, tags: ['Math', 'poetry'] },
       { _id: 2, name: { first: 'alan', last: 'turing' }, tags: ['math'] },
@@ -171,7 +181,7 @@ describe('collation', () => {
   });
 
   it('dedupes distinct values by the collation, keeping the first met', async () => {
-    const colours = suite.db.collection('distinct_colours');
+    const colours = collection('distinct_colours');
     await colours.insertMany([
       { _id: 1, colour: 'Red' },
       { _id: 2, colour: 'red' },
@@ -183,7 +193,7 @@ describe('collation', () => {
   });
 
   it('collates $match, $sort, $group keys and comparison expressions in aggregate', async () => {
-    const orders = suite.db.collection('aggregate_orders');
+    const orders = collection('aggregate_orders');
     await orders.insertMany([
       { _id: 1, city: 'Paris', amount: 5 },
       { _id: 2, city: 'PARIS', amount: 7 },
@@ -230,7 +240,7 @@ describe('collation', () => {
   });
 
   it('selects the documents an update, a delete and a findAndModify change by the collation', async () => {
-    const accounts = suite.db.collection('write_accounts');
+    const accounts = collection('write_accounts');
     await accounts.insertMany([
       { _id: 1, handle: 'ada' },
       { _id: 2, handle: 'ADA' },
@@ -257,7 +267,7 @@ describe('collation', () => {
   });
 
   it('applies each bulk write statement with its own collation', async () => {
-    const items = suite.db.collection('bulk_items');
+    const items = collection('bulk_items');
     await items.insertMany([
       { _id: 1, sku: 'abc' },
       { _id: 2, sku: 'ABC' },
@@ -276,10 +286,10 @@ describe('collation', () => {
   });
 
   it('makes "a" and "A" collide in a unique index with strength 2, and lists its full collation', async () => {
-    const users = suite.db.collection('unique_users');
+    const users = collection('unique_users');
     await users.createIndex({ email: 1 }, { unique: true, collation: CASE_INSENSITIVE });
-    await users.insertOne({ _id: 1, email: 'ada@example.com' } as Document);
-    const error = await serverError(() => users.insertOne({ _id: 2, email: 'ADA@example.com' } as Document));
+    await users.insertOne({ _id: 1, email: 'ada@example.com' });
+    const error = await serverError(() => users.insertOne({ _id: 2, email: 'ADA@example.com' }));
     expect(error.code).toBe(11000);
     expect(error.message).toMatch(/index: email_1 dup key/);
     const indexes = await users.listIndexes().toArray();
@@ -299,10 +309,10 @@ describe('collation', () => {
   });
 
   it('answers equality and range lookups through a collated index correctly', async () => {
-    const cities = suite.db.collection('indexed_cities');
+    const cities = collection('indexed_cities');
     await cities.createIndex({ name: 1 }, { collation: CASE_INSENSITIVE });
     const names = ['Berlin', 'bern', 'BONN', 'Athens', 'cairo', 'Delhi'];
-    await cities.insertMany(names.map((name, index) => ({ _id: index + 1, name })) as Document[]);
+    await cities.insertMany(names.map((name, index) => ({ _id: index + 1, name })));
     expect(ids(await cities.find({ name: 'BERLIN' }, { collation: CASE_INSENSITIVE }).toArray())).toEqual([
       1,
     ]);
@@ -321,7 +331,7 @@ describe('collation', () => {
 
   it('uses a collection default collation for operations and indexes that name none; "simple" overrides it', async () => {
     await suite.db.createCollection('default_tags', { collation: CASE_INSENSITIVE });
-    const tags = suite.db.collection('default_tags');
+    const tags = collection('default_tags');
     const [info] = await suite.db.listCollections({ name: 'default_tags' }).toArray();
     expect((info as Document).options).toEqual({ collation: FULL_CASE_INSENSITIVE });
     await tags.insertMany([
@@ -344,8 +354,8 @@ describe('collation', () => {
   });
 
   it('refuses invalid collation specs with mongod codes', async () => {
-    const words = suite.db.collection('invalid_specs');
-    await words.insertOne({ word: 'a' });
+    const words = collection('invalid_specs');
+    await words.insertOne({ _id: 1, word: 'a' });
     const refused = async (collation: Document): Promise<MongoServerError> =>
       serverError(() => words.find({}, { collation: collation as CollationOptions }).toArray());
 
