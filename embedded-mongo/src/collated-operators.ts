@@ -10,6 +10,11 @@ import { CollationKeys, type Collation } from './collation.js';
 type QueryOperator = (selector: string, value: unknown, options: Options) => (doc: Document) => boolean;
 type ExpressionOperator = (doc: Document, expr: unknown, options: Options) => unknown;
 type PipelineOperator = (collection: Iterator, expr: unknown, options: Options) => Iterator;
+type AccumulatorOperator = (
+  collection: unknown[],
+  expr: unknown,
+  options: Options & { options?: Options },
+) => unknown;
 
 /** The values a path holds for a query: the value, and when it is an array its elements too (one level of nesting). */
 function candidatesAt(doc: Document, selector: string): unknown[] {
@@ -31,6 +36,7 @@ export function collatedOperators(collation: Collation): {
   query: Record<string, QueryOperator>;
   expression: Record<string, ExpressionOperator>;
   pipeline: Record<string, PipelineOperator>;
+  accumulator: Record<string, AccumulatorOperator>;
 } {
   const { compare } = collation;
   const equals = (a: unknown, b: unknown): boolean => compare(a, b) === 0;
@@ -125,7 +131,42 @@ export function collatedOperators(collation: Collation): {
       return Lazy(results);
     });
 
+  /** Each document's value of an accumulator's expression, missing ones left out (as mongod does). */
+  const accumulated = (collection: unknown[], expr: unknown, options: Options & { options?: Options }) => {
+    const plain = options.options ?? options;
+    const values: unknown[] = [];
+    for (const doc of collection) {
+      const value = evalExpr(doc as never, expr as never, plain as never) as unknown;
+      if (value !== undefined) values.push(value);
+    }
+    return values;
+  };
+  const extreme =
+    (sign: 1 | -1): AccumulatorOperator =>
+    (collection, expr, options) => {
+      let best: unknown = null;
+      for (const value of accumulated(collection, expr, options)) {
+        if (value === null) continue;
+        if (best === null || compare(value, best) * sign > 0) best = value;
+      }
+      return best;
+    };
+
   return {
+    accumulator: {
+      $max: extreme(1),
+      $min: extreme(-1),
+      $addToSet: (collection, expr, options) => {
+        const keys = new CollationKeys(collation);
+        const seen = new Set<string>();
+        return accumulated(collection, expr, options).filter((value) => {
+          const key = keys.keyOf(value);
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        });
+      },
+    },
     query: {
       $eq,
       $ne: (selector, operand, options) => {

@@ -53,6 +53,7 @@ function operatorsFor(collation: Collation | undefined): Context {
     const collated = collatedOperators(collation);
     context = Context.init({
       ...OPERATOR_SET,
+      accumulator: { ...OPERATOR_SET.accumulator, ...collated.accumulator },
       expression: { ...OPERATOR_SET.expression, ...collated.expression },
       pipeline: { ...OPERATOR_SET.pipeline, ...collated.pipeline },
       query: { ...OPERATOR_SET.query, ...collated.query },

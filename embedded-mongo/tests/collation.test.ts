@@ -1,7 +1,18 @@
-import { MongoServerError, type CollationOptions, type Collection, type Document } from 'mongodb';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import {
+  MongoClient,
+  MongoServerError,
+  type CollationOptions,
+  type Collection,
+  type Document,
+} from 'mongodb';
 import { describe, expect, it } from 'vitest';
 
 import { useDriverDatabase } from '../../tests/support/database.js';
+import { EmbeddedMongoServer } from '../src/index.js';
 
 const suite = useDriverDatabase('collation');
 
@@ -235,6 +246,22 @@ describe('collation', () => {
       { _id: 3, isParis: false, inList: true, order: -1 },
       { _id: 4, isParis: false, inList: true, order: -1 },
     ]);
+    const extremes = await orders
+      .aggregate(
+        [
+          {
+            $group: {
+              _id: null,
+              first: { $min: '$city' },
+              last: { $max: '$city' },
+              cities: { $addToSet: '$city' },
+            },
+          },
+        ],
+        { collation: CASE_INSENSITIVE },
+      )
+      .toArray();
+    expect(extremes).toEqual([{ _id: null, first: 'lyon', last: 'Paris', cities: ['Paris', 'lyon'] }]);
     const binary = await orders.aggregate([{ $group: { _id: '$city' } }]).toArray();
     expect(binary).toHaveLength(4);
   });
@@ -334,6 +361,12 @@ describe('collation', () => {
     const tags = collection('default_tags');
     const [info] = await suite.db.listCollections({ name: 'default_tags' }).toArray();
     expect((info as Document).options).toEqual({ collation: FULL_CASE_INSENSITIVE });
+    expect((info as Document).idIndex).toEqual({
+      v: 2,
+      key: { _id: 1 },
+      name: '_id_',
+      collation: FULL_CASE_INSENSITIVE,
+    });
     await tags.insertMany([
       { _id: 1, tag: 'news' },
       { _id: 2, tag: 'NEWS' },
@@ -386,5 +419,33 @@ describe('collation', () => {
     );
     expect(createError.code).toBe(2);
     expect(await suite.db.listCollections({ name: 'never_created' }).toArray()).toEqual([]);
+  });
+
+  it('keeps a collection default collation and collated indexes across a restart (DATA_DIR)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'gen3d-collation-'));
+    const useServer = async (run: (db: ReturnType<MongoClient['db']>) => Promise<void>): Promise<void> => {
+      const server = await EmbeddedMongoServer.start({ dataDir });
+      const client = await MongoClient.connect(`${server.uri}persisted_collation`);
+      try {
+        await run(client.db());
+      } finally {
+        await client.close();
+        await server.stop();
+      }
+    };
+    await useServer(async (db) => {
+      await db.createCollection('handles', { collation: CASE_INSENSITIVE });
+      await db.collection('handles').createIndex({ handle: 1 }, { unique: true });
+      await db.collection('handles').insertOne({ handle: 'ada' });
+    });
+    await useServer(async (db) => {
+      const handles = db.collection('handles');
+      const [info] = await db.listCollections({ name: 'handles' }).toArray();
+      expect((info as Document).options).toEqual({ collation: FULL_CASE_INSENSITIVE });
+      const indexes = await handles.listIndexes().toArray();
+      expect(indexes.find((index) => index.name === 'handle_1')?.collation).toEqual(FULL_CASE_INSENSITIVE);
+      await expect(handles.insertOne({ handle: 'ADA' })).rejects.toMatchObject({ code: 11000 });
+      expect(await handles.countDocuments({ handle: 'Ada' })).toBe(1);
+    });
   });
 });

@@ -80,7 +80,7 @@ function describeCollection(collection: Collection, nameOnly: boolean): Document
     type: 'collection',
     options: collection.options,
     info: { readOnly: false, uuid: collection.uuid },
-    idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
+    idIndex: collection.indexSpecs().find((spec) => spec.name === '_id_'),
   };
 }
 
