@@ -80,6 +80,16 @@ function resolvedLocale(locale: string): string | undefined {
   }
 }
 
+/**
+ * Whether the locale's ICU collator weighs accents from the end of the string (French secondary
+ * ordering, as fr_CA does): "côte" then sorts before "coté".
+ */
+function localeBackwards(locale: string): boolean {
+  return (
+    new Intl.Collator(locale.replaceAll('_', '-'), { sensitivity: 'accent' }).compare('côte', 'coté') < 0
+  );
+}
+
 /** Checks a collation document field by field, as mongod's IDL parser and ICU collator factory do. */
 function validate(raw: Document): CollationSpec | undefined {
   for (const [field, value] of Object.entries(raw)) {
@@ -149,7 +159,7 @@ function validate(raw: Document): CollationSpec | undefined {
     alternate: (raw.alternate as CollationSpec['alternate'] | undefined) ?? 'non-ignorable',
     maxVariable: (raw.maxVariable as CollationSpec['maxVariable'] | undefined) ?? 'punct',
     normalization: (raw.normalization as boolean | undefined) ?? false,
-    backwards: (raw.backwards as boolean | undefined) ?? false,
+    backwards: (raw.backwards as boolean | undefined) ?? localeBackwards(locale),
     version: ICU_VERSION,
   };
   if (spec.backwards && spec.strength === 1)
@@ -163,10 +173,10 @@ function validate(raw: Document): CollationSpec | undefined {
       `'caseFirst' is invalid unless 'caseLevel' is on or 'strength' is greater than 2 in: ${shown(raw)}`,
     );
   // What Intl.Collator (ICU without attribute access) cannot honour is refused, never approximated.
-  if (spec.backwards)
+  if (spec.backwards !== localeBackwards(locale))
     throw new MongoServerError(
       ErrorCode.BadValue,
-      `'backwards' is not supported by the embedded server in: ${shown(raw)}`,
+      `'backwards' other than the locale's own (${String(localeBackwards(locale))}) is not supported by the embedded server in: ${shown(raw)}`,
     );
   if (spec.strength === 4 && spec.alternate === 'shifted')
     throw new MongoServerError(
@@ -257,7 +267,10 @@ export class Collation {
   }
 }
 
+/** Parsed collations by their spec, so that operations repeating one share its collator and operators. */
 const parsed = new Map<string, Collation | undefined>();
+/** Past this many distinct specs the cache starts afresh (clients normally use a handful). */
+const PARSED_LIMIT = 256;
 
 /**
  * The collation a `collation` document asks for, validated as mongod does; undefined for the simple
@@ -273,6 +286,7 @@ export function parseCollation(raw: unknown): Collation | undefined {
   if (parsed.has(cacheKey)) return parsed.get(cacheKey);
   const spec = validate(raw as Document);
   const collation = spec ? new Collation(spec) : undefined;
+  if (parsed.size >= PARSED_LIMIT) parsed.clear();
   parsed.set(cacheKey, collation);
   return collation;
 }

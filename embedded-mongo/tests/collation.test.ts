@@ -115,6 +115,24 @@ describe('collation', () => {
     expect(await matching(3)).toEqual([1]);
   });
 
+  it("follows a locale's own rules: French Canadian weighs accents from the end (backwards: true)", async () => {
+    const words = collection('backwards_words');
+    await words.insertMany([
+      { _id: 1, word: 'côté' },
+      { _id: 2, word: 'coté' },
+      { _id: 3, word: 'côte' },
+      { _id: 4, word: 'cote' },
+    ]);
+    const sorted = async (collation: CollationOptions): Promise<unknown[]> =>
+      (await words.find({}, { collation }).sort({ word: 1 }).toArray()).map((doc) => doc.word);
+    expect(await sorted({ locale: 'fr' })).toEqual(['cote', 'coté', 'côte', 'côté']);
+    expect(await sorted({ locale: 'fr_CA' })).toEqual(['cote', 'côte', 'coté', 'côté']);
+    expect(await sorted({ locale: 'fr_CA', backwards: true })).toEqual(['cote', 'côte', 'coté', 'côté']);
+    await words.createIndex({ word: 1 }, { collation: { locale: 'fr_CA' } });
+    const index = (await words.listIndexes().toArray()).find((candidate) => candidate.name === 'word_1');
+    expect(index?.collation).toMatchObject({ locale: 'fr_CA', backwards: true });
+  });
+
   it('orders digits by their numeric value under numericOrdering, in sorts and ranges', async () => {
     const versions = collection('numeric_versions');
     await versions.insertMany([
@@ -409,6 +427,7 @@ describe('collation', () => {
     expect((await refused({ locale: 'en', version: '1.0' })).code).toBe(161);
     // What Intl.Collator cannot honour is refused rather than approximated.
     expect((await refused({ locale: 'en', backwards: true })).code).toBe(2);
+    expect((await refused({ locale: 'fr_CA', backwards: false })).code).toBe(2);
 
     const indexError = await serverError(() =>
       words.createIndex({ word: 1 }, { collation: { locale: 'nope' } as CollationOptions }),
