@@ -152,6 +152,42 @@ export function collatedOperators(collation: Collation): {
       return best;
     };
 
+  // The localField/foreignField form joins on collated keys; other forms run their sub-pipeline collated.
+  const $lookup: PipelineOperator = (collection, spec, options) => {
+    const { from, localField, foreignField, as, pipeline, let: variables } = spec as Document;
+    if (
+      typeof from !== 'string' ||
+      typeof localField !== 'string' ||
+      typeof foreignField !== 'string' ||
+      typeof as !== 'string' ||
+      pipeline !== undefined ||
+      variables !== undefined ||
+      !options.collectionResolver
+    )
+      return pipelineOperators.$lookup(collection, spec as never, options);
+    const keys = new CollationKeys(collation);
+    const byKey = new Map<string, Document[]>();
+    for (const foreign of options.collectionResolver(from) as Document[]) {
+      const value = (resolve(foreign, foreignField) as unknown) ?? null;
+      for (const item of Array.isArray(value) ? value : [value]) {
+        const key = keys.keyOf(item);
+        const joined = byKey.get(key);
+        if (joined) {
+          if (!joined.includes(foreign)) joined.push(foreign);
+        } else byKey.set(key, [foreign]);
+      }
+    }
+    const joinedTo = (value: unknown): Document[] => {
+      const key = keys.lookupKey(value);
+      return key === undefined ? [] : (byKey.get(key) ?? []);
+    };
+    return collection.map((doc: Document) => {
+      const local = (resolve(doc, localField) as unknown) ?? null;
+      const joined = Array.isArray(local) ? [...new Set(local.flatMap(joinedTo))] : joinedTo(local);
+      return { ...doc, [as]: joined };
+    });
+  };
+
   return {
     accumulator: {
       $max: extreme(1),
@@ -197,6 +233,12 @@ export function collatedOperators(collation: Collation): {
         return array.some((item) => equals(value, item));
       },
     },
-    pipeline: { $sort, $group },
+    pipeline: {
+      $sort,
+      $group,
+      $lookup,
+      $sortByCount: (collection, expr, options) =>
+        $sort($group(collection, { _id: expr, count: { $sum: 1 } }, options), { count: -1 }, options),
+    },
   };
 }

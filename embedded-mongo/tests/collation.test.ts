@@ -284,6 +284,41 @@ describe('collation', () => {
     expect(binary).toHaveLength(4);
   });
 
+  it('joins $lookup on collated keys and counts $sortByCount groups by the collation', async () => {
+    await collection('lookup_authors').insertMany([
+      { _id: 1, handle: 'Ada' },
+      { _id: 2, handle: 'alan' },
+    ]);
+    const posts = collection('lookup_posts');
+    await posts.insertMany([
+      { _id: 10, author: 'ADA' },
+      { _id: 11, author: 'ada' },
+      { _id: 12, author: 'grace' },
+    ]);
+    const joined = await posts
+      .aggregate(
+        [
+          { $lookup: { from: 'lookup_authors', localField: 'author', foreignField: 'handle', as: 'by' } },
+          { $project: { ids: '$by._id' } },
+          { $sort: { _id: 1 } },
+        ],
+        { collation: CASE_INSENSITIVE },
+      )
+      .toArray();
+    expect(joined).toEqual([
+      { _id: 10, ids: [1] },
+      { _id: 11, ids: [1] },
+      { _id: 12, ids: [] },
+    ]);
+    const counted = await posts
+      .aggregate([{ $sortByCount: '$author' }], { collation: CASE_INSENSITIVE })
+      .toArray();
+    expect(counted).toEqual([
+      { _id: 'ADA', count: 2 },
+      { _id: 'grace', count: 1 },
+    ]);
+  });
+
   it('selects the documents an update, a delete and a findAndModify change by the collation', async () => {
     const accounts = collection('write_accounts');
     await accounts.insertMany([
