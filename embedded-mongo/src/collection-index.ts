@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Document } from 'bson';
 import { Query } from 'mingo';
 
+import { CollationKeys, parseCollation, type Collation } from './collation.js';
 import { valuesAtPath } from './document-paths.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import { valueKey } from './value-keys.js';
@@ -17,12 +18,17 @@ export interface IndexSpec extends Document {
   sparse?: boolean;
   partialFilterExpression?: Document;
   expireAfterSeconds?: number;
+  /** The full collation spec, when the index has a non-simple collation. */
+  collation?: Document;
 }
 
 const UNSUPPORTED_INDEX_TYPES = new Set(['text', '2d', '2dsphere', 'geoHaystack', 'columnstore']);
 
-/** Checks an index specification the way createIndexes does, before anything is built. */
-export function validateIndexSpec(raw: Document): IndexSpec {
+/**
+ * Checks an index specification the way createIndexes does, before anything is built. An index without
+ * a `collation` takes the collection's default one; `{locale: "simple"}` asks for binary comparison.
+ */
+export function validateIndexSpec(raw: Document, collectionCollation?: Collation): IndexSpec {
   const key = raw.key as unknown;
   if (key === null || typeof key !== 'object' || Array.isArray(key) || Object.keys(key).length === 0) {
     throw new MongoServerError(ErrorCode.CannotCreateIndex, 'Index keys cannot be empty.');
@@ -68,7 +74,15 @@ export function validateIndexSpec(raw: Document): IndexSpec {
   ) {
     throw new MongoServerError(ErrorCode.CannotCreateIndex, 'partialFilterExpression must be an object');
   }
-  return { ...raw, v: 2, key: key as Document, name: raw.name };
+  const { collation: rawCollation, ...rest } = raw;
+  const collation = rawCollation === undefined ? collectionCollation : parseCollation(rawCollation);
+  return {
+    ...rest,
+    v: 2,
+    key: key as Document,
+    name: raw.name,
+    ...(collation ? { collation: { ...collation.spec } } : {}),
+  };
 }
 
 /** True when two specs describe the same index options (name aside). */
@@ -77,7 +91,8 @@ export function sameIndexOptions(a: IndexSpec, b: IndexSpec): boolean {
     Boolean(a.unique) === Boolean(b.unique) &&
     Boolean(a.sparse) === Boolean(b.sparse) &&
     a.expireAfterSeconds === b.expireAfterSeconds &&
-    valueKey(a.partialFilterExpression) === valueKey(b.partialFilterExpression)
+    valueKey(a.partialFilterExpression) === valueKey(b.partialFilterExpression) &&
+    valueKey(a.collation) === valueKey(b.collation)
   );
 }
 
@@ -102,11 +117,15 @@ const HIGHEST = Symbol('highest');
 /** A position in an ordered index: the indexed value (or an end marker), then the document key. */
 type OrderKey = [unknown, string];
 
-function compareOrderKeys([a, aKey]: OrderKey, [b, bKey]: OrderKey): number {
-  if (a === LOWEST || b === HIGHEST) return a === b ? 0 : -1;
-  if (a === HIGHEST || b === LOWEST) return 1;
-  return compareValues(a, b) || (aKey < bKey ? -1 : aKey > bKey ? 1 : 0);
+function orderKeyComparator(compare: (a: unknown, b: unknown) => number) {
+  return ([a, aKey]: OrderKey, [b, bKey]: OrderKey): number => {
+    if (a === LOWEST || b === HIGHEST) return a === b ? 0 : -1;
+    if (a === HIGHEST || b === LOWEST) return 1;
+    return compare(a, b) || (aKey < bKey ? -1 : aKey > bKey ? 1 : 0);
+  };
 }
+
+const compareOrderKeys = orderKeyComparator(compareValues);
 
 /** Bounds of a range condition; an absent side is open. Both ends are inclusive (callers re-check the filter). */
 export interface RangeBounds {
@@ -123,6 +142,12 @@ export interface IndexEntry {
 export class CollectionIndex {
   readonly spec: IndexSpec;
   readonly fields: string[];
+  /** The index's non-simple collation: its keys compare strings by it. */
+  readonly collation: Collation | undefined;
+  /** The equality key of one indexed value (its BSON value key, or its collated key). */
+  private readonly keyOf: (value: unknown) => string;
+  /** The key to look a value up by; undefined when no indexed value can equal it. */
+  private readonly lookupKeyOf: (value: unknown) => string | undefined;
   private readonly partialFilter: Query | undefined;
   private readonly entries = new Map<string, Set<string>>();
   /** For compound indexes: documents by their first field's value, for filters that pin only that prefix. */
@@ -135,12 +160,22 @@ export class CollectionIndex {
   constructor(spec: IndexSpec) {
     this.spec = spec;
     this.fields = Object.keys(spec.key);
+    this.collation = spec.collation ? parseCollation(spec.collation) : undefined;
+    if (this.collation) {
+      const keys = new CollationKeys(this.collation);
+      this.keyOf = (value) => keys.keyOf(value);
+      this.lookupKeyOf = (value) => keys.lookupKey(value);
+    } else {
+      this.keyOf = valueKey;
+      this.lookupKeyOf = valueKey;
+    }
     this.partialFilter = spec.partialFilterExpression ? new Query(spec.partialFilterExpression) : undefined;
     const orderable =
       this.fields.length === 1 &&
       spec.name !== '_id_' &&
       typeof spec.key[this.fields[0] as string] === 'number';
-    this.ordered = orderable ? new BTree<OrderKey>(undefined, compareOrderKeys) : undefined;
+    const compare = this.collation ? orderKeyComparator(this.collation.compare) : compareOrderKeys;
+    this.ordered = orderable ? new BTree<OrderKey>(undefined, compare) : undefined;
   }
 
   get unique(): boolean {
@@ -161,7 +196,7 @@ export class CollectionIndex {
     }
     const seen = new Map<string, IndexEntry>();
     for (const values of combos) {
-      const key = values.map(valueKey).join('|');
+      const key = values.map(this.keyOf).join('|');
       if (!seen.has(key)) seen.set(key, { key, values });
     }
     return [...seen.values()];
@@ -186,7 +221,7 @@ export class CollectionIndex {
     if (entries.length > 1) this.multikey = true;
     for (const { key, values } of entries) {
       addTo(this.entries, key, docKey);
-      if (this.fields.length > 1) addTo(this.byFirstField, valueKey(values[0]), docKey);
+      if (this.fields.length > 1) addTo(this.byFirstField, this.keyOf(values[0]), docKey);
       this.ordered?.set([values[0], docKey], true);
     }
   }
@@ -194,7 +229,7 @@ export class CollectionIndex {
   remove(doc: Document, docKey: string): void {
     for (const { key, values } of this.entriesFor(doc)) {
       removeFrom(this.entries, key, docKey);
-      if (this.fields.length > 1) removeFrom(this.byFirstField, valueKey(values[0]), docKey);
+      if (this.fields.length > 1) removeFrom(this.byFirstField, this.keyOf(values[0]), docKey);
       this.ordered?.delete([values[0], docKey]);
     }
   }
@@ -206,12 +241,16 @@ export class CollectionIndex {
 
   /** Documents whose indexed fields equal `values`, one value per field in index order. */
   lookupAll(values: unknown[]): ReadonlySet<string> {
-    return this.entries.get(values.map(valueKey).join('|')) ?? new Set();
+    const keys = values.map(this.lookupKeyOf);
+    if (keys.includes(undefined)) return new Set();
+    return this.entries.get(keys.join('|')) ?? new Set();
   }
 
   /** Documents whose first indexed field equals `value`. */
   lookupFirst(value: unknown): ReadonlySet<string> {
-    return (this.fields.length > 1 ? this.byFirstField : this.entries).get(valueKey(value)) ?? new Set();
+    const key = this.lookupKeyOf(value);
+    if (key === undefined) return new Set();
+    return (this.fields.length > 1 ? this.byFirstField : this.entries).get(key) ?? new Set();
   }
 
   /** Whether range conditions on its field can be answered from this index. */

@@ -1,5 +1,6 @@
 import { ObjectId, UUID, type Document } from 'bson';
 
+import { parseCollation, sameCollation, type Collation } from './collation.js';
 import {
   CollectionIndex,
   duplicateKeyError,
@@ -28,6 +29,8 @@ export class Collection {
   private collectionOptions: Document;
   private validator: DocumentValidator | undefined;
   private readonly warn: ValidationWarningSink;
+  /** The collection's default collation (create's `collation`), for operations and indexes that name none. */
+  readonly defaultCollation: Collation | undefined;
   private readonly docs = new Map<string, Document>();
   private readonly indexes = new Map<string, CollectionIndex>();
   private readonly record: ChangeSink;
@@ -47,7 +50,12 @@ export class Collection {
     this.collectionOptions = options;
     this.validator = DocumentValidator.fromOptions(this.namespace, options, warn);
     this.uuid = uuid ?? new UUID();
-    this.indexes.set('_id_', new CollectionIndex(ID_INDEX_SPEC));
+    this.defaultCollation = options.collation ? parseCollation(options.collation) : undefined;
+    // The _id index takes the collection's default collation, as in mongod.
+    const idIndex = this.defaultCollation
+      ? { ...ID_INDEX_SPEC, collation: { ...this.defaultCollation.spec } }
+      : ID_INDEX_SPEC;
+    this.indexes.set('_id_', new CollectionIndex(idIndex));
   }
 
   get namespace(): string {
@@ -83,9 +91,10 @@ export class Collection {
   /**
    * The documents that can match `filter`, narrowed through the index that leaves the fewest, as
    * MongoDB's planner would pick: one whose fields the filter all pins to scalars, or whose first field
-   * it pins. The caller still applies the full filter.
+   * it pins. The caller still applies the full filter. An index whose collation differs from the query's
+   * is used only for values other than strings (which compare the same under every collation).
    */
-  candidates(filter: Document): Document[] {
+  candidates(filter: Document, collation?: Collation): Document[] {
     // Equality lookups give their sets as they are (their sizes are known without copying); ranges are
     // walked only when no equality leaves few documents.
     let best: ReadonlySet<string> | undefined;
@@ -95,9 +104,11 @@ export class Collection {
     const ranged: CollectionIndex[] = [];
     for (const index of this.indexes.values()) {
       if (!index.answersEqualities) continue;
-      const perField = index.fields.map((field) =>
-        field in filter ? equalityValues(filter[field]) : undefined,
-      );
+      const collationMatches = sameCollation(index.collation, collation);
+      const perField = index.fields.map((field) => {
+        const values = field in filter ? equalityValues(filter[field]) : undefined;
+        return collationMatches || !values?.some(isString) ? values : undefined;
+      });
       if (perField.every((values) => values !== undefined)) {
         let combos: unknown[][] = [[]];
         for (const values of perField as unknown[][])
@@ -106,7 +117,7 @@ export class Collection {
       } else if (perField[0] !== undefined) {
         consider(unionOf(perField[0].map((value) => index.lookupFirst(value))));
       } else if (index.answersRanges && (index.fields[0] as string) in filter) {
-        ranged.push(index);
+        if (collationMatches) ranged.push(index);
       }
       if (best?.size === 0) return [];
     }
@@ -143,7 +154,7 @@ export class Collection {
     test: (doc: Document) => boolean,
   ): Document[] | undefined {
     const index = [...this.indexes.values()].find(
-      (candidate) => candidate.fields[0] === field && candidate.givesOrder,
+      (candidate) => candidate.fields[0] === field && candidate.givesOrder && !candidate.collation,
     );
     if (!index) return undefined;
     const found: Document[] = [];
@@ -205,7 +216,7 @@ export class Collection {
 
   /** Adds an index, building it over the existing documents; false when an identical one exists. */
   createIndex(raw: Document): boolean {
-    const spec = validateIndexSpec(raw);
+    const spec = validateIndexSpec(raw, this.defaultCollation);
     const keyPattern = valueKey(spec.key);
     for (const existing of this.indexes.values()) {
       const sameKey = valueKey(existing.spec.key) === keyPattern;
@@ -291,6 +302,10 @@ export class Collection {
 const RANGE_WALK_THRESHOLD = 1_000;
 /** A range walk stops (and the documents are scanned instead) past one in this many of the collection's documents. */
 const RANGE_SHARE_WORTH_WALKING = 8;
+
+function isString(value: unknown): boolean {
+  return typeof value === 'string';
+}
 
 /** One set as it is, several as their union. */
 function unionOf(sets: ReadonlyArray<ReadonlySet<string>>): ReadonlySet<string> {

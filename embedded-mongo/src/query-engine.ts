@@ -12,6 +12,8 @@ import type { Options } from 'mingo/types';
 import { resolve } from 'mingo/util';
 
 import { mongodAccumulators } from './accumulators.js';
+import { collatedOperators } from './collated-operators.js';
+import type { Collation } from './collation.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 import { fastFilter, fastGroup, fastSort, firstInOrder } from './fast-stages.js';
 import { schemaPredicate } from './json-schema.js';
@@ -27,24 +29,47 @@ export type CollectionResolver = (name: string) => Document[];
 export interface QueryOptions {
   resolve?: CollectionResolver;
   variables?: Document;
+  /** A non-simple collation strings compare by; absent for the simple binary one. */
+  collation?: Collation;
 }
 
 /** Every operator the engine knows, with date operators that read every timezone mongod reads. */
-const OPERATORS = Context.init({
+const OPERATOR_SET = {
   accumulator: { ...accumulatorOperators, ...mongodAccumulators },
   expression: { ...expressionOperators, ...zoneAwareDateOperators },
   pipeline: pipelineOperators,
   projection: projectionOperators,
   query: queryOperators,
   window: windowOperators,
-} as Parameters<typeof Context.init>[0]);
+};
+const OPERATORS = Context.init(OPERATOR_SET as Parameters<typeof Context.init>[0]);
+
+/** The operators per collation, built once each: string comparisons go through the collator. */
+const collatedContexts = new WeakMap<Collation, Context>();
+
+function operatorsFor(collation: Collation | undefined): Context {
+  if (!collation) return OPERATORS;
+  let context = collatedContexts.get(collation);
+  if (!context) {
+    const collated = collatedOperators(collation);
+    context = Context.init({
+      ...OPERATOR_SET,
+      accumulator: { ...OPERATOR_SET.accumulator, ...collated.accumulator },
+      expression: { ...OPERATOR_SET.expression, ...collated.expression },
+      pipeline: { ...OPERATOR_SET.pipeline, ...collated.pipeline },
+      query: { ...OPERATOR_SET.query, ...collated.query },
+    } as Parameters<typeof Context.init>[0]);
+    collatedContexts.set(collation, context);
+  }
+  return context;
+}
 
 export function engineOptions(
   options: QueryOptions = {},
   processingMode = ProcessingMode.CLONE_OFF,
 ): Partial<Options> {
   return {
-    context: OPERATORS,
+    context: operatorsFor(options.collation),
     idKey: '_id',
     useStrictMode: true,
     // Server-side JavaScript ($where, $function, $accumulator) is never run.
@@ -92,6 +117,7 @@ export function runFind(
   filter: Document | undefined,
   options: FindOptions = {},
 ): Document[] {
+  if (options.collation) return runCollatedFind(docs, filter, options);
   return withMongoErrors(() => {
     const projection =
       options.projection && Object.keys(options.projection).length > 0 ? options.projection : undefined;
@@ -113,6 +139,20 @@ export function runFind(
     if (options.skip) cursor = cursor.skip(options.skip);
     if (options.limit) cursor = cursor.limit(options.limit);
     return cursor.all() as Document[];
+  });
+}
+
+/** A find under a collation: the engine filters, the collated $sort orders, then the page is projected. */
+function runCollatedFind(docs: Document[], filter: Document | undefined, options: FindOptions): Document[] {
+  return withMongoErrors(() => {
+    const engine = engineOptions(options);
+    let found = new Query(filter ?? {}, engine).find(docs).all() as Document[];
+    if (options.sort && Object.keys(options.sort).length > 0)
+      found = new Aggregator([{ $sort: options.sort }], engine).run(found) as Document[];
+    const start = options.skip ?? 0;
+    const page = found.slice(start, options.limit ? start + options.limit : undefined);
+    if (!options.projection || Object.keys(options.projection).length === 0) return page;
+    return new Query({}, engine).find(page, options.projection).all() as Document[];
   });
 }
 
@@ -142,8 +182,8 @@ export function runPipeline(
 ): Document[] {
   let input = docs;
   let stages = pipeline;
-  // Leading $sort and $group stages run natively when their shape allows: they read documents only.
-  while (stages.length > 0) {
+  // Leading $sort and $group stages run natively when their shape allows (binary strings only): they read documents only.
+  while (stages.length > 0 && !options.collation) {
     const [name, spec] = Object.entries(stages[0] as Document)[0] ?? [];
     const done =
       name === '$sort'
@@ -184,6 +224,7 @@ export function firstInSortOrder(
   docs: Document[],
   query: Query,
   sort: Document,
+  compare: (a: unknown, b: unknown) => number = compareValues,
 ): { doc?: Document } | undefined {
   const keys = Object.entries(sort).map(([field, direction]) => [field, direction === -1 ? -1 : 1] as const);
   let best: Document | undefined;
@@ -192,7 +233,7 @@ export function firstInSortOrder(
     if (!query.test(doc)) continue;
     const values = keys.map(([field]) => resolve(doc, field));
     if (values.some(Array.isArray)) return undefined;
-    if (best === undefined || isBefore(values, bestValues, keys)) {
+    if (best === undefined || isBefore(values, bestValues, keys, compare)) {
       best = doc;
       bestValues = values;
     }
@@ -204,9 +245,10 @@ function isBefore(
   values: unknown[],
   than: unknown[],
   keys: ReadonlyArray<readonly [string, number]>,
+  compare: (a: unknown, b: unknown) => number,
 ): boolean {
   for (let position = 0; position < keys.length; position += 1) {
-    const order = compareValues(values[position], than[position]) * (keys[position]?.[1] ?? 1);
+    const order = compare(values[position], than[position]) * (keys[position]?.[1] ?? 1);
     if (order !== 0) return order < 0;
   }
   return false;

@@ -1,10 +1,12 @@
 import { ObjectId, type Document } from 'bson';
 import { update as applyOperators } from 'mingo';
+import { update as applyOperatorsWithOptions } from 'mingo/updater';
 import { cloneDeep } from 'mingo/util';
 
+import type { Collation } from './collation.js';
 import { setAtPath } from './document-paths.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
-import { runPipeline } from './query-engine.js';
+import { engineOptions, runPipeline } from './query-engine.js';
 
 export type UpdateSpec = Document | Document[];
 
@@ -59,12 +61,14 @@ export interface ApplyOptions {
   query?: Document;
   /** True when the update builds an upserted document ($setOnInsert applies). */
   inserting: boolean;
+  /** The operation's non-simple collation (the positional filter and array filters compare by it). */
+  collation?: Collation;
 }
 
 /** The new version of `current` after an update; `current` itself is never modified. */
 export function applyUpdate(current: Document, spec: UpdateSpec, options: ApplyOptions): Document {
   if (Array.isArray(spec)) {
-    const [result] = runPipeline([current], spec);
+    const [result] = runPipeline([current], spec, options.collation ? { collation: options.collation } : {});
     return withId(result ?? {}, current._id);
   }
   if (!isOperatorUpdate(spec)) return replacement(current, spec);
@@ -73,7 +77,13 @@ export function applyUpdate(current: Document, spec: UpdateSpec, options: ApplyO
     operators.$set = { ...(operators.$set as Document | undefined), ...$setOnInsert };
   const next = cloneDeep(current) as Document;
   try {
-    if (Object.keys(operators).length > 0)
+    // mingo's top-level update merges its default operators over given ones: a collation needs the updater's own.
+    if (Object.keys(operators).length > 0 && options.collation)
+      applyOperatorsWithOptions(next, operators, options.arrayFilters, options.query, {
+        cloneMode: 'deep',
+        queryOptions: engineOptions({ collation: options.collation }),
+      });
+    else if (Object.keys(operators).length > 0)
       applyOperators(next, operators, options.arrayFilters, options.query, { cloneMode: 'deep' });
   } catch (error) {
     throw fromQueryEngineError(error);

@@ -3,6 +3,7 @@ import {
   MongoBulkWriteError,
   MongoClient,
   type AnyBulkWriteOperation,
+  type CollationOptions,
   type Collection,
   type Db,
 } from 'mongodb';
@@ -25,11 +26,21 @@ import {
 
 const COLLECTION = 'test';
 const files = loadConformanceFiles();
-const tally = { run: 0, passed: 0, skipped: new Map<string, number>() };
+const tally = { run: 0, passed: 0, collationRun: 0, collationPassed: 0, skipped: new Map<string, number>() };
 
 let database: TestDatabase;
 let client: MongoClient;
 let db: Db;
+
+/** The vector's collation as a driver option, when it names one. */
+function collationOf(args: Document): { collation?: CollationOptions } {
+  return args.collation ? { collation: args.collation as CollationOptions } : {};
+}
+
+/** Whether a vector names a collation, for its operation or one of its bulk requests. */
+function usesCollation(test: ConformanceTest): boolean {
+  return JSON.stringify(test.operation.arguments).includes('"collation"');
+}
 
 function bulkRequest(request: { name: string; arguments: Document }): AnyBulkWriteOperation {
   const args = request.arguments;
@@ -38,9 +49,16 @@ function bulkRequest(request: { name: string; arguments: Document }): AnyBulkWri
       return { insertOne: { document: args.document } };
     case 'deleteOne':
     case 'deleteMany':
-      return { [request.name]: { filter: args.filter } } as AnyBulkWriteOperation;
+      return { [request.name]: { filter: args.filter, ...collationOf(args) } } as AnyBulkWriteOperation;
     case 'replaceOne':
-      return { replaceOne: { filter: args.filter, replacement: args.replacement, upsert: args.upsert } };
+      return {
+        replaceOne: {
+          filter: args.filter,
+          replacement: args.replacement,
+          upsert: args.upsert,
+          ...collationOf(args),
+        },
+      } as AnyBulkWriteOperation;
     case 'updateOne':
     case 'updateMany':
       return {
@@ -49,6 +67,7 @@ function bulkRequest(request: { name: string; arguments: Document }): AnyBulkWri
           update: args.update,
           upsert: args.upsert,
           arrayFilters: args.arrayFilters,
+          ...collationOf(args),
         },
       } as AnyBulkWriteOperation;
     default:
@@ -58,7 +77,9 @@ function bulkRequest(request: { name: string; arguments: Document }): AnyBulkWri
 
 async function runOperation(collection: Collection, test: ConformanceTest): Promise<unknown> {
   const { name, arguments: args } = test.operation;
+  const collation = collationOf(args);
   const findAndModifyOptions = {
+    ...collation,
     ...(args.projection ? { projection: args.projection } : {}),
     ...(args.sort ? { sort: args.sort } : {}),
     ...(args.upsert !== undefined ? { upsert: args.upsert } : {}),
@@ -68,26 +89,31 @@ async function runOperation(collection: Collection, test: ConformanceTest): Prom
   switch (name) {
     case 'aggregate':
       return collection
-        .aggregate(args.pipeline, { ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}) })
+        .aggregate(args.pipeline, {
+          ...collation,
+          ...(args.batchSize !== undefined ? { batchSize: args.batchSize } : {}),
+        })
         .toArray();
     case 'count':
       return (
         await db.command({
           count: COLLECTION,
           query: args.filter ?? {},
+          ...collation,
           ...(args.skip ? { skip: args.skip } : {}),
           ...(args.limit ? { limit: args.limit } : {}),
         })
       ).n;
     case 'countDocuments':
       return collection.countDocuments(args.filter, {
+        ...collation,
         ...(args.skip ? { skip: args.skip } : {}),
         ...(args.limit ? { limit: args.limit } : {}),
       });
     case 'estimatedDocumentCount':
       return collection.estimatedDocumentCount();
     case 'distinct':
-      return collection.distinct(args.fieldName, args.filter ?? {});
+      return collection.distinct(args.fieldName, args.filter ?? {}, collation);
     case 'find':
       return collection
         .find(args.filter ?? {}, {
@@ -95,6 +121,7 @@ async function runOperation(collection: Collection, test: ConformanceTest): Prom
           skip: args.skip,
           limit: args.limit,
           batchSize: args.batchSize,
+          ...collation,
         })
         .toArray();
     case 'bulkWrite':
@@ -103,9 +130,9 @@ async function runOperation(collection: Collection, test: ConformanceTest): Prom
         args.options,
       );
     case 'deleteMany':
-      return collection.deleteMany(args.filter);
+      return collection.deleteMany(args.filter, collation);
     case 'deleteOne':
-      return collection.deleteOne(args.filter);
+      return collection.deleteOne(args.filter, collation);
     case 'findOneAndDelete':
       return collection.findOneAndDelete(args.filter, findAndModifyOptions);
     case 'findOneAndReplace':
@@ -118,11 +145,13 @@ async function runOperation(collection: Collection, test: ConformanceTest): Prom
       return collection.insertOne(args.document);
     case 'replaceOne':
       return collection.replaceOne(args.filter, args.replacement, {
+        ...collation,
         ...(args.upsert !== undefined ? { upsert: args.upsert } : {}),
       });
     case 'updateMany':
     case 'updateOne':
       return collection[name](args.filter, args.update, {
+        ...collation,
         ...(args.upsert !== undefined ? { upsert: args.upsert } : {}),
         ...(args.arrayFilters ? { arrayFilters: args.arrayFilters } : {}),
       });
@@ -148,7 +177,7 @@ afterAll(async () => {
   }
   const skipped = [...tally.skipped.entries()].map(([reason, count]) => `${count} × ${reason}`).join('; ');
   console.log(
-    `MongoDB CRUD conformance vectors (${database?.kind} server): ${tally.passed} of ${tally.run} run vectors matched; skipped ${[...tally.skipped.values()].reduce((a, b) => a + b, 0)}${skipped ? ` (${skipped})` : ''}`,
+    `MongoDB CRUD conformance vectors (${database?.kind} server): ${tally.passed} of ${tally.run} run vectors matched (collation: ${tally.collationPassed} of ${tally.collationRun}); skipped ${[...tally.skipped.values()].reduce((a, b) => a + b, 0)}${skipped ? ` (${skipped})` : ''}`,
   );
 });
 
@@ -175,6 +204,7 @@ describe.skipIf(!conformanceAvailable)(
           }
           it(test.description, async () => {
             tally.run += 1;
+            if (usesCollation(test)) tally.collationRun += 1;
             const collection = db.collection(COLLECTION);
             if (file.data.length > 0) await collection.insertMany(file.data);
             let result: unknown;
@@ -205,6 +235,7 @@ describe.skipIf(!conformanceAvailable)(
               ).toBe(true);
             }
             tally.passed += 1;
+            if (usesCollation(test)) tally.collationPassed += 1;
           });
         }
       });

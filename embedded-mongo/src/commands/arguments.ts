@@ -57,15 +57,3 @@ export function collectionName(command: Document): string {
   }
   return value;
 }
-
-/** Collations other than the simple binary one are refused rather than ignored. */
-export function assertSimpleCollation(collation: unknown): void {
-  if (collation === undefined || collation === null) return;
-  const locale = (collation as Document).locale;
-  if (locale !== 'simple') {
-    throw new MongoServerError(
-      ErrorCode.CommandNotSupported,
-      `collation with locale '${String(locale)}' is not supported by the embedded server; only the simple binary collation is`,
-    );
-  }
-}

@@ -1,12 +1,13 @@
 import { BSON, type Document } from 'bson';
 
 import { validateCollectionName } from '../catalog.js';
+import { parseCollation } from '../collation.js';
 import type { Collection } from '../collection.js';
 import { checkValidationOptions } from '../document-validation.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
 import { runFind, runPipeline } from '../query-engine.js';
 import { checkViewPipeline, viewOptions, type ViewDefinition } from '../views.js';
-import { assertSimpleCollation, collectionName, documentArray, optionalDocument } from './arguments.js';
+import { collectionName, documentArray, optionalDocument } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { viewWriteError } from './views.js';
 
@@ -51,7 +52,12 @@ function create(context: CommandContext, command: Document): Document {
         `collection option '${key}' is not supported by the embedded server`,
       );
     }
-    if (key === 'collation') assertSimpleCollation(value);
+    if (key === 'collation') {
+      // The default collation is kept as mongod reports it, every field filled in; "simple" means none.
+      const collation = parseCollation(value);
+      if (collation) options[key] = { ...collation.spec };
+      continue;
+    }
     options[key] = value;
   }
   if (VIEW_OPTIONS.some((key) => key in options)) return createView(context, name, options);
@@ -111,7 +117,7 @@ function describeCollection(collection: Collection, nameOnly: boolean): Document
     type: 'collection',
     options: collection.options,
     info: { readOnly: false, uuid: collection.uuid },
-    idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
+    idIndex: collection.indexSpecs().find((spec) => spec.name === '_id_'),
   };
 }
 
@@ -162,12 +168,12 @@ function createIndexes(context: CommandContext, command: Document): Document {
   const specs = documentArray(command, 'indexes');
   if (specs.length === 0)
     throw new MongoServerError(ErrorCode.BadValue, 'Must specify at least one index to create');
-  for (const spec of specs) assertSimpleCollation(spec.collation);
   if (context.catalog.view(context.db, name))
     throw new MongoServerError(
       ErrorCode.CommandNotSupportedOnView,
       `Cannot create indexes on a view: ${context.db}.${name}`,
     );
+  for (const spec of specs) if (spec.collation !== undefined) parseCollation(spec.collation);
   const existed = context.catalog.collection(context.db, name) !== undefined;
   const collection = context.catalog.ensureCollection(context.db, name);
   const numIndexesBefore = collection.indexSpecs().length;

@@ -1,26 +1,30 @@
 import type { Document } from 'bson';
 
+import { CollationKeys, operationCollation, type Collation } from '../collation.js';
 import { valuesAtPath } from '../document-paths.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
 import { nativePredicate, NeedsEngine } from '../fast-stages.js';
 import { compareValues, runFind, runPipeline, type QueryOptions } from '../query-engine.js';
 import { isIndexableScalar, valueKey } from '../value-keys.js';
-import {
-  assertSimpleCollation,
-  collectionName,
-  documentArray,
-  optionalDocument,
-  optionalNumber,
-} from './arguments.js';
+import { collectionName, documentArray, optionalDocument, optionalNumber } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { pipelineOutput } from './pipeline-output.js';
 import { assertOutputNotView, namedSourceDocuments, readView } from './views.js';
 
-function queryOptions(context: CommandContext, command: Document): QueryOptions {
+/** The collation the command runs with: its `collation` field, else the collection's default. */
+function commandCollation(context: CommandContext, name: string, command: Document): Collation | undefined {
+  return operationCollation(
+    command.collation,
+    context.catalog.collection(context.db, name)?.defaultCollation,
+  );
+}
+
+function queryOptions(context: CommandContext, command: Document, collation?: Collation): QueryOptions {
   const variables = optionalDocument(command, 'let');
   const options: QueryOptions = {
     resolve: (name) => namedSourceDocuments(context, name, options),
     ...(variables ? { variables } : {}),
+    ...(collation ? { collation } : {}),
   };
   return options;
 }
@@ -42,10 +46,17 @@ function findStages(
   return stages;
 }
 
-function matching(context: CommandContext, name: string, filter: Document | undefined): Document[] {
+function matching(
+  context: CommandContext,
+  name: string,
+  filter: Document | undefined,
+  collation?: Collation,
+): Document[] {
   const collection = context.catalog.collection(context.db, name);
   if (!collection) return [];
-  return filter && Object.keys(filter).length > 0 ? collection.candidates(filter) : collection.documents();
+  return filter && Object.keys(filter).length > 0
+    ? collection.candidates(filter, collation)
+    : collection.documents();
 }
 
 /**
@@ -112,7 +123,7 @@ function findById(
 
 function find(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
-  assertSimpleCollation(command.collation);
+  const collation = commandCollation(context, name, command);
   if (command.tailable === true) {
     throw new MongoServerError(
       ErrorCode.BadValue,
@@ -131,7 +142,7 @@ function find(context: CommandContext, command: Document): Document {
         context,
         name,
         findStages(filter, sort, skip, limit, projection),
-        queryOptions(context, command),
+        queryOptions(context, command, collation),
       )
     : undefined;
   if (throughView) {
@@ -145,16 +156,20 @@ function find(context: CommandContext, command: Document): Document {
       ok: 1,
     };
   }
-  const byId = isPlainIdLookup(filter) && !skip ? findById(context, name, filter, projection) : undefined;
+  // Under a collation only a non-string _id is looked up exactly; index walks order strings in binary.
+  const byId =
+    isPlainIdLookup(filter) && !skip && !(collation && typeof filter._id === 'string')
+      ? findById(context, name, filter, projection)
+      : undefined;
   const inOrder =
-    byId || !limit || limit < 0
+    byId || collation || !limit || limit < 0
       ? undefined
       : firstInSortOrder(context, name, filter, sort, (skip ?? 0) + limit);
   const docs =
     byId ??
     (inOrder && runFind(inOrder.slice(skip ?? 0), undefined, projection ? { projection } : {})) ??
-    runFind(matching(context, name, filter), filter, {
-      ...queryOptions(context, command),
+    runFind(matching(context, name, filter, collation), filter, {
+      ...queryOptions(context, command, collation),
       ...(sort ? { sort } : {}),
       ...(projection ? { projection } : {}),
       ...(skip ? { skip } : {}),
@@ -188,7 +203,7 @@ function killCursors(context: CommandContext, command: Document): Document {
 
 function count(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
-  assertSimpleCollation(command.collation);
+  const collation = commandCollation(context, name, command);
   const filter = optionalDocument(command, 'query');
   const skip = optionalNumber(command, 'skip');
   const limit = optionalNumber(command, 'limit');
@@ -196,11 +211,11 @@ function count(context: CommandContext, command: Document): Document {
     context,
     name,
     findStages(filter, undefined, skip, limit, undefined),
-    queryOptions(context, command),
+    queryOptions(context, command, collation),
   );
   if (throughView) return { n: throughView.length, ok: 1 };
-  const docs = runFind(matching(context, name, filter), filter, {
-    ...queryOptions(context, command),
+  const docs = runFind(matching(context, name, filter, collation), filter, {
+    ...queryOptions(context, command, collation),
     ...(skip ? { skip } : {}),
     ...(limit ? { limit } : {}),
   });
@@ -209,7 +224,7 @@ function count(context: CommandContext, command: Document): Document {
 
 function distinct(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
-  assertSimpleCollation(command.collation);
+  const collation = commandCollation(context, name, command);
   const key = command.key;
   if (typeof key !== 'string')
     throw new MongoServerError(
@@ -222,14 +237,21 @@ function distinct(context: CommandContext, command: Document): Document {
       context,
       name,
       findStages(filter, undefined, undefined, undefined, undefined),
-      queryOptions(context, command),
-    ) ?? runFind(matching(context, name, filter), filter, queryOptions(context, command));
+      queryOptions(context, command, collation),
+    ) ??
+    runFind(matching(context, name, filter, collation), filter, queryOptions(context, command, collation));
+  // Under a collation, values it finds equal are one value (the first met).
+  const keys = collation ? new CollationKeys(collation) : undefined;
+  const keyOf = keys ? (value: unknown) => keys.keyOf(value) : valueKey;
   const values = new Map<string, unknown>();
   for (const doc of docs) {
-    for (const value of valuesAtPath(doc, key))
-      if (value !== undefined && !values.has(valueKey(value))) values.set(valueKey(value), value);
+    for (const value of valuesAtPath(doc, key)) {
+      if (value === undefined) continue;
+      const valueId = keyOf(value);
+      if (!values.has(valueId)) values.set(valueId, value);
+    }
   }
-  return { values: [...values.values()].sort(compareValues), ok: 1 };
+  return { values: [...values.values()].sort(collation?.compare ?? compareValues), ok: 1 };
 }
 
 function stageName(stage: Document): string {
@@ -239,7 +261,6 @@ function stageName(stage: Document): string {
 function aggregate(context: CommandContext, command: Document): Document {
   const target = command.aggregate;
   const pipeline = documentArray(command, 'pipeline');
-  assertSimpleCollation(command.collation);
   if (command.explain === true)
     throw new MongoServerError(
       ErrorCode.CommandNotSupported,
@@ -280,17 +301,18 @@ function aggregate(context: CommandContext, command: Document): Document {
   }
   let stages = output === undefined ? pipeline : pipeline.slice(0, -1);
   if (output !== undefined) assertOutputNotView(context, output.target);
-  const options = queryOptions(context, command);
+  const collection =
+    target === 1 ? undefined : context.catalog.collection(context.db, collectionName(command));
+  const collation = operationCollation(command.collation, collection?.defaultCollation);
+  const options = queryOptions(context, command, collation);
   // A view's documents are its pipeline's results; the command's stages then run over them.
   const throughView = target === 1 ? undefined : readView(context, collectionName(command), [], options);
   if (throughView) source = throughView;
   const leading = stages[0];
-  const collection =
-    target === 1 || throughView ? undefined : context.catalog.collection(context.db, collectionName(command));
   if (collection && leading && stageName(leading) === '$match') {
     // A leading $match is answered through the indexes, as MongoDB does, before the rest runs.
     const match = leading.$match as Document;
-    source = runFind(collection.candidates(match), match, options);
+    source = runFind(collection.candidates(match, collation), match, options);
     stages = stages.slice(1);
   }
   // Documents written by $out and $merge must not be the stored ones themselves.

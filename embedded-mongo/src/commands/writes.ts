@@ -1,10 +1,11 @@
 import { BSON, type Document } from 'bson';
 
+import { operationCollation, type Collation } from '../collation.js';
 import type { Collection } from '../collection.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from '../errors.js';
 import { compileFilter, firstInSortOrder, projectOne, runFind } from '../query-engine.js';
 import { applyUpdate, buildUpsert, validateUpdateSpec } from '../update-engine.js';
-import { assertSimpleCollation, collectionName, documentArray, optionalDocument } from './arguments.js';
+import { collectionName, documentArray, optionalDocument } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { assertNotView, viewWriteErrors } from './views.js';
 
@@ -57,20 +58,26 @@ function isChanged(before: Document, after: Document): boolean {
   return !Buffer.from(BSON.serialize(before)).equals(BSON.serialize(after));
 }
 
+/** The collation a write statement runs with: its own `collation`, else the collection's default. */
+function statementCollation(collection: Collection | undefined, statement: Document): Collation | undefined {
+  return operationCollation(statement.collation, collection?.defaultCollation);
+}
+
 /** Documents matching `filter`, the first one only unless `multi`. */
 function matches(
   collection: Collection | undefined,
   filter: Document,
   multi: boolean,
   sort?: Document,
+  collation?: Collation,
 ): Document[] {
   if (!collection) return [];
-  const query = compileFilter(filter);
-  const candidates = collection.candidates(filter);
+  const query = compileFilter(filter, collation ? { collation } : {});
+  const candidates = collection.candidates(filter, collation);
   if (sort && Object.keys(sort).length > 0) {
-    const first = multi ? undefined : firstInSortOrder(candidates, query, sort);
+    const first = multi ? undefined : firstInSortOrder(candidates, query, sort, collation?.compare);
     if (first) return first.doc ? [first.doc] : [];
-    const sorted = runFind(candidates, filter, { sort });
+    const sorted = runFind(candidates, filter, { sort, ...(collation ? { collation } : {}) });
     return multi ? sorted : sorted.slice(0, 1);
   }
   const found: Document[] = [];
@@ -94,7 +101,6 @@ function update(context: CommandContext, command: Document): Document {
   const writeErrors = runStatements(statements, command.ordered !== false, (statement, index) => {
     const filter = optionalDocument(statement, 'q') ?? {};
     const spec = validateUpdateSpec(statement.u);
-    assertSimpleCollation(statement.collation);
     const arrayFilters = statement.arrayFilters as Document[] | undefined;
     const multi = statement.multi === true;
     if (
@@ -109,7 +115,8 @@ function update(context: CommandContext, command: Document): Document {
       );
     }
     const collection = context.catalog.collection(context.db, name);
-    const found = matches(collection, filter, multi);
+    const collation = statementCollation(collection, statement);
+    const found = matches(collection, filter, multi, undefined, collation);
     if (found.length === 0) {
       if (statement.upsert === true) {
         const doc = context.catalog
@@ -125,6 +132,7 @@ function update(context: CommandContext, command: Document): Document {
         inserting: false,
         query: filter,
         ...(arrayFilters ? { arrayFilters } : {}),
+        ...(collation ? { collation } : {}),
       });
       n += 1;
       if (!isChanged(current, next)) continue;
@@ -145,12 +153,12 @@ function remove(context: CommandContext, command: Document): Document {
   let n = 0;
   const writeErrors = runStatements(statements, command.ordered !== false, (statement) => {
     const filter = optionalDocument(statement, 'q') ?? {};
-    assertSimpleCollation(statement.collation);
     if (statement.limit !== 0 && statement.limit !== 1) {
       throw new MongoServerError(ErrorCode.FailedToParse, 'The limit field in delete objects must be 0 or 1');
     }
     const collection = context.catalog.collection(context.db, name);
-    for (const doc of matches(collection, filter, statement.limit === 0)) {
+    const collation = statementCollation(collection, statement);
+    for (const doc of matches(collection, filter, statement.limit === 0, undefined, collation)) {
       collection?.remove(doc);
       n += 1;
     }
@@ -163,7 +171,6 @@ function findAndModify(context: CommandContext, command: Document): Document {
   const filter = optionalDocument(command, 'query') ?? {};
   const sort = optionalDocument(command, 'sort');
   const fields = optionalDocument(command, 'fields');
-  assertSimpleCollation(command.collation);
   const removing = command.remove === true;
   const returnNew = command.new === true;
   if (removing && command.update !== undefined)
@@ -181,7 +188,8 @@ function findAndModify(context: CommandContext, command: Document): Document {
   assertNotView(context, name);
   const validate = command.bypassDocumentValidation !== true;
   const collection = context.catalog.collection(context.db, name);
-  const [current] = matches(collection, filter, false, sort);
+  const collation = statementCollation(collection, command);
+  const [current] = matches(collection, filter, false, sort, collation);
   if (removing) {
     if (current) collection?.remove(current);
     return {
@@ -208,6 +216,7 @@ function findAndModify(context: CommandContext, command: Document): Document {
     inserting: false,
     query: filter,
     ...(arrayFilters ? { arrayFilters } : {}),
+    ...(collation ? { collation } : {}),
   });
   if (isChanged(current, next)) (collection as Collection).replace(current, next, validate);
   return {
