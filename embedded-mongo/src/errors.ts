@@ -25,7 +25,10 @@ export const ErrorCode = {
   InvalidPipelineOperator: 168,
   DuplicateKey: 11000,
   Location40324: 40324,
+  Location40414: 40414,
+  Location40415: 40415,
   Location40573: 40573,
+  Location51024: 51024,
 } as const;
 
 const codeNames: Record<number, string> = {

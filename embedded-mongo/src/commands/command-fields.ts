@@ -1,0 +1,575 @@
+import type { Document } from 'bson';
+
+import { ErrorCode, MongoServerError } from '../errors.js';
+import { bsonTypeName, isDocument, isNumeric, numericValue } from './bson-types.js';
+
+/**
+ * The fields every command accepts, as mongod 7.0's IDL declares them (commands, nested statements,
+ * cursor/readConcern/writeConcern/collation documents), and the check of a command against them with
+ * mongod's codes and messages: 40415 for an unknown field, 40414 for a missing one, TypeMismatch (14)
+ * for a wrong type, 51024 for a value out of range. Reference: src/mongo/db/query/find_command.idl,
+ * ops/write_ops.idl, pipeline/aggregate_command.idl, query/count_command.idl, query/distinct_command.idl,
+ * query/getmore_command.idl, catalog/*.idl, generic_argument.idl.
+ */
+
+type FieldType =
+  /** BSON object. */
+  | 'object'
+  | 'array'
+  | 'string'
+  /** Only `true`/`false`. */
+  | 'bool'
+  /** A boolean or a number (IDL `safeBool`). */
+  | 'safeBool'
+  /** Only a boolean, with OptionalBool's own message. */
+  | 'optionalBool'
+  /** Any number (IDL `safeInt64`/`safeInt`). */
+  | 'number'
+  /** A 32-bit integer only (IDL `int`). */
+  | 'int'
+  | 'uuid'
+  /** An index name or key pattern. */
+  | 'indexHint'
+  | 'maxTimeMS'
+  | 'readConcern'
+  | 'writeConcern'
+  | 'any';
+
+interface FieldSpec {
+  type: FieldType;
+  required?: boolean;
+  /** IDL `validator: {gte: n}`. */
+  gte?: number;
+  /** The document holds a nested struct whose fields are checked too. */
+  struct?: StructSpec;
+  /** The array holds documents of this struct. */
+  items?: StructSpec;
+}
+
+interface StructSpec {
+  fields: Record<string, FieldSpec>;
+  /** Strict structs refuse fields they do not declare (40415). */
+  strict: boolean;
+}
+
+const field = (type: FieldType, extra: Omit<FieldSpec, 'type'> = {}): FieldSpec => ({ type, ...extra });
+const struct = (fields: Record<string, FieldSpec>, strict = true): StructSpec => ({ fields, strict });
+
+const CURSOR_OPTIONS = struct({ batchSize: field('number', { gte: 0 }) });
+
+const COLLATION = struct({
+  locale: field('string', { required: true }),
+  caseLevel: field('bool'),
+  caseFirst: field('string'),
+  strength: field('int'),
+  numericOrdering: field('bool'),
+  alternate: field('string'),
+  maxVariable: field('string'),
+  normalization: field('bool'),
+  backwards: field('bool'),
+  version: field('string'),
+});
+
+const collation = field('object', { struct: COLLATION });
+const hint = field('indexHint');
+const letVariables = field('object');
+
+/** WriteCommandRequestBase: the fields insert, update and delete share. */
+const WRITE_COMMAND_BASE: Record<string, FieldSpec> = {
+  bypassDocumentValidation: field('safeBool'),
+  ordered: field('bool'),
+  stmtId: field('int'),
+  stmtIds: field('array'),
+  isTimeseriesNamespace: field('optionalBool'),
+  collectionUUID: field('uuid'),
+  encryptionInformation: field('object'),
+  originalQuery: field('object'),
+  originalCollation: field('object'),
+};
+
+const UPDATE_STATEMENT = struct({
+  q: field('object', { required: true }),
+  u: field('any', { required: true }),
+  c: field('object'),
+  arrayFilters: field('array'),
+  hint,
+  multi: field('bool'),
+  upsert: field('bool'),
+  upsertSupplied: field('optionalBool'),
+  collation,
+  sampleId: field('uuid'),
+  $_allowShardKeyUpdatesWithoutFullShardKeyInQuery: field('optionalBool'),
+});
+
+const DELETE_STATEMENT = struct({
+  q: field('object', { required: true }),
+  limit: field('any', { required: true }),
+  hint,
+  collation,
+  sampleId: field('uuid'),
+});
+
+const FIND = struct({
+  filter: field('object'),
+  projection: field('object'),
+  sort: field('object'),
+  hint,
+  collation,
+  skip: field('number', { gte: 0 }),
+  limit: field('number', { gte: 0 }),
+  batchSize: field('number', { gte: 0 }),
+  ntoreturn: field('number', { gte: 0 }),
+  singleBatch: field('optionalBool'),
+  allowDiskUse: field('optionalBool'),
+  min: field('object'),
+  max: field('object'),
+  returnKey: field('optionalBool'),
+  showRecordId: field('optionalBool'),
+  $queryOptions: field('object'),
+  tailable: field('optionalBool'),
+  oplogReplay: field('any'),
+  noCursorTimeout: field('optionalBool'),
+  awaitData: field('optionalBool'),
+  allowPartialResults: field('optionalBool'),
+  let: letVariables,
+  options: field('object'),
+  term: field('number'),
+  readOnce: field('optionalBool'),
+  allowSpeculativeMajorityRead: field('optionalBool'),
+  $_requestResumeToken: field('optionalBool'),
+  $_resumeAfter: field('object'),
+  runtimeConstants: field('object'),
+  collectionUUID: field('uuid'),
+});
+
+const AGGREGATE = struct({
+  pipeline: field('array', { required: true }),
+  explain: field('optionalBool'),
+  allowDiskUse: field('optionalBool'),
+  cursor: field('object', { struct: CURSOR_OPTIONS }),
+  bypassDocumentValidation: field('optionalBool'),
+  $queryOptions: field('object'),
+  hint,
+  needsMerge: field('optionalBool'),
+  fromMongos: field('optionalBool'),
+  fromRouter: field('optionalBool'),
+  $_requestReshardingResumeToken: field('optionalBool'),
+  collation,
+  let: letVariables,
+  exchange: field('object'),
+  runtimeConstants: field('object'),
+  isMapReduceCommand: field('optionalBool'),
+  collectionUUID: field('uuid'),
+  passthroughToShard: field('object'),
+  encryptionInformation: field('object'),
+  $_generateV2ResumeTokens: field('optionalBool'),
+  $_isClusterQueryWithoutShardKeyCmd: field('optionalBool'),
+});
+
+const FIND_AND_MODIFY = struct({
+  query: field('object'),
+  fields: field('object'),
+  sort: field('object'),
+  hint,
+  collation,
+  arrayFilters: field('array'),
+  remove: field('safeBool'),
+  update: field('any'),
+  new: field('safeBool'),
+  upsert: field('safeBool'),
+  bypassDocumentValidation: field('safeBool'),
+  let: letVariables,
+  runtimeConstants: field('object'),
+  stmtId: field('int'),
+  encryptionInformation: field('object'),
+  sampleId: field('uuid'),
+  isTimeseriesNamespace: field('optionalBool'),
+  $_allowShardKeyUpdatesWithoutFullShardKeyInQuery: field('optionalBool'),
+});
+
+const HELLO = struct(
+  {
+    forShell: field('safeBool'),
+    hostInfo: field('string'),
+    internalClient: field('object'),
+    client: field('object'),
+    topologyVersion: field('object'),
+    maxAwaitTimeMS: field('number'),
+    helloOk: field('safeBool'),
+    compression: field('array'),
+    saslSupportedMechs: field('string'),
+    speculativeAuthenticate: field('object'),
+    loadBalanced: field('safeBool'),
+    // Not strict: drivers add handshake fields newer servers read (the Node driver's `backpressure`).
+  },
+  false,
+);
+
+/**
+ * Each command's own fields, by the name mongod parses it under. Commands that are not IDL-strict in
+ * mongod (ping, buildInfo, getParameter, whatsmyuri, connectionStatus) take any field and are absent.
+ */
+const COMMAND_FIELDS: Record<string, StructSpec> = {
+  find: FIND,
+  aggregate: AGGREGATE,
+  count: struct({
+    query: field('object'),
+    limit: field('number'),
+    skip: field('number', { gte: 0 }),
+    hint,
+    collation,
+    $queryOptions: field('object'),
+    fields: field('object'),
+    mirrored: field('optionalBool'),
+    sampleId: field('uuid'),
+    encryptionInformation: field('object'),
+  }),
+  distinct: struct({
+    key: field('string', { required: true }),
+    query: field('object'),
+    collation,
+    mirrored: field('optionalBool'),
+    sampleId: field('uuid'),
+  }),
+  getMore: struct({
+    collection: field('string', { required: true }),
+    batchSize: field('number', { gte: 0 }),
+    term: field('number'),
+    lastKnownCommittedOpTime: field('object'),
+  }),
+  killCursors: struct({ cursors: field('array', { required: true }) }),
+  insert: struct({ ...WRITE_COMMAND_BASE, documents: field('array', { required: true }) }),
+  update: struct({
+    ...WRITE_COMMAND_BASE,
+    updates: field('array', { required: true, items: UPDATE_STATEMENT }),
+    let: letVariables,
+    runtimeConstants: field('object'),
+  }),
+  delete: struct({
+    ...WRITE_COMMAND_BASE,
+    deletes: field('array', { required: true, items: DELETE_STATEMENT }),
+    let: letVariables,
+    runtimeConstants: field('object'),
+  }),
+  findAndModify: FIND_AND_MODIFY,
+  create: struct({
+    capped: field('safeBool'),
+    autoIndexId: field('safeBool'),
+    idIndex: field('object'),
+    size: field('number'),
+    max: field('number'),
+    storageEngine: field('object'),
+    validator: field('object'),
+    validationLevel: field('string'),
+    validationAction: field('string'),
+    indexOptionDefaults: field('object'),
+    viewOn: field('string'),
+    pipeline: field('array'),
+    collation,
+    changeStreamPreAndPostImages: field('object'),
+    timeseries: field('object'),
+    clusteredIndex: field('any'),
+    expireAfterSeconds: field('number'),
+    encryptedFields: field('object'),
+    temp: field('safeBool'),
+    flags: field('number'),
+  }),
+  drop: struct({ collectionUUID: field('uuid') }),
+  dropDatabase: struct({}),
+  listCollections: struct({
+    cursor: field('object', { struct: CURSOR_OPTIONS }),
+    filter: field('object'),
+    nameOnly: field('optionalBool'),
+    authorizedCollections: field('optionalBool'),
+    includePendingDrops: field('optionalBool'),
+  }),
+  listDatabases: struct({
+    filter: field('object'),
+    nameOnly: field('optionalBool'),
+    authorizedDatabases: field('optionalBool'),
+  }),
+  createIndexes: struct({
+    indexes: field('array', { required: true }),
+    commitQuorum: field('any'),
+    ignoreUnknownIndexOptions: field('safeBool'),
+    isTimeseriesNamespace: field('optionalBool'),
+    collectionUUID: field('uuid'),
+  }),
+  listIndexes: struct({
+    cursor: field('object', { struct: CURSOR_OPTIONS }),
+    includeBuildUUIDs: field('safeBool'),
+    includeIndexBuildInfo: field('safeBool'),
+    isTimeseriesNamespace: field('optionalBool'),
+    collectionUUID: field('uuid'),
+  }),
+  dropIndexes: struct({
+    index: field('any', { required: true }),
+    isTimeseriesNamespace: field('optionalBool'),
+    collectionUUID: field('uuid'),
+  }),
+  collMod: struct({
+    index: field('object'),
+    validator: field('object'),
+    validationLevel: field('string'),
+    validationAction: field('string'),
+    viewOn: field('string'),
+    pipeline: field('array'),
+    recordPreImages: field('safeBool'),
+    changeStreamPreAndPostImages: field('object'),
+    expireAfterSeconds: field('any'),
+    timeseries: field('object'),
+    cappedSize: field('number'),
+    cappedMax: field('number'),
+    isTimeseriesNamespace: field('optionalBool'),
+    collectionUUID: field('uuid'),
+  }),
+  endSessions: struct({}),
+  hello: HELLO,
+};
+
+/** The name mongod parses a command under, for the spellings it also answers to. */
+const CANONICAL_NAMES: Record<string, string> = {
+  findandmodify: 'findAndModify',
+  isMaster: 'hello',
+  ismaster: 'hello',
+};
+
+/** Generic arguments (generic_argument.idl) every command accepts besides its own fields. */
+const GENERIC_ARGUMENTS: Record<string, FieldSpec> = {
+  apiVersion: field('string'),
+  apiStrict: field('bool'),
+  apiDeprecationErrors: field('bool'),
+  $db: field('string'),
+  maxTimeMS: field('maxTimeMS'),
+  readConcern: field('readConcern'),
+  writeConcern: field('writeConcern'),
+  lsid: field('object'),
+  clientOperationKey: field('uuid'),
+  txnNumber: field('any'),
+  autocommit: field('any'),
+  startTransaction: field('any'),
+  stmtId: field('any'),
+  comment: field('any'),
+  $readPreference: field('object'),
+  $clusterTime: field('object'),
+  $audit: field('any'),
+  $client: field('any'),
+  $configServerState: field('any'),
+  allowImplicitCollectionCreation: field('any'),
+  $oplogQueryData: field('any'),
+  $queryOptions: field('any'),
+  $replData: field('any'),
+  databaseVersion: field('any'),
+  help: field('any'),
+  shardVersion: field('any'),
+  tracking_info: field('any'),
+  coordinator: field('any'),
+  maxTimeMSOpOnly: field('any'),
+  $configTime: field('any'),
+  $topologyTime: field('any'),
+  txnRetryCounter: field('any'),
+  mayBypassWriteBlocking: field('any'),
+};
+
+const WRITE_CONCERN = struct({
+  w: field('any'),
+  j: field('safeBool'),
+  wtimeout: field('number'),
+  fsync: field('safeBool'),
+  wElectionId: field('any'),
+  wOpTime: field('any'),
+  getLastError: field('any'),
+  provenance: field('string'),
+});
+
+const READ_CONCERN_LEVELS = new Set(['local', 'majority', 'linearizable', 'available', 'snapshot']);
+const READ_CONCERN_TIMESTAMPS = new Set(['afterClusterTime', 'atClusterTime']);
+
+function typeMismatch(path: string, value: unknown, expected: string[]): MongoServerError {
+  const wanted =
+    expected.length === 1 ? `expected type '${expected[0]}'` : `expected types '[${expected.join(', ')}']'`;
+  return new MongoServerError(
+    ErrorCode.TypeMismatch,
+    `BSON field '${path}' is the wrong type '${bsonTypeName(value)}', ${wanted}`,
+  );
+}
+
+const NUMBER_TYPES = ['long', 'int', 'decimal', 'double'];
+
+function checkType(path: string, name: string, value: unknown, spec: FieldSpec): void {
+  switch (spec.type) {
+    case 'any':
+      return;
+    case 'object':
+      if (!isDocument(value)) throw typeMismatch(path, value, ['object']);
+      if (spec.struct) checkStruct(path, value, spec.struct);
+      return;
+    case 'array':
+      if (!Array.isArray(value)) throw typeMismatch(path, value, ['array']);
+      if (spec.items) {
+        for (const item of value) {
+          if (!isDocument(item)) throw typeMismatch(path, item, ['object']);
+          checkStruct(path, item, spec.items);
+        }
+      }
+      return;
+    case 'string':
+      if (typeof value !== 'string') throw typeMismatch(path, value, ['string']);
+      return;
+    case 'bool':
+      if (typeof value !== 'boolean') throw typeMismatch(path, value, ['bool']);
+      return;
+    case 'safeBool':
+      if (typeof value !== 'boolean' && !isNumeric(value))
+        throw typeMismatch(path, value, ['bool', ...NUMBER_TYPES]);
+      return;
+    case 'optionalBool':
+      if (typeof value !== 'boolean')
+        throw new MongoServerError(
+          ErrorCode.TypeMismatch,
+          `Field '${name}' should be a boolean value, but found: ${bsonTypeName(value)}`,
+        );
+      return;
+    case 'number':
+      if (!isNumeric(value)) throw typeMismatch(path, value, NUMBER_TYPES);
+      if (spec.gte !== undefined && numericValue(value) < spec.gte)
+        throw new MongoServerError(
+          ErrorCode.Location51024,
+          `BSON field '${name}' value must be >= ${spec.gte}, actual value '${numericValue(value)}'`,
+        );
+      return;
+    case 'int':
+      if (bsonTypeName(value) !== 'int') throw typeMismatch(path, value, ['int']);
+      return;
+    case 'uuid':
+      if (bsonTypeName(value) !== 'binData') throw typeMismatch(path, value, ['binData']);
+      return;
+    case 'indexHint':
+      if (typeof value !== 'string' && !isDocument(value))
+        throw typeMismatch(path, value, ['string', 'object']);
+      return;
+    case 'maxTimeMS':
+      checkMaxTimeMS(name, value);
+      return;
+    case 'readConcern':
+      checkReadConcern(value);
+      return;
+    case 'writeConcern':
+      checkWriteConcern(value);
+      return;
+  }
+}
+
+/** mongod's parseMaxTimeMS: a non-negative integral number below 2^31. */
+function checkMaxTimeMS(name: string, value: unknown): void {
+  if (!isNumeric(value)) throw new MongoServerError(ErrorCode.BadValue, `${name} must be a number`);
+  const number = numericValue(value);
+  if (number < 0 || number > 2_147_483_647)
+    throw new MongoServerError(ErrorCode.BadValue, `${name} is out of range`);
+  if (!Number.isInteger(number))
+    throw new MongoServerError(ErrorCode.BadValue, `${name} has non-integral value`);
+}
+
+/** ReadConcernArgs::parse of mongod 7.0 (hand-written there, hence its own codes and messages). */
+function checkReadConcern(value: unknown): void {
+  if (!isDocument(value))
+    throw new MongoServerError(ErrorCode.FailedToParse, 'readConcern field should be an object');
+  for (const [name, setting] of Object.entries(value)) {
+    if (name === 'level') {
+      if (typeof setting !== 'string')
+        throw new MongoServerError(
+          ErrorCode.TypeMismatch,
+          `"level" had the wrong type. Expected string, found ${bsonTypeName(setting)}`,
+        );
+      if (!READ_CONCERN_LEVELS.has(setting))
+        throw new MongoServerError(
+          ErrorCode.FailedToParse,
+          "readConcern.level must be either 'local', 'majority', 'linearizable', 'available', or 'snapshot'",
+        );
+    } else if (READ_CONCERN_TIMESTAMPS.has(name)) {
+      if (bsonTypeName(setting) !== 'timestamp')
+        throw new MongoServerError(
+          ErrorCode.TypeMismatch,
+          `"${name}" had the wrong type. Expected timestamp, found ${bsonTypeName(setting)}`,
+        );
+    } else if (
+      name !== 'afterOpTime' &&
+      name !== 'provenance' &&
+      name !== '$_allowTransactionTableSnapshot'
+    ) {
+      throw new MongoServerError(ErrorCode.InvalidOptions, `Unrecognized option in readConcern: ${name}`);
+    }
+  }
+}
+
+/** WriteConcernOptions::extractWCFromCommand and the strict WriteConcernIdl of mongod 7.0. */
+function checkWriteConcern(value: unknown): void {
+  if (!isDocument(value))
+    throw new MongoServerError(
+      ErrorCode.TypeMismatch,
+      `"writeConcern" had the wrong type. Expected object, found ${bsonTypeName(value)}`,
+    );
+  if (Object.keys(value).length === 0) return;
+  checkStruct('writeConcern', value, WRITE_CONCERN);
+  const w = value.w;
+  if (w !== undefined && w !== null && typeof w !== 'string' && !isNumeric(w))
+    throw new MongoServerError(ErrorCode.FailedToParse, 'w has to be a number or string');
+  if (isNumeric(w) && (numericValue(w) < 0 || numericValue(w) > 50))
+    throw new MongoServerError(
+      ErrorCode.FailedToParse,
+      'w has to be a non-negative number and not greater than 50',
+    );
+  if (value.j === true && value.fsync === true)
+    throw new MongoServerError(ErrorCode.FailedToParse, 'fsync and j options cannot be used together');
+}
+
+function checkStruct(path: string, doc: Record<string, unknown>, spec: StructSpec): void {
+  for (const [name, value] of Object.entries(doc)) {
+    const fieldSpec = Object.hasOwn(spec.fields, name) ? spec.fields[name] : undefined;
+    if (!fieldSpec) {
+      if (spec.strict) throw unknownField(`${path}.${name}`);
+      continue;
+    }
+    checkType(`${path}.${name}`, name, value, fieldSpec);
+  }
+  checkRequired(path, doc, spec);
+}
+
+function checkRequired(path: string, doc: Record<string, unknown>, spec: StructSpec): void {
+  for (const [name, fieldSpec] of Object.entries(spec.fields)) {
+    if (fieldSpec.required && doc[name] === undefined)
+      throw new MongoServerError(
+        ErrorCode.Location40414,
+        `BSON field '${path}.${name}' is missing but a required field`,
+      );
+  }
+}
+
+function unknownField(path: string): MongoServerError {
+  return new MongoServerError(ErrorCode.Location40415, `BSON field '${path}' is an unknown field.`);
+}
+
+/**
+ * Checks a command's fields against its IDL: its own fields, the generic arguments and the nested
+ * documents they hold. The command name (the first field) is checked by the handler.
+ */
+export function validateCommandFields(name: string, command: Document): void {
+  const canonical = CANONICAL_NAMES[name] ?? name;
+  const spec = Object.hasOwn(COMMAND_FIELDS, canonical) ? COMMAND_FIELDS[canonical] : undefined;
+  let first = true;
+  for (const [fieldName, value] of Object.entries(command)) {
+    if (first) {
+      first = false;
+      continue;
+    }
+    const own = spec && Object.hasOwn(spec.fields, fieldName) ? spec.fields[fieldName] : undefined;
+    const generic = Object.hasOwn(GENERIC_ARGUMENTS, fieldName) ? GENERIC_ARGUMENTS[fieldName] : undefined;
+    const fieldSpec = own ?? generic;
+    if (!fieldSpec) {
+      if (spec?.strict) throw unknownField(`${canonical}.${fieldName}`);
+      continue;
+    }
+    checkType(`${canonical}.${fieldName}`, fieldName, value, fieldSpec);
+  }
+  if (spec) checkRequired(canonical, command, spec);
+}
