@@ -59,12 +59,14 @@ export interface ApplyOptions {
   query?: Document;
   /** True when the update builds an upserted document ($setOnInsert applies). */
   inserting: boolean;
+  /** `let` variables and statement constants (`c`) a pipeline-style update reads as `$$name`. */
+  variables?: Document;
 }
 
 /** The new version of `current` after an update; `current` itself is never modified. */
 export function applyUpdate(current: Document, spec: UpdateSpec, options: ApplyOptions): Document {
   if (Array.isArray(spec)) {
-    const [result] = runPipeline([current], spec);
+    const [result] = runPipeline([current], spec, options.variables ? { variables: options.variables } : {});
     return withId(result ?? {}, current._id);
   }
   if (!isOperatorUpdate(spec)) return replacement(current, spec);
@@ -141,11 +143,16 @@ export function buildUpsert(
   filter: Document,
   spec: UpdateSpec,
   arrayFilters: Document[] | undefined,
+  variables?: Document,
 ): Document {
   const seed = upsertSeed(filter);
   let doc: Document;
   if (Array.isArray(spec) || isOperatorUpdate(spec)) {
-    doc = applyUpdate(seed, spec, { inserting: true, ...(arrayFilters ? { arrayFilters } : {}) });
+    doc = applyUpdate(seed, spec, {
+      inserting: true,
+      ...(arrayFilters ? { arrayFilters } : {}),
+      ...(variables ? { variables } : {}),
+    });
   } else {
     // A replacement upsert keeps only the filter's _id.
     assertStorable(spec);

@@ -13,10 +13,12 @@ import {
   optionalNumber,
 } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
+import { checkDatabaseAggregate } from './database-aggregate.js';
+import { evaluateLet } from './let-variables.js';
 import { writePipelineOutput } from './pipeline-output.js';
 
 function queryOptions(context: CommandContext, command: Document): QueryOptions {
-  const variables = optionalDocument(command, 'let');
+  const variables = evaluateLet(optionalDocument(command, 'let'));
   return {
     resolve: (name) => context.catalog.collection(context.db, name)?.documents() ?? [],
     ...(variables ? { variables } : {}),
@@ -100,6 +102,7 @@ function find(context: CommandContext, command: Document): Document {
       'error processing query: tailable cursor requested on non capped collection',
     );
   }
+  const options = queryOptions(context, command);
   const filter = optionalDocument(command, 'filter');
   const sort = optionalDocument(command, 'sort');
   const projection = optionalDocument(command, 'projection');
@@ -114,7 +117,7 @@ function find(context: CommandContext, command: Document): Document {
     byId ??
     (inOrder && runFind(inOrder.slice(skip ?? 0), undefined, projection ? { projection } : {})) ??
     runFind(matching(context, name, filter), filter, {
-      ...queryOptions(context, command),
+      ...options,
       ...(sort ? { sort } : {}),
       ...(projection ? { projection } : {}),
       ...(skip ? { skip } : {}),
@@ -133,6 +136,12 @@ function getMore(context: CommandContext, command: Document): Document {
     throw new MongoServerError(
       ErrorCode.TypeMismatch,
       "BSON field 'getMore.collection' is missing or not a string",
+    );
+  // No cursor of the embedded server awaits data (no tailable cursors), as mongod requires for maxTimeMS.
+  if (command.maxTimeMS !== undefined)
+    throw new MongoServerError(
+      ErrorCode.BadValue,
+      'cannot set maxTimeMS on getMore command for a non-awaitData cursor',
     );
   const batchSize = optionalNumber(command, 'batchSize');
   return {
@@ -220,12 +229,7 @@ function aggregate(context: CommandContext, command: Document): Document {
   let source: Document[];
   let namespace: string;
   if (target === 1) {
-    if (stageName(pipeline[0] ?? {}) !== '$documents') {
-      throw new MongoServerError(
-        ErrorCode.InvalidNamespace,
-        "{aggregate: 1} is not valid for '$match'; a collection is required.",
-      );
-    }
+    checkDatabaseAggregate(context.db, pipeline);
     source = [];
     namespace = `${context.db}.$cmd.aggregate`;
   } else {

@@ -3,9 +3,10 @@ import { BSON, type Document } from 'bson';
 import type { Collection } from '../collection.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from '../errors.js';
 import { compileFilter, firstInSortOrder, projectOne, runFind } from '../query-engine.js';
-import { applyUpdate, buildUpsert, validateUpdateSpec } from '../update-engine.js';
+import { applyUpdate, buildUpsert, validateUpdateSpec, type UpdateSpec } from '../update-engine.js';
 import { assertSimpleCollation, collectionName, documentArray, optionalDocument } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
+import { evaluateLet } from './let-variables.js';
 
 interface WriteOutcome {
   n: number;
@@ -59,14 +60,16 @@ function matches(
   filter: Document,
   multi: boolean,
   sort?: Document,
+  variables?: Document,
 ): Document[] {
   if (!collection) return [];
-  const query = compileFilter(filter);
+  const options = variables ? { variables } : {};
+  const query = compileFilter(filter, options);
   const candidates = collection.candidates(filter);
   if (sort && Object.keys(sort).length > 0) {
     const first = multi ? undefined : firstInSortOrder(candidates, query, sort);
     if (first) return first.doc ? [first.doc] : [];
-    const sorted = runFind(candidates, filter, { sort });
+    const sorted = runFind(candidates, filter, { sort, ...options });
     return multi ? sorted : sorted.slice(0, 1);
   }
   const found: Document[] = [];
@@ -78,9 +81,25 @@ function matches(
   return found;
 }
 
+/** What a pipeline-style update reads as `$$name`: the command's `let` and the statement's constants (`c`). */
+function withConstants(
+  variables: Document | undefined,
+  spec: UpdateSpec,
+  constants: Document | undefined,
+): Document | undefined {
+  if (!constants) return variables;
+  if (!Array.isArray(spec))
+    throw new MongoServerError(
+      ErrorCode.Location51198,
+      'Constant values may only be specified for pipeline updates',
+    );
+  return { ...variables, ...constants };
+}
+
 function update(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   const statements = documentArray(command, 'updates');
+  const variables = evaluateLet(optionalDocument(command, 'let'));
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
@@ -89,6 +108,7 @@ function update(context: CommandContext, command: Document): Document {
     const spec = validateUpdateSpec(statement.u);
     assertSimpleCollation(statement.collation);
     const arrayFilters = statement.arrayFilters as Document[] | undefined;
+    const pipelineVariables = withConstants(variables, spec, optionalDocument(statement, 'c'));
     const multi = statement.multi === true;
     if (
       multi &&
@@ -102,12 +122,12 @@ function update(context: CommandContext, command: Document): Document {
       );
     }
     const collection = context.catalog.collection(context.db, name);
-    const found = matches(collection, filter, multi);
+    const found = matches(collection, filter, multi, undefined, variables);
     if (found.length === 0) {
       if (statement.upsert === true) {
         const doc = context.catalog
           .ensureCollection(context.db, name)
-          .insert(buildUpsert(filter, spec, arrayFilters));
+          .insert(buildUpsert(filter, spec, arrayFilters, pipelineVariables));
         n += 1;
         upserted.push({ index, _id: doc._id });
       }
@@ -118,6 +138,7 @@ function update(context: CommandContext, command: Document): Document {
         inserting: false,
         query: filter,
         ...(arrayFilters ? { arrayFilters } : {}),
+        ...(pipelineVariables ? { variables: pipelineVariables } : {}),
       });
       n += 1;
       if (!isChanged(current, next)) continue;
@@ -133,6 +154,7 @@ function update(context: CommandContext, command: Document): Document {
 function remove(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   const statements = documentArray(command, 'deletes');
+  const variables = evaluateLet(optionalDocument(command, 'let'));
   let n = 0;
   const writeErrors = runStatements(statements, command.ordered !== false, (statement) => {
     const filter = optionalDocument(statement, 'q') ?? {};
@@ -141,7 +163,7 @@ function remove(context: CommandContext, command: Document): Document {
       throw new MongoServerError(ErrorCode.FailedToParse, 'The limit field in delete objects must be 0 or 1');
     }
     const collection = context.catalog.collection(context.db, name);
-    for (const doc of matches(collection, filter, statement.limit === 0)) {
+    for (const doc of matches(collection, filter, statement.limit === 0, undefined, variables)) {
       collection?.remove(doc);
       n += 1;
     }
@@ -169,8 +191,9 @@ function findAndModify(context: CommandContext, command: Document): Document {
   if (removing && command.upsert === true)
     throw new MongoServerError(ErrorCode.FailedToParse, 'Cannot specify both upsert=true and remove=true');
 
+  const variables = evaluateLet(optionalDocument(command, 'let'));
   const collection = context.catalog.collection(context.db, name);
-  const [current] = matches(collection, filter, false, sort);
+  const [current] = matches(collection, filter, false, sort, variables);
   if (removing) {
     if (current) collection?.remove(current);
     return {
@@ -186,7 +209,7 @@ function findAndModify(context: CommandContext, command: Document): Document {
       return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
     const doc = context.catalog
       .ensureCollection(context.db, name)
-      .insert(buildUpsert(filter, spec, arrayFilters));
+      .insert(buildUpsert(filter, spec, arrayFilters, variables));
     return {
       lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
       value: returnNew ? projectOne(doc, fields) : null,
@@ -197,6 +220,7 @@ function findAndModify(context: CommandContext, command: Document): Document {
     inserting: false,
     query: filter,
     ...(arrayFilters ? { arrayFilters } : {}),
+    ...(variables ? { variables } : {}),
   });
   if (isChanged(current, next)) (collection as Collection).replace(current, next);
   return {
