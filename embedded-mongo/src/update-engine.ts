@@ -4,7 +4,7 @@ import { cloneDeep } from 'mingo/util';
 
 import { setAtPath } from './document-paths.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
-import { runPipeline } from './query-engine.js';
+import { engineOptions, runPipeline } from './query-engine.js';
 
 export type UpdateSpec = Document | Document[];
 
@@ -76,7 +76,11 @@ export function applyUpdate(current: Document, spec: UpdateSpec, options: ApplyO
   const next = cloneDeep(current) as Document;
   try {
     if (Object.keys(operators).length > 0)
-      applyOperators(next, operators, options.arrayFilters, options.query, { cloneMode: 'deep' });
+      applyOperators(next, operators, options.arrayFilters, options.query, {
+        cloneMode: 'deep',
+        // The filter is tested again here; its $expr may read the command's let variables.
+        ...(options.variables ? { queryOptions: engineOptions({ variables: options.variables }) } : {}),
+      });
   } catch (error) {
     throw fromQueryEngineError(error);
   }
@@ -138,6 +142,23 @@ function addEqualities(filter: Document, seed: Document): void {
   }
 }
 
+/**
+ * An upsert may give the new document its `_id` through `$set`/`$setOnInsert` when the filter does not:
+ * it goes into the seed (the engine refuses every other change of `_id`).
+ */
+function withUpsertedId(seed: Document, spec: UpdateSpec): UpdateSpec {
+  if (Array.isArray(spec) || seed._id !== undefined) return spec;
+  let result = spec;
+  for (const operator of ['$set', '$setOnInsert']) {
+    const fields = result[operator] as Document | undefined;
+    if (!fields || fields._id === undefined) continue;
+    const { _id: id, ...rest } = fields;
+    seed._id = id;
+    result = { ...result, [operator]: rest };
+  }
+  return result;
+}
+
 /** Builds the document an upsert inserts. */
 export function buildUpsert(
   filter: Document,
@@ -148,7 +169,7 @@ export function buildUpsert(
   const seed = upsertSeed(filter);
   let doc: Document;
   if (Array.isArray(spec) || isOperatorUpdate(spec)) {
-    doc = applyUpdate(seed, spec, {
+    doc = applyUpdate(seed, withUpsertedId(seed, spec), {
       inserting: true,
       ...(arrayFilters ? { arrayFilters } : {}),
       ...(variables ? { variables } : {}),
