@@ -17,7 +17,7 @@ const unknownField = (path: string) => ({
 
 describe('unknown command fields are refused with 40415, as mongod 7.0 does', () => {
   it('in each command family, at the top level', async () => {
-    await suite.db.collection('t').insertOne({ _id: 1 });
+    await suite.db.collection<{ _id: number }>('t').insertOne({ _id: 1 });
     const commands: Array<[Document, string]> = [
       [{ find: 't', bogusField: 1 }, 'find.bogusField'],
       [{ aggregate: 't', pipeline: [], cursor: {}, bogusField: 1 }, 'aggregate.bogusField'],
@@ -61,7 +61,7 @@ describe('unknown command fields are refused with 40415, as mongod 7.0 does', ()
       code: 40414,
       message: "BSON field 'update.updates.q' is missing but a required field",
     });
-    expect(await suite.db.collection('t').findOne({ _id: 1 })).toEqual({ _id: 1 });
+    expect(await suite.db.collection<{ _id: number }>('t').findOne({ _id: 1 })).toEqual({ _id: 1 });
   });
 
   it('in writeConcern and readConcern', async () => {

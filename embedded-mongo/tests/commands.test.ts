@@ -1,4 +1,4 @@
-import { ObjectId } from 'mongodb';
+import { ObjectId, type Document } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 
 import { uniqueDatabaseName, useDriverDatabase } from '../../tests/support/database.js';
@@ -312,7 +312,11 @@ describe('_id with $-prefixed field names', () => {
   };
 
   it('is refused on insert, replacement upsert, update upsert and findAndModify upsert', async () => {
-    const items = suite.db.collection<{ _id: unknown; v?: number }>('dollar_ids');
+    const items = suite.db.collection<{
+      _id: Record<string, unknown> | string;
+      v?: number;
+      [field: string]: unknown;
+    }>('dollar_ids');
     await expect(items.insertOne({ _id: { $a: 1 } })).rejects.toMatchObject(refusal);
     await expect(items.insertOne({ _id: { nested: { $a: 1 } } })).rejects.toMatchObject(refusal);
     await expect(
