@@ -1,4 +1,4 @@
-import { ObjectId, type Document } from 'mongodb';
+import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 
 import { uniqueDatabaseName, useDriverDatabase } from '../../tests/support/database.js';
