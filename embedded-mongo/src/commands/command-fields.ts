@@ -50,10 +50,16 @@ interface StructSpec {
   fields: Record<string, FieldSpec>;
   /** Strict structs refuse fields they do not declare (40415). */
   strict: boolean;
+  /** The names of the required fields, listed once. */
+  required: string[];
 }
 
 const field = (type: FieldType, extra: Omit<FieldSpec, 'type'> = {}): FieldSpec => ({ type, ...extra });
-const struct = (fields: Record<string, FieldSpec>, strict = true): StructSpec => ({ fields, strict });
+const struct = (fields: Record<string, FieldSpec>, strict = true): StructSpec => ({
+  fields,
+  strict,
+  required: Object.keys(fields).filter((name) => fields[name]?.required === true),
+});
 
 const CURSOR_OPTIONS = struct({ batchSize: field('number', { gte: 0 }) });
 
@@ -396,32 +402,32 @@ function typeMismatch(path: string, value: unknown, expected: string[]): MongoSe
 
 const NUMBER_TYPES = ['long', 'int', 'decimal', 'double'];
 
-function checkType(path: string, name: string, value: unknown, spec: FieldSpec): void {
+function checkType(parent: string, name: string, value: unknown, spec: FieldSpec): void {
   switch (spec.type) {
     case 'any':
       return;
     case 'object':
-      if (!isDocument(value)) throw typeMismatch(path, value, ['object']);
-      if (spec.struct) checkStruct(path, value, spec.struct);
+      if (!isDocument(value)) throw typeMismatch(`${parent}.${name}`, value, ['object']);
+      if (spec.struct) checkStruct(`${parent}.${name}`, value, spec.struct);
       return;
     case 'array':
-      if (!Array.isArray(value)) throw typeMismatch(path, value, ['array']);
+      if (!Array.isArray(value)) throw typeMismatch(`${parent}.${name}`, value, ['array']);
       if (spec.items) {
         for (const item of value) {
-          if (!isDocument(item)) throw typeMismatch(path, item, ['object']);
-          checkStruct(path, item, spec.items);
+          if (!isDocument(item)) throw typeMismatch(`${parent}.${name}`, item, ['object']);
+          checkStruct(`${parent}.${name}`, item, spec.items);
         }
       }
       return;
     case 'string':
-      if (typeof value !== 'string') throw typeMismatch(path, value, ['string']);
+      if (typeof value !== 'string') throw typeMismatch(`${parent}.${name}`, value, ['string']);
       return;
     case 'bool':
-      if (typeof value !== 'boolean') throw typeMismatch(path, value, ['bool']);
+      if (typeof value !== 'boolean') throw typeMismatch(`${parent}.${name}`, value, ['bool']);
       return;
     case 'safeBool':
       if (typeof value !== 'boolean' && !isNumeric(value))
-        throw typeMismatch(path, value, ['bool', ...NUMBER_TYPES]);
+        throw typeMismatch(`${parent}.${name}`, value, ['bool', ...NUMBER_TYPES]);
       return;
     case 'optionalBool':
       if (typeof value !== 'boolean')
@@ -431,7 +437,7 @@ function checkType(path: string, name: string, value: unknown, spec: FieldSpec):
         );
       return;
     case 'number':
-      if (!isNumeric(value)) throw typeMismatch(path, value, NUMBER_TYPES);
+      if (!isNumeric(value)) throw typeMismatch(`${parent}.${name}`, value, NUMBER_TYPES);
       if (spec.gte !== undefined && numericValue(value) < spec.gte)
         throw new MongoServerError(
           ErrorCode.Location51024,
@@ -439,14 +445,14 @@ function checkType(path: string, name: string, value: unknown, spec: FieldSpec):
         );
       return;
     case 'int':
-      if (bsonTypeName(value) !== 'int') throw typeMismatch(path, value, ['int']);
+      if (bsonTypeName(value) !== 'int') throw typeMismatch(`${parent}.${name}`, value, ['int']);
       return;
     case 'uuid':
-      if (bsonTypeName(value) !== 'binData') throw typeMismatch(path, value, ['binData']);
+      if (bsonTypeName(value) !== 'binData') throw typeMismatch(`${parent}.${name}`, value, ['binData']);
       return;
     case 'indexHint':
       if (typeof value !== 'string' && !isDocument(value))
-        throw typeMismatch(path, value, ['string', 'object']);
+        throw typeMismatch(`${parent}.${name}`, value, ['string', 'object']);
       return;
     case 'maxTimeMS':
       checkMaxTimeMS(name, value);
@@ -524,20 +530,20 @@ function checkWriteConcern(value: unknown): void {
 }
 
 function checkStruct(path: string, doc: Record<string, unknown>, spec: StructSpec): void {
-  for (const [name, value] of Object.entries(doc)) {
+  for (const name in doc) {
     const fieldSpec = Object.hasOwn(spec.fields, name) ? spec.fields[name] : undefined;
     if (!fieldSpec) {
       if (spec.strict) throw unknownField(`${path}.${name}`);
       continue;
     }
-    checkType(`${path}.${name}`, name, value, fieldSpec);
+    checkType(path, name, doc[name], fieldSpec);
   }
   checkRequired(path, doc, spec);
 }
 
 function checkRequired(path: string, doc: Record<string, unknown>, spec: StructSpec): void {
-  for (const [name, fieldSpec] of Object.entries(spec.fields)) {
-    if (fieldSpec.required && doc[name] === undefined)
+  for (const name of spec.required) {
+    if (doc[name] === undefined)
       throw new MongoServerError(
         ErrorCode.Location40414,
         `BSON field '${path}.${name}' is missing but a required field`,
@@ -557,11 +563,12 @@ export function validateCommandFields(name: string, command: Document): void {
   const canonical = CANONICAL_NAMES[name] ?? name;
   const spec = Object.hasOwn(COMMAND_FIELDS, canonical) ? COMMAND_FIELDS[canonical] : undefined;
   let first = true;
-  for (const [fieldName, value] of Object.entries(command)) {
+  for (const fieldName in command) {
     if (first) {
       first = false;
       continue;
     }
+    const value: unknown = command[fieldName];
     const own = spec && Object.hasOwn(spec.fields, fieldName) ? spec.fields[fieldName] : undefined;
     const generic = Object.hasOwn(GENERIC_ARGUMENTS, fieldName) ? GENERIC_ARGUMENTS[fieldName] : undefined;
     const fieldSpec = own ?? generic;
@@ -569,7 +576,7 @@ export function validateCommandFields(name: string, command: Document): void {
       if (spec?.strict) throw unknownField(`${canonical}.${fieldName}`);
       continue;
     }
-    checkType(`${canonical}.${fieldName}`, fieldName, value, fieldSpec);
+    checkType(canonical, fieldName, value, fieldSpec);
   }
   if (spec) checkRequired(canonical, command, spec);
 }
