@@ -113,8 +113,16 @@ describe('field types follow the IDL (TypeMismatch 14)', () => {
       message: "BSON field 'update.updates' is the wrong type 'object', expected type 'array'",
     });
     await refused({ find: 't', hint: 1 }).toMatchObject({
+      code: 9,
+      message: 'Hint must be a string or an object',
+    });
+    await refused({ getMore: 1, collection: null }).toMatchObject({
+      code: 40414,
+      message: "BSON field 'getMore.collection' is missing but a required field",
+    });
+    await refused({ find: 't', collation: { locale: 'en', backwards: 1 } }).toMatchObject({
       code: 14,
-      message: "BSON field 'find.hint' is the wrong type 'int', expected types '[string, object']'",
+      message: "Field 'backwards' should be a boolean value, but found: int",
     });
   });
 

@@ -65,14 +65,14 @@ const CURSOR_OPTIONS = struct({ batchSize: field('number', { gte: 0 }) });
 
 const COLLATION = struct({
   locale: field('string', { required: true }),
-  caseLevel: field('bool'),
+  caseLevel: field('optionalBool'),
   caseFirst: field('string'),
-  strength: field('int'),
-  numericOrdering: field('bool'),
+  strength: field('number'),
+  numericOrdering: field('optionalBool'),
   alternate: field('string'),
   maxVariable: field('string'),
-  normalization: field('bool'),
-  backwards: field('bool'),
+  normalization: field('optionalBool'),
+  backwards: field('optionalBool'),
   version: field('string'),
 });
 
@@ -403,6 +403,8 @@ function typeMismatch(path: string, value: unknown, expected: string[]): MongoSe
 const NUMBER_TYPES = ['long', 'int', 'decimal', 'double'];
 
 function checkType(parent: string, name: string, value: unknown, spec: FieldSpec): void {
+  // An explicit null in a required field counts as missing, as in mongod's IDL parsers.
+  if (value === null && spec.required) throw missingField(parent, name);
   switch (spec.type) {
     case 'any':
       return;
@@ -451,8 +453,9 @@ function checkType(parent: string, name: string, value: unknown, spec: FieldSpec
       if (bsonTypeName(value) !== 'binData') throw typeMismatch(`${parent}.${name}`, value, ['binData']);
       return;
     case 'indexHint':
+      // IndexHint::parse has its own error rather than the IDL's type mismatch.
       if (typeof value !== 'string' && !isDocument(value))
-        throw typeMismatch(`${parent}.${name}`, value, ['string', 'object']);
+        throw new MongoServerError(ErrorCode.FailedToParse, 'Hint must be a string or an object');
       return;
     case 'maxTimeMS':
       checkMaxTimeMS(name, value);
@@ -543,12 +546,15 @@ function checkStruct(path: string, doc: Record<string, unknown>, spec: StructSpe
 
 function checkRequired(path: string, doc: Record<string, unknown>, spec: StructSpec): void {
   for (const name of spec.required) {
-    if (doc[name] === undefined)
-      throw new MongoServerError(
-        ErrorCode.Location40414,
-        `BSON field '${path}.${name}' is missing but a required field`,
-      );
+    if (doc[name] === undefined) throw missingField(path, name);
   }
+}
+
+function missingField(parent: string, name: string): MongoServerError {
+  return new MongoServerError(
+    ErrorCode.Location40414,
+    `BSON field '${parent}.${name}' is missing but a required field`,
+  );
 }
 
 function unknownField(path: string): MongoServerError {
