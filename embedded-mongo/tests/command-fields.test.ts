@@ -126,6 +126,16 @@ describe('field types follow the IDL (TypeMismatch 14)', () => {
     });
   });
 
+  it("count's limit: any number, a negative one counted by its absolute value", async () => {
+    await refused({ count: 't', limit: 'x' }).toMatchObject({
+      code: 2,
+      message: 'limit value is not a valid number',
+    });
+    const counted = suite.db.collection('counted');
+    await counted.insertMany([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
+    await expect(suite.db.command({ count: 'counted', limit: -3 })).resolves.toMatchObject({ n: 3 });
+  });
+
   it('ranges and maxTimeMS', async () => {
     await refused({ find: 't', skip: -1 }).toMatchObject({
       code: 51024,

@@ -31,6 +31,8 @@ type FieldType =
   /** An index name or key pattern. */
   | 'indexHint'
   | 'maxTimeMS'
+  /** count's `limit`: any number, negative ones counted by their absolute value. */
+  | 'countLimit'
   | 'readConcern'
   | 'writeConcern'
   | 'any';
@@ -220,7 +222,7 @@ const COMMAND_FIELDS: Record<string, StructSpec> = {
   aggregate: AGGREGATE,
   count: struct({
     query: field('object'),
-    limit: field('number'),
+    limit: field('countLimit'),
     skip: field('number', { gte: 0 }),
     hint,
     collation,
@@ -456,6 +458,10 @@ function checkType(parent: string, name: string, value: unknown, spec: FieldSpec
       // IndexHint::parse has its own error rather than the IDL's type mismatch.
       if (typeof value !== 'string' && !isDocument(value))
         throw new MongoServerError(ErrorCode.FailedToParse, 'Hint must be a string or an object');
+      return;
+    case 'countLimit':
+      if (!isNumeric(value))
+        throw new MongoServerError(ErrorCode.BadValue, 'limit value is not a valid number');
       return;
     case 'maxTimeMS':
       checkMaxTimeMS(name, value);

@@ -12,6 +12,7 @@ import {
   optionalDocument,
   optionalNumber,
 } from './arguments.js';
+import { numericValue } from './bson-types.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { checkDatabaseAggregate } from './database-aggregate.js';
 import { evaluateLet } from './let-variables.js';
@@ -161,7 +162,8 @@ function count(context: CommandContext, command: Document): Document {
   assertSimpleCollation(command.collation);
   const filter = optionalDocument(command, 'query');
   const skip = optionalNumber(command, 'skip');
-  const limit = optionalNumber(command, 'limit');
+  // A negative limit counts as its absolute value, as in mongod.
+  const limit = command.limit === undefined ? undefined : Math.abs(Math.trunc(numericValue(command.limit)));
   const docs = runFind(matching(context, name, filter), filter, {
     ...queryOptions(context, command),
     ...(skip ? { skip } : {}),
