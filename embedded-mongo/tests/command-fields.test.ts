@@ -163,6 +163,25 @@ describe('field types follow the IDL (TypeMismatch 14)', () => {
   });
 });
 
+describe('fields mongod honours but the embedded server does not emulate', () => {
+  it('are refused with 115 rather than ignored, and accepted when off', async () => {
+    await refused({ find: 't', showRecordId: true }).toMatchObject({
+      code: 115,
+      message: "BSON field 'find.showRecordId' is not supported by the embedded server",
+    });
+    await refused({ find: 't', min: { a: 1 } }).toMatchObject({ code: 115 });
+    await refused({ update: 't', updates: [{ q: {}, u: {}, upsertSupplied: true }] }).toMatchObject({
+      code: 115,
+      message: "BSON field 'update.updates.upsertSupplied' is not supported by the embedded server",
+    });
+    await expect(
+      suite.db.command({ find: 't', showRecordId: false, returnKey: false }),
+    ).resolves.toMatchObject({
+      ok: 1,
+    });
+  });
+});
+
 describe('what drivers and mongoose send keeps working', () => {
   it('generic arguments on reads and writes', async () => {
     const items = suite.db.collection('generic');

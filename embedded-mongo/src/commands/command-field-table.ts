@@ -40,6 +40,8 @@ export interface FieldSpec {
   struct?: StructSpec;
   /** The array holds documents of this struct. */
   items?: StructSpec;
+  /** mongod honours it but the embedded server does not: refused (115) unless absent or false. */
+  unemulated?: boolean;
 }
 
 export interface StructSpec {
@@ -51,6 +53,7 @@ export interface StructSpec {
 }
 
 const field = (type: FieldType, extra: Omit<FieldSpec, 'type'> = {}): FieldSpec => ({ type, ...extra });
+const unemulated = (type: FieldType): FieldSpec => ({ type, unemulated: true });
 const struct = (fields: Record<string, FieldSpec>, strict = true): StructSpec => ({
   fields,
   strict,
@@ -82,11 +85,11 @@ const WRITE_COMMAND_BASE: Record<string, FieldSpec> = {
   ordered: field('bool'),
   stmtId: field('int'),
   stmtIds: field('array'),
-  isTimeseriesNamespace: field('optionalBool'),
-  collectionUUID: field('uuid'),
-  encryptionInformation: field('object'),
-  originalQuery: field('object'),
-  originalCollation: field('object'),
+  isTimeseriesNamespace: unemulated('optionalBool'),
+  collectionUUID: unemulated('uuid'),
+  encryptionInformation: unemulated('object'),
+  originalQuery: unemulated('object'),
+  originalCollation: unemulated('object'),
 };
 
 const UPDATE_STATEMENT = struct({
@@ -97,7 +100,7 @@ const UPDATE_STATEMENT = struct({
   hint,
   multi: field('bool'),
   upsert: field('bool'),
-  upsertSupplied: field('optionalBool'),
+  upsertSupplied: unemulated('optionalBool'),
   collation,
   sampleId: field('uuid'),
   $_allowShardKeyUpdatesWithoutFullShardKeyInQuery: field('optionalBool'),
@@ -123,10 +126,10 @@ const FIND = struct({
   ntoreturn: field('number', { gte: 0 }),
   singleBatch: field('optionalBool'),
   allowDiskUse: field('optionalBool'),
-  min: field('object'),
-  max: field('object'),
-  returnKey: field('optionalBool'),
-  showRecordId: field('optionalBool'),
+  min: unemulated('object'),
+  max: unemulated('object'),
+  returnKey: unemulated('optionalBool'),
+  showRecordId: unemulated('optionalBool'),
   $queryOptions: field('object'),
   tailable: field('optionalBool'),
   oplogReplay: field('any'),
@@ -138,10 +141,10 @@ const FIND = struct({
   term: field('number'),
   readOnce: field('optionalBool'),
   allowSpeculativeMajorityRead: field('optionalBool'),
-  $_requestResumeToken: field('optionalBool'),
-  $_resumeAfter: field('object'),
-  runtimeConstants: field('object'),
-  collectionUUID: field('uuid'),
+  $_requestResumeToken: unemulated('optionalBool'),
+  $_resumeAfter: unemulated('object'),
+  runtimeConstants: unemulated('object'),
+  collectionUUID: unemulated('uuid'),
 });
 
 const AGGREGATE = struct({
@@ -152,18 +155,18 @@ const AGGREGATE = struct({
   bypassDocumentValidation: field('optionalBool'),
   $queryOptions: field('object'),
   hint,
-  needsMerge: field('optionalBool'),
+  needsMerge: unemulated('optionalBool'),
   fromMongos: field('optionalBool'),
   fromRouter: field('optionalBool'),
-  $_requestReshardingResumeToken: field('optionalBool'),
+  $_requestReshardingResumeToken: unemulated('optionalBool'),
   collation,
   let: letVariables,
-  exchange: field('object'),
-  runtimeConstants: field('object'),
+  exchange: unemulated('object'),
+  runtimeConstants: unemulated('object'),
   isMapReduceCommand: field('optionalBool'),
-  collectionUUID: field('uuid'),
-  passthroughToShard: field('object'),
-  encryptionInformation: field('object'),
+  collectionUUID: unemulated('uuid'),
+  passthroughToShard: unemulated('object'),
+  encryptionInformation: unemulated('object'),
   $_generateV2ResumeTokens: field('optionalBool'),
   $_isClusterQueryWithoutShardKeyCmd: field('optionalBool'),
 });
@@ -181,11 +184,11 @@ const FIND_AND_MODIFY = struct({
   upsert: field('safeBool'),
   bypassDocumentValidation: field('safeBool'),
   let: letVariables,
-  runtimeConstants: field('object'),
+  runtimeConstants: unemulated('object'),
   stmtId: field('int'),
-  encryptionInformation: field('object'),
+  encryptionInformation: unemulated('object'),
   sampleId: field('uuid'),
-  isTimeseriesNamespace: field('optionalBool'),
+  isTimeseriesNamespace: unemulated('optionalBool'),
   $_allowShardKeyUpdatesWithoutFullShardKeyInQuery: field('optionalBool'),
 });
 
@@ -224,7 +227,7 @@ export const COMMAND_FIELDS: Record<string, StructSpec> = {
     fields: field('object'),
     mirrored: field('optionalBool'),
     sampleId: field('uuid'),
-    encryptionInformation: field('object'),
+    encryptionInformation: unemulated('object'),
   }),
   distinct: struct({
     key: field('string', { required: true }),
@@ -245,13 +248,13 @@ export const COMMAND_FIELDS: Record<string, StructSpec> = {
     ...WRITE_COMMAND_BASE,
     updates: field('array', { required: true, items: UPDATE_STATEMENT }),
     let: letVariables,
-    runtimeConstants: field('object'),
+    runtimeConstants: unemulated('object'),
   }),
   delete: struct({
     ...WRITE_COMMAND_BASE,
     deletes: field('array', { required: true, items: DELETE_STATEMENT }),
     let: letVariables,
-    runtimeConstants: field('object'),
+    runtimeConstants: unemulated('object'),
   }),
   findAndModify: FIND_AND_MODIFY,
   create: struct({
@@ -276,7 +279,7 @@ export const COMMAND_FIELDS: Record<string, StructSpec> = {
     temp: field('safeBool'),
     flags: field('number'),
   }),
-  drop: struct({ collectionUUID: field('uuid') }),
+  drop: struct({ collectionUUID: unemulated('uuid') }),
   dropDatabase: struct({}),
   listCollections: struct({
     cursor: field('object', { struct: CURSOR_OPTIONS }),
@@ -294,20 +297,20 @@ export const COMMAND_FIELDS: Record<string, StructSpec> = {
     indexes: field('array', { required: true }),
     commitQuorum: field('any'),
     ignoreUnknownIndexOptions: field('safeBool'),
-    isTimeseriesNamespace: field('optionalBool'),
-    collectionUUID: field('uuid'),
+    isTimeseriesNamespace: unemulated('optionalBool'),
+    collectionUUID: unemulated('uuid'),
   }),
   listIndexes: struct({
     cursor: field('object', { struct: CURSOR_OPTIONS }),
     includeBuildUUIDs: field('safeBool'),
     includeIndexBuildInfo: field('safeBool'),
-    isTimeseriesNamespace: field('optionalBool'),
-    collectionUUID: field('uuid'),
+    isTimeseriesNamespace: unemulated('optionalBool'),
+    collectionUUID: unemulated('uuid'),
   }),
   dropIndexes: struct({
     index: field('any', { required: true }),
-    isTimeseriesNamespace: field('optionalBool'),
-    collectionUUID: field('uuid'),
+    isTimeseriesNamespace: unemulated('optionalBool'),
+    collectionUUID: unemulated('uuid'),
   }),
   collMod: struct({
     index: field('object'),
@@ -322,8 +325,8 @@ export const COMMAND_FIELDS: Record<string, StructSpec> = {
     timeseries: field('object'),
     cappedSize: field('number'),
     cappedMax: field('number'),
-    isTimeseriesNamespace: field('optionalBool'),
-    collectionUUID: field('uuid'),
+    isTimeseriesNamespace: unemulated('optionalBool'),
+    collectionUUID: unemulated('uuid'),
   }),
   endSessions: struct({}),
   hello: HELLO,

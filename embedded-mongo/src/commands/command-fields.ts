@@ -34,6 +34,15 @@ const NUMBER_TYPES = ['long', 'int', 'decimal', 'double'];
 function checkType(parent: string, name: string, value: unknown, spec: FieldSpec): void {
   // An explicit null in a required field counts as missing, as in mongod's IDL parsers.
   if (value === null && spec.required) throw missingField(parent, name);
+  checkValueType(parent, name, value, spec);
+  if (spec.unemulated && value !== false)
+    throw new MongoServerError(
+      ErrorCode.CommandNotSupported,
+      `BSON field '${parent}.${name}' is not supported by the embedded server`,
+    );
+}
+
+function checkValueType(parent: string, name: string, value: unknown, spec: FieldSpec): void {
   switch (spec.type) {
     case 'any':
       return;
