@@ -322,6 +322,28 @@ function validateIdValue(id: unknown): void {
   if (id instanceof RegExp) {
     throw new MongoServerError(ErrorCode.InvalidIdField, "can't use a regex for _id");
   }
+  if (typeof id === 'object' && id !== null && !('_bsontype' in id) && !(id instanceof Date)) {
+    const field = dollarPrefixedField(id);
+    if (field !== undefined)
+      throw new MongoServerError(
+        ErrorCode.DollarPrefixedFieldName,
+        `_id fields may not contain '$'-prefixed fields: ${field} is not valid for storage.`,
+      );
+  }
+}
+
+const DBREF_FIELDS = new Set(['$ref', '$id', '$db']);
+
+/** The first `$`-prefixed field name inside an embedded `_id` (DBRef fields aside), as mongod's storage check finds it. */
+function dollarPrefixedField(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || '_bsontype' in value || value instanceof Date)
+    return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    if (!Array.isArray(value) && key.startsWith('$') && !DBREF_FIELDS.has(key)) return key;
+    const nested = dollarPrefixedField(inner);
+    if (nested !== undefined) return nested;
+  }
+  return undefined;
 }
 
 const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte']);

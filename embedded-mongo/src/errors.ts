@@ -31,11 +31,19 @@ export const ErrorCode = {
   InvalidPipelineOperator: 168,
   DuplicateKey: 11000,
   MergeStageNoMatchingDocument: 13113,
+  Location16866: 16866,
+  Location16867: 16867,
+  Location16868: 16868,
+  Location17276: 17276,
   Location40324: 40324,
   Location40414: 40414,
   Location40415: 40415,
   Location40573: 40573,
   Location40601: 40601,
+  Location51024: 51024,
+  Location51144: 51144,
+  Location51198: 51198,
+  Location4890500: 4890500,
 } as const;
 
 const codeNames: Record<number, string> = {
@@ -112,6 +120,11 @@ export function fromQueryEngineError(error: unknown): MongoServerError {
   match = /(?:accumulator|operator|expression) '?(\$\w+)'? is not registered/i.exec(message);
   if (match)
     return new MongoServerError(ErrorCode.InvalidPipelineOperator, `Unrecognized expression '${match[1]}'`);
+  match = /Use of undefined variable: (\w+)/.exec(message);
+  if (match)
+    return match[1] === 'CLUSTER_TIME'
+      ? new MongoServerError(ErrorCode.Location51144, "Builtin variable '$$CLUSTER_TIME' is not available")
+      : new MongoServerError(ErrorCode.Location17276, `Use of undefined variable: ${match[1]}`);
   match = /Unknown update operator: '(\$\w+)'/i.exec(message);
   if (match) {
     return new MongoServerError(

@@ -6,7 +6,7 @@ import { cloneDeep } from 'mingo/util';
 import type { Collation } from './collation.js';
 import { setAtPath } from './document-paths.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
-import { engineOptions, runPipeline } from './query-engine.js';
+import { engineOptions, runPipeline, type QueryOptions } from './query-engine.js';
 
 export type UpdateSpec = Document | Document[];
 
@@ -63,12 +63,22 @@ export interface ApplyOptions {
   inserting: boolean;
   /** The operation's non-simple collation (the positional filter and array filters compare by it). */
   collation?: Collation;
+  /** `let` variables and statement constants (`c`) a pipeline-style update reads as `$$name`. */
+  variables?: Document;
+}
+
+/** The query options an update's own pipeline or filter runs with. */
+function pipelineOptions(options: ApplyOptions): QueryOptions {
+  return {
+    ...(options.collation ? { collation: options.collation } : {}),
+    ...(options.variables ? { variables: options.variables } : {}),
+  };
 }
 
 /** The new version of `current` after an update; `current` itself is never modified. */
 export function applyUpdate(current: Document, spec: UpdateSpec, options: ApplyOptions): Document {
   if (Array.isArray(spec)) {
-    const [result] = runPipeline([current], spec, options.collation ? { collation: options.collation } : {});
+    const [result] = runPipeline([current], spec, pipelineOptions(options));
     return withId(result ?? {}, current._id);
   }
   if (!isOperatorUpdate(spec)) return replacement(current, spec);
@@ -77,11 +87,14 @@ export function applyUpdate(current: Document, spec: UpdateSpec, options: ApplyO
     operators.$set = { ...(operators.$set as Document | undefined), ...$setOnInsert };
   const next = cloneDeep(current) as Document;
   try {
-    // mingo's top-level update merges its default operators over given ones: a collation needs the updater's own.
-    if (Object.keys(operators).length > 0 && options.collation)
+    // The filter is tested again here (positional `$`, array filters): its $expr may read the command's let
+    // variables, and a collation compares by it. mingo's top-level update merges its default operators over
+    // given ones, so those cases take the updater's own entry point.
+    const queryOptions = pipelineOptions(options);
+    if (Object.keys(operators).length > 0 && (options.collation || options.variables))
       applyOperatorsWithOptions(next, operators, options.arrayFilters, options.query, {
         cloneMode: 'deep',
-        queryOptions: engineOptions({ collation: options.collation }),
+        queryOptions: engineOptions(queryOptions),
       });
     else if (Object.keys(operators).length > 0)
       applyOperators(next, operators, options.arrayFilters, options.query, { cloneMode: 'deep' });
@@ -146,16 +159,38 @@ function addEqualities(filter: Document, seed: Document): void {
   }
 }
 
+/**
+ * An upsert may give the new document its `_id` through `$set`/`$setOnInsert` when the filter does not:
+ * it goes into the seed (the engine refuses every other change of `_id`).
+ */
+function withUpsertedId(seed: Document, spec: UpdateSpec): UpdateSpec {
+  if (Array.isArray(spec) || seed._id !== undefined) return spec;
+  let result = spec;
+  for (const operator of ['$set', '$setOnInsert']) {
+    const fields = result[operator] as Document | undefined;
+    if (!fields || fields._id === undefined) continue;
+    const { _id: id, ...rest } = fields;
+    seed._id = id;
+    result = { ...result, [operator]: rest };
+  }
+  return result;
+}
+
 /** Builds the document an upsert inserts. */
 export function buildUpsert(
   filter: Document,
   spec: UpdateSpec,
   arrayFilters: Document[] | undefined,
+  variables?: Document,
 ): Document {
   const seed = upsertSeed(filter);
   let doc: Document;
   if (Array.isArray(spec) || isOperatorUpdate(spec)) {
-    doc = applyUpdate(seed, spec, { inserting: true, ...(arrayFilters ? { arrayFilters } : {}) });
+    doc = applyUpdate(seed, withUpsertedId(seed, spec), {
+      inserting: true,
+      ...(arrayFilters ? { arrayFilters } : {}),
+      ...(variables ? { variables } : {}),
+    });
   } else {
     // A replacement upsert keeps only the filter's _id.
     assertStorable(spec);

@@ -267,3 +267,84 @@ describe('documents', () => {
     expect(await shapes.distinct('kind', { colors: 'red' })).toEqual(['cube', 'sphere']);
   });
 });
+
+describe('database-level aggregate', () => {
+  it('runs $documents and refuses a first stage that needs a collection by its own name', async () => {
+    expect(
+      await suite.db.aggregate([{ $documents: [{ x: 1 }, { x: 2 }] }, { $match: { x: 2 } }]).toArray(),
+    ).toEqual([{ x: 2 }]);
+    await expect(suite.db.aggregate([{ $group: { _id: null } }]).toArray()).rejects.toMatchObject({
+      code: 73,
+      message: "{aggregate: 1} is not valid for '$group'; a collection is required.",
+    });
+    await expect(suite.db.aggregate([{ $match: {} }]).toArray()).rejects.toMatchObject({
+      code: 73,
+      message: "{aggregate: 1} is not valid for '$match'; a collection is required.",
+    });
+    await expect(suite.db.aggregate([]).toArray()).rejects.toMatchObject({
+      code: 73,
+      message: '{aggregate: 1} is not valid for an empty pipeline.',
+    });
+    await expect(suite.db.aggregate([{ $teleport: {} }]).toArray()).rejects.toMatchObject({ code: 40324 });
+  });
+
+  it('refuses the collection-less stages it does not emulate with their own errors', async () => {
+    await expect(suite.db.aggregate([{ $currentOp: {} }]).toArray()).rejects.toMatchObject({
+      code: 73,
+      message: "$currentOp must be run against the 'admin' database with {aggregate: 1}",
+    });
+    await expect(
+      suite.client
+        .db('admin')
+        .aggregate([{ $currentOp: {} }])
+        .toArray(),
+    ).rejects.toMatchObject({ code: 115, message: '$currentOp is not supported by the embedded server' });
+    await expect(suite.db.aggregate([{ $listLocalSessions: {} }]).toArray()).rejects.toMatchObject({
+      code: 115,
+    });
+  });
+});
+
+describe('_id with $-prefixed field names', () => {
+  const refusal = {
+    code: 52,
+    message: "_id fields may not contain '$'-prefixed fields: $a is not valid for storage.",
+  };
+
+  it('is refused on insert, replacement upsert, update upsert and findAndModify upsert', async () => {
+    const items = suite.db.collection<{
+      _id: Record<string, unknown> | string;
+      v?: number;
+      [field: string]: unknown;
+    }>('dollar_ids');
+    await expect(items.insertOne({ _id: { $a: 1 } })).rejects.toMatchObject(refusal);
+    await expect(items.insertOne({ _id: { nested: { $a: 1 } } })).rejects.toMatchObject(refusal);
+    await expect(
+      items.replaceOne({ v: 1 }, { _id: { $a: 1 }, v: 1 }, { upsert: true }),
+    ).rejects.toMatchObject(refusal);
+    await expect(
+      items.updateOne({ v: 2 }, { $set: { _id: { $a: 1 } } }, { upsert: true }),
+    ).rejects.toMatchObject(refusal);
+    await expect(
+      items.findOneAndUpdate({ v: 3 }, { $setOnInsert: { _id: { $a: 1 } } }, { upsert: true }),
+    ).rejects.toMatchObject(refusal);
+    await expect(
+      items.findOneAndReplace({ v: 4 }, { _id: { $a: 1 } }, { upsert: true }),
+    ).rejects.toMatchObject(refusal);
+    expect(await items.countDocuments()).toBe(0);
+    await items.insertOne({ _id: { a: 1, b: [{ c: 2 }] } });
+    // An upsert may still give its document an _id through $set or $setOnInsert.
+    await items.updateOne({ v: 5 }, { $set: { _id: 'set' } }, { upsert: true });
+    await items.updateOne({ v: 6 }, { $setOnInsert: { _id: 'on-insert' } }, { upsert: true });
+    expect(
+      await items
+        .find({ v: { $exists: true } })
+        .sort({ v: 1 })
+        .toArray(),
+    ).toEqual([
+      { _id: 'set', v: 5 },
+      { _id: 'on-insert', v: 6 },
+    ]);
+    expect(await items.countDocuments()).toBe(3);
+  });
+});

@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 
 import { ErrorCode, fromQueryEngineError, MongoServerError } from '../errors.js';
+import { validateCommandFields } from './command-fields.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { handshakeCommands } from './handshake.js';
 import { namespaceCommands } from './namespaces.js';
@@ -46,6 +47,7 @@ export function executeCommand(
         ? extraCommands[name]
         : undefined;
     if (!handler) throw new MongoServerError(ErrorCode.CommandNotFound, `no such command: '${name}'`);
+    validateCommandFields(name, command);
     return handler({ ...context, db: database }, command);
   } catch (error) {
     return fromQueryEngineError(error).toReply();

@@ -7,7 +7,10 @@ import { nativePredicate, NeedsEngine } from '../fast-stages.js';
 import { compareValues, runFind, runPipeline, type QueryOptions } from '../query-engine.js';
 import { isIndexableScalar, valueKey } from '../value-keys.js';
 import { collectionName, documentArray, optionalDocument, optionalNumber } from './arguments.js';
+import { numericValue } from './bson-types.js';
 import type { CommandContext, CommandHandler } from './context.js';
+import { checkDatabaseAggregate } from './database-aggregate.js';
+import { evaluateLet } from './let-variables.js';
 import { pipelineOutput } from './pipeline-output.js';
 import { assertOutputNotView, namedSourceDocuments, readView } from './views.js';
 
@@ -20,7 +23,7 @@ function commandCollation(context: CommandContext, name: string, command: Docume
 }
 
 function queryOptions(context: CommandContext, command: Document, collation?: Collation): QueryOptions {
-  const variables = optionalDocument(command, 'let');
+  const variables = evaluateLet(optionalDocument(command, 'let'));
   const options: QueryOptions = {
     resolve: (name) => namedSourceDocuments(context, name, options),
     ...(variables ? { variables } : {}),
@@ -130,6 +133,7 @@ function find(context: CommandContext, command: Document): Document {
       'error processing query: tailable cursor requested on non capped collection',
     );
   }
+  const options = queryOptions(context, command, collation);
   const filter = optionalDocument(command, 'filter');
   const sort = optionalDocument(command, 'sort');
   const projection = optionalDocument(command, 'projection');
@@ -138,12 +142,7 @@ function find(context: CommandContext, command: Document): Document {
   const batchSize = optionalNumber(command, 'batchSize');
   // Only a view pays for building its stages; collections keep their fast paths below.
   const throughView = context.catalog.view(context.db, name)
-    ? readView(
-        context,
-        name,
-        findStages(filter, sort, skip, limit, projection),
-        queryOptions(context, command, collation),
-      )
+    ? readView(context, name, findStages(filter, sort, skip, limit, projection), options)
     : undefined;
   if (throughView) {
     return {
@@ -169,7 +168,7 @@ function find(context: CommandContext, command: Document): Document {
     byId ??
     (inOrder && runFind(inOrder.slice(skip ?? 0), undefined, projection ? { projection } : {})) ??
     runFind(matching(context, name, filter, collation), filter, {
-      ...queryOptions(context, command, collation),
+      ...options,
       ...(sort ? { sort } : {}),
       ...(projection ? { projection } : {}),
       ...(skip ? { skip } : {}),
@@ -187,6 +186,12 @@ function getMore(context: CommandContext, command: Document): Document {
     throw new MongoServerError(
       ErrorCode.TypeMismatch,
       "BSON field 'getMore.collection' is missing or not a string",
+    );
+  // No cursor of the embedded server awaits data (no tailable cursors), as mongod requires for maxTimeMS.
+  if (command.maxTimeMS !== undefined)
+    throw new MongoServerError(
+      ErrorCode.BadValue,
+      'cannot set maxTimeMS on getMore command for a non-awaitData cursor',
     );
   const batchSize = optionalNumber(command, 'batchSize');
   return {
@@ -206,7 +211,8 @@ function count(context: CommandContext, command: Document): Document {
   const collation = commandCollation(context, name, command);
   const filter = optionalDocument(command, 'query');
   const skip = optionalNumber(command, 'skip');
-  const limit = optionalNumber(command, 'limit');
+  // A negative limit counts as its absolute value, as in mongod.
+  const limit = command.limit === undefined ? undefined : Math.abs(Math.trunc(numericValue(command.limit)));
   const throughView = readView(
     context,
     name,
@@ -286,12 +292,7 @@ function aggregate(context: CommandContext, command: Document): Document {
   let source: Document[];
   let namespace: string;
   if (target === 1) {
-    if (stageName(pipeline[0] ?? {}) !== '$documents') {
-      throw new MongoServerError(
-        ErrorCode.InvalidNamespace,
-        "{aggregate: 1} is not valid for '$match'; a collection is required.",
-      );
-    }
+    checkDatabaseAggregate(context.db, pipeline);
     source = [];
     namespace = `${context.db}.$cmd.aggregate`;
   } else {

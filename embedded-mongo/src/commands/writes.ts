@@ -4,9 +4,10 @@ import { operationCollation, type Collation } from '../collation.js';
 import type { Collection } from '../collection.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from '../errors.js';
 import { compileFilter, firstInSortOrder, projectOne, runFind } from '../query-engine.js';
-import { applyUpdate, buildUpsert, validateUpdateSpec } from '../update-engine.js';
+import { applyUpdate, buildUpsert, validateUpdateSpec, type UpdateSpec } from '../update-engine.js';
 import { collectionName, documentArray, optionalDocument } from './arguments.js';
 import type { CommandContext, CommandHandler } from './context.js';
+import { evaluateLet } from './let-variables.js';
 import { assertNotView, viewWriteErrors } from './views.js';
 
 interface WriteOutcome {
@@ -63,21 +64,31 @@ function statementCollation(collection: Collection | undefined, statement: Docum
   return operationCollation(statement.collation, collection?.defaultCollation);
 }
 
+/** What a write's filter is tested with: the statement's collation and the command's `let` variables. */
+interface FilterOptions {
+  collation?: Collation;
+  variables?: Document;
+}
+
+function filterOptions(collation: Collation | undefined, variables: Document | undefined): FilterOptions {
+  return { ...(collation ? { collation } : {}), ...(variables ? { variables } : {}) };
+}
+
 /** Documents matching `filter`, the first one only unless `multi`. */
 function matches(
   collection: Collection | undefined,
   filter: Document,
   multi: boolean,
   sort?: Document,
-  collation?: Collation,
+  options: FilterOptions = {},
 ): Document[] {
   if (!collection) return [];
-  const query = compileFilter(filter, collation ? { collation } : {});
-  const candidates = collection.candidates(filter, collation);
+  const query = compileFilter(filter, options);
+  const candidates = collection.candidates(filter, options.collation);
   if (sort && Object.keys(sort).length > 0) {
-    const first = multi ? undefined : firstInSortOrder(candidates, query, sort, collation?.compare);
+    const first = multi ? undefined : firstInSortOrder(candidates, query, sort, options.collation?.compare);
     if (first) return first.doc ? [first.doc] : [];
-    const sorted = runFind(candidates, filter, { sort, ...(collation ? { collation } : {}) });
+    const sorted = runFind(candidates, filter, { sort, ...options });
     return multi ? sorted : sorted.slice(0, 1);
   }
   const found: Document[] = [];
@@ -89,12 +100,28 @@ function matches(
   return found;
 }
 
+/** What a pipeline-style update reads as `$$name`: the command's `let` and the statement's constants (`c`). */
+function withConstants(
+  variables: Document | undefined,
+  spec: UpdateSpec,
+  constants: Document | undefined,
+): Document | undefined {
+  if (!constants) return variables;
+  if (!Array.isArray(spec))
+    throw new MongoServerError(
+      ErrorCode.Location51198,
+      'Constant values may only be specified for pipeline updates',
+    );
+  return { ...variables, ...constants };
+}
+
 function update(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   const statements = documentArray(command, 'updates');
   const onView = viewWriteErrors(context, name, statements.length, command.ordered !== false);
   if (onView) return reply({ n: 0, writeErrors: onView }, { nModified: 0 });
   const validate = command.bypassDocumentValidation !== true;
+  const variables = evaluateLet(optionalDocument(command, 'let'));
   let n = 0;
   let nModified = 0;
   const upserted: Document[] = [];
@@ -102,6 +129,7 @@ function update(context: CommandContext, command: Document): Document {
     const filter = optionalDocument(statement, 'q') ?? {};
     const spec = validateUpdateSpec(statement.u);
     const arrayFilters = statement.arrayFilters as Document[] | undefined;
+    const pipelineVariables = withConstants(variables, spec, optionalDocument(statement, 'c'));
     const multi = statement.multi === true;
     if (
       multi &&
@@ -116,12 +144,12 @@ function update(context: CommandContext, command: Document): Document {
     }
     const collection = context.catalog.collection(context.db, name);
     const collation = statementCollation(collection, statement);
-    const found = matches(collection, filter, multi, undefined, collation);
+    const found = matches(collection, filter, multi, undefined, filterOptions(collation, variables));
     if (found.length === 0) {
       if (statement.upsert === true) {
         const doc = context.catalog
           .ensureCollection(context.db, name)
-          .insert(buildUpsert(filter, spec, arrayFilters), validate);
+          .insert(buildUpsert(filter, spec, arrayFilters, pipelineVariables), validate);
         n += 1;
         upserted.push({ index, _id: doc._id });
       }
@@ -133,6 +161,7 @@ function update(context: CommandContext, command: Document): Document {
         query: filter,
         ...(arrayFilters ? { arrayFilters } : {}),
         ...(collation ? { collation } : {}),
+        ...(pipelineVariables ? { variables: pipelineVariables } : {}),
       });
       n += 1;
       if (!isChanged(current, next)) continue;
@@ -150,6 +179,7 @@ function remove(context: CommandContext, command: Document): Document {
   const statements = documentArray(command, 'deletes');
   const onView = viewWriteErrors(context, name, statements.length, command.ordered !== false);
   if (onView) return reply({ n: 0, writeErrors: onView });
+  const variables = evaluateLet(optionalDocument(command, 'let'));
   let n = 0;
   const writeErrors = runStatements(statements, command.ordered !== false, (statement) => {
     const filter = optionalDocument(statement, 'q') ?? {};
@@ -158,7 +188,14 @@ function remove(context: CommandContext, command: Document): Document {
     }
     const collection = context.catalog.collection(context.db, name);
     const collation = statementCollation(collection, statement);
-    for (const doc of matches(collection, filter, statement.limit === 0, undefined, collation)) {
+    const selected = matches(
+      collection,
+      filter,
+      statement.limit === 0,
+      undefined,
+      filterOptions(collation, variables),
+    );
+    for (const doc of selected) {
       collection?.remove(doc);
       n += 1;
     }
@@ -187,9 +224,10 @@ function findAndModify(context: CommandContext, command: Document): Document {
 
   assertNotView(context, name);
   const validate = command.bypassDocumentValidation !== true;
+  const variables = evaluateLet(optionalDocument(command, 'let'));
   const collection = context.catalog.collection(context.db, name);
   const collation = statementCollation(collection, command);
-  const [current] = matches(collection, filter, false, sort, collation);
+  const [current] = matches(collection, filter, false, sort, filterOptions(collation, variables));
   if (removing) {
     if (current) collection?.remove(current);
     return {
@@ -205,7 +243,7 @@ function findAndModify(context: CommandContext, command: Document): Document {
       return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
     const doc = context.catalog
       .ensureCollection(context.db, name)
-      .insert(buildUpsert(filter, spec, arrayFilters), validate);
+      .insert(buildUpsert(filter, spec, arrayFilters, variables), validate);
     return {
       lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
       value: returnNew ? projectOne(doc, fields) : null,
@@ -217,6 +255,7 @@ function findAndModify(context: CommandContext, command: Document): Document {
     query: filter,
     ...(arrayFilters ? { arrayFilters } : {}),
     ...(collation ? { collation } : {}),
+    ...(variables ? { variables } : {}),
   });
   if (isChanged(current, next)) (collection as Collection).replace(current, next, validate);
   return {
