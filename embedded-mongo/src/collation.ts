@@ -105,10 +105,13 @@ function validate(raw: Document): CollationSpec | undefined {
         : type === 'bool'
           ? typeof value === 'boolean'
           : typeof value === 'number';
+    // The boolean fields are IDL optionalBools, whose parser words its refusal its own way.
     if (!ok)
       throw new MongoServerError(
         ErrorCode.TypeMismatch,
-        `BSON field 'collation.${field}' is the wrong type '${bsonTypeName(value)}', expected type '${type === 'number' ? 'int' : type}'`,
+        type === 'bool'
+          ? `Field '${field}' should be a boolean value, but found: ${bsonTypeName(value)}`
+          : `BSON field 'collation.${field}' is the wrong type '${bsonTypeName(value)}', expected type '${type === 'number' ? 'int' : type}'`,
       );
     const allowed = ENUMS[field];
     if (allowed && !allowed.includes(value as string))

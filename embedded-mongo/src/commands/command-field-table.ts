@@ -62,20 +62,9 @@ const struct = (fields: Record<string, FieldSpec>, strict = true): StructSpec =>
 
 const CURSOR_OPTIONS = struct({ batchSize: field('number', { gte: 0 }) });
 
-const COLLATION = struct({
-  locale: field('string', { required: true }),
-  caseLevel: field('optionalBool'),
-  caseFirst: field('string'),
-  strength: field('number'),
-  numericOrdering: field('optionalBool'),
-  alternate: field('string'),
-  maxVariable: field('string'),
-  normalization: field('optionalBool'),
-  backwards: field('optionalBool'),
-  version: field('string'),
-});
-
-const collation = field('object', { struct: COLLATION });
+// The collation document is checked by the collation parser (collation.ts), as mongod's collator factory
+// parses it after the command: its errors name `collation.<field>`, not the command's path.
+const collation = field('object');
 const hint = field('indexHint');
 const letVariables = field('object');
 
