@@ -14,6 +14,11 @@ import { resolve } from 'mingo/util';
 import { mongodAccumulators } from './accumulators.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 import { fastFilter, fastGroup, fastSort, firstInOrder } from './fast-stages.js';
+import {
+  numericAccumulators,
+  numericExpressionOperators,
+  numericQueryOperators,
+} from './numeric-operators.js';
 import { zoneAwareDateOperators } from './time-zones.js';
 import { compareValues } from './value-order.js';
 
@@ -28,13 +33,16 @@ export interface QueryOptions {
   variables?: Document;
 }
 
-/** Every operator the engine knows, with date operators that read every timezone mongod reads. */
+/**
+ * Every operator the engine knows, with date operators that read every timezone mongod reads and
+ * numeric operators that keep BSON number types as mongod does.
+ */
 const OPERATORS = Context.init({
-  accumulator: { ...accumulatorOperators, ...mongodAccumulators },
-  expression: { ...expressionOperators, ...zoneAwareDateOperators },
+  accumulator: { ...accumulatorOperators, ...mongodAccumulators, ...numericAccumulators },
+  expression: { ...expressionOperators, ...zoneAwareDateOperators, ...numericExpressionOperators },
   pipeline: pipelineOperators,
   projection: projectionOperators,
-  query: queryOperators,
+  query: { ...queryOperators, ...numericQueryOperators },
   window: windowOperators,
 } as Parameters<typeof Context.init>[0]);
 

@@ -4,7 +4,10 @@ import { cloneDeep } from 'mingo/util';
 
 import { setAtPath } from './document-paths.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
+import { installNumericUpdates } from './numeric-updates.js';
 import { runPipeline } from './query-engine.js';
+
+installNumericUpdates();
 
 export type UpdateSpec = Document | Document[];
 
