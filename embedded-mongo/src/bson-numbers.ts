@@ -120,10 +120,74 @@ export function normaliseNumbers(doc: Document): Document {
   return doc;
 }
 
-/** Deserializes one BSON document keeping every numeric type, in the in-memory form. */
-export function deserializeKeepingTypes(
-  buffer: Uint8Array,
-  options: Omit<BSON.DeserializeOptions, keyof typeof typePreservingReadOptions> = {},
-): Document {
-  return normaliseNumbers(BSON.deserialize(buffer, { ...options, ...typePreservingReadOptions }));
+/** Bytes a value of each fixed-size BSON element type takes. */
+const FIXED_SIZES: Partial<Record<number, number>> = {
+  0x06: 0, // undefined
+  0x07: 12, // ObjectId
+  0x08: 1, // boolean
+  0x09: 8, // date
+  0x0a: 0, // null
+  0x10: 4, // int32
+  0x11: 8, // timestamp
+  0x12: 8, // int64
+  0x13: 16, // decimal128
+  0x7f: 0, // maxKey
+  0xff: 0, // minKey
+};
+
+/**
+ * True unless a scan of the raw BSON proves no double in it would read back as an int32 once promoted
+ * (an integral double in int32 range): only those need the slower wrapper-preserving decode. Anything
+ * unexpected answers true, and the full decoder then validates the bytes.
+ */
+export function mayHoldIntegralDouble(bytes: Uint8Array): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = bytes.length;
+  let offset = 4;
+  while (offset < end) {
+    const type = bytes[offset] as number;
+    offset += 1;
+    if (type === 0) continue; // the end of a document or array
+    const nameEnd = bytes.indexOf(0, offset);
+    if (nameEnd < 0) return true;
+    offset = nameEnd + 1;
+    if (type === 0x01) {
+      if (offset + 8 > end) return true;
+      if (isInt32Number(view.getFloat64(offset, true))) return true;
+      offset += 8;
+    } else if (type === 0x03 || type === 0x04) {
+      offset += 4; // an embedded document or array: its elements follow
+    } else if (type === 0x02 || type === 0x0d || type === 0x0e) {
+      if (offset + 4 > end) return true;
+      offset += 4 + view.getInt32(offset, true);
+    } else if (type === 0x05) {
+      if (offset + 4 > end) return true;
+      offset += 5 + view.getInt32(offset, true);
+    } else if (type === 0x0f) {
+      return true; // code with scope: its scope document may hold doubles
+    } else {
+      const size = FIXED_SIZES[type];
+      if (size === undefined) return true;
+      offset += size;
+    }
+  }
+  return offset !== end;
+}
+
+const FAST_READ_OPTIONS = { promoteLongs: false, promoteValues: true, promoteBuffers: false } as const;
+
+type ExtraReadOptions = Omit<BSON.DeserializeOptions, keyof typeof typePreservingReadOptions>;
+
+/**
+ * A deserializer keeping every numeric type, in the in-memory form. Documents without integral doubles
+ * (nearly all) decode promoted, which is already that form (longs stay `Long`, decimals `Decimal128`);
+ * the others decode with wrappers and are normalised.
+ */
+export function typePreservingDeserializer(options: ExtraReadOptions = {}): (buffer: Uint8Array) => Document {
+  const fast = { ...options, ...FAST_READ_OPTIONS };
+  const wrapped = { ...options, ...typePreservingReadOptions };
+  return (buffer) =>
+    mayHoldIntegralDouble(buffer)
+      ? normaliseNumbers(BSON.deserialize(buffer, wrapped))
+      : BSON.deserialize(buffer, fast);
 }

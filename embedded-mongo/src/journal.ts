@@ -19,7 +19,7 @@ import { crc32 } from 'node:zlib';
 
 import { BSON, type Document } from 'bson';
 
-import { deserializeKeepingTypes } from './bson-numbers.js';
+import { typePreservingDeserializer } from './bson-numbers.js';
 import type { JournalRecord } from './journal-records.js';
 
 const FRAME_HEADER_BYTES = 8;
@@ -27,6 +27,7 @@ const SNAPSHOT_FILE = 'snapshot.bson';
 const LOCK_FILE = 'mongod.lock';
 const JOURNAL_PATTERN = /^journal\.(\d+)\.log$/;
 const writeAsync = promisify(write);
+const deserialize = typePreservingDeserializer();
 const fdatasyncAsync = promisify(fdatasync);
 
 export interface JournalOptions {
@@ -55,7 +56,7 @@ function readFrames(path: string): { records: JournalRecord[]; validBytes: numbe
     if (end > data.length) break;
     const body = data.subarray(offset + FRAME_HEADER_BYTES, end);
     if (crc32(body) !== checksum) break;
-    records.push(deserializeKeepingTypes(body) as JournalRecord);
+    records.push(deserialize(body) as JournalRecord);
     offset = end;
   }
   return { records, validBytes: offset };

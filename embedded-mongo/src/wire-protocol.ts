@@ -1,6 +1,6 @@
 import { BSON, type Document } from 'bson';
 
-import { deserializeKeepingTypes } from './bson-numbers.js';
+import { typePreservingDeserializer } from './bson-numbers.js';
 
 /** Opcodes of the MongoDB wire protocol the embedded server speaks. */
 export const OpCode = {
@@ -47,7 +47,7 @@ export class MalformedMessageError extends Error {
   }
 }
 
-const deserializeOptions = { validation: { utf8: false } } as const;
+const deserialize = typePreservingDeserializer({ validation: { utf8: false } });
 
 export function readHeader(buffer: Buffer): MessageHeader {
   return {
@@ -77,7 +77,7 @@ function readDocument(buffer: Buffer, offset: number, end: number): { doc: Docum
     throw new MalformedMessageError(`a document declares ${size} bytes where ${end - offset} remain`);
   let doc: Document;
   try {
-    doc = deserializeKeepingTypes(buffer.subarray(offset, offset + size), deserializeOptions);
+    doc = deserialize(buffer.subarray(offset, offset + size));
   } catch (error) {
     throw new MalformedMessageError(
       `invalid BSON (${error instanceof Error ? error.message : String(error)})`,
