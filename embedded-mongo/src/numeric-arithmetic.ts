@@ -6,6 +6,7 @@ import {
   INT32_MIN,
   INT64_MAX,
   INT64_MIN,
+  isInt32Number,
   numericKind,
   toBigInt,
   toJsNumber,
@@ -65,6 +66,13 @@ function integral(total: bigint, kind: 'int' | 'long', overflow: () => number): 
 
 /** The sum of numbers (`$add`, `$sum`, `$inc`), typed as mongod types it. */
 export function sumOf(values: readonly unknown[]): unknown {
+  const [a, b] = values;
+  // Two plain numbers (the common `$inc`): no widening bookkeeping.
+  if (values.length === 2 && typeof a === 'number' && typeof b === 'number') {
+    const sum = a + b;
+    if (!isInt32Number(a) || !isInt32Number(b)) return toStoredDouble(sum);
+    return isInt32Number(sum) ? sum : toStoredLong(BigInt(sum));
+  }
   let kind: NumericKind = 'int';
   for (const value of values) kind = widest(kind, numericKind(value) ?? 'int');
   if (kind === 'decimal')

@@ -429,4 +429,37 @@ const $typeQuery: QueryOperator = (selector, operand) => {
   };
 };
 
-export const numericQueryOperators: Record<string, QueryOperator> = { $type: $typeQuery };
+/** An integer of any numeric kind truncated toward zero, undefined for NaN and infinities. */
+function truncatedInteger(value: unknown): bigint | undefined {
+  const kind = numericKind(value);
+  if (kind === 'int' || kind === 'long')
+    return (value as { toBigInt?: () => bigint }).toBigInt?.() ?? BigInt(value as number);
+  const number = toJsNumber(value);
+  return Number.isFinite(number) ? BigInt(Math.trunc(number)) : undefined;
+}
+
+/** `$mod` in a filter: `[divisor, remainder]`, both truncated to integers, tested on the truncated value. */
+const $modQuery: QueryOperator = (selector, operand) => {
+  if (!Array.isArray(operand)) fail(ErrorCode.BadValue, 'malformed mod, needs to be an array');
+  if (operand.length < 2) fail(ErrorCode.BadValue, 'malformed mod, not enough elements');
+  if (operand.length > 2) fail(ErrorCode.BadValue, 'malformed mod, too many elements');
+  const [divisorValue, remainderValue] = operand as [unknown, unknown];
+  if (!numericKind(divisorValue)) fail(ErrorCode.BadValue, 'malformed mod, divisor not a number');
+  if (!numericKind(remainderValue)) fail(ErrorCode.BadValue, 'malformed mod, remainder not a number');
+  const divisor = truncatedInteger(divisorValue);
+  const wanted = truncatedInteger(remainderValue);
+  if (divisor === undefined || wanted === undefined)
+    fail(ErrorCode.BadValue, 'malformed mod, divisor and remainder must be finite numbers');
+  if (divisor === 0n) fail(ErrorCode.BadValue, 'divisor cannot be 0');
+  const matches = (value: unknown): boolean => {
+    if (!numericKind(value)) return false;
+    const integer = truncatedInteger(value);
+    return integer !== undefined && integer % divisor === wanted;
+  };
+  return (obj) => {
+    const value = resolve(obj as never, selector, { unwrapArray: true }) as unknown;
+    return matches(value) || (Array.isArray(value) && value.some(matches));
+  };
+};
+
+export const numericQueryOperators: Record<string, QueryOperator> = { $type: $typeQuery, $mod: $modQuery };

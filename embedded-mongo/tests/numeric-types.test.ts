@@ -361,6 +361,27 @@ describe('aggregation arithmetic and accumulators follow mongod type promotion',
     });
   });
 
+  it('treats zero of every numeric type as false in $cond, natively and in the general engine', async () => {
+    const items = collectionOf('truthiness');
+    await items.insertMany([
+      { _id: 1, v: Long.fromNumber(0) },
+      { _id: 2, v: new Double(0) },
+      { _id: 3, v: Decimal128.fromString('0') },
+      { _id: 4, v: Long.fromNumber(2) },
+    ]);
+    const projected = await items
+      .aggregate([{ $project: { truth: { $cond: ['$v', 'yes', 'no'] } } }, { $sort: { _id: 1 } }])
+      .toArray();
+    expect(projected.map((doc) => doc.truth)).toEqual(['no', 'no', 'no', 'yes']);
+    const grouped = await items
+      .aggregate([{ $group: { _id: { $cond: ['$v', 'yes', 'no'] }, n: { $sum: 1 } } }, { $sort: { _id: 1 } }])
+      .toArray();
+    expect(grouped).toEqual([
+      { _id: 'no', n: 3 },
+      { _id: 'yes', n: 1 },
+    ]);
+  });
+
   it('types $sum (int, widened to long, double) and $avg (double, or decimal)', async () => {
     const items = collectionOf('accumulators');
     await items.insertMany([
@@ -439,6 +460,33 @@ describe('numbers of different types compare by value', () => {
     });
     expect(await items.findOne({ _id: Long.fromNumber(5) })).toMatchObject({ code: 7 });
     expect(await items.findOne({ _id: new Double(5) })).toMatchObject({ code: 7 });
+  });
+
+  it('tests $mod on truncated integers of every numeric type', async () => {
+    const items = collectionOf('modulo');
+    await items.insertMany([
+      { _id: 'int', v: new Int32(5) },
+      { _id: 'long', v: Long.fromNumber(5) },
+      { _id: 'fraction', v: new Double(5.5) },
+      { _id: 'negative', v: new Int32(-5) },
+      { _id: 'text', v: '5' },
+    ]);
+    const ids = async (filter: Document): Promise<string[]> =>
+      (await items.find(filter).sort({ _id: 1 }).toArray()).map((doc) => String(doc._id));
+    expect(await ids({ v: { $mod: [2, 1] } })).toEqual(['fraction', 'int', 'long']);
+    expect(await ids({ v: { $mod: [Long.fromNumber(2), new Double(-1.9)] } })).toEqual(['negative']);
+    await expect(items.find({ v: { $mod: [0, 1] } }).toArray()).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('accepts command arguments of any numeric type (a long limit)', async () => {
+    const items = collectionOf('arguments');
+    await items.insertMany([{ _id: 1 }, { _id: 2 }, { _id: 3 }]);
+    const reply = await suite.db.command({
+      find: 'arguments',
+      limit: Long.fromNumber(2),
+      skip: new Double(1),
+    });
+    expect((reply.cursor as Document).firstBatch).toEqual([{ _id: 2 }, { _id: 3 }]);
   });
 
   it('compares longs beyond 2^53 exactly', async () => {
