@@ -361,6 +361,30 @@ describe('aggregation arithmetic and accumulators follow mongod type promotion',
     });
   });
 
+  it('types the native $group of plain ints and doubles as mongod does', async () => {
+    // No int64 or decimal in the collection: the $group runs natively (fast-stages) on plain numbers.
+    const items = collectionOf('native_sums');
+    await items.insertMany([
+      { g: 'overflow', v: 2147483647 },
+      { g: 'overflow', v: 1 },
+      { g: 'halves', v: 1.5 },
+      { g: 'halves', v: 1.5 },
+      { g: 'ints', v: 2 },
+      { g: 'ints', v: 4 },
+    ]);
+    const rows = await items
+      .aggregate(
+        [{ $group: { _id: '$g', sum: { $sum: '$v' }, avg: { $avg: '$v' } } }, { $sort: { _id: 1 } }],
+        RAW,
+      )
+      .toArray();
+    expect(rows.map(typed)).toEqual([
+      { _id: 'halves', sum: 'double:3', avg: 'double:1.5' },
+      { _id: 'ints', sum: 'int:6', avg: 'double:3' },
+      { _id: 'overflow', sum: 'long:2147483648', avg: 'double:1073741824' },
+    ]);
+  });
+
   it('treats zero of every numeric type as false in $cond, natively and in the general engine', async () => {
     const items = collectionOf('truthiness');
     await items.insertMany([
