@@ -157,12 +157,13 @@ export function mayHoldIntegralDouble(bytes: Uint8Array): boolean {
       offset += 8;
     } else if (type === 0x03 || type === 0x04) {
       offset += 4; // an embedded document or array: its elements follow
-    } else if (type === 0x02 || type === 0x0d || type === 0x0e) {
+    } else if (type === 0x02 || type === 0x0d || type === 0x0e || type === 0x05) {
+      // A string (code, symbol) or binary: its length, (a subtype byte,) its bytes. A negative length
+      // would move the scan backwards: the full decoder refuses such bytes.
       if (offset + 4 > end) return true;
-      offset += 4 + view.getInt32(offset, true);
-    } else if (type === 0x05) {
-      if (offset + 4 > end) return true;
-      offset += 5 + view.getInt32(offset, true);
+      const length = view.getInt32(offset, true);
+      if (length < 0) return true;
+      offset += (type === 0x05 ? 5 : 4) + length;
     } else if (type === 0x0f) {
       return true; // code with scope: its scope document may hold doubles
     } else {

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -535,5 +536,36 @@ describe('numbers of different types compare by value', () => {
       )
       .toArray();
     expect(typed(sum?.total)).toBe(`long:${(2n * base + 1n).toString()}`);
+  });
+});
+
+describe('the decoder that picks the type-preserving path', () => {
+  it('closes a connection whose body holds a string of negative length instead of scanning backwards', async () => {
+    const server = await EmbeddedMongoServer.start({});
+    try {
+      // {a: <string of length -8>}: the raw-BSON scan must give up on it (the full decoder refuses it).
+      const body = Buffer.from([16, 0, 0, 0, 0x02, 0x61, 0, 0xf8, 0xff, 0xff, 0xff, 0x78, 0, 0, 0, 0]);
+      const message = Buffer.concat([Buffer.alloc(16), Buffer.from([0, 0, 0, 0, 0]), body]);
+      message.writeInt32LE(message.length, 0);
+      message.writeInt32LE(1, 4);
+      message.writeInt32LE(2013, 12);
+      const closed = await new Promise<boolean>((resolve) => {
+        const socket = connect(server.port, '127.0.0.1', () => socket.write(message));
+        socket.on('error', () => socket.destroy());
+        socket.on('close', () => resolve(true));
+      });
+      expect(closed).toBe(true);
+      const client = await MongoClient.connect(`${server.uri}decoder`);
+      try {
+        const items = client.db().collection('after');
+        await items.insertOne({ v: new Double(3) });
+        const [doc] = await items.find({}, RAW).toArray();
+        expect(typed(doc?.v)).toBe('double:3');
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await server.stop();
+    }
   });
 });
