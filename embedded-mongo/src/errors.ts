@@ -44,6 +44,23 @@ export const ErrorCode = {
   Location51144: 51144,
   Location51198: 51198,
   Location4890500: 4890500,
+  // Conversions and arithmetic on BSON numbers.
+  ConversionFailure: 241,
+  Location16020: 16020,
+  Location16554: 16554,
+  Location16555: 16555,
+  Location16556: 16556,
+  Location16608: 16608,
+  Location16609: 16609,
+  Location16610: 16610,
+  Location16611: 16611,
+  Location16612: 16612,
+  Location28667: 28667,
+  Location28680: 28680,
+  Location28765: 28765,
+  Location51081: 51081,
+  Location51082: 51082,
+  Location51083: 51083,
 } as const;
 
 const codeNames: Record<number, string> = {
@@ -78,6 +95,22 @@ const codeNames: Record<number, string> = {
   40324: 'Location40324',
   40573: 'Location40573',
   40601: 'Location40601',
+  241: 'ConversionFailure',
+  16020: 'Location16020',
+  16554: 'Location16554',
+  16555: 'Location16555',
+  16556: 'Location16556',
+  16608: 'Location16608',
+  16609: 'Location16609',
+  16610: 'Location16610',
+  16611: 'Location16611',
+  16612: 'Location16612',
+  28667: 'Location28667',
+  28680: 'Location28680',
+  28765: 'Location28765',
+  51081: 'Location51081',
+  51082: 'Location51082',
+  51083: 'Location51083',
 };
 
 /** An error a command answers with `{ok: 0, errmsg, code, codeName}` or as a write error. */

@@ -1,7 +1,16 @@
-import { ObjectId, type Document } from 'bson';
+import { Long, ObjectId, type Document } from 'bson';
+import { bsonNumberValue } from 'mingo/util';
 
 import { zoneOffsetMinutes } from '@gen3d/shared/time-zones';
 
+import {
+  INT32_MAX,
+  INT32_MIN,
+  isInt32Number,
+  isNumberObject,
+  toJsNumber,
+  toStoredDouble,
+} from './bson-numbers.js';
 import { compareValues as compareValue } from './value-order.js';
 
 /**
@@ -128,8 +137,12 @@ function compileOperator(name: string, operand: unknown): Compiled {
       ).map(compile) as [Compiled, Compiled, Compiled];
       return (doc) => {
         const value = test(doc);
-        // MongoDB's truthiness: false, null, missing and 0 are false.
-        return value === false || value === null || value === undefined || value === 0
+        // MongoDB's truthiness: false, null, missing and 0 (of any numeric type) are false.
+        return value === false ||
+          value === null ||
+          value === undefined ||
+          value === 0 ||
+          (isNumberObject(value) && toJsNumber(value) === 0)
           ? otherwise(doc)
           : then(doc);
       };
@@ -188,6 +201,9 @@ function compile(expression: unknown): Compiled {
   }
   if (expression === null || typeof expression === 'number' || typeof expression === 'boolean')
     return () => expression;
+  // A BSON value (a Long, a Decimal128, a Double...) is a literal, not a document of expressions.
+  if (typeof expression === 'object' && (expression as { _bsontype?: unknown })._bsontype !== undefined)
+    return () => expression;
   if (
     typeof expression === 'object' &&
     !Array.isArray(expression) &&
@@ -227,6 +243,9 @@ class GroupTable<T> {
       return { map: this.scalars, key };
     if (key instanceof Date) return { map: this.tagged as Map<unknown, T>, key: `t${key.getTime()}` };
     if (key instanceof ObjectId) return { map: this.tagged as Map<unknown, T>, key: `o${key.toHexString()}` };
+    // Numbers of every BSON type group by value (int 7, long 7 and double 7.0 together).
+    const number = bsonNumberValue(key);
+    if (number !== undefined) return { map: this.scalars, key: number };
     if (typeof key === 'object' && !Array.isArray(key))
       return {
         map: this.tagged as Map<unknown, T>,
@@ -245,6 +264,8 @@ class GroupTable<T> {
     if (typeof value === 'boolean') return `b${value}`;
     if (value instanceof Date) return `t${value.getTime()}`;
     if (value instanceof ObjectId) return `o${value.toHexString()}`;
+    const number = bsonNumberValue(value);
+    if (number !== undefined) return `d${number}`;
     throw new NeedsEngine();
   }
 
@@ -270,6 +291,15 @@ interface Accumulator {
 
 type AccumulatorFactory = () => Accumulator;
 
+/** A native `$sum`'s result typed as mongod types it: ints stay int, widen to long, any double makes a double. */
+function intsOrDouble(sum: number, ints: boolean): unknown {
+  if (!ints) return toStoredDouble(sum);
+  if (sum >= INT32_MIN && sum <= INT32_MAX) return sum;
+  // Past 2^53 the running JS sum may have rounded: the general engine sums exactly.
+  if (!Number.isSafeInteger(sum)) throw new NeedsEngine();
+  return Long.fromNumber(sum);
+}
+
 function compileAccumulator(spec: unknown): AccumulatorFactory {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new NeedsEngine();
   const [name, ...others] = Object.keys(spec);
@@ -288,13 +318,17 @@ function compileAccumulator(spec: unknown): AccumulatorFactory {
     case '$sum':
       return () => {
         let sum = 0;
+        let ints = true;
         return {
           add: (doc) => {
             const item = value(doc);
-            if (typeof item === 'number') sum += item;
-            else if (item !== null && item !== undefined && typeof item === 'object') throw new NeedsEngine();
+            if (typeof item === 'number') {
+              sum += item;
+              if (ints && !isInt32Number(item)) ints = false;
+            } else if (item !== null && item !== undefined && typeof item === 'object')
+              throw new NeedsEngine();
           },
-          result: () => sum,
+          result: () => intsOrDouble(sum, ints),
         };
       };
     case '$avg':
@@ -310,7 +344,7 @@ function compileAccumulator(spec: unknown): AccumulatorFactory {
             } else if (item !== null && item !== undefined && typeof item === 'object')
               throw new NeedsEngine();
           },
-          result: () => (count === 0 ? null : sum / count),
+          result: () => (count === 0 ? null : toStoredDouble(sum / count)),
         };
       };
     case '$max':
@@ -478,6 +512,7 @@ function typeClass(value: unknown): string | undefined {
   if (value instanceof Date) return 'date';
   if (value instanceof ObjectId) return 'objectId';
   if (typeof value === 'boolean') return 'boolean';
+  if (isNumberObject(value)) return 'number';
   return undefined;
 }
 
@@ -491,7 +526,14 @@ function sameObjectId(a: ObjectId, b: ObjectId): boolean {
 function sameValue(a: unknown, b: unknown): boolean {
   if (a instanceof ObjectId) return b instanceof ObjectId && sameObjectId(a, b);
   if (a instanceof Date) return b instanceof Date && a.getTime() === b.getTime();
-  return a === b;
+  if (a === b) return true;
+  // Numbers of different BSON types are equal by value (int 7, long 7, double 7.0).
+  return (
+    (typeof a === 'object' || (typeof b === 'object' && b !== null)) &&
+    typeClass(a) === 'number' &&
+    typeClass(b) === 'number' &&
+    compareValue(a, b) === 0
+  );
 }
 
 /** The field's value; arrays (which match element-wise in MongoDB) make the general engine answer. */

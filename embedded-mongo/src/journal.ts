@@ -19,6 +19,7 @@ import { crc32 } from 'node:zlib';
 
 import { BSON, type Document } from 'bson';
 
+import { typePreservingDeserializer } from './bson-numbers.js';
 import type { JournalRecord } from './journal-records.js';
 
 const FRAME_HEADER_BYTES = 8;
@@ -26,8 +27,8 @@ const SNAPSHOT_FILE = 'snapshot.bson';
 const LOCK_FILE = 'mongod.lock';
 const JOURNAL_PATTERN = /^journal\.(\d+)\.log$/;
 const writeAsync = promisify(write);
+const deserialize = typePreservingDeserializer();
 const fdatasyncAsync = promisify(fdatasync);
-const deserializeOptions = { promoteLongs: true, promoteValues: true, promoteBuffers: false } as const;
 
 export interface JournalOptions {
   /** Compact into a snapshot when the live journal grows past this many bytes. */
@@ -55,7 +56,7 @@ function readFrames(path: string): { records: JournalRecord[]; validBytes: numbe
     if (end > data.length) break;
     const body = data.subarray(offset + FRAME_HEADER_BYTES, end);
     if (crc32(body) !== checksum) break;
-    records.push(BSON.deserialize(body, deserializeOptions) as JournalRecord);
+    records.push(deserialize(body) as JournalRecord);
     offset = end;
   }
   return { records, validBytes: offset };

@@ -17,6 +17,11 @@ import type { Collation } from './collation.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 import { fastFilter, fastGroup, fastSort, firstInOrder } from './fast-stages.js';
 import { schemaPredicate } from './json-schema.js';
+import {
+  numericAccumulators,
+  numericExpressionOperators,
+  numericQueryOperators,
+} from './numeric-operators.js';
 import { zoneAwareDateOperators } from './time-zones.js';
 import { compareValues } from './value-order.js';
 
@@ -33,13 +38,16 @@ export interface QueryOptions {
   collation?: Collation;
 }
 
-/** Every operator the engine knows, with date operators that read every timezone mongod reads. */
+/**
+ * Every operator the engine knows, with date operators that read every timezone mongod reads and
+ * numeric operators that keep BSON number types as mongod does.
+ */
 const OPERATOR_SET = {
-  accumulator: { ...accumulatorOperators, ...mongodAccumulators },
-  expression: { ...expressionOperators, ...zoneAwareDateOperators },
+  accumulator: { ...accumulatorOperators, ...mongodAccumulators, ...numericAccumulators },
+  expression: { ...expressionOperators, ...zoneAwareDateOperators, ...numericExpressionOperators },
   pipeline: pipelineOperators,
   projection: projectionOperators,
-  query: queryOperators,
+  query: { ...queryOperators, ...numericQueryOperators },
   window: windowOperators,
 };
 const OPERATORS = Context.init(OPERATOR_SET as Parameters<typeof Context.init>[0]);

@@ -6,7 +6,10 @@ import { cloneDeep } from 'mingo/util';
 import type { Collation } from './collation.js';
 import { setAtPath } from './document-paths.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
+import { installNumericUpdates } from './numeric-updates.js';
 import { engineOptions, runPipeline, type QueryOptions } from './query-engine.js';
+
+installNumericUpdates();
 
 export type UpdateSpec = Document | Document[];
 

@@ -37,11 +37,16 @@ function objectKey(value: object): string {
     switch (value._bsontype) {
       case 'ObjectId':
         return `o${value.toString('hex')}`;
+      // Numbers of every type share one key space: int 7, long 7 and double 7.0 are one key.
       case 'Long':
       case 'Int32':
       case 'Double':
-      case 'Decimal128':
         return `n${value.toString()}`;
+      case 'Decimal128': {
+        // A decimal is keyed by its nearest double (a decimal beyond double precision may share a key).
+        const number = Number(value.toString());
+        return Object.is(number, -0) ? 'n0' : `n${number}`;
+      }
       case 'Binary':
         return `x${value.toString('base64')}`;
       default:
@@ -58,5 +63,7 @@ export function isIndexableScalar(value: unknown): boolean {
   if (value === null || value === undefined) return false;
   if (typeof value !== 'object') return true;
   if (value instanceof Date) return true;
-  return isBsonTagged(value) && value._bsontype === 'ObjectId';
+  if (!isBsonTagged(value)) return false;
+  const type = value._bsontype;
+  return type === 'ObjectId' || type === 'Long' || type === 'Double' || type === 'Int32';
 }

@@ -1,5 +1,7 @@
 import { BSON, type Document } from 'bson';
 
+import { typePreservingDeserializer } from './bson-numbers.js';
+
 /** Opcodes of the MongoDB wire protocol the embedded server speaks. */
 export const OpCode = {
   REPLY: 1,
@@ -45,12 +47,7 @@ export class MalformedMessageError extends Error {
   }
 }
 
-const deserializeOptions = {
-  promoteLongs: true,
-  promoteValues: true,
-  promoteBuffers: false,
-  validation: { utf8: false },
-} as const;
+const deserialize = typePreservingDeserializer({ validation: { utf8: false } });
 
 export function readHeader(buffer: Buffer): MessageHeader {
   return {
@@ -80,7 +77,7 @@ function readDocument(buffer: Buffer, offset: number, end: number): { doc: Docum
     throw new MalformedMessageError(`a document declares ${size} bytes where ${end - offset} remain`);
   let doc: Document;
   try {
-    doc = BSON.deserialize(buffer.subarray(offset, offset + size), deserializeOptions);
+    doc = deserialize(buffer.subarray(offset, offset + size));
   } catch (error) {
     throw new MalformedMessageError(
       `invalid BSON (${error instanceof Error ? error.message : String(error)})`,

@@ -157,9 +157,10 @@ describe('indexes', () => {
     }));
     await indexed.insertMany(docs);
     await plain.insertMany(docs);
-    // Updates move entries in the ordered index.
-    await indexed.updateMany({ n: { $gte: 250, $lt: 260 } }, { $inc: { n: 10_000 } });
-    await plain.updateMany({ n: { $gte: 250, $lt: 260 } }, { $inc: { n: 10_000 } });
+    // Updates move entries in the ordered index (arrays left out: mongod refuses $inc on an array).
+    const moved = { n: { $gte: 250, $lt: 260, $not: { $type: 'array' } } };
+    await indexed.updateMany(moved, { $inc: { n: 10_000 } });
+    await plain.updateMany(moved, { $inc: { n: 10_000 } });
     await indexed.deleteMany({ at: { $lt: new Date(base + 20 * 60_000) } });
     await plain.deleteMany({ at: { $lt: new Date(base + 20 * 60_000) } });
     const filters = [

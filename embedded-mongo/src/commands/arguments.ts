@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
 
+import { numericKind, toJsNumber } from '../bson-numbers.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
 
 /** Typed reads of command fields, failing with MongoDB's TypeMismatch as the server does. */
@@ -16,8 +17,10 @@ export function optionalDocument(command: Document, field: string): Document | u
 }
 
 export function optionalNumber(command: Document, field: string): number | undefined {
-  const value = command[field];
-  if (value === undefined || value === null) return undefined;
+  const raw: unknown = command[field];
+  if (raw === undefined || raw === null) return undefined;
+  // Any numeric BSON type is accepted, as mongod does (drivers send int64 or double for some fields).
+  const value = typeof raw === 'object' && numericKind(raw) ? toJsNumber(raw) : raw;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new MongoServerError(
       ErrorCode.TypeMismatch,
