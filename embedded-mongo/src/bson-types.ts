@@ -1,3 +1,5 @@
+import type { Document } from 'bson';
+
 import { numericKind, toJsNumber } from './bson-numbers.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 
@@ -70,6 +72,26 @@ export function bsonTypeName(value: unknown): BsonTypeName | undefined {
   if (kind) return kind;
   if (tag === 'Code') return (value as { scope?: unknown }).scope ? 'javascriptWithScope' : 'javascript';
   return TAGGED_TYPES[tag] ?? 'object';
+}
+
+/** The type name mongod's messages give a value ("… but found int"); an absent value is "missing". */
+export function typeNameOf(value: unknown): string {
+  return bsonTypeName(value) ?? 'missing';
+}
+
+/** A plain embedded document: not an array, date or other BSON value. */
+export function isDocument(value: unknown): value is Document {
+  return bsonTypeName(value) === 'object';
+}
+
+/** True for a number of any BSON numeric type. */
+export function isNumeric(value: unknown): boolean {
+  return numericKind(value) !== undefined;
+}
+
+/** The number a numeric BSON value holds (a long beyond 2^53 or a decimal rounded), else undefined. */
+export function numericValue(value: unknown): number | undefined {
+  return numericKind(value) === undefined ? undefined : toJsNumber(value);
 }
 
 /** A set of types a `$type` operand names: a name, the alias "number", a code, or an array of those. */

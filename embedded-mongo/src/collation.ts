@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 
 import type { Document } from 'bson';
 
+import { typeNameOf } from './bson-types.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import { valueKey } from './value-keys.js';
 import { compareValues } from './value-order.js';
@@ -52,16 +53,6 @@ const SENSITIVITY: Record<number, 'base' | 'accent' | 'variant'> = {
 
 const WHITE_SPACE = /\p{White_Space}/gu;
 
-function bsonTypeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'double';
-  if (typeof value === 'boolean') return 'bool';
-  if (typeof value === 'object')
-    return (value as { _bsontype?: string })._bsontype?.toLowerCase() ?? 'object';
-  return typeof value;
-}
-
 function shown(spec: Document): string {
   return `{ ${Object.entries(spec)
     .map(([key, value]) => `${key}: ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`)
@@ -110,8 +101,8 @@ function validate(raw: Document): CollationSpec | undefined {
       throw new MongoServerError(
         ErrorCode.TypeMismatch,
         type === 'bool'
-          ? `Field '${field}' should be a boolean value, but found: ${bsonTypeName(value)}`
-          : `BSON field 'collation.${field}' is the wrong type '${bsonTypeName(value)}', expected type '${type === 'number' ? 'int' : type}'`,
+          ? `Field '${field}' should be a boolean value, but found: ${typeNameOf(value)}`
+          : `BSON field 'collation.${field}' is the wrong type '${typeNameOf(value)}', expected type '${type === 'number' ? 'int' : type}'`,
       );
     const allowed = ENUMS[field];
     if (allowed && !allowed.includes(value as string))
@@ -283,7 +274,7 @@ export function parseCollation(raw: unknown): Collation | undefined {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new MongoServerError(
       ErrorCode.TypeMismatch,
-      `BSON field 'collation' is the wrong type '${bsonTypeName(raw)}', expected type 'object'`,
+      `BSON field 'collation' is the wrong type '${typeNameOf(raw)}', expected type 'object'`,
     );
   const cacheKey = valueKey(raw);
   if (parsed.has(cacheKey)) return parsed.get(cacheKey);

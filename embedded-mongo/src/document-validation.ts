@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 
-import { bsonTypeName, isEmbeddedDocument } from './bson-type-names.js';
+import { isDocument, typeNameOf } from './bson-types.js';
 import { valuesAtPath } from './document-paths.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import { schemaErrorDetails } from './json-schema.js';
@@ -52,7 +52,7 @@ function refuseOperators(value: unknown): void {
     for (const item of value) refuseOperators(item);
     return;
   }
-  if (!isEmbeddedDocument(value)) return;
+  if (!isDocument(value)) return;
   for (const [key, nested] of Object.entries(value)) {
     const refusal = REFUSED_OPERATORS[key];
     if (refusal) throw new MongoServerError(ErrorCode.BadValue, refusal);
@@ -64,7 +64,7 @@ function enumeration(command: string, field: string, value: unknown, allowed: st
   if (typeof value !== 'string')
     throw new MongoServerError(
       ErrorCode.TypeMismatch,
-      `BSON field '${command}.${field}' is the wrong type '${bsonTypeName(value)}', expected type 'string'`,
+      `BSON field '${command}.${field}' is the wrong type '${typeNameOf(value)}', expected type 'string'`,
     );
   if (!allowed.includes(value))
     throw new MongoServerError(
@@ -81,10 +81,10 @@ function enumeration(command: string, field: string, value: unknown, allowed: st
  */
 export function checkValidationOptions(command: string, options: Document): void {
   if (options.validator !== undefined) {
-    if (!isEmbeddedDocument(options.validator))
+    if (!isDocument(options.validator))
       throw new MongoServerError(
         ErrorCode.TypeMismatch,
-        `BSON field '${command}.validator' is the wrong type '${bsonTypeName(options.validator)}', expected type 'object'`,
+        `BSON field '${command}.validator' is the wrong type '${typeNameOf(options.validator)}', expected type 'object'`,
       );
     refuseOperators(options.validator);
     compileFilter(options.validator);
@@ -112,7 +112,7 @@ function clausesOf(filter: Document): Clause[] {
       continue;
     }
     const operators =
-      isEmbeddedDocument(value) &&
+      isDocument(value) &&
       Object.keys(value).length > 0 &&
       Object.keys(value).every((op) => op.startsWith('$'))
         ? Object.entries(value).filter(([op]) => op !== '$options')
@@ -160,7 +160,7 @@ function leafDetails(clause: Clause, doc: Document, inverted: boolean): Document
   details.reason = considered ? (inverted ? invertedReason : normal) : 'field was missing';
   if (considered) Object.assign(details, considered);
   if (considered && clause.operator === '$type') {
-    const types = [...new Set(valuesAtPath(doc, path).map(bsonTypeName))];
+    const types = [...new Set(valuesAtPath(doc, path).map(typeNameOf))];
     if (types.length === 1) details.consideredType = types[0];
     else details.consideredTypes = types;
   }
@@ -212,7 +212,7 @@ function clauseDetails(clause: Clause, doc: Document, inverted: boolean): Docume
 }
 
 function fieldDetails(path: string, condition: Document, doc: Document, inverted: boolean): Document {
-  const filter = isEmbeddedDocument(condition) ? { [path]: condition } : { [path]: { $regex: condition } };
+  const filter = isDocument(condition) ? { [path]: condition } : { [path]: { $regex: condition } };
   return filterDetails(filter, doc, inverted);
 }
 
@@ -266,8 +266,7 @@ export class DocumentValidator {
     options: Document,
     warn: ValidationWarningSink,
   ): DocumentValidator | undefined {
-    if (!isEmbeddedDocument(options.validator) || Object.keys(options.validator).length === 0)
-      return undefined;
+    if (!isDocument(options.validator) || Object.keys(options.validator).length === 0) return undefined;
     if (options.validationLevel === 'off') return undefined;
     return new DocumentValidator(namespace, options, warn);
   }

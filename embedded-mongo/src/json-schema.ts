@@ -1,14 +1,36 @@
 import type { Document } from 'bson';
 
-import {
-  BSON_TYPE_ALIASES,
-  bsonTypeName,
-  isEmbeddedDocument,
-  NUMERIC_TYPES,
-  numericValue,
-} from './bson-type-names.js';
+import { isDocument, numericValue, typeNameOf } from './bson-types.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import { compareValues } from './value-order.js';
+
+const NUMERIC_TYPES = new Set(['int', 'long', 'double', 'decimal']);
+
+/** Every alias `bsonType` accepts ('number' stands for the four numeric types). */
+const BSON_TYPE_ALIASES = new Set([
+  'double',
+  'string',
+  'object',
+  'array',
+  'binData',
+  'undefined',
+  'objectId',
+  'bool',
+  'date',
+  'null',
+  'regex',
+  'dbPointer',
+  'javascript',
+  'symbol',
+  'javascriptWithScope',
+  'int',
+  'timestamp',
+  'long',
+  'decimal',
+  'minKey',
+  'maxKey',
+  'number',
+]);
 
 /**
  * MongoDB's `$jsonSchema` (draft 4 plus `bsonType`): schemas are checked once when parsed, with
@@ -68,7 +90,7 @@ function typeMismatch(message: string): MongoServerError {
 }
 
 function isObject(value: unknown): value is Document {
-  return isEmbeddedDocument(value);
+  return isDocument(value);
 }
 
 function typeList(keyword: 'type' | 'bsonType', spec: unknown): string[] {
@@ -105,7 +127,7 @@ function assertSchemaArray(keyword: string, value: unknown): void {
   for (const item of value) {
     if (!isObject(item))
       throw typeMismatch(
-        `$jsonSchema keyword '${keyword}' must be an array of objects, but found an element of type ${bsonTypeName(item)}`,
+        `$jsonSchema keyword '${keyword}' must be an array of objects, but found an element of type ${typeNameOf(item)}`,
       );
     parseSchema(item);
   }
@@ -220,7 +242,7 @@ export function parseSchema(schema: unknown): void {
         if (typeof value === 'boolean') break;
         if (!isObject(value))
           throw typeMismatch(
-            `$jsonSchema keyword '${keyword}' must be either an object or a boolean, but got a ${bsonTypeName(value)}`,
+            `$jsonSchema keyword '${keyword}' must be either an object or a boolean, but got a ${typeNameOf(value)}`,
           );
         parseSchema(value);
         break;
@@ -229,14 +251,14 @@ export function parseSchema(schema: unknown): void {
           for (const item of value) {
             if (!isObject(item))
               throw typeMismatch(
-                `$jsonSchema keyword 'items' requires that each element of the array is an object, but found a ${bsonTypeName(item)}`,
+                `$jsonSchema keyword 'items' requires that each element of the array is an object, but found a ${typeNameOf(item)}`,
               );
             parseSchema(item);
           }
         } else if (isObject(value)) parseSchema(value);
         else
           throw typeMismatch(
-            `$jsonSchema keyword 'items' must be an array or an object, not ${bsonTypeName(value)}`,
+            `$jsonSchema keyword 'items' must be an array or an object, not ${typeNameOf(value)}`,
           );
         break;
       case 'dependencies':
@@ -278,7 +300,7 @@ function annotations(schema: Document): Document {
 }
 
 function matchesType(keyword: 'type' | 'bsonType', spec: unknown, value: unknown): boolean {
-  const actual = bsonTypeName(value);
+  const actual = typeNameOf(value);
   return (Array.isArray(spec) ? spec : [spec]).some((name: string) => {
     if (keyword === 'type') return (JSON_TYPES[name] ?? []).includes(actual);
     return name === actual || (name === 'number' && NUMERIC_TYPES.has(actual));
@@ -300,7 +322,7 @@ function typeFailures(schema: Document, value: unknown): Detail[] {
         specifiedAs: { [keyword]: schema[keyword] },
         reason: 'type did not match',
         consideredValue: value,
-        consideredType: bsonTypeName(value),
+        consideredType: typeNameOf(value),
       });
     }
   }

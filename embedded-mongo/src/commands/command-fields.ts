@@ -1,7 +1,8 @@
 import type { Document } from 'bson';
 
+import { toJsNumber } from '../bson-numbers.js';
+import { isDocument, isNumeric, typeNameOf } from '../bson-types.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
-import { bsonTypeName, isDocument, isNumeric, numericValue } from './bson-types.js';
 import {
   CANONICAL_NAMES,
   COMMAND_FIELDS,
@@ -25,7 +26,7 @@ function typeMismatch(path: string, value: unknown, expected: string[]): MongoSe
     expected.length === 1 ? `expected type '${expected[0]}'` : `expected types '[${expected.join(', ')}']'`;
   return new MongoServerError(
     ErrorCode.TypeMismatch,
-    `BSON field '${path}' is the wrong type '${bsonTypeName(value)}', ${wanted}`,
+    `BSON field '${path}' is the wrong type '${typeNameOf(value)}', ${wanted}`,
   );
 }
 
@@ -73,22 +74,22 @@ function checkValueType(parent: string, name: string, value: unknown, spec: Fiel
       if (typeof value !== 'boolean')
         throw new MongoServerError(
           ErrorCode.TypeMismatch,
-          `Field '${name}' should be a boolean value, but found: ${bsonTypeName(value)}`,
+          `Field '${name}' should be a boolean value, but found: ${typeNameOf(value)}`,
         );
       return;
     case 'number':
       if (!isNumeric(value)) throw typeMismatch(`${parent}.${name}`, value, NUMBER_TYPES);
-      if (spec.gte !== undefined && numericValue(value) < spec.gte)
+      if (spec.gte !== undefined && toJsNumber(value) < spec.gte)
         throw new MongoServerError(
           ErrorCode.Location51024,
-          `BSON field '${name}' value must be >= ${spec.gte}, actual value '${numericValue(value)}'`,
+          `BSON field '${name}' value must be >= ${spec.gte}, actual value '${toJsNumber(value)}'`,
         );
       return;
     case 'int':
-      if (bsonTypeName(value) !== 'int') throw typeMismatch(`${parent}.${name}`, value, ['int']);
+      if (typeNameOf(value) !== 'int') throw typeMismatch(`${parent}.${name}`, value, ['int']);
       return;
     case 'uuid':
-      if (bsonTypeName(value) !== 'binData') throw typeMismatch(`${parent}.${name}`, value, ['binData']);
+      if (typeNameOf(value) !== 'binData') throw typeMismatch(`${parent}.${name}`, value, ['binData']);
       return;
     case 'indexHint':
       // IndexHint::parse has its own error rather than the IDL's type mismatch.
@@ -114,7 +115,7 @@ function checkValueType(parent: string, name: string, value: unknown, spec: Fiel
 /** mongod's parseMaxTimeMS: a non-negative integral number below 2^31. */
 function checkMaxTimeMS(name: string, value: unknown): void {
   if (!isNumeric(value)) throw new MongoServerError(ErrorCode.BadValue, `${name} must be a number`);
-  const number = numericValue(value);
+  const number = toJsNumber(value);
   if (number < 0 || number > 2_147_483_647)
     throw new MongoServerError(ErrorCode.BadValue, `${name} is out of range`);
   if (!Number.isInteger(number))
@@ -130,7 +131,7 @@ function checkReadConcern(value: unknown): void {
       if (typeof setting !== 'string')
         throw new MongoServerError(
           ErrorCode.TypeMismatch,
-          `"level" had the wrong type. Expected string, found ${bsonTypeName(setting)}`,
+          `"level" had the wrong type. Expected string, found ${typeNameOf(setting)}`,
         );
       if (!READ_CONCERN_LEVELS.has(setting))
         throw new MongoServerError(
@@ -138,10 +139,10 @@ function checkReadConcern(value: unknown): void {
           "readConcern.level must be either 'local', 'majority', 'linearizable', 'available', or 'snapshot'",
         );
     } else if (READ_CONCERN_TIMESTAMPS.has(name)) {
-      if (bsonTypeName(setting) !== 'timestamp')
+      if (typeNameOf(setting) !== 'timestamp')
         throw new MongoServerError(
           ErrorCode.TypeMismatch,
-          `"${name}" had the wrong type. Expected timestamp, found ${bsonTypeName(setting)}`,
+          `"${name}" had the wrong type. Expected timestamp, found ${typeNameOf(setting)}`,
         );
     } else if (
       name !== 'afterOpTime' &&
@@ -158,14 +159,14 @@ function checkWriteConcern(value: unknown): void {
   if (!isDocument(value))
     throw new MongoServerError(
       ErrorCode.TypeMismatch,
-      `"writeConcern" had the wrong type. Expected object, found ${bsonTypeName(value)}`,
+      `"writeConcern" had the wrong type. Expected object, found ${typeNameOf(value)}`,
     );
   if (Object.keys(value).length === 0) return;
   checkStruct('writeConcern', value, WRITE_CONCERN);
   const w = value.w;
   if (w !== undefined && w !== null && typeof w !== 'string' && !isNumeric(w))
     throw new MongoServerError(ErrorCode.FailedToParse, 'w has to be a number or string');
-  if (isNumeric(w) && (numericValue(w) < 0 || numericValue(w) > 50))
+  if (isNumeric(w) && (toJsNumber(w) < 0 || toJsNumber(w) > 50))
     throw new MongoServerError(
       ErrorCode.FailedToParse,
       'w has to be a non-negative number and not greater than 50',

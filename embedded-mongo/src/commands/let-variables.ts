@@ -2,9 +2,9 @@ import type { Document } from 'bson';
 import { evalExpr } from 'mingo/core';
 import type { Options } from 'mingo/types';
 
+import { isDocument } from '../bson-types.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from '../errors.js';
 import { engineOptions } from '../query-engine.js';
-import { isDocument } from './bson-types.js';
 
 /** mongod's Variables::validateNameForUserWrite: a lowercase (or non-ASCII) start, then letters, digits, `_`. */
 function validateVariableName(name: string): void {

@@ -1,7 +1,7 @@
 import type { Document } from 'bson';
 import * as pipelineOperators from 'mingo/operators/pipeline';
 
-import { bsonTypeName } from '../bson-type-name.js';
+import { typeNameOf } from '../bson-types.js';
 import { validateDatabaseName } from '../catalog.js';
 import type { IndexSpec } from '../collection-index.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
@@ -88,7 +88,7 @@ function unknownField(context: string, field: string): MongoServerError {
 function wrongType(field: string, value: unknown, expected: string): MongoServerError {
   return new MongoServerError(
     ErrorCode.TypeMismatch,
-    `BSON field '${field}' is the wrong type '${bsonTypeName(value)}', expected type '${expected}'`,
+    `BSON field '${field}' is the wrong type '${typeNameOf(value)}', expected type '${expected}'`,
   );
 }
 
@@ -116,7 +116,7 @@ function parseInto(value: unknown): { db?: string; coll: string } {
   if (!isPlainObject(value))
     throw new MongoServerError(
       MergeErrorCode.Location51178,
-      `$merge 'into' field  must be either a string or an object, but found ${bsonTypeName(value)}`,
+      `$merge 'into' field  must be either a string or an object, but found ${typeNameOf(value)}`,
     );
   let db: string | undefined;
   let coll: string | undefined;
@@ -165,14 +165,14 @@ function parseOn(value: unknown): string[] {
   if (typeof value !== 'string' && !Array.isArray(value))
     throw new MongoServerError(
       MergeErrorCode.Location51186,
-      `$merge 'on' field  must be either a string or an array of strings, but found ${bsonTypeName(value)}`,
+      `$merge 'on' field  must be either a string or an array of strings, but found ${typeNameOf(value)}`,
     );
   const fields: string[] = [];
   for (const field of typeof value === 'string' ? [value] : (value as unknown[])) {
     if (typeof field !== 'string')
       throw new MongoServerError(
         MergeErrorCode.Location51134,
-        `$merge 'on' array elements must be strings, but found ${bsonTypeName(field)}`,
+        `$merge 'on' array elements must be strings, but found ${typeNameOf(field)}`,
       );
     fields.push(field);
   }
@@ -207,7 +207,7 @@ function parseWhenMatched(value: unknown): WhenMatchedMode | Document[] {
   if (typeof value !== 'string')
     throw new MongoServerError(
       MergeErrorCode.Location51191,
-      `$merge 'whenMatched' field  must be either a string or an array, but found ${bsonTypeName(value)}`,
+      `$merge 'whenMatched' field  must be either a string or an array, but found ${typeNameOf(value)}`,
     );
   if (!WHEN_MATCHED_MODES.has(value))
     throw new MongoServerError(
@@ -268,7 +268,7 @@ export function parseMergeStage(context: CommandContext, argument: unknown): Mer
   if (typeof argument !== 'string' && !isPlainObject(argument))
     throw new MongoServerError(
       ErrorCode.TypeMismatch,
-      `$merge requires a string or object argument, but found ${bsonTypeName(argument)}`,
+      `$merge requires a string or object argument, but found ${typeNameOf(argument)}`,
     );
   let into: { db?: string; coll: string } | undefined;
   let on: string[] | undefined;

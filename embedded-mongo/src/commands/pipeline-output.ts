@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 
-import { bsonTypeName } from '../bson-type-name.js';
+import { typeNameOf } from '../bson-types.js';
 import { Catalog, validateDatabaseName } from '../catalog.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
 import type { QueryOptions } from '../query-engine.js';
@@ -89,7 +89,7 @@ function outTarget(context: CommandContext, output: unknown): { db: string; coll
   if (!isObject(output))
     throw new MongoServerError(
       16990,
-      `$out only supports a string or object argument, but found ${bsonTypeName(output)}`,
+      `$out only supports a string or object argument, but found ${typeNameOf(output)}`,
     );
   for (const [field, value] of Object.entries(output)) {
     if (field === 'timeseries')
@@ -105,7 +105,7 @@ function outTarget(context: CommandContext, output: unknown): { db: string; coll
     if (typeof value !== 'string')
       throw new MongoServerError(
         ErrorCode.TypeMismatch,
-        `BSON field '$out.${field}' is the wrong type '${bsonTypeName(value)}', expected type 'string'`,
+        `BSON field '$out.${field}' is the wrong type '${typeNameOf(value)}', expected type 'string'`,
       );
   }
   for (const field of ['coll', 'db'])

@@ -1,5 +1,6 @@
 import type { Document } from 'bson';
 
+import { toJsNumber } from '../bson-numbers.js';
 import { CollationKeys, operationCollation, type Collation } from '../collation.js';
 import { valuesAtPath } from '../document-paths.js';
 import { ErrorCode, MongoServerError } from '../errors.js';
@@ -7,7 +8,6 @@ import { nativePredicate, NeedsEngine } from '../fast-stages.js';
 import { compareValues, runFind, runPipeline, type QueryOptions } from '../query-engine.js';
 import { isIndexableScalar, valueKey } from '../value-keys.js';
 import { collectionName, documentArray, optionalDocument, optionalNumber } from './arguments.js';
-import { numericValue } from './bson-types.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { checkDatabaseAggregate } from './database-aggregate.js';
 import { evaluateLet } from './let-variables.js';
@@ -212,7 +212,7 @@ function count(context: CommandContext, command: Document): Document {
   const filter = optionalDocument(command, 'query');
   const skip = optionalNumber(command, 'skip');
   // A negative limit counts as its absolute value, as in mongod.
-  const limit = command.limit === undefined ? undefined : Math.abs(Math.trunc(numericValue(command.limit)));
+  const limit = command.limit === undefined ? undefined : Math.abs(Math.trunc(toJsNumber(command.limit)));
   const throughView = readView(
     context,
     name,
