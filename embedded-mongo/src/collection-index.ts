@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { Document } from 'bson';
 import { Query } from 'mingo';
 
+import { numericKind, toJsNumber } from './bson-numbers.js';
 import { CollationKeys, parseCollation, type Collation } from './collation.js';
 import { valuesAtPath } from './document-paths.js';
 import { ErrorCode, MongoServerError } from './errors.js';
@@ -39,7 +40,12 @@ export function validateIndexSpec(raw: Document, collectionCollation?: Collation
       "The 'name' field is a required property of an index specification",
     );
   }
-  for (const [field, direction] of Object.entries(key as Document)) {
+  // Directions and expireAfterSeconds may come as any BSON number (a Java or Python client's long or
+  // double); the index keeps them as plain numbers, which is how everything below reads them.
+  const plainKey: Document = {};
+  for (const [field, given] of Object.entries(key as Document)) {
+    const direction = numericKind(given) ? toJsNumber(given) : (given as unknown);
+    plainKey[field] = direction;
     if (UNSUPPORTED_INDEX_TYPES.has(String(direction))) {
       throw new MongoServerError(
         ErrorCode.CannotCreateIndex,
@@ -61,7 +67,7 @@ export function validateIndexSpec(raw: Document, collectionCollation?: Collation
         'TTL indexes are single-field indexes, compound indexes do not support TTL.',
       );
     }
-    if (typeof raw.expireAfterSeconds !== 'number' || raw.expireAfterSeconds < 0) {
+    if (!numericKind(raw.expireAfterSeconds) || toJsNumber(raw.expireAfterSeconds) < 0) {
       throw new MongoServerError(
         ErrorCode.CannotCreateIndex,
         'expireAfterSeconds must be a non-negative number',
@@ -79,8 +85,11 @@ export function validateIndexSpec(raw: Document, collectionCollation?: Collation
   return {
     ...rest,
     v: 2,
-    key: key as Document,
+    key: plainKey,
     name: raw.name,
+    ...(raw.expireAfterSeconds !== undefined
+      ? { expireAfterSeconds: toJsNumber(raw.expireAfterSeconds) }
+      : {}),
     ...(collation ? { collation: { ...collation.spec } } : {}),
   };
 }

@@ -14,6 +14,7 @@ import { resolve } from 'mingo/util';
 import { mongodAccumulators } from './accumulators.js';
 import { collatedOperators } from './collated-operators.js';
 import type { Collation } from './collation.js';
+import { doubleResultAccumulators, doubleResultExpressionOperators } from './double-result-operators.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 import { fastFilter, fastGroup, fastSort, firstInOrder } from './fast-stages.js';
 import { schemaPredicate } from './json-schema.js';
@@ -43,8 +44,18 @@ export interface QueryOptions {
  * numeric operators that keep BSON number types as mongod does.
  */
 const OPERATOR_SET = {
-  accumulator: { ...accumulatorOperators, ...mongodAccumulators, ...numericAccumulators },
-  expression: { ...expressionOperators, ...zoneAwareDateOperators, ...numericExpressionOperators },
+  accumulator: {
+    ...accumulatorOperators,
+    ...mongodAccumulators,
+    ...numericAccumulators,
+    ...doubleResultAccumulators,
+  },
+  expression: {
+    ...expressionOperators,
+    ...zoneAwareDateOperators,
+    ...numericExpressionOperators,
+    ...doubleResultExpressionOperators,
+  },
   pipeline: pipelineOperators,
   projection: projectionOperators,
   query: { ...queryOperators, ...numericQueryOperators },

@@ -183,6 +183,20 @@ describe('fields mongod honours but the embedded server does not emulate', () =>
 });
 
 describe('what drivers and mongoose send keeps working', () => {
+  it('create and collMod take generic arguments without keeping them as collection options', async () => {
+    await suite.db.command({
+      create: 'withGenerics',
+      maxTimeMS: 5000,
+      readConcern: { level: 'local' },
+      comment: 'made by a test',
+    });
+    await suite.db.command({ collMod: 'withGenerics', validator: { a: { $exists: true } }, maxTimeMS: 5000 });
+    const [described] = await suite.db
+      .listCollections({ name: 'withGenerics' }, { nameOnly: false })
+      .toArray();
+    expect(described?.options).toEqual({ validator: { a: { $exists: true } } });
+  });
+
   it('generic arguments on reads and writes', async () => {
     const items = suite.db.collection('generic');
     await items.insertOne(

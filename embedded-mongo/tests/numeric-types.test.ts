@@ -441,6 +441,84 @@ describe('aggregation arithmetic and accumulators follow mongod type promotion',
   });
 });
 
+describe('operators that answer doubles read numbers of every type', () => {
+  it('hands longs and integral doubles to $sqrt, $ln, trigonometry, $pow and $stdDevPop as numbers', async () => {
+    const items = collectionOf('double_results');
+    await items.insertMany([
+      { _id: 1, long: Long.fromNumber(16), double: new Double(4), int: new Int32(2) },
+      { _id: 2, long: Long.fromNumber(4), double: new Double(2), int: new Int32(3) },
+    ]);
+    const [first] = await items
+      .aggregate(
+        [
+          { $match: { _id: 1 } },
+          {
+            $project: {
+              _id: 0,
+              sqrtLong: { $sqrt: '$long' },
+              sqrtDouble: { $sqrt: '$double' },
+              lnDouble: { $ln: '$double' },
+              cosZero: { $cos: { $subtract: ['$double', '$double'] } },
+              powInts: { $pow: ['$int', 3] },
+              powLong: { $pow: ['$long', 2] },
+              powDouble: { $pow: ['$double', 2] },
+              powNegative: { $pow: ['$int', -1] },
+            },
+          },
+        ],
+        RAW,
+      )
+      .toArray();
+    expect(typed(first)).toEqual({
+      sqrtLong: 'double:4',
+      sqrtDouble: 'double:2',
+      lnDouble: `double:${Math.log(4)}`,
+      cosZero: 'double:1',
+      powInts: 'int:8',
+      powLong: 'long:256',
+      powDouble: 'double:16',
+      powNegative: 'double:0.5',
+    });
+    const [spread] = await items
+      .aggregate([{ $group: { _id: null, spread: { $stdDevPop: '$double' } } }], RAW)
+      .toArray();
+    expect(typed(spread)).toEqual({ _id: null, spread: 'double:1' });
+    await expect(
+      items
+        .aggregate([{ $project: { root: { $sqrt: { $literal: Decimal128.fromString('2') } } } }])
+        .toArray(),
+    ).rejects.toMatchObject({ code: 115 });
+  });
+
+  it('takes index directions and expireAfterSeconds of any numeric type', async () => {
+    const items = collectionOf('index_numbers');
+    // Sent as the command itself: the driver's types only take plain numbers for directions.
+    await suite.db.command({
+      createIndexes: 'index_numbers',
+      indexes: [
+        { key: { at: Long.fromNumber(1) }, name: 'at_1', expireAfterSeconds: Long.fromNumber(3600) },
+        { key: { rank: new Double(-1) }, name: 'rank_-1' },
+      ],
+    });
+    await items.insertMany([
+      { _id: 1, rank: 1 },
+      { _id: 2, rank: 3 },
+      { _id: 3, rank: 2 },
+    ]);
+    const indexes = await items.listIndexes().toArray();
+    expect(indexes.find((index) => index.name === 'at_1')?.expireAfterSeconds).toBe(3600);
+    expect(
+      (
+        await items
+          .find({ rank: { $gte: 1 } })
+          .sort({ rank: -1 })
+          .limit(2)
+          .toArray()
+      ).map((doc) => doc._id),
+    ).toEqual([2, 3]);
+  });
+});
+
 describe('numbers of different types compare by value', () => {
   it('matches, sorts, groups and distincts int, long, double and decimal by value', async () => {
     const items = collectionOf('cross_type');

@@ -1,5 +1,6 @@
 import { BSON, type Document } from 'bson';
 
+import { numericKind, toJsNumber } from '../bson-numbers.js';
 import { validateCollectionName } from '../catalog.js';
 import { parseCollation } from '../collation.js';
 import type { Collection } from '../collection.js';
@@ -8,6 +9,7 @@ import { ErrorCode, MongoServerError } from '../errors.js';
 import { runFind, runPipeline } from '../query-engine.js';
 import { checkViewPipeline, viewOptions, type ViewDefinition } from '../views.js';
 import { collectionName, documentArray, optionalDocument } from './arguments.js';
+import { GENERIC_ARGUMENTS } from './command-field-table.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { viewWriteError } from './views.js';
 
@@ -18,17 +20,6 @@ const UNSUPPORTED_COLLECTION_OPTIONS = [
   'changeStreamPreAndPostImages',
   'encryptedFields',
 ];
-const COMMAND_ENVELOPE_FIELDS = new Set([
-  '$db',
-  'lsid',
-  '$clusterTime',
-  '$readPreference',
-  'writeConcern',
-  'comment',
-  'apiVersion',
-  'apiStrict',
-  'apiDeprecationErrors',
-]);
 
 const VALIDATION_OPTIONS = ['validator', 'validationLevel', 'validationAction'];
 const VIEW_OPTIONS = ['viewOn', 'pipeline'];
@@ -45,7 +36,8 @@ function create(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
   const options: Document = {};
   for (const [key, value] of Object.entries(command).slice(1)) {
-    if (COMMAND_ENVELOPE_FIELDS.has(key)) continue;
+    // Generic arguments (maxTimeMS, readConcern, lsid, ...) belong to the command, not to the collection.
+    if (Object.hasOwn(GENERIC_ARGUMENTS, key)) continue;
     if (UNSUPPORTED_COLLECTION_OPTIONS.includes(key)) {
       throw new MongoServerError(
         ErrorCode.CommandNotSupported,
@@ -221,18 +213,7 @@ function dropIndexes(context: CommandContext, command: Document): Document {
   return { nIndexesWas, ok: 1 };
 }
 
-const COLL_MOD_FIELDS = new Set([
-  'collMod',
-  'index',
-  ...VALIDATION_OPTIONS,
-  ...VIEW_OPTIONS,
-  '$db',
-  'lsid',
-  '$clusterTime',
-  '$readPreference',
-  'writeConcern',
-  'comment',
-]);
+const COLL_MOD_FIELDS = new Set(['collMod', 'index', ...VALIDATION_OPTIONS, ...VIEW_OPTIONS]);
 
 /** collMod of a view: a new `viewOn` and/or `pipeline` (the other is kept); nothing else applies. */
 function modifyView(context: CommandContext, view: ViewDefinition, command: Document): Document {
@@ -253,7 +234,9 @@ function modifyView(context: CommandContext, view: ViewDefinition, command: Docu
  */
 function collMod(context: CommandContext, command: Document): Document {
   const name = collectionName(command);
-  const unsupported = Object.keys(command).filter((key) => !COLL_MOD_FIELDS.has(key));
+  const unsupported = Object.keys(command).filter(
+    (key) => !COLL_MOD_FIELDS.has(key) && !Object.hasOwn(GENERIC_ARGUMENTS, key),
+  );
   if (unsupported.length > 0)
     throw new MongoServerError(
       ErrorCode.InvalidOptions,
@@ -274,14 +257,15 @@ function collMod(context: CommandContext, command: Document): Document {
     const target = (index.name as string | undefined) ?? (index.keyPattern as Document | undefined);
     if (target === undefined)
       throw new MongoServerError(ErrorCode.InvalidOptions, 'collMod.index needs a name or a keyPattern');
-    if (typeof index.expireAfterSeconds !== 'number')
+    if (!numericKind(index.expireAfterSeconds))
       throw new MongoServerError(
         ErrorCode.InvalidOptions,
         'collMod.index: only expireAfterSeconds can be changed by the embedded server',
       );
-    const old = collection.setExpireAfterSeconds(target, index.expireAfterSeconds);
+    const seconds = toJsNumber(index.expireAfterSeconds);
+    const old = collection.setExpireAfterSeconds(target, seconds);
     reply.expireAfterSeconds_old = old;
-    reply.expireAfterSeconds_new = index.expireAfterSeconds;
+    reply.expireAfterSeconds_new = seconds;
   }
   if (Object.keys(validation).length > 0)
     context.catalog.modifyOptions(context.db, name, { ...collection.options, ...validation });
