@@ -17,6 +17,7 @@ import type { Collation } from './collation.js';
 import { doubleResultAccumulators, doubleResultExpressionOperators } from './double-result-operators.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 import { fastFilter, fastGroup, fastSort, firstInOrder } from './fast-stages.js';
+import { indexArgumentOperators } from './index-argument-operators.js';
 import { schemaPredicate } from './json-schema.js';
 import {
   numericAccumulators,
@@ -55,6 +56,7 @@ const OPERATOR_SET = {
     ...zoneAwareDateOperators,
     ...numericExpressionOperators,
     ...doubleResultExpressionOperators,
+    ...indexArgumentOperators,
   },
   pipeline: pipelineOperators,
   projection: projectionOperators,

@@ -490,6 +490,34 @@ describe('operators that answer doubles read numbers of every type', () => {
     ).rejects.toMatchObject({ code: 115 });
   });
 
+  it('takes whole numbers of any type as positions: $arrayElemAt, $slice, $range, $substrCP', async () => {
+    const items = collectionOf('positions');
+    await items.insertOne({ _id: 1, values: [10, 20, 30, 40], n: new Int32(4), word: 'embedded' });
+    const [row] = await items
+      .aggregate(
+        [
+          {
+            $project: {
+              _id: 0,
+              // $ceil of a double is a double (3.0), as a percentile's rank is.
+              third: { $arrayElemAt: ['$values', { $subtract: [{ $ceil: { $multiply: ['$n', 0.5] } }, 0] }] },
+              firstTwo: { $slice: ['$values', Long.fromNumber(2)] },
+              range: { $range: [0, new Double(3)] },
+              prefix: { $substrCP: ['$word', 0, new Double(3)] },
+            },
+          },
+        ],
+        RAW,
+      )
+      .toArray();
+    expect(typed(row)).toEqual({
+      third: 'int:30',
+      firstTwo: ['int:10', 'int:20'],
+      range: ['int:0', 'int:1', 'int:2'],
+      prefix: 'emb',
+    });
+  });
+
   it('takes index directions and expireAfterSeconds of any numeric type', async () => {
     const items = collectionOf('index_numbers');
     // Sent as the command itself: the driver's types only take plain numbers for directions.
