@@ -617,6 +617,74 @@ describe('numbers of different types compare by value', () => {
   });
 });
 
+describe('decimals compare with other numbers by exact value', () => {
+  // Two decimals that round to the same double, and the double 0.1 (0.1000000000000000055511151231257827…).
+  const ONE_TENTH = Decimal128.fromString('0.1');
+  const NEAR_TENTH = Decimal128.fromString('0.1000000000000000000000000000000001');
+
+  it('tells decimal 0.1 from double 0.1 in matches, $in, $expr, sort, group and distinct', async () => {
+    const items = collectionOf('exact_decimals');
+    await items.insertMany([
+      { _id: 'double', v: new Double(0.1) },
+      { _id: 'decimal', v: ONE_TENTH },
+      { _id: 'near', v: NEAR_TENTH },
+      { _id: 'one', v: Decimal128.fromString('1.0') },
+      { _id: 'int', v: new Int32(1) },
+    ]);
+    const ids = async (filter: Document): Promise<string[]> =>
+      (await items.find(filter).sort({ _id: 1 }).toArray()).map((doc) => String(doc._id));
+    expect(await ids({ v: ONE_TENTH })).toEqual(['decimal']);
+    expect(await ids({ v: new Double(0.1) })).toEqual(['double']);
+    expect(await ids({ v: NEAR_TENTH })).toEqual(['near']);
+    expect(await ids({ v: new Int32(1) })).toEqual(['int', 'one']);
+    expect(await ids({ v: new Double(1) })).toEqual(['int', 'one']);
+    expect(await ids({ v: { $in: [ONE_TENTH, 'x'] } })).toEqual(['decimal']);
+    expect(await ids({ v: { $gt: ONE_TENTH, $lt: 1 } })).toEqual(['double', 'near']);
+    expect(await ids({ $expr: { $eq: ['$v', 0.1] } })).toEqual(['double']);
+
+    const sorted = await items.find({}).sort({ v: 1, _id: 1 }).toArray();
+    expect(sorted.map((doc) => doc._id)).toEqual(['decimal', 'near', 'double', 'int', 'one']);
+
+    const groups = await items
+      .aggregate([{ $group: { _id: '$v', n: { $sum: 1 } } }, { $sort: { _id: 1 } }], RAW)
+      .toArray();
+    expect(groups.map((group) => [typed(group._id), typed(group.n)])).toEqual([
+      ['decimal:0.1', 'int:1'],
+      ['decimal:0.1000000000000000000000000000000001', 'int:1'],
+      ['double:0.1', 'int:1'],
+      [expect.stringMatching(/^(int:1|decimal:1\.0)$/), 'int:2'],
+    ]);
+    const general = await items
+      .aggregate([{ $group: { _id: { k: '$v' }, n: { $sum: 1 } } }, { $sort: { '_id.k': 1 } }])
+      .toArray();
+    expect(general.map((group) => group.n)).toEqual([1, 1, 1, 2]);
+    expect((await items.distinct('v')).length).toBe(4);
+  });
+
+  it('keeps two decimals that round to one double apart in a unique index and in _id lookups', async () => {
+    const items = collectionOf('exact_decimal_keys');
+    await items.createIndex({ code: 1 }, { unique: true });
+    await items.insertOne({ _id: ONE_TENTH, code: ONE_TENTH });
+    await items.insertOne({ _id: NEAR_TENTH, code: NEAR_TENTH });
+    await items.insertOne({ _id: new Double(0.1), code: new Double(0.1) });
+    await expect(items.insertOne({ code: Decimal128.fromString('0.10') })).rejects.toMatchObject({
+      code: 11000,
+    });
+    await items.insertOne({ _id: 'one', code: Decimal128.fromString('1.00') });
+    await expect(items.insertOne({ code: new Int32(1) })).rejects.toMatchObject({ code: 11000 });
+    await expect(items.insertOne({ _id: Decimal128.fromString('0.100'), code: 5 })).rejects.toMatchObject({
+      code: 11000,
+    });
+
+    const codeOf = async (id: Loose['_id']): Promise<unknown> =>
+      typed((await items.findOne({ _id: id }, RAW))?.code);
+    expect(await codeOf(ONE_TENTH)).toBe('decimal:0.1');
+    expect(await codeOf(NEAR_TENTH)).toBe('decimal:0.1000000000000000000000000000000001');
+    expect(await codeOf(new Double(0.1))).toBe('double:0.1');
+    expect(await items.countDocuments({ code: { $in: [NEAR_TENTH, new Double(0.1)] } })).toBe(2);
+  });
+});
+
 describe('the decoder that picks the type-preserving path', () => {
   it('closes a connection whose body holds a string of negative length instead of scanning backwards', async () => {
     const server = await EmbeddedMongoServer.start({});
