@@ -617,6 +617,88 @@ describe('numbers of different types compare by value', () => {
   });
 });
 
+describe('decimal arithmetic keeps the IEEE 754-2008 cohort, as mongod does', () => {
+  it('keeps trailing zeros in $add, $subtract, $multiply, $divide, $abs, $round and $trunc', async () => {
+    const items = collectionOf('decimal_cohort');
+    await items.insertOne({
+      _id: 1,
+      price: Decimal128.fromString('1.50'),
+      tenth: Decimal128.fromString('0.10'),
+      big: Decimal128.fromString('1234.5'),
+      negative: Decimal128.fromString('-2.500'),
+      whole: Decimal128.fromString('2'),
+    });
+    const [row] = await items
+      .aggregate(
+        [
+          {
+            $project: {
+              _id: 0,
+              add: { $add: ['$price', 1] },
+              addLong: { $add: ['$price', Long.fromNumber(2)] },
+              subtract: { $subtract: ['$price', '$tenth'] },
+              subtractToZero: { $subtract: ['$price', '$price'] },
+              multiply: { $multiply: ['$price', 2] },
+              multiplyDecimals: { $multiply: ['$price', '$tenth'] },
+              divideExact: { $divide: ['$price', 2] },
+              divideByDecimal: { $divide: ['$whole', Decimal128.fromString('0.5')] },
+              divideInexact: { $divide: ['$whole', 3] },
+              divideHalfEven: { $divide: [Decimal128.fromString('2'), Decimal128.fromString('3')] },
+              abs: { $abs: '$negative' },
+              round: { $round: ['$price', 1] },
+              roundUp: { $round: ['$whole', 2] },
+              roundNegativePlace: { $round: ['$big', -2] },
+              trunc: { $trunc: ['$negative', 1] },
+              ceil: { $ceil: '$price' },
+            },
+          },
+        ],
+        RAW,
+      )
+      .toArray();
+    expect(typed(row)).toEqual({
+      add: 'decimal:2.50',
+      addLong: 'decimal:3.50',
+      subtract: 'decimal:1.40',
+      subtractToZero: 'decimal:0.00',
+      multiply: 'decimal:3.00',
+      multiplyDecimals: 'decimal:0.1500',
+      divideExact: 'decimal:0.75',
+      divideByDecimal: 'decimal:4',
+      divideInexact: 'decimal:0.6666666666666666666666666666666667',
+      divideHalfEven: 'decimal:0.6666666666666666666666666666666667',
+      abs: 'decimal:2.500',
+      round: 'decimal:1.5',
+      roundUp: 'decimal:2.00',
+      roundNegativePlace: 'decimal:1.2E+3',
+      trunc: 'decimal:-2.5',
+      ceil: 'decimal:2',
+    });
+  });
+
+  it('keeps the cohort in $sum, $avg, $inc and $mul', async () => {
+    const items = collectionOf('decimal_cohort_accumulators');
+    await items.insertMany([
+      { _id: 1, v: Decimal128.fromString('0.10') },
+      { _id: 2, v: Decimal128.fromString('0.20') },
+    ]);
+    for (const pipeline of [
+      [{ $group: { _id: null, sum: { $sum: '$v' }, avg: { $avg: '$v' } } }],
+      [
+        { $match: { v: { $exists: true } } },
+        { $group: { _id: null, sum: { $sum: '$v' }, avg: { $avg: '$v' } } },
+      ],
+    ]) {
+      const [row] = await items.aggregate(pipeline, RAW).toArray();
+      expect(typed(row)).toEqual({ _id: null, sum: 'decimal:0.30', avg: 'decimal:0.15' });
+    }
+    await items.updateOne({ _id: 1 }, { $inc: { v: new Int32(1) } });
+    await items.updateOne({ _id: 2 }, { $mul: { v: Decimal128.fromString('1.0') } });
+    const docs = await items.find({}, RAW).sort({ _id: 1 }).toArray();
+    expect(docs.map((doc) => typed(doc.v))).toEqual(['decimal:1.10', 'decimal:0.200']);
+  });
+});
+
 describe('decimals compare with other numbers by exact value', () => {
   // Two decimals that round to the same double, and the double 0.1 (0.1000000000000000055511151231257827…).
   const ONE_TENTH = Decimal128.fromString('0.1');
