@@ -1,5 +1,4 @@
 import { Long, ObjectId, type Document } from 'bson';
-import { bsonNumberValue } from 'mingo/util';
 
 import { zoneOffsetMinutes } from '@gen3d/shared/time-zones';
 
@@ -11,6 +10,7 @@ import {
   toJsNumber,
   toStoredDouble,
 } from './bson-numbers.js';
+import { exactNumberSlot } from './exact-numbers.js';
 import { compareValues as compareValue } from './value-order.js';
 
 /**
@@ -243,9 +243,14 @@ class GroupTable<T> {
       return { map: this.scalars, key };
     if (key instanceof Date) return { map: this.tagged as Map<unknown, T>, key: `t${key.getTime()}` };
     if (key instanceof ObjectId) return { map: this.tagged as Map<unknown, T>, key: `o${key.toHexString()}` };
-    // Numbers of every BSON type group by value (int 7, long 7 and double 7.0 together).
-    const number = bsonNumberValue(key);
-    if (number !== undefined) return { map: this.scalars, key: number };
+    // Numbers of every BSON type group by exact value (int 7, long 7, double 7.0 and decimal 7.0 together;
+    // decimal 0.1 apart from double 0.1): a value no double holds is keyed by its exact digits.
+    if (isNumberObject(key)) {
+      const slot = exactNumberSlot(key);
+      return typeof slot === 'number'
+        ? { map: this.scalars, key: slot }
+        : { map: this.tagged as Map<unknown, T>, key: slot };
+    }
     if (typeof key === 'object' && !Array.isArray(key))
       return {
         map: this.tagged as Map<unknown, T>,
@@ -264,8 +269,10 @@ class GroupTable<T> {
     if (typeof value === 'boolean') return `b${value}`;
     if (value instanceof Date) return `t${value.getTime()}`;
     if (value instanceof ObjectId) return `o${value.toHexString()}`;
-    const number = bsonNumberValue(value);
-    if (number !== undefined) return `d${number}`;
+    if (isNumberObject(value)) {
+      const slot = exactNumberSlot(value);
+      return typeof slot === 'number' ? `d${slot}` : slot;
+    }
     throw new NeedsEngine();
   }
 

@@ -14,6 +14,18 @@ import {
   toStoredLong,
   type NumericKind,
 } from './bson-numbers.js';
+import {
+  decimalAbs,
+  decimalAdd,
+  decimalDivide,
+  decimalMultiply,
+  decimalNegate,
+  decimalOf,
+  decimalQuantize,
+  decimalToIntegral,
+  encode,
+  type DecimalValue,
+} from './decimal128-arithmetic.js';
 
 /**
  * mongod's arithmetic on BSON numbers: the result has the widest operand type (int < long < double <
@@ -76,8 +88,10 @@ export function sumOf(values: readonly unknown[]): unknown {
   let kind: NumericKind = 'int';
   for (const value of values) kind = widest(kind, numericKind(value) ?? 'int');
   if (kind === 'decimal')
-    return fromDecimal(
-      values.reduce<Decimal34>((total, value) => total.plus(toDecimal(value)), new Decimal34(0)),
+    return encode(
+      values
+        .slice(1)
+        .reduce<DecimalValue>((total, value) => decimalAdd(total, decimalOf(value)), decimalOf(values[0])),
     );
   if (kind === 'double')
     return toStoredDouble(values.reduce<number>((total, value) => total + toJsNumber(value), 0));
@@ -88,7 +102,7 @@ export function sumOf(values: readonly unknown[]): unknown {
 
 export function difference(a: unknown, b: unknown): unknown {
   const kind = widest(numericKind(a) ?? 'int', numericKind(b) ?? 'int');
-  if (kind === 'decimal') return fromDecimal(toDecimal(a).minus(toDecimal(b)));
+  if (kind === 'decimal') return encode(decimalAdd(decimalOf(a), decimalNegate(decimalOf(b))));
   if (kind === 'double') return toStoredDouble(toJsNumber(a) - toJsNumber(b));
   return integral(toBigInt(a) - toBigInt(b), kind, () => toJsNumber(a) - toJsNumber(b));
 }
@@ -97,8 +111,13 @@ export function productOf(values: readonly unknown[]): unknown {
   let kind: NumericKind = 'int';
   for (const value of values) kind = widest(kind, numericKind(value) ?? 'int');
   if (kind === 'decimal')
-    return fromDecimal(
-      values.reduce<Decimal34>((total, value) => total.times(toDecimal(value)), new Decimal34(1)),
+    return encode(
+      values
+        .slice(1)
+        .reduce<DecimalValue>(
+          (total, value) => decimalMultiply(total, decimalOf(value)),
+          decimalOf(values[0]),
+        ),
     );
   if (kind === 'double')
     return toStoredDouble(values.reduce<number>((total, value) => total * toJsNumber(value), 1));
@@ -116,7 +135,7 @@ export function productOf(values: readonly unknown[]): unknown {
 /** `$divide`: a double, or a decimal when either side is one. The caller refuses a zero divisor. */
 export function quotient(a: unknown, b: unknown): unknown {
   if (numericKind(a) === 'decimal' || numericKind(b) === 'decimal')
-    return fromDecimal(toDecimal(a).dividedBy(toDecimal(b)));
+    return encode(decimalDivide(decimalOf(a), decimalOf(b)));
   return toStoredDouble(toJsNumber(a) / toJsNumber(b));
 }
 
@@ -147,7 +166,7 @@ export function absolute(value: unknown): unknown {
       return toStoredLong(big < 0n ? -big : big);
     }
     case 'decimal':
-      return fromDecimal(toDecimal(value).abs());
+      return encode(decimalAbs(decimalOf(value)));
     default:
       return toStoredDouble(Math.abs(toJsNumber(value)));
   }
@@ -179,7 +198,15 @@ export function rounded(value: unknown, mode: RoundingMode, place = 0): unknown 
       ? Number(result)
       : toStoredLong(result);
   }
-  if (kind === 'decimal') return fromDecimal(roundDecimal(toDecimal(value), mode, place));
+  if (kind === 'decimal') {
+    const decimal = decimalOf(value);
+    // mongod quantizes for $round/$trunc (to exponent -place) and rounds to an integral for $ceil/$floor.
+    return encode(
+      mode === 'ceil' || mode === 'floor'
+        ? decimalToIntegral(decimal, mode)
+        : decimalQuantize(decimal, place, mode),
+    );
+  }
   const number = toJsNumber(value);
   if (!Number.isFinite(number)) return number;
   if (place === 0 && mode !== 'round') return toStoredDouble(Math[mode](number));

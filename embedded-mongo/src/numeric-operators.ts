@@ -190,7 +190,7 @@ function placeRounding(name: string, mode: RoundingMode): ExpressionOperator {
 function averageOf(numbers: unknown[]): unknown {
   if (numbers.length === 0) return null;
   const total = sumOf(numbers);
-  if (numericKind(total) === 'decimal') return fromDecimal(toDecimal(total).dividedBy(numbers.length));
+  if (numericKind(total) === 'decimal') return quotient(total, numbers.length);
   return toStoredDouble(toJsNumber(total) / numbers.length);
 }
 

@@ -1,3 +1,7 @@
+import type { Decimal128, Long } from 'bson';
+
+import { wideNumberKey } from './exact-numbers.js';
+
 /**
  * Canonical string keys for BSON values, used to look documents up by `_id` and by index keys.
  * Two values get the same key exactly when MongoDB's index treats them as equal (1 and 1.0, say).
@@ -38,15 +42,12 @@ function objectKey(value: object): string {
       case 'ObjectId':
         return `o${value.toString('hex')}`;
       // Numbers of every type share one key space: int 7, long 7 and double 7.0 are one key.
-      case 'Long':
       case 'Int32':
       case 'Double':
         return `n${value.toString()}`;
-      case 'Decimal128': {
-        // A decimal is keyed by its nearest double (a decimal beyond double precision may share a key).
-        const number = Number(value.toString());
-        return Object.is(number, -0) ? 'n0' : `n${number}`;
-      }
+      case 'Long':
+      case 'Decimal128':
+        return wideNumberKey(value as unknown as Long | Decimal128);
       case 'Binary':
         return `x${value.toString('base64')}`;
       default:

@@ -1,5 +1,8 @@
 import { compare } from 'mingo/util';
 
+// Installs the engine's exact comparison of decimals with other numbers.
+import './exact-numbers.js';
+
 /**
  * MongoDB's cross-type ordering of two values: natively within numbers, strings and dates (the hot
  * cases of sorts, ranges and index order), else the query engine's own comparison.

@@ -645,6 +645,156 @@ describe('numbers of different types compare by value', () => {
   });
 });
 
+describe('decimal arithmetic keeps the IEEE 754-2008 cohort, as mongod does', () => {
+  it('keeps trailing zeros in $add, $subtract, $multiply, $divide, $abs, $round and $trunc', async () => {
+    const items = collectionOf('decimal_cohort');
+    await items.insertOne({
+      _id: 1,
+      price: Decimal128.fromString('1.50'),
+      tenth: Decimal128.fromString('0.10'),
+      big: Decimal128.fromString('1234.5'),
+      negative: Decimal128.fromString('-2.500'),
+      whole: Decimal128.fromString('2'),
+    });
+    const [row] = await items
+      .aggregate(
+        [
+          {
+            $project: {
+              _id: 0,
+              add: { $add: ['$price', 1] },
+              addLong: { $add: ['$price', Long.fromNumber(2)] },
+              subtract: { $subtract: ['$price', '$tenth'] },
+              subtractToZero: { $subtract: ['$price', '$price'] },
+              multiply: { $multiply: ['$price', 2] },
+              multiplyDecimals: { $multiply: ['$price', '$tenth'] },
+              divideExact: { $divide: ['$price', 2] },
+              divideByDecimal: { $divide: ['$whole', Decimal128.fromString('0.5')] },
+              divideInexact: { $divide: ['$whole', 3] },
+              divideHalfEven: { $divide: [Decimal128.fromString('2'), Decimal128.fromString('3')] },
+              abs: { $abs: '$negative' },
+              round: { $round: ['$price', 1] },
+              roundUp: { $round: ['$whole', 2] },
+              roundNegativePlace: { $round: ['$big', -2] },
+              trunc: { $trunc: ['$negative', 1] },
+              ceil: { $ceil: '$price' },
+            },
+          },
+        ],
+        RAW,
+      )
+      .toArray();
+    expect(typed(row)).toEqual({
+      add: 'decimal:2.50',
+      addLong: 'decimal:3.50',
+      subtract: 'decimal:1.40',
+      subtractToZero: 'decimal:0.00',
+      multiply: 'decimal:3.00',
+      multiplyDecimals: 'decimal:0.1500',
+      divideExact: 'decimal:0.75',
+      divideByDecimal: 'decimal:4',
+      divideInexact: 'decimal:0.6666666666666666666666666666666667',
+      divideHalfEven: 'decimal:0.6666666666666666666666666666666667',
+      abs: 'decimal:2.500',
+      round: 'decimal:1.5',
+      roundUp: 'decimal:2.00',
+      roundNegativePlace: 'decimal:1.2E+3',
+      trunc: 'decimal:-2.5',
+      ceil: 'decimal:2',
+    });
+  });
+
+  it('keeps the cohort in $sum, $avg, $inc and $mul', async () => {
+    const items = collectionOf('decimal_cohort_accumulators');
+    await items.insertMany([
+      { _id: 1, v: Decimal128.fromString('0.10') },
+      { _id: 2, v: Decimal128.fromString('0.20') },
+    ]);
+    for (const pipeline of [
+      [{ $group: { _id: null, sum: { $sum: '$v' }, avg: { $avg: '$v' } } }],
+      [
+        { $match: { v: { $exists: true } } },
+        { $group: { _id: null, sum: { $sum: '$v' }, avg: { $avg: '$v' } } },
+      ],
+    ]) {
+      const [row] = await items.aggregate(pipeline, RAW).toArray();
+      expect(typed(row)).toEqual({ _id: null, sum: 'decimal:0.30', avg: 'decimal:0.15' });
+    }
+    await items.updateOne({ _id: 1 }, { $inc: { v: new Int32(1) } });
+    await items.updateOne({ _id: 2 }, { $mul: { v: Decimal128.fromString('1.0') } });
+    const docs = await items.find({}, RAW).sort({ _id: 1 }).toArray();
+    expect(docs.map((doc) => typed(doc.v))).toEqual(['decimal:1.10', 'decimal:0.200']);
+  });
+});
+
+describe('decimals compare with other numbers by exact value', () => {
+  // Two decimals that round to the same double, and the double 0.1 (0.1000000000000000055511151231257827…).
+  const ONE_TENTH = Decimal128.fromString('0.1');
+  const NEAR_TENTH = Decimal128.fromString('0.1000000000000000000000000000000001');
+
+  it('tells decimal 0.1 from double 0.1 in matches, $in, $expr, sort, group and distinct', async () => {
+    const items = collectionOf('exact_decimals');
+    await items.insertMany([
+      { _id: 'double', v: new Double(0.1) },
+      { _id: 'decimal', v: ONE_TENTH },
+      { _id: 'near', v: NEAR_TENTH },
+      { _id: 'one', v: Decimal128.fromString('1.0') },
+      { _id: 'int', v: new Int32(1) },
+    ]);
+    const ids = async (filter: Document): Promise<string[]> =>
+      (await items.find(filter).sort({ _id: 1 }).toArray()).map((doc) => String(doc._id));
+    expect(await ids({ v: ONE_TENTH })).toEqual(['decimal']);
+    expect(await ids({ v: new Double(0.1) })).toEqual(['double']);
+    expect(await ids({ v: NEAR_TENTH })).toEqual(['near']);
+    expect(await ids({ v: new Int32(1) })).toEqual(['int', 'one']);
+    expect(await ids({ v: new Double(1) })).toEqual(['int', 'one']);
+    expect(await ids({ v: { $in: [ONE_TENTH, 'x'] } })).toEqual(['decimal']);
+    expect(await ids({ v: { $gt: ONE_TENTH, $lt: 1 } })).toEqual(['double', 'near']);
+    expect(await ids({ $expr: { $eq: ['$v', 0.1] } })).toEqual(['double']);
+
+    const sorted = await items.find({}).sort({ v: 1, _id: 1 }).toArray();
+    expect(sorted.map((doc) => doc._id)).toEqual(['decimal', 'near', 'double', 'int', 'one']);
+
+    const groups = await items
+      .aggregate([{ $group: { _id: '$v', n: { $sum: 1 } } }, { $sort: { _id: 1 } }], RAW)
+      .toArray();
+    expect(groups.map((group) => [typed(group._id), typed(group.n)])).toEqual([
+      ['decimal:0.1', 'int:1'],
+      ['decimal:0.1000000000000000000000000000000001', 'int:1'],
+      ['double:0.1', 'int:1'],
+      [expect.stringMatching(/^(int:1|decimal:1\.0)$/), 'int:2'],
+    ]);
+    const general = await items
+      .aggregate([{ $group: { _id: { k: '$v' }, n: { $sum: 1 } } }, { $sort: { '_id.k': 1 } }])
+      .toArray();
+    expect(general.map((group) => group.n)).toEqual([1, 1, 1, 2]);
+    expect((await items.distinct('v')).length).toBe(4);
+  });
+
+  it('keeps two decimals that round to one double apart in a unique index and in _id lookups', async () => {
+    const items = collectionOf('exact_decimal_keys');
+    await items.createIndex({ code: 1 }, { unique: true });
+    await items.insertOne({ _id: ONE_TENTH, code: ONE_TENTH });
+    await items.insertOne({ _id: NEAR_TENTH, code: NEAR_TENTH });
+    await items.insertOne({ _id: new Double(0.1), code: new Double(0.1) });
+    await expect(items.insertOne({ code: Decimal128.fromString('0.10') })).rejects.toMatchObject({
+      code: 11000,
+    });
+    await items.insertOne({ _id: 'one', code: Decimal128.fromString('1.00') });
+    await expect(items.insertOne({ code: new Int32(1) })).rejects.toMatchObject({ code: 11000 });
+    await expect(items.insertOne({ _id: Decimal128.fromString('0.100'), code: 5 })).rejects.toMatchObject({
+      code: 11000,
+    });
+
+    const codeOf = async (id: Loose['_id']): Promise<unknown> =>
+      typed((await items.findOne({ _id: id }, RAW))?.code);
+    expect(await codeOf(ONE_TENTH)).toBe('decimal:0.1');
+    expect(await codeOf(NEAR_TENTH)).toBe('decimal:0.1000000000000000000000000000000001');
+    expect(await codeOf(new Double(0.1))).toBe('double:0.1');
+    expect(await items.countDocuments({ code: { $in: [NEAR_TENTH, new Double(0.1)] } })).toBe(2);
+  });
+});
+
 describe('the decoder that picks the type-preserving path', () => {
   it('closes a connection whose body holds a string of negative length instead of scanning backwards', async () => {
     const server = await EmbeddedMongoServer.start({});
