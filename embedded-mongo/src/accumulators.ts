@@ -1,12 +1,7 @@
 import { evalExpr } from 'mingo/core';
-import type { Options } from 'mingo/types';
 import { unique } from 'mingo/util';
 
-type AccumulatorOperator = (
-  collection: unknown[],
-  expr: unknown,
-  options: Options & { options?: Options },
-) => unknown;
+import type { AccumulatorOperator } from './operator-types.js';
 
 /**
  * `$push` and `$addToSet` as mongod runs them: a missing value is left out (the query engine would add

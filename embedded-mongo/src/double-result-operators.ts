@@ -6,6 +6,7 @@ import type { Options } from 'mingo/types';
 
 import { INT32_MAX, INT32_MIN, numericKind, toJsNumber, toStoredDouble } from './bson-numbers.js';
 import { ErrorCode, MongoServerError } from './errors.js';
+import type { AccumulatorOperator, ExpressionOperator } from './operator-types.js';
 
 /**
  * The query engine's operators that compute a double from plain JS numbers ($sqrt, $ln, the trigonometry,
@@ -13,13 +14,6 @@ import { ErrorCode, MongoServerError } from './errors.js';
  * integral double (a bson object here) would be left out silently: these wrappers hand them the values as
  * plain numbers and store the answer as the double mongod gives.
  */
-
-type ExpressionOperator = (obj: unknown, expr: unknown, options: Options) => unknown;
-type AccumulatorOperator = (
-  collection: unknown[],
-  expr: unknown,
-  options: Options & { options?: Options },
-) => unknown;
 
 const engineExpressions = expressionOperators as unknown as Record<string, ExpressionOperator>;
 const engineAccumulators = accumulatorOperators as unknown as Record<string, AccumulatorOperator>;

@@ -1,8 +1,8 @@
 import { evalExpr } from 'mingo/core';
 import * as expressionOperators from 'mingo/operators/expression';
-import type { Options } from 'mingo/types';
 
 import { numericKind, toJsNumber } from './bson-numbers.js';
+import type { ExpressionOperator } from './operator-types.js';
 
 /**
  * The query engine's operators that take positions, counts or bounds ($arrayElemAt, $slice, $range,
@@ -10,8 +10,6 @@ import { numericKind, toJsNumber } from './bson-numbers.js';
  * as a double (`{$ceil: …}` of a double is the double 3.0, held as a bson Double) was refused. These
  * wrappers evaluate the arguments and hand the numbers over as plain JS numbers; the rest is mingo's.
  */
-
-type ExpressionOperator = (obj: unknown, expr: unknown, options: Options) => unknown;
 
 const engineExpressions = expressionOperators as unknown as Record<string, ExpressionOperator>;
 

@@ -30,19 +30,12 @@ import {
   toDecimal,
   type RoundingMode,
 } from './numeric-arithmetic.js';
+import type { AccumulatorOperator, ExpressionOperator, QueryOperator } from './operator-types.js';
 
 /**
  * The query engine's operators that read or make numbers, replaced by ones that follow mongod's BSON
  * types (see bson-numbers.ts for the in-memory form and numeric-arithmetic.ts for the promotion rules).
  */
-
-type ExpressionOperator = (obj: unknown, expr: unknown, options: Options) => unknown;
-type AccumulatorOperator = (
-  collection: unknown[],
-  expr: unknown,
-  options: Options & { options?: Options },
-) => unknown;
-type QueryOperator = (selector: string, value: unknown, options: Options) => (obj: unknown) => boolean;
 
 const isNil = (value: unknown): boolean => value === null || value === undefined;
 

@@ -13,7 +13,8 @@ installNumericUpdates();
 
 export type UpdateSpec = Document | Document[];
 
-const PIPELINE_UPDATE_STAGES = new Set([
+/** The stages a pipeline-style update (and `$merge`'s whenMatched pipeline) may run. */
+export const PIPELINE_UPDATE_STAGES: ReadonlySet<string> = new Set([
   '$addFields',
   '$set',
   '$project',

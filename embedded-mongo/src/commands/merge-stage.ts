@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog.js';
 import type { Collection } from '../collection.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from '../errors.js';
 import { compileFilter, runPipeline, type QueryOptions } from '../query-engine.js';
-import { applyUpdate, buildUpsert, upsertSeed } from '../update-engine.js';
+import { applyUpdate, buildUpsert, PIPELINE_UPDATE_STAGES, upsertSeed } from '../update-engine.js';
 import { isIndexableScalar } from '../value-keys.js';
 import { MergeErrorCode, type MergeSpec } from './merge-spec.js';
 
@@ -12,15 +12,6 @@ import { MergeErrorCode, type MergeSpec } from './merge-spec.js';
 const MAX_BATCH_DOCUMENTS = 100_000;
 /** …and about this many bytes; a failed batch stops the stage, earlier batches stay written. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
-
-const UPDATE_PIPELINE_STAGES = new Set([
-  '$addFields',
-  '$set',
-  '$project',
-  '$unset',
-  '$replaceRoot',
-  '$replaceWith',
-]);
 
 /** One result on its way to the target: the document and the query its `on` fields make. */
 interface BatchItem {
@@ -157,7 +148,7 @@ class MergeWriter {
     if (Array.isArray(pipeline)) {
       const forbidden = pipeline
         .map((stage) => Object.keys(stage)[0] ?? '')
-        .find((name) => !UPDATE_PIPELINE_STAGES.has(name));
+        .find((name) => !PIPELINE_UPDATE_STAGES.has(name));
       if (forbidden !== undefined)
         throw new MongoServerError(
           ErrorCode.InvalidOptions,
