@@ -185,6 +185,20 @@ describe('views: refused changes', () => {
     await expect(
       suite.db.createCollection('badView', { viewOn: 'source', pipeline: [], validator: { a: 1 } }),
     ).rejects.toMatchObject({ code: 72 });
+    // Not emulated: refused rather than read with the simple collation.
+    await expect(
+      suite.db.createCollection('collatedView', {
+        viewOn: 'source',
+        pipeline: [],
+        collation: { locale: 'en', strength: 2 },
+      }),
+    ).rejects.toMatchObject({ code: 115 });
+    await suite.db.createCollection('simpleView', {
+      viewOn: 'source',
+      pipeline: [],
+      collation: { locale: 'simple' },
+    });
+    expect(await suite.db.listCollections({ name: 'collatedView' }).toArray()).toHaveLength(0);
   });
 
   it('refuses writing stages, unknown stages and taken names in a view definition', async () => {

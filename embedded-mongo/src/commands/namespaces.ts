@@ -80,6 +80,12 @@ function createView(context: CommandContext, name: string, options: Document): D
   const pipeline = checkViewPipeline(options.pipeline ?? [], 'create');
   const other = Object.keys(options).find((key) => !VIEW_OPTIONS.includes(key) && key !== 'collation');
   if (other) throw new MongoServerError(ErrorCode.InvalidOptions, `option not supported on a view: ${other}`);
+  // A view's own default collation would govern every read of it; refused until emulated, never ignored.
+  if (options.collation !== undefined)
+    throw new MongoServerError(
+      ErrorCode.CommandNotSupported,
+      'a view with a non-simple collation is not supported by the embedded server',
+    );
   checkPipelineRuns(pipeline);
   context.catalog.createView(context.db, name, viewOn, pipeline);
   return { ok: 1 };
