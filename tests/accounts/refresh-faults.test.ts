@@ -1,18 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
-import {
-  databaseUri,
-  startTestDatabase,
-  uniqueDatabaseName,
-  type TestDatabase,
-} from '../support/database.js';
+import { databaseUri, uniqueDatabaseName } from '../support/database.js';
 import {
   APP_NAME,
-  connectFailCommand,
   databaseNameOf,
+  startFaultDatabase,
   withAppName,
-  type FailCommand,
+  type FaultDatabase,
 } from '../support/fail-points.js';
 import { callRest } from '../support/rest.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -24,20 +19,14 @@ import { startTestServer, type TestServer } from '../support/server.js';
  * happened but the answer reported a failure.
  */
 
-let database: TestDatabase;
-let failCommand: FailCommand | undefined;
-let skipReason = '';
+let faults: FaultDatabase;
 let strict: TestServer;
 let lenient: TestServer;
 
 beforeAll(async () => {
-  database = await startTestDatabase({ testCommands: true });
-  const connected = await connectFailCommand(database);
-  if (typeof connected === 'string') {
-    skipReason = connected;
-    return;
-  }
-  failCommand = connected;
+  faults = await startFaultDatabase();
+  if (!faults.failCommand) return;
+  const { database } = faults;
   const start = (grace: string): Promise<TestServer> =>
     startTestServer(database, {
       env: { AUTH_RATE_LIMIT_MAX: '1000', REFRESH_REUSE_GRACE_SECONDS: grace },
@@ -48,11 +37,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await failCommand?.off();
-  await failCommand?.close();
-  await lenient?.close();
-  await strict?.close();
-  await database.stop();
+  await faults.stop(async () => {
+    await lenient?.close();
+    await strict?.close();
+  });
 });
 
 /** The namespace of the refresh-token families in the server's database. */
@@ -71,7 +59,8 @@ function refresh(server: TestServer, refreshToken: string) {
 
 describe('a refresh whose rotation write fails', () => {
   it('answers a clear error without the token, and the same token still refreshes (it was never consumed)', async (context) => {
-    if (!failCommand) return context.skip(skipReason);
+    const { failCommand } = faults;
+    if (!failCommand) return context.skip(faults.skipReason);
     const user = await signedInUser(strict, 'rotation-fails@example.com');
     await failCommand.set(
       { times: 1 },
@@ -102,7 +91,8 @@ describe('a refresh whose rotation write fails', () => {
   });
 
   it('a write that happened but answered a failure (writeConcernError): the token refreshes again within the grace, in the same session', async (context) => {
-    if (!failCommand) return context.skip(skipReason);
+    const { failCommand } = faults;
+    if (!failCommand) return context.skip(faults.skipReason);
     const user = await signedInUser(lenient, 'answer-lost@example.com');
     await failCommand.set(
       { times: 1 },

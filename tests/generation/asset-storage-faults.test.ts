@@ -6,13 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TAsset, TJob } from '@gen3d/client';
 
 import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
-import {
-  databaseUri,
-  startTestDatabase,
-  uniqueDatabaseName,
-  type TestDatabase,
-} from '../support/database.js';
-import { APP_NAME, connectFailCommand, withAppName, type FailCommand } from '../support/fail-points.js';
+import { databaseUri, uniqueDatabaseName } from '../support/database.js';
+import { APP_NAME, startFaultDatabase, withAppName, type FaultDatabase } from '../support/fail-points.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { callRest } from '../support/rest.js';
 import { GENEROUS_LIMITS, startTestServer, type TestServer } from '../support/server.js';
@@ -23,22 +18,16 @@ import { GENEROUS_LIMITS, startTestServer, type TestServer } from '../support/se
  * attempt fails and its retry stores everything.
  */
 
-let database: TestDatabase;
-let failCommand: FailCommand | undefined;
-let skipReason = '';
+let faults: FaultDatabase;
 let server: TestServer;
 let user: SignedIn;
 let inspector: MongoClient;
 let db: Db;
 
 beforeAll(async () => {
-  database = await startTestDatabase({ testCommands: true });
-  const connected = await connectFailCommand(database);
-  if (typeof connected === 'string') {
-    skipReason = connected;
-    return;
-  }
-  failCommand = connected;
+  faults = await startFaultDatabase();
+  if (!faults.failCommand) return;
+  const { database } = faults;
   const uri = databaseUri(database, uniqueDatabaseName('storage_faults'));
   server = await startTestServer(database, {
     env: {
@@ -58,11 +47,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await failCommand?.off();
-  await failCommand?.close();
-  await inspector?.close();
-  await server?.close();
-  await database.stop();
+  await faults.stop(async () => {
+    await inspector?.close();
+    await server?.close();
+  });
 });
 
 async function runJob(prompt: string): Promise<TJob> {
@@ -91,7 +79,8 @@ async function expectStorageConsistent(): Promise<void> {
 
 describe('a GridFS write that fails while a job stores its outputs', () => {
   it('a failed chunk write: no half-written asset, the attempt is retried and stores every file', async (context) => {
-    if (!failCommand) return context.skip(skipReason);
+    const { failCommand } = faults;
+    if (!failCommand) return context.skip(faults.skipReason);
     const before = await failCommand.set(
       { times: 1 },
       {
@@ -108,7 +97,8 @@ describe('a GridFS write that fails while a job stores its outputs', () => {
   });
 
   it('a failed files document after the chunks were written: the written chunks do not stay behind', async (context) => {
-    if (!failCommand) return context.skip(skipReason);
+    const { failCommand } = faults;
+    if (!failCommand) return context.skip(faults.skipReason);
     const before = await failCommand.set(
       { times: 1 },
       {

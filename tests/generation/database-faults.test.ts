@@ -3,18 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TAsset, TJob } from '@gen3d/client';
 
 import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
-import {
-  databaseUri,
-  startTestDatabase,
-  uniqueDatabaseName,
-  type TestDatabase,
-} from '../support/database.js';
+import { databaseUri, uniqueDatabaseName } from '../support/database.js';
 import {
   APP_NAME,
-  connectFailCommand,
   databaseNameOf,
+  startFaultDatabase,
   withAppName,
-  type FailCommand,
+  type FaultDatabase,
 } from '../support/fail-points.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { startHeldModelServer, type HeldModelServer } from '../support/held-model-server.js';
@@ -33,22 +28,16 @@ import { GENEROUS_LIMITS, startTestServer, type TestServer } from '../support/se
  * findAndModify hits exactly the outcome write.
  */
 
-let database: TestDatabase;
-let failCommand: FailCommand | undefined;
-let skipReason = '';
+let faults: FaultDatabase;
 let model: HeldModelServer;
 let server: TestServer;
 let user: SignedIn;
 let log: CapturedLog;
 
 beforeAll(async () => {
-  database = await startTestDatabase({ testCommands: true });
-  const connected = await connectFailCommand(database);
-  if (typeof connected === 'string') {
-    skipReason = connected;
-    return;
-  }
-  failCommand = connected;
+  faults = await startFaultDatabase();
+  if (!faults.failCommand) return;
+  const { database } = faults;
   model = await startHeldModelServer();
   log = captureLog('warn');
   server = await startTestServer(database, {
@@ -71,11 +60,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await failCommand?.off();
-  await failCommand?.close();
-  await server?.close();
-  await model?.close();
-  await database.stop();
+  await faults.stop(async () => {
+    await server?.close();
+    await model?.close();
+  });
 });
 
 function jobsNamespace(): string {
@@ -96,7 +84,8 @@ async function assetsOf(jobId?: string): Promise<TAsset[]> {
 
 describe('the database fails under the job queue', () => {
   it('a claim whose connection is dropped loses no job and runs none twice', async (context) => {
-    if (!failCommand) return context.skip(skipReason);
+    const { failCommand } = faults;
+    if (!failCommand) return context.skip(faults.skipReason);
     const prompt = 'a cube claimed over a dropped connection';
     model.release(prompt);
     const before = await failCommand.set(
@@ -119,7 +108,8 @@ describe('the database fails under the job queue', () => {
   });
 
   it('a run whose success write fails is handed back and retried, and leaves no stray assets', async (context) => {
-    if (!failCommand) return context.skip(skipReason);
+    const { failCommand } = faults;
+    if (!failCommand) return context.skip(faults.skipReason);
     const prompt = 'a torus whose success write fails';
     const assetsBefore = (await assetsOf()).length;
     const jobId = await createJob(prompt);
@@ -148,7 +138,8 @@ describe('the database fails under the job queue', () => {
   });
 
   it('a success write that happened but answered a failure keeps the run: succeeded once, announced, assets kept', async (context) => {
-    if (!failCommand) return context.skip(skipReason);
+    const { failCommand } = faults;
+    if (!failCommand) return context.skip(faults.skipReason);
     const prompt = 'a cone whose success answer is lost';
     const assetsBefore = (await assetsOf()).length;
     const jobId = await createJob(prompt);

@@ -1,6 +1,6 @@
 import { MongoClient, MongoServerError, type Document } from 'mongodb';
 
-import type { TestDatabase } from './database.js';
+import { startTestDatabase, type TestDatabase } from './database.js';
 
 /** The appName the app under test connects with, so a fail point can target only its connections. */
 export const APP_NAME = 'gen3d-under-test';
@@ -58,5 +58,33 @@ export async function connectFailCommand(database: TestDatabase): Promise<FailCo
       await admin.command({ waitForFailPoint: 'failCommand', timesEntered, maxTimeMS: WAIT_LIMIT_MS });
     },
     close: () => client.close(),
+  };
+}
+
+/** A test database started with test commands, and its fail point when the database allows one. */
+export interface FaultDatabase {
+  database: TestDatabase;
+  /** Undefined when the database refuses fail points; the suite's tests then skip with `skipReason`. */
+  failCommand: FailCommand | undefined;
+  skipReason: string;
+  /** Turns the fail point off, closes the suite's servers with `closeServers`, then stops the database. */
+  stop(closeServers: () => Promise<void>): Promise<void>;
+}
+
+/** Starts a fault-injection suite's database: `startTestDatabase({ testCommands: true })` and its fail point. */
+export async function startFaultDatabase(): Promise<FaultDatabase> {
+  const database = await startTestDatabase({ testCommands: true });
+  const connected = await connectFailCommand(database);
+  const failCommand = typeof connected === 'string' ? undefined : connected;
+  return {
+    database,
+    failCommand,
+    skipReason: typeof connected === 'string' ? connected : '',
+    async stop(closeServers) {
+      await failCommand?.off();
+      await failCommand?.close();
+      await closeServers();
+      await database.stop();
+    },
   };
 }
