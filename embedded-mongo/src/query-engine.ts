@@ -26,6 +26,7 @@ import {
 } from './numeric-operators.js';
 import { zoneAwareDateOperators } from './time-zones.js';
 import { compareValues } from './value-order.js';
+import { setWindowFieldsStage } from './window-bounds.js';
 import { covarianceAccumulators, numericWindowOperators, windowStageFunction } from './window-operators.js';
 
 /** Up to this many documents, a sorted find keeps a bounded list instead of sorting every match. */
@@ -61,7 +62,7 @@ const OPERATOR_SET = {
     ...indexArgumentOperators,
     $function: windowStageFunction,
   },
-  pipeline: pipelineOperators,
+  pipeline: { ...pipelineOperators, $setWindowFields: setWindowFieldsStage },
   projection: projectionOperators,
   query: { ...queryOperators, ...numericQueryOperators },
   window: { ...windowOperators, ...numericWindowOperators },

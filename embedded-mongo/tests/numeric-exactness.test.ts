@@ -209,6 +209,46 @@ describe('window functions read numbers of every BSON type', () => {
 /** A `$bit` update of any shape: the driver's types allow one operation of a valid operand only. */
 const bit = (spec: Document): UpdateFilter<Loose> => ({ $bit: spec }) as UpdateFilter<Loose>;
 
+describe('window bounds of every BSON numeric type', () => {
+  it('bounds a range window around long and decimal sortBy values by exact value', async () => {
+    const items = collectionOf('range_windows');
+    await items.insertMany([
+      { _id: 1, long: Long.fromNumber(1), dec: Decimal128.fromString('1.0'), v: 1 },
+      { _id: 2, long: Long.fromNumber(2), dec: Decimal128.fromString('1.1'), v: 2 },
+      { _id: 3, long: Long.fromNumber(3), dec: Decimal128.fromString('1.2'), v: 4 },
+      { _id: 4, long: Long.fromNumber(5), dec: Decimal128.fromString('1.5'), v: 8 },
+    ]);
+    expect(
+      await windowed('range_windows', { near: { $sum: '$v', window: { range: [-2, 0] } } }, { long: 1 }),
+    ).toEqual([{ near: 'int:1' }, { near: 'int:3' }, { near: 'int:7' }, { near: 'int:12' }]);
+    // 1.1 + -0.1 is exactly 1.0 in decimal arithmetic (in doubles it is 1.0000000000000000888).
+    const tenth = Decimal128.fromString('-0.1');
+    expect(
+      await windowed('range_windows', { near: { $sum: '$v', window: { range: [tenth, 0] } } }, { dec: 1 }),
+    ).toEqual([{ near: 'int:1' }, { near: 'int:3' }, { near: 'int:6' }, { near: 'int:8' }]);
+  });
+
+  it('takes document offsets of any numeric type', async () => {
+    const items = collectionOf('document_windows');
+    await items.insertMany([1, 2, 3].map((n) => ({ _id: n, t: n, v: n * 10 })));
+    expect(
+      await windowed('document_windows', {
+        pair: { $sum: '$v', window: { documents: [Long.fromNumber(-1), new Double(0)] } },
+      }),
+    ).toEqual([{ pair: 'int:10' }, { pair: 'int:30' }, { pair: 'int:50' }]);
+  });
+
+  it('refuses a range window over a non-numeric sortBy value with mongod 5429414', async () => {
+    await collectionOf('range_text').insertMany([
+      { _id: 1, t: 'a', v: 1 },
+      { _id: 2, t: 'b', v: 2 },
+    ]);
+    await expect(
+      windowRun('range_text', { near: { $sum: '$v', window: { range: [-1, 0] } } }),
+    ).rejects.toMatchObject({ code: 5429414 });
+  });
+});
+
 describe('$bit works on ints and longs as mongod does', () => {
   it('applies and/or/xor to a long, widens an int by a long operand and starts a missing field at int 0', async () => {
     const items = collectionOf('bit_types');
