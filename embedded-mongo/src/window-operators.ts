@@ -3,7 +3,7 @@ import { evalExpr } from 'mingo/core';
 import type { Options } from 'mingo/types';
 
 import { numericKind, toBigInt, toJsNumber, toStoredDouble, toStoredLong } from './bson-numbers.js';
-import { typeNameOf } from './bson-types.js';
+import { bsonTypeName, typeNameOf } from './bson-types.js';
 import {
   decimalAdd,
   decimalDivide,
@@ -75,8 +75,18 @@ interface WindowSpec {
   alpha?: unknown;
 }
 
+/** The function's argument, which must be an object (`{input, unit}`, `{input, N}`...). */
+function windowSpec(name: string, argument: unknown): WindowSpec {
+  if (bsonTypeName(argument) !== 'object')
+    throw new MongoServerError(
+      ErrorCode.FailedToParse,
+      `${name} expects an object with an 'input' field, but got ${typeNameOf(argument)}`,
+    );
+  return argument as WindowSpec;
+}
+
 const $derivative: WindowOperator = (_obj, collection, expr, options) => {
-  const spec = expr.inputExpr as WindowSpec;
+  const spec = windowSpec('$derivative', expr.inputExpr);
   const millis = unitMillis('$derivative', spec.unit);
   const first = collection[0];
   const last = collection[collection.length - 1];
@@ -120,7 +130,7 @@ function trapezoid([x1, y1]: readonly unknown[], [x2, y2]: readonly unknown[]): 
 const isNaNNumber = (value: unknown): boolean => nonFiniteKind(value) === 'nan';
 
 const $integral: WindowOperator = (_obj, collection, expr, options) => {
-  const spec = expr.inputExpr as WindowSpec;
+  const spec = windowSpec('$integral', expr.inputExpr);
   const millis = unitMillis('$integral', spec.unit);
   if (collection.length === 0) return null;
   const path = sortPath('$integral', expr.parentExpr);
@@ -206,7 +216,7 @@ function exponentialAverages(collection: unknown[], spec: WindowSpec, options: O
 }
 
 const $expMovingAvg: WindowOperator = (_obj, collection, expr, options) => {
-  const spec = expr.inputExpr as WindowSpec;
+  const spec = windowSpec('$expMovingAvg', expr.inputExpr);
   let byField = averagesByPartition.get(collection);
   if (!byField) {
     byField = new Map();

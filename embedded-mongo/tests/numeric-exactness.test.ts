@@ -144,6 +144,16 @@ describe('window functions read numbers of every BSON type', () => {
     ).rejects.toMatchObject({ code: 5423900 });
   });
 
+  it('refuses a $derivative, $integral or $expMovingAvg argument that is not an object (FailedToParse)', async () => {
+    await collectionOf('window_arguments').insertOne({ _id: 1, t: 1, v: 1 });
+    for (const output of [
+      { slope: { $derivative: '$v', window: { documents: [-1, 0] } } },
+      { area: { $integral: null, window: { documents: [-1, 0] } } },
+      { average: { $expMovingAvg: 5 } },
+    ])
+      await expect(windowRun('window_arguments', output)).rejects.toMatchObject({ code: 9 });
+  });
+
   it('$expMovingAvg reads longs and integral doubles, computing in decimal as mongod does', async () => {
     await collectionOf('moving_average').insertMany([
       { _id: 1, t: 1, long: Long.fromNumber(2), double: new Double(2), dec: Decimal128.fromString('2.0') },
