@@ -1,6 +1,7 @@
 import { Decimal128 } from 'bson';
 
 import { numericKind, toBigInt, toJsNumber } from './bson-numbers.js';
+import { exactDoubleString } from './exact-numbers.js';
 
 /**
  * IEEE 754-2008 decimal128 arithmetic as mongod does it (the Intel library): a result keeps its cohort,
@@ -8,13 +9,15 @@ import { numericKind, toBigInt, toJsNumber } from './bson-numbers.js';
  * decimal.js would normalise trailing zeros away. Rounding is to 34 significant digits, half to even.
  */
 
-type Finite = { kind: 'finite'; negative: boolean; coefficient: bigint; exponent: number };
+export type Finite = { kind: 'finite'; negative: boolean; coefficient: bigint; exponent: number };
 type Special = { kind: 'nan' } | { kind: 'infinity'; negative: boolean };
 export type DecimalValue = Finite | Special;
 
 export type DecimalRounding = 'round' | 'trunc' | 'ceil' | 'floor';
 
 const PRECISION = 34;
+/** The significant digits mongod gives a double converted to a decimal. */
+const DOUBLE_DIGITS = 15;
 const MIN_EXPONENT = -6176;
 const MAX_EXPONENT = 6111;
 const NAN: Special = { kind: 'nan' };
@@ -42,17 +45,46 @@ export function decimalOf(value: unknown): DecimalValue {
   switch (numericKind(value)) {
     case 'decimal':
       return parse((value as Decimal128).toString());
-    case 'double': {
-      const number = toJsNumber(value);
-      if (Number.isNaN(number)) return NAN;
-      if (!Number.isFinite(number)) return { kind: 'infinity', negative: number < 0 };
-      return parse(number.toPrecision(15));
-    }
+    case 'double':
+      return decimalOfDouble(toJsNumber(value));
     default: {
       const big = toBigInt(value);
       return { kind: 'finite', negative: big < 0n, coefficient: big < 0n ? -big : big, exponent: 0 };
     }
   }
+}
+
+/**
+ * mongod's `Decimal128(double, kRoundTo15Digits)`: the double's exact value rounded to 34 digits (the
+ * binary-to-decimal conversion), then quantized to exactly 15 significant digits, both half to even, so
+ * trailing zeros stay (`0.1` is `0.100000000000000`, `2.5` is `2.50000000000000`). Zero is not quantized.
+ */
+function decimalOfDouble(number: number): DecimalValue {
+  if (Number.isNaN(number)) return NAN;
+  if (!Number.isFinite(number)) return { kind: 'infinity', negative: number < 0 };
+  if (number === 0) return { kind: 'finite', negative: Object.is(number, -0), coefficient: 0n, exponent: 0 };
+  const exact = parse(exactDoubleString(number)) as Finite;
+  const converted = toDigits(toDigits(exact, PRECISION), DOUBLE_DIGITS);
+  const missing = DOUBLE_DIGITS - digitCount(converted.coefficient);
+  if (missing <= 0) return converted;
+  return {
+    ...converted,
+    coefficient: converted.coefficient * pow10(missing),
+    exponent: converted.exponent - missing,
+  };
+}
+
+/** A finite value rounded half to even to at most `digits` significant digits. */
+function toDigits(value: Finite, digits: number): Finite {
+  const excess = digitCount(value.coefficient) - digits;
+  if (excess <= 0) return value;
+  let coefficient = dropDigits(value.coefficient, excess, 'round', value.negative);
+  let exponent = value.exponent + excess;
+  if (digitCount(coefficient) > digits) {
+    coefficient /= 10n;
+    exponent += 1;
+  }
+  return { ...value, coefficient, exponent };
 }
 
 /** The coefficient with its last `count` digits removed, rounded by `mode` (`sticky`: lost digits beyond). */
@@ -168,6 +200,29 @@ export function decimalDivide(a: DecimalValue, b: DecimalValue): DecimalValue {
       exponent += 1;
     }
   return finish(negative, quotient, exponent, !exact);
+}
+
+/**
+ * `fmod` as the Intel library's `bid128_fmod` (mongod's `Decimal128::modulo`): the exact remainder of the
+ * truncated quotient, with the dividend's sign, at the smaller of the two exponents (`7.50 mod 2` is
+ * `1.50`). The caller refuses a zero divisor.
+ */
+export function decimalRemainder(a: DecimalValue, b: DecimalValue): DecimalValue {
+  if (a.kind !== 'finite' || b.kind === 'nan') return NAN;
+  if (b.kind === 'infinity') return a;
+  const exponent = Math.min(a.exponent, b.exponent);
+  const dividend = a.coefficient * pow10(a.exponent - exponent);
+  const divisor = b.coefficient * pow10(b.exponent - exponent);
+  return finish(a.negative, dividend % divisor, exponent);
+}
+
+/** A finite value truncated toward zero to an integer. */
+export function decimalTruncated(value: Finite): bigint {
+  const magnitude =
+    value.exponent >= 0
+      ? value.coefficient * pow10(value.exponent)
+      : value.coefficient / pow10(-value.exponent);
+  return value.negative ? -magnitude : magnitude;
 }
 
 export function decimalAbs(value: DecimalValue): DecimalValue {

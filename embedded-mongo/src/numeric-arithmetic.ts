@@ -1,4 +1,4 @@
-import { Decimal128 } from 'bson';
+import type { Decimal128 } from 'bson';
 import { Decimal } from 'decimal.js';
 
 import {
@@ -22,8 +22,10 @@ import {
   decimalNegate,
   decimalOf,
   decimalQuantize,
+  decimalRemainder,
   decimalToIntegral,
   encode,
+  isDecimalZero,
   type DecimalValue,
 } from './decimal128-arithmetic.js';
 
@@ -49,24 +51,21 @@ export function widest(a: NumericKind, b: NumericKind): NumericKind {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
-/** A number of any kind as a decimal; a double converts with 15 significant digits, as mongod does. */
-export function toDecimal(value: unknown): Decimal34 {
-  switch (numericKind(value)) {
-    case 'decimal':
-      return new Decimal34((value as Decimal128).toString());
-    case 'double': {
-      const number = toJsNumber(value);
-      return Number.isFinite(number) ? new Decimal34(number.toPrecision(15)) : new Decimal34(number);
-    }
-    default:
-      return new Decimal34(toBigInt(value).toString());
-  }
+/** The widest numeric type among values (a non-number counts as an int). */
+function widestOf(values: readonly unknown[]): NumericKind {
+  let kind: NumericKind = 'int';
+  for (const value of values) kind = widest(kind, numericKind(value) ?? 'int');
+  return kind;
 }
 
-export function fromDecimal(value: Decimal34): Decimal128 {
-  if (value.isNaN()) return Decimal128.fromString('NaN');
-  if (!value.isFinite()) return Decimal128.fromString(value.isNegative() ? '-Infinity' : 'Infinity');
-  return Decimal128.fromString(value.toString());
+/** Values combined left to right in decimal128 arithmetic (each converted as mongod converts it). */
+function decimalFold(
+  values: readonly unknown[],
+  combine: (total: DecimalValue, next: DecimalValue) => DecimalValue,
+): Decimal128 {
+  let total = decimalOf(values[0]);
+  for (let index = 1; index < values.length; index += 1) total = combine(total, decimalOf(values[index]));
+  return encode(total);
 }
 
 /** An integer result: int when it fits and the operands were ints, else long, else (overflow) double. */
@@ -85,14 +84,8 @@ export function sumOf(values: readonly unknown[]): unknown {
     if (!isInt32Number(a) || !isInt32Number(b)) return toStoredDouble(sum);
     return isInt32Number(sum) ? sum : toStoredLong(BigInt(sum));
   }
-  let kind: NumericKind = 'int';
-  for (const value of values) kind = widest(kind, numericKind(value) ?? 'int');
-  if (kind === 'decimal')
-    return encode(
-      values
-        .slice(1)
-        .reduce<DecimalValue>((total, value) => decimalAdd(total, decimalOf(value)), decimalOf(values[0])),
-    );
+  const kind = widestOf(values);
+  if (kind === 'decimal') return decimalFold(values, decimalAdd);
   if (kind === 'double')
     return toStoredDouble(values.reduce<number>((total, value) => total + toJsNumber(value), 0));
   let total = 0n;
@@ -108,17 +101,8 @@ export function difference(a: unknown, b: unknown): unknown {
 }
 
 export function productOf(values: readonly unknown[]): unknown {
-  let kind: NumericKind = 'int';
-  for (const value of values) kind = widest(kind, numericKind(value) ?? 'int');
-  if (kind === 'decimal')
-    return encode(
-      values
-        .slice(1)
-        .reduce<DecimalValue>(
-          (total, value) => decimalMultiply(total, decimalOf(value)),
-          decimalOf(values[0]),
-        ),
-    );
+  const kind = widestOf(values);
+  if (kind === 'decimal') return decimalFold(values, decimalMultiply);
   if (kind === 'double')
     return toStoredDouble(values.reduce<number>((total, value) => total * toJsNumber(value), 1));
   let product = 1n;
@@ -142,14 +126,14 @@ export function quotient(a: unknown, b: unknown): unknown {
 /** `$mod`: the remainder with the dividend's sign, typed like the widest operand. */
 export function remainder(a: unknown, b: unknown): unknown {
   const kind = widest(numericKind(a) ?? 'int', numericKind(b) ?? 'int');
-  if (kind === 'decimal') return fromDecimal(toDecimal(a).mod(toDecimal(b)));
+  if (kind === 'decimal') return encode(decimalRemainder(decimalOf(a), decimalOf(b)));
   if (kind === 'double') return toStoredDouble(toJsNumber(a) % toJsNumber(b));
   const result = toBigInt(a) % toBigInt(b);
   return kind === 'int' ? Number(result) : toStoredLong(result);
 }
 
 export function isZero(value: unknown): boolean {
-  if (numericKind(value) === 'decimal') return toDecimal(value).isZero();
+  if (numericKind(value) === 'decimal') return isDecimalZero(decimalOf(value));
   return toJsNumber(value) === 0;
 }
 

@@ -16,18 +16,17 @@ import {
   type NumericKind,
 } from './bson-numbers.js';
 import { bsonTypeName, hasTypeIn, typeSetOf } from './bson-types.js';
+import { decimalOf, decimalTruncated, encode } from './decimal128-arithmetic.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import {
   absolute,
   difference,
-  fromDecimal,
   isZero,
   productOf,
   quotient,
   remainder,
   rounded,
   sumOf,
-  toDecimal,
   type RoundingMode,
 } from './numeric-arithmetic.js';
 import type { AccumulatorOperator, ExpressionOperator, QueryOperator } from './operator-types.js';
@@ -241,17 +240,17 @@ function toIntegral(value: unknown, target: 'int' | 'long'): unknown {
   if (kind === 'int' || kind === 'long')
     big = BigInt(String(kind === 'int' ? value : (value as { toBigInt(): bigint }).toBigInt()));
   else {
-    const decimal = toDecimal(value);
+    const decimal = decimalOf(value);
     const shown = kind === 'double' ? String(toJsNumber(value)) : (value as Decimal128).toString();
-    if (decimal.isNaN())
+    if (decimal.kind === 'nan')
       conversionFailure(
         `Attempt to convert NaN value to integer type in $convert with no onError value: ${shown}`,
       );
-    if (!decimal.isFinite())
+    if (decimal.kind === 'infinity')
       conversionFailure(
         `Attempt to convert infinity value to integer type in $convert with no onError value: ${shown}`,
       );
-    big = kind === 'double' ? BigInt(Math.trunc(toJsNumber(value))) : BigInt(decimal.trunc().toFixed(0));
+    big = kind === 'double' ? BigInt(Math.trunc(toJsNumber(value))) : decimalTruncated(decimal);
   }
   const [low, high] = target === 'int' ? [BigInt(INT32_MIN), BigInt(INT32_MAX)] : [INT64_MIN, INT64_MAX];
   if (big < low || big > high)
@@ -266,7 +265,8 @@ function convertTo(value: unknown, target: NumericTarget): unknown {
   if (kind) {
     if (target === 'int' || target === 'long') return toIntegral(value, target);
     if (target === 'double') return toStoredDouble(toJsNumber(value));
-    return fromDecimal(toDecimal(value));
+    // mongod keeps the digits: a double converts to 15 significant digits (0.1 is 0.100000000000000).
+    return encode(decimalOf(value));
   }
   if (typeof value === 'boolean') return convertTo(value ? 1 : 0, target);
   if (typeof value === 'string') return parseText(value, target);

@@ -17,3 +17,22 @@ export type AccumulatorOperator = (
 
 /** A query operator: compiled once for a path and an operand, then tested against each document. */
 export type QueryOperator = (selector: string, value: unknown, options: Options) => (obj: unknown) => boolean;
+
+/** What a window function is told about its output field within `$setWindowFields`. */
+export interface WindowOperatorInput {
+  /** The whole `$setWindowFields` stage (its `sortBy`, `partitionBy`, `output`). */
+  parentExpr: unknown;
+  /** The function's own argument (`{input, unit}` for `$derivative`). */
+  inputExpr: unknown;
+  /** The current document's position in its partition, from 1. */
+  documentNumber: number;
+  field: string;
+}
+
+/** A window function: the current document, the documents of its window, and its spec. */
+export type WindowOperator = (
+  obj: unknown,
+  collection: unknown[],
+  expr: WindowOperatorInput,
+  options: Options,
+) => unknown;

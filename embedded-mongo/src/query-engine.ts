@@ -26,6 +26,8 @@ import {
 } from './numeric-operators.js';
 import { zoneAwareDateOperators } from './time-zones.js';
 import { compareValues } from './value-order.js';
+import { setWindowFieldsStage } from './window-bounds.js';
+import { covarianceAccumulators, numericWindowOperators, windowStageFunction } from './window-operators.js';
 
 /** Up to this many documents, a sorted find keeps a bounded list instead of sorting every match. */
 const TOP_K_LIMIT = 1000;
@@ -50,6 +52,7 @@ const OPERATOR_SET = {
     ...mongodAccumulators,
     ...numericAccumulators,
     ...doubleResultAccumulators,
+    ...covarianceAccumulators,
   },
   expression: {
     ...expressionOperators,
@@ -57,11 +60,12 @@ const OPERATOR_SET = {
     ...numericExpressionOperators,
     ...doubleResultExpressionOperators,
     ...indexArgumentOperators,
+    $function: windowStageFunction,
   },
-  pipeline: pipelineOperators,
+  pipeline: { ...pipelineOperators, $setWindowFields: setWindowFieldsStage },
   projection: projectionOperators,
   query: { ...queryOperators, ...numericQueryOperators },
-  window: windowOperators,
+  window: { ...windowOperators, ...numericWindowOperators },
 };
 const OPERATORS = Context.init(OPERATOR_SET as Parameters<typeof Context.init>[0]);
 
