@@ -5,7 +5,8 @@ import { startBenchServer } from './server-process.js';
 const JOBS = Number(process.env.BENCH_ANALYTICS_JOBS ?? 100_000);
 const USERS = 100;
 const CALLS = Number(process.env.BENCH_ANALYTICS_CALLS ?? 20);
-const TARGET_MS = 200;
+/** Issue 18 item 5: every endpoint's p95 at most this. */
+const TARGET_MS = 100;
 const DAY = 86_400_000;
 const STATUSES = [
   'succeeded',
@@ -138,7 +139,7 @@ export async function benchmarkAnalytics(): Promise<void> {
     const loadStarted = Date.now();
     await loadFixtures(bench.mongodbUri, me.id);
     console.log(
-      `\nanalytics (${JOBS} jobs, ${JOBS / 2} messages, ${JOBS / 5} assets; loaded in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s; ${CALLS} calls each; target < ${TARGET_MS} ms)`,
+      `\nanalytics (${JOBS} jobs, ${JOBS / 2} messages, ${JOBS / 5} assets; loaded in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s; ${CALLS} calls each; target p95 <= ${TARGET_MS} ms)`,
     );
     const paths = [
       '/api/analytics/stats',
@@ -168,7 +169,7 @@ export async function benchmarkAnalytics(): Promise<void> {
         const p95 = percentile(timings, 0.95);
         const who = scope ? 'system' : path.startsWith('/api/admin') ? 'system' : 'heavy user';
         console.log(
-          `${`${path} (${who})`.padEnd(72)} p50 ${percentile(timings, 0.5).toFixed(0).padStart(4)} ms  p95 ${p95.toFixed(0).padStart(4)} ms  max ${(timings.at(-1) ?? 0).toFixed(0).padStart(4)} ms  ${p95 < TARGET_MS ? 'met' : 'MISSED'}`,
+          `${`${path} (${who})`.padEnd(72)} p50 ${percentile(timings, 0.5).toFixed(0).padStart(4)} ms  p95 ${p95.toFixed(0).padStart(4)} ms  max ${(timings.at(-1) ?? 0).toFixed(0).padStart(4)} ms  ${p95 <= TARGET_MS ? 'met' : 'MISSED'}`,
         );
         if (path === '/api/analytics/stats')
           console.log(

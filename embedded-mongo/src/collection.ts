@@ -133,7 +133,9 @@ export class Collection {
         if (keys) consider(keys);
       }
     }
-    if (!best) return this.documents();
+    // An index lookup that keeps a large share of the collection is slower than a scan in natural order
+    // (one random map lookup per key on top of the same test of every document).
+    if (!best || best.size > this.docs.size / EQUALITY_SHARE_WORTH_LOOKING_UP) return this.documents();
     const found: Document[] = [];
     for (const key of best as ReadonlySet<string>) {
       const doc = this.docs.get(key);
@@ -300,6 +302,8 @@ export class Collection {
 
 /** Below this many documents from an equality lookup, walking a range index is not worth it. */
 const RANGE_WALK_THRESHOLD = 1_000;
+/** Equality lookups keeping more than one in this many of the collection's documents scan instead. */
+const EQUALITY_SHARE_WORTH_LOOKING_UP = 4;
 /** A range walk stops (and the documents are scanned instead) past one in this many of the collection's documents. */
 const RANGE_SHARE_WORTH_WALKING = 8;
 

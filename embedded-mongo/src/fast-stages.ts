@@ -251,13 +251,16 @@ class GroupTable<T> {
         ? { map: this.scalars, key: slot }
         : { map: this.tagged as Map<unknown, T>, key: slot };
     }
-    if (typeof key === 'object' && !Array.isArray(key))
-      return {
-        map: this.tagged as Map<unknown, T>,
-        key: `j${Object.entries(key as Document)
-          .map(([field, value]) => `${field}\u0000${this.tagOf(value)}`)
-          .join('\u0001')}`,
-      };
+    if (typeof key === 'object' && !Array.isArray(key)) {
+      // The same tag as `j` + entries joined, built without intermediate arrays (one per document).
+      let tag = 'j';
+      let separator = '';
+      for (const field of Object.keys(key)) {
+        tag += `${separator}${field}\u0000${this.tagOf((key as Document)[field])}`;
+        separator = '\u0001';
+      }
+      return { map: this.tagged as Map<unknown, T>, key: tag };
+    }
     throw new NeedsEngine();
   }
 
@@ -277,6 +280,8 @@ class GroupTable<T> {
   }
 
   get(key: unknown): T | undefined {
+    // Strings and numbers (nearly every key) are looked up without building a slot.
+    if (typeof key === 'string' || typeof key === 'number') return this.scalars.get(key);
     const { map, key: slot } = this.slot(key);
     return map.get(slot);
   }
@@ -479,10 +484,39 @@ function getPath(doc: Document, field: string): unknown {
 /** A `$sort` stage on field paths, sorting once on extracted values; undefined when arrays are involved. */
 export function fastSort(docs: Document[], spec: unknown): Document[] | undefined {
   const keys = sortKeysOf(spec);
+  if (keys?.length === 1) {
+    const byNumber = sortByNumber(docs, keys[0] as readonly [string, 1 | -1]);
+    if (byNumber) return byNumber;
+  }
   const decorated = keys && decorate(docs, keys);
   if (!keys || !decorated) return undefined;
   decorated.sort((a, b) => orderOf(a.values, b.values, keys));
   return decorated.map(({ doc }) => doc);
+}
+
+/**
+ * One sort key whose values are all plain numbers other than NaN (durations, counts): compared as numbers,
+ * which is BSON order for them, without the general comparison; undefined for any other value.
+ */
+function sortByNumber(
+  docs: Document[],
+  [field, direction]: readonly [string, 1 | -1],
+): Document[] | undefined {
+  const path = field.split('.');
+  const values = new Float64Array(docs.length);
+  for (let index = 0; index < docs.length; index += 1) {
+    let value: unknown = docs[index];
+    for (const part of path) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+      value = (value as Document)[part];
+    }
+    if (typeof value !== 'number' || Number.isNaN(value)) return undefined;
+    values[index] = value;
+  }
+  const order = Array.from({ length: docs.length }, (_, index) => index);
+  // Array.prototype.sort is stable: equal values keep their input order, as in the general sort.
+  order.sort((a, b) => ((values[a] as number) - (values[b] as number)) * direction);
+  return order.map((index) => docs[index] as Document);
 }
 
 /**
@@ -523,15 +557,9 @@ function typeClass(value: unknown): string | undefined {
   return undefined;
 }
 
-function sameObjectId(a: ObjectId, b: ObjectId): boolean {
-  const x = a.id;
-  const y = b.id;
-  for (let index = 0; index < 12; index += 1) if (x[index] !== y[index]) return false;
-  return true;
-}
-
 function sameValue(a: unknown, b: unknown): boolean {
-  if (a instanceof ObjectId) return b instanceof ObjectId && sameObjectId(a, b);
+  // equals compares the stored integers; reading `.id` would allocate a buffer per comparison.
+  if (a instanceof ObjectId) return b instanceof ObjectId && a.equals(b);
   if (a instanceof Date) return b instanceof Date && a.getTime() === b.getTime();
   if (a === b) return true;
   // Numbers of different BSON types are equal by value (int 7, long 7, double 7.0).
@@ -580,6 +608,14 @@ function conditionOn(path: readonly string[], condition: unknown): Predicate {
     if (range) {
       const kind = typeClass(operand);
       if (kind === undefined || kind === 'boolean') throw new NeedsEngine();
+      if (operand instanceof Date) {
+        // Dates order by their instant: compared as numbers, without the general comparison.
+        const instant = operand.getTime();
+        return (doc) => {
+          const value = scalarAt(doc, path);
+          return value instanceof Date && range(value.getTime() - instant);
+        };
+      }
       return (doc) => {
         const value = scalarAt(doc, path);
         return typeClass(value) === kind && range(compareValue(value, operand));
@@ -600,7 +636,7 @@ function conditionOn(path: readonly string[], condition: unknown): Predicate {
     }
     throw new NeedsEngine();
   });
-  return (doc) => parts.every((part) => part(doc));
+  return allOf(parts);
 }
 
 function compileFilter(filter: Document): Predicate {
@@ -613,7 +649,16 @@ function compileFilter(filter: Document): Predicate {
     if (field.startsWith('$')) throw new NeedsEngine();
     return conditionOn(field.split('.'), condition);
   });
-  return (doc) => parts.every((part) => part(doc));
+  return allOf(parts);
+}
+
+/** A test passing when every part does: a plain loop, as it runs once per document. */
+function allOf(parts: Predicate[]): Predicate {
+  if (parts.length === 1) return parts[0] as Predicate;
+  return (doc) => {
+    for (const part of parts) if (!part(doc)) return false;
+    return true;
+  };
 }
 
 /**

@@ -112,21 +112,23 @@ export class Journal {
     mkdirSync(dir, { recursive: true });
     const journal = new Journal(dir, options);
     journal.lock();
-    const records: JournalRecord[] = [];
+    let records: JournalRecord[] = [];
     let snapshotGeneration = 0;
     const snapshotPath = join(dir, SNAPSHOT_FILE);
     if (existsSync(snapshotPath)) {
       const snapshot = readFrames(snapshotPath).records;
       const header = snapshot.shift() as unknown as { generation?: number } | undefined;
       snapshotGeneration = header?.generation ?? 0;
-      records.push(...snapshot);
+      // Not push(...): spreading a large snapshot's records as arguments overflows the stack.
+      records = records.concat(snapshot);
     }
     const journals = readdirSync(dir)
       .map((name) => ({ name, generation: Number(JOURNAL_PATTERN.exec(name)?.[1] ?? NaN) }))
       .filter((file) => Number.isFinite(file.generation))
       .sort((a, b) => a.generation - b.generation);
     for (const file of journals) {
-      if (file.generation > snapshotGeneration) records.push(...readFrames(join(dir, file.name)).records);
+      if (file.generation > snapshotGeneration)
+        records = records.concat(readFrames(join(dir, file.name)).records);
     }
     journal.generation = Math.max(snapshotGeneration, ...journals.map((file) => file.generation));
     return { journal, records };

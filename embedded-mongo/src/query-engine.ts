@@ -148,6 +148,8 @@ export function runFind(
       options.projection && Object.keys(options.projection).length > 0 ? options.projection : undefined;
     // Simple filters are tested natively; the engine then only sorts, pages and projects.
     const matched = fastFilter(docs, filter);
+    // Nothing left for the engine to do: the natively matched documents are the answer as they are.
+    if (matched && !projection && !options.sort && !options.skip && !options.limit) return matched;
     const query = new Query(matched ? {} : (filter ?? {}), engineOptions(options));
     const candidates = matched ?? docs;
     const wanted = (options.skip ?? 0) + (options.limit ?? 0);

@@ -130,4 +130,39 @@ describe('native $match, $sort and $group', () => {
       }
     }
   });
+
+  it('sort on one numeric field and filter a large share of an index as the general engine does', async () => {
+    const durations = suite.db.collection('durations');
+    await durations.createIndex({ ownerId: 1 });
+    const values = [5, -0, 0, 2.5, -7, 5, 1e12, 3, 2.5, 0, -7, 42];
+    await durations.insertMany(values.map((value, index) => ({ ownerId: index % 2 ? owner : null, value })));
+    const withNaN = suite.db.collection('durations_nan');
+    await withNaN.insertMany([...values, Number.NaN, 1].map((value) => ({ value })));
+    for (const collection of [durations, withNaN]) {
+      for (const direction of [1, -1] as const) {
+        const pipeline = [
+          { $sort: { value: direction } },
+          { $group: { _id: null, values: { $push: '$value' }, n: { $sum: 1 } } },
+        ];
+        const native = await collection
+          .aggregate([{ $match: { value: { $exists: true } } }, ...pipeline])
+          .toArray();
+        const engine = await collection
+          .aggregate([{ $match: { value: { $exists: true } } }, ...viaEngine(pipeline)])
+          .toArray();
+        expect(native, `${collection.collectionName} ${direction}`).toEqual(engine);
+      }
+    }
+    // Half the documents share the owner: the index keeps too many to be worth it, and a scan answers.
+    const owned = await durations
+      .aggregate([{ $match: { ownerId: owner } }, { $sort: { value: 1 } }])
+      .toArray();
+    const scanned = await durations
+      .aggregate([{ $match: { ownerId: owner } }, ...viaEngine([{ $sort: { value: 1 } }])])
+      .toArray();
+    expect(owned.map(({ _id, value }) => ({ _id, value }))).toEqual(
+      scanned.map(({ _id, value }) => ({ _id, value })),
+    );
+    expect(owned).toHaveLength(6);
+  });
 });

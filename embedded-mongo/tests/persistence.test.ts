@@ -118,6 +118,27 @@ describe('embedded server persistence (DATA_DIR)', () => {
     expect((await restarted.process.exited).code).toBe(0);
   });
 
+  it('restarts with more documents than a function call takes arguments (200,000)', async () => {
+    const dataDir = freshDataDir();
+    const documents = 200_000;
+    const first = await EmbeddedMongoServer.start({ dataDir });
+    await withClient(first.uri, async (client) => {
+      const items = client.db().collection('items');
+      for (let start = 0; start < documents; start += 20_000)
+        await items.insertMany(Array.from({ length: 20_000 }, (_, index) => ({ n: start + index })));
+    });
+    await first.stop();
+
+    const second = await EmbeddedMongoServer.start({ dataDir });
+    try {
+      await withClient(second.uri, async (client) => {
+        expect(await client.db().collection('items').countDocuments({})).toBe(documents);
+      });
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
+
   it('refuses a second server on a data directory that is in use', async () => {
     const dataDir = freshDataDir();
     const first = await EmbeddedMongoServer.start({ dataDir: join(dataDir, 'db') });
