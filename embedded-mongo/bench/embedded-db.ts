@@ -10,6 +10,8 @@ import { formatThroughput, measureThroughput } from '../../bench/measure.js';
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const CLAIM_BACKLOG = Number(process.env.BENCH_CLAIM_BACKLOG ?? 2_000);
+/** Unmeasured operations of each kind before the figures, so that they measure compiled code. */
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1_000);
 /** A directory for a CPU profile of the server process (node --cpu-prof), when set. */
 const SERVER_CPU_PROFILE_DIR = process.env.BENCH_SERVER_CPU_PROF_DIR;
 
@@ -64,8 +66,8 @@ async function startServerProcess(dataDir: string | undefined): Promise<ServerPr
 }
 
 /**
- * Runs one figure and prints it with the server's CPU time per operation, a figure that moves less than
- * throughput when other processes share the cores.
+ * Runs one figure and prints it with the CPU time per operation of the server process and of this one
+ * (mongoose and the driver), figures that move less than throughput when other processes share the cores.
  */
 async function measureFigure(
   server: ServerProcess,
@@ -73,10 +75,16 @@ async function measureFigure(
   target: number,
   operation: (iteration: number) => Promise<unknown>,
 ): Promise<void> {
-  const cpuBefore = await server.cpuMicros();
+  const serverBefore = await server.cpuMicros();
+  const clientBefore = process.cpuUsage();
   const result = await measureThroughput(CONCURRENCY, DURATION_MS, operation);
-  const cpuPerOperation = ((await server.cpuMicros()) - cpuBefore) / Math.max(1, result.operations);
-  console.log(`${formatThroughput(name, result, target)}  server CPU ${cpuPerOperation.toFixed(0)} µs/op`);
+  const client = process.cpuUsage(clientBefore);
+  const operations = Math.max(1, result.operations);
+  const serverPerOperation = ((await server.cpuMicros()) - serverBefore) / operations;
+  const clientPerOperation = (client.user + client.system) / operations;
+  console.log(
+    `${formatThroughput(name, result, target)}  CPU per op: server ${serverPerOperation.toFixed(0)} µs, client ${clientPerOperation.toFixed(0)} µs`,
+  );
 }
 
 async function benchmarkOne(label: string, dataDir: string | undefined): Promise<void> {
@@ -86,47 +94,60 @@ async function benchmarkOne(label: string, dataDir: string | undefined): Promise
     .asPromise();
   const Job = connection.model('Job', JobSchema);
   await Job.init();
-  console.log(`\nembedded database, ${label} (concurrency ${CONCURRENCY}, ${DURATION_MS} ms per figure)`);
+  console.log(
+    `\nembedded database, ${label} (concurrency ${CONCURRENCY}, ${DURATION_MS} ms per figure after ${WARMUP_MS} ms of warm-up)`,
+  );
 
   const ids: Types.ObjectId[] = [];
-  await measureFigure(server, 'inserts (Model.create)', TARGETS.inserts, async (iteration) => {
+  const insert = async (iteration: number): Promise<void> => {
     const job = await Job.create({
       owner: `user-${iteration % 50}`,
       prompt: `a red fox number ${iteration}`,
       status: 'queued',
     });
     ids.push(job._id);
-  });
-
-  await measureFigure(server, 'findById', TARGETS.findById, async (iteration) => {
+  };
+  const read = async (iteration: number): Promise<void> => {
     const id = ids[(iteration * 7919) % ids.length];
     const job = await Job.findById(id).lean();
     if (!job) throw new Error('missing job');
-  });
-
-  const Queue = connection.model('QueuedJob', JobSchema);
-  await Queue.init();
-  await Queue.insertMany(
-    Array.from({ length: CLAIM_BACKLOG }, (_, index) => ({
-      owner: `user-${index % 50}`,
-      prompt: `job ${index}`,
-      status: 'queued',
-      createdAt: new Date(Date.now() + index),
-    })),
-  );
-  await measureFigure(
-    server,
-    `atomic claims (backlog ${CLAIM_BACKLOG})`,
-    TARGETS.claims,
-    async (iteration) => {
-      const claimed = await Queue.findOneAndUpdate(
-        { status: 'queued' },
-        { $set: { status: 'running', lease: `worker-${iteration % CONCURRENCY}` } },
-        { sort: { createdAt: 1 }, returnDocument: 'after' },
-      ).lean();
+  };
+  const claimFrom =
+    (queue: typeof Job) =>
+    async (iteration: number): Promise<boolean> => {
+      const claimed = await queue
+        .findOneAndUpdate(
+          { status: 'queued' },
+          { $set: { status: 'running', lease: `worker-${iteration % CONCURRENCY}` } },
+          { sort: { createdAt: 1 }, returnDocument: 'after' },
+        )
+        .lean();
       return claimed !== null;
-    },
-  );
+    };
+  const fillQueue = async (queue: typeof Job, count: number): Promise<void> => {
+    await queue.init();
+    await queue.insertMany(
+      Array.from({ length: count }, (_, index) => ({
+        owner: `user-${index % 50}`,
+        prompt: `job ${index}`,
+        status: 'queued',
+        createdAt: new Date(Date.now() + index),
+      })),
+    );
+  };
+
+  // Unmeasured rounds first, so the figures are not those of code still being compiled.
+  const WarmupQueue = connection.model('WarmupJob', JobSchema);
+  await fillQueue(WarmupQueue, Math.min(CLAIM_BACKLOG, 500));
+  await measureThroughput(CONCURRENCY, WARMUP_MS, insert);
+  await measureThroughput(CONCURRENCY, WARMUP_MS, read);
+  await measureThroughput(CONCURRENCY, WARMUP_MS, claimFrom(WarmupQueue));
+
+  await measureFigure(server, 'inserts (Model.create)', TARGETS.inserts, insert);
+  await measureFigure(server, 'findById', TARGETS.findById, read);
+  const Queue = connection.model('QueuedJob', JobSchema);
+  await fillQueue(Queue, CLAIM_BACKLOG);
+  await measureFigure(server, `atomic claims (backlog ${CLAIM_BACKLOG})`, TARGETS.claims, claimFrom(Queue));
 
   console.log(`client process rss ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MiB`);
   await connection.close();
