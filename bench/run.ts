@@ -1,3 +1,4 @@
+import { benchmarkEmbeddedDatabaseRaw } from '../embedded-mongo/bench/embedded-db-raw.js';
 import { benchmarkEmbeddedDatabase } from '../embedded-mongo/bench/embedded-db.js';
 import { benchmarkAnalytics } from './analytics.js';
 import { benchmarkAssets } from './assets.js';
@@ -7,6 +8,7 @@ import { benchmarkJobs } from './jobs.js';
 /** `pnpm bench [name...]`: runs the named benchmarks (all by default) and prints their figures. */
 const benchmarks: Record<string, () => Promise<void>> = {
   'embedded-db': benchmarkEmbeddedDatabase,
+  'embedded-db-raw': benchmarkEmbeddedDatabaseRaw,
   auth: benchmarkAuth,
   jobs: benchmarkJobs,
   analytics: benchmarkAnalytics,

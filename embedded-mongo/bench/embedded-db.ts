@@ -10,6 +10,13 @@ import { formatThroughput, measureThroughput } from '../../bench/measure.js';
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const CLAIM_BACKLOG = Number(process.env.BENCH_CLAIM_BACKLOG ?? 2_000);
+/** Unmeasured operations of each kind before the figures, so that they measure compiled code. */
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1_000);
+/** A directory for a CPU profile of the server process (node --cpu-prof), when set. */
+const SERVER_CPU_PROFILE_DIR = process.env.BENCH_SERVER_CPU_PROF_DIR;
+
+/** Issue 18's targets, the same in memory and durable. */
+const TARGETS = { inserts: 5_000, findById: 10_000, claims: 3_000 } as const;
 
 const JobSchema = new Schema({
   owner: String,
@@ -19,11 +26,17 @@ const JobSchema = new Schema({
   createdAt: { type: Date, default: () => new Date() },
 });
 
-async function startServerProcess(
-  dataDir: string | undefined,
-): Promise<{ uri: string; stop(): Promise<void> }> {
+interface ServerProcess {
+  uri: string;
+  /** CPU time (user + system, µs) the server process has used so far. */
+  cpuMicros(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startServerProcess(dataDir: string | undefined): Promise<ServerProcess> {
+  const profiling = SERVER_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${SERVER_CPU_PROFILE_DIR}`] : [];
   const child = fork(new URL('./embedded-db-process.ts', import.meta.url), {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...profiling],
     env: { ...process.env, BENCH_DATA_DIR: dataDir ?? '' },
   });
   const uri = await new Promise<string>((resolve, reject) => {
@@ -32,11 +45,46 @@ async function startServerProcess(
   });
   return {
     uri,
+    cpuMicros: async () => {
+      const reply = new Promise<NodeJS.CpuUsage>((resolve) => {
+        const onMessage = (message: { cpu?: NodeJS.CpuUsage }): void => {
+          if (!message.cpu) return;
+          child.off('message', onMessage);
+          resolve(message.cpu);
+        };
+        child.on('message', onMessage);
+      });
+      child.send('cpu');
+      const { user, system } = await reply;
+      return user + system;
+    },
     stop: async () => {
       child.send('stop');
       await new Promise((resolve) => child.once('exit', resolve));
     },
   };
+}
+
+/**
+ * Runs one figure and prints it with the CPU time per operation of the server process and of this one
+ * (mongoose and the driver), figures that move less than throughput when other processes share the cores.
+ */
+async function measureFigure(
+  server: ServerProcess,
+  name: string,
+  target: number,
+  operation: (iteration: number) => Promise<unknown>,
+): Promise<void> {
+  const serverBefore = await server.cpuMicros();
+  const clientBefore = process.cpuUsage();
+  const result = await measureThroughput(CONCURRENCY, DURATION_MS, operation);
+  const client = process.cpuUsage(clientBefore);
+  const operations = Math.max(1, result.operations);
+  const serverPerOperation = ((await server.cpuMicros()) - serverBefore) / operations;
+  const clientPerOperation = (client.user + client.system) / operations;
+  console.log(
+    `${formatThroughput(name, result, target)}  CPU per op: server ${serverPerOperation.toFixed(0)} µs, client ${clientPerOperation.toFixed(0)} µs`,
+  );
 }
 
 async function benchmarkOne(label: string, dataDir: string | undefined): Promise<void> {
@@ -46,45 +94,60 @@ async function benchmarkOne(label: string, dataDir: string | undefined): Promise
     .asPromise();
   const Job = connection.model('Job', JobSchema);
   await Job.init();
-  console.log(`\nembedded database, ${label} (concurrency ${CONCURRENCY}, ${DURATION_MS} ms per figure)`);
+  console.log(
+    `\nembedded database, ${label} (concurrency ${CONCURRENCY}, ${DURATION_MS} ms per figure after ${WARMUP_MS} ms of warm-up)`,
+  );
 
   const ids: Types.ObjectId[] = [];
-  const inserts = await measureThroughput(CONCURRENCY, DURATION_MS, async (iteration) => {
+  const insert = async (iteration: number): Promise<void> => {
     const job = await Job.create({
       owner: `user-${iteration % 50}`,
       prompt: `a red fox number ${iteration}`,
       status: 'queued',
     });
     ids.push(job._id);
-  });
-  console.log(formatThroughput('inserts (Model.create)', inserts, 2_000));
-
-  const reads = await measureThroughput(CONCURRENCY, DURATION_MS, async (iteration) => {
+  };
+  const read = async (iteration: number): Promise<void> => {
     const id = ids[(iteration * 7919) % ids.length];
     const job = await Job.findById(id).lean();
     if (!job) throw new Error('missing job');
-  });
-  console.log(formatThroughput('findById', reads, 5_000));
+  };
+  const claimFrom =
+    (queue: typeof Job) =>
+    async (iteration: number): Promise<boolean> => {
+      const claimed = await queue
+        .findOneAndUpdate(
+          { status: 'queued' },
+          { $set: { status: 'running', lease: `worker-${iteration % CONCURRENCY}` } },
+          { sort: { createdAt: 1 }, returnDocument: 'after' },
+        )
+        .lean();
+      return claimed !== null;
+    };
+  const fillQueue = async (queue: typeof Job, count: number): Promise<void> => {
+    await queue.init();
+    await queue.insertMany(
+      Array.from({ length: count }, (_, index) => ({
+        owner: `user-${index % 50}`,
+        prompt: `job ${index}`,
+        status: 'queued',
+        createdAt: new Date(Date.now() + index),
+      })),
+    );
+  };
 
+  // Unmeasured rounds first, so the figures are not those of code still being compiled.
+  const WarmupQueue = connection.model('WarmupJob', JobSchema);
+  await fillQueue(WarmupQueue, Math.min(CLAIM_BACKLOG, 500));
+  await measureThroughput(CONCURRENCY, WARMUP_MS, insert);
+  await measureThroughput(CONCURRENCY, WARMUP_MS, read);
+  await measureThroughput(CONCURRENCY, WARMUP_MS, claimFrom(WarmupQueue));
+
+  await measureFigure(server, 'inserts (Model.create)', TARGETS.inserts, insert);
+  await measureFigure(server, 'findById', TARGETS.findById, read);
   const Queue = connection.model('QueuedJob', JobSchema);
-  await Queue.init();
-  await Queue.insertMany(
-    Array.from({ length: CLAIM_BACKLOG }, (_, index) => ({
-      owner: `user-${index % 50}`,
-      prompt: `job ${index}`,
-      status: 'queued',
-      createdAt: new Date(Date.now() + index),
-    })),
-  );
-  const claims = await measureThroughput(CONCURRENCY, DURATION_MS, async (iteration) => {
-    const claimed = await Queue.findOneAndUpdate(
-      { status: 'queued' },
-      { $set: { status: 'running', lease: `worker-${iteration % CONCURRENCY}` } },
-      { sort: { createdAt: 1 }, returnDocument: 'after' },
-    ).lean();
-    return claimed !== null;
-  });
-  console.log(formatThroughput(`atomic claims (backlog ${CLAIM_BACKLOG})`, claims));
+  await fillQueue(Queue, CLAIM_BACKLOG);
+  await measureFigure(server, `atomic claims (backlog ${CLAIM_BACKLOG})`, TARGETS.claims, claimFrom(Queue));
 
   console.log(`client process rss ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MiB`);
   await connection.close();

@@ -592,6 +592,9 @@ const RANGES: Record<string, (order: number) => boolean> = {
 };
 
 function conditionOn(path: readonly string[], condition: unknown): Predicate {
+  // A regular expression matches by pattern, and `{}` is an equality with the empty document: neither is
+  // an (empty) list of operators.
+  if (condition instanceof RegExp) throw new NeedsEngine();
   const isOperatorObject =
     condition !== null &&
     typeof condition === 'object' &&
@@ -603,7 +606,9 @@ function conditionOn(path: readonly string[], condition: unknown): Predicate {
     if (typeClass(condition) === undefined) throw new NeedsEngine();
     return (doc) => sameValue(condition, scalarAt(doc, path));
   }
-  const parts = Object.entries(condition as Document).map(([operator, operand]): Predicate => {
+  const operators = Object.entries(condition as Document);
+  if (operators.length === 0) throw new NeedsEngine();
+  const parts = operators.map(([operator, operand]): Predicate => {
     const range = RANGES[operator];
     if (range) {
       const kind = typeClass(operand);
@@ -642,7 +647,8 @@ function conditionOn(path: readonly string[], condition: unknown): Predicate {
 function compileFilter(filter: Document): Predicate {
   const parts = Object.entries(filter).map(([field, condition]): Predicate => {
     if (field === '$and') {
-      if (!Array.isArray(condition)) throw new NeedsEngine();
+      // An empty $and is an error the general engine reports.
+      if (!Array.isArray(condition) || condition.length === 0) throw new NeedsEngine();
       const all = condition.map((item) => compileFilter(item as Document));
       return (doc) => all.every((part) => part(doc));
     }

@@ -249,23 +249,38 @@ export { compareValues };
  */
 export function firstInSortOrder(
   docs: Document[],
-  query: Query,
+  test: (doc: Document) => boolean,
   sort: Document,
   compare: (a: unknown, b: unknown) => number = compareValues,
 ): { doc?: Document } | undefined {
   const keys = Object.entries(sort).map(([field, direction]) => [field, direction === -1 ? -1 : 1] as const);
+  const readers = keys.map(([field]) => fieldReader(field));
   let best: Document | undefined;
   let bestValues: unknown[] = [];
+  // One array reused for every document's values: a scan of thousands allocates nothing per document.
+  const values: unknown[] = new Array(keys.length);
   for (const doc of docs) {
-    if (!query.test(doc)) continue;
-    const values = keys.map(([field]) => resolve(doc, field));
-    if (values.some(Array.isArray)) return undefined;
+    if (!test(doc)) continue;
+    for (let position = 0; position < readers.length; position += 1) {
+      const value = (readers[position] as (doc: Document) => unknown)(doc);
+      if (Array.isArray(value)) return undefined;
+      values[position] = value;
+    }
     if (best === undefined || isBefore(values, bestValues, keys, compare)) {
       best = doc;
-      bestValues = values;
+      bestValues = values.slice();
     }
   }
   return best ? { doc: best } : {};
+}
+
+/** Object.prototype's own property names: the engine reads them only as own fields (and refuses `__proto__`). */
+const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** Reads a sort key's value as the engine's `resolve` does, directly for a plain top-level field. */
+function fieldReader(field: string): (doc: Document) => unknown {
+  if (field.includes('.') || PROTOTYPE_NAMES.has(field)) return (doc) => resolve(doc, field);
+  return (doc) => doc[field];
 }
 
 function isBefore(

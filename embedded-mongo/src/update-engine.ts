@@ -8,6 +8,7 @@ import { setAtPath } from './document-paths.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 import { installNumericUpdates } from './numeric-updates.js';
 import { engineOptions, runPipeline, type QueryOptions } from './query-engine.js';
+import { applySimpleUpdate } from './simple-updates.js';
 
 installNumericUpdates();
 
@@ -90,23 +91,27 @@ export function applyUpdate(current: Document, spec: UpdateSpec, options: ApplyO
   if (options.inserting && $setOnInsert)
     operators.$set = { ...(operators.$set as Document | undefined), ...$setOnInsert };
   const next = cloneDeep(current) as Document;
+  const simple = !options.arrayFilters && applySimpleUpdate(next, operators);
+  if (!simple && Object.keys(operators).length > 0) applyWithEngine(next, operators, options);
+  assertStorable(next);
+  return next;
+}
+
+/** Applies update operators through mingo (paths, positional `$`, array filters, every operator). */
+function applyWithEngine(next: Document, operators: Document, options: ApplyOptions): void {
   try {
     // The filter is tested again here (positional `$`, array filters): its $expr may read the command's let
     // variables, and a collation compares by it. mingo's top-level update merges its default operators over
     // given ones, so those cases take the updater's own entry point.
-    const queryOptions = pipelineOptions(options);
-    if (Object.keys(operators).length > 0 && (options.collation || options.variables))
+    if (options.collation || options.variables)
       applyOperatorsWithOptions(next, operators, options.arrayFilters, options.query, {
         cloneMode: 'deep',
-        queryOptions: engineOptions(queryOptions),
+        queryOptions: engineOptions(pipelineOptions(options)),
       });
-    else if (Object.keys(operators).length > 0)
-      applyOperators(next, operators, options.arrayFilters, options.query, { cloneMode: 'deep' });
+    else applyOperators(next, operators, options.arrayFilters, options.query, { cloneMode: 'deep' });
   } catch (error) {
     throw fromQueryEngineError(error);
   }
-  assertStorable(next);
-  return next;
 }
 
 function replacement(current: Document, spec: Document): Document {

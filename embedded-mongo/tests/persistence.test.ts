@@ -139,6 +139,57 @@ describe('embedded server persistence (DATA_DIR)', () => {
     }
   }, 120_000);
 
+  it('loses no acknowledged write of many concurrent writers when killed while their fsyncs are in flight', async () => {
+    const dataDir = freshDataDir();
+    const running = await startCli(dataDir);
+    const inserted: number[] = [];
+    const updated: number[] = [];
+    const client = await MongoClient.connect(`${running.uri}persist`, {
+      maxPoolSize: 16,
+      retryWrites: false,
+    });
+    const events = client.db().collection('events');
+    await events.createIndex({ seq: 1 }, { unique: true });
+    let killed: Promise<unknown> | undefined;
+    // Writers share the journal's fsyncs (group commit); the process is killed once 400 writes are
+    // acknowledged, while the others are still waiting for theirs.
+    const writer = async (first: number): Promise<void> => {
+      for (let seq = first; ; seq += 16) {
+        try {
+          await events.insertOne({ seq });
+          inserted.push(seq);
+          if (seq % 3 === 0) {
+            await events.updateOne({ seq }, { $set: { claimed: true }, $inc: { version: 1 } });
+            updated.push(seq);
+          }
+        } catch {
+          return;
+        }
+        if (!killed && inserted.length + updated.length >= 400) {
+          running.process.child.kill('SIGKILL');
+          killed = running.process.exited;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, (_, index) => writer(index)));
+    await killed;
+    await client.close();
+
+    const restarted = await startCli(dataDir);
+    await withClient(restarted.uri, async (again) => {
+      const stored = again.db().collection('events');
+      const seqs = new Set((await stored.find({}).toArray()).map((doc) => doc.seq as number));
+      expect(inserted.filter((seq) => !seqs.has(seq))).toEqual([]);
+      const claimed = new Set(
+        (await stored.find({ claimed: true, version: 1 }).toArray()).map((doc) => doc.seq as number),
+      );
+      expect(updated.filter((seq) => !claimed.has(seq))).toEqual([]);
+      expect(inserted.length + updated.length).toBeGreaterThanOrEqual(400);
+    });
+    restarted.process.child.kill('SIGTERM');
+    expect((await restarted.process.exited).code).toBe(0);
+  });
+
   it('refuses a second server on a data directory that is in use', async () => {
     const dataDir = freshDataDir();
     const first = await EmbeddedMongoServer.start({ dataDir: join(dataDir, 'db') });

@@ -3,6 +3,7 @@ import { BSON, type Document } from 'bson';
 import { operationCollation, type Collation } from '../collation.js';
 import type { Collection } from '../collection.js';
 import { ErrorCode, fromQueryEngineError, MongoServerError } from '../errors.js';
+import { nativePredicate, NeedsEngine } from '../fast-stages.js';
 import { compileFilter, firstInSortOrder, projectOne, runFind } from '../query-engine.js';
 import { applyUpdate, buildUpsert, validateUpdateSpec, type UpdateSpec } from '../update-engine.js';
 import { collectionName, documentArray, optionalDocument } from './arguments.js';
@@ -83,17 +84,38 @@ function matches(
   options: FilterOptions = {},
 ): Document[] {
   if (!collection) return [];
-  const query = compileFilter(filter, options);
   const candidates = collection.candidates(filter, options.collation);
+  // Simple filters are tested natively (binary string comparison only); the engine takes the rest, and
+  // over again when a document holds an array where the native test cannot follow.
+  const native = options.collation ? undefined : nativePredicate(filter);
+  if (native) {
+    try {
+      return matchesAmong(candidates, native, filter, multi, sort, options);
+    } catch (error) {
+      if (!(error instanceof NeedsEngine)) throw error;
+    }
+  }
+  const query = compileFilter(filter, options);
+  return matchesAmong(candidates, (doc) => query.test(doc), filter, multi, sort, options);
+}
+
+function matchesAmong(
+  candidates: Document[],
+  test: (doc: Document) => boolean,
+  filter: Document,
+  multi: boolean,
+  sort: Document | undefined,
+  options: FilterOptions,
+): Document[] {
   if (sort && Object.keys(sort).length > 0) {
-    const first = multi ? undefined : firstInSortOrder(candidates, query, sort, options.collation?.compare);
+    const first = multi ? undefined : firstInSortOrder(candidates, test, sort, options.collation?.compare);
     if (first) return first.doc ? [first.doc] : [];
     const sorted = runFind(candidates, filter, { sort, ...options });
     return multi ? sorted : sorted.slice(0, 1);
   }
   const found: Document[] = [];
   for (const doc of candidates) {
-    if (!query.test(doc)) continue;
+    if (!test(doc)) continue;
     found.push(doc);
     if (!multi) break;
   }

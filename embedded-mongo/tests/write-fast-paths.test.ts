@@ -1,0 +1,193 @@
+import { Decimal128, Double, EJSON, Int32, Long, ObjectId, type Document } from 'bson';
+import { describe, expect, it } from 'vitest';
+
+import { useDriverDatabase } from '../../tests/support/database.js';
+
+const suite = useDriverDatabase('write_fast_paths');
+
+/** Documents with numeric (or string, or ObjectId) `_id`s. */
+type Row = { _id: number | string | ObjectId } & Document;
+const collection = (name: string) => suite.db.collection<Row>(name);
+
+const base = Date.UTC(2026, 2, 28, 12);
+
+/** Documents with the shapes that decide the edge cases: every numeric type, nulls, missing fields, arrays, nesting. */
+function documents(): Row[] {
+  return Array.from({ length: 24 }, (_, index) => ({
+    _id: index,
+    status: index % 7 === 3 ? ['queued', 'held'] : ['queued', 'running', null][index % 3],
+    ...(index % 5 === 0 ? {} : { n: [new Int32(5), Long.fromNumber(5), new Double(5), 2.5][index % 4] }),
+    big: index % 2 === 0 ? new Int32(2_147_483_647) : Long.fromString('9223372036854775807'),
+    dec: Decimal128.fromString('1.50'),
+    prompt: `prompt ${index}`,
+    nested: { a: index, list: [1, 2, { b: index }] },
+    createdAt:
+      index % 11 === 4 ? [new Date(base + index), new Date(base)] : new Date(base + (index % 6) * 1000),
+  }));
+}
+
+/** Simple updates (the native path) and those that must go to the engine, as pairs to compare both ways. */
+const updates: Document[] = [
+  { $set: { status: 'running', lease: 'worker-1' } },
+  { $set: { n: Long.fromNumber(5) } },
+  { $set: { n: new Double(5) } },
+  { $set: { n: new Int32(5), prompt: 'prompt 3' } },
+  { $set: { nested: { a: 1, list: [1, { c: null }] }, zeta: 1, alpha: 2 } },
+  { $set: { createdAt: new Date(base) } },
+  { $unset: { prompt: '', missing: '' } },
+  { $inc: { n: new Int32(1) } },
+  { $inc: { n: Long.fromNumber(1) } },
+  { $inc: { n: new Double(0.5) } },
+  { $inc: { n: Decimal128.fromString('1.0'), dec: Decimal128.fromString('0.50') } },
+  { $inc: { big: new Int32(1), fresh: new Int32(2) } },
+  { $inc: { prompt: new Int32(1) } },
+  {
+    $set: { status: 'running' },
+    $inc: { version: new Int32(1), attempts: Long.fromNumber(1) },
+    $unset: { n: '' },
+  },
+  { $unset: { nested: '' }, $set: { z: true } },
+  { $set: { 'nested.a': 0 } },
+  { $set: { constructor: 1 } },
+  { $set: { a: 1 }, $inc: { a: new Int32(1) } },
+  { $set: {} },
+];
+
+/** Every document with its exact types, in _id order. */
+async function contents(name: string): Promise<string[]> {
+  const docs = await collection(name).find({}, { promoteValues: false }).sort({ _id: 1 }).toArray();
+  return docs.map((doc) => EJSON.stringify(doc, { relaxed: false }));
+}
+
+async function outcome(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return { result: await run() };
+  } catch (error) {
+    return { code: (error as { code?: unknown }).code };
+  }
+}
+
+describe('native update and claim paths', () => {
+  it('update documents exactly as the general engine', async () => {
+    for (const [position, update] of updates.entries()) {
+      const native = collection(`native_${position}`);
+      const engine = collection(`engine_${position}`);
+      await native.insertMany(documents());
+      await engine.insertMany(documents());
+      // An (empty) arrayFilters list sends the statement through the general engine.
+      const nativeResult = await outcome(() => native.updateMany({}, update));
+      const engineResult = await outcome(() => engine.updateMany({}, update, { arrayFilters: [] }));
+      const label = EJSON.stringify(update);
+      expect(nativeResult, label).toEqual(engineResult);
+      expect(await contents(native.collectionName), label).toEqual(await contents(engine.collectionName));
+      // One document at a time, as findAndModify does it.
+      const nativeOne = await outcome(() =>
+        native.findOneAndUpdate({ _id: 2 }, update, { returnDocument: 'after', promoteValues: false }),
+      );
+      const engineOne = await outcome(() =>
+        engine.findOneAndUpdate({ _id: 2 }, update, {
+          returnDocument: 'after',
+          promoteValues: false,
+          arrayFilters: [],
+        }),
+      );
+      expect(EJSON.stringify(nativeOne, { relaxed: false }), label).toBe(
+        EJSON.stringify(engineOne, { relaxed: false }),
+      );
+    }
+  });
+
+  it('upsert with $setOnInsert exactly as the general engine', async () => {
+    const update = {
+      $set: { status: 'queued' },
+      $setOnInsert: { createdAt: new Date(base), n: new Int32(1) },
+    };
+    const native = collection('upsert_native');
+    const engine = collection('upsert_engine');
+    await native.updateOne({ _id: 'a', kind: 'x' }, update, { upsert: true });
+    await engine.updateOne({ _id: 'a', kind: 'x' }, update, { upsert: true, arrayFilters: [] });
+    await native.updateOne({ _id: 'a' }, update, { upsert: true });
+    await engine.updateOne({ _id: 'a' }, update, { upsert: true, arrayFilters: [] });
+    expect(await contents('upsert_native')).toEqual(await contents('upsert_engine'));
+  });
+
+  it('claims queued documents in the order the general engine picks', async () => {
+    const native = collection('claims_native');
+    const engine = collection('claims_engine');
+    for (const collection of [native, engine]) {
+      await collection.insertMany(documents());
+      await collection.createIndex({ status: 1 });
+    }
+    const claimOrder = async (filter: Document, sort: Document): Promise<unknown[]> => {
+      const claimed: unknown[] = [];
+      for (const collection of [native, engine]) {
+        const order: unknown[] = [];
+        const filterUsed = collection === engine ? { $and: [filter, { $expr: true }] } : filter;
+        // Every claim takes a document out of the filter: more claims than documents would be a loop.
+        for (let attempt = 0; attempt <= 30; attempt += 1) {
+          const doc = await collection.findOneAndUpdate(
+            filterUsed,
+            { $set: { status: 'running' }, $inc: { attempts: 1 } },
+            { sort, returnDocument: 'after' },
+          );
+          if (!doc) break;
+          order.push(doc._id);
+        }
+        claimed.push(order);
+      }
+      return claimed;
+    };
+    // Orders without ties: the general engine's path reads the documents in another order, which would
+    // decide ties differently (MongoDB leaves their order open).
+    for (const sort of [
+      { createdAt: 1, _id: 1 },
+      { createdAt: -1, _id: 1 },
+      { n: 1, createdAt: 1, _id: -1 },
+    ]) {
+      await native.updateMany({ status: 'running' }, { $set: { status: 'queued' } });
+      await engine.updateMany({ status: 'running' }, { $set: { status: 'queued' } });
+      const [nativeOrder, engineOrder] = await claimOrder({ status: 'queued' }, sort);
+      expect(nativeOrder, JSON.stringify(sort)).toEqual(engineOrder);
+      expect((nativeOrder as unknown[]).length).toBeGreaterThan(0);
+    }
+    expect(await contents('claims_native')).toEqual(await contents('claims_engine'));
+    // A filter whose field holds an array in some documents, and one the native test cannot take.
+    const id = new ObjectId();
+    for (const collection of [native, engine])
+      await collection.insertOne({ _id: id, status: ['x', 'queued'] });
+    const [arrayNative, arrayEngine] = await claimOrder({ status: 'queued' }, { createdAt: 1, _id: 1 });
+    expect(arrayNative).toEqual(arrayEngine);
+    expect(arrayNative).toContainEqual(id);
+    const [regexNative, regexEngine] = await claimOrder(
+      { prompt: /^prompt 1/, status: { $ne: 'running' } },
+      { _id: -1 },
+    );
+    expect(regexNative).toEqual(regexEngine);
+  });
+
+  it('never take a regular expression or an empty document for a condition that holds for everything', async () => {
+    const texts = collection('regex_filters');
+    await texts.createIndex({ at: 1 });
+    await texts.insertMany([
+      { _id: 1, p: 'prompt 1', at: 3, o: {} },
+      { _id: 2, p: 'other', at: 2, o: { a: 1 } },
+      { _id: 3, p: 'prompt 12', at: 1, o: {} },
+    ]);
+    const regex = { p: /^prompt 1/ };
+    expect((await texts.find(regex).toArray()).map((doc) => doc._id)).toEqual([1, 3]);
+    expect((await texts.find(regex).sort({ at: 1 }).limit(5).toArray()).map((doc) => doc._id)).toEqual([
+      3, 1,
+    ]);
+    expect(await texts.countDocuments({ p: { $in: [/^other/, 'none'] } })).toBe(1);
+    expect(await texts.countDocuments({ o: {} })).toBe(2);
+    expect((await texts.updateMany(regex, { $set: { seen: true } })).matchedCount).toBe(2);
+    const claimed = await texts.findOneAndUpdate(
+      { p: /^oth/ },
+      { $set: { p: 'claimed' } },
+      { sort: { at: -1 }, returnDocument: 'after' },
+    );
+    expect(claimed?._id).toBe(2);
+    expect((await texts.deleteMany({ o: {} })).deletedCount).toBe(2);
+    expect(await texts.countDocuments({})).toBe(1);
+  });
+});
