@@ -4,6 +4,8 @@ import { benchmarkAnalytics } from './analytics.js';
 import { benchmarkAssets } from './assets.js';
 import { benchmarkAuth } from './auth.js';
 import { benchmarkJobs } from './jobs.js';
+import { benchmarkSoak } from './soak.js';
+import { benchmarkStartup } from './startup.js';
 
 /** `pnpm bench [name...]`: runs the named benchmarks (all by default) and prints their figures. */
 const benchmarks: Record<string, () => Promise<void>> = {
@@ -13,6 +15,8 @@ const benchmarks: Record<string, () => Promise<void>> = {
   jobs: benchmarkJobs,
   analytics: benchmarkAnalytics,
   assets: benchmarkAssets,
+  startup: benchmarkStartup,
+  soak: benchmarkSoak,
 };
 
 const requested = process.argv.slice(2);

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
-import { runTypeScript, type RunningProcess } from '../tests/support/process.js';
+import { repositoryRoot, runNode, runTypeScript, type RunningProcess } from '../tests/support/process.js';
 import { freePort } from '../tests/support/redis.js';
 
 const SECRET = 'bench-secret-bench-secret-bench-secret-123';
@@ -130,4 +130,72 @@ export function reportRss(samples: number[]): void {
   console.log(
     `rss growth after warm-up (lowest readings): ${growth.toFixed(0)} MiB ${growth > 32 ? '(GROWING)' : '(stable)'}`,
   );
+}
+
+export interface BenchDatabase {
+  uri: string;
+  /** DATA_DIR shared by the database and the servers using it (asset files live there too). */
+  dataDir: string;
+  process: RunningProcess;
+}
+
+/** The embedded database alone in its own process, as `pnpm db` runs it, for servers started separately. */
+export async function startBenchDatabase(name: string): Promise<BenchDatabase> {
+  const dataDir = mkdtempSync(join(tmpdir(), `gen3d-bench-${name}-`));
+  const database = runTypeScript('embedded-mongo/src/cli.ts', { DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0' });
+  const line = await database.waitForLine((text) => text.includes('listening at mongodb://'));
+  return { uri: `${/mongodb:\/\/\S+/.exec(line)?.[0]}gen3d`, dataDir, process: database };
+}
+
+/** Settings every bench server of one database shares: its address, the secret, quiet logs, no global limits. */
+export function benchServerEnv(database: BenchDatabase, env: Record<string, string>): Record<string, string> {
+  return {
+    MONGODB_URI: database.uri,
+    JWT_SECRET: SECRET,
+    DATA_DIR: database.dataDir,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_MAX: '100000000',
+    AUTH_RATE_LIMIT_MAX: '100000000',
+    ...env,
+  };
+}
+
+/** Makes the bench admin with create-admin (once per database). */
+export async function createBenchAdmin(database: BenchDatabase): Promise<void> {
+  const admin = runTypeScript('scripts/create-admin.ts', benchServerEnv(database, {}), [
+    '--email',
+    ADMIN.email,
+    '--password',
+    ADMIN.password,
+  ]);
+  if ((await admin.exited).code !== 0) throw new Error(`create-admin failed: ${admin.stderr()}`);
+}
+
+/**
+ * One more server process on an existing database (several make a multi-instance deployment). Resolves
+ * once `/health` answers; `nodeArgs` go to Node before the entry (e.g. `--heapsnapshot-signal=SIGUSR2`).
+ */
+export async function startServerInstance(
+  database: BenchDatabase,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<{ url: string; server: RunningProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server = runNode(['--import', 'tsx', ...nodeArgs, resolve(repositoryRoot, 'server/src/main.ts')], {
+    cwd: repositoryRoot,
+    env: benchServerEnv(database, { PORT: String(port), PUBLIC_URL: url, MODEL_SERVER_PORT: '0', ...env }),
+  });
+  for (;;) {
+    if (
+      await fetch(`${url}/health`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      break;
+    if (server.child.exitCode !== null) throw new Error(`the server exited: ${server.stderr()}`);
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
+  return { url, server, stop: () => stopProcess(server) };
 }

@@ -3,7 +3,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 import { buildServices } from './build-services.js';
 import type { Config } from './config.js';
@@ -44,6 +44,12 @@ export interface AppDeps {
 }
 
 const CORS_PREFLIGHT_CACHE_SECONDS = 600;
+
+/** The Redis client of the shared counters; imported only when REDIS_URL asks for it, as most servers do not. */
+async function connectRedis(url: string): Promise<Redis> {
+  const { Redis: RedisClient } = await import('ioredis');
+  return new RedisClient(url, { maxRetriesPerRequest: 2, connectTimeout: 5_000 });
+}
 
 /** The whole HTTP application, ready to `listen()`; nothing here touches process signals or ports. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
@@ -103,9 +109,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     // Browsers may reuse a preflight answer this long (Chromium caps it at 2 hours).
     maxAge: CORS_PREFLIGHT_CACHE_SECONDS,
   });
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5_000 })
-    : undefined;
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl) : undefined;
   if (redis) {
     app.addHook('onClose', async () => {
       await redis.quit();

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 
 import type { Logger } from 'pino';
 
-import { EmbeddedMongoServer } from '@gen3d/embedded-mongo';
 import type { TDatabaseKind } from '@gen3d/shared';
 
 import type { Config } from '../config.js';
@@ -18,6 +17,8 @@ export interface DatabaseTarget {
 /** Uses MONGODB_URI when set; otherwise starts the embedded server with its data in DATA_DIR/db. */
 export async function openDatabaseTarget(config: Config, logger: Logger): Promise<DatabaseTarget> {
   if (config.mongodbUri) return { uri: config.mongodbUri, kind: 'external', stop: async () => {} };
+  // Imported here: with an external database the embedded server's modules would only take start-up time and memory.
+  const { EmbeddedMongoServer } = await import('@gen3d/embedded-mongo');
   const embedded = await EmbeddedMongoServer.start({
     dataDir: join(config.dataDir, 'db'),
     port: config.embeddedDbPort,

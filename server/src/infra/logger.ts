@@ -40,9 +40,13 @@ export function redactUrl(url: string): string {
   return url.replace(SENSITIVE_QUERY_PARAMETERS, '$1[redacted]');
 }
 
+function wantsPrettyLines(config: Config): boolean {
+  return config.environment === 'development' && process.stdout.isTTY;
+}
+
 /** Readable lines for a person at a terminal in development; JSON lines for everything else. */
 function stdoutTarget(config: Config): TransportTargetOptions {
-  if (config.environment === 'development' && process.stdout.isTTY)
+  if (wantsPrettyLines(config))
     return {
       target: 'pino-pretty',
       level: config.log.level,
@@ -100,5 +104,8 @@ export function loggerOptions(config: Config): LoggerOptions {
 export function createLogger(config: Config, destination?: DestinationStream): Logger {
   if (destination) return pino(loggerOptions(config), destination);
   if (config.log.level === 'silent') return pino({ ...loggerOptions(config), level: 'silent' });
+  // Plain JSON lines to stdout need no transport thread (its own V8 heap); pino flushes them on exit.
+  if (!config.log.dir && !wantsPrettyLines(config))
+    return pino(loggerOptions(config), pino.destination({ dest: 1, sync: false }));
   return pino(loggerOptions(config), pino.transport({ targets: transportTargets(config) }));
 }

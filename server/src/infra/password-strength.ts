@@ -1,13 +1,14 @@
-import { ZxcvbnFactory, type ZxcvbnResult } from '@zxcvbn-ts/core';
+import type { ZxcvbnFactory, ZxcvbnResult } from '@zxcvbn-ts/core';
 
 import { DomainError } from '../domain-errors.js';
 
 let estimator: Promise<ZxcvbnFactory> | undefined;
 
-/** The dictionaries are large: they are loaded on the first check, once, and shared. */
+/** The estimator and its dictionaries are large: they are loaded on the first check, once, and shared. */
 function loadEstimator(): Promise<ZxcvbnFactory> {
   estimator ??= (async () => {
-    const [common, english] = await Promise.all([
+    const [{ ZxcvbnFactory }, common, english] = await Promise.all([
+      import('@zxcvbn-ts/core'),
       import('@zxcvbn-ts/language-common'),
       import('@zxcvbn-ts/language-en'),
     ]);

@@ -17,14 +17,16 @@ interface GltfValidator {
   ): Promise<ValidationReport>;
 }
 
-// The package is compiled from Dart to CommonJS.
-const validator = createRequire(import.meta.url)('gltf-validator') as GltfValidator;
+const requireHere = createRequire(import.meta.url);
 
 const SEVERITY_ERROR = 0;
 const MAX_ISSUES = 100;
 
 /** Runs Khronos' glTF Validator over a GLB file; any error-level issue throws InvalidMeshError naming the first. */
 export async function validateGlb(bytes: Uint8Array): Promise<void> {
+  // Required at the first GLB (then from require's cache): the validator, compiled from Dart to CommonJS,
+  // holds megabytes a process that never validates (the reference model server's writer) need not load.
+  const validator = requireHere('gltf-validator') as GltfValidator;
   let report: ValidationReport;
   try {
     report = await validator.validateBytes(bytes, { maxIssues: MAX_ISSUES, format: 'glb' });

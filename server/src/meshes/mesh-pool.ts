@@ -13,7 +13,10 @@ import {
 } from './mesh-task-messages.js';
 
 export interface MeshPoolOptions {
-  /** Worker threads at most; one is kept ready, the others start on demand and stop after a minute idle. */
+  /**
+   * Worker threads at most; they start on demand and stop after a minute idle, so an idle server holds
+   * none. Loading a thread's readers does not count against a task's time limit (see `run`).
+   */
   threads: number;
   /** A task running longer is stopped (its thread is replaced) and its file refused. */
   taskTimeoutMs: number;
@@ -40,7 +43,7 @@ export class MeshPool {
   constructor(private readonly options: MeshPoolOptions) {
     this.piscina = new Piscina({
       filename: new URL('./mesh-worker-entry.mjs', import.meta.url).href,
-      minThreads: 1,
+      minThreads: 0,
       maxThreads: options.threads,
       idleTimeout: IDLE_TIMEOUT_MS,
       resourceLimits: {
@@ -50,20 +53,6 @@ export class MeshPool {
     });
     this.piscina.on('message', (message: unknown) => {
       if (isTaskStarted(message)) this.onStart.get(message.meshTaskStarted)?.();
-    });
-  }
-
-  /**
-   * Waits until a thread has loaded the readers (a second or more on a busy machine), so the first file
-   * checked does not pay for it inside a job's deadline.
-   */
-  async start(): Promise<void> {
-    await this.piscina.run({
-      id: 0,
-      kind: 'check',
-      format: 'mtl',
-      bytes: new TextEncoder().encode('newmtl ready\n'),
-      budget: this.budget(),
     });
   }
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 import { QualityPresets } from '@gen3d/shared';
 
-import { generateModelFiles, type GeneratedModel } from './generate-files.js';
+import type { GeneratedModel } from './generate-files.js';
 
 /**
  * The reference model server's HTTP contract (v1), the one the `reference` adapter speaks:
@@ -94,7 +94,10 @@ export function buildReferenceModelServer(options: ReferenceModelServerOptions):
       });
     const { prompt, seed, quality } = parsed.data;
     const id = randomUUID();
-    const model = generateModelFiles(prompt, seed, quality);
+    // The mesh writers (glTF-Transform and friends) load with the first generation, not at start-up.
+    const model = import('./generate-files.js').then(({ generateModelFiles }) =>
+      generateModelFiles(prompt, seed, quality),
+    );
     model.catch(() => undefined);
     generations.set(id, { id, startedAt: Date.now(), status: 'running', model });
     return reply.code(202).send({ id, status: 'running' });

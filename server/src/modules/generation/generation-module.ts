@@ -86,7 +86,6 @@ export function createGenerationModule(
     );
   const queue = createJobQueue(jobs, events, policy, { cancellation, onFinished: announce });
   const meshes = new MeshPool({ ...config.meshes, maxFileBytes: config.assets.maxFileBytes });
-  app.addHook('onReady', () => meshes.start());
   const processor = createGenerationProcessor({
     modelServers,
     assets,
