@@ -1,5 +1,4 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -19,6 +18,7 @@ import { refuseUndecodableQuery } from './http/query-strings.js';
 import { globalRateLimitKey } from './http/rate-limit-key.js';
 import { requestBaseUrlHook } from './http/request-base-url.js';
 import { generateRequestId } from './http/request-id.js';
+import { securityHeaders } from './http/security-headers.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
 import { limitTrpcBatches } from './http/trpc-batches.js';
 import { fastifyTrustProxy } from './http/trusted-proxies.js';
@@ -81,7 +81,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     return payload;
   });
 
-  await app.register(helmet, { crossOriginResourcePolicy: { policy: 'same-site' } });
+  securityHeaders(app, { crossOriginResourcePolicy: { policy: 'same-site' } });
   await app.register(cors, {
     origin: config.corsOrigins === true ? true : [...config.corsOrigins],
     credentials: true,
