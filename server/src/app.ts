@@ -21,6 +21,7 @@ import { generateRequestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
 import { limitTrpcBatches } from './http/trpc-batches.js';
+import { sendWholeTrpcAnswers } from './http/trpc-whole-answers.js';
 import { fastifyTrustProxy } from './http/trusted-proxies.js';
 import { createAccessTokens } from './infra/access-tokens.js';
 import { jobModel } from './jobs/job-model.js';
@@ -76,9 +77,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.addHook('onRequest', refuseUndecodableQuery);
   app.addHook('preHandler', requestBaseUrlHook(config.publicUrl));
   closeConnectionsWhenStopping(app);
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
-    return payload;
+    done(null, payload);
   });
 
   securityHeaders(app, { crossOriginResourcePolicy: { policy: 'same-site' } });
@@ -143,6 +144,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(async (trpc) => {
     limitTrpcBatches(trpc, TRPC_PREFIX, config.trpcMaxBatchSize);
     trpc.addHook('preHandler', trpcInputShapeHook(config.jsonBodies));
+    sendWholeTrpcAnswers(trpc);
     await trpc.register(fastifyTRPCPlugin, {
       prefix: TRPC_PREFIX,
       trpcOptions: {
