@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { repositoryRoot, runNode, runTypeScript, type RunningProcess } from '../tests/support/process.js';
 import { freePort } from '../tests/support/redis.js';
 
-const SECRET = 'bench-secret-bench-secret-bench-secret-123';
+export const BENCH_JWT_SECRET = 'bench-secret-bench-secret-bench-secret-123';
 export const ADMIN = { email: 'bench@example.com', password: 'bench password 1' };
 
 export interface BenchServer {
@@ -58,7 +58,7 @@ export async function startBenchServer(name: string, env: Record<string, string>
   const uri = `${/mongodb:\/\/\S+/.exec(await database.waitForLine((line) => line.includes('listening at mongodb://')))?.[0]}gen3d`;
   const common = {
     MONGODB_URI: uri,
-    JWT_SECRET: SECRET,
+    JWT_SECRET: BENCH_JWT_SECRET,
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     RATE_LIMIT_MAX: '100000000',

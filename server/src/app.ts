@@ -1,5 +1,4 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -19,8 +18,10 @@ import { refuseUndecodableQuery } from './http/query-strings.js';
 import { globalRateLimitKey } from './http/rate-limit-key.js';
 import { requestBaseUrlHook } from './http/request-base-url.js';
 import { generateRequestId } from './http/request-id.js';
+import { securityHeaders } from './http/security-headers.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
 import { limitTrpcBatches } from './http/trpc-batches.js';
+import { sendWholeTrpcAnswers } from './http/trpc-whole-answers.js';
 import { fastifyTrustProxy } from './http/trusted-proxies.js';
 import { createAccessTokens } from './infra/access-tokens.js';
 import { jobModel } from './jobs/job-model.js';
@@ -82,12 +83,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.addHook('onRequest', refuseUndecodableQuery);
   app.addHook('preHandler', requestBaseUrlHook(config.publicUrl));
   closeConnectionsWhenStopping(app);
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
-    return payload;
+    done(null, payload);
   });
 
-  await app.register(helmet, { crossOriginResourcePolicy: { policy: 'same-site' } });
+  securityHeaders(app, { crossOriginResourcePolicy: { policy: 'same-site' } });
   await app.register(cors, {
     origin: config.corsOrigins === true ? true : [...config.corsOrigins],
     credentials: true,
@@ -147,6 +148,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(async (trpc) => {
     limitTrpcBatches(trpc, TRPC_PREFIX, config.trpcMaxBatchSize);
     trpc.addHook('preHandler', trpcInputShapeHook(config.jsonBodies));
+    sendWholeTrpcAnswers(trpc);
     await trpc.register(fastifyTRPCPlugin, {
       prefix: TRPC_PREFIX,
       trpcOptions: {

@@ -15,16 +15,26 @@ const baseUrls = new AsyncLocalStorage<string>();
  * `publicUrl`.
  */
 export function baseUrlOf(request: Pick<FastifyRequest, 'host' | 'protocol'>, publicUrl: string): string {
-  const host = request.host;
-  if (typeof host !== 'string' || !HOST.test(host)) return publicUrl;
+  return baseUrlFinder(publicUrl)(request);
+}
+
+/** `baseUrlOf` for one `publicUrl`, parsed once rather than on every request. */
+function baseUrlFinder(publicUrl: string): (request: Pick<FastifyRequest, 'host' | 'protocol'>) => string {
   const configured = new URL(publicUrl);
-  if (host.toLowerCase() === configured.host.toLowerCase()) return publicUrl;
-  return `${request.protocol}://${host}${configured.pathname.replace(/\/+$/, '')}`;
+  const publicHost = configured.host.toLowerCase();
+  const pathPrefix = configured.pathname.replace(/\/+$/, '');
+  return (request) => {
+    const host = request.host;
+    if (typeof host !== 'string' || !HOST.test(host)) return publicUrl;
+    if (host.toLowerCase() === publicHost) return publicUrl;
+    return `${request.protocol}://${host}${pathPrefix}`;
+  };
 }
 
 /** Runs every route handler knowing the base URL its client used, for links built while answering. */
 export function requestBaseUrlHook(publicUrl: string): preHandlerHookHandler {
-  return (request, _reply, done) => baseUrls.run(baseUrlOf(request, publicUrl), done);
+  const baseUrlFor = baseUrlFinder(publicUrl);
+  return (request, _reply, done) => baseUrls.run(baseUrlFor(request), done);
 }
 
 /** The base URL of the request being answered; `fallback` outside a request (workers, emails). */

@@ -44,11 +44,18 @@ export function recordRequestDurations(app: FastifyInstance, options: RequestMet
   };
   // Read as the request arrives: the REST projection rewrites the request's URL while it handles it.
   const routes = new WeakMap<FastifyRequest, string>();
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+  // Callback hooks: an async one costs a promise per request.
+  app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     routes.set(request, routeOf(request));
+    done();
   });
 
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    observe(request, reply);
+    done();
+  });
+
+  function observe(request: FastifyRequest, reply: FastifyReply): void {
     const seconds = reply.elapsedTime / 1000;
     const method = request.method;
     const route = routes.get(request) ?? routeOf(request);
@@ -59,5 +66,5 @@ export function recordRequestDurations(app: FastifyInstance, options: RequestMet
     paths.forEach((path, index) => {
       calls.observe({ procedure: procedureLabel(path), method, status: String(statuses[index]) }, seconds);
     });
-  });
+  }
 }

@@ -52,13 +52,6 @@ function trpcErrorOf(cause: DomainError): TRPCError {
   return new TRPCError({ code: ErrorCatalogue[cause.code].trpcCode, message: cause.message, cause });
 }
 
-/** Domain errors thrown by services become tRPC errors with the matching code (and HTTP status). */
-const domainErrors = t.middleware(async ({ next }) => {
-  const result = await next();
-  if (!result.ok && result.error.cause instanceof DomainError) throw trpcErrorOf(result.error.cause);
-  return result;
-});
-
 /** A subscription's events; a domain error raised while it streams (after the middleware) is mapped the same way. */
 export async function* withDomainErrors<T>(events: AsyncIterable<T>): AsyncGenerator<T> {
   try {
@@ -68,17 +61,25 @@ export async function* withDomainErrors<T>(events: AsyncIterable<T>): AsyncGener
   }
 }
 
-/** An API key presented to a procedure that declares no `apiKeyScope` is refused before anything else runs. */
-const keysOnlyWhereDeclared = t.middleware(({ ctx, meta, next }) => {
+/**
+ * Every procedure's first middleware (one, not two: each layer copies the call's options and context):
+ * an API key presented to a procedure that declares no `apiKeyScope` is refused before anything else
+ * runs, and domain errors thrown by services become tRPC errors with the matching code (and HTTP status).
+ */
+const baseChecks = t.middleware(async ({ ctx, meta, next }) => {
   if (meta?.apiKeyScope === undefined && presentedApiKey(ctx.authorization) !== undefined)
-    throw new DomainError(
-      'API_KEY_NOT_ALLOWED',
-      'API keys cannot do this (account, session, key and admin operations); sign in with your password instead',
+    throw trpcErrorOf(
+      new DomainError(
+        'API_KEY_NOT_ALLOWED',
+        'API keys cannot do this (account, session, key and admin operations); sign in with your password instead',
+      ),
     );
-  return next();
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) throw trpcErrorOf(result.error.cause);
+  return result;
 });
 
-export const baseProcedure = t.procedure.use(domainErrors).use(keysOnlyWhereDeclared);
+export const baseProcedure = t.procedure.use(baseChecks);
 export const publicProcedure = baseProcedure;
 
 /** The caller behind the Authorization header: an API key's owner (checked for the procedure's scope), or a session's user. */

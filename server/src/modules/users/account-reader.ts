@@ -23,7 +23,10 @@ export function createAccountReader(users: UserModel): AccountReader {
   const loader = new DataLoader<string, AccountRecord | undefined>(
     async (ids) => {
       const unique = [...new Set(ids)].map((id) => new Types.ObjectId(id));
-      const found = await users.find({ _id: { $in: unique } }, { passwordHash: 0 }).lean<AccountRecord[]>();
+      // The driver's collection: a read by ids needs none of mongoose's casting or query building.
+      const found = await users.collection
+        .find<AccountRecord>({ _id: { $in: unique } }, { projection: { passwordHash: 0 } })
+        .toArray();
       const byId = new Map(found.map((account) => [account._id.toHexString(), account]));
       return ids.map((id) => byId.get(id));
     },
