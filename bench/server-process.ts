@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { repositoryRoot, runNode, runTypeScript, type RunningProcess } from '../tests/support/process.js';
 import { freePort } from '../tests/support/redis.js';
 
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times (100 on every mainstream architecture). */
+const CLOCK_TICKS_PER_SECOND = 100;
 export const BENCH_JWT_SECRET = 'bench-secret-bench-secret-bench-secret-123';
 export const ADMIN = { email: 'bench@example.com', password: 'bench password 1' };
 
@@ -13,8 +15,26 @@ export interface BenchServer {
   /** The server's database, for loading fixtures directly. */
   mongodbUri: string;
   server: RunningProcess;
+  database: RunningProcess;
   adminToken: string;
   stop(): Promise<void>;
+}
+
+/**
+ * NODE_OPTIONS for the processes a benchmark starts, from BENCH_NODE_OPTIONS: e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/profiles` profiles each of them.
+ */
+export function childNodeOptions(): Record<string, string> {
+  const options = process.env.BENCH_NODE_OPTIONS;
+  return options ? { NODE_OPTIONS: options } : {};
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in ms. */
+export function cpuMs(pid: number | undefined): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** Resident memory of a process, in MiB. */
@@ -54,6 +74,7 @@ export async function startBenchServer(name: string, env: Record<string, string>
   const database = runTypeScript('embedded-mongo/src/cli.ts', {
     DATA_DIR: dataDir,
     EMBEDDED_DB_PORT: '0',
+    ...childNodeOptions(),
   });
   const uri = `${/mongodb:\/\/\S+/.exec(await database.waitForLine((line) => line.includes('listening at mongodb://')))?.[0]}gen3d`;
   const common = {
@@ -79,6 +100,7 @@ export async function startBenchServer(name: string, env: Record<string, string>
     PORT: String(port),
     PUBLIC_URL: url,
     MODEL_SERVER_PORT: '0',
+    ...childNodeOptions(),
   });
   for (let attempt = 0; ; attempt += 1) {
     if (
@@ -96,6 +118,7 @@ export async function startBenchServer(name: string, env: Record<string, string>
     url,
     mongodbUri: uri,
     server,
+    database,
     adminToken: token,
     stop: async () => {
       await stopProcess(server);
@@ -151,7 +174,7 @@ export async function startBenchDatabase(name: string): Promise<BenchDatabase> {
 export function benchServerEnv(database: BenchDatabase, env: Record<string, string>): Record<string, string> {
   return {
     MONGODB_URI: database.uri,
-    JWT_SECRET: SECRET,
+    JWT_SECRET: BENCH_JWT_SECRET,
     DATA_DIR: database.dataDir,
     LOG_LEVEL: 'warn',
     RATE_LIMIT_MAX: '100000000',

@@ -7,17 +7,24 @@ import { callRest } from '../support/rest.js';
 
 const suite = useAdapterSuite(startHunyuan3dServer, (hunyuan) => ({
   HUNYUAN3D_URL: hunyuan.url,
-  HUNYUAN3D_DEADLINE_MS: '800',
+  HUNYUAN3D_DEADLINE_MS: '1500',
 }));
 
 describe('the hunyuan3d adapter (POST /send, GET /status/{uid}, GLB as base64)', () => {
   it('is chosen per job, reports its phases as progress, and derives OBJ+MTL and PLY from the GLB', async () => {
     suite.double.faults = {};
-    const { job, updates } = await suite.run('a wooden chair', {
-      modelServer: 'hunyuan3d',
-      quality: 'high',
-      seed: 99,
-    });
+    // Polls back off from 10 ms, then come every 50 ms: six polls processing outlast the 200 ms between two
+    // progress writes, so the texturing phase is written too.
+    suite.double.pollsPerPhase = 6;
+    const { job, updates } = await suite
+      .run('a wooden chair', {
+        modelServer: 'hunyuan3d',
+        quality: 'high',
+        seed: 99,
+      })
+      .finally(() => {
+        suite.double.pollsPerPhase = 2;
+      });
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
 
     const send = suite.double.requests.filter((request) => request.path === '/send').at(-1);

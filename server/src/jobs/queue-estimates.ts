@@ -67,7 +67,8 @@ export function createQueueEstimates(deps: QueueEstimatesDeps): QueueEstimates {
 
   // This instance's own claims and ends show at once; other instances' within cacheMs.
   deps.events.subscribe((job) => {
-    snapshot = undefined;
+    // A job just queued (version 0) changes neither the workers nor the running jobs.
+    if (job.status !== 'queued' || job.version !== 0) snapshot = undefined;
     if (job.status === 'succeeded') durations.forget(job.params.modelServer);
   });
 

@@ -1,4 +1,4 @@
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 
 import type { AttachmentRecord } from '../modules/assets/attachment-schema.js';
 import type { JobCancellation } from './cancellation.js';
@@ -37,8 +37,12 @@ type NewJob = Pick<
 export interface JobQueue extends JobCancellation {
   /** Adds a queued job, claimable at once. */
   enqueue(job: NewJob): Promise<JobRecord>;
-  /** Claims the next job fairly (round robin over owners by queue position, none over the per-user limit). */
-  claimNext(workerId: string): Promise<JobRecord | undefined>;
+  /**
+   * Claims the next job fairly (round robin over owners by queue position, none over the per-user limit).
+   * Claims made one after another (a worker pool filling its free slots) pass the same `round`, so the
+   * owners' running jobs are read once for all of them.
+   */
+  claimNext(workerId: string, round?: ClaimRound): Promise<JobRecord | undefined>;
   /** Extends the lease (and records progress); false when the lease is no longer this worker's. */
   heartbeat(job: JobRecord, workerId: string, progress?: number): Promise<boolean>;
   succeed(
@@ -85,6 +89,11 @@ export interface JobQueue extends JobCancellation {
   ): Promise<JobRecord | undefined>;
   /** Of these running jobs, the ids whose run should stop: cancel was asked for, or the job was deleted or is no longer running. */
   cancelRequestedAmong(ids: Types.ObjectId[]): Promise<string[]>;
+}
+
+/** Running jobs per owner (hex id), as read at the start of a round of claims and counted since. */
+export interface ClaimRound {
+  running?: Map<string, number>;
 }
 
 function backoffMs(policy: QueuePolicy, attempts: number): number {
@@ -145,14 +154,17 @@ export function createJobQueue(
       return created;
     },
 
-    async claimNext(workerId) {
-      const running = await jobs.aggregate<{ _id: Types.ObjectId; count: number }>([
-        { $match: { status: 'running' } },
-        { $group: { _id: '$ownerId', count: { $sum: 1 } } },
-      ]);
-      const saturated = running
-        .filter((owner) => owner.count >= policy.maxRunningPerUser)
-        .map((owner) => owner._id);
+    async claimNext(workerId, round = {}) {
+      if (!round.running) {
+        const running = await jobs.aggregate<{ _id: Types.ObjectId; count: number }>([
+          { $match: { status: 'running' } },
+          { $group: { _id: '$ownerId', count: { $sum: 1 } } },
+        ]);
+        round.running = new Map(running.map((owner) => [owner._id.toHexString(), owner.count]));
+      }
+      const saturated = [...round.running]
+        .filter(([, count]) => count >= policy.maxRunningPerUser)
+        .map(([ownerId]) => new Types.ObjectId(ownerId));
       const claimed = await applyTransition(
         jobs,
         transitions.claim({ workerId, now: new Date(), leaseMs: policy.leaseMs, excludedOwners: saturated }),
@@ -161,6 +173,8 @@ export function createJobQueue(
       // Two instances may claim for one owner at the same moment; the one over the limit hands it back
       // before anyone is told it ran.
       const ownerRunning = await jobs.countDocuments({ ownerId: claimed.ownerId, status: 'running' });
+      // A stale count (a run ended since) only holds an owner back until the next round.
+      round.running.set(claimed.ownerId.toHexString(), ownerRunning);
       if (ownerRunning > policy.maxRunningPerUser) {
         await applyTransition(jobs, transitions.release(run(claimed, workerId)));
         return undefined;

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 
 import type { AttachmentRecord } from '../modules/assets/attachment-schema.js';
 import type { JobRecord } from './job-model.js';
-import type { JobFailure, JobQueue } from './queue.js';
+import type { ClaimRound, JobFailure, JobQueue } from './queue.js';
 
 /** What workers do with a claimed job: produce its outputs, or throw. */
 export interface JobProcessor {
@@ -140,8 +140,9 @@ export class WorkerPool {
   }
 
   private async pump(): Promise<void> {
+    const round: ClaimRound = {};
     while (!this.stopping && this.runs.size < this.options.concurrency) {
-      const job = await this.queue.claimNext(this.options.workerId).catch((error: unknown) => {
+      const job = await this.queue.claimNext(this.options.workerId, round).catch((error: unknown) => {
         this.options.log.error({ err: error }, 'claiming a job failed');
         return undefined;
       });

@@ -4,9 +4,23 @@ import { ModelServerError, type ModelFile, type ModelRequest, type ModelServer }
 
 export interface RunOptions {
   signal: AbortSignal;
+  /** The longest wait between two polls of a running task (the back-off's cap). */
   pollIntervalMs: number;
   /** Called with 0-100 whenever the server reports progress. */
   onProgress(progress: number): void;
+}
+
+/** The first wait between polls; each next one doubles, up to the poll interval. */
+export const FIRST_POLL_DELAY_MS = 10;
+
+/**
+ * The waits between polls of one task: the first poll goes at once after the submit, then the waits are
+ * 10, 20, 40 ... ms up to `intervalMs`, and `intervalMs` from there on. A quick task is seen finished within
+ * a few milliseconds, while a long one is asked no more often than the interval allows.
+ */
+export function* pollDelays(intervalMs: number): Generator<number, never> {
+  for (let delay = Math.min(FIRST_POLL_DELAY_MS, intervalMs); ; delay = Math.min(intervalMs, delay * 2))
+    yield delay;
 }
 
 function deadlineError(server: ModelServer, deadlineMs: number): ModelServerError {
@@ -18,9 +32,9 @@ function deadlineError(server: ModelServer, deadlineMs: number): ModelServerErro
 }
 
 /**
- * Drives one task on a model server to its files: submit, then poll until it ends. When `signal` aborts
- * (cancel, job deadline, shutdown) or the server's own task deadline passes, the remote task is canceled
- * too; an abort throws the abort's reason.
+ * Drives one task on a model server to its files: submit, then poll until it ends (at once, then backing
+ * off: pollDelays). When `signal` aborts (cancel, job deadline, shutdown) or the server's own task deadline
+ * passes, the remote task is canceled too; an abort throws the abort's reason.
  */
 export async function runModelTask(
   server: ModelServer,
@@ -31,6 +45,7 @@ export async function runModelTask(
   const deadlineMs = server.taskDeadlineMs;
   const running =
     deadlineMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(deadlineMs)]);
+  const delays = pollDelays(pollIntervalMs);
   try {
     for (;;) {
       const status = await server.poll(taskId, request, running);
@@ -49,7 +64,7 @@ export async function runModelTask(
         default:
           onProgress(Math.max(0, Math.min(100, Math.round(status.progress))));
       }
-      await sleep(pollIntervalMs, undefined, { signal: running });
+      await sleep(delays.next().value, undefined, { signal: running });
     }
   } catch (error) {
     if (running.aborted) {
