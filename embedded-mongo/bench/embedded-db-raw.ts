@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +5,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { BSON, ObjectId, UUID, type Document } from 'bson';
+
+import { startEmbeddedServerProcess, type EmbeddedServerProcess } from './server-process.js';
 
 /**
  * The embedded server's own capacity: the commands mongoose sends for an insert, a findById and a queue
@@ -21,43 +22,6 @@ const CLAIM_BACKLOG = Number(process.env.BENCH_CLAIM_BACKLOG ?? 2_000);
 const OP_MSG = 2013;
 /** Issue 18's targets, which the mongoose benchmark (embedded-db) is held to; shown here for the server's share. */
 const TARGETS = { inserts: 5_000, findById: 10_000, claims: 3_000 } as const;
-
-interface ServerProcess {
-  port: number;
-  cpuMicros(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-async function startServer(dataDir: string | undefined): Promise<ServerProcess> {
-  const child = fork(new URL('./embedded-db-process.ts', import.meta.url), {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_DATA_DIR: dataDir ?? '' },
-  });
-  const uri = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message: { uri: string }) => resolve(message.uri));
-    child.once('error', reject);
-  });
-  return {
-    port: Number(new URL(uri).port),
-    cpuMicros: async () => {
-      const reply = new Promise<NodeJS.CpuUsage>((resolve) => {
-        const onMessage = (message: { cpu?: NodeJS.CpuUsage }): void => {
-          if (!message.cpu) return;
-          child.off('message', onMessage);
-          resolve(message.cpu);
-        };
-        child.on('message', onMessage);
-      });
-      child.send('cpu');
-      const { user, system } = await reply;
-      return user + system;
-    },
-    stop: async () => {
-      child.send('stop');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
-}
 
 let requestId = 1;
 
@@ -110,7 +74,7 @@ class RawConnection {
 }
 
 async function run(
-  server: ServerProcess,
+  server: EmbeddedServerProcess,
   connections: RawConnection[],
   name: string,
   target: number | undefined,
@@ -157,9 +121,9 @@ function job(index: number, createdAt = new Date()): Document {
 }
 
 async function benchmarkOne(label: string, dataDir: string | undefined): Promise<void> {
-  const server = await startServer(dataDir);
+  const server = await startEmbeddedServerProcess(dataDir);
   const connections = await Promise.all(
-    Array.from({ length: CONCURRENCY }, () => RawConnection.open(server.port)),
+    Array.from({ length: CONCURRENCY }, () => RawConnection.open(Number(new URL(server.uri).port))),
   );
   const [first] = connections as [RawConnection];
   ok(

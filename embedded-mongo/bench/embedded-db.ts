@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import mongoose, { Schema, type Types } from 'mongoose';
 
 import { formatThroughput, measureThroughput } from '../../bench/measure.js';
+import { startEmbeddedServerProcess, type EmbeddedServerProcess } from './server-process.js';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -26,51 +26,12 @@ const JobSchema = new Schema({
   createdAt: { type: Date, default: () => new Date() },
 });
 
-interface ServerProcess {
-  uri: string;
-  /** CPU time (user + system, µs) the server process has used so far. */
-  cpuMicros(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-async function startServerProcess(dataDir: string | undefined): Promise<ServerProcess> {
-  const profiling = SERVER_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${SERVER_CPU_PROFILE_DIR}`] : [];
-  const child = fork(new URL('./embedded-db-process.ts', import.meta.url), {
-    execArgv: ['--import', 'tsx', ...profiling],
-    env: { ...process.env, BENCH_DATA_DIR: dataDir ?? '' },
-  });
-  const uri = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message: { uri: string }) => resolve(message.uri));
-    child.once('error', reject);
-  });
-  return {
-    uri,
-    cpuMicros: async () => {
-      const reply = new Promise<NodeJS.CpuUsage>((resolve) => {
-        const onMessage = (message: { cpu?: NodeJS.CpuUsage }): void => {
-          if (!message.cpu) return;
-          child.off('message', onMessage);
-          resolve(message.cpu);
-        };
-        child.on('message', onMessage);
-      });
-      child.send('cpu');
-      const { user, system } = await reply;
-      return user + system;
-    },
-    stop: async () => {
-      child.send('stop');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
-}
-
 /**
  * Runs one figure and prints it with the CPU time per operation of the server process and of this one
  * (mongoose and the driver), figures that move less than throughput when other processes share the cores.
  */
 async function measureFigure(
-  server: ServerProcess,
+  server: EmbeddedServerProcess,
   name: string,
   target: number,
   operation: (iteration: number) => Promise<unknown>,
@@ -88,7 +49,7 @@ async function measureFigure(
 }
 
 async function benchmarkOne(label: string, dataDir: string | undefined): Promise<void> {
-  const server = await startServerProcess(dataDir);
+  const server = await startEmbeddedServerProcess(dataDir, SERVER_CPU_PROFILE_DIR);
   const connection = await mongoose
     .createConnection(`${server.uri}bench`, { maxPoolSize: CONCURRENCY })
     .asPromise();

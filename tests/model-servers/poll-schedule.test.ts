@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { startReferenceModelServer } from '@gen3d/server';
 
 import { useAdapterSuite } from '../support/contracts/adapter-suite.js';
-import { sendJson, startContractServer, type ContractServer } from '../support/contracts/contract-server.js';
+import {
+  forwardRequest,
+  sendJson,
+  sendUpstreamAnswer,
+  startContractServer,
+  type ContractServer,
+} from '../support/contracts/contract-server.js';
 
 /** One status poll of a task, as the model server saw it. */
 interface Poll {
@@ -39,20 +45,9 @@ async function startPacedModelServer(): Promise<PacedModelServer> {
       poll.answeredAt = Date.now();
       return sendJson(response, 200, { id: taskId, status: 'running', progress: 10 });
     }
-    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-    const upstream = await fetch(`${reference.url}${request.path}`, {
-      method: request.method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      ...(body ? { body } : {}),
-    });
-    const payload = Buffer.from(await upstream.arrayBuffer());
+    const answer = await forwardRequest(reference.url, request);
     if (poll) poll.answeredAt = Date.now();
-    response
-      .writeHead(upstream.status, {
-        'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream',
-        'content-length': payload.length,
-      })
-      .end(payload);
+    sendUpstreamAnswer(response, answer);
   });
   return {
     ...proxy,

@@ -2,7 +2,13 @@ import { EventEmitter, once } from 'node:events';
 
 import { startReferenceModelServer } from '@gen3d/server';
 
-import { sendJson, startContractServer, type ContractServer } from './contracts/contract-server.js';
+import {
+  forwardRequest,
+  sendJson,
+  sendUpstreamAnswer,
+  startContractServer,
+  type ContractServer,
+} from './contracts/contract-server.js';
 
 export interface HeldModelServer extends ContractServer {
   /** The prompts of the generations asked for, in arrival order: the order workers started jobs. */
@@ -29,25 +35,14 @@ export async function startHeldModelServer(): Promise<HeldModelServer> {
     const prompt = taskId ? promptOf.get(taskId) : undefined;
     if (method === 'GET' && prompt !== undefined && !released.has(prompt))
       return sendJson(response, 200, { id: taskId, status: 'running', progress: 10 });
-    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-    const upstream = await fetch(`${reference.url}${path}`, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      ...(body ? { body } : {}),
-    });
-    const payload = Buffer.from(await upstream.arrayBuffer());
-    if (method === 'POST' && path === '/v1/generations' && upstream.ok) {
+    const answer = await forwardRequest(reference.url, request);
+    if (method === 'POST' && path === '/v1/generations' && answer.status < 300) {
       const submitted = (request.body as { prompt: string }).prompt;
-      promptOf.set((JSON.parse(payload.toString('utf8')) as { id: string }).id, submitted);
+      promptOf.set((JSON.parse(answer.payload.toString('utf8')) as { id: string }).id, submitted);
       started.push(submitted);
       startedEvents.emit('started');
     }
-    response
-      .writeHead(upstream.status, {
-        'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream',
-        'content-length': payload.length,
-      })
-      .end(payload);
+    sendUpstreamAnswer(response, answer);
   });
   return {
     ...proxy,

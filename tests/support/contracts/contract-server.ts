@@ -58,6 +58,35 @@ export function sendTruncated(response: ServerResponse, bytes: Uint8Array): void
   response.write(bytes.subarray(0, Math.floor(bytes.byteLength / 2)), () => response.destroy());
 }
 
+/** What the server behind a test proxy answered, read whole. */
+export interface UpstreamAnswer {
+  status: number;
+  contentType: string;
+  payload: Buffer;
+}
+
+/** Sends `request` on to the server at `baseUrl` (same method, path and JSON body) and reads its answer. */
+export async function forwardRequest(baseUrl: string, request: SeenRequest): Promise<UpstreamAnswer> {
+  const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+  const upstream = await fetch(`${baseUrl}${request.path}`, {
+    method: request.method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    ...(body ? { body } : {}),
+  });
+  return {
+    status: upstream.status,
+    contentType: upstream.headers.get('content-type') ?? 'application/octet-stream',
+    payload: Buffer.from(await upstream.arrayBuffer()),
+  };
+}
+
+/** Answers with what the server behind the proxy answered. */
+export function sendUpstreamAnswer(response: ServerResponse, answer: UpstreamAnswer): void {
+  response
+    .writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': answer.payload.length })
+    .end(answer.payload);
+}
+
 async function readBody(request: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
