@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 
+import { startDeadline } from '../infra/deadline.js';
 import type { AttachmentRecord } from '../modules/assets/attachment-schema.js';
 import type { JobRecord } from './job-model.js';
 import type { ClaimRound, JobFailure, JobQueue } from './queue.js';
@@ -176,8 +177,8 @@ export class WorkerPool {
   private async execute({ job, controller }: Run): Promise<RunOutcome> {
     const { queue, processor, options } = this;
     const workerId = options.workerId;
-    const deadline = AbortSignal.timeout(options.timeoutMs);
-    const signal = AbortSignal.any([controller.signal, deadline]);
+    const deadline = startDeadline(options.timeoutMs);
+    const signal = AbortSignal.any([controller.signal, deadline.signal]);
     const startedAt = Date.now();
     let reported = 0;
     let lastWrite = 0;
@@ -213,7 +214,9 @@ export class WorkerPool {
         }
         return 'lost';
       }
-      const failure = deadline.aborted ? timedOut(options.timeoutMs) : processor.describeFailure(error);
+      const failure = deadline.signal.aborted
+        ? timedOut(options.timeoutMs)
+        : processor.describeFailure(error);
       const context = { jobId: job._id.toHexString(), requestId: job.requestId ?? undefined };
       if (failure.code === 'INTERNAL') {
         options.log.error({ err: error, ...context }, 'job failed unexpectedly');
@@ -228,6 +231,7 @@ export class WorkerPool {
       return failed.status === 'queued' ? 'retried' : 'failed';
     } finally {
       clearInterval(keepLease);
+      deadline.clear();
     }
   }
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { startDeadline } from '../infra/deadline.js';
 import { ModelServerError, type ModelFile, type ModelRequest, type ModelServer } from './model-server.js';
 
 export interface RunOptions {
@@ -43,8 +44,8 @@ export async function runModelTask(
 ): Promise<ModelFile[]> {
   const taskId = await server.submit(request, signal);
   const deadlineMs = server.taskDeadlineMs;
-  const running =
-    deadlineMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(deadlineMs)]);
+  const deadline = deadlineMs === undefined ? undefined : startDeadline(deadlineMs);
+  const running = deadline ? AbortSignal.any([signal, deadline.signal]) : signal;
   const delays = pollDelays(pollIntervalMs);
   try {
     for (;;) {
@@ -73,5 +74,7 @@ export async function runModelTask(
       throw deadlineError(server, deadlineMs ?? 0);
     }
     throw error;
+  } finally {
+    deadline?.clear();
   }
 }

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Webhook } from 'standardwebhooks';
 import { Agent, errors, request } from 'undici';
 
+import { startDeadline } from '../../infra/deadline.js';
 import { AddressRefusedError, type AddressPolicy } from '../../infra/public-addresses.js';
 
 /** One attempt as the delivery log keeps it. */
@@ -67,13 +68,14 @@ export function createWebhookSender(policy: AddressPolicy, timeoutMs: number): W
       const started = performance.now();
       const latency = () => Math.round(performance.now() - started);
       const url = new URL(delivery.url);
+      const deadline = startDeadline(timeoutMs);
       try {
         policy.checkUrl(url);
         const signature = new Webhook(delivery.secret).sign(delivery.id, at, delivery.payload);
         const answer = await request(url, {
           method: 'POST',
           dispatcher: agent,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+          signal: AbortSignal.any([signal, deadline.signal]),
           headers: {
             'content-type': 'application/json',
             'user-agent': 'gen3d-webhooks',
@@ -98,6 +100,8 @@ export function createWebhookSender(policy: AddressPolicy, timeoutMs: number): W
           latencyMs: latency(),
           error: describe(error, timeoutMs, url).slice(0, MAX_ERROR_CHARS),
         };
+      } finally {
+        deadline.clear();
       }
     },
     close: () => agent.destroy(),
