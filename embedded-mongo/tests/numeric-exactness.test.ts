@@ -424,12 +424,15 @@ describe('$sum and $avg add as mongod does, in a double-double running sum', () 
   it('in the expression forms over an array', async () => {
     const items = collectionOf('double_double_expression');
     await items.insertMany([
-      { _id: 'big', values: big },
-      { _id: 'tenths', values: tenths },
+      { _id: 1, g: 'big', values: big },
+      { _id: 2, g: 'tenths', values: tenths },
     ]);
     const rows = await items
       .aggregate(
-        [{ $project: { sum: { $sum: '$values' }, avg: { $avg: '$values' } } }, { $sort: { _id: 1 } }],
+        [
+          { $project: { _id: '$g', sum: { $sum: '$values' }, avg: { $avg: '$values' } } },
+          { $sort: { _id: 1 } },
+        ],
         RAW,
       )
       .toArray();
