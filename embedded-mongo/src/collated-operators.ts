@@ -6,6 +6,7 @@ import type { Options } from 'mingo/types';
 import { resolve, typeOf } from 'mingo/util';
 
 import { CollationKeys, type Collation } from './collation.js';
+import { refusingRegex } from './regex-arguments.js';
 
 type QueryOperator = (selector: string, value: unknown, options: Options) => (doc: Document) => boolean;
 type ExpressionOperator = (doc: Document, expr: unknown, options: Options) => unknown;
@@ -205,10 +206,10 @@ export function collatedOperators(collation: Collation): {
     },
     query: {
       $eq,
-      $ne: (selector, operand, options) => {
+      $ne: refusingRegex((selector, operand, options) => {
         const equal = $eq(selector, operand, options);
         return (doc) => !equal(doc);
-      },
+      }),
       $in,
       $nin: (selector, operand, options) => {
         const within = $in(selector, operand, options);

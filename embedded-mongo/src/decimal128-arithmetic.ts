@@ -74,6 +74,17 @@ function decimalOfDouble(number: number): DecimalValue {
   };
 }
 
+/**
+ * mongod's `Decimal128(double, kRoundTo34Digits)`: the double's exact value rounded half to even to 34
+ * significant digits, without the 15-digit quantizing (zero keeps exponent 0).
+ */
+export function decimalOfDouble34(number: number): DecimalValue {
+  if (Number.isNaN(number)) return NAN;
+  if (!Number.isFinite(number)) return { kind: 'infinity', negative: number < 0 };
+  if (number === 0) return { kind: 'finite', negative: Object.is(number, -0), coefficient: 0n, exponent: 0 };
+  return toDigits(parse(exactDoubleString(number)) as Finite, PRECISION);
+}
+
 /** A finite value rounded half to even to at most `digits` significant digits. */
 function toDigits(value: Finite, digits: number): Finite {
   const excess = digitCount(value.coefficient) - digits;

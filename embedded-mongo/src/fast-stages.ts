@@ -1,15 +1,9 @@
-import { Long, ObjectId, type Document } from 'bson';
+import { ObjectId, type Document } from 'bson';
 
 import { zoneOffsetMinutes } from '@gen3d/shared/time-zones';
 
-import {
-  INT32_MAX,
-  INT32_MIN,
-  isInt32Number,
-  isNumberObject,
-  toJsNumber,
-  toStoredDouble,
-} from './bson-numbers.js';
+import { isNumberObject, toJsNumber } from './bson-numbers.js';
+import { MongoMean, MongoSum } from './double-summation.js';
 import { exactNumberSlot } from './exact-numbers.js';
 import { compareValues as compareValue } from './value-order.js';
 
@@ -303,15 +297,6 @@ interface Accumulator {
 
 type AccumulatorFactory = () => Accumulator;
 
-/** A native `$sum`'s result typed as mongod types it: ints stay int, widen to long, any double makes a double. */
-function intsOrDouble(sum: number, ints: boolean): unknown {
-  if (!ints) return toStoredDouble(sum);
-  if (sum >= INT32_MIN && sum <= INT32_MAX) return sum;
-  // Past 2^53 the running JS sum may have rounded: the general engine sums exactly.
-  if (!Number.isSafeInteger(sum)) throw new NeedsEngine();
-  return Long.fromNumber(sum);
-}
-
 function compileAccumulator(spec: unknown): AccumulatorFactory {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new NeedsEngine();
   const [name, ...others] = Object.keys(spec);
@@ -329,34 +314,27 @@ function compileAccumulator(spec: unknown): AccumulatorFactory {
   switch (name) {
     case '$sum':
       return () => {
-        let sum = 0;
-        let ints = true;
+        // Plain numbers only (ints and doubles); mongod's double-double sum types and rounds the total.
+        const sum = new MongoSum();
         return {
           add: (doc) => {
             const item = value(doc);
-            if (typeof item === 'number') {
-              sum += item;
-              if (ints && !isInt32Number(item)) ints = false;
-            } else if (item !== null && item !== undefined && typeof item === 'object')
-              throw new NeedsEngine();
+            if (typeof item === 'number') sum.add(item);
+            else if (item !== null && item !== undefined && typeof item === 'object') throw new NeedsEngine();
           },
-          result: () => intsOrDouble(sum, ints),
+          result: () => sum.value(),
         };
       };
     case '$avg':
       return () => {
-        let sum = 0;
-        let count = 0;
+        const mean = new MongoMean();
         return {
           add: (doc) => {
             const item = value(doc);
-            if (typeof item === 'number') {
-              sum += item;
-              count += 1;
-            } else if (item !== null && item !== undefined && typeof item === 'object')
-              throw new NeedsEngine();
+            if (typeof item === 'number') mean.add(item);
+            else if (item !== null && item !== undefined && typeof item === 'object') throw new NeedsEngine();
           },
-          result: () => (count === 0 ? null : toStoredDouble(sum / count)),
+          result: () => mean.value(),
         };
       };
     case '$max':

@@ -17,6 +17,7 @@ import {
 } from './bson-numbers.js';
 import { bsonTypeName, hasTypeIn, typeSetOf } from './bson-types.js';
 import { decimalOf, decimalTruncated, encode } from './decimal128-arithmetic.js';
+import { mongoMeanOf, mongoSumOf } from './double-summation.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import {
   absolute,
@@ -177,13 +178,6 @@ function placeRounding(name: string, mode: RoundingMode): ExpressionOperator {
     }
     return rounded(value, mode, place);
   };
-}
-
-function averageOf(numbers: unknown[]): unknown {
-  if (numbers.length === 0) return null;
-  const total = sumOf(numbers);
-  if (numericKind(total) === 'decimal') return quotient(total, numbers.length);
-  return toStoredDouble(toJsNumber(total) / numbers.length);
 }
 
 // ---- conversions ------------------------------------------------------------------------------
@@ -406,8 +400,8 @@ function accumulated(
 }
 
 export const numericAccumulators: Record<string, AccumulatorOperator> = {
-  $sum: (collection, expr, options) => sumOf(accumulated(collection, expr, options)),
-  $avg: (collection, expr, options) => averageOf(accumulated(collection, expr, options)),
+  $sum: (collection, expr, options) => mongoSumOf(accumulated(collection, expr, options)),
+  $avg: (collection, expr, options) => mongoMeanOf(accumulated(collection, expr, options)),
 };
 
 // ---- query --------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 import { Decimal128 } from 'bson';
 
 import { INT32_MAX, INT32_MIN, numericKind, toBigInt, toJsNumber, toStoredDouble } from './bson-numbers.js';
-import { quotient, sumOf } from './numeric-arithmetic.js';
+import { MongoSum } from './double-summation.js';
+import { quotient } from './numeric-arithmetic.js';
 
 /**
  * The running sum and mean mongod's window functions build on (`RemovableSum`, `WindowFunctionAvg` in
- * src/mongo/db/pipeline/window_function): NaN and infinities are counted apart from the finite total, the
+ * src/mongo/db/pipeline/window_function, over `AccumulatorSum`'s double-double sum): NaN and infinities are counted apart from the finite total, the
  * answer is a decimal when any input was one, and an integral total narrows to an int when it fits.
  */
 
@@ -29,8 +30,8 @@ export function nonFiniteValue(which: NonFinite, decimal: boolean): unknown {
 }
 
 export class WindowSum {
-  /** The finite numbers' sum, undefined before the first. */
-  private total: unknown = undefined;
+  /** The finite numbers' sum. */
+  private readonly total = new MongoSum();
   private nans = 0;
   private positives = 0;
   private negatives = 0;
@@ -45,7 +46,7 @@ export class WindowSum {
     if (special === 'nan') this.nans += 1;
     else if (special === 'positive') this.positives += 1;
     else if (special === 'negative') this.negatives += 1;
-    else this.total = this.total === undefined ? sumOf([value]) : sumOf([this.total, value]);
+    else this.total.add(value);
   }
 
   value(): unknown {
@@ -53,12 +54,12 @@ export class WindowSum {
     if (this.nans > 0 || (this.positives > 0 && this.negatives > 0)) return nonFiniteValue('nan', decimal);
     if (this.positives > 0) return nonFiniteValue('positive', decimal);
     if (this.negatives > 0) return nonFiniteValue('negative', decimal);
-    if (this.total === undefined) return 0;
-    if (numericKind(this.total) === 'long') {
-      const big = toBigInt(this.total);
+    const total = this.total.value();
+    if (numericKind(total) === 'long') {
+      const big = toBigInt(total);
       if (big >= BigInt(INT32_MIN) && big <= BigInt(INT32_MAX)) return Number(big);
     }
-    return this.total;
+    return total;
   }
 }
 

@@ -392,3 +392,99 @@ describe('the general engine groups equal numbers of every type together', () =>
     }
   });
 });
+
+describe('$sum and $avg add as mongod does, in a double-double running sum', () => {
+  // Naively 1e16 + 1 + 1 + 1 + 1 stays 1e16 and ten 0.1s make 0.9999999999999999; mongod's
+  // DoubleDoubleSummation keeps the lost parts and answers 10000000000000004 and 1.
+  const big = [1e16, 1, 1, 1, 1];
+  const tenths = Array.from({ length: 10 }, () => 0.1);
+  const expected = [
+    { _id: 'big', sum: 'double:10000000000000004', avg: 'double:2000000000000000.8' },
+    { _id: 'tenths', sum: 'double:1', avg: 'double:0.1' },
+  ];
+
+  async function seed(name: string) {
+    const items = collectionOf(name);
+    await items.insertMany([
+      ...big.map((v, index) => ({ _id: index, g: 'big', v, t: index })),
+      ...tenths.map((v, index) => ({ _id: 100 + index, g: 'tenths', v, t: index })),
+    ]);
+    return items;
+  }
+
+  it('in $group, natively and in the general engine', async () => {
+    const items = await seed('double_double_group');
+    const group = { $group: { _id: '$g', sum: { $sum: '$v' }, avg: { $avg: '$v' } } };
+    for (const pipeline of [[group], [{ $match: { v: { $exists: true } } }, group]]) {
+      const rows = await items.aggregate([...pipeline, { $sort: { _id: 1 } }], RAW).toArray();
+      expect(rows.map(typed)).toEqual(expected);
+    }
+  });
+
+  it('in the expression forms over an array', async () => {
+    const items = collectionOf('double_double_expression');
+    await items.insertMany([
+      { _id: 1, g: 'big', values: big },
+      { _id: 2, g: 'tenths', values: tenths },
+    ]);
+    const rows = await items
+      .aggregate(
+        [
+          { $project: { _id: '$g', sum: { $sum: '$values' }, avg: { $avg: '$values' } } },
+          { $sort: { _id: 1 } },
+        ],
+        RAW,
+      )
+      .toArray();
+    expect(rows.map(typed)).toEqual(expected);
+  });
+
+  it('in $setWindowFields over a whole partition', async () => {
+    const items = await seed('double_double_window');
+    const rows = await items
+      .aggregate(
+        [
+          {
+            $setWindowFields: {
+              partitionBy: '$g',
+              sortBy: { t: 1 },
+              output: {
+                sum: { $sum: '$v', window: { documents: ['unbounded', 'unbounded'] } },
+                avg: { $avg: '$v', window: { documents: ['unbounded', 'unbounded'] } },
+              },
+            },
+          },
+          { $group: { _id: '$g', sum: { $first: '$sum' }, avg: { $first: '$avg' } } },
+          { $sort: { _id: 1 } },
+        ],
+        RAW,
+      )
+      .toArray();
+    expect(rows.map(typed)).toEqual(expected);
+  });
+
+  it('in $integral, whose trapezoids add up the same way', async () => {
+    const items = collectionOf('double_double_integral');
+    // Unit-width trapezoids of areas 1e16, 1, 1, 1, 1 (the heights 2e16, 0, 2, 0, 2).
+    const heights = [2e16, 0, 2, 0, 2];
+    await items.insertMany(heights.map((y, t) => ({ _id: t, t, y })));
+    const rows = await items
+      .aggregate(
+        [
+          {
+            $setWindowFields: {
+              sortBy: { t: 1 },
+              output: {
+                area: { $integral: { input: '$y' }, window: { documents: ['unbounded', 'unbounded'] } },
+              },
+            },
+          },
+          { $limit: 1 },
+          { $project: { _id: 0, area: 1 } },
+        ],
+        RAW,
+      )
+      .toArray();
+    expect(rows.map(typed)).toEqual([{ area: 'double:10000000000000004' }]);
+  });
+});
