@@ -204,12 +204,12 @@ export function collatedOperators(collation: Collation): {
         });
       },
     },
-    query: {
+    query: refusingRegex({
       $eq,
-      $ne: refusingRegex((selector, operand, options) => {
+      $ne: (selector, operand, options) => {
         const equal = $eq(selector, operand, options);
         return (doc) => !equal(doc);
-      }),
+      },
       $in,
       $nin: (selector, operand, options) => {
         const within = $in(selector, operand, options);
@@ -219,7 +219,7 @@ export function collatedOperators(collation: Collation): {
       $gte: range((order) => order >= 0),
       $lt: range((order) => order < 0),
       $lte: range((order) => order <= 0),
-    },
+    }),
     expression: {
       $eq: comparison((order) => order === 0),
       $ne: comparison((order) => order !== 0),

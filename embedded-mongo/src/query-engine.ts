@@ -24,7 +24,6 @@ import {
   numericExpressionOperators,
   numericQueryOperators,
 } from './numeric-operators.js';
-import type { QueryOperator } from './operator-types.js';
 import { refusingRegex } from './regex-arguments.js';
 import { zoneAwareDateOperators } from './time-zones.js';
 import { compareValues } from './value-order.js';
@@ -66,11 +65,10 @@ const OPERATOR_SET = {
   },
   pipeline: { ...pipelineOperators, $setWindowFields: setWindowFieldsStage },
   projection: projectionOperators,
-  query: {
+  query: refusingRegex({
     ...queryOperators,
     ...numericQueryOperators,
-    $ne: refusingRegex(queryOperators.$ne as QueryOperator),
-  },
+  }),
   window: { ...windowOperators, ...numericWindowOperators },
 };
 const OPERATORS = Context.init(OPERATOR_SET as Parameters<typeof Context.init>[0]);

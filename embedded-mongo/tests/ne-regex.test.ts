@@ -7,7 +7,7 @@ const suite = useDriverDatabase('ne_regex');
 
 const refusal = { code: 2, message: "Can't have regex as arg to $ne." };
 
-describe('$ne with a regular expression is refused as mongod refuses it', () => {
+describe('$ne, $gt, $gte, $lt and $lte with a regular expression are refused as mongod refuses them', () => {
   it('refuses it in find, count, aggregate $match, update and delete filters, also under $not', async () => {
     const items = suite.db.collection('ne_regex_refused');
     await items.insertMany([{ a: 'xyz' }, { a: 'abc' }]);
@@ -26,6 +26,28 @@ describe('$ne with a regular expression is refused as mongod refuses it', () => 
     // Nothing was changed or removed by the refused writes.
     expect(await items.countDocuments({ b: { $exists: true } })).toBe(0);
     expect(await items.countDocuments({})).toBe(2);
+  });
+
+  it('refuses it to $gt, $gte, $lt and $lte, naming the field, collated or not', async () => {
+    const items = suite.db.collection('range_regex_refused');
+    await items.insertMany([{ a: { b: 'xyz' } }, { a: { b: 'abc' } }]);
+    const refusalOver = { code: 2, message: "Can't have RegEx as arg to predicate over field 'a.b'." };
+    for (const operator of ['$gt', '$gte', '$lt', '$lte']) {
+      await expect(items.find({ 'a.b': { [operator]: /x/ } }).toArray()).rejects.toMatchObject(refusalOver);
+      await expect(
+        items.find({ 'a.b': { [operator]: new BSONRegExp('x') } }).toArray(),
+      ).rejects.toMatchObject(refusalOver);
+      await expect(
+        items.find({ 'a.b': { [operator]: /x/ } }, { collation: { locale: 'en' } }).toArray(),
+      ).rejects.toMatchObject(refusalOver);
+      await expect(items.deleteMany({ 'a.b': { [operator]: /x/ } })).rejects.toMatchObject(refusalOver);
+    }
+    expect(await items.countDocuments({})).toBe(2);
+    // In an aggregation expression a regular expression is a value like any other, compared by type order.
+    const compared = await items
+      .aggregate([{ $project: { _id: 0, above: { $gt: ['$a.b', /x/] } } }])
+      .toArray();
+    expect(compared).toEqual([{ above: false }, { above: false }]);
   });
 
   it('still takes a regular expression in $nin and a string in $ne', async () => {
