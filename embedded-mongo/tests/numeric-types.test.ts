@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { useDriverDatabase } from '../../tests/support/database.js';
 import { EmbeddedMongoServer } from '../src/index.js';
+import { RAW, typed } from './support/typed-values.js';
 
 const suite = useDriverDatabase('numeric_types');
 
@@ -17,24 +18,6 @@ interface Loose extends Document {
 }
 
 const collectionOf = (name: string) => suite.db.collection<Loose>(name);
-
-/** Read options under which the driver hands back exactly the BSON types the server sent. */
-const RAW = { promoteValues: false, promoteLongs: false, bsonRegExp: true } as const;
-
-/** A value as `type:text`, so that int 7, long 7 and double 7.0 read differently in assertions. */
-function typed(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(typed);
-  if (value instanceof Int32) return `int:${value.value}`;
-  if (value instanceof Double) return `double:${Object.is(value.value, -0) ? '-0' : String(value.value)}`;
-  if (value instanceof Long) return `long:${value.toString()}`;
-  if (value instanceof Decimal128) return `decimal:${value.toString()}`;
-  if (value !== null && typeof value === 'object' && value.constructor === Object) {
-    const out: Document = {};
-    for (const [key, field] of Object.entries(value)) out[key] = typed(field);
-    return out;
-  }
-  return value;
-}
 
 /** Every numeric type and edge a document can hold, and how each must read back. */
 const SAMPLES: Array<[string, unknown, string]> = [
