@@ -37,10 +37,25 @@ export function aheadOf(job: QueuePlace): QueryFilter<JobRecord> {
   };
 }
 
-/** What the workers are doing: how many run at once, and the running jobs' model servers and starts. */
+/** What the workers are doing: how many run at once, and the running jobs' model servers and starts, by job id. */
 interface WorkSnapshot {
   workers: number;
-  running: Array<{ startedAt: number; modelServer: string }>;
+  running: ReadonlyMap<string, { startedAt: number; modelServer: string }>;
+}
+
+/** The snapshot after a job changed: a job that runs is among the running jobs, any other is not. */
+function followed(work: WorkSnapshot, job: JobRecord): WorkSnapshot {
+  const id = job._id.toHexString();
+  const isRunning = job.status === 'running';
+  if (isRunning === work.running.has(id)) return work;
+  const running = new Map(work.running);
+  if (isRunning)
+    running.set(id, {
+      startedAt: job.startedAt?.getTime() ?? Date.now(),
+      modelServer: job.params.modelServer,
+    });
+  else running.delete(id);
+  return { workers: work.workers, running };
 }
 
 /**
@@ -63,13 +78,23 @@ const NONE: TQueueEstimate = { queuePosition: null, estimatedStartAt: null, esti
 
 export function createQueueEstimates(deps: QueueEstimatesDeps): QueueEstimates {
   const { jobs, durations } = deps;
-  let snapshot: { at: number; value: Promise<WorkSnapshot> } | undefined;
+  let snapshot: { at: number; read: Promise<WorkSnapshot>; value: Promise<WorkSnapshot> } | undefined;
 
-  // This instance's own claims and ends show at once; other instances' within cacheMs.
+  // The jobs this instance sees start and end show at once (the snapshot follows them); other changes,
+  // and the workers, when it is read again after cacheMs.
   deps.events.subscribe((job) => {
-    // A job just queued (version 0) changes neither the workers nor the running jobs.
-    if (job.status !== 'queued' || job.version !== 0) snapshot = undefined;
-    if (job.status === 'succeeded') durations.forget(job.params.modelServer);
+    if (snapshot) {
+      const current = snapshot;
+      const value = current.value.then((work) => followed(work, job));
+      value.catch(() => undefined);
+      snapshot = { ...current, value };
+    }
+    if (job.status === 'succeeded' && job.computeMs != null)
+      durations.succeeded({
+        id: job._id.toHexString(),
+        modelServer: job.params.modelServer,
+        computeMs: job.computeMs,
+      });
   });
 
   async function readSnapshot(): Promise<WorkSnapshot> {
@@ -77,32 +102,33 @@ export function createQueueEstimates(deps: QueueEstimatesDeps): QueueEstimates {
       deps.totalWorkers(),
       jobs
         .find({ status: 'running' }, { startedAt: 1, 'params.modelServer': 1 })
-        .lean<Array<Pick<JobRecord, 'startedAt' | 'params'>>>(),
+        .lean<Array<Pick<JobRecord, '_id' | 'startedAt' | 'params'>>>(),
     ]);
     return {
       workers,
-      running: running.map((job) => ({
-        startedAt: job.startedAt?.getTime() ?? Date.now(),
-        modelServer: job.params.modelServer,
-      })),
+      running: new Map(
+        running.map((job) => [
+          job._id.toHexString(),
+          { startedAt: job.startedAt?.getTime() ?? Date.now(), modelServer: job.params.modelServer },
+        ]),
+      ),
     };
   }
 
   function work(): Promise<WorkSnapshot> {
     if (snapshot && Date.now() - snapshot.at < deps.cacheMs) return snapshot.value;
-    const value = readSnapshot();
-    const current = { at: Date.now(), value };
-    snapshot = current;
-    value.catch(() => {
-      if (snapshot === current) snapshot = undefined;
+    const read = readSnapshot();
+    snapshot = { at: Date.now(), read, value: read };
+    read.catch(() => {
+      if (snapshot?.read === read) snapshot = undefined;
     });
-    return value;
+    return read;
   }
 
   /** When each worker is free: running jobs end after their server's typical time (this job's when unknown). */
   async function workersFreeAt(now: number, { workers, running }: WorkSnapshot, fallbackMs: number) {
     const ends = await Promise.all(
-      running.map(async (job) =>
+      [...running.values()].map(async (job) =>
         Math.max(now, job.startedAt + ((await durations.typicalMs(job.modelServer)) ?? fallbackMs)),
       ),
     );

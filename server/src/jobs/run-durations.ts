@@ -1,3 +1,5 @@
+import type { Types } from 'mongoose';
+
 import type { JobModel } from './job-model.js';
 
 export interface RunDurationsOptions {
@@ -11,12 +13,19 @@ export interface RunDurationsOptions {
 export interface RunDurations {
   /** The median run time (ms) of the server's latest succeeded jobs; undefined before any succeeded. */
   typicalMs(modelServer: string): Promise<number | undefined>;
-  /** Reads the server's figure again next time (one of its jobs just succeeded). */
-  forget(modelServer: string): void;
+  /** One of the server's jobs just succeeded: it is now the latest of its sample. */
+  succeeded(job: { id: string; modelServer: string; computeMs: number }): void;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+/** A succeeded job's run time. */
+interface RunTime {
+  id: string;
+  computeMs: number;
+}
+
+function median(runs: RunTime[]): number | undefined {
+  if (runs.length === 0) return undefined;
+  const sorted = runs.map((run) => run.computeMs).sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1
     ? (sorted[middle] as number)
@@ -24,9 +33,10 @@ function median(values: number[]): number {
 }
 
 export function createRunDurations(jobs: JobModel, options: RunDurationsOptions): RunDurations {
-  const cache = new Map<string, { at: number; value: Promise<number | undefined> }>();
+  /** Each server's latest run times, newest first, as read and as this instance saw jobs succeed since. */
+  const samples = new Map<string, { at: number; latest: Promise<RunTime[]> }>();
 
-  async function read(modelServer: string): Promise<number | undefined> {
+  async function read(modelServer: string): Promise<RunTime[]> {
     const latest = await jobs
       .find(
         { 'params.modelServer': modelServer, status: 'succeeded', computeMs: { $ne: null } },
@@ -34,22 +44,33 @@ export function createRunDurations(jobs: JobModel, options: RunDurationsOptions)
       )
       .sort({ finishedAt: -1 })
       .limit(options.sampleSize)
-      .lean<Array<{ computeMs: number }>>();
-    return latest.length === 0 ? undefined : median(latest.map((job) => job.computeMs));
+      .lean<Array<{ _id: Types.ObjectId; computeMs: number }>>();
+    return latest.map((job) => ({ id: job._id.toHexString(), computeMs: job.computeMs }));
   }
 
   return {
-    typicalMs(modelServer) {
-      const cached = cache.get(modelServer);
-      if (cached && Date.now() - cached.at < options.cacheMs) return cached.value;
-      const value = read(modelServer);
-      cache.set(modelServer, { at: Date.now(), value });
+    async typicalMs(modelServer) {
+      const cached = samples.get(modelServer);
+      if (cached && Date.now() - cached.at < options.cacheMs) return median(await cached.latest);
+      const latest = read(modelServer);
+      const entry = { at: Date.now(), latest };
+      samples.set(modelServer, entry);
       // A failed read is not kept.
-      value.catch(() => cache.delete(modelServer));
-      return value;
+      latest.catch(() => {
+        if (samples.get(modelServer) === entry) samples.delete(modelServer);
+      });
+      return median(await latest);
     },
-    forget(modelServer) {
-      cache.delete(modelServer);
+    succeeded({ id, modelServer, computeMs }) {
+      const cached = samples.get(modelServer);
+      if (!cached) return;
+      // The newest success leads the sample at once, as a read would show it (a job seen twice counts
+      // once); successes this instance did not see show when the sample is read again.
+      const latest = cached.latest.then((runs) =>
+        runs.some((run) => run.id === id) ? runs : [{ id, computeMs }, ...runs].slice(0, options.sampleSize),
+      );
+      latest.catch(() => undefined);
+      samples.set(modelServer, { at: cached.at, latest });
     },
   };
 }
