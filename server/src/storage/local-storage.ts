@@ -5,6 +5,15 @@ import type { Readable } from 'node:stream';
 
 import type { AssetStorage, ByteRange } from './asset-storage.js';
 
+async function syncDirectory(path: string): Promise<void> {
+  const directory = await open(path, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
 /** Assets as files under one directory: written to a temporary name, flushed, then renamed into place. */
 export function createLocalStorage(root: string): AssetStorage {
   const base = resolve(root);
@@ -17,8 +26,9 @@ export function createLocalStorage(root: string): AssetStorage {
     kind: 'local',
     async put(key, bytes) {
       const path = pathOf(key);
-      await mkdir(dirname(path), { recursive: true });
-      const temporary = join(dirname(path), `.${process.pid}.${Date.now()}.partial`);
+      const directory = dirname(path);
+      const firstCreated = await mkdir(directory, { recursive: true });
+      const temporary = join(directory, `.${process.pid}.${Date.now()}.partial`);
       const file = await open(temporary, 'w');
       try {
         await file.writeFile(bytes);
@@ -27,6 +37,12 @@ export function createLocalStorage(root: string): AssetStorage {
         await file.close();
       }
       await rename(temporary, path);
+      // The file's name, and the names of the directories just made for it, are only durable once the
+      // directories holding them are flushed too; until then a crash could lose an acknowledged file.
+      await syncDirectory(directory);
+      if (firstCreated !== undefined)
+        for (let made = directory; made !== dirname(firstCreated); made = dirname(made))
+          await syncDirectory(dirname(made));
     },
     async read(key, range?: ByteRange): Promise<Readable> {
       const stream = createReadStream(pathOf(key), range ? { start: range.start, end: range.end } : {});
