@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { ZEmail, ZObjectId, ZRole } from './auth.js';
-import { ZJob, ZJobStatus, ZJobStatusCounts } from './jobs.js';
+import { ZJob, ZJobInputTypeCounts, ZJobKindCounts, ZJobStatus, ZJobStatusCounts } from './jobs.js';
 import { queryInteger, ZPage } from './query-params.js';
 import { ZPagination, ZUserView } from './users.js';
 
@@ -59,6 +59,8 @@ export const ZAdminStats = z.object({
   jobs: z.object({
     total: z.number().int(),
     byStatus: ZJobStatusCounts,
+    byKind: ZJobKindCounts.describe('Jobs of each kind: generations and each post-processing operation'),
+    byInputType: ZJobInputTypeCounts.describe('Generation jobs by what they were made from'),
     queueDepth: z.number().int().describe('Jobs waiting to run'),
     oldestQueuedAgeSeconds: z.number().nullable().describe('How long the oldest waiting job has waited'),
     runningByInstance: z

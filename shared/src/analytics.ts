@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { ZObjectId } from './auth.js';
-import { ZJob, ZJobStatusCounts } from './jobs.js';
+import { ZJob, ZJobInputTypeCounts, ZJobKindCounts, ZJobStatusCounts } from './jobs.js';
 import { queryInteger, ZBooleanFilter } from './query-params.js';
 
 function isTimeZone(zone: string): boolean {
@@ -42,6 +42,8 @@ const ZScope = z.object({ userId: z.string().nullable().describe('Whose data; nu
 export const ZAnalyticsStats = z.object({
   scope: ZScope,
   jobs: ZStatusCounts,
+  jobsByKind: ZJobKindCounts.describe('Jobs of each kind: generations and each post-processing operation'),
+  jobsByInputType: ZJobInputTypeCounts.describe('Generation jobs by what they were made from'),
   assets: z.object({ total: z.number().int(), bytes: z.number().int() }),
   chats: z.object({ total: z.number().int() }),
   messages: z.object({ total: z.number().int() }),

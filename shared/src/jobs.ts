@@ -19,6 +19,29 @@ export const ZJobStatusCounts = z.object({
 export type TJobStatusCounts = z.infer<typeof ZJobStatusCounts>;
 export type TJobStatus = z.infer<typeof ZJobStatus>;
 
+/** What a job does: generate a model, or post-process an existing one. */
+export const JobKinds = ['generate', 'simplify', 'weld', 'recenter', 'convert'] as const;
+/** What a generation job was made from. */
+export const JobInputTypes = ['text', 'image', 'text+image'] as const;
+
+/** How many jobs there are of each kind. */
+export const ZJobKindCounts = z.object({
+  generate: z.number().int(),
+  simplify: z.number().int(),
+  weld: z.number().int(),
+  recenter: z.number().int(),
+  convert: z.number().int(),
+});
+export type TJobKindCounts = z.infer<typeof ZJobKindCounts>;
+
+/** How many generation jobs were made from each kind of input. */
+export const ZJobInputTypeCounts = z.object({
+  text: z.number().int(),
+  image: z.number().int(),
+  'text+image': z.number().int(),
+});
+export type TJobInputTypeCounts = z.infer<typeof ZJobInputTypeCounts>;
+
 export const QualityPresets = ['draft', 'standard', 'high'] as const;
 export const OutputFormats = ['glb', 'obj', 'ply'] as const;
 

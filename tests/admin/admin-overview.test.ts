@@ -98,6 +98,8 @@ describe('GET /api/admin/stats', () => {
     expect(stats.jobs).toMatchObject({
       total: 3,
       byStatus: { queued: 1, running: 2, succeeded: 0, failed: 0, canceled: 0 },
+      byKind: { generate: 3, simplify: 0, weld: 0, recenter: 0, convert: 0 },
+      byInputType: { text: 3, image: 0, 'text+image': 0 },
       queueDepth: 1,
     });
     expect(stats.jobs.oldestQueuedAgeSeconds).toBeGreaterThanOrEqual(0);

@@ -47,6 +47,8 @@ interface JobFixture {
   modelServer?: string;
   computeMs?: number;
   errorCode?: string;
+  /** Unset: a job recorded before inputs were recorded (a text generation). */
+  inputType?: 'text' | 'image' | 'text+image';
 }
 
 function jobDocument({
@@ -54,6 +56,7 @@ function jobDocument({
   at,
   status = 'succeeded',
   prompt = 'a cube',
+  inputType,
   modelServer = 'reference',
   computeMs,
   errorCode,
@@ -86,6 +89,7 @@ function jobDocument({
     version: 1,
     createdAt: new Date(at),
     updatedAt: new Date(at),
+    ...(inputType ? { kind: 'generate', inputType } : {}),
   };
 }
 
@@ -132,7 +136,7 @@ beforeAll(async () => {
     { owner: traveller, at: tokyoMidnight(1) + 5 * HOUR, status: 'failed', errorCode: 'OUTPUT_INVALID' },
     { owner: traveller, at: earlierToday(tokyoMidnight(0)) },
     // The maker, within the last 30 UTC days, and one job 40 days ago.
-    { owner: maker, at: utcMidnight(1) + HOUR, computeMs: 1000, prompt: 'A Red Fox' },
+    { owner: maker, at: utcMidnight(1) + HOUR, computeMs: 1000, prompt: 'A Red Fox', inputType: 'text' },
     { owner: maker, at: utcMidnight(2) + HOUR, computeMs: 2000, prompt: 'a red  fox ' },
     { owner: maker, at: utcMidnight(3) + HOUR, computeMs: 3000, prompt: 'a red fox' },
     {
@@ -148,6 +152,7 @@ beforeAll(async () => {
       modelServer: 'hunyuan3d',
       computeMs: 4000,
       prompt: 'blue cube',
+      inputType: 'text+image',
     },
     {
       owner: maker,
@@ -155,6 +160,7 @@ beforeAll(async () => {
       modelServer: 'hunyuan3d',
       computeMs: 10_000,
       prompt: 'green cone',
+      inputType: 'image',
     },
     {
       owner: maker,
@@ -337,6 +343,9 @@ describe('GET /api/analytics/chat-stats and /stats', () => {
   it("counts the caller's jobs by status, assets, chats and messages", async () => {
     const stats = await get<TAnalyticsStats>('/analytics/stats', maker);
     expect(stats.jobs).toEqual({ total: 10, queued: 1, running: 0, succeeded: 6, failed: 2, canceled: 1 });
+    expect(stats.jobsByKind).toEqual({ generate: 10, simplify: 0, weld: 0, recenter: 0, convert: 0 });
+    // Jobs recorded before inputs were (no inputType) count as text.
+    expect(stats.jobsByInputType).toEqual({ text: 8, image: 1, 'text+image': 1 });
     expect(stats.assets).toEqual({ total: 1, bytes: 1000 });
     expect(stats.recent.jobs.map((job) => job.prompt)).toEqual([
       'green cone',

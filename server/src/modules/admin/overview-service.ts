@@ -13,7 +13,7 @@ import { onPage, paginationOf } from '../../db/paging.js';
 import { NotFound } from '../../domain-errors.js';
 import { escapeRegExp } from '../../infra/regexp.js';
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
-import { countByStatus } from '../../jobs/status-counts.js';
+import { countByStatus, countJobs, JOB_COUNT_KEY, type JobCountRow } from '../../jobs/status-counts.js';
 import type { AssetModel } from '../assets/model.js';
 import type { AssetService } from '../assets/service.js';
 import type { AuthModels } from '../auth/model.js';
@@ -80,7 +80,7 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         plainUsers,
         admins,
         moderators,
-        statusRows,
+        jobCounts,
         oldestQueued,
         running,
         assetTotal,
@@ -97,7 +97,7 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         users.countDocuments({ roles: 'user' }),
         users.countDocuments({ roles: 'admin' }),
         users.countDocuments({ roles: 'moderator' }),
-        jobsByStatus({}),
+        jobs.aggregate<JobCountRow>([{ $group: { _id: JOB_COUNT_KEY, count: { $sum: 1 } } }]).then(countJobs),
         jobs
           .findOne({ status: 'queued' }, { createdAt: 1 })
           .sort({ createdAt: 1 })
@@ -113,7 +113,7 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         deps.directory.list({ page: 1, limit: 5 }),
         jobs.find({}).sort({ createdAt: -1, _id: -1 }).limit(10).lean<JobRecord[]>(),
       ]);
-      const { total: jobTotal, ...byStatus } = statusRows;
+      const { total: jobTotal, ...byStatus } = jobCounts.byStatus;
       return {
         users: {
           total,
@@ -126,6 +126,8 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         jobs: {
           total: jobTotal,
           byStatus,
+          byKind: jobCounts.byKind,
+          byInputType: jobCounts.byInputType,
           queueDepth: byStatus.queued,
           oldestQueuedAgeSeconds: oldestQueued
             ? Math.max(0, Math.round((now - oldestQueued.createdAt.getTime()) / 1000))

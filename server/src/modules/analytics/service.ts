@@ -9,7 +9,7 @@ import type {
 } from '@gen3d/shared';
 
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
-import { countByStatus } from '../../jobs/status-counts.js';
+import { countByStatus, countJobs, JOB_COUNT_KEY, type JobCountRow } from '../../jobs/status-counts.js';
 import type { AssetModel } from '../assets/model.js';
 import type { AssetService } from '../assets/service.js';
 import type { ChatModel } from '../chats/model.js';
@@ -54,11 +54,11 @@ export function createAnalyticsService({
   chats,
   messages,
 }: AnalyticsDeps): AnalyticsService {
-  const jobsByStatus = async (match: Record<string, unknown>) =>
-    countByStatus(
-      await jobs.aggregate<{ _id: string; count: number }>([
+  const jobCounts = async (match: Record<string, unknown>) =>
+    countJobs(
+      await jobs.aggregate<JobCountRow>([
         { $match: match },
-        { $group: { _id: '$status', count: { $sum: 1 } } },
+        { $group: { _id: JOB_COUNT_KEY, count: { $sum: 1 } } },
       ]),
     );
   type Owner = { ownerId?: Types.ObjectId };
@@ -70,8 +70,8 @@ export function createAnalyticsService({
   return {
     async stats(scope) {
       const owner = ownedBy(scope);
-      const [jobCounts, assetRows, chatTotal, messageTotal, recent] = await Promise.all([
-        jobsByStatus(owner),
+      const [counts, assetRows, chatTotal, messageTotal, recent] = await Promise.all([
+        jobCounts(owner),
         assets.aggregate<{ total: number; bytes: number }>([
           { $match: owner },
           { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } },
@@ -82,7 +82,9 @@ export function createAnalyticsService({
       ]);
       return {
         scope: scopeView(scope),
-        jobs: jobCounts,
+        jobs: counts.byStatus,
+        jobsByKind: counts.byKind,
+        jobsByInputType: counts.byInputType,
         assets: { total: assetRows[0]?.total ?? 0, bytes: assetRows[0]?.bytes ?? 0 },
         chats: { total: chatTotal },
         messages: { total: messageTotal },
