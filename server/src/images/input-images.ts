@@ -82,7 +82,8 @@ export async function checkInputImage(bytes: Uint8Array, limits: ImageLimits): P
   }
   let header: Metadata;
   try {
-    header = await sharp(bytes).metadata();
+    // The header only: the caps are checked below, in words, before any pixel is decoded.
+    header = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
     throw new DomainError('IMAGE_CORRUPT', `The ${format.toUpperCase()} file is damaged and cannot be read`);
   }
