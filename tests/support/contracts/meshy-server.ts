@@ -29,6 +29,8 @@ export interface MeshyFaults {
   truncateGlb?: boolean;
   /** Put result links on this origin instead of the API's own. */
   resultOrigin?: string;
+  /** Answer image-to-3D task creations with 400 and this message (an image Meshy cannot use). */
+  refuseImages?: string;
 }
 
 export interface MeshyServer extends ContractServer {
@@ -135,6 +137,7 @@ export async function startMeshyServer(): Promise<MeshyServer> {
           message:
             'Invalid image_url: give a public URL or a base64 data URI of a .jpg, .jpeg or .png image.',
         });
+      if (faults.refuseImages) return sendJson(response, 400, { message: faults.refuseImages });
       if (typeof body?.texture_prompt === 'string' && body.texture_prompt.length > 600)
         return sendJson(response, 400, { message: 'texture_prompt must be at most 600 characters.' });
       if (faults.noCredits) return sendJson(response, 402, { message: 'Insufficient credits.' });
