@@ -207,9 +207,9 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       if (existing) return estimatedView(existing);
     }
     const params = paramsOf(input);
+    const image = input.imageAssetId ? await assets.ownedImage(ownerId, input.imageAssetId) : undefined;
     const inputType = inputTypeOf(input);
     checkInputsTaken(params.modelServer, inputType);
-    const image = input.imageAssetId ? await assets.ownedImage(ownerId, input.imageAssetId) : undefined;
     await checkQuota(owner);
     // The prompt and the answer are two messages; the files need room too.
     return deps.caps.withRoomForMessages(ownerId, 2, () =>
