@@ -20,24 +20,35 @@ export interface GenerateOptions {
   params?: CreateJobInput['params'];
 }
 
+/** What a job starts from: a prompt, an input image (`imageAssetId`, see `uploadImage`), or both. */
+export interface GenerateInput {
+  prompt?: string;
+  imageAssetId?: string;
+}
+
 export interface GenerateResult {
   job: TJob;
   /** The job's files by format (signed URLs). */
   assets: TAttachment[];
 }
 
-/** Queues a job for `prompt` and follows it live; resolves with its assets, rejects with a Gen3dError when it fails. */
+/**
+ * Queues a job for a prompt (a string), or for an image and/or a prompt, and follows it live; resolves with its
+ * assets, rejects with a Gen3dError when it fails.
+ */
 export async function generateWith(
   client: TRPCClient<AppRouter>,
-  prompt: string,
+  input: string | GenerateInput,
   options: GenerateOptions = {},
 ): Promise<GenerateResult> {
+  const { prompt, imageAssetId } = typeof input === 'string' ? { prompt: input } : input;
   const { signal, onProgress } = options;
   signal?.throwIfAborted();
   let job: TJob;
   try {
     job = await client.generation.create.mutate({
-      prompt,
+      ...(prompt === undefined ? {} : { prompt }),
+      ...(imageAssetId === undefined ? {} : { imageAssetId }),
       ...(options.chatId ? { chatId: options.chatId } : {}),
       ...(options.params ? { params: options.params } : {}),
     });

@@ -10,21 +10,22 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { EventSource } from 'eventsource';
 
 import type { AppRouter } from '@gen3d/server';
-import type { TLoginResult } from '@gen3d/shared';
+import type { TAsset, TLoginResult } from '@gen3d/shared';
 
 import { authRetryLink } from './auth-retry-link.js';
 import { toGen3dError } from './errors.js';
 import { gen3dErrorLink } from './gen3d-error-link.js';
-import { generateWith, type GenerateOptions, type GenerateResult } from './generate.js';
+import { generateWith, type GenerateInput, type GenerateOptions, type GenerateResult } from './generate.js';
 import { defaultRefreshLock, type RefreshLock } from './refresh-lock.js';
 import { memoryTokenStore, type TokenStore } from './token-store.js';
+import { uploadImageWith } from './upload-image.js';
 
 export type { AppRouter };
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export * from '@gen3d/shared';
 export { Gen3dError, isGen3dError, toGen3dError } from './errors.js';
-export type { GenerateOptions, GenerateResult } from './generate.js';
+export type { GenerateInput, GenerateOptions, GenerateResult } from './generate.js';
 export type { RefreshLock } from './refresh-lock.js';
 export {
   memoryTokenStore,
@@ -64,8 +65,13 @@ export interface Gen3dConveniences {
   login(email: string, password: string): Promise<TLoginResult>;
   /** Ends the session on the server (best effort) and forgets the tokens. */
   logout(): Promise<void>;
-  /** Queues a generation and follows it; resolves with the job and its assets. */
-  generate(prompt: string, options?: GenerateOptions): Promise<GenerateResult>;
+  /**
+   * Queues a generation and follows it; resolves with the job and its assets. Give a prompt, or
+   * `{prompt?, imageAssetId?}` for a model from an uploaded image (with or without a prompt).
+   */
+  generate(input: string | GenerateInput, options?: GenerateOptions): Promise<GenerateResult>;
+  /** Uploads an input image (PNG, JPEG or WebP); its asset's `id` is what `generate` takes as `imageAssetId`. */
+  uploadImage(image: Blob | Uint8Array | ArrayBuffer): Promise<TAsset>;
 }
 
 /** Every procedure, typed (`client.jobs.list.query()`), plus login/logout/generate. */
@@ -152,7 +158,8 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
       tokens.set(null);
       if (refreshToken) await bare.auth.logout.mutate({ refreshToken }).catch(() => undefined);
     },
-    generate: (prompt, generateOptions) => generateWith(procedures, prompt, generateOptions),
+    generate: (input, generateOptions) => generateWith(procedures, input, generateOptions),
+    uploadImage: (image) => uploadImageWith(procedures, image),
   };
   // The procedures are a proxy that turns any property into a path; the conveniences are looked up first.
   return new Proxy(procedures, {

@@ -22,6 +22,8 @@ const verifyForm = element<HTMLFormElement>('verify-form');
 const loginForm = element<HTMLFormElement>('login-form');
 const keyForm = element<HTMLFormElement>('key-form');
 const promptForm = element<HTMLFormElement>('prompt-form');
+const imageInput = element<HTMLInputElement>('image-input');
+const imagePreview = element<HTMLImageElement>('image-preview');
 const progress = element<HTMLProgressElement>('progress');
 const jobStatus = element<HTMLParagraphElement>('job-status');
 const jobQueue = element<HTMLParagraphElement>('job-queue');
@@ -92,11 +94,35 @@ onSubmit(keyForm, async () => {
   show(true);
 });
 
+// The chosen image is shown before it is sent; its object URL is let go when another is chosen.
+imageInput.addEventListener('change', () => {
+  if (imagePreview.src) URL.revokeObjectURL(imagePreview.src);
+  const file = imageInput.files?.[0];
+  imagePreview.hidden = !file;
+  if (file) imagePreview.src = URL.createObjectURL(file);
+  else imagePreview.removeAttribute('src');
+});
+
 onSubmit(promptForm, async () => {
+  const prompt = field(promptForm, 'prompt');
+  const image = imageInput.files?.[0];
+  const modelServer = field(promptForm, 'modelServer');
+  if (!prompt && !image) {
+    say('Type a prompt, choose an image, or both.');
+    return;
+  }
   progress.hidden = false;
   progress.value = 0;
   downloads.textContent = '';
-  const { assets } = await client.generate(field(promptForm, 'prompt'), {
+  jobStatus.textContent = image ? 'uploading the image…' : '';
+  // The server checks the image (format, size, dimensions) and strips its metadata before keeping it.
+  const imageAssetId = image ? (await client.uploadImage(image)).id : undefined;
+  const input = {
+    ...(prompt ? { prompt } : {}),
+    ...(imageAssetId ? { imageAssetId } : {}),
+  };
+  const { assets } = await client.generate(input, {
+    ...(modelServer ? { params: { modelServer } } : {}),
     onProgress: (job) => {
       progress.value = job.progress;
       jobStatus.textContent = `${job.status} ${job.progress}%`;

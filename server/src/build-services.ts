@@ -10,6 +10,7 @@ import { type WorkerPool, type WorkerPoolOptions } from './jobs/worker-pool.js';
 import { createModelServerHealthService } from './modules/admin/model-server-health.js';
 import { createAdminOverviewService } from './modules/admin/overview-service.js';
 import { createAnalyticsService } from './modules/analytics/service.js';
+import { createImageUploads } from './modules/assets/image-uploads.js';
 import { createAssetRegistration } from './modules/assets/registration.js';
 import { createAuditLog } from './modules/audit/audit-log.js';
 import { auditEventModel, ensureAuditRetention } from './modules/audit/model.js';
@@ -161,6 +162,11 @@ export function buildServices(
       meshes: generation.meshes,
       caps: generation.caps,
       audit,
+    }),
+    imageUploads: createImageUploads({
+      assets: generation.assets,
+      caps: generation.caps,
+      limits: config.images,
     }),
   };
   return { services, workers: generation.workers, storage: generation.storage, signer: generation.signer };

@@ -99,6 +99,13 @@ export const EnvSchema = z.object({
     .positive()
     .default(100 * 1024 * 1024),
   ASSET_SOURCE_ALLOWED_HOSTS: z.string().optional(),
+  IMAGE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
+  IMAGE_MAX_DIMENSION: z.coerce.number().int().min(32).max(65_535).default(8_192),
+  IMAGE_MAX_PIXELS: z.coerce.number().int().min(1_024).default(40_000_000),
   MESH_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   MESH_TASK_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   MESH_WORKER_MEMORY_MB: z.coerce.number().int().min(64).max(16_384).default(512),
@@ -211,6 +218,8 @@ export interface Config {
     /** Hosts a registered file's `sourceUrl` may name although they are not on the public internet. */
     readonly sourceAllowedHosts: readonly string[];
   };
+  /** Caps on uploaded input images: file bytes, width or height, and pixels (checked before decoding). */
+  readonly images: { readonly maxBytes: number; readonly maxDimension: number; readonly maxPixels: number };
   /** Mesh reading, validation and derivation on worker threads, each task within these budgets. */
   readonly meshes: {
     readonly threads: number;
@@ -483,6 +492,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       urlTtlSeconds: vars.ASSET_URL_TTL_SECONDS,
       maxFileBytes: vars.ASSET_MAX_BYTES,
       sourceAllowedHosts: commaList(vars.ASSET_SOURCE_ALLOWED_HOSTS) ?? [],
+    },
+    images: {
+      maxBytes: vars.IMAGE_MAX_BYTES,
+      maxDimension: vars.IMAGE_MAX_DIMENSION,
+      maxPixels: vars.IMAGE_MAX_PIXELS,
     },
     meshes: {
       threads: vars.MESH_WORKERS,

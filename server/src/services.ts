@@ -4,6 +4,7 @@ import type { ModelServerHealthService } from './modules/admin/model-server-heal
 import type { AdminOverviewService } from './modules/admin/overview-service.js';
 import type { AnalyticsService } from './modules/analytics/service.js';
 import type { ApiKeyService } from './modules/api-keys/service.js';
+import type { ImageUploads } from './modules/assets/image-uploads.js';
 import type { AssetRegistration } from './modules/assets/registration.js';
 import type { AssetService } from './modules/assets/service.js';
 import type { AuditLog } from './modules/audit/audit-log.js';
@@ -33,6 +34,7 @@ export interface AppServices {
   messages: MessageService;
   assets: AssetService;
   assetRegistration: AssetRegistration;
+  imageUploads: ImageUploads;
   generation: GenerationService;
   webhooks: WebhookService;
   /** One limiter per sensitive action. */

@@ -14,6 +14,7 @@ export const ApiKeyScopes = [
   'jobs:read',
   'jobs:write',
   'assets:read',
+  'assets:write',
   'chats:read',
   'chats:write',
   'analytics:read',

@@ -3,12 +3,26 @@ import { z } from 'zod';
 import { ZObjectId } from './auth.js';
 import { queryInteger, ZPage } from './query-params.js';
 
-export const AssetFormats = ['glb', 'obj', 'mtl', 'ply'] as const;
+export const AssetFormats = ['glb', 'obj', 'mtl', 'ply', 'png', 'jpeg', 'webp'] as const;
 export const ZAssetFormat = z.enum(AssetFormats);
 export type TAssetFormat = z.infer<typeof ZAssetFormat>;
 
-/** A model file is a mesh; an MTL file is the material library of an OBJ. */
-export const ZAssetKind = z.enum(['model', 'material']);
+/** The formats of mesh files (model outputs and registered files). */
+export const MeshFormats = ['glb', 'obj', 'mtl', 'ply'] as const;
+export const ZMeshFormat = z.enum(MeshFormats);
+export type TMeshFormat = z.infer<typeof ZMeshFormat>;
+
+/** The formats of input images, as stored (re-encoded by the server). */
+export const ImageFormats = ['png', 'jpeg', 'webp'] as const;
+export type TImageFormat = (typeof ImageFormats)[number];
+
+/**
+ * A model file is a mesh; an MTL file is the material library of an OBJ; a texture is an image a textured
+ * model uses; an image is an input image a user uploaded (jobs take it with `imageAssetId`).
+ */
+export const AssetKinds = ['model', 'material', 'texture', 'image'] as const;
+export const ZAssetKind = z.enum(AssetKinds);
+export type TAssetKind = z.infer<typeof ZAssetKind>;
 
 export const ZBoundingBox = z.object({
   min: z.tuple([z.number(), z.number(), z.number()]),
@@ -29,6 +43,9 @@ export const ZAsset = z.object({
   vertices: z.number().int().nullable(),
   triangles: z.number().int().nullable(),
   bbox: ZBoundingBox.nullable(),
+  /** Pixel dimensions of an image; null for other files. */
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
   /** Signed and expiring: usable without an Authorization header (e.g. in `<model-viewer src>`). */
   url: z.string(),
   urlExpiresAt: z.string(),
@@ -54,7 +71,7 @@ export type TAttachment = z.infer<typeof ZAttachment>;
 /** POST /assets (admins): register a file as an asset of a user; the file is checked like any model output. */
 export const ZRegisterAssetInput = z
   .strictObject({
-    format: ZAssetFormat,
+    format: ZMeshFormat,
     userId: ZObjectId.optional().describe('The owner; the caller by default'),
     jobId: ZObjectId.optional(),
     chatId: ZObjectId.optional(),
@@ -75,3 +92,16 @@ export const ZRegisterAssetInput = z
     message: 'give either data or sourceUrl',
     path: ['data'],
   });
+
+/**
+ * POST /assets/images: upload an input image (PNG, JPEG or WebP). The server reads its real format from its
+ * bytes, checks its size and dimensions, strips its metadata and re-encodes it; jobs take it by id.
+ */
+export const ZUploadImageInput = z.strictObject({
+  data: z
+    .base64()
+    .min(1, 'must not be empty')
+    .max(64_000_000)
+    .describe('The image file, base64-encoded (within the request body limit and IMAGE_MAX_BYTES)'),
+});
+export type TUploadImageInput = z.infer<typeof ZUploadImageInput>;

@@ -88,6 +88,41 @@ export const ErrorCatalogue = {
   JOB_FINISHED: { status: 400, trpcCode: 'BAD_REQUEST', message: 'The job has already ended' },
   ASSET_URL_INVALID: { status: 403, trpcCode: 'FORBIDDEN', message: 'This asset URL is not valid' },
   ASSET_URL_EXPIRED: { status: 403, trpcCode: 'FORBIDDEN', message: 'This asset URL has expired' },
+  NOT_AN_IMAGE: {
+    status: 400,
+    trpcCode: 'BAD_REQUEST',
+    message: 'The file is not an image; send a PNG, JPEG or WebP file',
+  },
+  IMAGE_FORMAT_UNSUPPORTED: {
+    status: 415,
+    trpcCode: 'UNSUPPORTED_MEDIA_TYPE',
+    message: 'This image format is not supported; send a PNG, JPEG or WebP file',
+  },
+  IMAGE_TOO_LARGE: {
+    status: 413,
+    trpcCode: 'PAYLOAD_TOO_LARGE',
+    message: 'The image file is larger than allowed',
+  },
+  IMAGE_TOO_MANY_PIXELS: {
+    status: 413,
+    trpcCode: 'PAYLOAD_TOO_LARGE',
+    message: 'The image is wider, taller or has more pixels than allowed',
+  },
+  IMAGE_CORRUPT: {
+    status: 400,
+    trpcCode: 'BAD_REQUEST',
+    message: 'The image is damaged or cut short and cannot be read',
+  },
+  NOT_AN_IMAGE_ASSET: {
+    status: 400,
+    trpcCode: 'BAD_REQUEST',
+    message: 'imageAssetId names an asset that is not an input image',
+  },
+  MODEL_SERVER_TAKES_NO_IMAGES: {
+    status: 400,
+    trpcCode: 'BAD_REQUEST',
+    message: 'The model server takes text only',
+  },
   RANGE_NOT_SATISFIABLE: {
     status: 416,
     trpcCode: 'BAD_REQUEST',

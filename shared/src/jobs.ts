@@ -21,8 +21,10 @@ export type TJobStatus = z.infer<typeof ZJobStatus>;
 
 /** What a job does: generate a model, or post-process an existing one. */
 export const JobKinds = ['generate', 'simplify', 'weld', 'recenter', 'convert'] as const;
-/** What a generation job was made from. */
+/** What a generation job starts from: a prompt, an image, or both. */
 export const JobInputTypes = ['text', 'image', 'text+image'] as const;
+export const ZJobInputType = z.enum(JobInputTypes);
+export type TJobInputType = z.infer<typeof ZJobInputType>;
 
 /** How many jobs there are of each kind. */
 export const ZJobKindCounts = z.object({
@@ -81,7 +83,9 @@ export const ZJob = z.object({
   _id: z.string(),
   id: z.string(),
   chatId: z.string().nullable(),
+  /** Empty when the job was made from an image alone. */
   prompt: z.string(),
+  inputType: ZJobInputType,
   params: z.object({
     seed: z.number().int(),
     quality: z.enum(QualityPresets),
@@ -90,6 +94,8 @@ export const ZJob = z.object({
     guidanceScale: z.number().optional(),
     steps: z.number().int().optional(),
     frameSize: z.number().int().optional(),
+    /** The input image (an asset of kind `image`), when the job has one. */
+    imageAssetId: z.string().optional(),
   }),
   status: ZJobStatus,
   progress: z.number().int().min(0).max(100),
@@ -106,19 +112,32 @@ export const ZJob = z.object({
 });
 export type TJob = z.infer<typeof ZJob>;
 
-export const ZCreateJobInput = z.strictObject({
-  prompt: ZPrompt,
-  chatId: ZObjectId.optional().describe('The chat to post in; a new chat named after the prompt otherwise'),
-  params: ZGenerationParams.optional(),
-  options: ZGenerationParams.optional().describe('Same as params (the name generation.create used)'),
-  idempotencyKey: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe('Retrying with the same key returns the same job'),
-});
+const ZImageAssetId = ZObjectId.describe(
+  'An input image you uploaded (POST /assets/images); the prompt is optional with it',
+);
+
+/** A job needs a prompt, an image, or both. */
+const withPromptOrImage = <T extends { prompt?: string | undefined; imageAssetId?: string | undefined }>(
+  input: T,
+): boolean => input.prompt !== undefined || input.imageAssetId !== undefined;
+const PROMPT_OR_IMAGE = { message: 'give a prompt, an imageAssetId, or both', path: ['prompt'] };
+
+export const ZCreateJobInput = z
+  .strictObject({
+    prompt: ZPrompt.optional(),
+    imageAssetId: ZImageAssetId.optional(),
+    chatId: ZObjectId.optional().describe('The chat to post in; a new chat named after the prompt otherwise'),
+    params: ZGenerationParams.optional(),
+    options: ZGenerationParams.optional().describe('Same as params (the name generation.create used)'),
+    idempotencyKey: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Retrying with the same key returns the same job'),
+  })
+  .refine(withPromptOrImage, PROMPT_OR_IMAGE);
 export type TCreateJobInput = z.infer<typeof ZCreateJobInput>;
 
 export const ZListJobsInput = z.strictObject({
@@ -131,16 +150,19 @@ export const ZListJobsInput = z.strictObject({
 export const ZJobIdInput = z.strictObject({ id: ZObjectId });
 
 /** POST /api/generate: the blocking convenience, answering once the model is ready. */
-export const ZGenerateInput = z.strictObject({
-  prompt: ZPrompt,
-  chatId: ZObjectId.optional(),
-  seed: z.number().int().min(0).max(4_294_967_295).optional(),
-  quality: z.enum(QualityPresets).optional(),
-  modelServer: z.string().trim().min(1).max(40).optional(),
-  guidanceScale: z.number().min(0).max(100).optional(),
-  steps: z.number().int().min(1).max(500).optional(),
-  frameSize: z.number().int().min(32).max(2048).optional(),
-});
+export const ZGenerateInput = z
+  .strictObject({
+    prompt: ZPrompt.optional(),
+    imageAssetId: ZImageAssetId.optional(),
+    chatId: ZObjectId.optional(),
+    seed: z.number().int().min(0).max(4_294_967_295).optional(),
+    quality: z.enum(QualityPresets).optional(),
+    modelServer: z.string().trim().min(1).max(40).optional(),
+    guidanceScale: z.number().min(0).max(100).optional(),
+    steps: z.number().int().min(1).max(500).optional(),
+    frameSize: z.number().int().min(32).max(2048).optional(),
+  })
+  .refine(withPromptOrImage, PROMPT_OR_IMAGE);
 
 export const ZGenerateResult = z.object({
   id: z.string().describe('The job id'),

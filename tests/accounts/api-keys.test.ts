@@ -56,6 +56,7 @@ const OPEN_TO_KEYS: Record<string, TApiKeyScope | 'any-key'> = {
   'jobs-get': 'jobs:read',
   'jobs-cancel': 'jobs:write',
   'assets-list': 'assets:read',
+  'assets-uploadImage': 'assets:write',
 };
 
 /** Account, session, key and admin operations, which no key reaches whatever its scopes. */

@@ -1,8 +1,13 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 
+import type { TJob } from '@gen3d/client';
+
 import { runAdminScript, signInNewAdmin, signInNewUser } from '../support/accounts.js';
 import { browserAvailable, useBrowser, warnWithoutBrowser } from '../support/browser.js';
+import { useAdapterSuite } from '../support/contracts/adapter-suite.js';
+import { startHunyuan3dServer } from '../support/contracts/hunyuan3d-server.js';
+import { jpegWithGps } from '../support/images.js';
 import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
 import { codeIn } from '../support/smtp.js';
@@ -217,4 +222,53 @@ describe.runIf(browserAvailable)('Swagger UI at /api-docs', () => {
       await page.close();
     },
   );
+});
+
+describe.runIf(browserAvailable)('the demo page with an image', () => {
+  const suite = useAdapterSuite(startHunyuan3dServer, (hunyuan) => ({ HUNYUAN3D_URL: hunyuan.url }));
+  const browser = useBrowser(['--use-angle=swiftshader', '--enable-unsafe-swiftshader']);
+
+  it('previews the chosen image, uploads it and makes a model from it', { timeout: 180_000 }, async () => {
+    const key = await callRest(
+      suite.server.url,
+      'POST',
+      '/keys',
+      { name: 'image demo', scopes: ['jobs:read', 'jobs:write', 'assets:write'] },
+      suite.user.token,
+    );
+    expect(key.status).toBe(201);
+    const page = await browser().newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(suite.server.url);
+    await page.fill('#key-form [name=apiKey]', String(key.body.key));
+    await page.click('#key-form button');
+    await page.waitForSelector('#studio:not([hidden])');
+
+    const photo = await jpegWithGps(64, 32);
+    await page.setInputFiles('#image-input', { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await page.waitForFunction(
+      () => ((document.querySelector('#image-preview') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0,
+    );
+    expect(await page.isHidden('#image-preview')).toBe(false);
+    await page.fill('#prompt-form [name=modelServer]', 'hunyuan3d');
+    await page.click('#prompt-form button');
+    await page.waitForFunction(
+      () => document.querySelector('#job-status')?.textContent === 'succeeded 100%',
+      undefined,
+      {
+        timeout: 120_000,
+      },
+    );
+    expect(await page.$$eval('#downloads a', (links) => links.map((link) => link.textContent))).toEqual(
+      expect.arrayContaining(['GLB']),
+    );
+    // The page sent the image alone; the server kept it re-encoded, and Hunyuan3D-2 got that copy.
+    const jobs = (await callRest(suite.server.url, 'GET', '/jobs', undefined, suite.user.token))
+      .body as unknown as TJob[];
+    expect(jobs[0]).toMatchObject({ inputType: 'image', prompt: '', status: 'succeeded' });
+    expect(suite.double.images).toHaveLength(1);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
 import { createGen3dClient, isGen3dError, type Gen3dClient } from '@gen3d/client';
@@ -11,6 +13,7 @@ import { ErrorCatalogue, ErrorCodes, type TAsset, type TErrorCode } from '@gen3d
 import { signInNewUser, STRONG_PASSWORD, type SignedIn } from '../support/accounts.js';
 import { useFaultySuite } from '../support/faulty-model-server.js';
 import { clientFor, followJob } from '../support/generation.js';
+import { gifImage, pngBomb, webpImage } from '../support/images.js';
 import { callRest } from '../support/rest.js';
 
 const suite = useFaultySuite({
@@ -24,6 +27,10 @@ const suite = useFaultySuite({
   GENERATE_TIMEOUT_MS: '4000',
   JOB_MAX_ATTEMPTS: '1',
   WEBHOOK_ALLOWED_HOSTS: 'localhost',
+  IMAGE_MAX_BYTES: '2000',
+  IMAGE_MAX_DIMENSION: '4096',
+  // A text-only model server to send image jobs to (never called: they are refused at creation).
+  SHAP_E_URL: 'http://127.0.0.1:9',
 });
 
 /** What one failing call answered: the response's status, and the code and status its body names. */
@@ -141,6 +148,54 @@ function readOnlyKeyHolder(): Promise<SignedIn> {
   })();
   return readOnlyKey;
 }
+
+/** Base64 of an image upload answering `code`, in a body within the suite's 8 KiB limit. */
+async function imageFor(code: TErrorCode): Promise<string> {
+  const bytes =
+    code === 'NOT_AN_IMAGE'
+      ? Buffer.from('plain words')
+      : code === 'IMAGE_FORMAT_UNSUPPORTED'
+        ? await gifImage()
+        : code === 'IMAGE_TOO_LARGE'
+          ? await sharp(randomBytes(32 * 32 * 3), { raw: { width: 32, height: 32, channels: 3 } })
+              .png()
+              .toBuffer()
+          : code === 'IMAGE_TOO_MANY_PIXELS'
+            ? pngBomb(100_000, 100_000)
+            : code === 'IMAGE_CORRUPT'
+              ? Buffer.from('89504e470d0a1a0a', 'hex')
+              : await webpImage(8, 8);
+  return bytes.toString('base64');
+}
+
+let uploaded: Promise<TAsset> | undefined;
+/** An input image of the user 'imager'. */
+function uploadedImage(): Promise<TAsset> {
+  uploaded ??= (async () => {
+    const answer = await rest(
+      'POST',
+      '/assets/images',
+      { data: await imageFor('INTERNAL') },
+      await account('imager'),
+    );
+    if (answer.status !== 201) throw new Error(`the upload was refused: ${JSON.stringify(answer)}`);
+    const listed = await callRest(
+      suite.server.url,
+      'GET',
+      '/assets',
+      undefined,
+      (await account('imager')).token,
+    );
+    return (listed.body as unknown as TAsset[])[0] as TAsset;
+  })();
+  return uploaded;
+}
+
+const imageRefusal = (code: TErrorCode): { rest: Provocation; trpc: Provocation } => ({
+  rest: async () => rest('POST', '/assets/images', { data: await imageFor(code) }, suite.user),
+  trpc: async () =>
+    viaSdk(async (client) => client.assets.uploadImage.mutate({ data: await imageFor(code) }), suite.user),
+});
 
 let finished: Promise<{ jobId: string; asset: TAsset }> | undefined;
 /** A job that succeeded, and its GLB file. */
@@ -280,6 +335,39 @@ const PROVOCATIONS: Record<TErrorCode, { rest: Provocation; trpc: Provocation }>
     trpc: async () => {
       const { jobId } = await finishedJob();
       return viaSdk((client) => client.jobs.cancel.mutate({ id: jobId }), await account('finisher'));
+    },
+  },
+  NOT_AN_IMAGE: imageRefusal('NOT_AN_IMAGE'),
+  IMAGE_FORMAT_UNSUPPORTED: imageRefusal('IMAGE_FORMAT_UNSUPPORTED'),
+  IMAGE_TOO_LARGE: imageRefusal('IMAGE_TOO_LARGE'),
+  IMAGE_TOO_MANY_PIXELS: imageRefusal('IMAGE_TOO_MANY_PIXELS'),
+  IMAGE_CORRUPT: imageRefusal('IMAGE_CORRUPT'),
+  NOT_AN_IMAGE_ASSET: {
+    rest: async () =>
+      rest('POST', '/jobs', { imageAssetId: (await finishedJob()).asset.id }, await account('finisher')),
+    trpc: async () => {
+      const { asset } = await finishedJob();
+      return viaSdk(
+        (client) => client.generation.create.mutate({ imageAssetId: asset.id }),
+        await account('finisher'),
+      );
+    },
+  },
+  MODEL_SERVER_TAKES_NO_IMAGES: {
+    rest: async () =>
+      rest(
+        'POST',
+        '/jobs',
+        { imageAssetId: (await uploadedImage()).id, params: { modelServer: 'shap-e' } },
+        await account('imager'),
+      ),
+    trpc: async () => {
+      const image = await uploadedImage();
+      return viaSdk(
+        (client) =>
+          client.generation.create.mutate({ imageAssetId: image.id, params: { modelServer: 'shap-e' } }),
+        await account('imager'),
+      );
     },
   },
   ASSET_URL_INVALID: {

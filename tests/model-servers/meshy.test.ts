@@ -1,11 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+
+import type { TJob } from '@gen3d/client';
 
 import { sha256, useAdapterSuite } from '../support/contracts/adapter-suite.js';
 import { sendJson, startContractServer } from '../support/contracts/contract-server.js';
 import { startMeshyServer } from '../support/contracts/meshy-server.js';
 import { clientFor, followJob } from '../support/generation.js';
+import { pngWithProfile, uploadImage, webpImage } from '../support/images.js';
 import { callRest } from '../support/rest.js';
 
 const suite = useAdapterSuite(startMeshyServer, (meshy) => ({
@@ -154,6 +158,92 @@ describe('the meshy adapter (API key, preview tasks, expiring result links)', ()
     expect(updates.at(-1)?.status).toBe('canceled');
     await suite.double.waitForRequest(
       (request) => request.method === 'DELETE' && request.path.endsWith(taskId),
+      seen,
+    );
+    expect(suite.double.deleted.has(taskId)).toBe(true);
+  });
+});
+
+describe('the meshy adapter with images (image to 3D, v1)', () => {
+  const imageTasks = '/openapi/v1/image-to-3d';
+  async function runImageJob(bytes: Uint8Array, body: Record<string, unknown> = {}) {
+    const image = await uploadImage(suite.server, suite.user, bytes);
+    const created = await callRest(
+      suite.server.url,
+      'POST',
+      '/jobs',
+      { imageAssetId: image.id, ...body },
+      suite.user.token,
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const updates = await followJob(clientFor(suite.server, suite.user), String(created.body.id));
+    return { image, job: updates.at(-1) as TJob };
+  }
+
+  it('sends the stored image as a data URI, textured, polls the image task and copies its files', async () => {
+    suite.double.faults = {};
+    const seen = suite.double.requests.length;
+    const { image, job } = await runImageJob(await pngWithProfile(40, 40), { params: { quality: 'draft' } });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.inputType).toBe('image');
+    const created = suite.double.imageTasks.at(-1);
+    const [, base64] = /^data:image\/png;base64,(.+)$/.exec(created?.image_url ?? '') ?? [];
+    expect(sha256(Buffer.from(base64 ?? '', 'base64'))).toBe(image.sha256);
+    expect(created).toMatchObject({ should_texture: true, target_polycount: 10_000, topology: 'triangle' });
+    expect(created?.texture_prompt).toBeUndefined();
+    const calls = suite.double.requests.slice(seen).map((request) => `${request.method} ${request.path}`);
+    expect(calls.some((call) => call.startsWith(`GET ${imageTasks}/`))).toBe(true);
+    expect(calls.some((call) => call.startsWith('POST /openapi/v2/text-to-3d'))).toBe(false);
+    expect(job.outputs.map((output) => output.format).sort()).toEqual(['glb', 'mtl', 'obj', 'ply']);
+  });
+
+  it('sends a WebP as PNG (v1 reads JPEG and PNG) and the prompt as texture_prompt', async () => {
+    suite.double.faults = {};
+    const { job } = await runImageJob(await webpImage(36, 24), { prompt: 'weathered bronze' });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.inputType).toBe('text+image');
+    const created = suite.double.imageTasks.at(-1);
+    expect(created?.texture_prompt).toBe('weathered bronze');
+    const [, base64] = /^data:image\/png;base64,(.+)$/.exec(created?.image_url ?? '') ?? [];
+    const sent = await sharp(Buffer.from(base64 ?? '', 'base64')).metadata();
+    expect([sent.format, sent.width, sent.height]).toEqual(['png', 36, 24]);
+  });
+
+  it("fails without retrying when Meshy refuses the image, in Meshy's words in the log", async () => {
+    suite.double.faults = { refuseImages: 'Image could not be processed: no object found.' };
+    const { job } = await runImageJob(await pngWithProfile(40, 40));
+    expect([job.status, job.error?.code, job.attempts]).toEqual(['failed', 'MODEL_SERVER_REJECTED', 1]);
+    expect(await suite.failureDetail(job.id)).toContain('no object found');
+  });
+
+  it('reports a failed image task as GENERATION_FAILED, and no credits as MODEL_SERVER_REJECTED', async () => {
+    suite.double.faults = { failTasks: true };
+    const failed = await runImageJob(await pngWithProfile(40, 40));
+    expect(failed.job.error?.code).toBe('GENERATION_FAILED');
+    suite.double.faults = { noCredits: true };
+    const broke = await runImageJob(await pngWithProfile(40, 40));
+    expect([broke.job.error?.code, broke.job.attempts]).toEqual(['MODEL_SERVER_REJECTED', 1]);
+  });
+
+  it('deletes the image task when the job is canceled', async () => {
+    suite.double.faults = { neverFinish: true };
+    const seen = suite.double.requests.length;
+    const image = await uploadImage(suite.server, suite.user, await pngWithProfile(40, 40));
+    const created = await callRest(
+      suite.server.url,
+      'POST',
+      '/jobs',
+      { imageAssetId: image.id },
+      suite.user.token,
+    );
+    const poll = await suite.double.waitForRequest(
+      (request) => request.method === 'GET' && request.path.startsWith(`${imageTasks}/`),
+      seen,
+    );
+    const taskId = poll.path.split('/').pop() as string;
+    await callRest(suite.server.url, 'POST', `/jobs/${String(created.body.id)}/cancel`, {}, suite.user.token);
+    await suite.double.waitForRequest(
+      (request) => request.method === 'DELETE' && request.path === `${imageTasks}/${taskId}`,
       seen,
     );
     expect(suite.double.deleted.has(taskId)).toBe(true);

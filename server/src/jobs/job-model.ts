@@ -1,6 +1,6 @@
 import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
 
-import { JobStatuses, OutputFormats, QualityPresets } from '@gen3d/shared';
+import { JobInputTypes, JobStatuses, OutputFormats, QualityPresets } from '@gen3d/shared';
 
 import { AttachmentSchema } from '../modules/assets/attachment-schema.js';
 
@@ -8,9 +8,12 @@ const JobSchema = new Schema(
   {
     ownerId: { type: Schema.Types.ObjectId, required: true },
     chatId: { type: Schema.Types.ObjectId, default: null },
-    prompt: { type: String, required: true },
+    /** Empty for a job made from an image alone. */
+    prompt: { type: String, default: '' },
     /** The prompt in lower case with its spacing collapsed: what "the same prompt" means in analytics. */
-    promptKey: { type: String, required: true },
+    promptKey: { type: String, default: '' },
+    /** What the job starts from; records written before images were taken are text jobs. */
+    inputType: { type: String, enum: JobInputTypes, default: 'text' },
     params: {
       type: {
         seed: { type: Number, required: true },
@@ -20,6 +23,8 @@ const JobSchema = new Schema(
         guidanceScale: Number,
         steps: Number,
         frameSize: Number,
+        /** The input image, an asset of kind `image` of the job's owner. */
+        imageAssetId: { type: Schema.Types.ObjectId },
       },
       required: true,
       _id: false,

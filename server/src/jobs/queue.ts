@@ -26,7 +26,15 @@ export interface JobFailure {
 
 type NewJob = Pick<
   JobRecord,
-  '_id' | 'ownerId' | 'chatId' | 'prompt' | 'params' | 'idempotencyKey' | 'userMessageId' | 'requestId'
+  | '_id'
+  | 'ownerId'
+  | 'chatId'
+  | 'prompt'
+  | 'inputType'
+  | 'params'
+  | 'idempotencyKey'
+  | 'userMessageId'
+  | 'requestId'
 >;
 
 /**

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 import type { ModelHttpClient } from './http-client.js';
-import { ModelServerError, type ModelRequest, type ModelServer } from './model-server.js';
+import { ModelServerError, promptOf, type ModelRequest, type ModelServer } from './model-server.js';
 
 export interface Hunyuan3dOptions {
   baseUrl: string;
@@ -91,7 +91,7 @@ function explained(error: unknown): unknown {
 }
 
 /**
- * Tencent Hunyuan3D-2's `api_server.py`: `POST /send` answers `{uid}`, `GET /status/{uid}` answers the
+ * Tencent Hunyuan3D-2's `api_server.py`: `POST /send` (a prompt as `text`, or an image as `image`) answers `{uid}`, `GET /status/{uid}` answers the
  * phase and, once completed, the GLB as base64. It has no cancel; an abort stops the polling.
  */
 export function createHunyuan3dModelServer(
@@ -101,11 +101,16 @@ export function createHunyuan3dModelServer(
 ): ModelServer {
   return {
     name,
+    inputs: { text: true, image: true },
     taskDeadlineMs: deadlineMs,
     async submit(request, signal) {
       const preset = PRESETS[request.quality];
+      // Its server makes the shape from `image` when there is one (and ignores `text` then), from `text`
+      // otherwise; the image is plain base64, as its load_image_from_base64 decodes it.
       const body = {
-        text: request.prompt,
+        ...(request.image
+          ? { image: Buffer.from(request.image.bytes).toString('base64') }
+          : { text: promptOf(request, name) }),
         seed: request.seed,
         octree_resolution: preset.octree_resolution,
         num_inference_steps: request.steps ?? preset.num_inference_steps,

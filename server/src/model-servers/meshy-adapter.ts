@@ -1,10 +1,17 @@
+import sharp from 'sharp';
 import { z } from 'zod';
 
-import type { TAssetFormat } from '@gen3d/shared';
+import type { TMeshFormat } from '@gen3d/shared';
 
 import { AddressRefusedError } from '../infra/public-addresses.js';
 import type { ModelHttpClient } from './http-client.js';
-import { ModelServerError, type ModelRequest, type ModelServer } from './model-server.js';
+import {
+  ModelServerError,
+  promptOf,
+  type ModelImage,
+  type ModelRequest,
+  type ModelServer,
+} from './model-server.js';
 import { downloadResultFiles } from './remote-files.js';
 
 export interface MeshyOptions {
@@ -25,6 +32,20 @@ const ZBalance = z.object({ balance: z.number() });
 
 /** Target face counts per quality preset. */
 const POLYCOUNT: Record<ModelRequest['quality'], number> = { draft: 10_000, standard: 30_000, high: 100_000 };
+
+/** Image tasks' ids carry this prefix, so polls and cancels go to the image-to-3D routes. */
+const IMAGE_TASK = 'image:';
+
+/**
+ * The image as the `image_url` data URI image-to-3D takes. Its v1 API reads JPEG and PNG: a WebP is sent as
+ * a lossless PNG of the same pixels.
+ */
+async function imageDataUri(image: ModelImage): Promise<string> {
+  if (image.mediaType !== 'image/webp')
+    return `data:${image.mediaType};base64,${Buffer.from(image.bytes).toString('base64')}`;
+  const png = await sharp(image.bytes).png().toBuffer();
+  return `data:image/png;base64,${png.toString('base64')}`;
+}
 
 /** Meshy's 4xx answers carry `{message}`; those that retrying cannot fix are said in plain words. */
 function explained(error: unknown): unknown {
@@ -73,7 +94,8 @@ function explained(error: unknown): unknown {
 }
 
 /**
- * Meshy's cloud API (text to 3D, preview mode), authenticated with an API key. Result links expire, so a
+ * Meshy's cloud API, authenticated with an API key: text to 3D (v2, preview mode) for prompts, image to 3D
+ * (v1, textured, the image as a data URI) for images. Result links expire, so a
  * succeeded task's files are copied in the same poll that sees it succeed. Canceling deletes the task.
  */
 export function createMeshyModelServer(
@@ -90,7 +112,12 @@ export function createMeshyModelServer(
     download: (url, signal) => (new URL(url).origin === apiOrigin ? http : publicHttp).download(url, signal),
   };
   const headers = { authorization: `Bearer ${apiKey}` };
-  const tasksUrl = `${baseUrl}/openapi/v2/text-to-3d`;
+  const textTasksUrl = `${baseUrl}/openapi/v2/text-to-3d`;
+  const imageTasksUrl = `${baseUrl}/openapi/v1/image-to-3d`;
+  const taskUrl = (taskId: string): string =>
+    taskId.startsWith(IMAGE_TASK)
+      ? `${imageTasksUrl}/${encodeURIComponent(taskId.slice(IMAGE_TASK.length))}`
+      : `${textTasksUrl}/${encodeURIComponent(taskId)}`;
   const call = async <T>(
     method: 'GET' | 'POST' | 'DELETE',
     url: string,
@@ -109,19 +136,32 @@ export function createMeshyModelServer(
   };
   return {
     name,
+    inputs: { text: true, image: true },
     async submit(request, signal) {
+      if (request.image) {
+        // Image to 3D, textured from the image; a prompt, when given, guides the texture.
+        const body = {
+          image_url: await imageDataUri(request.image),
+          topology: 'triangle',
+          target_polycount: POLYCOUNT[request.quality],
+          should_remesh: true,
+          should_texture: true,
+          ...(request.prompt === undefined ? {} : { texture_prompt: request.prompt }),
+        };
+        return `${IMAGE_TASK}${(await call('POST', imageTasksUrl, ZCreated, signal, body)).result}`;
+      }
       const body = {
         mode: 'preview',
-        prompt: request.prompt,
+        prompt: promptOf(request, name),
         seed: request.seed,
         topology: 'triangle',
         target_polycount: POLYCOUNT[request.quality],
         should_remesh: true,
       };
-      return (await call('POST', tasksUrl, ZCreated, signal, body)).result;
+      return (await call('POST', textTasksUrl, ZCreated, signal, body)).result;
     },
     async poll(taskId, request, signal) {
-      const task = await call('GET', `${tasksUrl}/${encodeURIComponent(taskId)}`, ZTask, signal);
+      const task = await call('GET', taskUrl(taskId), ZTask, signal);
       switch (task.status) {
         case 'PENDING':
           return { state: 'queued', progress: task.progress ?? 0 };
@@ -136,7 +176,7 @@ export function createMeshyModelServer(
           const files = await downloadResultFiles(
             resultFiles,
             request,
-            (format: TAssetFormat) => urls[format] ?? undefined,
+            (format: TMeshFormat) => urls[format] ?? undefined,
             signal,
           ).catch((error: unknown) => {
             if (error instanceof ModelServerError && error.http?.status === 403)
@@ -162,7 +202,7 @@ export function createMeshyModelServer(
       await http
         .send({
           method: 'DELETE',
-          url: `${tasksUrl}/${encodeURIComponent(taskId)}`,
+          url: taskUrl(taskId),
           signal: AbortSignal.timeout(5000),
           headers,
         })

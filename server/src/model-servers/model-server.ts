@@ -1,8 +1,18 @@
-import type { TAssetFormat } from '@gen3d/shared';
+import type { TAssetFormat, TMeshFormat } from '@gen3d/shared';
 
-/** What a job asks a model server for. */
+export type ImageMediaType = 'image/png' | 'image/jpeg' | 'image/webp';
+/** An input image, already decoded, checked and re-encoded by the server (metadata stripped). */
+export interface ModelImage {
+  bytes: Uint8Array;
+  mediaType: ImageMediaType;
+  width: number;
+  height: number;
+}
+
+/** What a job asks a model server for: text, an image, or both (at least one). */
 export interface ModelRequest {
-  prompt: string;
+  prompt?: string | undefined;
+  image?: ModelImage | undefined;
   seed: number;
   quality: 'draft' | 'standard' | 'high';
   /** Files wanted; `obj` brings its `mtl`. */
@@ -38,6 +48,8 @@ export interface ModelServerCheck {
 export interface ModelServer {
   /** The name jobs select it by (`params.modelServer`). */
   readonly name: string;
+  /** What the contract takes; a job giving what it does not take is refused when it is created. */
+  readonly inputs: { text: boolean; image: boolean };
   /** The longest a task may run on this server; for contracts whose servers never report a failure. */
   readonly taskDeadlineMs?: number | undefined;
   /** Starts a task; answers its id (a synchronous contract answers only when the task is done). */
@@ -84,8 +96,22 @@ export class ModelServerError extends Error {
 }
 
 /** Files a request needs, by format. */
-export function wantedFormats(request: Pick<ModelRequest, 'formats'>): TAssetFormat[] {
-  const formats = new Set<TAssetFormat>(request.formats);
+export function wantedFormats(request: Pick<ModelRequest, 'formats'>): TMeshFormat[] {
+  const formats = new Set<TMeshFormat>(request.formats);
   if (formats.has('obj')) formats.add('mtl');
   return [...formats];
+}
+
+/**
+ * The prompt of a request to a contract that takes text only. Jobs with an image only are refused when they
+ * are created; a job queued before its server was reconfigured fails here, without retrying.
+ */
+export function promptOf(request: ModelRequest, serverName: string): string {
+  if (request.prompt === undefined)
+    throw new ModelServerError(
+      'MODEL_SERVER_REJECTED',
+      `Model server "${serverName}" takes text only, and this job has no prompt`,
+      false,
+    );
+  return request.prompt;
 }

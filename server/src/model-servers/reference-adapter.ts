@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import type { ModelHttpClient } from './http-client.js';
-import type { ModelServer } from './model-server.js';
+import { promptOf, type ModelServer } from './model-server.js';
 import { downloadResultFiles } from './remote-files.js';
 
 const ZSubmitted = z.object({ id: z.string().min(1) });
@@ -25,8 +25,9 @@ export function createReferenceModelServer(
   const taskUrl = (taskId: string): string => `${baseUrl}/v1/generations/${encodeURIComponent(taskId)}`;
   return {
     name,
+    inputs: { text: true, image: false },
     async submit(request, signal) {
-      const body = { prompt: request.prompt, seed: request.seed, quality: request.quality };
+      const body = { prompt: promptOf(request, name), seed: request.seed, quality: request.quality };
       return (await http.json({ method: 'POST', url: `${baseUrl}/v1/generations`, signal, body }, ZSubmitted))
         .id;
     },

@@ -1,4 +1,4 @@
-import type { TAssetFormat } from '@gen3d/shared';
+import type { TMeshFormat } from '@gen3d/shared';
 
 import type { ModelHttpClient } from './http-client.js';
 import { ModelServerError, wantedFormats, type ModelFile, type ModelRequest } from './model-server.js';
@@ -11,10 +11,10 @@ import { ModelServerError, wantedFormats, type ModelFile, type ModelRequest } fr
 export async function downloadResultFiles(
   http: ModelHttpClient,
   request: ModelRequest,
-  urlOf: (format: TAssetFormat) => string | undefined,
+  urlOf: (format: TMeshFormat) => string | undefined,
   signal: AbortSignal,
 ): Promise<ModelFile[]> {
-  const fetchFormat = async (format: TAssetFormat): Promise<ModelFile | undefined> => {
+  const fetchFormat = async (format: TMeshFormat): Promise<ModelFile | undefined> => {
     const url = urlOf(format);
     if (!url) return undefined;
     try {

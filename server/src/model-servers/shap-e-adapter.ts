@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import type { ModelHttpClient } from './http-client.js';
-import type { ModelRequest, ModelServer } from './model-server.js';
+import { promptOf, type ModelRequest, type ModelServer } from './model-server.js';
 import { downloadResultFiles } from './remote-files.js';
 
 export interface ShapEOptions {
@@ -33,10 +33,11 @@ export function createShapEModelServer(
 ): ModelServer {
   return {
     name,
+    inputs: { text: true, image: false },
     async submit(request, signal) {
       const preset = PRESETS[request.quality];
       const body = {
-        prompt: request.prompt,
+        prompt: promptOf(request, name),
         guidanceScale: request.guidanceScale ?? preset.guidanceScale,
         steps: request.steps ?? preset.steps,
         frameSize: request.frameSize ?? preset.frameSize,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import { generateModelFiles } from '@gen3d/server';
 
@@ -22,16 +22,31 @@ export interface Hunyuan3dFaults {
   garbageStatus?: boolean;
   /** Never answer status requests. */
   silentStatus?: boolean;
+  /** Its worker cannot open any image (as PIL with an image it does not read): image tasks never complete. */
+  unreadableImages?: boolean;
+}
+
+/** The signatures of the formats its PIL `Image.open` reads among those gen3d sends. */
+function isReadableImage(bytes: Buffer): boolean {
+  const png = bytes.subarray(0, 8).equals(Buffer.from('89504e470d0a1a0a', 'hex'));
+  const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  const webp =
+    bytes.subarray(0, 4).toString('latin1') === 'RIFF' && bytes.subarray(8, 12).toString('latin1') === 'WEBP';
+  return png || jpeg || webp;
 }
 
 export interface Hunyuan3dServer extends ContractServer {
   faults: Hunyuan3dFaults;
   /** Status polls a task spends processing (and texturing, when asked) before it completes. */
   pollsPerPhase: number;
+  /** The decoded `image` of every `/send` that had one, in arrival order. */
+  images: Buffer[];
 }
 
 interface Task {
   polls: number;
+  /** Its worker thread raised (an image PIL cannot read): the GLB never appears, the status stays processing. */
+  crashed: boolean;
   texture: boolean;
   glb: Uint8Array;
 }
@@ -39,13 +54,15 @@ interface Task {
 const SERVER_ERROR_TEXT = '**NETWORK ERROR DUE TO HIGH TRAFFIC. PLEASE REGENERATE OR REFRESH THIS PAGE.**';
 
 /**
- * Tencent Hunyuan3D-2's `api_server.py` as it behaves: `POST /send` starts a task and answers `{uid}`;
+ * Tencent Hunyuan3D-2's `api_server.py` as it behaves: `POST /send` starts a task (from `image`, plain
+ * base64, when given; from `text` otherwise) and answers `{uid}`; an image its worker cannot open makes the
+ * worker thread raise, so that task's GLB never appears;
  * `GET /status/{uid}` answers `{status: "processing"}` until the GLB exists (an unknown uid too), then
  * `{status: "completed", model_base64}`; errors are HTTP 404 `{text, error_code}`. There is no cancel.
  */
 export async function startHunyuan3dServer(): Promise<Hunyuan3dServer> {
   const tasks = new Map<string, Task>();
-  const state = { faults: {} as Hunyuan3dFaults, pollsPerPhase: 2 };
+  const state = { faults: {} as Hunyuan3dFaults, pollsPerPhase: 2, images: [] as Buffer[] };
   const contract = await startContractServer(async (request, response) => {
     const { faults } = state;
     if (request.method === 'POST' && request.path === '/send') {
@@ -59,13 +76,25 @@ export async function startHunyuan3dServer(): Promise<Hunyuan3dServer> {
         return sendJson(response, 404, { text: SERVER_ERROR_TEXT, error_code: 1 });
       }
       const uid = randomUUID();
+      // Its worker takes `image` when there is one (text is then ignored), and turns text into an image
+      // otherwise; the model here is made from a name of the input, so the same input gives the same model.
+      const image = typeof params.image === 'string' ? Buffer.from(params.image, 'base64') : undefined;
+      if (image) state.images.push(image);
+      const source = image
+        ? `an image ${createHash('sha256').update(image).digest('hex').slice(0, 12)}`
+        : String(params.text);
       const model = await generateModelFiles(
-        String(params.text),
+        source,
         typeof params.seed === 'number' ? params.seed : 1234,
         'draft',
       );
       const glb = model.files.find((file) => file.name === 'mesh.glb')?.bytes as Uint8Array;
-      tasks.set(uid, { polls: 0, texture: params.texture === true, glb });
+      tasks.set(uid, {
+        polls: 0,
+        crashed: image !== undefined && (faults.unreadableImages === true || !isReadableImage(image)),
+        texture: params.texture === true,
+        glb,
+      });
       return sendJson(response, 200, { uid });
     }
     const status = /^\/status\/([^/]+)$/.exec(request.path);
@@ -77,7 +106,8 @@ export async function startHunyuan3dServer(): Promise<Hunyuan3dServer> {
         return;
       }
       const task = tasks.get(status[1] as string);
-      if (!task || faults.neverFinish) return sendJson(response, 200, { status: 'processing' });
+      if (!task || task.crashed || faults.neverFinish)
+        return sendJson(response, 200, { status: 'processing' });
       task.polls += 1;
       if (task.polls <= state.pollsPerPhase) return sendJson(response, 200, { status: 'processing' });
       if (task.texture && task.polls <= 2 * state.pollsPerPhase)

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import { generateModelFiles } from '@gen3d/server';
 
@@ -29,6 +29,8 @@ export interface MeshyFaults {
   truncateGlb?: boolean;
   /** Put result links on this origin instead of the API's own. */
   resultOrigin?: string;
+  /** Answer image-to-3D task creations with 400 and this message (an image Meshy cannot use). */
+  refuseImages?: string;
 }
 
 export interface MeshyServer extends ContractServer {
@@ -41,6 +43,8 @@ export interface MeshyServer extends ContractServer {
   balance: number;
   /** Ids of tasks deleted through the API. */
   deleted: Set<string>;
+  /** The body of every accepted image-to-3D task creation, in arrival order. */
+  imageTasks: Array<{ image_url: string; texture_prompt?: string; should_texture?: boolean }>;
 }
 
 interface Task {
@@ -49,6 +53,9 @@ interface Task {
 }
 
 const TASKS = '/openapi/v2/text-to-3d';
+const IMAGE_TASKS = '/openapi/v1/image-to-3d';
+/** The data URIs image-to-3D (v1) reads: JPEG and PNG, base64. */
+const DATA_URI = /^data:image\/(png|jpeg);base64,([A-Za-z0-9+/]+={0,2})$/;
 /** Status per poll: queued, then progress, then done. */
 const PROGRESSION = [
   { status: 'PENDING', progress: 0 },
@@ -61,6 +68,9 @@ const PROGRESSION = [
  * answers 202 `{result: taskId}`; `GET .../{id}` answers the task (status, progress, model_urls with
  * expiring links, thumbnail_url, task_error); `DELETE .../{id}` deletes it; `GET /openapi/v1/balance`
  * answers `{balance}`; 429 carries Retry-After; errors are `{message}`. Results come as GLB, OBJ+MTL (no PLY).
+ * Image to 3D (v1): `POST /openapi/v1/image-to-3d` takes `image_url` (here a JPEG or PNG data URI; anything
+ * else is a 400 `{message}`) and an optional `texture_prompt`; its tasks are read and deleted at
+ * `/openapi/v1/image-to-3d/{id}` and go through the same states with the same `model_urls`.
  */
 export async function startMeshyServer(): Promise<MeshyServer> {
   const tasks = new Map<string, Task>();
@@ -70,6 +80,7 @@ export async function startMeshyServer(): Promise<MeshyServer> {
     urlTtlMs: 3_000,
     balance: 1000,
     deleted: new Set<string>(),
+    imageTasks: [] as MeshyServer['imageTasks'],
   };
   let url = '';
   const link = (id: string, format: string): string =>
@@ -117,7 +128,34 @@ export async function startMeshyServer(): Promise<MeshyServer> {
       tasks.set(id, { polls: 0, files });
       return sendJson(response, 202, { result: id });
     }
-    const taskPath = new RegExp(`^${TASKS}/([^/]+)$`).exec(path.pathname);
+    if (request.method === 'POST' && path.pathname === IMAGE_TASKS) {
+      const body = request.body as
+        { image_url?: unknown; texture_prompt?: unknown; should_texture?: unknown } | undefined;
+      const dataUri = typeof body?.image_url === 'string' ? DATA_URI.exec(body.image_url) : null;
+      if (!dataUri)
+        return sendJson(response, 400, {
+          message:
+            'Invalid image_url: give a public URL or a base64 data URI of a .jpg, .jpeg or .png image.',
+        });
+      if (faults.refuseImages) return sendJson(response, 400, { message: faults.refuseImages });
+      if (typeof body?.texture_prompt === 'string' && body.texture_prompt.length > 600)
+        return sendJson(response, 400, { message: 'texture_prompt must be at most 600 characters.' });
+      if (faults.noCredits) return sendJson(response, 402, { message: 'Insufficient credits.' });
+      state.imageTasks.push(body as MeshyServer['imageTasks'][number]);
+      const id = randomUUID();
+      const image = Buffer.from(dataUri[2] as string, 'base64');
+      const model = await generateModelFiles(
+        `an image ${createHash('sha256').update(image).digest('hex').slice(0, 12)}`,
+        0,
+        'draft',
+      );
+      const files = new Map<string, Uint8Array>();
+      for (const generated of model.files)
+        if (generated.name !== 'mesh.ply') files.set(generated.name.slice('mesh.'.length), generated.bytes);
+      tasks.set(id, { polls: 0, files });
+      return sendJson(response, 202, { result: id });
+    }
+    const taskPath = new RegExp(`^(?:${TASKS}|${IMAGE_TASKS})/([^/]+)$`).exec(path.pathname);
     const task = taskPath ? tasks.get(taskPath[1] as string) : undefined;
     if (!taskPath || !task) return sendJson(response, 404, { message: 'Task not found.' });
     const id = taskPath[1] as string;

@@ -1,13 +1,13 @@
 import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
 
-import { AssetFormats } from '@gen3d/shared';
+import { AssetFormats, AssetKinds } from '@gen3d/shared';
 
 const AssetSchema = new Schema(
   {
     ownerId: { type: Schema.Types.ObjectId, required: true },
     jobId: { type: Schema.Types.ObjectId, default: null },
     chatId: { type: Schema.Types.ObjectId, default: null },
-    kind: { type: String, enum: ['model', 'material'], required: true },
+    kind: { type: String, enum: AssetKinds, required: true },
     format: { type: String, enum: AssetFormats, required: true },
     fileName: { type: String, required: true },
     contentType: { type: String, required: true },
@@ -18,6 +18,9 @@ const AssetSchema = new Schema(
     vertices: { type: Number, default: null },
     triangles: { type: Number, default: null },
     bbox: { type: { min: [Number], max: [Number] }, default: null, _id: false },
+    /** Pixel dimensions of an image. */
+    width: { type: Number, default: null },
+    height: { type: Number, default: null },
   },
   { timestamps: { createdAt: true, updatedAt: false }, strict: 'throw' },
 );

@@ -1,9 +1,10 @@
 import { Types, type QueryFilter } from 'mongoose';
 
-import type { TAsset, TAssetFormat, TAttachment } from '@gen3d/shared';
+import type { TAsset, TAssetFormat, TAssetKind, TAttachment } from '@gen3d/shared';
 
 import { onPage } from '../../db/paging.js';
-import { NotFound } from '../../domain-errors.js';
+import { DomainError, NotFound } from '../../domain-errors.js';
+import type { CheckedImage } from '../../images/input-images.js';
 import type { CheckedFile } from '../../meshes/mesh-checks.js';
 import type { AssetStorage } from '../../storage/asset-storage.js';
 import type { AssetUrlSigner } from '../../storage/signed-urls.js';
@@ -21,6 +22,14 @@ export interface AssetOrigin {
 export interface AssetService {
   /** Stores checked files and records them; on any failure nothing stays behind. */
   store(origin: AssetOrigin, files: CheckedFile[]): Promise<AssetRecord[]>;
+  /** Stores a checked input image as an asset of kind `image`. */
+  storeImage(origin: AssetOrigin, image: CheckedImage): Promise<AssetRecord>;
+  /** The owner's input image of this id: NOT_FOUND when it is not theirs, NOT_AN_IMAGE_ASSET when it is no image. */
+  ownedImage(ownerId: string, assetId: string): Promise<AssetRecord>;
+  /** The record of this id, whoever owns it (for the workers). */
+  byId(assetId: Types.ObjectId): Promise<AssetRecord | undefined>;
+  /** The stored bytes of an asset. */
+  bytesOf(record: AssetRecord): Promise<Uint8Array>;
   /** The caller's assets, newest first, optionally of one job. */
   list(
     ownerId: string,
@@ -42,8 +51,41 @@ export interface AssetService {
   forDownload(assetId: string, fileName: string): Promise<AssetRecord | undefined>;
 }
 
-function kindOf(format: TAssetFormat): 'model' | 'material' {
-  return format === 'mtl' ? 'material' : 'model';
+/** The kind of a model server's file: images among them are the textures of a textured model. */
+function kindOf(format: TAssetFormat): TAssetKind {
+  if (format === 'mtl') return 'material';
+  if (format === 'png' || format === 'jpeg' || format === 'webp') return 'texture';
+  return 'model';
+}
+
+/** A record about to be stored, with the bytes it describes. */
+interface NewAsset {
+  record: Omit<AssetRecord, 'createdAt'>;
+  bytes: Uint8Array;
+}
+
+function newRecord(
+  origin: AssetOrigin,
+  file: { kind: TAssetKind; format: TAssetFormat; bytes: Uint8Array; sha256: string },
+): Omit<AssetRecord, 'createdAt'> {
+  const _id = new Types.ObjectId();
+  const fileName = `${file.kind === 'image' ? 'image' : 'model'}.${file.format}`;
+  return {
+    _id,
+    ...origin,
+    kind: file.kind,
+    format: file.format,
+    fileName,
+    contentType: CONTENT_TYPES[file.format],
+    storageKey: `${origin.ownerId.toHexString()}/${_id.toHexString()}/${fileName}`,
+    bytes: file.bytes.byteLength,
+    sha256: file.sha256,
+    vertices: null,
+    triangles: null,
+    bbox: null,
+    width: null,
+    height: null,
+  };
 }
 
 export function createAssetService(
@@ -70,7 +112,7 @@ export function createAssetService(
       id,
       jobId: record.jobId?.toHexString() ?? null,
       chatId: record.chatId?.toHexString() ?? null,
-      kind: record.kind as 'model' | 'material',
+      kind: record.kind as TAssetKind,
       format: record.format as TAssetFormat,
       fileName: record.fileName,
       contentType: record.contentType,
@@ -84,53 +126,101 @@ export function createAssetService(
             max: record.bbox.max as [number, number, number],
           }
         : null,
+      width: record.width ?? null,
+      height: record.height ?? null,
       url: signed.url,
       urlExpiresAt: signed.expiresAt.toISOString(),
       createdAt: record.createdAt.toISOString(),
     };
   };
 
+  const ownedBy: AssetService['ownedBy'] = async (ownerId, ids) => {
+    const unique = [...new Set(ids)];
+    const found = await assets
+      .find({
+        _id: { $in: unique.map((id) => new Types.ObjectId(id)) },
+        ownerId: new Types.ObjectId(ownerId),
+      })
+      .lean<AssetRecord[]>();
+    const missing = unique.find((id) => !found.some((record) => record._id.toHexString() === id));
+    if (missing) throw new NotFound(`Asset ${missing} not found`);
+    return unique.map((id) => found.find((record) => record._id.toHexString() === id) as AssetRecord);
+  };
+
+  /** Writes the files, then the records; on any failure nothing stays behind. */
+  async function persist(origin: AssetOrigin, added: NewAsset[]): Promise<AssetRecord[]> {
+    const stored: string[] = [];
+    try {
+      // Every write settles before a failure is reported, so the cleanup below sees all stored files.
+      const writes = await Promise.allSettled(
+        added.map(async ({ record, bytes }) => {
+          await storage.put(record.storageKey, bytes);
+          stored.push(record.storageKey);
+        }),
+      );
+      const failed = writes.find((write) => write.status === 'rejected');
+      if (failed) throw failed.reason;
+      const records = added.map(({ record }) => record);
+      const inserted = await assets.insertMany(records);
+      await usage.add(
+        origin.ownerId,
+        records.reduce((sum, record) => sum + record.bytes, 0),
+      );
+      return inserted.map((document) => document.toObject() as AssetRecord);
+    } catch (error) {
+      await Promise.all(stored.map((key) => storage.delete(key).catch(() => undefined)));
+      throw error;
+    }
+  }
+
   return {
     async store(origin, files) {
-      const stored: string[] = [];
-      try {
-        const records = files.map((file) => {
-          const _id = new Types.ObjectId();
-          const fileName = `model.${file.format}`;
-          return {
-            _id,
-            ...origin,
-            kind: kindOf(file.format),
-            format: file.format,
-            fileName,
-            contentType: CONTENT_TYPES[file.format],
-            storageKey: `${origin.ownerId.toHexString()}/${_id.toHexString()}/${fileName}`,
-            bytes: file.bytes.byteLength,
-            sha256: file.sha256,
+      return persist(
+        origin,
+        files.map((file) => ({
+          record: {
+            ...newRecord(origin, { ...file, kind: kindOf(file.format) }),
             vertices: file.stats?.vertices ?? null,
             triangles: file.stats?.triangles ?? null,
             bbox: file.stats ? { min: file.stats.bbox.min, max: file.stats.bbox.max } : null,
-          };
-        });
-        // Every write settles before a failure is reported, so the cleanup below sees all stored files.
-        const writes = await Promise.allSettled(
-          records.map(async (record, index) => {
-            await storage.put(record.storageKey, (files[index] as CheckedFile).bytes);
-            stored.push(record.storageKey);
-          }),
+          },
+          bytes: file.bytes,
+        })),
+      );
+    },
+
+    async storeImage(origin, image) {
+      const [stored] = await persist(origin, [
+        {
+          record: {
+            ...newRecord(origin, { ...image, kind: 'image' }),
+            width: image.width,
+            height: image.height,
+          },
+          bytes: image.bytes,
+        },
+      ]);
+      return stored as AssetRecord;
+    },
+
+    async ownedImage(ownerId, assetId) {
+      const [record] = await ownedBy(ownerId, [assetId]);
+      if (record?.kind !== 'image')
+        throw new DomainError(
+          'NOT_AN_IMAGE_ASSET',
+          `Asset ${assetId} is a ${record?.format ?? ''} ${record?.kind ?? ''} file, not an input image; upload the image with POST /api/assets/images`,
         );
-        const failed = writes.find((write) => write.status === 'rejected');
-        if (failed) throw failed.reason;
-        const inserted = await assets.insertMany(records);
-        await usage.add(
-          origin.ownerId,
-          records.reduce((sum, record) => sum + record.bytes, 0),
-        );
-        return inserted.map((document) => document.toObject() as AssetRecord);
-      } catch (error) {
-        await Promise.all(stored.map((key) => storage.delete(key).catch(() => undefined)));
-        throw error;
-      }
+      return record;
+    },
+
+    async byId(assetId) {
+      return (await assets.findById(assetId).lean<AssetRecord>()) ?? undefined;
+    },
+
+    async bytesOf(record) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await storage.read(record.storageKey)) chunks.push(chunk as Buffer);
+      return new Uint8Array(Buffer.concat(chunks));
     },
 
     async list(ownerId, { jobId, page, limit }) {
@@ -144,24 +234,12 @@ export function createAssetService(
       return found.map(view);
     },
 
-    async ownedBy(ownerId, ids) {
-      const unique = [...new Set(ids)];
-      const found = await assets
-        .find({
-          _id: { $in: unique.map((id) => new Types.ObjectId(id)) },
-          ownerId: new Types.ObjectId(ownerId),
-        })
-        .lean<AssetRecord[]>();
-      const missing = unique.find((id) => !found.some((record) => record._id.toHexString() === id));
-      if (missing) throw new NotFound(`Asset ${missing} not found`);
-      return unique.map((id) => found.find((record) => record._id.toHexString() === id) as AssetRecord);
-    },
-
+    ownedBy,
     view,
     attachmentView,
     attachmentOf: (record) => ({
       assetId: record._id,
-      kind: kindOf(record.format as TAssetFormat),
+      kind: record.kind as TAssetKind,
       format: record.format as TAssetFormat,
       fileName: record.fileName,
     }),

@@ -19,6 +19,7 @@ const PLAIN_WORDS: Record<string, string> = {
   GENERATION_FAILED: 'The 3D model server could not turn this prompt into a model. Try rephrasing it.',
   OUTPUT_INVALID: 'The 3D model server sent back a broken file, so it was not kept. Please try again.',
   UNKNOWN_MODEL_SERVER: 'The model server chosen for this job is not available on this backend.',
+  INPUT_IMAGE_MISSING: 'The image this job was made from was deleted before the model was made.',
   WORKER_LOST: 'The server working on this model stopped unexpectedly, several times. Please try again.',
 };
 

@@ -138,6 +138,7 @@ export function createGenerationModule(
     messages,
     assets,
     modelServerNames: [...modelServers.keys()],
+    modelServerInputs: new Map([...modelServers].map(([name, server]) => [name, server.inputs])),
     defaultModelServer: config.modelServers.defaultName,
     dailyQuota: policy.dailyQuota,
     generateTimeoutMs: policy.generateTimeoutMs,

@@ -11,12 +11,13 @@ export function jobView(
   queue?: TQueueEstimate,
 ): TJob {
   const id = job._id.toHexString();
-  const { seed, quality, formats, modelServer, guidanceScale, steps, frameSize } = job.params;
+  const { seed, quality, formats, modelServer, guidanceScale, steps, frameSize, imageAssetId } = job.params;
   return {
     _id: id,
     id,
     chatId: job.chatId?.toHexString() ?? null,
-    prompt: job.prompt,
+    prompt: job.prompt ?? '',
+    inputType: (job.inputType ?? 'text') as TJob['inputType'],
     params: {
       seed,
       quality: quality as TJob['params']['quality'],
@@ -25,6 +26,7 @@ export function jobView(
       ...(guidanceScale == null ? {} : { guidanceScale }),
       ...(steps == null ? {} : { steps }),
       ...(frameSize == null ? {} : { frameSize }),
+      ...(imageAssetId == null ? {} : { imageAssetId: imageAssetId.toHexString() }),
     },
     status: job.status as TJob['status'],
     progress: job.progress,

@@ -14,7 +14,9 @@ export function createOutcomeMessages(messages: MessageService) {
       await messages.append({
         ...common,
         type: 'model',
-        content: `Here is your model for "${job.prompt}" (${formats}).`,
+        content: job.prompt
+          ? `Here is your model for "${job.prompt}" (${formats}).`
+          : `Here is your model made from your image (${formats}).`,
         attachments: outputs,
       });
       return;

@@ -1,3 +1,5 @@
+import type { Types } from 'mongoose';
+
 import type { JobRecord } from '../../jobs/job-model.js';
 import type { JobFailure } from '../../jobs/queue.js';
 import type { JobProcessor } from '../../jobs/worker-pool.js';
@@ -6,6 +8,8 @@ import { InvalidMeshError } from '../../meshes/mesh-stats.js';
 import {
   ModelServerError,
   wantedFormats,
+  type ImageMediaType,
+  type ModelImage,
   type ModelRequest,
   type ModelServer,
 } from '../../model-servers/model-server.js';
@@ -20,6 +24,9 @@ export interface GenerationProcessorDeps {
   pollIntervalMs: number;
 }
 
+/** The job's input image is gone (its owner's account or files were deleted since it was queued). */
+class InputImageMissingError extends Error {}
+
 /** Share of the progress bar the model server's own progress fills; checking and storing files is the rest. */
 const REMOTE_SHARE = 0.95;
 
@@ -30,6 +37,18 @@ export function createGenerationProcessor({
   meshes,
   pollIntervalMs,
 }: GenerationProcessorDeps): JobProcessor {
+  async function inputImage(assetId: Types.ObjectId): Promise<ModelImage> {
+    const record = await assets.byId(assetId);
+    if (record?.kind !== 'image')
+      throw new InputImageMissingError(`The input image ${assetId.toHexString()} no longer exists`);
+    return {
+      bytes: await assets.bytesOf(record),
+      mediaType: record.contentType as ImageMediaType,
+      width: record.width ?? 0,
+      height: record.height ?? 0,
+    };
+  }
+
   return {
     async process(job: JobRecord, { signal, onProgress }) {
       const server = modelServers.get(job.params.modelServer);
@@ -40,7 +59,8 @@ export function createGenerationProcessor({
           false,
         );
       const request: ModelRequest = {
-        prompt: job.prompt,
+        prompt: job.prompt || undefined,
+        image: job.params.imageAssetId ? await inputImage(job.params.imageAssetId) : undefined,
         seed: job.params.seed,
         quality: job.params.quality as ModelRequest['quality'],
         formats: job.params.formats as ModelRequest['formats'],
@@ -80,6 +100,13 @@ export function createGenerationProcessor({
           message: plainFailureMessage('OUTPUT_INVALID'),
           detail: `The model server returned an unusable file. ${error.message}`,
           retryable: true,
+        };
+      if (error instanceof InputImageMissingError)
+        return {
+          code: 'INPUT_IMAGE_MISSING',
+          message: plainFailureMessage('INPUT_IMAGE_MISSING'),
+          detail: error.message,
+          retryable: false,
         };
       return { code: 'INTERNAL', message: plainFailureMessage('INTERNAL'), retryable: true };
     },

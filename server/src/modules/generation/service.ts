@@ -7,6 +7,8 @@ import type {
   TCreateJobInput,
   TGenerationParams,
   TJob,
+  TJobInputType,
+  TMeshFormat,
   TQueueEstimate,
   ZAdminJobUpdateInput,
   ZGenerateInput,
@@ -24,6 +26,7 @@ import type { JobWatcher } from '../../jobs/job-watcher.js';
 import type { QueueEstimates } from '../../jobs/queue-estimates.js';
 import type { QueueTicks } from '../../jobs/queue-ticks.js';
 import type { JobQueue } from '../../jobs/queue.js';
+import type { AssetRecord } from '../assets/model.js';
 import type { AssetService } from '../assets/service.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { ChatService } from '../chats/service.js';
@@ -40,6 +43,8 @@ export interface GenerationDeps {
   messages: MessageService;
   assets: AssetService;
   modelServerNames: readonly string[];
+  /** What each model server's contract takes (text, images), by name. */
+  modelServerInputs: ReadonlyMap<string, { text: boolean; image: boolean }>;
   defaultModelServer: string;
   dailyQuota: number;
   generateTimeoutMs: number;
@@ -157,7 +162,29 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       guidanceScale: given.guidanceScale,
       steps: given.steps,
       frameSize: given.frameSize,
+      ...(input.imageAssetId ? { imageAssetId: new Types.ObjectId(input.imageAssetId) } : {}),
     };
+  }
+
+  function inputTypeOf(input: TCreateJobInput): TJobInputType {
+    if (input.imageAssetId === undefined) return 'text';
+    return input.prompt === undefined ? 'image' : 'text+image';
+  }
+
+  /** Refuses a job whose input the chosen model server's contract does not take. */
+  function checkInputsTaken(modelServer: string, inputType: TJobInputType): void {
+    const takes = deps.modelServerInputs.get(modelServer);
+    if (!takes || inputType === 'text' || takes.image) return;
+    throw new DomainError(
+      'MODEL_SERVER_TAKES_NO_IMAGES',
+      `Model server "${modelServer}" takes text only; choose one that takes images (${
+        [...deps.modelServerInputs]
+          .filter(([, inputs]) => inputs.image)
+          .map(([name]) => name)
+          .join(', ') || 'none is configured'
+      }) or leave out imageAssetId`,
+      { issues: [{ path: 'imageAssetId', message: `model server "${modelServer}" takes text only` }] },
+    );
   }
 
   async function checkQuota(owner: Types.ObjectId): Promise<void> {
@@ -180,33 +207,44 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       if (existing) return estimatedView(existing);
     }
     const params = paramsOf(input);
+    const image = input.imageAssetId ? await assets.ownedImage(ownerId, input.imageAssetId) : undefined;
+    const inputType = inputTypeOf(input);
+    checkInputsTaken(params.modelServer, inputType);
     await checkQuota(owner);
     // The prompt and the answer are two messages; the files need room too.
     return deps.caps.withRoomForMessages(ownerId, 2, () =>
-      deps.caps.withRoomForAssetBytes(ownerId, 1, () => enqueue(owner, input, params, key, requestId)),
+      deps.caps.withRoomForAssetBytes(ownerId, 1, () =>
+        enqueue(owner, input, { params, inputType, image }, key, requestId),
+      ),
     );
   }
 
   async function enqueue(
     owner: Types.ObjectId,
     input: TCreateJobInput,
-    params: JobRecord['params'],
+    {
+      params,
+      inputType,
+      image,
+    }: { params: JobRecord['params']; inputType: TJobInputType; image: AssetRecord | undefined },
     key: string | null,
     requestId: string | undefined,
   ): Promise<TJob> {
     const ownerId = owner.toHexString();
+    const text = input.prompt ?? '';
     const chat = input.chatId ? await chats.owned(ownerId, input.chatId) : undefined;
     const chatId =
-      chat?._id ?? new Types.ObjectId((await chats.create(ownerId, input.prompt.slice(0, 80))).id);
+      chat?._id ??
+      new Types.ObjectId((await chats.create(ownerId, text ? text.slice(0, 80) : 'Model from an image')).id);
     const jobId = new Types.ObjectId();
-    // The prompt is in the chat before any worker can answer it.
+    // The prompt (and the image) are in the chat before any worker can answer them.
     const prompt = await messages.append({
       chatId,
       ownerId: owner,
       role: 'user',
-      type: 'text',
-      content: input.prompt,
-      attachments: [],
+      type: image ? 'image' : 'text',
+      content: text,
+      attachments: image ? [assets.attachmentOf(image)] : [],
       jobId,
     });
     try {
@@ -214,7 +252,8 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
         _id: jobId,
         ownerId: owner,
         chatId,
-        prompt: input.prompt,
+        prompt: text,
+        inputType,
         params,
         idempotencyKey: key,
         userMessageId: prompt._id,
@@ -319,11 +358,12 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     create,
 
     async generate(ownerId, input, requestId) {
-      const { prompt, chatId, ...params } = input;
+      const { prompt, imageAssetId, chatId, ...params } = input;
       const created = await create(
         ownerId,
         {
-          prompt,
+          ...(prompt === undefined ? {} : { prompt }),
+          ...(imageAssetId === undefined ? {} : { imageAssetId }),
           ...(chatId ? { chatId } : {}),
           params: { ...params, quality: params.quality ?? 'standard', formats: ['glb', 'obj', 'ply'] },
         },
@@ -354,7 +394,9 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
           finished.error?.message ?? `The job was ${finished.status}`,
         );
       const files: GenerateResult['files'] = {};
-      for (const output of finished.outputs) files[output.format] = output.url;
+      for (const output of finished.outputs)
+        if (output.kind === 'model' || output.kind === 'material')
+          files[output.format as TMeshFormat] = output.url;
       return {
         id: finished.id,
         prompt: finished.prompt,
@@ -423,7 +465,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       await deps.audit.record({
         action: status === 'canceled' ? 'job.canceled_by_admin' : 'job.updated_by_admin',
         actor,
-        target: { type: 'job', id, label: before.prompt.slice(0, 100) },
+        target: { type: 'job', id, label: (before.prompt || 'image job').slice(0, 100) },
         changes: { before: fields(before), after: fields(changed) },
         details: { ownerId: before.ownerId.toHexString(), requested: { status, progress, error } },
       });
