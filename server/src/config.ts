@@ -105,7 +105,7 @@ export const EnvSchema = z.object({
     .positive()
     .default(10 * 1024 * 1024),
   IMAGE_MAX_DIMENSION: z.coerce.number().int().min(32).max(65_535).default(8_192),
-  IMAGE_MAX_PIXELS: z.coerce.number().int().min(1_024).default(40_000_000),
+  IMAGE_MAX_PIXELS: z.coerce.number().int().min(1_024).default(16_777_216),
   MESH_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   MESH_TASK_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   MESH_WORKER_MEMORY_MB: z.coerce.number().int().min(64).max(16_384).default(512),

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 
+import { Types } from 'mongoose';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 
@@ -291,5 +292,39 @@ describe('jobs from text, an image, or both', () => {
     } finally {
       suite.double.faults = {};
     }
+  });
+});
+
+describe('a job whose input image is gone before it runs', () => {
+  // The retry waits 5 to 15 s: time enough, even on a busy machine, for the test to delete the image once
+  // the job's live updates show the retry scheduled.
+  const slowRetry = useAdapterSuite(startHunyuan3dServer, (hunyuan) => ({
+    HUNYUAN3D_URL: hunyuan.url,
+    JOB_RETRY_BASE_MS: '10000',
+    JOB_RETRY_MAX_MS: '10000',
+  }));
+
+  it('fails with INPUT_IMAGE_MISSING, without retrying', async () => {
+    const image = await uploadImage(slowRetry.server, slowRetry.user, await webpImage());
+    slowRetry.double.faults = { failSends: 1 };
+    const created = await callRest(
+      slowRetry.server.url,
+      'POST',
+      '/jobs',
+      { imageAssetId: image.id, params: { modelServer: 'hunyuan3d' } },
+      slowRetry.user.token,
+    );
+    const client = clientFor(slowRetry.server, slowRetry.user);
+    await followJob(client, String(created.body.id), (job) => job.status === 'queued' && job.attempts === 1);
+    const deleted = await slowRetry.server.app.database.connection
+      .collection('assets')
+      .deleteOne({ _id: new Types.ObjectId(image.id) });
+    expect(deleted.deletedCount).toBe(1);
+    const sends = slowRetry.double.requests.filter((request) => request.path === '/send').length;
+    const updates = await followJob(client, String(created.body.id));
+    const job = updates.at(-1) as TJob;
+    expect([job.status, job.error?.code, job.attempts]).toEqual(['failed', 'INPUT_IMAGE_MISSING', 2]);
+    expect(job.error?.message).toContain('image this job was made from was deleted');
+    expect(slowRetry.double.requests.filter((request) => request.path === '/send').length).toBe(sends);
   });
 });

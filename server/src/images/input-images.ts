@@ -27,6 +27,12 @@ export interface CheckedImage {
 
 const ACCEPTED = 'send a PNG, JPEG or WebP file';
 
+/** The most a decode and re-encode may take; an image within the pixel caps needs well under a second. */
+const ENCODE_TIMEOUT_SECONDS = 20;
+
+// Uploads are decoded once each: libvips' operation cache would only hold their pixels in memory longer.
+sharp.cache(false);
+
 const ascii = (bytes: Uint8Array, start: number, length: number): string =>
   Buffer.from(bytes.subarray(start, start + length)).toString('latin1');
 
@@ -97,7 +103,10 @@ export async function checkInputImage(bytes: Uint8Array, limits: ImageLimits): P
     );
   const stored: TImageFormat = format === 'webp' && header.hasAlpha ? 'png' : format;
   // failOn 'error' also refuses a file cut short; limitInputPixels guards the decoder itself as well.
-  const decoded = sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels }).rotate();
+  // Decoding runs on libuv's thread pool, off the event loop, and is stopped past ENCODE_TIMEOUT_SECONDS.
+  const decoded = sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels })
+    .rotate()
+    .timeout({ seconds: ENCODE_TIMEOUT_SECONDS });
   const encoder =
     stored === 'jpeg'
       ? decoded.jpeg({ quality: 90 })
