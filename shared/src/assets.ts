@@ -29,6 +29,7 @@ export const ZAsset = z.object({
   vertices: z.number().int().nullable(),
   triangles: z.number().int().nullable(),
   bbox: ZBoundingBox.nullable(),
+  sourceAssetId: z.string().nullable().describe('The asset this one was made from (post-processing)'),
   /** Signed and expiring: usable without an Authorization header (e.g. in `<model-viewer src>`). */
   url: z.string(),
   urlExpiresAt: z.string(),

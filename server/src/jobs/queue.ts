@@ -27,7 +27,8 @@ export interface JobFailure {
 type NewJob = Pick<
   JobRecord,
   '_id' | 'ownerId' | 'chatId' | 'prompt' | 'params' | 'idempotencyKey' | 'userMessageId' | 'requestId'
->;
+> &
+  Partial<Pick<JobRecord, 'kind' | 'postprocess'>>;
 
 /**
  * The MongoDB-backed job queue. Every state change is one conditional update, so any number of

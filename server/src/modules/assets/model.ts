@@ -18,6 +18,8 @@ const AssetSchema = new Schema(
     vertices: { type: Number, default: null },
     triangles: { type: Number, default: null },
     bbox: { type: { min: [Number], max: [Number] }, default: null, _id: false },
+    /** The asset this one was made from (post-processing); null for a model server's output or an upload. */
+    sourceAssetId: { type: Schema.Types.ObjectId, default: null },
   },
   { timestamps: { createdAt: true, updatedAt: false }, strict: 'throw' },
 );

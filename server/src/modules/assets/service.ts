@@ -16,6 +16,8 @@ export interface AssetOrigin {
   ownerId: Types.ObjectId;
   jobId: Types.ObjectId | null;
   chatId: Types.ObjectId | null;
+  /** The asset the files were made from (post-processing). */
+  sourceAssetId?: Types.ObjectId | null;
 }
 
 export interface AssetService {
@@ -84,6 +86,7 @@ export function createAssetService(
             max: record.bbox.max as [number, number, number],
           }
         : null,
+      sourceAssetId: record.sourceAssetId?.toHexString() ?? null,
       url: signed.url,
       urlExpiresAt: signed.expiresAt.toISOString(),
       createdAt: record.createdAt.toISOString(),
@@ -100,6 +103,7 @@ export function createAssetService(
           return {
             _id,
             ...origin,
+            sourceAssetId: origin.sourceAssetId ?? null,
             kind: kindOf(file.format),
             format: file.format,
             fileName,
