@@ -16,6 +16,12 @@ import { authRetryLink } from './auth-retry-link.js';
 import { toGen3dError } from './errors.js';
 import { gen3dErrorLink } from './gen3d-error-link.js';
 import { generateWith, type GenerateOptions, type GenerateResult } from './generate.js';
+import {
+  postprocessWith,
+  type PostprocessOperation,
+  type PostprocessOptions,
+  type PostprocessResult,
+} from './postprocess.js';
 import { defaultRefreshLock, type RefreshLock } from './refresh-lock.js';
 import { memoryTokenStore, type TokenStore } from './token-store.js';
 
@@ -25,6 +31,7 @@ export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export * from '@gen3d/shared';
 export { Gen3dError, isGen3dError, toGen3dError } from './errors.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
+export type { PostprocessOperation, PostprocessOptions, PostprocessResult } from './postprocess.js';
 export type { RefreshLock } from './refresh-lock.js';
 export {
   memoryTokenStore,
@@ -66,9 +73,18 @@ export interface Gen3dConveniences {
   logout(): Promise<void>;
   /** Queues a generation and follows it; resolves with the job and its assets. */
   generate(prompt: string, options?: GenerateOptions): Promise<GenerateResult>;
+  /**
+   * Queues a post-processing job on one of your model assets (simplify, weld, recenter, convert) and
+   * follows it; resolves with the job and its new assets.
+   */
+  postprocess(
+    assetId: string,
+    operation: PostprocessOperation,
+    options?: PostprocessOptions,
+  ): Promise<PostprocessResult>;
 }
 
-/** Every procedure, typed (`client.jobs.list.query()`), plus login/logout/generate. */
+/** Every procedure, typed (`client.jobs.list.query()`), plus login/logout/generate/postprocess. */
 export type Gen3dClient = TRPCClient<AppRouter> & Gen3dConveniences;
 
 /**
@@ -153,6 +169,8 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
       if (refreshToken) await bare.auth.logout.mutate({ refreshToken }).catch(() => undefined);
     },
     generate: (prompt, generateOptions) => generateWith(procedures, prompt, generateOptions),
+    postprocess: (assetId, operation, postprocessOptions) =>
+      postprocessWith(procedures, assetId, operation, postprocessOptions),
   };
   // The procedures are a proxy that turns any property into a path; the conveniences are looked up first.
   return new Proxy(procedures, {

@@ -1,3 +1,5 @@
+import { buffer } from 'node:stream/consumers';
+
 import { Types, type QueryFilter } from 'mongoose';
 
 import type { TAsset, TAssetFormat, TAttachment } from '@gen3d/shared';
@@ -36,6 +38,10 @@ export interface AssetService {
   attachmentOf(record: AssetRecord): AttachmentRecord;
   /** A stored attachment as clients see it, with a fresh signed URL. */
   attachmentView(attachment: AttachmentRecord): TAttachment;
+  /** The stored file's bytes. */
+  read(record: AssetRecord): Promise<Uint8Array>;
+  /** The asset of the same owner and job in the other format (an OBJ's MTL), if there is one. */
+  companion(record: AssetRecord, format: TAssetFormat): Promise<AssetRecord | undefined>;
   /** Bytes of the files the account holds. */
   usedBytes(ownerId: string): Promise<number>;
   /** Deletes the files and the records matching the filter; answers how many went. */
@@ -169,6 +175,17 @@ export function createAssetService(
       format: record.format as TAssetFormat,
       fileName: record.fileName,
     }),
+
+    read: async (record) => new Uint8Array(await buffer(await storage.read(record.storageKey))),
+
+    async companion(record, format) {
+      if (!record.jobId) return undefined;
+      const found = await assets
+        .findOne({ ownerId: record.ownerId, jobId: record.jobId, format })
+        .sort({ createdAt: -1, _id: -1 })
+        .lean<AssetRecord>();
+      return found ?? undefined;
+    },
 
     usedBytes: (ownerId) => usage.bytesOf(new Types.ObjectId(ownerId)),
 

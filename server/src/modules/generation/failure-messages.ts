@@ -20,6 +20,9 @@ const PLAIN_WORDS: Record<string, string> = {
   OUTPUT_INVALID: 'The 3D model server sent back a broken file, so it was not kept. Please try again.',
   UNKNOWN_MODEL_SERVER: 'The model server chosen for this job is not available on this backend.',
   WORKER_LOST: 'The server working on this model stopped unexpectedly, several times. Please try again.',
+  POSTPROCESS_FAILED:
+    'This model could not be processed that way (the result was not a usable model), so nothing was kept.',
+  SOURCE_MISSING: 'The model to process was deleted before the job ran, so nothing was made.',
 };
 
 /** The plain message of a failure code; a generic one (naming the code) for codes without their own. */

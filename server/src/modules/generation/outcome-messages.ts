@@ -14,7 +14,7 @@ export function createOutcomeMessages(messages: MessageService) {
       await messages.append({
         ...common,
         type: 'model',
-        content: `Here is your model for "${job.prompt}" (${formats}).`,
+        content: outcomeText(job, formats),
         attachments: outputs,
       });
       return;
@@ -22,4 +22,19 @@ export function createOutcomeMessages(messages: MessageService) {
     const explanation = plainFailureMessage(job.error?.code ?? 'INTERNAL');
     await messages.append({ ...common, type: 'text', content: explanation, attachments: [] });
   };
+}
+
+const DONE: Record<string, string> = {
+  simplify: 'simplified',
+  weld: 'welded',
+  recenter: 're-centred and unit-sized',
+  convert: 'converted',
+};
+
+/** The answer's words: a generation's model, or the post-processed one. */
+function outcomeText(job: JobRecord, formats: string): string {
+  const done = DONE[job.kind ?? 'generate'];
+  return done
+    ? `Here is your ${done} model of "${job.prompt}" (${formats}).`
+    : `Here is your model for "${job.prompt}" (${formats}).`;
 }
