@@ -6,7 +6,13 @@ import type { TAsset, TAuditEvent, TJob } from '@gen3d/client';
 import { signInNewAdmin, signInNewUser, type SignedIn } from '../support/accounts.js';
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { clientFor, followJob } from '../support/generation.js';
-import { download, glbOfParts, validatedGlbStats, wavyGrid } from '../support/postprocess-meshes.js';
+import {
+  baseColorsOf,
+  download,
+  glbOfParts,
+  validatedGlbStats,
+  wavyGrid,
+} from '../support/postprocess-meshes.js';
 import { callRest } from '../support/rest.js';
 import { GENEROUS_LIMITS, startTestServer, type TestServer } from '../support/server.js';
 
@@ -140,8 +146,12 @@ describe('POST /api/assets/:id/postprocess', () => {
       const back = await finished(mesh.id, { kind: 'convert', format: 'glb' });
       const [glb] = await assetsOf(back.id);
       expect(glb).toMatchObject({ format: 'glb', sourceAssetId: mesh.id });
-      const stats = await validatedGlbStats(await download(glb?.url as string));
+      const bytes = await download(glb?.url as string);
+      const stats = await validatedGlbStats(bytes);
       expect(stats.triangles).toBe(128);
+      // The colour came along: from the MTL for OBJ, from the vertex colours for PLY.
+      const [color] = await baseColorsOf(bytes);
+      [0.8, 0.4, 0.2].forEach((channel, index) => expect(color?.[index]).toBeCloseTo(channel, 2));
       stats.bbox.min.forEach((value, axis) => expect(value).toBeCloseTo(source.bbox?.min[axis] as number, 4));
       stats.bbox.max.forEach((value, axis) => expect(value).toBeCloseTo(source.bbox?.max[axis] as number, 4));
     }
@@ -176,6 +186,30 @@ describe('POST /api/assets/:id/postprocess', () => {
     expect(answer?.attachments.map((attachment) => attachment.assetId).sort()).toEqual(
       assets.map((asset) => asset.assetId).sort(),
     );
+  });
+});
+
+describe('post-processing requests', () => {
+  it('gives the same job for the same idempotency key, from the body or the header', async () => {
+    const source = await registered(await glbOfParts(wavyGrid(4, { shared: true })));
+    const first = await postprocess(source.id, { kind: 'weld', idempotencyKey: 'weld-once' });
+    const again = await postprocess(source.id, { kind: 'weld', idempotencyKey: 'weld-once' });
+    expect(first.status).toBe(201);
+    expect(again.body.id).toBe(first.body.id);
+    const headers = {
+      authorization: `Bearer ${user.token}`,
+      'content-type': 'application/json',
+      'idempotency-key': 'recenter-once',
+    };
+    const sent = () =>
+      fetch(`${server.url}/api/assets/${source.id}/postprocess`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ kind: 'recenter' }),
+      }).then((response) => response.json() as Promise<TJob>);
+    const [one, two] = [await sent(), await sent()];
+    expect(one.kind).toBe('recenter');
+    expect(two.id).toBe(one.id);
   });
 });
 

@@ -58,6 +58,15 @@ export async function validatedGlbStats(bytes: Uint8Array): Promise<MeshStats> {
   return statsOf(meshPartsOf(await readGlb(bytes)));
 }
 
+/** The base colours of the GLB's materials, in order. */
+export async function baseColorsOf(bytes: Uint8Array): Promise<number[][]> {
+  const document = await readGlb(bytes);
+  return document
+    .getRoot()
+    .listMaterials()
+    .map((material) => material.getBaseColorFactor().slice(0, 3));
+}
+
 /** The bytes behind a signed asset URL. */
 export async function download(url: string): Promise<Buffer> {
   const response = await fetch(url);
