@@ -350,8 +350,8 @@ describe('post-processing limits', () => {
     const glb = assets.find((asset) => asset.format === 'glb') as { assetId: string };
     const call = () =>
       callRest(limited.url, 'POST', `/assets/${glb.assetId}/postprocess`, { kind: 'recenter' }, maker.token);
-    expect((await call()).status).toBe(201);
-    expect((await call()).status).toBe(201);
+    const queued = [await call(), await call()];
+    expect(queued.map((answer) => answer.status)).toEqual([201, 201]);
     const over = await call();
     expect(over.status).toBe(429);
     expect(over.body.code).toBe('QUOTA_EXCEEDED');
@@ -359,5 +359,55 @@ describe('post-processing limits', () => {
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
     const generation = await callRest(limited.url, 'POST', '/jobs', { prompt: 'still allowed' }, maker.token);
     expect(generation.status).toBe(201);
+    // The jobs end before the suite stops the servers.
+    for (const answer of [...queued, generation])
+      expect((await followJob(client, String(answer.body.id))).at(-1)?.status).toBe('succeeded');
+  });
+});
+
+describe('a source deleted before its job runs', () => {
+  let apiOnly: TestServer;
+  let worker: TestServer | undefined;
+
+  beforeAll(async () => {
+    // No instance runs jobs of this database until the source is gone.
+    apiOnly = await startTestServer(database, { env: { ...GENEROUS_LIMITS, WORKER_CONCURRENCY: '0' } });
+  });
+
+  afterAll(async () => {
+    await worker?.close();
+    await apiOnly?.close();
+  });
+
+  it('fails the job with SOURCE_MISSING, not retried, and says so in the chat', async () => {
+    const boss = await signInNewAdmin(apiOnly, 'boss@example.com');
+    const owner = await signInNewUser(apiOnly, boss, 'forgetful@example.com');
+    const glb = await glbOfParts(wavyGrid(4, { shared: true }));
+    const source = await callRest(
+      apiOnly.url,
+      'POST',
+      '/assets',
+      { format: 'glb', data: glb.toString('base64'), userId: owner.id },
+      boss.token,
+    );
+    expect(source.status).toBe(201);
+    const sourceId = String(source.body.id);
+    const queued = await callRest(
+      apiOnly.url,
+      'POST',
+      `/assets/${sourceId}/postprocess`,
+      { kind: 'weld' },
+      owner.token,
+    );
+    expect(queued.body.status).toBe('queued');
+    await apiOnly.app.database.connection
+      .collection('assets')
+      .deleteOne({ _id: new Types.ObjectId(sourceId) });
+    worker = await startTestServer(database, { mongodbUri: apiOnly.mongodbUri, env: GENEROUS_LIMITS });
+    const client = clientFor(apiOnly, owner);
+    const final = (await followJob(client, String(queued.body.id))).at(-1) as TJob;
+    expect(final).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'SOURCE_MISSING' } });
+    const messages = await client.messages.list.query({ chatId: final.chatId as string });
+    expect(messages.find((message) => message.jobId === final.id)?.content).toContain('deleted');
   });
 });

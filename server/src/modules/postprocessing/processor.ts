@@ -1,3 +1,4 @@
+import { NotFound } from '../../domain-errors.js';
 import type { JobRecord } from '../../jobs/job-model.js';
 import type { JobFailure } from '../../jobs/queue.js';
 import type { JobProcessor } from '../../jobs/worker-pool.js';
@@ -22,6 +23,12 @@ class PostprocessFailure extends Error {
   }
 }
 
+/** A NotFound as no record; any other failure (the database) stays a failure, retried. */
+function missingAsUndefined(error: unknown): [undefined] {
+  if (error instanceof NotFound) return [undefined];
+  throw error;
+}
+
 /** Share of the progress bar reading the source takes; the mesh work fills the next share, storing the rest. */
 const READ_SHARE = 5;
 const MESH_SHARE = 85;
@@ -39,7 +46,7 @@ export function createPostprocessingProcessor({ assets, meshes }: Postprocessing
         throw new PostprocessFailure('INTERNAL', 'a post-processing job without its operation');
       const [source] = await assets
         .ownedBy(job.ownerId.toHexString(), [postprocess.sourceAssetId.toHexString()])
-        .catch(() => [undefined]);
+        .catch(missingAsUndefined);
       if (!source)
         throw new PostprocessFailure(
           'SOURCE_MISSING',

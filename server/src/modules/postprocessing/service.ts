@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { PostprocessKinds, type TJob, type TPostprocessInput, type TPostprocessView } from '@gen3d/shared';
 
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
-import { BadRequest, DomainError } from '../../domain-errors.js';
+import { BadRequest, DomainError, NotFound } from '../../domain-errors.js';
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { AssetRecord } from '../assets/model.js';
@@ -105,7 +105,10 @@ export function createPostprocessingService(deps: PostprocessingDeps): Postproce
   /** The source's chat, or a new one when it has none (an upload) or it was deleted. */
   async function chatFor(ownerId: string, source: AssetRecord): Promise<Types.ObjectId> {
     if (source.chatId) {
-      const chat = await deps.chats.owned(ownerId, source.chatId.toHexString()).catch(() => undefined);
+      const chat = await deps.chats.owned(ownerId, source.chatId.toHexString()).catch((error: unknown) => {
+        if (error instanceof NotFound) return undefined;
+        throw error;
+      });
       if (chat) return chat._id;
     }
     const created = await deps.chats.create(ownerId, `Post-processing of ${source.fileName}`);
