@@ -16,6 +16,12 @@ import { authRetryLink } from './auth-retry-link.js';
 import { toGen3dError } from './errors.js';
 import { gen3dErrorLink } from './gen3d-error-link.js';
 import { generateWith, type GenerateInput, type GenerateOptions, type GenerateResult } from './generate.js';
+import {
+  postprocessWith,
+  type PostprocessOperation,
+  type PostprocessOptions,
+  type PostprocessResult,
+} from './postprocess.js';
 import { defaultRefreshLock, type RefreshLock } from './refresh-lock.js';
 import { memoryTokenStore, type TokenStore } from './token-store.js';
 import { uploadImageWith } from './upload-image.js';
@@ -26,6 +32,7 @@ export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export * from '@gen3d/shared';
 export { Gen3dError, isGen3dError, toGen3dError } from './errors.js';
 export type { GenerateInput, GenerateOptions, GenerateResult } from './generate.js';
+export type { PostprocessOperation, PostprocessOptions, PostprocessResult } from './postprocess.js';
 export type { RefreshLock } from './refresh-lock.js';
 export {
   memoryTokenStore,
@@ -72,9 +79,18 @@ export interface Gen3dConveniences {
   generate(input: string | GenerateInput, options?: GenerateOptions): Promise<GenerateResult>;
   /** Uploads an input image (PNG, JPEG or WebP); its asset's `id` is what `generate` takes as `imageAssetId`. */
   uploadImage(image: Blob | Uint8Array | ArrayBuffer): Promise<TAsset>;
+  /**
+   * Queues a post-processing job on one of your model assets (simplify, weld, recenter, convert) and
+   * follows it; resolves with the job and its new assets.
+   */
+  postprocess(
+    assetId: string,
+    operation: PostprocessOperation,
+    options?: PostprocessOptions,
+  ): Promise<PostprocessResult>;
 }
 
-/** Every procedure, typed (`client.jobs.list.query()`), plus login/logout/generate. */
+/** Every procedure, typed (`client.jobs.list.query()`), plus login/logout/generate/postprocess. */
 export type Gen3dClient = TRPCClient<AppRouter> & Gen3dConveniences;
 
 /**
@@ -160,6 +176,8 @@ export function createGen3dClient(options: Gen3dClientOptions): Gen3dClient {
     },
     generate: (input, generateOptions) => generateWith(procedures, input, generateOptions),
     uploadImage: (image) => uploadImageWith(procedures, image),
+    postprocess: (assetId, operation, postprocessOptions) =>
+      postprocessWith(procedures, assetId, operation, postprocessOptions),
   };
   // The procedures are a proxy that turns any property into a path; the conveniences are looked up first.
   return new Proxy(procedures, {

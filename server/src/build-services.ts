@@ -152,6 +152,7 @@ export function buildServices(
     messages: generation.messages,
     assets: generation.assets,
     generation: generation.generation,
+    postprocessing: generation.postprocessing,
     webhooks: webhooks.service,
     assetRegistration: createAssetRegistration({
       assets: generation.assets,

@@ -139,6 +139,8 @@ export const EnvSchema = z.object({
   JOB_RETRY_MAX_MS: z.coerce.number().int().min(0).default(60_000),
   JOBS_MAX_RUNNING_PER_USER: z.coerce.number().int().min(1).default(2),
   JOBS_DAILY_QUOTA: z.coerce.number().int().min(1).default(200),
+  POSTPROCESS_DAILY_QUOTA: z.coerce.number().int().min(1).default(200),
+  POSTPROCESS_MAX_TRIANGLES: z.coerce.number().int().min(1).default(2_000_000),
   JOB_ETA_SAMPLE_SIZE: z.coerce.number().int().min(1).max(1000).default(20),
   JOB_QUEUE_REFRESH_MS: z.coerce.number().int().min(100).default(2000),
   GENERATE_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
@@ -260,6 +262,10 @@ export interface Config {
     readonly timeoutMs: number;
     readonly maxRunningPerUser: number;
     readonly dailyQuota: number;
+    /** Post-processing jobs per user per UTC day (a quota of their own, apart from `dailyQuota`). */
+    readonly postprocessDailyQuota: number;
+    /** The most triangles a post-processing job's source may have. */
+    readonly postprocessMaxTriangles: number;
     /** How long `POST /api/generate` waits for its job. */
     readonly generateTimeoutMs: number;
     /** How often this instance reads job changes other instances made (live progress, cancels). */
@@ -534,6 +540,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
       timeoutMs: vars.JOB_TIMEOUT_MS,
       maxRunningPerUser: vars.JOBS_MAX_RUNNING_PER_USER,
       dailyQuota: vars.JOBS_DAILY_QUOTA,
+      postprocessDailyQuota: vars.POSTPROCESS_DAILY_QUOTA,
+      postprocessMaxTriangles: vars.POSTPROCESS_MAX_TRIANGLES,
       generateTimeoutMs: vars.GENERATE_TIMEOUT_MS,
       watchIntervalMs: vars.JOB_WATCH_INTERVAL_MS,
       watchOverlapMs: 5_000,

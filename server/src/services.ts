@@ -14,6 +14,7 @@ import type { SessionService } from './modules/auth/session-service.js';
 import type { ChatService } from './modules/chats/service.js';
 import type { GenerationService } from './modules/generation/service.js';
 import type { MessageService } from './modules/messages/service.js';
+import type { PostprocessingService } from './modules/postprocessing/service.js';
 import type { SystemService } from './modules/system/service.js';
 import type { UserServices } from './modules/users/user-services.js';
 import type { WebhookService } from './modules/webhooks/service.js';
@@ -36,6 +37,7 @@ export interface AppServices {
   assetRegistration: AssetRegistration;
   imageUploads: ImageUploads;
   generation: GenerationService;
+  postprocessing: PostprocessingService;
   webhooks: WebhookService;
   /** One limiter per sensitive action. */
   limits: Record<LimitedAction, RateLimiter>;

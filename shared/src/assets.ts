@@ -46,6 +46,7 @@ export const ZAsset = z.object({
   /** Pixel dimensions of an image; null for other files. */
   width: z.number().int().nullable(),
   height: z.number().int().nullable(),
+  sourceAssetId: z.string().nullable().describe('The asset this one was made from (post-processing)'),
   /** Signed and expiring: usable without an Authorization header (e.g. in `<model-viewer src>`). */
   url: z.string(),
   urlExpiresAt: z.string(),

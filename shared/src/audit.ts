@@ -23,6 +23,7 @@ export const AuditActions = [
   'job.updated_by_admin',
   'job.canceled_by_admin',
   'asset.registered',
+  'asset.postprocessed',
   'webhook.created',
   'webhook.secret_rotated',
   'webhook.deleted',

@@ -85,6 +85,21 @@ export const ErrorCatalogue = {
     trpcCode: 'BAD_REQUEST',
     message: 'The confirmation does not match',
   },
+  ASSET_NOT_POSTPROCESSABLE: {
+    status: 400,
+    trpcCode: 'BAD_REQUEST',
+    message: 'Only a model asset (glb, obj or ply) can be post-processed',
+  },
+  POSTPROCESS_TARGET_TOO_HIGH: {
+    status: 400,
+    trpcCode: 'BAD_REQUEST',
+    message: "The target triangle count is not below the source's",
+  },
+  POSTPROCESS_SOURCE_TOO_LARGE: {
+    status: 400,
+    trpcCode: 'BAD_REQUEST',
+    message: 'The source has more triangles than post-processing takes',
+  },
   JOB_FINISHED: { status: 400, trpcCode: 'BAD_REQUEST', message: 'The job has already ended' },
   ASSET_URL_INVALID: { status: 403, trpcCode: 'FORBIDDEN', message: 'This asset URL is not valid' },
   ASSET_URL_EXPIRED: { status: 403, trpcCode: 'FORBIDDEN', message: 'This asset URL has expired' },

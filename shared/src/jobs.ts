@@ -19,8 +19,6 @@ export const ZJobStatusCounts = z.object({
 export type TJobStatusCounts = z.infer<typeof ZJobStatusCounts>;
 export type TJobStatus = z.infer<typeof ZJobStatus>;
 
-/** What a job does: generate a model, or post-process an existing one. */
-export const JobKinds = ['generate', 'simplify', 'weld', 'recenter', 'convert'] as const;
 /** What a generation job starts from: a prompt, an image, or both. */
 export const JobInputTypes = ['text', 'image', 'text+image'] as const;
 export const ZJobInputType = z.enum(JobInputTypes);
@@ -46,6 +44,20 @@ export type TJobInputTypeCounts = z.infer<typeof ZJobInputTypeCounts>;
 
 export const QualityPresets = ['draft', 'standard', 'high'] as const;
 export const OutputFormats = ['glb', 'obj', 'ply'] as const;
+
+/** What a job does: generate a model, or post-process an existing result (see ZPostprocessInput). */
+export const JobKinds = ['generate', 'simplify', 'weld', 'recenter', 'convert'] as const;
+export const ZJobKind = z.enum(JobKinds);
+export type TJobKind = z.infer<typeof ZJobKind>;
+/** The post-processing kinds: each makes new assets from one existing model asset. */
+export const PostprocessKinds = ['simplify', 'weld', 'recenter', 'convert'] as const;
+export type TPostprocessKind = (typeof PostprocessKinds)[number];
+
+/** Bounds of a simplification's ratio (share of the source's triangles kept). */
+export const SIMPLIFY_RATIO_MIN = 0.01;
+export const SIMPLIFY_RATIO_MAX = 0.99;
+/** The fewest triangles a simplification may aim at. */
+export const SIMPLIFY_TARGET_MIN = 4;
 
 export const ZPrompt = z
   .string()
@@ -79,12 +91,26 @@ export type TGenerationParams = z.infer<typeof ZGenerationParams>;
 
 export const ZJobError = z.object({ code: z.string(), message: z.string() });
 
+/** A post-processing job's source and operation, as job views show it. */
+export const ZPostprocessView = z.object({
+  sourceAssetId: z.string(),
+  sourceJobId: z.string().nullable().describe('The job that made the source asset, if any'),
+  ratio: z.number().optional().describe('simplify: share of the triangles kept'),
+  targetTriangles: z.number().int().optional().describe('simplify: triangles aimed at'),
+  format: z.enum(OutputFormats).describe('Format of the new asset (obj brings its mtl)'),
+});
+export type TPostprocessView = z.infer<typeof ZPostprocessView>;
+
 export const ZJob = z.object({
   _id: z.string(),
   id: z.string(),
+  kind: ZJobKind.describe('generate, or a post-processing kind'),
   chatId: z.string().nullable(),
-  /** Empty when the job was made from an image alone. */
-  prompt: z.string(),
+  prompt: z
+    .string()
+    .describe(
+      "A generation's prompt (empty when made from an image alone); for post-processing, the source job's prompt (or the source file name)",
+    ),
   inputType: ZJobInputType,
   params: z.object({
     seed: z.number().int(),
@@ -97,6 +123,9 @@ export const ZJob = z.object({
     /** The input image (an asset of kind `image`), when the job has one. */
     imageAssetId: z.string().optional(),
   }),
+  postprocess: ZPostprocessView.nullable().describe(
+    'Post-processing jobs: the source asset and the operation',
+  ),
   status: ZJobStatus,
   progress: z.number().int().min(0).max(100),
   attempts: z.number().int(),
@@ -139,6 +168,58 @@ export const ZCreateJobInput = z
   })
   .refine(withPromptOrImage, PROMPT_OR_IMAGE);
 export type TCreateJobInput = z.infer<typeof ZCreateJobInput>;
+
+/**
+ * POST /assets/{id}/postprocess: a job making a new asset from a model asset (glb, obj or ply) the caller
+ * owns. `simplify` takes exactly one of `ratio` or `targetTriangles`; `convert` takes the `format`; the others
+ * write the source's format unless `format` says otherwise.
+ */
+export const ZPostprocessInput = z
+  .strictObject({
+    id: ZObjectId.describe('The source asset'),
+    kind: z.enum(PostprocessKinds),
+    ratio: z
+      .number()
+      .min(SIMPLIFY_RATIO_MIN)
+      .max(SIMPLIFY_RATIO_MAX)
+      .optional()
+      .describe(`simplify: share of the triangles to keep (${SIMPLIFY_RATIO_MIN}-${SIMPLIFY_RATIO_MAX})`),
+    targetTriangles: z
+      .number()
+      .int()
+      .min(SIMPLIFY_TARGET_MIN)
+      .optional()
+      .describe("simplify: triangles to keep at most, below the source's count"),
+    format: z.enum(OutputFormats).optional().describe("The new asset's format; the source's by default"),
+    idempotencyKey: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Retrying with the same key returns the same job'),
+  })
+  .refine(
+    (input) =>
+      input.kind === 'simplify' || (input.ratio === undefined && input.targetTriangles === undefined),
+    {
+      message: 'ratio and targetTriangles go with kind "simplify"',
+      path: ['ratio'],
+    },
+  )
+  .refine(
+    (input) =>
+      input.kind !== 'simplify' || (input.ratio === undefined) !== (input.targetTriangles === undefined),
+    {
+      message: 'simplify takes either ratio or targetTriangles',
+      path: ['ratio'],
+    },
+  )
+  .refine((input) => input.kind !== 'convert' || input.format !== undefined, {
+    message: 'convert needs the format to write',
+    path: ['format'],
+  });
+export type TPostprocessInput = z.infer<typeof ZPostprocessInput>;
 
 export const ZListJobsInput = z.strictObject({
   status: ZJobStatus.optional(),

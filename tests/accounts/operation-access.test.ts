@@ -53,6 +53,7 @@ const OWNED_BY_SOMEONE_ELSE: Record<string, (owned: Owned) => Record<string, unk
   'generation-generate': ({ chatId }) => ({ prompt: 'a fox', chatId }),
   'jobs-get': ({ jobId }) => ({ id: jobId }),
   'jobs-cancel': ({ jobId }) => ({ id: jobId }),
+  'postprocessing-create': ({ assetId }) => ({ id: assetId, kind: 'weld' }),
   'webhooks-get': ({ webhookId }) => ({ id: webhookId }),
   'webhooks-update': ({ webhookId }) => ({ id: webhookId, url: 'http://localhost:1/taken-over' }),
   'webhooks-delete': ({ webhookId }) => ({ id: webhookId }),

@@ -13,6 +13,7 @@ import { ErrorCatalogue, ErrorCodes, type TAsset, type TErrorCode } from '@gen3d
 import { signInNewUser, STRONG_PASSWORD, type SignedIn } from '../support/accounts.js';
 import { useFaultySuite } from '../support/faulty-model-server.js';
 import { clientFor, followJob } from '../support/generation.js';
+import { glbWithPlacedTriangle } from '../support/hostile-meshes.js';
 import { gifImage, pngBomb, webpImage } from '../support/images.js';
 import { callRest } from '../support/rest.js';
 
@@ -31,6 +32,8 @@ const suite = useFaultySuite({
   IMAGE_MAX_DIMENSION: '4096',
   // A text-only model server to send image jobs to (never called: they are refused at creation).
   SHAP_E_URL: 'http://127.0.0.1:9',
+  // The finished teapot is over it; a one-triangle asset is under it.
+  POSTPROCESS_MAX_TRIANGLES: '10',
 });
 
 /** What one failing call answered: the response's status, and the code and status its body names. */
@@ -219,6 +222,35 @@ function finishedJob(): Promise<{ jobId: string; asset: TAsset }> {
   return finished;
 }
 
+/** The finished job's material library (an asset that cannot be post-processed). */
+async function finishedMaterial(): Promise<{ owner: SignedIn; id: string }> {
+  const { jobId } = await finishedJob();
+  const owner = await account('finisher');
+  const assets = await callRest(suite.server.url, 'GET', `/assets?jobId=${jobId}`, undefined, owner.token);
+  const mtl = (assets.body as unknown as TAsset[]).find((candidate) => candidate.format === 'mtl');
+  if (!mtl) throw new Error(`the job left no MTL: ${JSON.stringify(assets.body)}`);
+  return { owner, id: mtl.id };
+}
+
+let triangle: Promise<{ owner: SignedIn; id: string }> | undefined;
+/** A one-triangle GLB registered for a user of its own: no simplification target is below its count. */
+function oneTriangleAsset(): Promise<{ owner: SignedIn; id: string }> {
+  triangle ??= (async () => {
+    const owner = await account('triangle-keeper');
+    const glb = glbWithPlacedTriangle({});
+    const created = await callRest(
+      suite.server.url,
+      'POST',
+      '/assets',
+      { format: 'glb', data: glb.toString('base64'), userId: owner.id },
+      suite.admin.token,
+    );
+    if (created.status !== 201) throw new Error(`not registered: ${JSON.stringify(created.body)}`);
+    return { owner, id: String(created.body.id) };
+  })();
+  return triangle;
+}
+
 const PROVOCATIONS: Record<TErrorCode, { rest: Provocation; trpc: Provocation }> = {
   VALIDATION_FAILED: {
     rest: async () => rest('GET', '/jobs/not-an-id', undefined, suite.user),
@@ -349,6 +381,42 @@ const PROVOCATIONS: Record<TErrorCode, { rest: Provocation; trpc: Provocation }>
       const { asset } = await finishedJob();
       return viaSdk(
         (client) => client.generation.create.mutate({ imageAssetId: asset.id }),
+        await account('finisher'),
+      );
+    },
+  },
+  ASSET_NOT_POSTPROCESSABLE: {
+    rest: async () => {
+      const { owner, id } = await finishedMaterial();
+      return rest('POST', `/assets/${id}/postprocess`, { kind: 'weld' }, owner);
+    },
+    trpc: async () => {
+      const { owner, id } = await finishedMaterial();
+      return viaSdk((client) => client.postprocessing.create.mutate({ id, kind: 'weld' }), owner);
+    },
+  },
+  POSTPROCESS_TARGET_TOO_HIGH: {
+    rest: async () => {
+      const { owner, id } = await oneTriangleAsset();
+      return rest('POST', `/assets/${id}/postprocess`, { kind: 'simplify', targetTriangles: 4 }, owner);
+    },
+    trpc: async () => {
+      const { owner, id } = await oneTriangleAsset();
+      return viaSdk(
+        (client) => client.postprocessing.create.mutate({ id, kind: 'simplify', targetTriangles: 4 }),
+        owner,
+      );
+    },
+  },
+  POSTPROCESS_SOURCE_TOO_LARGE: {
+    rest: async () => {
+      const { asset } = await finishedJob();
+      return rest('POST', `/assets/${asset.id}/postprocess`, { kind: 'weld' }, await account('finisher'));
+    },
+    trpc: async () => {
+      const { asset } = await finishedJob();
+      return viaSdk(
+        (client) => client.postprocessing.create.mutate({ id: asset.id, kind: 'weld' }),
         await account('finisher'),
       );
     },

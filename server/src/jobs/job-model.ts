@@ -1,12 +1,14 @@
 import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
 
-import { JobInputTypes, JobStatuses, OutputFormats, QualityPresets } from '@gen3d/shared';
+import { JobInputTypes, JobKinds, JobStatuses, OutputFormats, QualityPresets } from '@gen3d/shared';
 
 import { AttachmentSchema } from '../modules/assets/attachment-schema.js';
 
 const JobSchema = new Schema(
   {
     ownerId: { type: Schema.Types.ObjectId, required: true },
+    /** Records written before kinds existed have none: they read as `generate`. */
+    kind: { type: String, enum: JobKinds, default: 'generate' },
     chatId: { type: Schema.Types.ObjectId, default: null },
     /** Empty for a job made from an image alone. */
     prompt: { type: String, default: '' },
@@ -27,6 +29,18 @@ const JobSchema = new Schema(
         imageAssetId: { type: Schema.Types.ObjectId },
       },
       required: true,
+      _id: false,
+    },
+    /** Post-processing jobs: the model asset they start from and the operation's parameters. */
+    postprocess: {
+      type: {
+        sourceAssetId: { type: Schema.Types.ObjectId, required: true },
+        sourceJobId: { type: Schema.Types.ObjectId, default: null },
+        ratio: Number,
+        targetTriangles: Number,
+        format: { type: String, enum: OutputFormats, required: true },
+      },
+      default: null,
       _id: false,
     },
     idempotencyKey: { type: String, default: null },

@@ -26,16 +26,10 @@ export interface JobFailure {
 
 type NewJob = Pick<
   JobRecord,
-  | '_id'
-  | 'ownerId'
-  | 'chatId'
-  | 'prompt'
-  | 'inputType'
-  | 'params'
-  | 'idempotencyKey'
-  | 'userMessageId'
-  | 'requestId'
->;
+  '_id' | 'ownerId' | 'chatId' | 'prompt' | 'params' | 'idempotencyKey' | 'userMessageId' | 'requestId'
+> &
+  // A generation's input (text by default); a post-processing job's kind and operation.
+  Partial<Pick<JobRecord, 'inputType' | 'kind' | 'postprocess'>>;
 
 /**
  * The MongoDB-backed job queue. Every state change is one conditional update, so any number of

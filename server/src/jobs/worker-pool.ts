@@ -13,8 +13,8 @@ export interface JobProcessor {
   ): Promise<AttachmentRecord[]>;
   /** Removes outputs of a run whose job was lost to another worker. */
   discard(outputs: AttachmentRecord[]): Promise<void>;
-  /** Classifies a failure of `process`. */
-  describeFailure(error: unknown): JobFailure;
+  /** Classifies a failure of `process` for the job. */
+  describeFailure(error: unknown, job: JobRecord): JobFailure;
 }
 
 export interface WorkerPoolOptions {
@@ -216,7 +216,7 @@ export class WorkerPool {
       }
       const failure = deadline.signal.aborted
         ? timedOut(options.timeoutMs)
-        : processor.describeFailure(error);
+        : processor.describeFailure(error, job);
       const context = { jobId: job._id.toHexString(), requestId: job.requestId ?? undefined };
       if (failure.code === 'INTERNAL') {
         options.log.error({ err: error, ...context }, 'job failed unexpectedly');
@@ -255,7 +255,7 @@ export class WorkerPool {
         settled = await queue.settleUnrecordedSuccess(
           job,
           options.workerId,
-          processor.describeFailure(error),
+          processor.describeFailure(error, job),
           computeMs,
         );
       } catch {

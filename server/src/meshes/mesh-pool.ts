@@ -6,11 +6,13 @@ import type { MeshFile } from './derive-formats.js';
 import type { CheckedFile } from './mesh-checks.js';
 import { InvalidMeshError } from './mesh-stats.js';
 import {
+  isTaskProgress,
   isTaskStarted,
   type MeshTask,
   type MeshTaskBody,
   type MeshTaskResult,
 } from './mesh-task-messages.js';
+import type { PostprocessOperation, PostprocessSource } from './postprocess-mesh.js';
 
 export interface MeshPoolOptions {
   /**
@@ -38,6 +40,7 @@ const IDLE_TIMEOUT_MS = 60_000;
 export class MeshPool {
   private readonly piscina: Piscina<MeshTask, MeshTaskResult>;
   private readonly onStart = new Map<number, () => void>();
+  private readonly onProgress = new Map<number, (share: number) => void>();
   private nextTaskId = 1;
 
   constructor(private readonly options: MeshPoolOptions) {
@@ -53,6 +56,7 @@ export class MeshPool {
     });
     this.piscina.on('message', (message: unknown) => {
       if (isTaskStarted(message)) this.onStart.get(message.meshTaskStarted)?.();
+      else if (isTaskProgress(message)) this.onProgress.get(message.meshTaskProgress)?.(message.share);
     });
   }
 
@@ -69,6 +73,24 @@ export class MeshPool {
   /** Checks a model server's files, derives the wanted formats that are missing, and checks those too. */
   prepare(files: MeshFile[], wanted: TAssetFormat[], signal?: AbortSignal): Promise<CheckedFile[]> {
     return this.run({ kind: 'prepare', files, wanted, budget: this.budget() }, 'model output', signal);
+  }
+
+  /**
+   * Post-processes a model file: the operation's result is checked like any model output and written in the
+   * operation's format. `onProgress` hears the share (0-1) done; aborting `signal` stops the thread's work.
+   */
+  postprocess(
+    source: PostprocessSource,
+    operation: PostprocessOperation,
+    signal: AbortSignal,
+    onProgress: (share: number) => void,
+  ): Promise<CheckedFile[]> {
+    return this.run(
+      { kind: 'postprocess', source, operation, budget: this.budget() },
+      source.format.toUpperCase(),
+      signal,
+      onProgress,
+    );
   }
 
   /** Stops the threads; tasks still running are refused. */
@@ -88,6 +110,7 @@ export class MeshPool {
     task: MeshTaskBody,
     what: string,
     signal: AbortSignal | undefined,
+    onProgress?: (share: number) => void,
   ): Promise<CheckedFile[]> {
     // The time limit counts from when a thread starts the task (the worker says so), not while it waits.
     const id = this.nextTaskId++;
@@ -96,6 +119,7 @@ export class MeshPool {
     this.onStart.set(id, () => {
       timer = setTimeout(() => deadline.abort(), this.options.taskTimeoutMs);
     });
+    if (onProgress) this.onProgress.set(id, onProgress);
     let result: MeshTaskResult;
     try {
       result = await this.piscina.run(
@@ -119,6 +143,7 @@ export class MeshPool {
     } finally {
       clearTimeout(timer);
       this.onStart.delete(id);
+      this.onProgress.delete(id);
     }
     if (!result.ok) throw InvalidMeshError.fromMessage(result.message);
     return result.files;

@@ -231,13 +231,20 @@ function checkCountsAgainstBody(elements: Element[], format: string, available: 
   }
 }
 
-/** Reads rows of every element, handing vertex positions and face sizes to the collector. */
+/** What a reader keeps of the rows while the body is walked (`readPly`). */
+interface PlyRows {
+  vertex(values: Record<string, number>): void;
+  face(corners: number[]): void;
+}
+
+/** Reads rows of every element, handing vertex positions and face sizes to the collector (and rows to `rows`). */
 function walkBody(
   file: Buffer,
   format: string,
   elements: Element[],
   bodyStart: number,
   stats: StatsCollector,
+  rows?: PlyRows,
 ): void {
   const tokens = format === 'ascii' ? new AsciiTokens(file, bodyStart) : undefined;
   checkCountsAgainstBody(elements, format, tokens ? tokens.left : file.length - bodyStart);
@@ -272,28 +279,34 @@ function walkBody(
           }
           let smallest = Infinity;
           let largest = -Infinity;
+          const corners: number[] | undefined = rows && element.name === 'face' ? [] : undefined;
           for (let item = 0; item < length; item += 1) {
             const value = next(property.type);
             if (value < smallest) smallest = value;
             if (value > largest) largest = value;
+            corners?.push(value);
           }
           if (element.name === 'face') {
             if (length < 3 || smallest < 0 || largest >= vertexCount)
               throw new InvalidMeshError('PLY', `face ${row} refers to a missing vertex`);
             stats.triangles += length - 2;
+            if (corners) rows?.face(corners);
           }
         } else {
           values[property.name] = next(property.type);
         }
       }
-      if (element.name === 'vertex') stats.addVertex(values.x ?? NaN, values.y ?? NaN, values.z ?? NaN);
+      if (element.name === 'vertex') {
+        stats.addVertex(values.x ?? NaN, values.y ?? NaN, values.z ?? NaN);
+        rows?.vertex(values);
+      }
     }
     if (element.name === 'vertex') vertexCount = element.count;
   }
 }
 
 /** Parses a PLY file (ASCII or binary little-endian): sizes match the header and faces refer to vertices. */
-export function checkPly(file: Buffer): MeshStats {
+export function checkPly(file: Buffer, rows?: PlyRows): MeshStats {
   const { format, elements, bodyStart } = parseHeader(file);
   const vertex = elements.find((element) => element.name === 'vertex');
   if (
@@ -302,6 +315,72 @@ export function checkPly(file: Buffer): MeshStats {
   )
     throw new InvalidMeshError('PLY', 'it has no vertex positions');
   const stats = new StatsCollector('PLY');
-  walkBody(file, format, elements, bodyStart, stats);
+  walkBody(file, format, elements, bodyStart, stats, rows);
   return stats.finish();
+}
+
+const DEFAULT_COLOR: MeshPart['color'] = [0.8, 0.8, 0.8];
+
+/**
+ * The triangles of a PLY file (polygons split into fans), with normals when every vertex has them. Faces go
+ * into one part per colour of their first vertex (gen3d's PLY files colour each part's vertices alike).
+ */
+export function readPly(file: Buffer): MeshPart[] {
+  const positions: number[] = [];
+  const normals: number[] = [];
+  const colors: string[] = [];
+  let withNormals = true;
+  const byColor = new Map<string, number[]>();
+  checkPly(file, {
+    vertex(values) {
+      positions.push(values.x as number, values.y as number, values.z as number);
+      const { nx, ny, nz } = values;
+      const length = Math.hypot(nx ?? 0, ny ?? 0, nz ?? 0);
+      if (nx === undefined || ny === undefined || nz === undefined || !(length > 0)) withNormals = false;
+      else normals.push(nx / length, ny / length, nz / length);
+      const { red, green, blue } = values;
+      colors.push(
+        red === undefined || green === undefined || blue === undefined ? '' : `${red},${green},${blue}`,
+      );
+    },
+    face(corners) {
+      const color = colors[corners[0] as number] ?? '';
+      let indices = byColor.get(color);
+      if (!indices) {
+        indices = [];
+        byColor.set(color, indices);
+      }
+      for (let i = 1; i + 1 < corners.length; i += 1)
+        indices.push(corners[0] as number, corners[i] as number, corners[i + 1] as number);
+    },
+  });
+  let index = 0;
+  return [...byColor].map(([color, indices]) => {
+    // Each part keeps only the vertices its faces use, renumbered.
+    const renumbered = new Map<number, number>();
+    const partPositions: number[] = [];
+    const partNormals: number[] = [];
+    const partIndices = indices.map((vertex) => {
+      let local = renumbered.get(vertex);
+      if (local === undefined) {
+        local = renumbered.size;
+        renumbered.set(vertex, local);
+        partPositions.push(...positions.slice(vertex * 3, vertex * 3 + 3));
+        if (withNormals) partNormals.push(...normals.slice(vertex * 3, vertex * 3 + 3));
+      }
+      return local;
+    });
+    const rgb =
+      color === ''
+        ? DEFAULT_COLOR
+        : (color.split(',').map((channel) => Number(channel) / 255) as MeshPart['color']);
+    index += 1;
+    return {
+      materialName: color === '' ? 'default' : `color_${index}`,
+      color: rgb,
+      positions: Float32Array.from(partPositions),
+      normals: withNormals ? Float32Array.from(partNormals) : undefined,
+      indices: Uint32Array.from(partIndices),
+    };
+  });
 }

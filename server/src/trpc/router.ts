@@ -6,6 +6,7 @@ import { authRouter } from '../modules/auth/router.js';
 import { chatsRouter } from '../modules/chats/router.js';
 import { generationRouter, jobsRouter } from '../modules/generation/router.js';
 import { messagesRouter } from '../modules/messages/router.js';
+import { postprocessingRouter } from '../modules/postprocessing/router.js';
 import { systemRouter } from '../modules/system/router.js';
 import { usersRouter } from '../modules/users/router.js';
 import { webhooksRouter } from '../modules/webhooks/router.js';
@@ -22,6 +23,7 @@ export const appRouter = router({
   generation: generationRouter,
   jobs: jobsRouter,
   assets: assetsRouter,
+  postprocessing: postprocessingRouter,
   webhooks: webhooksRouter,
   apiKeys: apiKeysRouter,
 });

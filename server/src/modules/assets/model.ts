@@ -21,6 +21,8 @@ const AssetSchema = new Schema(
     /** Pixel dimensions of an image. */
     width: { type: Number, default: null },
     height: { type: Number, default: null },
+    /** The asset this one was made from (post-processing); null for a model server's output or an upload. */
+    sourceAssetId: { type: Schema.Types.ObjectId, default: null },
   },
   { timestamps: { createdAt: true, updatedAt: false }, strict: 'throw' },
 );

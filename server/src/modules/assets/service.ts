@@ -1,3 +1,5 @@
+import { buffer } from 'node:stream/consumers';
+
 import { Types, type QueryFilter } from 'mongoose';
 
 import type { TAsset, TAssetFormat, TAssetKind, TAttachment } from '@gen3d/shared';
@@ -17,6 +19,8 @@ export interface AssetOrigin {
   ownerId: Types.ObjectId;
   jobId: Types.ObjectId | null;
   chatId: Types.ObjectId | null;
+  /** The asset the files were made from (post-processing). */
+  sourceAssetId?: Types.ObjectId | null;
 }
 
 export interface AssetService {
@@ -43,6 +47,10 @@ export interface AssetService {
   attachmentOf(record: AssetRecord): AttachmentRecord;
   /** A stored attachment as clients see it, with a fresh signed URL. */
   attachmentView(attachment: AttachmentRecord): TAttachment;
+  /** The stored file's bytes. */
+  read(record: AssetRecord): Promise<Uint8Array>;
+  /** The asset of the same owner and job in the other format (an OBJ's MTL), if there is one. */
+  companion(record: AssetRecord, format: TAssetFormat): Promise<AssetRecord | undefined>;
   /** Bytes of the files the account holds. */
   usedBytes(ownerId: string): Promise<number>;
   /** Deletes the files and the records matching the filter; answers how many went. */
@@ -73,6 +81,7 @@ function newRecord(
   return {
     _id,
     ...origin,
+    sourceAssetId: origin.sourceAssetId ?? null,
     kind: file.kind,
     format: file.format,
     fileName,
@@ -128,6 +137,7 @@ export function createAssetService(
         : null,
       width: record.width ?? null,
       height: record.height ?? null,
+      sourceAssetId: record.sourceAssetId?.toHexString() ?? null,
       url: signed.url,
       urlExpiresAt: signed.expiresAt.toISOString(),
       createdAt: record.createdAt.toISOString(),
@@ -243,6 +253,17 @@ export function createAssetService(
       format: record.format as TAssetFormat,
       fileName: record.fileName,
     }),
+
+    read: async (record) => new Uint8Array(await buffer(await storage.read(record.storageKey))),
+
+    async companion(record, format) {
+      if (!record.jobId) return undefined;
+      const found = await assets
+        .findOne({ ownerId: record.ownerId, jobId: record.jobId, format })
+        .sort({ createdAt: -1, _id: -1 })
+        .lean<AssetRecord>();
+      return found ?? undefined;
+    },
 
     usedBytes: (ownerId) => usage.bytesOf(new Types.ObjectId(ownerId)),
 

@@ -21,6 +21,9 @@ const PLAIN_WORDS: Record<string, string> = {
   UNKNOWN_MODEL_SERVER: 'The model server chosen for this job is not available on this backend.',
   INPUT_IMAGE_MISSING: 'The image this job was made from was deleted before the model was made.',
   WORKER_LOST: 'The server working on this model stopped unexpectedly, several times. Please try again.',
+  POSTPROCESS_FAILED:
+    'This model could not be processed that way (the result was not a usable model), so nothing was kept.',
+  SOURCE_MISSING: 'The model to process was deleted before the job ran, so nothing was made.',
 };
 
 /** The plain message of a failure code; a generic one (naming the code) for codes without their own. */

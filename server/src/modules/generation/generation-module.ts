@@ -10,6 +10,7 @@ import { createJobCancellation } from '../../jobs/cancellation.js';
 import { JobEvents } from '../../jobs/job-events.js';
 import { jobModel } from '../../jobs/job-model.js';
 import { JobWatcher } from '../../jobs/job-watcher.js';
+import { processorByKind } from '../../jobs/processor-by-kind.js';
 import { createQueueEstimates } from '../../jobs/queue-estimates.js';
 import { QueueTicks } from '../../jobs/queue-ticks.js';
 import { createJobQueue, type OnJobFinished } from '../../jobs/queue.js';
@@ -27,6 +28,8 @@ import { type ChatModel } from '../chats/model.js';
 import { createChatService } from '../chats/service.js';
 import { type MessageModel } from '../messages/model.js';
 import { createMessageService } from '../messages/service.js';
+import { createPostprocessingProcessor } from '../postprocessing/processor.js';
+import { createPostprocessingService } from '../postprocessing/service.js';
 import { createStoredObjectCaps } from '../quotas/stored-object-caps.js';
 import type { OwnedData } from '../users/owned-data.js';
 import { createOutcomeMessages } from './outcome-messages.js';
@@ -86,11 +89,18 @@ export function createGenerationModule(
     );
   const queue = createJobQueue(jobs, events, policy, { cancellation, onFinished: announce });
   const meshes = new MeshPool({ ...config.meshes, maxFileBytes: config.assets.maxFileBytes });
-  const processor = createGenerationProcessor({
-    modelServers,
-    assets,
-    meshes,
-    pollIntervalMs: config.modelServers.calls.pollIntervalMs,
+  const postprocessor = createPostprocessingProcessor({ assets, meshes });
+  const processor = processorByKind({
+    generate: createGenerationProcessor({
+      modelServers,
+      assets,
+      meshes,
+      pollIntervalMs: config.modelServers.calls.pollIntervalMs,
+    }),
+    simplify: postprocessor,
+    weld: postprocessor,
+    recenter: postprocessor,
+    convert: postprocessor,
   });
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const workers = new WorkerPool(queue, processor, {
@@ -150,6 +160,18 @@ export function createGenerationModule(
     estimates,
     ticks,
   });
+  const postprocessing = createPostprocessingService({
+    jobs,
+    queue,
+    chats: chatService,
+    assets,
+    generation,
+    audit,
+    caps,
+    dailyQuota: policy.postprocessDailyQuota,
+    maxSourceTriangles: policy.postprocessMaxTriangles,
+    onQueued: () => workers.wake(),
+  });
   // Live-update streams never end by themselves; a shutdown ends them so the server can close.
   app.addHook('preClose', async () => closing.abort());
   app.addHook('onClose', async () => {
@@ -179,6 +201,7 @@ export function createGenerationModule(
     messages,
     assets,
     generation,
+    postprocessing,
     workers,
     storage,
     signer,

@@ -1,4 +1,4 @@
-import type { TJob, TQueueEstimate } from '@gen3d/shared';
+import type { TJob, TJobKind, TQueueEstimate } from '@gen3d/shared';
 
 import type { JobRecord } from '../../jobs/job-model.js';
 import type { AttachmentRecord } from '../assets/attachment-schema.js';
@@ -15,6 +15,7 @@ export function jobView(
   return {
     _id: id,
     id,
+    kind: (job.kind ?? 'generate') as TJobKind,
     chatId: job.chatId?.toHexString() ?? null,
     prompt: job.prompt ?? '',
     inputType: (job.inputType ?? 'text') as TJob['inputType'],
@@ -28,6 +29,7 @@ export function jobView(
       ...(frameSize == null ? {} : { frameSize }),
       ...(imageAssetId == null ? {} : { imageAssetId: imageAssetId.toHexString() }),
     },
+    postprocess: postprocessView(job.postprocess),
     status: job.status as TJob['status'],
     progress: job.progress,
     attempts: job.attempts,
@@ -39,5 +41,17 @@ export function jobView(
     computeMs: job.computeMs ?? null,
     version: job.version,
     ...queue,
+  };
+}
+
+function postprocessView(postprocess: JobRecord['postprocess']): TJob['postprocess'] {
+  if (!postprocess) return null;
+  const { sourceAssetId, sourceJobId, ratio, targetTriangles, format } = postprocess;
+  return {
+    sourceAssetId: sourceAssetId.toHexString(),
+    sourceJobId: sourceJobId?.toHexString() ?? null,
+    ...(ratio == null ? {} : { ratio }),
+    ...(targetTriangles == null ? {} : { targetTriangles }),
+    format: format as NonNullable<TJob['postprocess']>['format'],
   };
 }

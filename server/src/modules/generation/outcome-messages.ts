@@ -14,9 +14,7 @@ export function createOutcomeMessages(messages: MessageService) {
       await messages.append({
         ...common,
         type: 'model',
-        content: job.prompt
-          ? `Here is your model for "${job.prompt}" (${formats}).`
-          : `Here is your model made from your image (${formats}).`,
+        content: outcomeText(job, formats),
         attachments: outputs,
       });
       return;
@@ -24,4 +22,20 @@ export function createOutcomeMessages(messages: MessageService) {
     const explanation = plainFailureMessage(job.error?.code ?? 'INTERNAL');
     await messages.append({ ...common, type: 'text', content: explanation, attachments: [] });
   };
+}
+
+const DONE: Record<string, string> = {
+  simplify: 'simplified',
+  weld: 'welded',
+  recenter: 're-centred and unit-sized',
+  convert: 'converted',
+};
+
+/** The answer's words: a generation's model, or the post-processed one. */
+function outcomeText(job: JobRecord, formats: string): string {
+  const done = DONE[job.kind ?? 'generate'];
+  if (done) return `Here is your ${done} model of "${job.prompt}" (${formats}).`;
+  return job.prompt
+    ? `Here is your model for "${job.prompt}" (${formats}).`
+    : `Here is your model made from your image (${formats}).`;
 }

@@ -3,17 +3,18 @@ import { EventEmitter, on } from 'node:events';
 import { Types, type QueryFilter } from 'mongoose';
 import type { z } from 'zod';
 
-import type {
-  TCreateJobInput,
-  TGenerationParams,
-  TJob,
-  TJobInputType,
-  TMeshFormat,
-  TQueueEstimate,
-  ZAdminJobUpdateInput,
-  ZGenerateInput,
-  ZGenerateResult,
-  ZListJobsInput,
+import {
+  PostprocessKinds,
+  type TCreateJobInput,
+  type TGenerationParams,
+  type TJob,
+  type TJobInputType,
+  type TMeshFormat,
+  type TQueueEstimate,
+  type ZAdminJobUpdateInput,
+  type ZGenerateInput,
+  type ZGenerateResult,
+  type ZListJobsInput,
 } from '@gen3d/shared';
 
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
@@ -189,7 +190,12 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
 
   async function checkQuota(owner: Types.ObjectId): Promise<void> {
     const now = new Date();
-    const used = await jobs.countDocuments({ ownerId: owner, createdAt: { $gte: startOfUtcDay(now) } });
+    // Post-processing jobs have a quota of their own; records without a kind are generations.
+    const used = await jobs.countDocuments({
+      ownerId: owner,
+      createdAt: { $gte: startOfUtcDay(now) },
+      kind: { $nin: PostprocessKinds },
+    });
     if (used < deps.dailyQuota) return;
     const retryAfterSeconds = Math.ceil((startOfUtcDay(now).getTime() + 86_400_000 - now.getTime()) / 1000);
     throw new DomainError(
