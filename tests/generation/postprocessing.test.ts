@@ -302,6 +302,25 @@ describe('post-processing faults', () => {
     const final = (await followJob(client, jobId)).at(-1) as TJob;
     expect(final).toMatchObject({ status: 'canceled', outputs: [] });
     expect(await assetsOf(jobId)).toEqual([]);
+
+    // The SDK's postprocess() cancels its job when its signal aborts.
+    const controller = new AbortController();
+    let abortedJob = '';
+    const aborted = client.postprocess(
+      source.id,
+      { kind: 'simplify', ratio: 0.05 },
+      {
+        signal: controller.signal,
+        onProgress: (update) => {
+          abortedJob = update.id;
+          if (update.status === 'running' && update.progress >= 5)
+            controller.abort(new Error('not this one after all'));
+        },
+      },
+    );
+    await expect(aborted).rejects.toThrow('not this one after all');
+    const stopped = (await followJob(client, abortedJob)).at(-1) as TJob;
+    expect(stopped).toMatchObject({ status: 'canceled', outputs: [] });
   });
 
   it('reads a job record written before kinds existed as a generation', async () => {

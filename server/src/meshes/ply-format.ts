@@ -370,10 +370,13 @@ export function readPly(file: Buffer): MeshPart[] {
       }
       return local;
     });
+    // Colours are read as bytes (0-255), the PLY convention and what gen3d writes.
     const rgb =
       color === ''
         ? DEFAULT_COLOR
-        : (color.split(',').map((channel) => Number(channel) / 255) as MeshPart['color']);
+        : (color
+            .split(',')
+            .map((channel) => Math.max(0, Math.min(1, Number(channel) / 255))) as MeshPart['color']);
     index += 1;
     return {
       materialName: color === '' ? 'default' : `color_${index}`,
