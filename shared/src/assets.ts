@@ -3,12 +3,16 @@ import { z } from 'zod';
 import { ZObjectId } from './auth.js';
 import { queryInteger, ZPage } from './query-params.js';
 
-export const AssetFormats = ['glb', 'obj', 'mtl', 'ply'] as const;
+export const AssetFormats = ['glb', 'obj', 'mtl', 'ply', 'png', 'jpeg', 'webp'] as const;
 export const ZAssetFormat = z.enum(AssetFormats);
 export type TAssetFormat = z.infer<typeof ZAssetFormat>;
 
-/** A model file is a mesh; an MTL file is the material library of an OBJ. */
-export const ZAssetKind = z.enum(['model', 'material']);
+/**
+ * A model file is a mesh; an MTL file is the material library of an OBJ; a texture is the image a textured
+ * model's material maps (embedded in its GLB, named by its MTL).
+ */
+export const ZAssetKind = z.enum(['model', 'material', 'texture']);
+export type TAssetKind = z.infer<typeof ZAssetKind>;
 
 export const ZBoundingBox = z.object({
   min: z.tuple([z.number(), z.number(), z.number()]),

@@ -101,6 +101,7 @@ export function createHunyuan3dModelServer(
 ): ModelServer {
   return {
     name,
+    inputs: { text: true, image: false },
     taskDeadlineMs: deadlineMs,
     async submit(request, signal) {
       const preset = PRESETS[request.quality];

@@ -109,6 +109,7 @@ export function createMeshyModelServer(
   };
   return {
     name,
+    inputs: { text: true, image: false },
     async submit(request, signal) {
       const body = {
         mode: 'preview',

@@ -1,8 +1,19 @@
 import type { TAssetFormat } from '@gen3d/shared';
 
+export type ImageMediaType = 'image/png' | 'image/jpeg' | 'image/webp';
+/** An input image, already decoded, checked and re-encoded by the server (metadata stripped). */
+export interface ModelImage {
+  bytes: Uint8Array;
+  mediaType: ImageMediaType;
+  width: number;
+  height: number;
+}
+
 /** What a job asks a model server for. */
 export interface ModelRequest {
-  prompt: string;
+  /** Text, an image, or both; at least one. */
+  prompt?: string | undefined;
+  image?: ModelImage | undefined;
   seed: number;
   quality: 'draft' | 'standard' | 'high';
   /** Files wanted; `obj` brings its `mtl`. */
@@ -38,6 +49,8 @@ export interface ModelServerCheck {
 export interface ModelServer {
   /** The name jobs select it by (`params.modelServer`). */
   readonly name: string;
+  /** What the contract takes. */
+  readonly inputs: { text: boolean; image: boolean };
   /** The longest a task may run on this server; for contracts whose servers never report a failure. */
   readonly taskDeadlineMs?: number | undefined;
   /** Starts a task; answers its id (a synchronous contract answers only when the task is done). */

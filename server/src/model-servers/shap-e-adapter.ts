@@ -33,6 +33,7 @@ export function createShapEModelServer(
 ): ModelServer {
   return {
     name,
+    inputs: { text: true, image: false },
     async submit(request, signal) {
       const preset = PRESETS[request.quality];
       const body = {

@@ -1,12 +1,12 @@
 import { Schema, type Types } from 'mongoose';
 
-import { AssetFormats, type TAssetFormat } from '@gen3d/shared';
+import { AssetFormats, ZAssetKind, type TAssetFormat, type TAssetKind } from '@gen3d/shared';
 
 /** An asset as messages and jobs refer to it: enough to sign its URL without another read. */
 export const AttachmentSchema = new Schema(
   {
     assetId: { type: Schema.Types.ObjectId, required: true },
-    kind: { type: String, enum: ['model', 'material'], required: true },
+    kind: { type: String, enum: ZAssetKind.options, required: true },
     format: { type: String, enum: AssetFormats, required: true },
     fileName: { type: String, required: true },
   },
@@ -15,7 +15,7 @@ export const AttachmentSchema = new Schema(
 
 export interface AttachmentRecord {
   assetId: Types.ObjectId;
-  kind: 'model' | 'material';
+  kind: TAssetKind;
   format: TAssetFormat;
   fileName: string;
 }

@@ -5,4 +5,7 @@ export const CONTENT_TYPES: Record<TAssetFormat, string> = {
   obj: 'model/obj',
   mtl: 'model/mtl',
   ply: 'application/ply',
+  png: 'image/png',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
 };

@@ -1,13 +1,13 @@
 import { Schema, type Connection, type InferSchemaType, type Model, type Types } from 'mongoose';
 
-import { AssetFormats } from '@gen3d/shared';
+import { AssetFormats, ZAssetKind } from '@gen3d/shared';
 
 const AssetSchema = new Schema(
   {
     ownerId: { type: Schema.Types.ObjectId, required: true },
     jobId: { type: Schema.Types.ObjectId, default: null },
     chatId: { type: Schema.Types.ObjectId, default: null },
-    kind: { type: String, enum: ['model', 'material'], required: true },
+    kind: { type: String, enum: ZAssetKind.options, required: true },
     format: { type: String, enum: AssetFormats, required: true },
     fileName: { type: String, required: true },
     contentType: { type: String, required: true },

@@ -1,10 +1,11 @@
 import { Types, type QueryFilter } from 'mongoose';
 
-import type { TAsset, TAssetFormat, TAttachment } from '@gen3d/shared';
+import type { TAsset, TAssetFormat, TAssetKind, TAttachment } from '@gen3d/shared';
 
 import { onPage } from '../../db/paging.js';
 import { NotFound } from '../../domain-errors.js';
 import type { CheckedFile } from '../../meshes/mesh-checks.js';
+import { modelFileName } from '../../meshes/model-file-names.js';
 import type { AssetStorage } from '../../storage/asset-storage.js';
 import type { AssetUrlSigner } from '../../storage/signed-urls.js';
 import type { AttachmentRecord } from './attachment-schema.js';
@@ -42,8 +43,10 @@ export interface AssetService {
   forDownload(assetId: string, fileName: string): Promise<AssetRecord | undefined>;
 }
 
-function kindOf(format: TAssetFormat): 'model' | 'material' {
-  return format === 'mtl' ? 'material' : 'model';
+function kindOf(format: TAssetFormat): TAssetKind {
+  if (format === 'mtl') return 'material';
+  if (format === 'png' || format === 'jpeg' || format === 'webp') return 'texture';
+  return 'model';
 }
 
 export function createAssetService(
@@ -70,7 +73,7 @@ export function createAssetService(
       id,
       jobId: record.jobId?.toHexString() ?? null,
       chatId: record.chatId?.toHexString() ?? null,
-      kind: record.kind as 'model' | 'material',
+      kind: record.kind as TAssetKind,
       format: record.format as TAssetFormat,
       fileName: record.fileName,
       contentType: record.contentType,
@@ -96,7 +99,7 @@ export function createAssetService(
       try {
         const records = files.map((file) => {
           const _id = new Types.ObjectId();
-          const fileName = `model.${file.format}`;
+          const fileName = modelFileName(file.format);
           return {
             _id,
             ...origin,
@@ -161,7 +164,7 @@ export function createAssetService(
     attachmentView,
     attachmentOf: (record) => ({
       assetId: record._id,
-      kind: kindOf(record.format as TAssetFormat),
+      kind: record.kind as TAssetKind,
       format: record.format as TAssetFormat,
       fileName: record.fileName,
     }),

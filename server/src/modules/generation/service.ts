@@ -354,7 +354,8 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
           finished.error?.message ?? `The job was ${finished.status}`,
         );
       const files: GenerateResult['files'] = {};
-      for (const output of finished.outputs) files[output.format] = output.url;
+      for (const output of finished.outputs)
+        if (output.format !== 'jpeg' && output.format !== 'webp') files[output.format] = output.url;
       return {
         id: finished.id,
         prompt: finished.prompt,
