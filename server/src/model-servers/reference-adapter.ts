@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { TAssetFormat } from '@gen3d/shared';
 
 import type { ModelHttpClient } from './http-client.js';
-import { wantedFormats, type ModelFile, type ModelServer } from './model-server.js';
+import { ModelServerError, wantedFormats, type ModelFile, type ModelServer } from './model-server.js';
 import { downloadResultFiles } from './remote-files.js';
 
 const ZSubmitted = z.object({ id: z.string().min(1) });
@@ -73,11 +73,16 @@ export function createReferenceModelServer(
             signal,
           );
           const textured = answer.files?.some((file) => file.name === TEXTURE_FILE) ?? false;
-          if (textured && wantedFormats(request).includes('mtl'))
-            files.push({
-              format: 'png',
-              bytes: await http.download(`${taskUrl(taskId)}/files/${TEXTURE_FILE}`, signal),
-            });
+          if (textured && wantedFormats(request).includes('mtl')) {
+            // Gone (404) is no failure: the texture is taken from the GLB instead.
+            const texture = await http
+              .download(`${taskUrl(taskId)}/files/${TEXTURE_FILE}`, signal)
+              .catch((error: unknown) => {
+                if (error instanceof ModelServerError && error.http?.status === 404) return undefined;
+                throw error;
+              });
+            if (texture) files.push({ format: 'png', bytes: texture });
+          }
           return { state: 'succeeded', files };
         }
       }
