@@ -5,8 +5,18 @@ import { NodeIO } from '@gltf-transform/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startReferenceModelServer, type RunningReferenceServer } from '@gen3d/server';
+import {
+  createModelHttpClient,
+  createReferenceModelServer,
+  startReferenceModelServer,
+  type RunningReferenceServer,
+} from '@gen3d/server';
 
+import {
+  forwardRequest,
+  sendUpstreamAnswer,
+  startContractServer,
+} from '../support/contracts/contract-server.js';
 import { discWithAlpha, imageField, plainPng, squareOnWhite } from '../support/images.js';
 
 interface Validator {
@@ -103,10 +113,10 @@ describe('the reference model server makes a textured relief from an image', () 
 
     // The relief: the silhouette is a disc (no vertex beyond it), the front rises above the flat back.
     const positions = primitive?.getAttribute('POSITION');
-    const max = positions?.getMax([]) as number[];
-    const min = positions?.getMin([]) as number[];
-    expect(max[0] - min[0]).toBeLessThan(1.3); // the disc is 52 of the 96 px across a 2-unit width
-    expect(max[2]).toBeGreaterThan(-min[2]);
+    const [maxX, , maxZ] = positions?.getMax([]) as [number, number, number];
+    const [minX, , minZ] = positions?.getMin([]) as [number, number, number];
+    expect(maxX - minX).toBeLessThan(1.3); // the disc is 52 of the 96 px across a 2-unit width
+    expect(maxZ).toBeGreaterThan(-minZ);
   });
 
   it('gives OBJ texture coordinates, an MTL naming the texture, and a PLY coloured from the texture', async () => {
@@ -188,5 +198,50 @@ describe('the reference model server makes a textured relief from an image', () 
       'INVALID_REQUEST',
     ]);
     expect(await refused({ seed: 1 })).toEqual([400, 'INVALID_REQUEST']);
+  });
+});
+
+describe('the reference adapter', () => {
+  it('takes images, sends the request image as base64 with its media type, and brings back the texture', async () => {
+    const recorder = await startContractServer(async (request, response) => {
+      sendUpstreamAnswer(response, await forwardRequest(reference.url, request));
+    });
+    const http = createModelHttpClient({
+      connectTimeoutMs: 5000,
+      responseTimeoutMs: 30_000,
+      maxBytes: 2 ** 26,
+    });
+    try {
+      const adapter = createReferenceModelServer('reference', recorder.url, http);
+      expect(adapter.inputs).toEqual({ text: true, image: true });
+      const bytes = await discWithAlpha();
+      const request = {
+        image: { bytes, mediaType: 'image/png' as const, width: 96, height: 64 },
+        seed: 8,
+        quality: 'draft' as const,
+        formats: ['glb' as const, 'obj' as const],
+      };
+      const signal = AbortSignal.timeout(60_000);
+      const taskId = await adapter.submit(request, signal);
+      expect(recorder.requests[0]?.body).toEqual({
+        seed: 8,
+        quality: 'draft',
+        image: { data: bytes.toString('base64'), mediaType: 'image/png' },
+      });
+      const status = await adapter.poll(taskId, request, signal);
+      expect(status.state).toBe('succeeded');
+      const files = status.state === 'succeeded' ? status.files : [];
+      expect(files.map((file) => file.format).sort()).toEqual(['glb', 'mtl', 'obj', 'png']);
+      expect((await sharp(files.find((file) => file.format === 'png')?.bytes).metadata()).format).toBe('png');
+
+      // Without an OBJ (no MTL to name it) the texture stays embedded in the GLB and is not fetched.
+      const glbOnly = { ...request, formats: ['glb' as const] };
+      const glbTask = await adapter.submit(glbOnly, signal);
+      const glbStatus = await adapter.poll(glbTask, glbOnly, signal);
+      expect(glbStatus.state === 'succeeded' && glbStatus.files.map((file) => file.format)).toEqual(['glb']);
+    } finally {
+      await http.close();
+      await recorder.close();
+    }
   });
 });
