@@ -1,9 +1,8 @@
-import sharp from 'sharp';
-
 import type { TAssetFormat } from '@gen3d/shared';
 
 import { readGlb } from './glb-format.js';
 import { MAX_TEXTURE_SIDE } from './image-checks.js';
+import { loadSharp } from './load-sharp.js';
 import { meshPartsOf, type MeshPart } from './mesh-parts.js';
 import { InvalidMeshError } from './mesh-stats.js';
 import { modelFileName } from './model-file-names.js';
@@ -22,6 +21,7 @@ async function textureFileOf(parts: MeshPart[]): Promise<MeshFile | undefined> {
   const texture = parts.find((part) => part.texture && part.uvs)?.texture;
   if (!texture) return undefined;
   if (texture.mimeType === 'image/png') return { format: 'png', bytes: texture.bytes };
+  const sharp = await loadSharp();
   try {
     const png = await sharp(texture.bytes, { limitInputPixels: MAX_TEXTURE_SIDE ** 2 })
       .png()

@@ -1,5 +1,6 @@
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 
+import { loadSharp } from './load-sharp.js';
 import { InvalidMeshError } from './mesh-stats.js';
 
 /** The longest side of a texture accepted from a model server (4096 px: 64 MiB decoded as RGBA). */
@@ -13,6 +14,7 @@ export type ImageFormat = 'png' | 'jpeg' | 'webp';
  */
 export async function checkImageFile(format: ImageFormat, bytes: Uint8Array): Promise<void> {
   const label = format.toUpperCase();
+  const sharp = await loadSharp();
   const image = sharp(bytes, { limitInputPixels: MAX_TEXTURE_SIDE ** 2, failOn: 'error' });
   let metadata: Metadata;
   try {

@@ -1,6 +1,5 @@
-import sharp from 'sharp';
-
 import { MAX_TEXTURE_SIDE } from './image-checks.js';
+import { loadSharp } from './load-sharp.js';
 import type { MeshPart, MeshTexture } from './mesh-parts.js';
 
 interface DecodedTexture {
@@ -16,6 +15,7 @@ const wrapped = (coordinate: number, size: number): number => {
 };
 
 async function decode(texture: MeshTexture): Promise<DecodedTexture> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(texture.bytes, { limitInputPixels: MAX_TEXTURE_SIDE ** 2 })
     .removeAlpha()
     .toColourspace('srgb')
