@@ -14,3 +14,5 @@ export { generateModelFiles, type GeneratedFile } from './model-servers/referenc
 export { scriptActor, type Actor } from './modules/audit/audit-log.js';
 export { jobModel, type JobModel, type JobRecord } from './jobs/job-model.js';
 export * as jobTransitions from './jobs/transitions.js';
+export { createReferenceModelServer } from './model-servers/reference-adapter.js';
+export { createModelHttpClient } from './model-servers/http-client.js';

@@ -254,6 +254,7 @@ export const ZGenerateResult = z.object({
       obj: z.string().optional(),
       mtl: z.string().optional(),
       ply: z.string().optional(),
+      png: z.string().optional().describe("A textured model's texture"),
     })
     .describe('Signed URLs by format'),
   assets: z.array(z.object({ id: z.string(), format: z.string(), url: z.string() })),

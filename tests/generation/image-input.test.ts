@@ -242,7 +242,7 @@ describe('jobs from text, an image, or both', () => {
 
   it('refuses an image job for a text-only model server at creation, with a 400 naming it', async () => {
     const image = await uploadImage(suite.server, suite.user, await webpImage());
-    for (const modelServer of ['shap-e', 'reference']) {
+    for (const modelServer of ['shap-e']) {
       const refused = await createJob({ prompt: 'a chair', imageAssetId: image.id, params: { modelServer } });
       expect([refused.status, refused.body.code], modelServer).toEqual([400, 'MODEL_SERVER_TAKES_NO_IMAGES']);
       expect(String(refused.body.error)).toContain(`Model server "${modelServer}" takes text only`);

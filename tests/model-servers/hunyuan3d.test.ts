@@ -47,7 +47,8 @@ describe('the hunyuan3d adapter (POST /send, GET /status/{uid}, GLB as base64)',
     expect(byFormat.get('ply')?.vertices).toBeGreaterThan(0);
     expect(byFormat.get('ply')?.triangles).toBe(byFormat.get('glb')?.triangles);
     const files = await suite.downloads(job);
-    expect(files.get('obj')?.toString('utf8')).toMatch(/^mtllib mesh\.mtl$/m);
+    // The OBJ names its MTL by the name it is stored under.
+    expect(files.get('obj')?.toString('utf8')).toMatch(/^mtllib model\.mtl$/m);
   });
 
   it('keeps only the formats asked for', async () => {

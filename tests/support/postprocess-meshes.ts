@@ -44,6 +44,8 @@ export function wavyGrid(n: number, { shared }: { shared: boolean }): MeshPart {
     positions: Float32Array.from(positions),
     normals: undefined,
     indices: Uint32Array.from(indices),
+    texture: undefined,
+    uvs: undefined,
   };
 }
 

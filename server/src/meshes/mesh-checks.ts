@@ -4,8 +4,10 @@ import type { TAssetFormat } from '@gen3d/shared';
 
 import { completeFormats, type MeshFile } from './derive-formats.js';
 import { checkGlb } from './glb-format.js';
+import { checkImageFile } from './image-checks.js';
 import { InvalidMeshError, type MeshStats } from './mesh-stats.js';
 import { checkMtl, checkObj } from './obj-format.js';
+import { linkObjFiles } from './obj-links.js';
 import { checkPly } from './ply-format.js';
 
 export interface MeshBudget {
@@ -21,7 +23,7 @@ export interface CheckedFile {
   format: TAssetFormat;
   bytes: Uint8Array;
   sha256: string;
-  /** Mesh figures; undefined for a material library. */
+  /** Mesh figures; undefined for a material library or a texture. */
   stats: MeshStats | undefined;
 }
 
@@ -51,13 +53,19 @@ export async function checkMeshFile(
     case 'ply':
       stats = checkPly(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       break;
+    case 'png':
+    case 'jpeg':
+    case 'webp':
+      await checkImageFile(format, bytes);
+      break;
   }
   return { format, bytes, sha256: createHash('sha256').update(bytes).digest('hex'), stats };
 }
 
 /**
  * A model server's files made ready to store: the GLB is checked (Khronos' validator included) before
- * anything is derived from it, missing wanted formats are derived, and every file is checked.
+ * anything is derived from it, missing wanted formats are derived, the OBJ, MTL and texture are made to name
+ * each other by their stored names, and every file is checked.
  */
 export async function prepareModelOutput(
   returned: MeshFile[],
@@ -66,7 +74,7 @@ export async function prepareModelOutput(
 ): Promise<CheckedFile[]> {
   const glb = returned.find((file) => file.format === 'glb');
   const checkedGlb = glb ? await checkMeshFile('glb', glb.bytes, budget) : undefined;
-  const files = await completeFormats(returned, wanted);
+  const files = linkObjFiles(await completeFormats(returned, wanted));
   const checked: CheckedFile[] = [];
   for (const file of files)
     checked.push(

@@ -6,6 +6,12 @@ export type { MeshStats } from './mesh-stats.js';
 
 export type Rgb = [number, number, number];
 
+/** The encoded image of a base-colour texture, as the GLB carries it. */
+export interface MeshTexture {
+  bytes: Uint8Array;
+  mimeType: string;
+}
+
 /** Triangles of one primitive in world space, with the base colour of its material. */
 export interface MeshPart {
   materialName: string;
@@ -13,6 +19,12 @@ export interface MeshPart {
   positions: Float32Array;
   normals: Float32Array | undefined;
   indices: Uint32Array;
+  /** The material's base-colour texture, when it has one and the primitive has its texture coordinates. */
+  texture: MeshTexture | undefined;
+  /** The texture coordinates, two per vertex, glTF's way (origin at the image's top-left corner). */
+  uvs: Float32Array | undefined;
+  /** RGB 0-255 per vertex, sampled from the texture (texture-colours.ts), for formats that carry no texture. */
+  vertexColors?: Uint8Array | undefined;
 }
 
 const TRIANGLES = 4;
@@ -88,6 +100,28 @@ function transformed(accessor: Accessor, m: ArrayLike<number>, kind: 'point' | '
   return out;
 }
 
+/** The primitive's base-colour texture image and the texture coordinates it is mapped by, when both exist. */
+function texturedBy(
+  primitive: Primitive,
+  count: number,
+): { texture: MeshTexture; uvs: Float32Array } | undefined {
+  const material = primitive.getMaterial();
+  const texture = material?.getBaseColorTexture();
+  const image = texture?.getImage();
+  const coordinates = primitive.getAttribute(
+    `TEXCOORD_${material?.getBaseColorTextureInfo()?.getTexCoord() ?? 0}`,
+  );
+  if (!texture || !image || !coordinates || coordinates.getCount() !== count) return undefined;
+  const uvs = new Float32Array(count * 2);
+  const element: number[] = [0, 0];
+  for (let index = 0; index < count; index += 1) {
+    coordinates.getElement(index, element);
+    uvs[index * 2] = element[0] as number;
+    uvs[index * 2 + 1] = element[1] as number;
+  }
+  return { texture: { bytes: image, mimeType: texture.getMimeType() }, uvs };
+}
+
 function partOf(primitive: Primitive, world: ArrayLike<number>, fallbackName: string): MeshPart | undefined {
   const position = primitive.getAttribute('POSITION');
   if (!position || primitive.getMode() !== TRIANGLES) return undefined;
@@ -101,12 +135,15 @@ function partOf(primitive: Primitive, world: ArrayLike<number>, fallbackName: st
     : Uint32Array.from({ length: count }, (_, index) => index);
   const material = primitive.getMaterial();
   const [r, g, b] = material?.getBaseColorFactor() ?? [0.8, 0.8, 0.8, 1];
+  const textured = texturedBy(primitive, count);
   return {
     materialName: material?.getName() || fallbackName,
     color: [r, g, b] as Rgb,
     positions,
     normals,
     indices,
+    texture: textured?.texture,
+    uvs: textured?.uvs,
   };
 }
 

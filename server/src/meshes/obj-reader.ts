@@ -53,6 +53,9 @@ class PartBuilder {
       positions: Float32Array.from(this.positions),
       normals: this.withNormals ? Float32Array.from(this.normals) : undefined,
       indices: Uint32Array.from(this.indices),
+      // Texture coordinates and maps are not read back from OBJ sources: colours come from the MTL.
+      texture: undefined,
+      uvs: undefined,
     };
   }
 }

@@ -3,7 +3,10 @@ import { InvalidMeshError, StatsCollector, type MeshStats } from './mesh-stats.j
 
 const toByte = (channel: number): number => Math.max(0, Math.min(255, Math.round(channel * 255)));
 
-/** Binary little-endian PLY with positions, normals and per-vertex colours from each part's material. */
+/**
+ * Binary little-endian PLY with positions, normals and per-vertex colours: those sampled from a texture
+ * when a part has them (texture-colours.ts), its material's base colour otherwise.
+ */
 export function writePly(parts: MeshPart[]): Buffer {
   const vertexCount = parts.reduce((sum, part) => sum + part.positions.length / 3, 0);
   const faceCount = parts.reduce((sum, part) => sum + Math.floor(part.indices.length / 3), 0);
@@ -32,14 +35,15 @@ export function writePly(parts: MeshPart[]): Buffer {
   let at = 0;
   for (const part of parts) {
     const [r, g, b] = part.color.map(toByte) as [number, number, number];
+    const colors = part.vertexColors;
     for (let vertex = 0; vertex < part.positions.length / 3; vertex += 1) {
       for (let axis = 0; axis < 3; axis += 1)
         at = body.writeFloatLE(part.positions[vertex * 3 + axis] as number, at);
       for (let axis = 0; axis < 3; axis += 1)
         at = body.writeFloatLE(part.normals?.[vertex * 3 + axis] ?? 0, at);
-      at = body.writeUInt8(r, at);
-      at = body.writeUInt8(g, at);
-      at = body.writeUInt8(b, at);
+      at = body.writeUInt8(colors ? (colors[vertex * 3] as number) : r, at);
+      at = body.writeUInt8(colors ? (colors[vertex * 3 + 1] as number) : g, at);
+      at = body.writeUInt8(colors ? (colors[vertex * 3 + 2] as number) : b, at);
     }
   }
   let offset = 0;
@@ -384,6 +388,8 @@ export function readPly(file: Buffer): MeshPart[] {
       positions: Float32Array.from(partPositions),
       normals: withNormals ? Float32Array.from(partNormals) : undefined,
       indices: Uint32Array.from(partIndices),
+      texture: undefined,
+      uvs: undefined,
     };
   });
 }

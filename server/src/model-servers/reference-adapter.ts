@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
+import type { TAssetFormat } from '@gen3d/shared';
+
 import type { ModelHttpClient } from './http-client.js';
-import { promptOf, type ModelServer } from './model-server.js';
+import { ModelServerError, wantedFormats, type ModelFile, type ModelServer } from './model-server.js';
 import { downloadResultFiles } from './remote-files.js';
 
 const ZSubmitted = z.object({ id: z.string().min(1) });
@@ -10,11 +12,19 @@ const ZStatus = z.object({
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']),
   progress: z.number().min(0).max(100),
   error: z.string().optional(),
+  files: z.array(z.object({ name: z.string() })).optional(),
 });
 
 const ZHealth = z.object({ ok: z.literal(true), generator: z.string().optional() });
 
-const FILE_OF_FORMAT = { glb: 'mesh.glb', obj: 'mesh.obj', mtl: 'mesh.mtl', ply: 'mesh.ply' } as const;
+const FILE_OF_FORMAT: Partial<Record<TAssetFormat, string>> = {
+  glb: 'mesh.glb',
+  obj: 'mesh.obj',
+  mtl: 'mesh.mtl',
+  ply: 'mesh.ply',
+};
+/** A textured model's texture, which its MTL names (its GLB embeds it). */
+const TEXTURE_FILE = 'texture.png';
 
 /** The reference model server's contract (v1): see model-servers/reference/http-server.ts. */
 export function createReferenceModelServer(
@@ -25,9 +35,21 @@ export function createReferenceModelServer(
   const taskUrl = (taskId: string): string => `${baseUrl}/v1/generations/${encodeURIComponent(taskId)}`;
   return {
     name,
-    inputs: { text: true, image: false },
+    inputs: { text: true, image: true },
     async submit(request, signal) {
-      const body = { prompt: promptOf(request, name), seed: request.seed, quality: request.quality };
+      const body = {
+        prompt: request.prompt,
+        seed: request.seed,
+        quality: request.quality,
+        image: request.image && {
+          data: Buffer.from(
+            request.image.bytes.buffer,
+            request.image.bytes.byteOffset,
+            request.image.bytes.byteLength,
+          ).toString('base64'),
+          mediaType: request.image.mediaType,
+        },
+      };
       return (await http.json({ method: 'POST', url: `${baseUrl}/v1/generations`, signal, body }, ZSubmitted))
         .id;
     },
@@ -40,16 +62,29 @@ export function createReferenceModelServer(
         case 'failed':
         case 'canceled':
           return { state: answer.status, message: answer.error };
-        case 'succeeded':
-          return {
-            state: 'succeeded',
-            files: await downloadResultFiles(
-              http,
-              request,
-              (format) => `${taskUrl(taskId)}/files/${FILE_OF_FORMAT[format]}`,
-              signal,
-            ),
-          };
+        case 'succeeded': {
+          const files: ModelFile[] = await downloadResultFiles(
+            http,
+            request,
+            (format) => {
+              const file = FILE_OF_FORMAT[format];
+              return file && `${taskUrl(taskId)}/files/${file}`;
+            },
+            signal,
+          );
+          const textured = answer.files?.some((file) => file.name === TEXTURE_FILE) ?? false;
+          if (textured && wantedFormats(request).includes('mtl')) {
+            // Gone (404) is no failure: the texture is taken from the GLB instead.
+            const texture = await http
+              .download(`${taskUrl(taskId)}/files/${TEXTURE_FILE}`, signal)
+              .catch((error: unknown) => {
+                if (error instanceof ModelServerError && error.http?.status === 404) return undefined;
+                throw error;
+              });
+            if (texture) files.push({ format: 'png', bytes: texture });
+          }
+          return { state: 'succeeded', files };
+        }
       }
     },
     async cancel(taskId) {

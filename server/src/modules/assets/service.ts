@@ -8,6 +8,7 @@ import { onPage } from '../../db/paging.js';
 import { DomainError, NotFound } from '../../domain-errors.js';
 import type { CheckedImage } from '../../images/input-images.js';
 import type { CheckedFile } from '../../meshes/mesh-checks.js';
+import { modelFileName } from '../../meshes/model-file-names.js';
 import type { AssetStorage } from '../../storage/asset-storage.js';
 import type { AssetUrlSigner } from '../../storage/signed-urls.js';
 import type { AttachmentRecord } from './attachment-schema.js';
@@ -77,7 +78,7 @@ function newRecord(
   file: { kind: TAssetKind; format: TAssetFormat; bytes: Uint8Array; sha256: string },
 ): Omit<AssetRecord, 'createdAt'> {
   const _id = new Types.ObjectId();
-  const fileName = `${file.kind === 'image' ? 'image' : 'model'}.${file.format}`;
+  const fileName = file.kind === 'image' ? `image.${file.format}` : modelFileName(file.format);
   return {
     _id,
     ...origin,

@@ -403,6 +403,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       for (const output of finished.outputs)
         if (output.kind === 'model' || output.kind === 'material')
           files[output.format as TMeshFormat] = output.url;
+        else if (output.kind === 'texture' && output.format === 'png') files.png = output.url;
       return {
         id: finished.id,
         prompt: finished.prompt,
