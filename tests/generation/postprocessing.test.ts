@@ -380,7 +380,10 @@ describe('post-processing limits', () => {
     expect(generation.status).toBe(201);
     // The jobs end before the suite stops the servers.
     for (const answer of [...queued, generation])
-      expect((await followJob(client, String(answer.body.id))).at(-1)?.status).toBe('succeeded');
+      expect(
+        (await followJob(client, String(answer.body.id))).at(-1),
+        'the job, with its error if it failed',
+      ).toMatchObject({ status: 'succeeded' });
   });
 });
 
