@@ -67,5 +67,21 @@ describe('an image in, a textured model out, on the reference model server', () 
     );
     expect(sdkJob).toMatchObject({ status: 'succeeded', inputType: 'text+image', prompt: 'a warm disc' });
     await expectTexturedModel(sdkJob);
+
+    // A post-processing job repeats its source's prompt: popular prompts count what users wrote, once.
+    const glb = sdkJob.outputs.find((output) => output.format === 'glb');
+    const { job: recentred } = await client.postprocess(String(glb?.assetId), { kind: 'recenter' });
+    expect(recentred).toMatchObject({ status: 'succeeded', kind: 'recenter', prompt: 'a warm disc' });
+    const prompts = await callRest(
+      suite.server.url,
+      'GET',
+      '/analytics/popular-prompts',
+      undefined,
+      user.token,
+    );
+    expect(prompts.status).toBe(200);
+    expect((prompts.body as { popular: Array<{ prompt: string; count: number }> }).popular).toEqual([
+      expect.objectContaining({ prompt: 'a warm disc', count: 1 }),
+    ]);
   });
 });

@@ -1,11 +1,12 @@
 import type { Types } from 'mongoose';
 
-import type {
-  TAnalyticsStats,
-  TChatStats,
-  TDashboard,
-  TGenerationMetrics,
-  TPopularPrompts,
+import {
+  PostprocessKinds,
+  type TAnalyticsStats,
+  type TChatStats,
+  type TDashboard,
+  type TGenerationMetrics,
+  type TPopularPrompts,
 } from '@gen3d/shared';
 
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
@@ -226,7 +227,8 @@ export function createAnalyticsService({
     },
 
     async popularPrompts(scope, limit) {
-      const owner = ownedBy(scope);
+      // Prompts users wrote: not an image job's empty one, nor the source's prompt a post-processing job repeats.
+      const owner = { ...ownedBy(scope), prompt: { $ne: '' }, kind: { $nin: PostprocessKinds } };
       const [popular, recent] = await Promise.all([
         jobs.aggregate<{ _id: string; count: number; lastUsedAt: Date }>([
           { $match: owner },
