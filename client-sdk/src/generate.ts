@@ -4,7 +4,8 @@ import type { inferRouterInputs } from '@trpc/server';
 import type { AppRouter } from '@gen3d/server';
 import type { TAttachment, TJob } from '@gen3d/shared';
 
-import { Gen3dError, toGen3dError } from './errors.js';
+import { toGen3dError } from './errors.js';
+import { followJobToEnd } from './follow-job.js';
 
 type CreateJobInput = inferRouterInputs<AppRouter>['generation']['create'];
 
@@ -42,8 +43,7 @@ export async function generateWith(
   options: GenerateOptions = {},
 ): Promise<GenerateResult> {
   const { prompt, imageAssetId } = typeof input === 'string' ? { prompt: input } : input;
-  const { signal, onProgress } = options;
-  signal?.throwIfAborted();
+  options.signal?.throwIfAborted();
   let job: TJob;
   try {
     job = await client.generation.create.mutate({
@@ -55,37 +55,5 @@ export async function generateWith(
   } catch (error) {
     throw toGen3dError(error);
   }
-  onProgress?.(job);
-  return new Promise<GenerateResult>((resolve, reject) => {
-    const onAbort = (): void => {
-      subscription.unsubscribe();
-      client.jobs.cancel.mutate({ id: job.id }).catch(() => undefined);
-      reject(signal?.reason);
-    };
-    const finish = (): void => {
-      subscription.unsubscribe();
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const subscription = client.generation.watch.subscribe(
-      { jobId: job.id },
-      {
-        onData: ({ data }) => {
-          onProgress?.(data);
-          if (data.status === 'succeeded') {
-            finish();
-            resolve({ job: data, assets: data.outputs });
-          } else if (data.status === 'failed' || data.status === 'canceled') {
-            finish();
-            const code = data.error?.code ?? (data.status === 'canceled' ? 'CANCELED' : 'GENERATION_FAILED');
-            reject(new Gen3dError(code, data.error?.message ?? `The job was ${data.status}`));
-          }
-        },
-        onError: (error) => {
-          finish();
-          reject(toGen3dError(error));
-        },
-      },
-    );
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return followJobToEnd(client, job, options, 'GENERATION_FAILED');
 }

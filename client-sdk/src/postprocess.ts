@@ -4,7 +4,8 @@ import type { inferRouterInputs } from '@trpc/server';
 import type { AppRouter } from '@gen3d/server';
 import type { TAttachment, TJob } from '@gen3d/shared';
 
-import { Gen3dError, toGen3dError } from './errors.js';
+import { toGen3dError } from './errors.js';
+import { followJobToEnd } from './follow-job.js';
 
 /** The operation: `kind` and its parameters (`ratio` or `targetTriangles` for simplify, `format`). */
 export type PostprocessOperation = Omit<
@@ -37,8 +38,7 @@ export async function postprocessWith(
   operation: PostprocessOperation,
   options: PostprocessOptions = {},
 ): Promise<PostprocessResult> {
-  const { signal, onProgress } = options;
-  signal?.throwIfAborted();
+  options.signal?.throwIfAborted();
   let job: TJob;
   try {
     job = await client.postprocessing.create.mutate({
@@ -49,37 +49,5 @@ export async function postprocessWith(
   } catch (error) {
     throw toGen3dError(error);
   }
-  onProgress?.(job);
-  return new Promise<PostprocessResult>((resolve, reject) => {
-    const onAbort = (): void => {
-      subscription.unsubscribe();
-      client.jobs.cancel.mutate({ id: job.id }).catch(() => undefined);
-      reject(signal?.reason);
-    };
-    const finish = (): void => {
-      subscription.unsubscribe();
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const subscription = client.generation.watch.subscribe(
-      { jobId: job.id },
-      {
-        onData: ({ data }) => {
-          onProgress?.(data);
-          if (data.status === 'succeeded') {
-            finish();
-            resolve({ job: data, assets: data.outputs });
-          } else if (data.status === 'failed' || data.status === 'canceled') {
-            finish();
-            const code = data.error?.code ?? (data.status === 'canceled' ? 'CANCELED' : 'POSTPROCESS_FAILED');
-            reject(new Gen3dError(code, data.error?.message ?? `The job was ${data.status}`));
-          }
-        },
-        onError: (error) => {
-          finish();
-          reject(toGen3dError(error));
-        },
-      },
-    );
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return followJobToEnd(client, job, options, 'POSTPROCESS_FAILED');
 }
