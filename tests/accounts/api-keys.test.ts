@@ -51,6 +51,7 @@ const OPEN_TO_KEYS: Record<string, TApiKeyScope | 'any-key'> = {
   'messages-list': 'chats:read',
   'messages-create': 'chats:write',
   'generation-create': 'jobs:write',
+  'postprocessing-create': 'jobs:write',
   'generation-generate': 'jobs:write',
   'jobs-list': 'jobs:read',
   'jobs-get': 'jobs:read',

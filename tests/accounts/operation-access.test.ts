@@ -92,6 +92,7 @@ const NOT_OBJECT_SCOPED: Record<string, string> = {
   'chats-create': 'creates',
   'jobs-list': "the caller's jobs",
   'assets-list': "the caller's assets (a foreign jobId is tested below)",
+  'assets-uploadImage': "a new image of the caller's; it names no existing object",
   'webhooks-list': "the caller's endpoints",
   'webhooks-create': 'creates',
   'apiKeys-create': 'creates',
