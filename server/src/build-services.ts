@@ -139,6 +139,8 @@ export function buildServices(
       refreshFamilies: models.RefreshFamily,
     }),
     analytics: createAnalyticsService({
+      rollups: generation.rollups,
+      rollupRecords: generation.rollupRecords,
       jobs: generation.jobs,
       assets: generation.assetRecords,
       assetService: generation.assets,

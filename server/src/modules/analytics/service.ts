@@ -16,9 +16,14 @@ import type { ChatModel } from '../chats/model.js';
 import { jobView } from '../generation/job-view.js';
 import type { MessageModel } from '../messages/model.js';
 import { dayWindow } from './calendar.js';
+import type { RollupModels } from './rollup-model.js';
+import { createRollupReads, histogramPercentiles, type StatusRow } from './rollup-reads.js';
+import type { AnalyticsRollups, RollupBuild } from './rollups.js';
 import { ownedBy, type AnalyticsScope } from './scope.js';
 
 export interface AnalyticsDeps {
+  rollups: AnalyticsRollups;
+  rollupRecords: RollupModels;
   jobs: JobModel;
   assets: AssetModel;
   assetService: AssetService;
@@ -26,13 +31,20 @@ export interface AnalyticsDeps {
   messages: MessageModel;
 }
 
-/** Every figure is computed by the database (aggregation pipelines on indexed fields), never by loading documents here. */
+/**
+ * Job and asset figures come from the rollups (counters per owner and hour or day, kept as jobs change)
+ * once they are built; until then, after a failed rollup update, and for time zones whose offset is not a
+ * whole number of hours, the database computes them from the jobs and assets (aggregation pipelines on
+ * indexed fields). Both give the same answers.
+ */
 export interface AnalyticsService {
   stats(scope: AnalyticsScope): Promise<TAnalyticsStats>;
   dashboard(scope: AnalyticsScope, days: number, timeZone: string): Promise<TDashboard>;
   generationMetrics(scope: AnalyticsScope, days: number): Promise<TGenerationMetrics>;
   popularPrompts(scope: AnalyticsScope, limit: number): Promise<TPopularPrompts>;
   chatStats(scope: AnalyticsScope): Promise<TChatStats>;
+  /** Recomputes the rollups from the jobs and assets. */
+  rebuildRollups(): Promise<RollupBuild>;
 }
 
 const RECENT_JOBS = 5;
@@ -47,7 +59,24 @@ const percentile = (p: number) => ({
   $arrayElemAt: ['$values', { $max: [0, { $subtract: [{ $ceil: { $multiply: ['$n', p] } }, 1] }] }],
 });
 
+interface ServerRow {
+  total: number;
+  succeeded: number;
+  failed: number;
+  averageDurationMs: number | null;
+}
+
+/** What generation metrics are made of, from the rollups or from the jobs. */
+interface GenerationFigures {
+  statuses: StatusRow[];
+  failures: Map<string, number>;
+  servers: Map<string, ServerRow>;
+  durations: { average: number | null; p50: number | null; p95: number | null };
+}
+
 export function createAnalyticsService({
+  rollups,
+  rollupRecords,
   jobs,
   assets,
   assetService,
@@ -67,23 +96,161 @@ export function createAnalyticsService({
   const messageCount = (owner: Owner) =>
     owner.ownerId ? messages.countDocuments({ ownerId: owner.ownerId }) : messages.estimatedDocumentCount();
 
+  const reads = createRollupReads(rollupRecords);
+  /** Jobs per status and assets with bytes, all time. */
+  const totals = async (scope: AnalyticsScope, fromRollups: boolean) => {
+    if (fromRollups) {
+      const rolledUp = await reads.totals(scope.ownerId);
+      return {
+        jobs: countByStatus(rolledUp.statuses),
+        assets: { total: rolledUp.assets, bytes: rolledUp.bytes },
+      };
+    }
+    const owner = ownedBy(scope);
+    const [jobCounts, assetRows] = await Promise.all([
+      jobsByStatus(owner),
+      assets.aggregate<{ total: number; bytes: number }>([
+        { $match: owner },
+        { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } },
+      ]),
+    ]);
+    return {
+      jobs: jobCounts,
+      assets: { total: assetRows[0]?.total ?? 0, bytes: assetRows[0]?.bytes ?? 0 },
+    };
+  };
+
+  /** Jobs and assets per local date, grouped by the database from the records. */
+  async function perDayFromRecords(scope: AnalyticsScope, from: Date, timeZone: string) {
+    const match = { ...ownedBy(scope), createdAt: { $gte: from } };
+    const day = { $dateToString: { format: '%Y-%m-%d', date: '$createdAt', timezone: timeZone } };
+    const [jobRows, assetRows] = await Promise.all([
+      jobs.aggregate<{ _id: string; count: number; succeeded: number; failed: number }>([
+        { $match: match },
+        {
+          $group: {
+            _id: day,
+            count: { $sum: 1 },
+            succeeded: countWhere('$status', 'succeeded'),
+            failed: countWhere('$status', 'failed'),
+          },
+        },
+      ]),
+      assets.aggregate<{ _id: string; count: number; bytes: number }>([
+        { $match: match },
+        { $group: { _id: day, count: { $sum: 1 }, bytes: { $sum: '$bytes' } } },
+      ]),
+    ]);
+    return {
+      jobsOn: new Map(jobRows.map((row) => [row._id, row])),
+      assetsOn: new Map(assetRows.map((row) => [row._id, row])),
+    };
+  }
+
+  async function metricsFromRollups(scope: AnalyticsScope, from: Date): Promise<GenerationFigures> {
+    const rolledUp = await reads.metrics(scope.ownerId, from);
+    let msSum = 0;
+    let msCount = 0;
+    const servers = new Map<string, ServerRow>();
+    for (const [name, server] of rolledUp.servers) {
+      msSum += server.msSum;
+      msCount += server.msCount;
+      servers.set(name, {
+        total: server.total,
+        succeeded: server.succeeded,
+        failed: server.failed,
+        averageDurationMs: server.msCount === 0 ? null : server.msSum / server.msCount,
+      });
+    }
+    const [p50, p95] = histogramPercentiles(rolledUp.durations, [0.5, 0.95]);
+    return {
+      statuses: rolledUp.statuses,
+      failures: rolledUp.failures,
+      servers,
+      durations: { average: msCount === 0 ? null : msSum / msCount, p50: p50 ?? null, p95: p95 ?? null },
+    };
+  }
+
+  async function metricsFromRecords(scope: AnalyticsScope, from: Date): Promise<GenerationFigures> {
+    const match = { ...ownedBy(scope), createdAt: { $gte: from } };
+    // One pass counts jobs per status, model server and error code; the other ranks durations.
+    const [cells, durationRows] = await Promise.all([
+      jobs.aggregate<{
+        _id: { status: string; server?: string; code?: string };
+        count: number;
+        averageMs: number | null;
+      }>([
+        { $match: match },
+        {
+          $group: {
+            _id: { status: '$status', server: '$params.modelServer', code: '$error.code' },
+            count: { $sum: 1 },
+            averageMs: { $avg: '$computeMs' },
+          },
+        },
+      ]),
+      jobs.aggregate<{ average: number; p50: number; p95: number }>([
+        { $match: { ...match, status: 'succeeded', computeMs: { $type: 'number' } } },
+        { $sort: { computeMs: 1 } },
+        {
+          $group: {
+            _id: null,
+            values: { $push: '$computeMs' },
+            n: { $sum: 1 },
+            average: { $avg: '$computeMs' },
+          },
+        },
+        { $project: { _id: 0, average: 1, p50: percentile(0.5), p95: percentile(0.95) } },
+      ]),
+    ]);
+    const failures = new Map<string, number>();
+    // Succeeded jobs have no error code: one cell per model server holds all of them, and its average.
+    const servers = new Map<string, ServerRow>();
+    for (const { _id: cell, count, averageMs } of cells) {
+      if (cell.status === 'failed')
+        failures.set(cell.code ?? 'UNKNOWN', (failures.get(cell.code ?? 'UNKNOWN') ?? 0) + count);
+      const server = servers.get(cell.server ?? 'unknown') ?? {
+        total: 0,
+        succeeded: 0,
+        failed: 0,
+        averageDurationMs: null,
+      };
+      server.total += count;
+      if (cell.status === 'succeeded') {
+        server.succeeded += count;
+        server.averageDurationMs = averageMs ?? null;
+      }
+      if (cell.status === 'failed') server.failed += count;
+      servers.set(cell.server ?? 'unknown', server);
+    }
+    const durations = durationRows[0];
+    return {
+      statuses: cells.map((cell) => ({ _id: cell._id.status, count: cell.count })),
+      failures,
+      servers,
+      durations: {
+        average: durations?.average ?? null,
+        p50: durations?.p50 ?? null,
+        p95: durations?.p95 ?? null,
+      },
+    };
+  }
+
   return {
+    rebuildRollups: () => rollups.rebuild(),
+
     async stats(scope) {
       const owner = ownedBy(scope);
-      const [jobCounts, assetRows, chatTotal, messageTotal, recent] = await Promise.all([
-        jobsByStatus(owner),
-        assets.aggregate<{ total: number; bytes: number }>([
-          { $match: owner },
-          { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } },
-        ]),
+      const [counted, chatTotal, messageTotal, recent] = await Promise.all([
+        rollups.readable().then((fromRollups) => totals(scope, fromRollups)),
         chatCount(owner),
         messageCount(owner),
         jobs.find(owner).sort({ createdAt: -1, _id: -1 }).limit(RECENT_JOBS).lean<JobRecord[]>(),
       ]);
       return {
         scope: scopeView(scope),
-        jobs: jobCounts,
-        assets: { total: assetRows[0]?.total ?? 0, bytes: assetRows[0]?.bytes ?? 0 },
+        jobs: counted.jobs,
+        assets: counted.assets,
         chats: { total: chatTotal },
         messages: { total: messageTotal },
         recent: { jobs: recent.map((job) => jobView(job, assetService)) },
@@ -92,27 +259,17 @@ export function createAnalyticsService({
 
     async dashboard(scope, days, timeZone) {
       const { from, dates } = dayWindow(days, timeZone);
-      const match = { ...ownedBy(scope), createdAt: { $gte: from } };
-      const day = { $dateToString: { format: '%Y-%m-%d', date: '$createdAt', timezone: timeZone } };
-      const [jobRows, assetRows] = await Promise.all([
-        jobs.aggregate<{ _id: string; count: number; succeeded: number; failed: number }>([
-          { $match: match },
-          {
-            $group: {
-              _id: day,
-              count: { $sum: 1 },
-              succeeded: countWhere('$status', 'succeeded'),
-              failed: countWhere('$status', 'failed'),
-            },
-          },
-        ]),
-        assets.aggregate<{ _id: string; count: number; bytes: number }>([
-          { $match: match },
-          { $group: { _id: day, count: { $sum: 1 }, bytes: { $sum: '$bytes' } } },
-        ]),
-      ]);
-      const jobsOn = new Map(jobRows.map((row) => [row._id, row]));
-      const assetsOn = new Map(assetRows.map((row) => [row._id, row]));
+      const rolledUp = (await rollups.readable())
+        ? await reads.perDay(scope.ownerId, from, timeZone)
+        : undefined;
+      const { jobsOn, assetsOn } = rolledUp
+        ? {
+            jobsOn: rolledUp,
+            assetsOn: new Map(
+              [...rolledUp].map(([date, day]) => [date, { count: day.assets, bytes: day.bytes }]),
+            ),
+          }
+        : await perDayFromRecords(scope, from, timeZone);
       const jobsPerDay = dates.map((date) => ({
         date,
         count: jobsOn.get(date)?.count ?? 0,
@@ -137,80 +294,23 @@ export function createAnalyticsService({
         },
       };
     },
-
     async generationMetrics(scope, days) {
       const { from } = dayWindow(days, 'UTC');
-      const match = { ...ownedBy(scope), createdAt: { $gte: from } };
-      // One pass counts jobs per status, model server and error code; the other ranks durations.
-      const [cells, durationRows] = await Promise.all([
-        jobs.aggregate<{
-          _id: { status: string; server?: string; code?: string };
-          count: number;
-          averageMs: number | null;
-        }>([
-          { $match: match },
-          {
-            $group: {
-              _id: { status: '$status', server: '$params.modelServer', code: '$error.code' },
-              count: { $sum: 1 },
-              averageMs: { $avg: '$computeMs' },
-            },
-          },
-        ]),
-        jobs.aggregate<{ average: number; p50: number; p95: number }>([
-          { $match: { ...match, status: 'succeeded', computeMs: { $type: 'number' } } },
-          { $sort: { computeMs: 1 } },
-          {
-            $group: {
-              _id: null,
-              values: { $push: '$computeMs' },
-              n: { $sum: 1 },
-              average: { $avg: '$computeMs' },
-            },
-          },
-          { $project: { _id: 0, average: 1, p50: percentile(0.5), p95: percentile(0.95) } },
-        ]),
-      ]);
-      const jobCounts = countByStatus(cells.map((cell) => ({ _id: cell._id.status, count: cell.count })));
-      const failures = new Map<string, number>();
-      // Succeeded jobs have no error code: one cell per model server holds all of them, and its average.
-      const servers = new Map<
-        string,
-        { total: number; succeeded: number; failed: number; averageDurationMs: number | null }
-      >();
-      for (const { _id: cell, count, averageMs } of cells) {
-        if (cell.status === 'failed')
-          failures.set(cell.code ?? 'UNKNOWN', (failures.get(cell.code ?? 'UNKNOWN') ?? 0) + count);
-        const server = servers.get(cell.server ?? 'unknown') ?? {
-          total: 0,
-          succeeded: 0,
-          failed: 0,
-          averageDurationMs: null,
-        };
-        server.total += count;
-        if (cell.status === 'succeeded') {
-          server.succeeded += count;
-          server.averageDurationMs = averageMs ?? null;
-        }
-        if (cell.status === 'failed') server.failed += count;
-        servers.set(cell.server ?? 'unknown', server);
-      }
-      const durations = durationRows[0];
+      const figures = (await rollups.readable())
+        ? await metricsFromRollups(scope, from)
+        : await metricsFromRecords(scope, from);
+      const jobCounts = countByStatus(figures.statuses);
       return {
         scope: scopeView(scope),
         days,
         from: from.toISOString(),
         jobs: jobCounts,
         successRate: rate(jobCounts.succeeded, jobCounts.failed),
-        durationMs: {
-          average: durations?.average ?? null,
-          p50: durations?.p50 ?? null,
-          p95: durations?.p95 ?? null,
-        },
-        failuresByCode: [...failures]
+        durationMs: figures.durations,
+        failuresByCode: [...figures.failures]
           .map(([code, count]) => ({ code, count }))
           .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
-        byModelServer: [...servers]
+        byModelServer: [...figures.servers]
           .map(([modelServer, row]) => ({
             modelServer,
             total: row.total,
