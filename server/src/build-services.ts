@@ -139,6 +139,7 @@ export function buildServices(
       refreshFamilies: models.RefreshFamily,
     }),
     analytics: createAnalyticsService({
+      audit,
       rollups: generation.rollups,
       rollupRecords: generation.rollupRecords,
       jobs: generation.jobs,

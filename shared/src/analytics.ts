@@ -134,5 +134,6 @@ export const ZRollupBuild = z.object({
   assets: z.number().int().describe('Assets counted'),
   rollups: z.number().int().describe('Hour and day rollups written'),
   prompts: z.number().int().describe('Prompt rows written'),
+  chats: z.number().int().describe('Chats with messages counted'),
 });
 export type TRollupBuild = z.infer<typeof ZRollupBuild>;

@@ -42,6 +42,7 @@ async function figures(server: TestServer, admin: SignedIn, scopes: string[]) {
     all[`prompts ${scope}`] = (
       await get(server, `/analytics/popular-prompts?limit=50&${scope}`, admin)
     ).popular;
+    all[`chats ${scope}`] = await get(server, `/analytics/chat-stats?${scope}`, admin);
   }
   return all;
 }
@@ -64,6 +65,23 @@ async function rebuild(server: TestServer, who: SignedIn) {
   return callRest(server.url, 'POST', '/analytics/rollups/rebuild', undefined, who.token);
 }
 
+/** A chat of `who` with this many messages, written one after another over REST. */
+async function chatWith(who: SignedIn, title: string, messages: number): Promise<string> {
+  const chat = await callRest(suite.server.url, 'POST', '/chats', { title }, who.token);
+  expect(chat.status, JSON.stringify(chat.body)).toBe(201);
+  for (let index = 0; index < messages; index += 1) {
+    const message = await callRest(
+      suite.server.url,
+      'POST',
+      '/messages',
+      { chatId: chat.body.id, content: `message ${index}` },
+      who.token,
+    );
+    expect(message.status, JSON.stringify(message.body)).toBe(201);
+  }
+  return String(chat.body.id);
+}
+
 async function generate(who: SignedIn, prompt: string, until?: (job: TJob) => boolean): Promise<TJob> {
   const created = await callRest(suite.server.url, 'POST', '/jobs', { prompt }, who.token);
   expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -74,6 +92,12 @@ describe('analytics rollups', () => {
   it('stay equal to what the jobs say through creation, runs, failures, cancels, admin changes and account deletion', async () => {
     const { server, admin, user } = suite;
     const leaving = await signInNewUser(server, admin, 'leaving@example.com');
+    await chatWith(user, 'Busy', 3);
+    await chatWith(leaving, 'Leaving', 4);
+    const doomed = await chatWith(user, 'Doomed', 5);
+    await chatWith(user, 'Quiet', 1);
+    const deletedChat = await callRest(server.url, 'DELETE', `/chats/${doomed}`, undefined, user.token);
+    expect(deletedChat.status, JSON.stringify(deletedChat.body)).toBe(200);
     expect((await generate(user, 'A Red Fox')).status).toBe('succeeded');
     expect((await generate(user, 'a red  fox')).status).toBe('succeeded');
     expect((await generate(leaving, 'a red fox')).status).toBe('succeeded');
@@ -112,6 +136,13 @@ describe('analytics rollups', () => {
     expect(kept['stats all=true']).toMatchObject({
       jobs: { total: 7, succeeded: 5, failed: 1, canceled: 1 },
     });
+    const mostActive = (kept['chats all=true'] as { mostActive: Array<{ title: string; messages: number }> })
+      .mostActive;
+    expect(mostActive.map((chat) => [chat.title, chat.messages])).toEqual([
+      ['Leaving', 4],
+      ['Busy', 3],
+      ['Quiet', 1],
+    ]);
     await readJobsInstead(server);
     expect(await figures(server, admin, scopes)).toEqual(kept);
     expect((await rebuild(server, admin)).body).toMatchObject({ jobs: 7 });
@@ -177,6 +208,12 @@ describe('analytics rollups', () => {
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ code: 'FORBIDDEN' });
     expect((await rebuild(server, admin)).status).toBe(200);
+    const audited = await get(server, '/admin/audit?action=analytics.rollups_rebuilt', admin);
+    expect((audited.events as unknown[])[0]).toMatchObject({
+      actor: { userId: admin.id },
+      target: { type: 'analytics', id: 'rollups' },
+      details: { jobs: before.jobs.total + 1 },
+    });
     const rebuilt = (await get(server, '/analytics/stats?all=true', admin)) as unknown as TAnalyticsStats;
     expect(rebuilt.jobs).toEqual({
       ...before.jobs,

@@ -3,7 +3,7 @@ import type { Types } from 'mongoose';
 import { zoneOffsetMinutes } from '@gen3d/shared/time-zones';
 
 import { HOUR_MS, nameOf } from './rollup-increments.js';
-import type { RollupModels, RollupRecord } from './rollup-model.js';
+import type { ChatRollupRecord, RollupModels, RollupRecord } from './rollup-model.js';
 
 /** Jobs of one status (decoded), as the pipelines' `{_id: status, count}` rows. */
 export type StatusRow = { _id: string; count: number };
@@ -41,10 +41,21 @@ function addStatuses(into: Map<string, number>, counts: Partial<Record<string, n
 }
 
 /** Reading the rollups: every figure is summed from hour or day documents, never from the jobs. */
-export function createRollupReads({ rollups }: RollupModels) {
+export function createRollupReads({ rollups, chats }: RollupModels) {
   const owned = (ownerId: Types.ObjectId | undefined) => ({ ownerId: ownerId ?? null });
 
   return {
+    /** The chats with the most messages (latest message first among equals), read in index order. */
+    async mostActiveChats(ownerId: Types.ObjectId | undefined, limit: number) {
+      const rows = await chats
+        .find(ownerId ? { ownerId } : {})
+        .sort({ messages: -1, lastMessageAt: -1 })
+        .limit(limit)
+        .lean<ChatRollupRecord[]>();
+      // A row brought to zero by a deleted message sorts last; it is no chat with messages.
+      return rows.filter((row) => row.messages > 0);
+    },
+
     /** All-time jobs per status, assets and bytes. */
     async totals(ownerId: Types.ObjectId | undefined) {
       const days = await rollups

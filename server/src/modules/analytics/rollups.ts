@@ -8,8 +8,15 @@ import { Conflict } from '../../domain-errors.js';
 import type { JobModel } from '../../jobs/job-model.js';
 import type { JobTransition } from '../../jobs/transitions.js';
 import type { AssetModel } from '../assets/model.js';
+import type { MessageModel } from '../messages/model.js';
 import { RollupDelta, type AssetFacts, type JobFacts, type RollupChange } from './rollup-increments.js';
-import type { PromptRollupRecord, RollupModels, RollupRecord, RollupStateRecord } from './rollup-model.js';
+import type {
+  ChatRollupRecord,
+  PromptRollupRecord,
+  RollupModels,
+  RollupRecord,
+  RollupStateRecord,
+} from './rollup-model.js';
 
 const STATE_ID = 'rollups';
 /** A build not finished after this long is taken as abandoned (its instance stopped) and may be redone. */
@@ -24,6 +31,14 @@ export interface RollupBuild {
   assets: number;
   rollups: number;
   prompts: number;
+  chats: number;
+}
+
+/** A message as the most active chats count it. */
+export interface MessageFacts {
+  chatId: Types.ObjectId;
+  ownerId: Types.ObjectId;
+  createdAt: Date;
 }
 
 /**
@@ -45,6 +60,12 @@ export interface AnalyticsRollups {
   ownerJobsDeleted(ownerId: Types.ObjectId): Promise<void>;
   assetsAdded(assets: AssetFacts[]): Promise<void>;
   assetsRemoved(assets: AssetFacts[]): Promise<void>;
+  messageAdded(message: MessageFacts): Promise<void>;
+  messageRemoved(message: MessageFacts): Promise<void>;
+  /** A chat was deleted with its messages. */
+  chatDeleted(chatId: Types.ObjectId): Promise<void>;
+  /** Every message of the owner was deleted (account deletion). */
+  ownerMessagesDeleted(ownerId: Types.ObjectId): Promise<void>;
   /** Builds the rollups at start-up if they never were (or a build was abandoned, or an update failed). */
   ensureBuilt(): Promise<RollupBuild | undefined>;
   /** Recomputes every rollup from the jobs and assets (an admin's repair); refused while a build runs. */
@@ -54,6 +75,7 @@ export interface AnalyticsRollups {
 export interface RollupDeps extends RollupModels {
   jobs: JobModel;
   assets: AssetModel;
+  messages: MessageModel;
   log: FastifyBaseLogger;
 }
 
@@ -143,9 +165,11 @@ const JOB_FIELDS = {
 export function createAnalyticsRollups({
   rollups,
   prompts,
+  chats,
   state,
   jobs,
   assets,
+  messages,
   log,
 }: RollupDeps): AnalyticsRollups {
   const writeRollups = (operations: Operation<RollupRecord>[]) =>
@@ -206,8 +230,8 @@ export function createAnalyticsRollups({
 
   /** Counts every job and asset into empty rollups, then lets analytics read them if the build is still this one. */
   async function build(buildId: string): Promise<RollupBuild> {
-    await Promise.all([rollups.deleteMany({}), prompts.deleteMany({})]);
-    const counted: RollupBuild = { jobs: 0, assets: 0, rollups: 0, prompts: 0 };
+    await Promise.all([rollups.deleteMany({}), prompts.deleteMany({}), chats.deleteMany({})]);
+    const counted: RollupBuild = { jobs: 0, assets: 0, rollups: 0, prompts: 0, chats: 0 };
     const delta = new RollupDelta();
     for await (const job of jobs.find({}, JOB_FIELDS).lean<JobFacts[]>().cursor()) {
       delta.job(job, 1);
@@ -250,6 +274,23 @@ export function createAnalyticsRollups({
     for (let start = 0; start < promptOps.length; start += BATCH)
       await upsertAll(writePrompts, promptOps.slice(start, start + BATCH));
     counted.prompts = promptOps.length;
+    const active = await messages.aggregate<{
+      _id: Types.ObjectId;
+      ownerId: Types.ObjectId;
+      messages: number;
+      lastMessageAt: Date;
+    }>([
+      {
+        $group: {
+          _id: '$chatId',
+          ownerId: { $first: '$ownerId' },
+          messages: { $sum: 1 },
+          lastMessageAt: { $max: '$createdAt' },
+        },
+      },
+    ]);
+    for (const row of active) await chatCounted(row._id, row.ownerId, row.messages, row.lastMessageAt);
+    counted.chats = active.length;
     const finished = await state.updateOne(
       { _id: STATE_ID, buildId, state: 'building' },
       { $set: { state: 'ready', finishedAt: new Date() } },
@@ -287,7 +328,73 @@ export function createAnalyticsRollups({
     }
   }
 
+  /** Counts messages into a chat's row (an upsert that raced another upsert of the row runs again). */
+  async function chatCounted(
+    chatId: Types.ObjectId,
+    ownerId: Types.ObjectId,
+    count: number,
+    lastMessageAt: Date,
+  ): Promise<void> {
+    const write = () =>
+      chats.updateOne(
+        { _id: chatId },
+        { $inc: { messages: count }, $max: { lastMessageAt }, $setOnInsert: { ownerId } },
+        { upsert: true },
+      );
+    try {
+      await write();
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      await write();
+    }
+  }
+
+  /** A chat's row gets its latest message again from the messages that remain (compare-and-set). */
+  async function refreshLastMessage(chatId: Types.ObjectId): Promise<void> {
+    for (;;) {
+      const row = await chats.findById(chatId).lean<ChatRollupRecord>();
+      if (!row) return;
+      if (row.messages <= 0) {
+        await chats.deleteOne({ _id: chatId, messages: { $lte: 0 } });
+        return;
+      }
+      const [latest] = await messages
+        .find({ chatId }, { createdAt: 1 })
+        .sort({ createdAt: -1 })
+        .limit(1)
+        .lean<Array<{ createdAt: Date }>>();
+      if (!latest) return;
+      const set = await chats.updateOne(
+        { _id: chatId, lastMessageAt: row.lastMessageAt },
+        { $set: { lastMessageAt: latest.createdAt } },
+      );
+      if (set.matchedCount === 1) return;
+    }
+  }
+
+  /** Runs a rollup update; a failure marks the rollups stale instead of failing the caller's request. */
+  async function guarded(update: () => Promise<unknown>): Promise<void> {
+    try {
+      await update();
+    } catch (error) {
+      await markStale(error);
+    }
+  }
+
   return {
+    messageAdded: (message) =>
+      guarded(() => chatCounted(message.chatId, message.ownerId, 1, message.createdAt)),
+
+    messageRemoved: (message) =>
+      guarded(async () => {
+        await chats.updateOne({ _id: message.chatId }, { $inc: { messages: -1 } });
+        await refreshLastMessage(message.chatId);
+      }),
+
+    chatDeleted: (chatId) => guarded(() => chats.deleteOne({ _id: chatId })),
+
+    ownerMessagesDeleted: (ownerId) => guarded(() => chats.deleteMany({ ownerId })),
+
     async readable() {
       const current = await state.findById(STATE_ID, { state: 1 }).lean();
       return current?.state === 'ready';

@@ -113,5 +113,5 @@ export const analyticsRouter = router({
     })
     .input(z.void())
     .output(ZRollupBuild)
-    .mutation(({ ctx }) => ctx.services.analytics.rebuildRollups()),
+    .mutation(({ ctx }) => ctx.services.analytics.rebuildRollups(ctx.actor)),
 });

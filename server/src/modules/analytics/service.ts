@@ -12,6 +12,7 @@ import type { JobModel, JobRecord } from '../../jobs/job-model.js';
 import { countByStatus } from '../../jobs/status-counts.js';
 import type { AssetModel } from '../assets/model.js';
 import type { AssetService } from '../assets/service.js';
+import type { Actor, AuditLog } from '../audit/audit-log.js';
 import type { ChatModel } from '../chats/model.js';
 import { jobView } from '../generation/job-view.js';
 import type { MessageModel } from '../messages/model.js';
@@ -22,6 +23,7 @@ import type { AnalyticsRollups, RollupBuild } from './rollups.js';
 import { ownedBy, type AnalyticsScope } from './scope.js';
 
 export interface AnalyticsDeps {
+  audit: AuditLog;
   rollups: AnalyticsRollups;
   rollupRecords: RollupModels;
   jobs: JobModel;
@@ -43,8 +45,8 @@ export interface AnalyticsService {
   generationMetrics(scope: AnalyticsScope, days: number): Promise<TGenerationMetrics>;
   popularPrompts(scope: AnalyticsScope, limit: number): Promise<TPopularPrompts>;
   chatStats(scope: AnalyticsScope): Promise<TChatStats>;
-  /** Recomputes the rollups from the jobs and assets. */
-  rebuildRollups(): Promise<RollupBuild>;
+  /** Recomputes the rollups from the jobs and assets (an admin's action, audited). */
+  rebuildRollups(actor: Actor): Promise<RollupBuild>;
 }
 
 const RECENT_JOBS = 5;
@@ -58,6 +60,14 @@ const countWhere = (field: string, value: string) => ({ $sum: { $cond: [{ $eq: [
 const percentile = (p: number) => ({
   $arrayElemAt: ['$values', { $max: [0, { $subtract: [{ $ceil: { $multiply: ['$n', p] } }, 1] }] }],
 });
+
+/** One of the most active chats, with its chat (none when the chat is gone). */
+interface ActiveChat {
+  _id: Types.ObjectId;
+  messages: number;
+  lastMessageAt: Date;
+  chat: Array<{ title: string }>;
+}
 
 interface ServerRow {
   total: number;
@@ -75,6 +85,7 @@ interface GenerationFigures {
 }
 
 export function createAnalyticsService({
+  audit,
   rollups,
   rollupRecords,
   jobs,
@@ -236,8 +247,51 @@ export function createAnalyticsService({
     };
   }
 
+  async function mostActiveFromRollups(scope: AnalyticsScope): Promise<ActiveChat[]> {
+    const rows = await reads.mostActiveChats(scope.ownerId, MOST_ACTIVE_CHATS);
+    const titled = await chats
+      .find({ _id: { $in: rows.map((row) => row._id) } }, { title: 1 })
+      .lean<Array<{ _id: Types.ObjectId; title: string }>>();
+    const titles = new Map(titled.map((chat) => [chat._id.toHexString(), chat.title]));
+    return rows.map((row) => {
+      const title = titles.get(row._id.toHexString());
+      return {
+        _id: row._id,
+        messages: row.messages,
+        lastMessageAt: row.lastMessageAt,
+        chat: title === undefined ? [] : [{ title }],
+      };
+    });
+  }
+
+  function mostActiveFromRecords(owner: { ownerId?: Types.ObjectId }): Promise<ActiveChat[]> {
+    return messages.aggregate<ActiveChat>([
+      { $match: owner },
+      { $group: { _id: '$chatId', messages: { $sum: 1 }, lastMessageAt: { $max: '$createdAt' } } },
+      { $sort: { messages: -1, lastMessageAt: -1 } },
+      { $limit: MOST_ACTIVE_CHATS },
+      {
+        $lookup: {
+          from: chats.collection.collectionName,
+          localField: '_id',
+          foreignField: '_id',
+          as: 'chat',
+        },
+      },
+    ]);
+  }
+
   return {
-    rebuildRollups: () => rollups.rebuild(),
+    async rebuildRollups(actor) {
+      const counted = await rollups.rebuild();
+      await audit.record({
+        action: 'analytics.rollups_rebuilt',
+        actor,
+        target: { type: 'analytics', id: 'rollups', label: 'analytics rollups' },
+        details: { ...counted },
+      });
+      return counted;
+    },
 
     async stats(scope) {
       const owner = ownedBy(scope);
@@ -366,25 +420,9 @@ export function createAnalyticsService({
       const [chatTotal, messageTotal, active] = await Promise.all([
         chatCount(owner),
         messageCount(owner),
-        messages.aggregate<{
-          _id: Types.ObjectId;
-          messages: number;
-          lastMessageAt: Date;
-          chat: Array<{ title: string }>;
-        }>([
-          { $match: owner },
-          { $group: { _id: '$chatId', messages: { $sum: 1 }, lastMessageAt: { $max: '$createdAt' } } },
-          { $sort: { messages: -1, lastMessageAt: -1 } },
-          { $limit: MOST_ACTIVE_CHATS },
-          {
-            $lookup: {
-              from: chats.collection.collectionName,
-              localField: '_id',
-              foreignField: '_id',
-              as: 'chat',
-            },
-          },
-        ]),
+        rollups
+          .readable()
+          .then((fromRollups) => (fromRollups ? mostActiveFromRollups(scope) : mostActiveFromRecords(owner))),
       ]);
       return {
         scope: scopeView(scope),

@@ -57,6 +57,7 @@ export function createGenerationModule(
     ...rollupRecords,
     jobs,
     assets: assetRecords,
+    messages: messagesModel,
     log: app.log,
   });
   // Built before this instance's workers start (the app starts them on ready after this hook).
@@ -92,9 +93,10 @@ export function createGenerationModule(
     messages: messagesModel,
     assets,
     cancelJobsOfChat: (chatId: Types.ObjectId) => cancellation.cancelWhere({ chatId }),
+    messageCounts: rollups,
     caps,
   });
-  const messages = createMessageService(messagesModel, chatService, assets, caps);
+  const messages = createMessageService(messagesModel, chatService, assets, caps, rollups);
   const outcomeMessages = createOutcomeMessages(messages);
   const announce: OnJobFinished = (job) =>
     outcomeMessages(job).catch((error: unknown) =>
@@ -187,7 +189,11 @@ export function createGenerationModule(
     { kind: 'assets', deleteAllOf: (ownerId) => assets.deleteWhere({ ownerId }) },
     {
       kind: 'messages',
-      deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount,
+      deleteAllOf: async (ownerId) => {
+        const { deletedCount } = await messagesModel.deleteMany({ ownerId });
+        await rollups.ownerMessagesDeleted(ownerId);
+        return deletedCount;
+      },
     },
     { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
   ];
