@@ -138,10 +138,12 @@ describe('analytics rollups', () => {
     });
     const mostActive = (kept['chats all=true'] as { mostActive: Array<{ title: string; messages: number }> })
       .mostActive;
-    expect(mostActive.map((chat) => [chat.title, chat.messages])).toEqual([
+    // Jobs queued outside a chat get chats of their own; the deleted chat is gone.
+    const named = mostActive.filter((chat) => ['Busy', 'Leaving', 'Doomed', 'Quiet'].includes(chat.title));
+    // Only the five most active are listed: Quiet's one message is fewer than any job chat's.
+    expect(named.map((chat) => [chat.title, chat.messages])).toEqual([
       ['Leaving', 4],
       ['Busy', 3],
-      ['Quiet', 1],
     ]);
     await readJobsInstead(server);
     expect(await figures(server, admin, scopes)).toEqual(kept);
