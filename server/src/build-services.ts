@@ -140,6 +140,9 @@ export function buildServices(
       refreshFamilies: models.RefreshFamily,
     }),
     analytics: createAnalyticsService({
+      audit,
+      rollups: generation.rollups,
+      rollupRecords: generation.rollupRecords,
       jobs: generation.jobs,
       assets: generation.assetRecords,
       assetService: generation.assets,

@@ -129,3 +129,13 @@ export const ZChatStats = z.object({
   ),
 });
 export type TChatStats = z.infer<typeof ZChatStats>;
+
+/** What a rebuild of the analytics rollups counted. */
+export const ZRollupBuild = z.object({
+  jobs: z.number().int().describe('Jobs counted'),
+  assets: z.number().int().describe('Assets counted'),
+  rollups: z.number().int().describe('Hour and day rollups written'),
+  prompts: z.number().int().describe('Prompt rows written'),
+  chats: z.number().int().describe('Chats with messages counted'),
+});
+export type TRollupBuild = z.infer<typeof ZRollupBuild>;

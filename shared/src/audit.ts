@@ -31,11 +31,12 @@ export const AuditActions = [
   'api_key.created',
   'api_key.revoked',
   'api_key.new_address',
+  'analytics.rollups_rebuilt',
 ] as const;
 export const ZAuditAction = z.enum(AuditActions);
 export type TAuditAction = z.infer<typeof ZAuditAction>;
 
-export const AuditTargetTypes = ['user', 'job', 'asset', 'webhook', 'api_key'] as const;
+export const AuditTargetTypes = ['user', 'job', 'asset', 'webhook', 'api_key', 'analytics'] as const;
 
 export const ZAuditEvent = z.object({
   id: z.string(),

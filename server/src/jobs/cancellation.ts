@@ -1,5 +1,6 @@
 import type { QueryFilter } from 'mongoose';
 
+import type { AnalyticsRollups } from '../modules/analytics/rollups.js';
 import type { JobEvents } from './job-events.js';
 import type { JobModel, JobRecord } from './job-model.js';
 import * as transitions from './transitions.js';
@@ -16,10 +17,15 @@ export interface JobCancellation {
   cancelWhere(filter: QueryFilter<JobRecord>): Promise<number>;
 }
 
-export function createJobCancellation(jobs: JobModel, events: JobEvents): JobCancellation {
+export function createJobCancellation(
+  jobs: JobModel,
+  events: JobEvents,
+  rollups: AnalyticsRollups,
+): JobCancellation {
   async function change(transition: JobTransition): Promise<JobRecord | undefined> {
     const changed = await applyTransition(jobs, transition);
     if (!changed) return undefined;
+    await rollups.jobChanged(transition, changed);
     events.publish(changed);
     return changed;
   }

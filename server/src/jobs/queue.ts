@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 
+import type { AnalyticsRollups } from '../modules/analytics/rollups.js';
 import type { AttachmentRecord } from '../modules/assets/attachment-schema.js';
 import type { JobCancellation } from './cancellation.js';
 import type { JobEvents } from './job-events.js';
@@ -111,12 +112,20 @@ export function createJobQueue(
   jobs: JobModel,
   events: JobEvents,
   policy: QueuePolicy,
-  { cancellation, onFinished }: { cancellation: JobCancellation; onFinished: OnJobFinished },
+  {
+    cancellation,
+    onFinished,
+    rollups,
+  }: { cancellation: JobCancellation; onFinished: OnJobFinished; rollups: AnalyticsRollups },
 ): JobQueue {
-  /** Applies a transition and publishes its result; a job reaching succeeded or failed is announced. */
-  async function change(transition: JobTransition): Promise<JobRecord | undefined> {
+  /**
+   * Applies a transition, counts it in the analytics rollups and publishes its result; a job reaching
+   * succeeded or failed is announced. `before` is the job as read when the transition's filter pins it.
+   */
+  async function change(transition: JobTransition, before?: JobRecord): Promise<JobRecord | undefined> {
     const changed = await applyTransition(jobs, transition);
     if (!changed) return undefined;
+    await rollups.jobChanged(transition, changed, before);
     events.publish(changed);
     // Each transition is one conditional update from an unfinished state, so exactly one caller gets
     // here per finished job.
@@ -152,6 +161,7 @@ export function createJobQueue(
           availableAt: new Date(),
         })
       ).toObject() as JobRecord;
+      await rollups.jobCreated(created);
       events.publish(created);
       return created;
     },
@@ -167,18 +177,24 @@ export function createJobQueue(
       const saturated = [...round.running]
         .filter(([, count]) => count >= policy.maxRunningPerUser)
         .map(([ownerId]) => new Types.ObjectId(ownerId));
-      const claimed = await applyTransition(
-        jobs,
-        transitions.claim({ workerId, now: new Date(), leaseMs: policy.leaseMs, excludedOwners: saturated }),
-      );
+      const claim = transitions.claim({
+        workerId,
+        now: new Date(),
+        leaseMs: policy.leaseMs,
+        excludedOwners: saturated,
+      });
+      const claimed = await applyTransition(jobs, claim);
       if (!claimed) return undefined;
+      await rollups.jobChanged(claim, claimed);
       // Two instances may claim for one owner at the same moment; the one over the limit hands it back
       // before anyone is told it ran.
       const ownerRunning = await jobs.countDocuments({ ownerId: claimed.ownerId, status: 'running' });
       // A stale count (a run ended since) only holds an owner back until the next round.
       round.running.set(claimed.ownerId.toHexString(), ownerRunning);
       if (ownerRunning > policy.maxRunningPerUser) {
-        await applyTransition(jobs, transitions.release(run(claimed, workerId)));
+        const release = transitions.release(run(claimed, workerId));
+        const released = await applyTransition(jobs, release);
+        if (released) await rollups.jobChanged(release, released);
         return undefined;
       }
       events.publish(claimed);
@@ -238,13 +254,28 @@ export function createJobQueue(
 
     async adminChange(jobId, { status, progress, error }) {
       const now = new Date();
-      if (status === 'queued')
-        return (
-          (await change(transitions.adminRetry(jobId, now))) ?? change(transitions.adminRequeue(jobId, now))
-        );
-      if (status === 'failed') return change(transitions.adminFail(jobId, now, error));
-      if (progress === undefined) return undefined;
-      return change(transitions.adminSetProgress(jobId, progress));
+      const candidates =
+        status === 'queued'
+          ? [transitions.adminRetry(jobId, now), transitions.adminRequeue(jobId, now)]
+          : status === 'failed'
+            ? [transitions.adminFail(jobId, now, error)]
+            : progress === undefined
+              ? []
+              : [transitions.adminSetProgress(jobId, progress)];
+      if (candidates.length === 0) return undefined;
+      // Admin changes start from several states, so the job is read first and the change pinned to the
+      // version read: the rollups then know what it was. A change made in between means reading again.
+      for (;;) {
+        const before = await jobs.findById(jobId).lean<JobRecord>();
+        if (!before) return undefined;
+        for (const transition of candidates) {
+          const pinned = { ...transition, filter: { ...transition.filter, version: before.version } };
+          const changed = await change(pinned, before);
+          if (changed) return changed;
+        }
+        const current = await jobs.findById(jobId, { version: 1 }).lean<Pick<JobRecord, 'version'>>();
+        if (!current || current.version === before.version) return undefined;
+      }
     },
 
     async cancelRequestedAmong(ids) {

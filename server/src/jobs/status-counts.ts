@@ -29,6 +29,31 @@ export interface JobCountRow {
   count: number;
 }
 
+/** Jobs per kind from `[kind, count]` pairs (several may share a kind); a job without a kind is a generation. */
+export function countKinds(
+  pairs: Iterable<readonly [kind: string | null | undefined, count: number]>,
+): TJobKindCounts {
+  const byKind: TJobKindCounts = { generate: 0, simplify: 0, weld: 0, recenter: 0, convert: 0 };
+  for (const [kind, count] of pairs) {
+    const named = kind ?? 'generate';
+    if ((JobKinds as readonly string[]).includes(named)) byKind[named as keyof TJobKindCounts] += count;
+  }
+  return byKind;
+}
+
+/** Generation jobs per input from `[inputType, count]` pairs; a job without an input type took a prompt. */
+export function countInputTypes(
+  pairs: Iterable<readonly [inputType: string | null | undefined, count: number]>,
+): TJobInputTypeCounts {
+  const byInputType: TJobInputTypeCounts = { text: 0, image: 0, 'text+image': 0 };
+  for (const [inputType, count] of pairs) {
+    const named = inputType ?? 'text';
+    if ((JobInputTypes as readonly string[]).includes(named))
+      byInputType[named as keyof TJobInputTypeCounts] += count;
+  }
+  return byInputType;
+}
+
 /**
  * Jobs per state, per kind and, for generation jobs, per input. Jobs recorded before kinds and inputs
  * existed are text generations.
@@ -38,16 +63,13 @@ export function countJobs(rows: ReadonlyArray<JobCountRow>): {
   byKind: TJobKindCounts;
   byInputType: TJobInputTypeCounts;
 } {
-  const byKind: TJobKindCounts = { generate: 0, simplify: 0, weld: 0, recenter: 0, convert: 0 };
-  const byInputType: TJobInputTypeCounts = { text: 0, image: 0, 'text+image': 0 };
-  for (const { _id, count } of rows) {
-    const kind = _id.kind ?? 'generate';
-    if ((JobKinds as readonly string[]).includes(kind)) byKind[kind as keyof TJobKindCounts] += count;
-    if (kind !== 'generate') continue;
-    const inputType = _id.inputType ?? 'text';
-    if ((JobInputTypes as readonly string[]).includes(inputType))
-      byInputType[inputType as keyof TJobInputTypeCounts] += count;
-  }
-  const byStatus = countByStatus(rows.map(({ _id, count }) => ({ _id: _id.status ?? '', count })));
-  return { byStatus, byKind, byInputType };
+  return {
+    byStatus: countByStatus(rows.map(({ _id, count }) => ({ _id: _id.status ?? '', count }))),
+    byKind: countKinds(rows.map(({ _id, count }) => [_id.kind, count] as const)),
+    byInputType: countInputTypes(
+      rows
+        .filter(({ _id }) => (_id.kind ?? 'generate') === 'generate')
+        .map(({ _id, count }) => [_id.inputType, count] as const),
+    ),
+  };
 }

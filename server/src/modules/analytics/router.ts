@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 import {
   ZAnalyticsScopeInput,
   ZAnalyticsStats,
@@ -8,9 +10,10 @@ import {
   ZGenerationMetricsInput,
   ZPopularPrompts,
   ZPopularPromptsInput,
+  ZRollupBuild,
 } from '@gen3d/shared';
 
-import { authedProcedure, router } from '../../trpc/trpc.js';
+import { authedProcedure, router, withRole } from '../../trpc/trpc.js';
 import { scopeOf } from './scope.js';
 
 const tags = ['analytics'];
@@ -95,4 +98,20 @@ export const analyticsRouter = router({
     .input(ZAnalyticsScopeInput)
     .output(ZChatStats)
     .query(({ ctx, input }) => ctx.services.analytics.chatStats(scopeOf(ctx.user, input))),
+
+  rebuildRollups: withRole('admin')
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/analytics/rollups/rebuild',
+        tags,
+        summary:
+          'Recomputes the analytics rollups from the jobs and assets: repairs them after a crash or a failed update (admins; CONFLICT while a build runs)',
+        protect: true,
+      },
+      errorCodes: ['CONFLICT'],
+    })
+    .input(z.void())
+    .output(ZRollupBuild)
+    .mutation(({ ctx }) => ctx.services.analytics.rebuildRollups(ctx.actor)),
 });

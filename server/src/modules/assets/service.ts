@@ -60,6 +60,12 @@ export interface AssetService {
   forDownload(assetId: string, fileName: string): Promise<AssetRecord | undefined>;
 }
 
+/** Told of every asset record added or removed (the analytics rollups count them). */
+export interface AssetCountListener {
+  assetsAdded(assets: Array<Pick<AssetRecord, 'ownerId' | 'createdAt' | 'bytes'>>): Promise<void>;
+  assetsRemoved(assets: Array<Pick<AssetRecord, 'ownerId' | 'createdAt' | 'bytes'>>): Promise<void>;
+}
+
 /** The kind of a model server's file: images among them are the textures of a textured model. */
 function kindOf(format: TAssetFormat): TAssetKind {
   if (format === 'mtl') return 'material';
@@ -103,6 +109,7 @@ export function createAssetService(
   storage: AssetStorage,
   signer: AssetUrlSigner,
   usage: AssetUsage,
+  counts: AssetCountListener,
 ): AssetService {
   const attachmentView: AssetService['attachmentView'] = (attachment) => {
     const assetId = attachment.assetId.toHexString();
@@ -172,12 +179,15 @@ export function createAssetService(
       const failed = writes.find((write) => write.status === 'rejected');
       if (failed) throw failed.reason;
       const records = added.map(({ record }) => record);
-      const inserted = await assets.insertMany(records);
+      const inserted = (await assets.insertMany(records)).map(
+        (document) => document.toObject() as AssetRecord,
+      );
       await usage.add(
         origin.ownerId,
         records.reduce((sum, record) => sum + record.bytes, 0),
       );
-      return inserted.map((document) => document.toObject() as AssetRecord);
+      await counts.assetsAdded(inserted);
+      return inserted;
     } catch (error) {
       await Promise.all(stored.map((key) => storage.delete(key).catch(() => undefined)));
       throw error;
@@ -270,10 +280,11 @@ export function createAssetService(
 
     async deleteWhere(filter) {
       const doomed = await assets
-        .find(filter, { storageKey: 1, ownerId: 1, bytes: 1 })
-        .lean<Array<Pick<AssetRecord, '_id' | 'storageKey' | 'ownerId' | 'bytes'>>>();
+        .find(filter, { storageKey: 1, ownerId: 1, bytes: 1, createdAt: 1 })
+        .lean<Array<Pick<AssetRecord, '_id' | 'storageKey' | 'ownerId' | 'bytes' | 'createdAt'>>>();
       // Records first: a deletion cut short leaves at worst unused files, never a record whose file is gone.
       const { deletedCount } = await assets.deleteMany({ _id: { $in: doomed.map((record) => record._id) } });
+      await counts.assetsRemoved(doomed);
       const freed = new Map<string, number>();
       for (const record of doomed)
         freed.set(

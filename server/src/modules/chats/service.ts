@@ -4,6 +4,7 @@ import type { TChat } from '@gen3d/shared';
 
 import { onPage } from '../../db/paging.js';
 import { NotFound } from '../../domain-errors.js';
+import type { AnalyticsRollups } from '../analytics/rollups.js';
 import type { AssetService } from '../assets/service.js';
 import type { MessageModel } from '../messages/model.js';
 import type { StoredObjectCaps } from '../quotas/stored-object-caps.js';
@@ -16,6 +17,8 @@ export interface ChatDeps {
   /** Cancels the chat's queued and running jobs; answers how many. */
   cancelJobsOfChat(chatId: Types.ObjectId): Promise<number>;
   caps: StoredObjectCaps;
+  /** The analytics rollups, told of a chat deleted with its messages. */
+  messageCounts: Pick<AnalyticsRollups, 'chatDeleted'>;
 }
 
 export interface ChatService {
@@ -51,6 +54,7 @@ export function createChatService({
   messages,
   assets,
   cancelJobsOfChat,
+  messageCounts,
   caps,
 }: ChatDeps): ChatService {
   async function owned(ownerId: string, chatId: string): Promise<ChatRecord> {
@@ -95,6 +99,7 @@ export function createChatService({
       const canceledJobs = await cancelJobsOfChat(chat._id);
       await chats.deleteOne({ _id: chat._id });
       const { deletedCount: deletedMessages } = await messages.deleteMany({ chatId: chat._id });
+      await messageCounts.chatDeleted(chat._id);
       const deletedAssets = await assets.deleteWhere({ chatId: chat._id });
       return { messages: deletedMessages, assets: deletedAssets, canceledJobs };
     },

@@ -20,6 +20,8 @@ import { WorkerRegistry } from '../../jobs/worker-registry.js';
 import { MeshPool } from '../../meshes/mesh-pool.js';
 import { createModelServerClients } from '../../model-servers/model-server-clients.js';
 import { createConfiguredStorage } from '../../storage/configured-storage.js';
+import { rollupModels } from '../analytics/rollup-model.js';
+import { createAnalyticsRollups } from '../analytics/rollups.js';
 import { assetModel } from '../assets/model.js';
 import { createAssetService } from '../assets/service.js';
 import { createAssetUsage } from '../assets/usage.js';
@@ -52,13 +54,28 @@ export function createGenerationModule(
   const connection = app.database.connection;
   const { storage, signer } = createConfiguredStorage(config, connection);
   const assetRecords = assetModel(connection);
+  const jobs = jobModel(connection);
+  const rollupRecords = rollupModels(connection);
+  const rollups = createAnalyticsRollups({
+    ...rollupRecords,
+    jobs,
+    assets: assetRecords,
+    messages: messagesModel,
+    log: app.log,
+  });
+  // Built before this instance's workers start (the app starts them on ready after this hook).
+  app.addHook('onReady', async () => {
+    await rollups
+      .ensureBuilt()
+      .catch((error: unknown) => app.log.error({ err: error }, 'building the analytics rollups failed'));
+  });
   const assets = createAssetService(
     assetRecords,
     storage,
     signer,
     createAssetUsage(connection, assetRecords),
+    rollups,
   );
-  const jobs = jobModel(connection);
   const events = new JobEvents();
   const { jobs: policy } = config;
   const watcher = new JobWatcher(jobs, events, {
@@ -69,7 +86,7 @@ export function createGenerationModule(
   const { modelServers } = clients;
   // Chats cancel their jobs; finished jobs are announced in their chats. Cancelling needs nothing of the
   // announcement, so chats and messages are built first and the queue after them.
-  const cancellation = createJobCancellation(jobs, events);
+  const cancellation = createJobCancellation(jobs, events, rollups);
   const caps = createStoredObjectCaps(
     { chats, messages: messagesModel, usedAssetBytes: (ownerId) => assets.usedBytes(ownerId) },
     config.storedObjects,
@@ -79,15 +96,16 @@ export function createGenerationModule(
     messages: messagesModel,
     assets,
     cancelJobsOfChat: (chatId: Types.ObjectId) => cancellation.cancelWhere({ chatId }),
+    messageCounts: rollups,
     caps,
   });
-  const messages = createMessageService(messagesModel, chatService, assets, caps);
+  const messages = createMessageService(messagesModel, chatService, assets, caps, rollups);
   const outcomeMessages = createOutcomeMessages(messages);
   const announce: OnJobFinished = (job) =>
     outcomeMessages(job).catch((error: unknown) =>
       app.log.error({ err: error, jobId: job._id.toHexString() }, 'writing the assistant message failed'),
     );
-  const queue = createJobQueue(jobs, events, policy, { cancellation, onFinished: announce });
+  const queue = createJobQueue(jobs, events, policy, { cancellation, onFinished: announce, rollups });
   const meshes = new MeshPool({ ...config.meshes, maxFileBytes: config.assets.maxFileBytes });
   const postprocessor = createPostprocessingProcessor({ assets, meshes });
   const processor = processorByKind({
@@ -186,17 +204,25 @@ export function createGenerationModule(
       kind: 'jobs',
       deleteAllOf: async (ownerId) => {
         await queue.cancelWhere({ ownerId });
-        return (await jobs.deleteMany({ ownerId })).deletedCount;
+        const { deletedCount } = await jobs.deleteMany({ ownerId });
+        await rollups.ownerJobsDeleted(ownerId);
+        return deletedCount;
       },
     },
     { kind: 'assets', deleteAllOf: (ownerId) => assets.deleteWhere({ ownerId }) },
     {
       kind: 'messages',
-      deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount,
+      deleteAllOf: async (ownerId) => {
+        const { deletedCount } = await messagesModel.deleteMany({ ownerId });
+        await rollups.ownerMessagesDeleted(ownerId);
+        return deletedCount;
+      },
     },
     { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
   ];
   return {
+    rollups,
+    rollupRecords,
     chats: chatService,
     messages,
     assets,

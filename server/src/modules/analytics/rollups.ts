@@ -1,0 +1,509 @@
+import { randomUUID } from 'node:crypto';
+
+import type { FastifyBaseLogger } from 'fastify';
+import type { AnyBulkWriteOperation } from 'mongodb';
+import type { Types } from 'mongoose';
+
+import { Conflict } from '../../domain-errors.js';
+import type { JobModel } from '../../jobs/job-model.js';
+import type { JobTransition } from '../../jobs/transitions.js';
+import type { AssetModel } from '../assets/model.js';
+import type { MessageModel } from '../messages/model.js';
+import { RollupDelta, type AssetFacts, type JobFacts, type RollupChange } from './rollup-increments.js';
+import type {
+  ChatRollupRecord,
+  PromptRollupRecord,
+  RollupModels,
+  RollupRecord,
+  RollupStateRecord,
+} from './rollup-model.js';
+import { hasWrittenPrompt, WRITTEN_PROMPT } from './written-prompts.js';
+
+const STATE_ID = 'rollups';
+/** A build not finished after this long is taken as abandoned (its instance stopped) and may be redone. */
+const BUILD_LEASE_MS = 10 * 60_000;
+const BATCH = 1_000;
+const BUILD_RUNNING = 'The analytics rollups are being built; try again when that ends';
+const DUPLICATE_KEY = 11000;
+
+/** What a rebuild counted. */
+export interface RollupBuild {
+  jobs: number;
+  assets: number;
+  rollups: number;
+  prompts: number;
+  chats: number;
+}
+
+/** A message as the most active chats count it. */
+export interface MessageFacts {
+  chatId: Types.ObjectId;
+  ownerId: Types.ObjectId;
+  createdAt: Date;
+}
+
+/**
+ * Pre-aggregated analytics, kept up to date by the code paths that change jobs and assets: each change is
+ * one `$inc` upsert per touched rollup document (commutative, so instances may apply them in any order).
+ */
+export interface AnalyticsRollups {
+  /** True when the rollups were built and no update of them failed since: analytics may read them. */
+  readable(): Promise<boolean>;
+  /** A new job. */
+  jobCreated(job: JobFacts & { prompt: string; promptKey: string }): Promise<void>;
+  /**
+   * A job transition that applied: the job as it was before is the job after it in the state the
+   * transition's filter names (every queue transition starts from one queued or running state), unless
+   * `before` is given.
+   */
+  jobChanged(transition: JobTransition, after: JobFacts, before?: JobFacts): Promise<void>;
+  /** Every job of the owner was deleted (account deletion). */
+  ownerJobsDeleted(ownerId: Types.ObjectId): Promise<void>;
+  assetsAdded(assets: AssetFacts[]): Promise<void>;
+  assetsRemoved(assets: AssetFacts[]): Promise<void>;
+  messageAdded(message: MessageFacts): Promise<void>;
+  messageRemoved(message: MessageFacts): Promise<void>;
+  /** A chat was deleted with its messages. */
+  chatDeleted(chatId: Types.ObjectId): Promise<void>;
+  /** Every message of the owner was deleted (account deletion). */
+  ownerMessagesDeleted(ownerId: Types.ObjectId): Promise<void>;
+  /** Builds the rollups at start-up if they never were (or a build was abandoned, or an update failed). */
+  ensureBuilt(): Promise<RollupBuild | undefined>;
+  /** Recomputes every rollup from the jobs and assets (an admin's repair); refused while a build runs. */
+  rebuild(): Promise<RollupBuild>;
+}
+
+export interface RollupDeps extends RollupModels {
+  jobs: JobModel;
+  assets: AssetModel;
+  messages: MessageModel;
+  log: FastifyBaseLogger;
+}
+
+/** An update of one rollup document (`T`), by its string id. */
+interface Operation<T> {
+  updateOne: {
+    filter: { _id: string } & Partial<Record<keyof T, unknown>>;
+    update: Record<string, unknown>;
+    upsert?: boolean;
+  };
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === DUPLICATE_KEY;
+}
+
+/** The ops of a failed unordered bulk write that failed on a duplicate key (two upserts of one new document). */
+function duplicateIndexes(error: unknown): number[] | undefined {
+  const writeErrors = (error as { writeErrors?: unknown } | null)?.writeErrors;
+  if (!Array.isArray(writeErrors)) return isDuplicateKey(error) ? undefined : [];
+  const failed = writeErrors as Array<{ code?: unknown; index?: unknown }>;
+  if (!failed.every((entry) => entry.code === DUPLICATE_KEY && typeof entry.index === 'number')) return [];
+  return failed.map((entry) => entry.index as number);
+}
+
+/**
+ * Runs upserts unordered; those that raced another upsert of the same new document (a duplicate key) are
+ * run again, now finding it. Any other failure is thrown.
+ */
+async function upsertAll<T>(
+  write: (operations: Operation<T>[]) => Promise<unknown>,
+  operations: Operation<T>[],
+): Promise<void> {
+  let pending = operations;
+  for (let round = 0; pending.length > 0; round += 1) {
+    try {
+      await write(pending);
+      return;
+    } catch (error) {
+      const again = duplicateIndexes(error);
+      if (round >= 3 || (again !== undefined && again.length === 0)) throw error;
+      pending = again === undefined ? pending : again.map((index) => pending[index] as Operation<T>);
+    }
+  }
+}
+
+function rollupUpsert(change: RollupChange, id: string): Operation<RollupRecord> {
+  return {
+    updateOne: {
+      filter: { _id: id },
+      update: {
+        $inc: Object.fromEntries(change.inc),
+        $setOnInsert: { ownerId: change.ownerId, span: change.span, start: change.start },
+      },
+      upsert: true,
+    },
+  };
+}
+
+const promptId = (ownerId: Types.ObjectId | null, promptKey: string) =>
+  `${ownerId ? ownerId.toHexString() : '*'}|${promptKey}`;
+
+function promptUpsert(
+  ownerId: Types.ObjectId | null,
+  promptKey: string,
+  count: number,
+  lastUsedAt: Date,
+): Operation<PromptRollupRecord> {
+  return {
+    updateOne: {
+      filter: { _id: promptId(ownerId, promptKey) },
+      update: { $inc: { count }, $max: { lastUsedAt }, $setOnInsert: { ownerId, promptKey } },
+      upsert: true,
+    },
+  };
+}
+
+const JOB_FIELDS = {
+  ownerId: 1,
+  createdAt: 1,
+  status: 1,
+  kind: 1,
+  inputType: 1,
+  'params.modelServer': 1,
+  'error.code': 1,
+  computeMs: 1,
+} as const;
+
+export function createAnalyticsRollups({
+  rollups,
+  prompts,
+  chats,
+  state,
+  jobs,
+  assets,
+  messages,
+  log,
+}: RollupDeps): AnalyticsRollups {
+  const writeRollups = (operations: Operation<RollupRecord>[]) =>
+    rollups.collection.bulkWrite(operations as unknown as AnyBulkWriteOperation[], { ordered: false });
+  const writePrompts = (operations: Operation<PromptRollupRecord>[]) =>
+    prompts.collection.bulkWrite(operations as unknown as AnyBulkWriteOperation[], { ordered: false });
+
+  /** After a failed update the rollups are off by it: analytics read the jobs again until a rebuild. */
+  async function markStale(error: unknown): Promise<void> {
+    log.error(
+      { err: error },
+      'updating the analytics rollups failed; analytics read the jobs until a rebuild',
+    );
+    await state
+      .updateOne({ _id: STATE_ID }, { $set: { state: 'stale' } })
+      .catch((stateError: unknown) =>
+        log.error({ err: stateError }, 'marking the analytics rollups stale failed'),
+      );
+  }
+
+  async function apply(delta: RollupDelta, promptOps: Operation<PromptRollupRecord>[] = []): Promise<void> {
+    const changes = delta.nonZero();
+    try {
+      await Promise.all([
+        changes.length > 0 &&
+          upsertAll(
+            writeRollups,
+            changes.map(([id, change]) => rollupUpsert(change, id)),
+          ),
+        promptOps.length > 0 && upsertAll(writePrompts, promptOps),
+      ]);
+    } catch (error) {
+      await markStale(error);
+    }
+  }
+
+  /** Claims the build: from `expected` (absent, or the state read) to a new build of this instance. */
+  async function claimBuild(
+    expected: Pick<RollupStateRecord, 'buildId' | 'state'> | undefined,
+  ): Promise<string | undefined> {
+    const buildId = randomUUID();
+    const building = { state: 'building' as const, buildId, startedAt: new Date(), finishedAt: null };
+    try {
+      if (!expected) {
+        await state.create({ _id: STATE_ID, ...building });
+        return buildId;
+      }
+      const claimed = await state.findOneAndUpdate(
+        { _id: STATE_ID, buildId: expected.buildId, state: expected.state },
+        { $set: building },
+      );
+      return claimed ? buildId : undefined;
+    } catch (error) {
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Counts every job and asset into empty rollups, then lets analytics read them if the build is still this one. */
+  async function build(buildId: string): Promise<RollupBuild> {
+    await Promise.all([rollups.deleteMany({}), prompts.deleteMany({}), chats.deleteMany({})]);
+    const counted: RollupBuild = { jobs: 0, assets: 0, rollups: 0, prompts: 0, chats: 0 };
+    const delta = new RollupDelta();
+    for await (const job of jobs.find({}, JOB_FIELDS).lean<JobFacts[]>().cursor()) {
+      delta.job(job, 1);
+      counted.jobs += 1;
+    }
+    for await (const asset of assets
+      .find({}, { ownerId: 1, createdAt: 1, bytes: 1 })
+      .lean<AssetFacts[]>()
+      .cursor()) {
+      delta.asset(asset, 1);
+      counted.assets += 1;
+    }
+    const operations = delta.nonZero();
+    for (let start = 0; start < operations.length; start += BATCH)
+      await upsertAll(
+        writeRollups,
+        operations.slice(start, start + BATCH).map(([id, change]) => rollupUpsert(change, id)),
+      );
+    counted.rollups = operations.length;
+    // The prompt key as the pipelines compute it, for jobs queued before prompt keys existed.
+    const key = { $ifNull: ['$promptKey', { $toLower: { $trim: { input: '$prompt' } } }] };
+    const [owned, everyone] = await Promise.all([
+      jobs.aggregate<{ _id: { ownerId: Types.ObjectId; key: string }; count: number; lastUsedAt: Date }>([
+        { $match: WRITTEN_PROMPT },
+        {
+          $group: {
+            _id: { ownerId: '$ownerId', key },
+            count: { $sum: 1 },
+            lastUsedAt: { $max: '$createdAt' },
+          },
+        },
+      ]),
+      jobs.aggregate<{ _id: string; count: number; lastUsedAt: Date }>([
+        { $match: WRITTEN_PROMPT },
+        { $group: { _id: key, count: { $sum: 1 }, lastUsedAt: { $max: '$createdAt' } } },
+      ]),
+    ]);
+    const promptOps = [
+      ...owned.map((row) => promptUpsert(row._id.ownerId, row._id.key, row.count, row.lastUsedAt)),
+      ...everyone.map((row) => promptUpsert(null, row._id, row.count, row.lastUsedAt)),
+    ];
+    for (let start = 0; start < promptOps.length; start += BATCH)
+      await upsertAll(writePrompts, promptOps.slice(start, start + BATCH));
+    counted.prompts = promptOps.length;
+    const active = await messages.aggregate<{
+      _id: Types.ObjectId;
+      ownerId: Types.ObjectId;
+      messages: number;
+      lastMessageAt: Date;
+    }>([
+      {
+        $group: {
+          _id: '$chatId',
+          ownerId: { $first: '$ownerId' },
+          messages: { $sum: 1 },
+          lastMessageAt: { $max: '$createdAt' },
+        },
+      },
+    ]);
+    for (const row of active) await chatCounted(row._id, row.ownerId, row.messages, row.lastMessageAt);
+    counted.chats = active.length;
+    const finished = await state.updateOne(
+      { _id: STATE_ID, buildId, state: 'building' },
+      { $set: { state: 'ready', finishedAt: new Date() } },
+    );
+    if (finished.modifiedCount === 0)
+      log.warn(
+        'the analytics rollups changed while they were built; analytics read the jobs until a rebuild',
+      );
+    return counted;
+  }
+
+  /** Everyone's row of each prompt gets its latest use again from the owners' rows that remain. */
+  async function refreshLastUse(promptKeys: string[]): Promise<void> {
+    for (const promptKey of promptKeys) {
+      // Compare-and-set: a job queued meanwhile may have moved the row on, and its use is then the latest.
+      for (;;) {
+        const row = await prompts.findById(promptId(null, promptKey)).lean<PromptRollupRecord>();
+        if (!row) break;
+        if (row.count <= 0) {
+          await prompts.deleteOne({ _id: row._id, count: { $lte: 0 } });
+          break;
+        }
+        const [latest] = await prompts
+          .find({ promptKey, ownerId: { $ne: null } }, { lastUsedAt: 1 })
+          .sort({ lastUsedAt: -1 })
+          .limit(1)
+          .lean<Array<Pick<PromptRollupRecord, 'lastUsedAt'>>>();
+        if (!latest) break;
+        const set = await prompts.updateOne(
+          { _id: row._id, lastUsedAt: row.lastUsedAt },
+          { $set: { lastUsedAt: latest.lastUsedAt } },
+        );
+        if (set.matchedCount === 1) break;
+      }
+    }
+  }
+
+  /** Counts messages into a chat's row (an upsert that raced another upsert of the row runs again). */
+  async function chatCounted(
+    chatId: Types.ObjectId,
+    ownerId: Types.ObjectId,
+    count: number,
+    lastMessageAt: Date,
+  ): Promise<void> {
+    const write = () =>
+      chats.updateOne(
+        { _id: chatId },
+        { $inc: { messages: count }, $max: { lastMessageAt }, $setOnInsert: { ownerId } },
+        { upsert: true },
+      );
+    try {
+      await write();
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      await write();
+    }
+  }
+
+  /** A chat's row gets its latest message again from the messages that remain (compare-and-set). */
+  async function refreshLastMessage(chatId: Types.ObjectId): Promise<void> {
+    for (;;) {
+      const row = await chats.findById(chatId).lean<ChatRollupRecord>();
+      if (!row) return;
+      if (row.messages <= 0) {
+        await chats.deleteOne({ _id: chatId, messages: { $lte: 0 } });
+        return;
+      }
+      const [latest] = await messages
+        .find({ chatId }, { createdAt: 1 })
+        .sort({ createdAt: -1 })
+        .limit(1)
+        .lean<Array<{ createdAt: Date }>>();
+      if (!latest) return;
+      const set = await chats.updateOne(
+        { _id: chatId, lastMessageAt: row.lastMessageAt },
+        { $set: { lastMessageAt: latest.createdAt } },
+      );
+      if (set.matchedCount === 1) return;
+    }
+  }
+
+  /** Runs a rollup update; a failure marks the rollups stale instead of failing the caller's request. */
+  async function guarded(update: () => Promise<unknown>): Promise<void> {
+    try {
+      await update();
+    } catch (error) {
+      await markStale(error);
+    }
+  }
+
+  return {
+    messageAdded: (message) =>
+      guarded(() => chatCounted(message.chatId, message.ownerId, 1, message.createdAt)),
+
+    messageRemoved: (message) =>
+      guarded(async () => {
+        await chats.updateOne({ _id: message.chatId }, { $inc: { messages: -1 } });
+        await refreshLastMessage(message.chatId);
+      }),
+
+    chatDeleted: (chatId) => guarded(() => chats.deleteOne({ _id: chatId })),
+
+    ownerMessagesDeleted: (ownerId) => guarded(() => chats.deleteMany({ ownerId })),
+
+    async readable() {
+      const current = await state.findById(STATE_ID, { state: 1 }).lean();
+      return current?.state === 'ready';
+    },
+
+    async jobCreated(job) {
+      await apply(
+        new RollupDelta().job(job, 1),
+        hasWrittenPrompt(job)
+          ? [
+              promptUpsert(job.ownerId, job.promptKey, 1, job.createdAt),
+              promptUpsert(null, job.promptKey, 1, job.createdAt),
+            ]
+          : [],
+      );
+    },
+
+    async jobChanged(transition, after, before) {
+      const from = before ?? { ...after, status: transition.filter.status as string };
+      if (typeof from.status !== 'string') {
+        await markStale(new Error('a job transition without a known state before it'));
+        return;
+      }
+      const unchanged =
+        from.status === after.status && from.status !== 'failed' && from.status !== 'succeeded';
+      if (unchanged) return;
+      await apply(new RollupDelta().job(from, -1).job(after, 1));
+    },
+
+    async ownerJobsDeleted(ownerId) {
+      try {
+        const owned = await rollups.find({ ownerId }).lean<RollupRecord[]>();
+        const delta = new RollupDelta();
+        const removal: Operation<RollupRecord>[] = [];
+        for (const record of owned) {
+          const inc = new Map<string, number>();
+          for (const field of ['jobs', 'kinds', 'inputs', 'failures', 'durations'] as const)
+            for (const [name, count] of Object.entries(record[field] ?? {}))
+              inc.set(`${field}.${name}`, -(count ?? 0));
+          for (const [server, figures] of Object.entries(record.servers ?? {}))
+            for (const [figure, value] of Object.entries(figures ?? {}))
+              inc.set(`servers.${server}.${figure}`, -(value ?? 0));
+          // Everyone's rollup of the same hour or day loses exactly what this owner's held.
+          const ownerInc = new Map([...inc].map(([path, amount]) => [path, amount]));
+          delta.changes.set(`*|${record._id.split('|').slice(1).join('|')}`, {
+            ownerId: null,
+            span: record.span,
+            start: record.start,
+            inc,
+          });
+          removal.push(rollupUpsert({ ...record, inc: ownerInc }, record._id));
+        }
+        await upsertAll(writeRollups, removal);
+        await apply(delta);
+        const ownedPrompts = await prompts.find({ ownerId }).lean<PromptRollupRecord[]>();
+        await prompts.deleteMany({ ownerId });
+        if (ownedPrompts.length > 0) {
+          await upsertAll(
+            writePrompts,
+            ownedPrompts.map((row) => ({
+              updateOne: {
+                filter: { _id: promptId(null, row.promptKey) },
+                update: { $inc: { count: -row.count } },
+              },
+            })),
+          );
+          await refreshLastUse(ownedPrompts.map((row) => row.promptKey));
+        }
+      } catch (error) {
+        await markStale(error);
+      }
+    },
+
+    async assetsAdded(added) {
+      const delta = new RollupDelta();
+      for (const asset of added) delta.asset(asset, 1);
+      await apply(delta);
+    },
+
+    async assetsRemoved(removed) {
+      const delta = new RollupDelta();
+      for (const asset of removed) delta.asset(asset, -1);
+      await apply(delta);
+    },
+
+    async ensureBuilt() {
+      const current = await state.findById(STATE_ID).lean();
+      if (current?.state === 'ready') return undefined;
+      if (current?.state === 'building' && Date.now() - current.startedAt.getTime() < BUILD_LEASE_MS)
+        return undefined;
+      const buildId = await claimBuild(current ?? undefined);
+      if (!buildId) return undefined;
+      const counted = await build(buildId);
+      log.info(counted, 'analytics rollups built');
+      return counted;
+    },
+
+    async rebuild() {
+      const current = await state.findById(STATE_ID).lean();
+      if (current?.state === 'building' && Date.now() - current.startedAt.getTime() < BUILD_LEASE_MS)
+        throw new Conflict(BUILD_RUNNING);
+      const buildId = await claimBuild(current ?? undefined);
+      if (!buildId) throw new Conflict(BUILD_RUNNING);
+      return build(buildId);
+    },
+  };
+}
