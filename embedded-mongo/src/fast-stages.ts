@@ -609,10 +609,11 @@ function conditionOn(path: readonly string[], condition: unknown): Predicate {
       const equal = conditionOn(path, operand);
       return (doc) => !equal(doc);
     }
-    if (operator === '$in') {
+    if (operator === '$in' || operator === '$nin') {
       if (!Array.isArray(operand)) throw new NeedsEngine();
       const options = operand.map((item) => conditionOn(path, item));
-      return (doc) => options.some((option) => option(doc));
+      const listed = (doc: Document) => options.some((option) => option(doc));
+      return operator === '$in' ? listed : (doc) => !listed(doc);
     }
     if (operator === '$type' && (operand === 'number' || operand === 'string' || operand === 'date')) {
       return (doc) => typeClass(scalarAt(doc, path)) === operand;
@@ -646,7 +647,7 @@ function allOf(parts: Predicate[]): Predicate {
 }
 
 /**
- * A filter of equalities, ranges, $ne, $in and $and as a native test; undefined when it needs the general
+ * A filter of equalities, ranges, $ne, $in, $nin and $and as a native test; undefined when it needs the general
  * engine. The test throws `NeedsEngine` when a document holds an array on the way.
  */
 export function nativePredicate(filter: Document | undefined): ((doc: Document) => boolean) | undefined {
@@ -660,7 +661,7 @@ export function nativePredicate(filter: Document | undefined): ((doc: Document) 
 }
 
 /**
- * The documents matching a filter of equalities, ranges, $ne, $in and $and on scalar fields, tested by a
+ * The documents matching a filter of equalities, ranges, $ne, $in, $nin and $and on scalar fields, tested by a
  * compiled predicate; undefined when the filter (or an array met on the way) needs the general engine.
  */
 export function fastFilter(docs: Document[], filter: Document | undefined): Document[] | undefined {

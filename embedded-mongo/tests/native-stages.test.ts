@@ -101,6 +101,10 @@ describe('native $match, $sort and $group', () => {
       { computeMs: { $lt: '5' } },
       { status: null },
       { status: { $ne: 'queued' }, 'params.modelServer': 'meshy' },
+      { ownerId: owner, status: { $nin: ['queued', 'failed'] }, prompt: { $ne: '  Prompt 1  ' } },
+      { status: { $nin: [null] } },
+      { 'error.code': { $nin: ['TIMEOUT'] } },
+      { tags: { $nin: ['b'] } },
       { 'error.code': 'TIMEOUT' },
       { tags: 'a' },
     ];

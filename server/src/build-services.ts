@@ -9,7 +9,9 @@ import { createMailer } from './infra/mailer.js';
 import { type WorkerPool, type WorkerPoolOptions } from './jobs/worker-pool.js';
 import { createModelServerHealthService } from './modules/admin/model-server-health.js';
 import { createAdminOverviewService } from './modules/admin/overview-service.js';
+import { createRollupReads } from './modules/analytics/rollup-reads.js';
 import { createAnalyticsService } from './modules/analytics/service.js';
+import { createTotals } from './modules/analytics/totals.js';
 import { createImageUploads } from './modules/assets/image-uploads.js';
 import { createAssetRegistration } from './modules/assets/registration.js';
 import { createAuditLog } from './modules/audit/audit-log.js';
@@ -65,6 +67,12 @@ export function buildServices(
     audit,
     onJobRunEnded,
   );
+  const totals = createTotals({
+    rollups: generation.rollups,
+    reads: createRollupReads(generation.rollupRecords),
+    jobs: generation.jobs,
+    assets: generation.assetRecords,
+  });
   const mailer = createMailer(config.mail, log);
   app.addHook('onClose', async () => mailer.close());
   const webhooks = createWebhooksModule(app, config, {
@@ -138,11 +146,13 @@ export function buildServices(
       chats: chatRecords,
       messages: messageRecords,
       refreshFamilies: models.RefreshFamily,
+      totals,
     }),
     analytics: createAnalyticsService({
       audit,
       rollups: generation.rollups,
       rollupRecords: generation.rollupRecords,
+      totals,
       jobs: generation.jobs,
       assets: generation.assetRecords,
       assetService: generation.assets,

@@ -13,7 +13,7 @@ import { onPage, paginationOf } from '../../db/paging.js';
 import { NotFound } from '../../domain-errors.js';
 import { escapeRegExp } from '../../infra/regexp.js';
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
-import { countByStatus, countJobs, JOB_COUNT_KEY, type JobCountRow } from '../../jobs/status-counts.js';
+import type { TotalsOf } from '../analytics/totals.js';
 import type { AssetModel } from '../assets/model.js';
 import type { AssetService } from '../assets/service.js';
 import type { AuthModels } from '../auth/model.js';
@@ -33,6 +33,8 @@ export interface AdminOverviewDeps {
   chats: ChatModel;
   messages: MessageModel;
   refreshFamilies: AuthModels['RefreshFamily'];
+  /** Jobs and assets counted from the analytics rollups (or the records while they cannot be read). */
+  totals: TotalsOf;
 }
 
 export interface AdminOverviewService {
@@ -53,21 +55,6 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
     ownerId: job.ownerId.toHexString(),
     claimedBy: job.claimedBy ?? null,
   });
-  const jobsByStatus = async (match: QueryFilter<JobRecord>) =>
-    countByStatus(
-      await jobs.aggregate<{ _id: string; count: number }>([
-        { $match: match },
-        { $group: { _id: '$status', count: { $sum: 1 } } },
-      ]),
-    );
-  const assetTotals = async (match: Record<string, unknown>) => {
-    const [row] = await assets.aggregate<{ total: number; bytes: number }>([
-      { $match: match },
-      { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } },
-    ]);
-    return { total: row?.total ?? 0, bytes: row?.bytes ?? 0 };
-  };
-
   return {
     async stats() {
       const now = Date.now();
@@ -80,10 +67,9 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         plainUsers,
         admins,
         moderators,
-        jobCounts,
+        systemTotals,
         oldestQueued,
         running,
-        assetTotal,
         chatTotal,
         messageTotal,
         recentUsers,
@@ -97,7 +83,7 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
         users.countDocuments({ roles: 'user' }),
         users.countDocuments({ roles: 'admin' }),
         users.countDocuments({ roles: 'moderator' }),
-        jobs.aggregate<JobCountRow>([{ $group: { _id: JOB_COUNT_KEY, count: { $sum: 1 } } }]).then(countJobs),
+        deps.totals({ ownerId: undefined }),
         jobs
           .findOne({ status: 'queued' }, { createdAt: 1 })
           .sort({ createdAt: 1 })
@@ -107,12 +93,12 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
           { $group: { _id: '$leaseOwner', running: { $sum: 1 } } },
           { $sort: { _id: 1 } },
         ]),
-        assetTotals({}),
         chats.estimatedDocumentCount(),
         messages.estimatedDocumentCount(),
         deps.directory.list({ page: 1, limit: 5 }),
         jobs.find({}).sort({ createdAt: -1, _id: -1 }).limit(10).lean<JobRecord[]>(),
       ]);
+      const { jobs: jobCounts, assets: assetTotal } = systemTotals;
       const { total: jobTotal, ...byStatus } = jobCounts.byStatus;
       return {
         users: {
@@ -145,19 +131,19 @@ export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOvervi
       const ownerId = new Types.ObjectId(userId);
       const record = await users.findById(ownerId, { lastActiveAt: 1 }).lean();
       if (!record) throw new NotFound('User not found');
-      const [user, chatCount, messageCount, statusRows, assetTotal, activeSessions] = await Promise.all([
+      const [user, chatCount, messageCount, owned, activeSessions] = await Promise.all([
         deps.directory.accountView(viewer, userId),
         chats.countDocuments({ ownerId }),
         messages.countDocuments({ ownerId }),
-        jobsByStatus({ ownerId }),
-        assetTotals({ ownerId }),
+        deps.totals({ ownerId }),
         deps.refreshFamilies.countDocuments({
           userId: ownerId,
           revokedAt: null,
           expiresAt: { $gt: new Date() },
         }),
       ]);
-      const { total: jobTotal, ...jobsByStatusCounts } = statusRows;
+      const { total: jobTotal, ...jobsByStatusCounts } = owned.jobs.byStatus;
+      const assetTotal = owned.assets;
       return {
         user,
         lastActiveAt: record.lastActiveAt?.toISOString() ?? null,

@@ -9,14 +9,7 @@ import {
 } from '@gen3d/shared';
 
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
-import {
-  countByStatus,
-  countInputTypes,
-  countJobs,
-  countKinds,
-  JOB_COUNT_KEY,
-  type JobCountRow,
-} from '../../jobs/status-counts.js';
+import { countByStatus } from '../../jobs/status-counts.js';
 import type { AssetModel } from '../assets/model.js';
 import type { AssetService } from '../assets/service.js';
 import type { Actor, AuditLog } from '../audit/audit-log.js';
@@ -28,12 +21,14 @@ import type { RollupModels } from './rollup-model.js';
 import { createRollupReads, histogramPercentiles, type StatusRow } from './rollup-reads.js';
 import type { AnalyticsRollups, RollupBuild } from './rollups.js';
 import { ownedBy, type AnalyticsScope } from './scope.js';
+import type { TotalsOf } from './totals.js';
 import { WRITTEN_PROMPT } from './written-prompts.js';
 
 export interface AnalyticsDeps {
   audit: AuditLog;
   rollups: AnalyticsRollups;
   rollupRecords: RollupModels;
+  totals: TotalsOf;
   jobs: JobModel;
   assets: AssetModel;
   assetService: AssetService;
@@ -103,19 +98,13 @@ export function createAnalyticsService({
   audit,
   rollups,
   rollupRecords,
+  totals,
   jobs,
   assets,
   assetService,
   chats,
   messages,
 }: AnalyticsDeps): AnalyticsService {
-  const jobCounts = async (match: Record<string, unknown>) =>
-    countJobs(
-      await jobs.aggregate<JobCountRow>([
-        { $match: match },
-        { $group: { _id: JOB_COUNT_KEY, count: { $sum: 1 } } },
-      ]),
-    );
   type Owner = { ownerId?: Types.ObjectId };
   const chatCount = (owner: Owner) =>
     owner.ownerId ? chats.countDocuments({ ownerId: owner.ownerId }) : chats.estimatedDocumentCount();
@@ -123,33 +112,6 @@ export function createAnalyticsService({
     owner.ownerId ? messages.countDocuments({ ownerId: owner.ownerId }) : messages.estimatedDocumentCount();
 
   const reads = createRollupReads(rollupRecords);
-  /** Jobs per status and assets with bytes, all time. */
-  const totals = async (scope: AnalyticsScope, fromRollups: boolean) => {
-    if (fromRollups) {
-      const rolledUp = await reads.totals(scope.ownerId);
-      return {
-        jobs: {
-          byStatus: countByStatus(rolledUp.statuses),
-          byKind: countKinds(rolledUp.kinds),
-          byInputType: countInputTypes(rolledUp.inputs),
-        },
-        assets: { total: rolledUp.assets, bytes: rolledUp.bytes },
-      };
-    }
-    const owner = ownedBy(scope);
-    const [counts, assetRows] = await Promise.all([
-      jobCounts(owner),
-      assets.aggregate<{ total: number; bytes: number }>([
-        { $match: owner },
-        { $group: { _id: null, total: { $sum: 1 }, bytes: { $sum: '$bytes' } } },
-      ]),
-    ]);
-    return {
-      jobs: counts,
-      assets: { total: assetRows[0]?.total ?? 0, bytes: assetRows[0]?.bytes ?? 0 },
-    };
-  };
-
   /** Jobs and assets per local date, grouped by the database from the records. */
   async function perDayFromRecords(scope: AnalyticsScope, from: Date, timeZone: string) {
     const match = { ...ownedBy(scope), createdAt: { $gte: from } };
@@ -336,7 +298,7 @@ export function createAnalyticsService({
     async stats(scope) {
       const owner = ownedBy(scope);
       const [counted, chatTotal, messageTotal, recent] = await Promise.all([
-        rollups.readable().then((fromRollups) => totals(scope, fromRollups)),
+        totals(scope),
         chatCount(owner),
         messageCount(owner),
         jobs.find(owner).sort({ createdAt: -1, _id: -1 }).limit(RECENT_JOBS).lean<JobRecord[]>(),
