@@ -4,24 +4,35 @@ import { describe, expect, it } from 'vitest';
 
 import type { TJob } from '@gen3d/client';
 
-import { useFaultySuite } from '../support/faulty-model-server.js';
+import { useFaultySuite, type FaultySuite } from '../support/faulty-model-server.js';
 import { clientFor, followJob } from '../support/generation.js';
 import { callRest } from '../support/rest.js';
 
+// Deadlines are far off here: under load, a healthy attempt must never run into one.
 const suite = useFaultySuite({
-  MODEL_SERVER_RESPONSE_TIMEOUT_MS: '300',
   MODEL_SERVER_POLL_INTERVAL_MS: '50',
   JOB_MAX_ATTEMPTS: '3',
   JOB_RETRY_BASE_MS: '20',
   JOB_RETRY_MAX_MS: '100',
   JOB_POLL_INTERVAL_MS: '100',
-  JOB_TIMEOUT_MS: '1500',
 });
 
-async function runToTheEnd(prompt: string): Promise<TJob> {
-  const created = await callRest(suite.server.url, 'POST', '/jobs', { prompt }, suite.user.token);
+/** Each deadline test has a server whose only short deadline is the one the fault makes fire. */
+const silentServer = useFaultySuite({
+  MODEL_SERVER_RESPONSE_TIMEOUT_MS: '300',
+  MODEL_SERVER_POLL_INTERVAL_MS: '50',
+  JOB_MAX_ATTEMPTS: '1',
+});
+const endlessTask = useFaultySuite({
+  MODEL_SERVER_POLL_INTERVAL_MS: '50',
+  JOB_MAX_ATTEMPTS: '1',
+  JOB_TIMEOUT_MS: '3000',
+});
+
+async function runToTheEnd(prompt: string, on: FaultySuite = suite): Promise<TJob> {
+  const created = await callRest(on.server.url, 'POST', '/jobs', { prompt }, on.user.token);
   expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const updates = await followJob(clientFor(suite.server, suite.user), String(created.body.id));
+  const updates = await followJob(clientFor(on.server, on.user), String(created.body.id));
   return updates.at(-1) as TJob;
 }
 
@@ -66,13 +77,6 @@ describe('jobs against a failing model server', () => {
     expect(await assetsOf(job.id)).toHaveLength(0);
   });
 
-  it('gives up on a server that stops answering (response deadline)', async () => {
-    suite.faulty.faults.hangStatus = true;
-    const job = await runToTheEnd('a silent sphere');
-    expect(job.status).toBe('failed');
-    expect(job.error?.code).toBe('MODEL_SERVER_TIMEOUT');
-  });
-
   it('fails on malformed JSON from the server', async () => {
     suite.faulty.faults.garbageStatus = true;
     const job = await runToTheEnd('a garbled cube');
@@ -93,14 +97,23 @@ describe('jobs against a failing model server', () => {
     ).body as unknown as Array<{ id: string }>;
     expect(stored.sort()).toEqual(recorded.map((asset) => asset.id).sort());
   });
+});
+
+describe('model-server deadlines', () => {
+  it('gives up on a server that stops answering (response deadline)', async () => {
+    silentServer.faulty.faults.hangStatus = true;
+    const job = await runToTheEnd('a silent sphere', silentServer);
+    expect(job.status).toBe('failed');
+    expect(job.error?.code).toBe('MODEL_SERVER_TIMEOUT');
+  });
 
   it('stops a task that never finishes at the job deadline', async () => {
-    suite.faulty.faults.neverFinish = true;
-    const job = await runToTheEnd('an endless cylinder');
+    endlessTask.faulty.faults.neverFinish = true;
+    const job = await runToTheEnd('an endless cylinder', endlessTask);
     expect(job.status).toBe('failed');
     expect(job.error?.code).toBe('JOB_TIMEOUT');
     expect(
-      suite.faulty.requests.some(
+      endlessTask.faulty.requests.some(
         (request) => request.method === 'DELETE' && request.path.startsWith('/v1/generations/'),
       ),
     ).toBe(true);

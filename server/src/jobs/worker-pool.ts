@@ -59,7 +59,7 @@ class StopReason extends Error {
 function timedOut(timeoutMs: number): JobFailure {
   return {
     code: 'JOB_TIMEOUT',
-    message: `The generation took longer than ${Math.round(timeoutMs / 1000)} s`,
+    message: `The attempt took longer than ${Math.round(timeoutMs / 1000)} s (JOB_TIMEOUT_MS)`,
     retryable: true,
   };
 }
