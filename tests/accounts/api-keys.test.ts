@@ -94,6 +94,7 @@ const NEVER_FOR_KEYS = new Set([
   'admin-jobs-list',
   'jobs-update',
   'assets-register',
+  'analytics-rebuildRollups',
 ]);
 
 interface Operation {

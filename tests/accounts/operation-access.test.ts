@@ -41,6 +41,7 @@ const STAFF_ONLY: Record<string, (owned: Owned) => Record<string, unknown> | und
   'assets-register': ({ userId }) => ({ format: 'glb', sourceUrl: 'https://example.com/a.glb', userId }),
   'admin-keys-list': ({ userId }) => ({ userId }),
   'admin-keys-revoke': ({ keyId }) => ({ id: keyId }),
+  'analytics-rebuildRollups': () => undefined,
 };
 
 /** Operations that take another user's object: the answer must be the one for an object that does not exist. */
