@@ -141,7 +141,6 @@ export function buildServices(
       users,
       directory: userServices.directory,
       jobs: generation.jobs,
-      assets: generation.assetRecords,
       assetService: generation.assets,
       chats: chatRecords,
       messages: messageRecords,

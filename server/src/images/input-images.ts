@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { Metadata, OutputInfo } from 'sharp';
 
 import type { TImageFormat } from '@gen3d/shared';
 
 import { DomainError } from '../domain-errors.js';
+import { loadSharp } from '../infra/load-sharp.js';
 
 export interface ImageLimits {
   /** Largest file accepted. */
@@ -29,9 +30,6 @@ const ACCEPTED = 'send a PNG, JPEG or WebP file';
 
 /** The most a decode and re-encode may take; an image within the pixel caps needs well under a second. */
 const ENCODE_TIMEOUT_SECONDS = 20;
-
-// Uploads are decoded once each: libvips' operation cache would only hold their pixels in memory longer.
-sharp.cache(false);
 
 const ascii = (bytes: Uint8Array, start: number, length: number): string =>
   Buffer.from(bytes.subarray(start, start + length)).toString('latin1');
@@ -86,6 +84,7 @@ export async function checkInputImage(bytes: Uint8Array, limits: ImageLimits): P
       throw new DomainError('IMAGE_FORMAT_UNSUPPORTED', `${other} images are not supported; ${ACCEPTED}`);
     throw new DomainError('NOT_AN_IMAGE', `The file is not an image; ${ACCEPTED}`);
   }
+  const sharp = await loadSharp();
   let header: Metadata;
   try {
     // The header only: the caps are checked below, in words, before any pixel is decoded.

@@ -1,8 +1,8 @@
 import type { TAssetFormat } from '@gen3d/shared';
 
+import { loadSharp } from '../infra/load-sharp.js';
 import { readGlb } from './glb-format.js';
 import { MAX_TEXTURE_SIDE } from './image-checks.js';
-import { loadSharp } from './load-sharp.js';
 import { meshPartsOf, type MeshPart } from './mesh-parts.js';
 import { InvalidMeshError } from './mesh-stats.js';
 import { modelFileName } from './model-file-names.js';

@@ -1,6 +1,6 @@
 import type { Metadata } from 'sharp';
 
-import { loadSharp } from './load-sharp.js';
+import { loadSharp } from '../infra/load-sharp.js';
 import { InvalidMeshError } from './mesh-stats.js';
 
 /** The longest side of a texture accepted from a model server (4096 px: 64 MiB decoded as RGBA). */

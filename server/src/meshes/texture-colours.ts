@@ -1,5 +1,5 @@
+import { loadSharp } from '../infra/load-sharp.js';
 import { MAX_TEXTURE_SIDE } from './image-checks.js';
-import { loadSharp } from './load-sharp.js';
 import type { MeshPart, MeshTexture } from './mesh-parts.js';
 
 interface DecodedTexture {

@@ -1,8 +1,8 @@
-import sharp from 'sharp';
 import { z } from 'zod';
 
 import type { TMeshFormat } from '@gen3d/shared';
 
+import { loadSharp } from '../infra/load-sharp.js';
 import { AddressRefusedError } from '../infra/public-addresses.js';
 import type { ModelHttpClient } from './http-client.js';
 import {
@@ -43,6 +43,7 @@ const IMAGE_TASK = 'image:';
 async function imageDataUri(image: ModelImage): Promise<string> {
   if (image.mediaType !== 'image/webp')
     return `data:${image.mediaType};base64,${Buffer.from(image.bytes).toString('base64')}`;
+  const sharp = await loadSharp();
   const png = await sharp(image.bytes).png().toBuffer();
   return `data:image/png;base64,${png.toString('base64')}`;
 }

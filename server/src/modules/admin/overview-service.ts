@@ -14,7 +14,6 @@ import { NotFound } from '../../domain-errors.js';
 import { escapeRegExp } from '../../infra/regexp.js';
 import type { JobModel, JobRecord } from '../../jobs/job-model.js';
 import type { TotalsOf } from '../analytics/totals.js';
-import type { AssetModel } from '../assets/model.js';
 import type { AssetService } from '../assets/service.js';
 import type { AuthModels } from '../auth/model.js';
 import type { AuthenticatedUser } from '../auth/session-service.js';
@@ -28,7 +27,6 @@ export interface AdminOverviewDeps {
   users: UserModel;
   directory: UserDirectory;
   jobs: JobModel;
-  assets: AssetModel;
   assetService: AssetService;
   chats: ChatModel;
   messages: MessageModel;
@@ -49,7 +47,7 @@ export interface AdminOverviewService {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function createAdminOverviewService(deps: AdminOverviewDeps): AdminOverviewService {
-  const { users, jobs, assets, chats, messages } = deps;
+  const { users, jobs, chats, messages } = deps;
   const adminJob = (job: JobRecord): TAdminJob => ({
     ...jobView(job, deps.assetService),
     ownerId: job.ownerId.toHexString(),
