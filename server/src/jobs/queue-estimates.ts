@@ -1,4 +1,3 @@
-import type { Document, Filter } from 'mongodb';
 import type { QueryFilter } from 'mongoose';
 
 import type { TQueueEstimate } from '@gen3d/shared';
@@ -153,10 +152,7 @@ export function createQueueEstimates(deps: QueueEstimatesDeps): QueueEstimates {
       const finish = Math.max(Date.now(), job.startedAt.getTime() + typicalMs);
       return { ...NONE, estimatedFinishAt: new Date(finish).toISOString() };
     }
-    const [ahead, snapshotNow] = await Promise.all([
-      jobs.collection.countDocuments(aheadOf(job) as Filter<Document>),
-      work(),
-    ]);
+    const [ahead, snapshotNow] = await Promise.all([jobs.countDocuments(aheadOf(job)), work()]);
     const queuePosition = ahead + 1;
     if (typicalMs === undefined || snapshotNow.workers === 0) return { ...NONE, queuePosition };
     const now = Date.now();

@@ -147,8 +147,7 @@ export function createJobQueue(
 
   return {
     async enqueue(job) {
-      // Counts on the hot path go to the driver directly (their filters are typed values): see applyTransition.
-      const fairRank = await jobs.collection.countDocuments({
+      const fairRank = await jobs.countDocuments({
         ownerId: job.ownerId,
         status: { $in: ['queued', 'running'] },
       });
@@ -189,10 +188,7 @@ export function createJobQueue(
       await rollups.jobChanged(claim, claimed);
       // Two instances may claim for one owner at the same moment; the one over the limit hands it back
       // before anyone is told it ran.
-      const ownerRunning = await jobs.collection.countDocuments({
-        ownerId: claimed.ownerId,
-        status: 'running',
-      });
+      const ownerRunning = await jobs.countDocuments({ ownerId: claimed.ownerId, status: 'running' });
       // A stale count (a run ended since) only holds an owner back until the next round.
       round.running.set(claimed.ownerId.toHexString(), ownerRunning);
       if (ownerRunning > policy.maxRunningPerUser) {

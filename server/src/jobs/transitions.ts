@@ -1,4 +1,3 @@
-import type { Document, Filter, Sort, UpdateFilter } from 'mongodb';
 import type { QueryFilter, SortOrder, Types, UpdateQuery } from 'mongoose';
 
 import type { AttachmentRecord } from '../modules/assets/attachment-schema.js';
@@ -16,20 +15,14 @@ export interface JobTransition {
   sort?: Record<string, SortOrder>;
 }
 
-/**
- * Applies the transition atomically; the job after it, or null when no job was in the expected state.
- * Every job change goes through here, so it calls the driver itself (with the `updatedAt` mongoose's
- * timestamps would add): the transitions are built here from typed values, and mongoose's query casting
- * and building were a measurable share of the server's CPU per job.
- */
+/** Applies the transition atomically; the job after it, or null when no job was in the expected state. */
 export async function applyTransition(jobs: JobModel, transition: JobTransition): Promise<JobRecord | null> {
-  const { $set, ...operators } = transition.update as UpdateFilter<Document>;
-  const update: UpdateFilter<Document> = { ...operators, $set: { ...$set, updatedAt: new Date() } };
-  const changed = await jobs.collection.findOneAndUpdate(transition.filter as Filter<Document>, update, {
-    returnDocument: 'after',
-    ...(transition.sort ? { sort: transition.sort as Sort } : {}),
-  });
-  return changed as JobRecord | null;
+  return jobs
+    .findOneAndUpdate(transition.filter, transition.update, {
+      returnDocument: 'after',
+      ...(transition.sort ? { sort: transition.sort } : {}),
+    })
+    .lean<JobRecord>();
 }
 
 export interface JobError {
