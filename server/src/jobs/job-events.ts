@@ -15,11 +15,16 @@ export class JobEvents {
     this.emitter.setMaxListeners(0);
   }
 
+  /** Whether this version of the job is newer than any delivered. */
+  isNews(id: string, version: number): boolean {
+    const known = this.newestVersion.get(id);
+    return !known || known.version < version;
+  }
+
   /** Delivers the job's state unless this version (or a newer one) was delivered already. */
   publish(job: JobRecord): void {
     const id = job._id.toHexString();
-    const known = this.newestVersion.get(id);
-    if (known && known.version >= job.version) return;
+    if (!this.isNews(id, job.version)) return;
     this.newestVersion.set(id, { version: job.version, seenAt: Date.now() });
     this.emitter.emit('job', job);
   }

@@ -55,10 +55,21 @@ export class JobWatcher {
     const startedAt = Date.now();
     try {
       const owners = [...this.watchedOwners.keys()].map((id) => new Types.ObjectId(id));
-      const changed = await this.jobs
-        .find({ ownerId: { $in: owners }, updatedAt: { $gte: this.since } })
-        .sort({ updatedAt: 1 })
-        .lean<JobRecord[]>();
+      // The overlap finds most changes again (and every change this instance made itself): their versions
+      // are read first, and only the jobs with a version not delivered yet in full.
+      const versions = await this.jobs
+        .find({ ownerId: { $in: owners }, updatedAt: { $gte: this.since } }, { version: 1 })
+        .lean<Array<Pick<JobRecord, '_id' | 'version'>>>();
+      const news = versions
+        .filter((job) => this.events.isNews(job._id.toHexString(), job.version))
+        .map((job) => job._id);
+      const changed =
+        news.length === 0
+          ? []
+          : await this.jobs
+              .find({ _id: { $in: news } })
+              .sort({ updatedAt: 1 })
+              .lean<JobRecord[]>();
       for (const job of changed) this.events.publish(job);
       this.since = new Date(startedAt - this.options.overlapMs);
       this.events.forgetOlderThan(this.options.overlapMs * 4);

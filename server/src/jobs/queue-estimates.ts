@@ -79,10 +79,17 @@ const NONE: TQueueEstimate = { queuePosition: null, estimatedStartAt: null, esti
 export function createQueueEstimates(deps: QueueEstimatesDeps): QueueEstimates {
   const { jobs, durations } = deps;
   let snapshot: { at: number; read: Promise<WorkSnapshot>; value: Promise<WorkSnapshot> } | undefined;
+  /**
+   * Estimates being computed, by job version and the number of job changes seen before: callers asking
+   * for the same version with no change seen in between (a new job's answer and its live updates) share one.
+   */
+  const underway = new Map<string, Promise<TQueueEstimate>>();
+  let changesSeen = 0;
 
   // The jobs this instance sees start and end show at once (the snapshot follows them); other changes,
   // and the workers, when it is read again after cacheMs.
   deps.events.subscribe((job) => {
+    changesSeen += 1;
     if (snapshot) {
       const current = snapshot;
       const value = current.value.then((work) => followed(work, job));
@@ -138,27 +145,36 @@ export function createQueueEstimates(deps: QueueEstimatesDeps): QueueEstimates {
     return [...busy, ...Array<number>(workers - busy.length).fill(now)];
   }
 
+  async function estimate(job: JobRecord): Promise<TQueueEstimate> {
+    const typicalMs = await durations.typicalMs(job.params.modelServer);
+    if (job.status === 'running') {
+      if (typicalMs === undefined || !job.startedAt) return NONE;
+      const finish = Math.max(Date.now(), job.startedAt.getTime() + typicalMs);
+      return { ...NONE, estimatedFinishAt: new Date(finish).toISOString() };
+    }
+    const [ahead, snapshotNow] = await Promise.all([jobs.countDocuments(aheadOf(job)), work()]);
+    const queuePosition = ahead + 1;
+    if (typicalMs === undefined || snapshotNow.workers === 0) return { ...NONE, queuePosition };
+    const now = Date.now();
+    const freeAt = await workersFreeAt(now, snapshotNow, typicalMs);
+    // A job waiting for a retry starts no earlier than its backoff allows.
+    const start = Math.max(startAfter(ahead, freeAt, typicalMs), job.availableAt.getTime());
+    return {
+      queuePosition,
+      estimatedStartAt: new Date(start).toISOString(),
+      estimatedFinishAt: new Date(start + typicalMs).toISOString(),
+    };
+  }
+
   return {
     async of(job) {
       if (job.status !== 'queued' && job.status !== 'running') return NONE;
-      const typicalMs = await durations.typicalMs(job.params.modelServer);
-      if (job.status === 'running') {
-        if (typicalMs === undefined || !job.startedAt) return NONE;
-        const finish = Math.max(Date.now(), job.startedAt.getTime() + typicalMs);
-        return { ...NONE, estimatedFinishAt: new Date(finish).toISOString() };
-      }
-      const [ahead, snapshotNow] = await Promise.all([jobs.countDocuments(aheadOf(job)), work()]);
-      const queuePosition = ahead + 1;
-      if (typicalMs === undefined || snapshotNow.workers === 0) return { ...NONE, queuePosition };
-      const now = Date.now();
-      const freeAt = await workersFreeAt(now, snapshotNow, typicalMs);
-      // A job waiting for a retry starts no earlier than its backoff allows.
-      const start = Math.max(startAfter(ahead, freeAt, typicalMs), job.availableAt.getTime());
-      return {
-        queuePosition,
-        estimatedStartAt: new Date(start).toISOString(),
-        estimatedFinishAt: new Date(start + typicalMs).toISOString(),
-      };
+      const key = `${job._id.toHexString()}.${job.version}.${changesSeen}`;
+      const shared = underway.get(key);
+      if (shared) return shared;
+      const estimated = estimate(job).finally(() => underway.delete(key));
+      underway.set(key, estimated);
+      return estimated;
     },
   };
 }
