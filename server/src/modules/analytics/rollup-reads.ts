@@ -35,8 +35,8 @@ export interface MetricsFigures {
 const sum = (counts: Partial<Record<string, number>> | undefined): number =>
   Object.values(counts ?? {}).reduce<number>((total, count) => total + (count ?? 0), 0);
 
-/** Adds a rollup map's counters (names encoded) into `into`, by decoded name. */
-function addStatuses(into: Map<string, number>, counts: Partial<Record<string, number>> | undefined): void {
+/** Adds a rollup map's counters (statuses, kinds, input types; names encoded) into `into`, by decoded name. */
+function addCounters(into: Map<string, number>, counts: Partial<Record<string, number>> | undefined): void {
   for (const [key, count] of Object.entries(counts ?? {}))
     into.set(nameOf(key), (into.get(nameOf(key)) ?? 0) + (count ?? 0));
 }
@@ -77,9 +77,9 @@ export function createRollupReads({ rollups, prompts, chats }: RollupModels) {
       let assets = 0;
       let bytes = 0;
       for (const day of days) {
-        addStatuses(statuses, day.jobs);
-        addStatuses(kinds, day.kinds);
-        addStatuses(inputs, day.inputs);
+        addCounters(statuses, day.jobs);
+        addCounters(kinds, day.kinds);
+        addCounters(inputs, day.inputs);
         assets += day.assets?.count ?? 0;
         bytes += day.assets?.bytes ?? 0;
       }
@@ -141,7 +141,7 @@ export function createRollupReads({ rollups, prompts, chats }: RollupModels) {
       const failures = new Map<string, number>();
       const durations = new Map<number, number>();
       for (const day of days) {
-        addStatuses(statuses, day.jobs);
+        addCounters(statuses, day.jobs);
         for (const [key, figures] of Object.entries(day.servers ?? {})) {
           const name = nameOf(key);
           const server = servers.get(name) ?? { total: 0, succeeded: 0, failed: 0, msSum: 0, msCount: 0 };
