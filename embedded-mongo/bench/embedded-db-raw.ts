@@ -114,6 +114,7 @@ function job(index: number, createdAt = new Date()): Document {
     owner: `user-${index % 50}`,
     prompt: `a red fox number ${index}`,
     status: 'queued',
+    fairRank: 0,
     _id: new ObjectId(),
     createdAt,
     __v: 0,
@@ -131,9 +132,15 @@ async function benchmarkOne(label: string, dataDir: string | undefined): Promise
       frame({ createIndexes: 'jobs', indexes: [{ key: { status: 1 }, name: 'status_1' }], $db: 'bench' }),
     ),
   );
+  // The app's claim index (server/src/jobs/job-model.ts): the queued jobs in claim order.
+  const claimOrder = { status: 1, fairRank: 1, createdAt: 1, _id: 1 };
   ok(
     await first.send(
-      frame({ createIndexes: 'queue', indexes: [{ key: { status: 1 }, name: 'status_1' }], $db: 'bench' }),
+      frame({
+        createIndexes: 'queue',
+        indexes: [{ key: claimOrder, name: 'status_1_fairRank_1_createdAt_1__id_1' }],
+        $db: 'bench',
+      }),
     ),
   );
   console.log(`\nembedded database, raw client, ${label} (${CONCURRENCY} connections)`);
@@ -150,17 +157,18 @@ async function benchmarkOne(label: string, dataDir: string | undefined): Promise
         $db: 'bench',
       }),
     );
-    const backlog = Array.from({ length: CLAIM_BACKLOG }, (_, index) =>
+    // Every claim chooses among at least CLAIM_BACKLOG queued jobs.
+    const backlog = Array.from({ length: CLAIM_BACKLOG + OPERATIONS }, (_, index) =>
       job(index, new Date(Date.now() + index)),
     );
-    const claims = backlog.map(() =>
+    const claims = Array.from({ length: OPERATIONS }, () =>
       frame({
         findAndModify: 'queue',
         query: { status: 'queued' },
         remove: false,
         new: true,
         upsert: false,
-        sort: { createdAt: 1 },
+        sort: { fairRank: 1, createdAt: 1, _id: 1 },
         update: { $set: { status: 'running', lease: 'worker-1' } },
         lsid: session,
         $db: 'bench',
@@ -175,7 +183,7 @@ async function benchmarkOne(label: string, dataDir: string | undefined): Promise
       if ((reply.cursor as Document).firstBatch.length !== 1) throw new Error('missing job');
     });
     ok(await first.send(insertCommand('queue', backlog)));
-    const claimsLabel = label(`atomic claims (backlog ${CLAIM_BACKLOG})`);
+    const claimsLabel = label(`atomic claims (backlog >= ${CLAIM_BACKLOG})`);
     await run(server, connections, claimsLabel, target(TARGETS.claims), claims, (reply) => {
       ok(reply);
       if (!reply.value) throw new Error('no job claimed');

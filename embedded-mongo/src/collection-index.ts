@@ -5,7 +5,7 @@ import { Query } from 'mingo';
 
 import { numericKind, toJsNumber } from './bson-numbers.js';
 import { CollationKeys, parseCollation, type Collation } from './collation.js';
-import { valuesAtPath } from './document-paths.js';
+import { pathHoldsArray, valuesAtPath } from './document-paths.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import { valueKey } from './value-keys.js';
 import { compareValues } from './value-order.js';
@@ -111,8 +111,8 @@ interface OrderedKeys<K> {
   delete(key: K): boolean;
   clear(): void;
   forRange(low: K, high: K, includeHigh: boolean, onFound: (key: K) => void): number;
-  keys(): IterableIterator<K>;
-  entriesReversed(): IterableIterator<[K, unknown]>;
+  keys(firstKey?: K): IterableIterator<K>;
+  entriesReversed(highestKey?: K): IterableIterator<[K, unknown]>;
 }
 
 // sorted-btree is CommonJS with its class on `default`; require() reads it the same way under node and tsx.
@@ -123,14 +123,25 @@ const { default: BTree } = createRequire(import.meta.url)('sorted-btree') as {
 const LOWEST = Symbol('lowest');
 const HIGHEST = Symbol('highest');
 
-/** A position in an ordered index: the indexed value (or an end marker), then the document key. */
-type OrderKey = [unknown, string];
+/**
+ * A position in an ordered index: the indexed values in the index's field order (each may be an end
+ * marker, in a bound), then the document key. Every field is kept ascending whatever its direction, so
+ * a walk either way round gives any sort whose fields all go the same way.
+ */
+type OrderKey = [unknown[], string];
 
 function orderKeyComparator(compare: (a: unknown, b: unknown) => number) {
   return ([a, aKey]: OrderKey, [b, bKey]: OrderKey): number => {
-    if (a === LOWEST || b === HIGHEST) return a === b ? 0 : -1;
-    if (a === HIGHEST || b === LOWEST) return 1;
-    return compare(a, b) || (aKey < bKey ? -1 : aKey > bKey ? 1 : 0);
+    for (let position = 0; position < a.length; position += 1) {
+      const left = a[position];
+      const right = b[position];
+      if (left === right) continue;
+      if (left === LOWEST || right === HIGHEST) return -1;
+      if (left === HIGHEST || right === LOWEST) return 1;
+      const order = compare(left, right);
+      if (order !== 0) return order;
+    }
+    return aKey < bKey ? -1 : aKey > bKey ? 1 : 0;
   };
 }
 
@@ -161,10 +172,12 @@ export class CollectionIndex {
   private readonly entries = new Map<string, Set<string>>();
   /** For compound indexes: documents by their first field's value, for filters that pin only that prefix. */
   private readonly byFirstField = new Map<string, Set<string>>();
-  /** For single-field secondary indexes: entries in BSON order, for range conditions. */
+  /** For secondary indexes: entries in BSON order, for range conditions and walks in sort order. */
   private readonly ordered: OrderedKeys<OrderKey> | undefined;
-  /** Set once a document holds several values for the field (an array): then one array may meet each bound with a different element. */
+  /** Set once a document holds several values for a field (an array): then one array may meet each bound with a different element. */
   private multikey = false;
+  /** Set once a document holds an array (even of one element, or empty) in an indexed field: its sort key is then not its entry. */
+  private holdsArrays = false;
 
   constructor(spec: IndexSpec) {
     this.spec = spec;
@@ -180,9 +193,7 @@ export class CollectionIndex {
     }
     this.partialFilter = spec.partialFilterExpression ? new Query(spec.partialFilterExpression) : undefined;
     const orderable =
-      this.fields.length === 1 &&
-      spec.name !== '_id_' &&
-      typeof spec.key[this.fields[0] as string] === 'number';
+      spec.name !== '_id_' && this.fields.every((field) => typeof spec.key[field] === 'number');
     const compare = this.collation ? orderKeyComparator(this.collation.compare) : compareOrderKeys;
     this.ordered = orderable ? new BTree<OrderKey>(undefined, compare) : undefined;
   }
@@ -228,10 +239,11 @@ export class CollectionIndex {
   add(doc: Document, docKey: string): void {
     const entries = this.entriesFor(doc);
     if (entries.length > 1) this.multikey = true;
+    if (!this.holdsArrays && this.fields.some((field) => pathHoldsArray(doc, field))) this.holdsArrays = true;
     for (const { key, values } of entries) {
       addTo(this.entries, key, docKey);
       if (this.fields.length > 1) addTo(this.byFirstField, this.keyOf(values[0]), docKey);
-      this.ordered?.set([values[0], docKey], true);
+      this.ordered?.set([values, docKey], true);
     }
   }
 
@@ -239,7 +251,7 @@ export class CollectionIndex {
     for (const { key, values } of this.entriesFor(doc)) {
       removeFrom(this.entries, key, docKey);
       if (this.fields.length > 1) removeFrom(this.byFirstField, this.keyOf(values[0]), docKey);
-      this.ordered?.delete([values[0], docKey]);
+      this.ordered?.delete([values, docKey]);
     }
   }
 
@@ -262,14 +274,14 @@ export class CollectionIndex {
     return (this.fields.length > 1 ? this.byFirstField : this.entries).get(key) ?? new Set();
   }
 
-  /** Whether range conditions on its field can be answered from this index. */
+  /** Whether range conditions on its first field can be answered from this index. */
   get answersRanges(): boolean {
     return this.ordered !== undefined && this.answersEqualities;
   }
 
   /**
-   * Documents whose indexed value lies within the bounds (inclusive); only for indexes that answer ranges.
-   * Undefined once more than `atMost` are found: scanning every document is then cheaper than the walk.
+   * Documents whose first indexed value lies within the bounds (inclusive); only for indexes that answer
+   * ranges. Undefined once more than `atMost` are found: scanning every document is then cheaper than the walk.
    */
   range(bounds: RangeBounds, atMost = Infinity): Set<string> | undefined {
     // On a multikey index only one bound narrows, as in MongoDB: the filter re-checks the other.
@@ -278,8 +290,8 @@ export class CollectionIndex {
     const found = new Set<string>();
     let tooMany = false;
     this.ordered?.forRange(
-      [low === undefined ? LOWEST : low, ''],
-      [high === undefined ? HIGHEST : high, '\uffff'],
+      this.bound([low === undefined ? LOWEST : low], LOWEST),
+      this.bound([high === undefined ? HIGHEST : high], HIGHEST),
       true,
       (key: OrderKey) => {
         found.add(key[1]);
@@ -293,19 +305,42 @@ export class CollectionIndex {
     return tooMany ? undefined : found;
   }
 
-  /**
-   * Document keys in the order of a single-field index (documents with equal values by `_id` key, the same
-   * way round); undefined when the index cannot give that order (compound, multikey, partial or sparse).
-   */
-  *inOrder(direction: 1 | -1): Generator<string, void, undefined> {
-    if (direction === 1)
-      for (const [, docKey] of (this.ordered as OrderedKeys<OrderKey>).keys()) yield docKey;
-    else for (const [[, docKey]] of (this.ordered as OrderedKeys<OrderKey>).entriesReversed()) yield docKey;
+  /** The index position before (LOWEST) or after (HIGHEST) every entry starting with `values`. */
+  private bound(values: unknown[], end: typeof LOWEST | typeof HIGHEST): OrderKey {
+    const padded = [...values];
+    while (padded.length < this.fields.length) padded.push(end);
+    return [padded, end === LOWEST ? '' : '\uffff'];
   }
 
-  /** Whether `inOrder` may be used: a single-field ordered index over every document, holding no arrays. */
+  /**
+   * Keys of the documents whose first indexed fields equal `prefix` (one value each), in the order of the
+   * fields after it, ties by document key, the same way round; only when `givesOrder`.
+   */
+  *inOrder(prefix: unknown[], direction: 1 | -1): Generator<string, void, undefined> {
+    const ordered = this.ordered as OrderedKeys<OrderKey>;
+    const low = this.bound(prefix, LOWEST);
+    const high = this.bound(prefix, HIGHEST);
+    if (direction === 1) {
+      for (const key of ordered.keys(low)) {
+        if (compareOrderKeys(key, high) > 0) return;
+        yield key[1];
+      }
+    } else {
+      for (const [key] of ordered.entriesReversed(high)) {
+        if (compareOrderKeys(key, low) < 0) return;
+        yield key[1];
+      }
+    }
+  }
+
+  /** At most how many documents `inOrder(prefix)` walks: those holding the prefix's first value. */
+  walkSize(prefix: unknown[], collectionSize: number): number {
+    return prefix.length === 0 ? collectionSize : this.lookupFirst(prefix[0]).size;
+  }
+
+  /** Whether `inOrder` may be used: an ordered index over every document, holding no arrays. */
   get givesOrder(): boolean {
-    return this.fields.length === 1 && this.answersRanges && !this.multikey;
+    return this.answersRanges && !this.multikey && !this.holdsArrays && !this.collation;
   }
 
   clear(): void {

@@ -95,32 +95,12 @@ export class Collection {
    * is used only for values other than strings (which compare the same under every collation).
    */
   candidates(filter: Document, collation?: Collation): Document[] {
-    // Equality lookups give their sets as they are (their sizes are known without copying); ranges are
-    // walked only when no equality leaves few documents.
-    let best: ReadonlySet<string> | undefined;
-    const consider = (keys: ReadonlySet<string>): void => {
-      if (!best || keys.size < best.size) best = keys;
+    const { keys, ranged } = this.equalityLookup(filter, collation);
+    let best = keys;
+    if (best?.size === 0) return [];
+    const consider = (found: ReadonlySet<string>): void => {
+      if (!best || found.size < best.size) best = found;
     };
-    const ranged: CollectionIndex[] = [];
-    for (const index of this.indexes.values()) {
-      if (!index.answersEqualities) continue;
-      const collationMatches = sameCollation(index.collation, collation);
-      const perField = index.fields.map((field) => {
-        const values = field in filter ? equalityValues(filter[field]) : undefined;
-        return collationMatches || !values?.some(isString) ? values : undefined;
-      });
-      if (perField.every((values) => values !== undefined)) {
-        let combos: unknown[][] = [[]];
-        for (const values of perField as unknown[][])
-          combos = combos.flatMap((combo) => values.map((value) => [...combo, value]));
-        consider(unionOf(combos.map((combo) => index.lookupAll(combo))));
-      } else if (perField[0] !== undefined) {
-        consider(unionOf(perField[0].map((value) => index.lookupFirst(value))));
-      } else if (index.answersRanges && (index.fields[0] as string) in filter) {
-        if (collationMatches) ranged.push(index);
-      }
-      if (best?.size === 0) return [];
-    }
     if (!best || best.size > RANGE_WALK_THRESHOLD) {
       // A range that holds a large share of the collection is answered faster by a scan.
       const worthWalking = Math.min(
@@ -145,22 +125,58 @@ export class Collection {
   }
 
   /**
-   * The first `count` documents passing `test`, in the order of a single-field index on `field` (ties by
-   * `_id`, the same way round), walking the index and stopping as soon as they are found; undefined when no
-   * index gives that order or an `_id` is not an ObjectId (whose key order is its value order).
+   * The fewest document keys an index gives for the filter's equalities (its sets as they are: their sizes
+   * are known without copying), and the indexes that could answer a range on their first field instead.
+   */
+  private equalityLookup(
+    filter: Document,
+    collation: Collation | undefined,
+  ): { keys: ReadonlySet<string> | undefined; ranged: CollectionIndex[] } {
+    let best: ReadonlySet<string> | undefined;
+    const consider = (keys: ReadonlySet<string>): void => {
+      if (!best || keys.size < best.size) best = keys;
+    };
+    const ranged: CollectionIndex[] = [];
+    for (const index of this.indexes.values()) {
+      if (!index.answersEqualities) continue;
+      const collationMatches = sameCollation(index.collation, collation);
+      const perField = index.fields.map((field) => {
+        const values = field in filter ? equalityValues(filter[field]) : undefined;
+        return collationMatches || !values?.some(isString) ? values : undefined;
+      });
+      if (perField.every((values) => values !== undefined)) {
+        let combos: unknown[][] = [[]];
+        for (const values of perField as unknown[][])
+          combos = combos.flatMap((combo) => values.map((value) => [...combo, value]));
+        consider(unionOf(combos.map((combo) => index.lookupAll(combo))));
+      } else if (perField[0] !== undefined) {
+        consider(unionOf(perField[0].map((value) => index.lookupFirst(value))));
+      } else if (index.answersRanges && (index.fields[0] as string) in filter) {
+        if (collationMatches) ranged.push(index);
+      }
+      if (best?.size === 0) break;
+    }
+    return { keys: best, ranged };
+  }
+
+  /**
+   * The first `count` documents passing `test` (the whole of `filter`, binary string comparison) in `sort`
+   * order, found by walking an index as mongod does: the filter pins the index's first fields to one value
+   * each, and the sort names the fields after them, all the same way round (then perhaps `_id`, which the
+   * walk's ties follow). The walk stops as soon as they are found. Undefined when no index gives that
+   * order, when another index narrows the filter much further than the walk would, or when an `_id` is
+   * not an ObjectId (whose key order is its value order).
    */
   firstInIndexOrder(
-    field: string,
-    direction: 1 | -1,
+    filter: Document | undefined,
+    sort: Document,
     count: number,
     test: (doc: Document) => boolean,
   ): Document[] | undefined {
-    const index = [...this.indexes.values()].find(
-      (candidate) => candidate.fields[0] === field && candidate.givesOrder && !candidate.collation,
-    );
-    if (!index) return undefined;
+    const plan = this.sortWalk(filter ?? {}, sort);
+    if (!plan) return undefined;
     const found: Document[] = [];
-    for (const key of index.inOrder(direction)) {
+    for (const key of plan.index.inOrder(plan.prefix, plan.direction)) {
       const doc = this.docs.get(key);
       if (!doc || !test(doc)) continue;
       if (!(doc._id instanceof ObjectId)) return undefined;
@@ -168,6 +184,41 @@ export class Collection {
       if (found.length === count) break;
     }
     return found;
+  }
+
+  /** The index walk that gives `sort` for `filter` with the fewest documents to walk, if one is worth it. */
+  private sortWalk(
+    filter: Document,
+    sort: Document,
+  ): { index: CollectionIndex; prefix: unknown[]; direction: 1 | -1 } | undefined {
+    const sortFields = Object.keys(sort);
+    const direction = sort[sortFields[0] as string] as unknown;
+    if (direction !== 1 && direction !== -1) return undefined;
+    if (sortFields[0] === '_id' || sortFields.some((field) => sort[field] !== direction)) return undefined;
+    let best: { index: CollectionIndex; prefix: unknown[]; walk: number } | undefined;
+    for (const index of this.indexes.values()) {
+      if (!index.givesOrder) continue;
+      const prefix: unknown[] = [];
+      for (const field of index.fields) {
+        const values = field in filter ? equalityValues(filter[field]) : undefined;
+        if (values?.length !== 1 || sortFields.includes(field)) break;
+        prefix.push(values[0]);
+      }
+      const rest = index.fields.slice(prefix.length);
+      // A last `_id` beyond the index's fields is the walk's own tie order (by document key).
+      const named =
+        sortFields.length === rest.length + 1 && sortFields.at(-1) === '_id'
+          ? sortFields.slice(0, -1)
+          : sortFields;
+      if (named.length === 0 || named.some((field, position) => rest[position] !== field)) continue;
+      const walk = index.walkSize(prefix, this.docs.size);
+      if (!best || walk < best.walk) best = { index, prefix, walk };
+    }
+    if (!best) return undefined;
+    // Another index that leaves far fewer documents for the filter is cheaper to scan and sort.
+    const { keys } = this.equalityLookup(filter, undefined);
+    if (keys && keys.size * WALK_SHARE_WORTH_WALKING < best.walk) return undefined;
+    return { index: best.index, prefix: best.prefix, direction };
   }
 
   findById(id: unknown): Document | undefined {
@@ -306,6 +357,8 @@ const RANGE_WALK_THRESHOLD = 1_000;
 const EQUALITY_SHARE_WORTH_LOOKING_UP = 4;
 /** A range walk stops (and the documents are scanned instead) past one in this many of the collection's documents. */
 const RANGE_SHARE_WORTH_WALKING = 8;
+/** A walk in sort order is left for a scan of an equality lookup's documents when it holds this many times more. */
+const WALK_SHARE_WORTH_WALKING = 8;
 
 function isString(value: unknown): boolean {
   return typeof value === 'string';

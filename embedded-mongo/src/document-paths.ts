@@ -36,6 +36,17 @@ function collect(value: unknown, parts: string[], depth: number, found: unknown[
   collect(next, parts, depth + 1, found);
 }
 
+/** Whether an array lies anywhere along a dotted path of `doc` (at its end included). */
+export function pathHoldsArray(doc: Document, path: string): boolean {
+  let value: unknown = doc;
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object') return false;
+    value = (value as Document)[part];
+    if (Array.isArray(value)) return true;
+  }
+  return false;
+}
+
 /** The value at a dotted path without array traversal, as `{a.b: 1}` reads it in an upsert seed. */
 export function setAtPath(doc: Document, path: string, value: unknown): void {
   const parts = path.split('.');

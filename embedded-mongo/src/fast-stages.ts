@@ -449,14 +449,15 @@ function decorate(docs: Document[], keys: SortKeys): Array<{ doc: Document; valu
   return decorated;
 }
 
+/** A document's sort value at `field`; a missing field sorts as null, as MongoDB treats the two alike. */
 function getPath(doc: Document, field: string): unknown {
   let value: unknown = doc;
   for (const part of field.split('.')) {
-    if (value === null || value === undefined || typeof value !== 'object') return undefined;
+    if (value === null || value === undefined || typeof value !== 'object') return null;
     if (Array.isArray(value)) return value;
     value = (value as Document)[part];
   }
-  return value;
+  return value ?? null;
 }
 
 /** A `$sort` stage on field paths, sorting once on extracted values; undefined when arrays are involved. */

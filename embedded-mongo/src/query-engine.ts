@@ -281,10 +281,13 @@ export function firstInSortOrder(
 /** Object.prototype's own property names: the engine reads them only as own fields (and refuses `__proto__`). */
 const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
 
-/** Reads a sort key's value as the engine's `resolve` does, directly for a plain top-level field. */
+/**
+ * Reads a sort key's value as the engine's `resolve` does, directly for a plain top-level field; a missing
+ * field sorts as null, as MongoDB treats the two alike.
+ */
 function fieldReader(field: string): (doc: Document) => unknown {
-  if (field.includes('.') || PROTOTYPE_NAMES.has(field)) return (doc) => resolve(doc, field);
-  return (doc) => doc[field];
+  if (field.includes('.') || PROTOTYPE_NAMES.has(field)) return (doc) => resolve(doc, field) ?? null;
+  return (doc) => doc[field] ?? null;
 }
 
 function isBefore(

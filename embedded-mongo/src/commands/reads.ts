@@ -63,9 +63,9 @@ function matching(
 }
 
 /**
- * A sorted find with a small limit, answered by walking a single-field index in the sort's order and
- * stopping at the limit (as mongod does with an index on the sort key). Only for a sort on that field
- * (optionally then `_id` the same way round) and a filter the native test handles.
+ * A sorted find with a small limit, answered by walking an index in the sort's order and stopping at the
+ * limit, as mongod does with an index on the filter's equalities and the sort's fields (the collection
+ * decides whether one fits). Only for a filter the native test handles.
  */
 function firstInSortOrder(
   context: CommandContext,
@@ -74,17 +74,12 @@ function firstInSortOrder(
   sort: Document | undefined,
   count: number,
 ): Document[] | undefined {
-  if (!sort || count === 0 || count > 1000) return undefined;
-  const keys = Object.entries(sort);
-  const [field, direction] = keys[0] ?? [];
-  if (typeof field !== 'string' || field === '_id' || (direction !== 1 && direction !== -1)) return undefined;
-  if (keys.length > 2 || (keys.length === 2 && (keys[1]?.[0] !== '_id' || keys[1]?.[1] !== direction)))
-    return undefined;
+  if (!sort || Object.keys(sort).length === 0 || count === 0 || count > 1000) return undefined;
   const test = nativePredicate(filter);
   const collection = context.catalog.collection(context.db, name);
   if (!test || !collection) return undefined;
   try {
-    return collection.firstInIndexOrder(field, direction, count, test);
+    return collection.firstInIndexOrder(filter, sort, count, test);
   } catch (error) {
     if (error instanceof NeedsEngine) return undefined;
     throw error;

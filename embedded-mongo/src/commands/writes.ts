@@ -84,10 +84,18 @@ function matches(
   options: FilterOptions = {},
 ): Document[] {
   if (!collection) return [];
-  const candidates = collection.candidates(filter, options.collation);
   // Simple filters are tested natively (binary string comparison only); the engine takes the rest, and
   // over again when a document holds an array where the native test cannot follow.
   const native = options.collation ? undefined : nativePredicate(filter);
+  if (native && sort && !multi && Object.keys(sort).length > 0) {
+    try {
+      const first = collection.firstInIndexOrder(filter, sort, 1, native);
+      if (first) return first;
+    } catch (error) {
+      if (!(error instanceof NeedsEngine)) throw error;
+    }
+  }
+  const candidates = collection.candidates(filter, options.collation);
   if (native) {
     try {
       return matchesAmong(candidates, native, filter, multi, sort, options);
