@@ -208,6 +208,11 @@ export class CollectionIndex {
     const perField = this.fields.map((field) => valuesAtPath(doc, field));
     if (this.spec.sparse && perField.every((values) => values.length === 1 && values[0] === undefined))
       return [];
+    // The usual case: one value per field, so one entry.
+    if (perField.every((values) => values.length === 1)) {
+      const values = perField.map((found) => found[0] ?? null);
+      return [{ key: values.map(this.keyOf).join('|'), values }];
+    }
     let combos: unknown[][] = [[]];
     for (const values of perField) {
       const next: unknown[][] = [];
@@ -237,9 +242,32 @@ export class CollectionIndex {
   }
 
   add(doc: Document, docKey: string): void {
-    const entries = this.entriesFor(doc);
+    this.addEntries(this.entriesFor(doc), doc, docKey);
+  }
+
+  remove(doc: Document, docKey: string): void {
+    this.removeEntries(this.entriesFor(doc), docKey);
+  }
+
+  /** Moves a document's entries to its next version; an index whose entries stay the same is left as it is. */
+  replace(current: Document, next: Document, docKey: string): void {
+    const before = this.entriesFor(current);
+    const after = this.entriesFor(next);
+    if (
+      before.length === after.length &&
+      before.every((entry, position) => entry.key === after[position]?.key)
+    ) {
+      // The same entries, yet a field may now be an array of one element.
+      this.noteArrays(next);
+      return;
+    }
+    this.removeEntries(before, docKey);
+    this.addEntries(after, next, docKey);
+  }
+
+  private addEntries(entries: IndexEntry[], doc: Document, docKey: string): void {
     if (entries.length > 1) this.multikey = true;
-    if (!this.holdsArrays && this.fields.some((field) => pathHoldsArray(doc, field))) this.holdsArrays = true;
+    this.noteArrays(doc);
     for (const { key, values } of entries) {
       addTo(this.entries, key, docKey);
       if (this.fields.length > 1) addTo(this.byFirstField, this.keyOf(values[0]), docKey);
@@ -247,12 +275,16 @@ export class CollectionIndex {
     }
   }
 
-  remove(doc: Document, docKey: string): void {
-    for (const { key, values } of this.entriesFor(doc)) {
+  private removeEntries(entries: IndexEntry[], docKey: string): void {
+    for (const { key, values } of entries) {
       removeFrom(this.entries, key, docKey);
       if (this.fields.length > 1) removeFrom(this.byFirstField, this.keyOf(values[0]), docKey);
       this.ordered?.delete([values, docKey]);
     }
+  }
+
+  private noteArrays(doc: Document): void {
+    if (!this.holdsArrays && this.fields.some((field) => pathHoldsArray(doc, field))) this.holdsArrays = true;
   }
 
   /** Whether equalities on all of its fields can be answered from this index alone (every document has entries). */

@@ -254,9 +254,8 @@ export class Collection {
     }
     if (validate) this.validator?.check(next, current);
     this.assertNoConflicts(next, key);
-    for (const index of this.indexes.values()) index.remove(current, key);
     this.docs.set(key, next);
-    for (const index of this.indexes.values()) index.add(next, key);
+    for (const index of this.indexes.values()) index.replace(current, next, key);
     this.record({ op: 'put', db: this.db, c: this.name, doc: next });
   }
 

@@ -144,4 +144,12 @@ describe('sorted reads and claims walk compound indexes', () => {
     }
     await expectSameFinds(indexed, plain);
   });
+
+  it('stop walking once an update makes an indexed field an array with the same index entry', async () => {
+    const [indexed, plain] = await twins('updated_arrays', jobs(40));
+    // A missing field and an empty array both make a null entry, yet sort apart.
+    for (const collection of [indexed, plain])
+      await collection.updateMany({ fairRank: { $exists: false } }, { $set: { fairRank: [] } });
+    await expectSameFinds(indexed, plain);
+  });
 });
