@@ -33,6 +33,8 @@ export class Collection {
   readonly defaultCollation: Collation | undefined;
   private readonly docs = new Map<string, Document>();
   private readonly indexes = new Map<string, CollectionIndex>();
+  /** Documents whose `_id` is not an ObjectId: index walks order ties by `_id` key, which is value order for ObjectIds only. */
+  private otherIds = 0;
   private readonly record: ChangeSink;
 
   constructor(
@@ -141,7 +143,7 @@ export class Collection {
       if (!index.answersEqualities) continue;
       const collationMatches = sameCollation(index.collation, collation);
       const perField = index.fields.map((field) => {
-        const values = field in filter ? equalityValues(filter[field]) : undefined;
+        const values = Object.hasOwn(filter, field) ? equalityValues(filter[field]) : undefined;
         return collationMatches || !values?.some(isString) ? values : undefined;
       });
       if (perField.every((values) => values !== undefined)) {
@@ -151,7 +153,7 @@ export class Collection {
         consider(unionOf(combos.map((combo) => index.lookupAll(combo))));
       } else if (perField[0] !== undefined) {
         consider(unionOf(perField[0].map((value) => index.lookupFirst(value))));
-      } else if (index.answersRanges && (index.fields[0] as string) in filter) {
+      } else if (index.answersRanges && Object.hasOwn(filter, index.fields[0] as string)) {
         if (collationMatches) ranged.push(index);
       }
       if (best?.size === 0) break;
@@ -163,9 +165,9 @@ export class Collection {
    * The first `count` documents passing `test` (the whole of `filter`, binary string comparison) in `sort`
    * order, found by walking an index as mongod does: the filter pins the index's first fields to one value
    * each, and the sort names the fields after them, all the same way round (then perhaps `_id`, which the
-   * walk's ties follow). The walk stops as soon as they are found. Undefined when no index gives that
-   * order, when another index narrows the filter much further than the walk would, or when an `_id` is
-   * not an ObjectId (whose key order is its value order).
+   * walk's ties follow while every `_id` is an ObjectId, whose key order is its value order). The walk
+   * stops as soon as they are found. Undefined when no index gives that order, or when another index
+   * narrows the filter much further than the walk would.
    */
   firstInIndexOrder(
     filter: Document | undefined,
@@ -179,7 +181,6 @@ export class Collection {
     for (const key of plan.index.inOrder(plan.prefix, plan.direction)) {
       const doc = this.docs.get(key);
       if (!doc || !test(doc)) continue;
-      if (!(doc._id instanceof ObjectId)) return undefined;
       found.push(doc);
       if (found.length === count) break;
     }
@@ -200,7 +201,7 @@ export class Collection {
       if (!index.givesOrder) continue;
       const prefix: unknown[] = [];
       for (const field of index.fields) {
-        const values = field in filter ? equalityValues(filter[field]) : undefined;
+        const values = Object.hasOwn(filter, field) ? equalityValues(filter[field]) : undefined;
         if (values?.length !== 1 || sortFields.includes(field)) break;
         prefix.push(values[0]);
       }
@@ -211,6 +212,7 @@ export class Collection {
           ? sortFields.slice(0, -1)
           : sortFields;
       if (named.length === 0 || named.some((field, position) => rest[position] !== field)) continue;
+      if (named !== sortFields && this.otherIds > 0) continue;
       const walk = index.walkSize(prefix, this.docs.size);
       if (!best || walk < best.walk) best = { index, prefix, walk };
     }
@@ -238,6 +240,7 @@ export class Collection {
     const key = valueKey(doc._id);
     this.assertNoConflicts(doc, undefined);
     this.docs.set(key, doc);
+    if (!(doc._id instanceof ObjectId)) this.otherIds += 1;
     for (const index of this.indexes.values()) index.add(doc, key);
     this.record({ op: 'put', db: this.db, c: this.name, doc });
     return doc;
@@ -262,6 +265,7 @@ export class Collection {
   remove(doc: Document): void {
     const key = valueKey(doc._id);
     if (!this.docs.delete(key)) return;
+    if (!(doc._id instanceof ObjectId)) this.otherIds -= 1;
     for (const index of this.indexes.values()) index.remove(doc, key);
     this.record({ op: 'del', db: this.db, c: this.name, id: doc._id });
   }

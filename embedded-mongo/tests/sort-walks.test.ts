@@ -145,6 +145,55 @@ describe('sorted reads and claims walk compound indexes', () => {
     await expectSameFinds(indexed, plain);
   });
 
+  it('order ties by `_id` value when some `_id`s are not ObjectIds', async () => {
+    const indexed = suite.db.collection('other_ids_indexed');
+    const plain = suite.db.collection('other_ids_plain');
+    await indexed.createIndex({ b: 1 });
+    const documents: Document[] = [
+      { _id: new ObjectId(), b: 1 },
+      { _id: 'x', b: 1 },
+      { _id: { k: 1 }, b: 1 },
+    ];
+    for (const collection of [indexed, plain])
+      await collection.insertMany(documents.map((doc) => ({ ...doc })));
+    for (const sort of [
+      { b: 1, _id: 1 },
+      { b: -1, _id: -1 },
+    ] as const) {
+      const walked = await indexed.find({}).sort(sort).limit(1).toArray();
+      expect(walked, JSON.stringify(sort)).toEqual(await plain.find({}).sort(sort).limit(1).toArray());
+      const claimed = await indexed.findOneAndUpdate({}, { $inc: { n: 1 } }, { sort });
+      const scanned = await plain.findOneAndUpdate({}, { $inc: { n: 1 } }, { sort });
+      expect(claimed?._id, JSON.stringify(sort)).toEqual(scanned?._id);
+    }
+  });
+
+  it("read only the filter's own fields as equalities, not Object.prototype names", async () => {
+    const indexed = suite.db.collection('prototype_names_indexed');
+    const plain = suite.db.collection('prototype_names_plain');
+    await indexed.createIndex({ constructor: 1, b: 1 });
+    const documents = Array.from({ length: 10 }, (_, index) => ({
+      _id: new ObjectId(),
+      constructor: index % 2,
+      b: index,
+    }));
+    for (const collection of [indexed, plain])
+      await collection.insertMany(documents.map((doc) => ({ ...doc })));
+    const walked = await indexed
+      .find({ b: { $gte: 0 } })
+      .sort({ b: 1 })
+      .limit(3)
+      .toArray();
+    expect(walked.map(({ b }) => b)).toEqual([0, 1, 2]);
+    expect(walked).toEqual(
+      await plain
+        .find({ b: { $gte: 0 } })
+        .sort({ b: 1 })
+        .limit(3)
+        .toArray(),
+    );
+  });
+
   it('stop walking once an update makes an indexed field an array with the same index entry', async () => {
     const [indexed, plain] = await twins('updated_arrays', jobs(40));
     // A missing field and an empty array both make a null entry, yet sort apart.
