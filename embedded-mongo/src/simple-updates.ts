@@ -1,27 +1,29 @@
 import type { Document } from 'bson';
-import { cloneDeep, isEqual, numericUpdate } from 'mingo/util';
+import { cloneDeep, compare, isEqual, numericUpdate } from 'mingo/util';
 
 import { numericKind } from './bson-numbers.js';
 
 /**
- * `$set`, `$unset` and `$inc` of top-level fields, applied directly the way mingo's update operators apply
- * them (the same equality test, deep copy and `$inc` hook, operators and fields in the order given).
+ * `$set`, `$unset`, `$inc`, `$max` and `$min` of fields and of dotted paths through embedded documents,
+ * applied directly the way mingo's update operators apply them (the same equality test, ordering, deep copy
+ * and `$inc` hook, operators and fields in the order given, missing embedded documents created on the way).
  * mingo builds its operator context afresh for every update, which costs far more than such an update;
- * anything beyond this shape (paths, positional or array filters, `_id`, other operators, a field named
- * twice) is left to mingo, which also raises the errors.
+ * anything beyond this shape (a path through an array, null or other value, an array index, positional or
+ * array filters, `_id`, other operators, paths that overlap) is left to mingo, which also raises the errors.
  */
 
-const SIMPLE_OPERATORS = new Set(['$set', '$unset', '$inc']);
+const SIMPLE_OPERATORS = new Set(['$set', '$unset', '$inc', '$max', '$min']);
+/** Operators that compare values: a non-simple collation would change their answer. */
+const COMPARING_OPERATORS = new Set(['$max', '$min']);
 /** Names mingo reads through the prototype (or refuses, `__proto__`): left to it. */
 const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+const DIGITS = /^\d+$/;
 
 function isPlainFieldName(name: string): boolean {
-  return (
-    name !== '' && name !== '_id' && !name.includes('.') && !name.includes('$') && !PROTOTYPE_NAMES.has(name)
-  );
+  return name !== '' && !name.includes('$') && !DIGITS.test(name) && !PROTOTYPE_NAMES.has(name);
 }
 
-function isFieldList(value: unknown): value is Document {
+function isPlainObject(value: unknown): value is Document {
   return (
     value !== null &&
     typeof value === 'object' &&
@@ -30,40 +32,113 @@ function isFieldList(value: unknown): value is Document {
   );
 }
 
-/** True when every operator and field is of the simple shape, each field named once. */
-function isSimple(operators: Document): boolean {
-  const named = new Set<string>();
-  for (const operator of Object.keys(operators)) {
-    const fields: unknown = operators[operator];
-    if (!SIMPLE_OPERATORS.has(operator) || !isFieldList(fields)) return false;
-    for (const name of Object.keys(fields)) {
-      if (!isPlainFieldName(name) || named.has(name)) return false;
-      if (operator === '$inc' && numericKind(fields[name]) === undefined) return false;
-      named.add(name);
-    }
+/** The steps of a path the simple updates take, or undefined. */
+function plainPath(path: string): string[] | undefined {
+  const steps = path.split('.');
+  if (steps[0] === '_id' || !steps.every(isPlainFieldName)) return undefined;
+  return steps;
+}
+
+/** True when every embedded step of the path in `doc` is missing or an embedded document. */
+function isWalkable(doc: Document, steps: string[]): boolean {
+  let current: Document = doc;
+  for (let index = 0; index < steps.length - 1; index += 1) {
+    const next: unknown = current[steps[index] as string];
+    if (next === undefined) return true;
+    if (!isPlainObject(next)) return false;
+    current = next;
   }
   return true;
 }
 
-/**
- * Applies the update operators to `doc` in place and answers true, or answers false (leaving `doc`
- * untouched) when they are not all of the simple shape.
- */
-export function applySimpleUpdate(doc: Document, operators: Document): boolean {
-  const increment = numericUpdate.inc;
-  if (!increment || !isSimple(operators)) return false;
+/** True when no path is named twice and none lies inside another (mongod refuses both as conflicts). */
+function isDisjoint(paths: string[]): boolean {
+  const whole = new Set<string>();
+  const inner = new Set<string>();
+  for (const path of paths) {
+    if (whole.has(path)) return false;
+    whole.add(path);
+    for (let dot = path.indexOf('.'); dot !== -1; dot = path.indexOf('.', dot + 1))
+      inner.add(path.slice(0, dot));
+  }
+  return paths.every((path) => !inner.has(path));
+}
+
+interface Step {
+  operator: string;
+  steps: string[];
+  value: unknown;
+}
+
+/** The update as steps in the order mingo applies them, or undefined when it is not of the simple shape. */
+function simpleSteps(doc: Document, operators: Document, collated: boolean): Step[] | undefined {
+  const planned: Step[] = [];
   for (const operator of Object.keys(operators)) {
-    const fields = operators[operator] as Document;
-    for (const name of Object.keys(fields)) {
-      const value: unknown = fields[name];
-      if (operator === '$set') {
-        if (!isEqual(doc[name], value)) doc[name] = cloneDeep(value);
-      } else if (operator === '$unset') {
-        if (Object.hasOwn(doc, name)) Reflect.deleteProperty(doc, name);
-      } else {
-        doc[name] = increment(doc[name], value, name, doc);
-      }
+    const fields: unknown = operators[operator];
+    if (!SIMPLE_OPERATORS.has(operator) || !isPlainObject(fields)) return undefined;
+    if (collated && COMPARING_OPERATORS.has(operator)) return undefined;
+    for (const path of Object.keys(fields)) {
+      const steps = plainPath(path);
+      if (!steps || !isWalkable(doc, steps)) return undefined;
+      if (operator === '$inc' && numericKind(fields[path]) === undefined) return undefined;
+      planned.push({ operator, steps, value: fields[path] });
     }
   }
+  return isDisjoint(planned.map((step) => step.steps.join('.'))) ? planned : undefined;
+}
+
+/** The embedded document holding a path's last step, made on the way when missing (not for `$unset`). */
+function parentOf(doc: Document, steps: string[], create: boolean): Document | undefined {
+  let current = doc;
+  for (let index = 0; index < steps.length - 1; index += 1) {
+    const step = steps[index] as string;
+    if (current[step] === undefined) {
+      if (!create) return undefined;
+      current[step] = {};
+    }
+    current = current[step] as Document;
+  }
+  return current;
+}
+
+function applyStep(
+  doc: Document,
+  { operator, steps, value }: Step,
+  increment: NonNullable<typeof numericUpdate.inc>,
+): void {
+  const parent = parentOf(doc, steps, operator !== '$unset');
+  if (!parent) return;
+  const name = steps[steps.length - 1] as string;
+  const current: unknown = parent[name];
+  switch (operator) {
+    case '$set':
+      if (!isEqual(current, value)) parent[name] = cloneDeep(value);
+      return;
+    case '$unset':
+      if (Object.hasOwn(parent, name)) Reflect.deleteProperty(parent, name);
+      return;
+    case '$inc':
+      parent[name] = increment(current, value, name, doc);
+      return;
+    case '$max':
+      if (compare(current, value) < 0) parent[name] = cloneDeep(value);
+      return;
+    case '$min':
+      if (current === undefined || compare(current, value) > 0) parent[name] = cloneDeep(value);
+      return;
+  }
+}
+
+/**
+ * Applies the update operators to `doc` in place and answers true, or answers false (leaving `doc`
+ * untouched) when they are not all of the simple shape. `collated` says the operation compares strings by
+ * a non-simple collation (`$max` and `$min` are then left to mingo).
+ */
+export function applySimpleUpdate(doc: Document, operators: Document, collated = false): boolean {
+  const increment = numericUpdate.inc;
+  if (!increment) return false;
+  const planned = simpleSteps(doc, operators, collated);
+  if (!planned) return false;
+  for (const step of planned) applyStep(doc, step, increment);
   return true;
 }

@@ -91,7 +91,7 @@ export function applyUpdate(current: Document, spec: UpdateSpec, options: ApplyO
   if (options.inserting && $setOnInsert)
     operators.$set = { ...(operators.$set as Document | undefined), ...$setOnInsert };
   const next = cloneDeep(current) as Document;
-  const simple = !options.arrayFilters && applySimpleUpdate(next, operators);
+  const simple = !options.arrayFilters && applySimpleUpdate(next, operators, options.collation !== undefined);
   if (!simple && Object.keys(operators).length > 0) applyWithEngine(next, operators, options);
   assertStorable(next);
   return next;

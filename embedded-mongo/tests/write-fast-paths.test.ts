@@ -51,6 +51,28 @@ const updates: Document[] = [
   { $set: { constructor: 1 } },
   { $set: { a: 1 }, $inc: { a: new Int32(1) } },
   { $set: {} },
+  // Dotted paths through embedded documents, made on the way when missing.
+  { $inc: { 'nested.a': new Int32(1), 'nested.fresh.deep': Long.fromNumber(2) } },
+  { $set: { 'made.x': 1, 'made.y': { z: 2 } }, $unset: { 'nested.a': '', 'gone.x': '' } },
+  {
+    $inc: { 'counts.kqueued': new Int32(1), 'counts.kdone': new Int32(-1) },
+    $max: { 'times.last': new Date(base) },
+    $setOnInsert: { span: 'day' },
+  },
+  // Paths the engine takes: through a string, an array, null or an array index; overlapping paths.
+  { $inc: { 'prompt.x': new Int32(1) } },
+  { $set: { 'nested.list.2.b': 5 } },
+  { $set: { 'status.x': 1 } },
+  { $set: { 'nested.0': 1 } },
+  { $inc: { 'nested.a': new Int32(1) }, $set: { nested: {} } },
+  { $set: { 'nested.a': 1, 'nested.a.b': 2 } },
+  { $set: { '_id.x': 1 } },
+  // $max and $min: missing fields, every numeric type, dates beside arrays of dates, strings.
+  { $max: { createdAt: new Date(base + 3000), 'nested.a': 10 } },
+  { $min: { n: new Int32(3), missingMin: 7, 'nested.a': new Double(2) } },
+  { $max: { n: Decimal128.fromString('5.0'), prompt: 'prompt 5', big: Long.fromNumber(1) } },
+  { $min: { createdAt: new Date(base + 2000), status: 'r', dec: new Double(1.5) } },
+  { $max: { n: new Int32(1) }, $inc: { n: new Int32(1) } },
 ];
 
 /** Every document with its exact types, in _id order. */
