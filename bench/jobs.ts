@@ -1,3 +1,5 @@
+import { MongoClient } from 'mongodb';
+
 import { createGen3dClient, type TJob } from '@gen3d/client';
 
 import { runTypeScript } from '../tests/support/process.js';
@@ -16,6 +18,33 @@ const WORKERS = Number(process.env.BENCH_WORKERS ?? 8);
 const CLIENTS = Number(process.env.BENCH_JOB_CLIENTS ?? WORKERS);
 const TARGET_JOBS_PER_SECOND = 100;
 const TARGET_P50_MS = 60;
+
+/** What the database counted (mongod's serverStatus, which the embedded database answers too). */
+interface DatabaseCounts {
+  /** `opcounters`: documents inserted, statements updated and deleted, finds, getMores, other commands. */
+  operations: Record<string, number>;
+  /** `metrics.commands`: commands (round trips) by name. */
+  commands: Record<string, number>;
+}
+
+async function databaseCounts(database: MongoClient): Promise<DatabaseCounts> {
+  const status = await database.db('admin').command({ serverStatus: 1 });
+  const commands = status.metrics.commands as Record<string, { total: number }>;
+  return {
+    operations: status.opcounters as Record<string, number>,
+    commands: Object.fromEntries(Object.entries(commands).map(([name, { total }]) => [name, total])),
+  };
+}
+
+/** `name count` pairs per job, most first, from the growth of counters between two readings. */
+function perJob(after: Record<string, number>, before: Record<string, number>, jobs: number) {
+  const rows = Object.entries(after)
+    .map(([name, count]) => [name, (count - (before[name] ?? 0)) / jobs] as const)
+    .filter(([, count]) => count >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((sum, [, count]) => sum + count, 0);
+  return `${total.toFixed(1)} (${rows.map(([name, count]) => `${name} ${count.toFixed(1)}`).join(', ')})`;
+}
 
 function percentile(sorted: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0;
@@ -91,6 +120,9 @@ export async function benchmarkJobs(): Promise<void> {
       database: bench.database.child.pid,
       'model server': modelServer.child.pid,
     };
+    // The benchmark's own two readings of the counters count too: a rounding error beside ~30 commands per job.
+    const database = await MongoClient.connect(bench.mongodbUri);
+    const countsBefore = await databaseCounts(database);
     const cpuBefore = Object.values(processes).map(cpuMs);
     const clientCpuBefore = process.cpuUsage();
     const started = Date.now();
@@ -114,6 +146,8 @@ export async function benchmarkJobs(): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
     const cpuSpent = Object.values(processes).map((pid, index) => cpuMs(pid) - (cpuBefore[index] ?? 0));
     const clientCpu = process.cpuUsage(clientCpuBefore);
+    const countsAfter = await databaseCounts(database);
+    await database.close();
     cpuSpent.push((clientCpu.user + clientCpu.system) / 1000);
     for (const stream of streams) stream.close();
     dispatch.sort((a, b) => a - b);
@@ -134,6 +168,10 @@ export async function benchmarkJobs(): Promise<void> {
     const names = [...Object.keys(processes), 'benchmark clients'];
     console.log(
       `cpu per job                 ${names.map((name, index) => `${name} ${((cpuSpent[index] ?? 0) / jobs).toFixed(1)} ms`).join(', ')}; total ${(cpuSpent.reduce((sum, ms) => sum + ms, 0) / jobs).toFixed(1)} ms`,
+    );
+    console.log(`database commands per job  ${perJob(countsAfter.commands, countsBefore.commands, jobs)}`);
+    console.log(
+      `database operations per job ${perJob(countsAfter.operations, countsBefore.operations, jobs)}`,
     );
     reportRss(rss.stop());
   } finally {

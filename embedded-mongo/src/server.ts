@@ -10,6 +10,7 @@ import { CursorRegistry } from './cursors.js';
 import { FailCommandPoint, type FailPointClient } from './fail-points.js';
 import { Journal } from './journal.js';
 import { MessageFramer } from './message-framer.js';
+import { OperationCounters, type ServerStatusSource } from './server-status.js';
 import { removeExpiredDocuments } from './ttl-monitor.js';
 import { encodeOpMsgReply, encodeOpReply, parseMessage, type IncomingCommand } from './wire-protocol.js';
 
@@ -85,7 +86,9 @@ export class EmbeddedMongoServer {
   private readonly cursors = new CursorRegistry();
   private readonly sockets = new Set<Socket>();
   private stopping = false;
-  private readonly startedAt = new Date();
+  private readonly counters = new OperationCounters();
+  private readonly status: ServerStatusSource;
+  private connectionsCreated = 0;
   private readonly onError: (error: Error) => void;
   private server: Server | undefined;
   private ttlTimer: NodeJS.Timeout | undefined;
@@ -101,6 +104,12 @@ export class EmbeddedMongoServer {
     this.journal = journal;
     this.host = options.host ?? '127.0.0.1';
     this.onError = options.onError ?? (() => {});
+    this.status = {
+      counters: this.counters,
+      startedAt: new Date(),
+      port: () => this.listeningPort,
+      connections: () => ({ current: this.sockets.size, totalCreated: this.connectionsCreated }),
+    };
     if (options.enableTestCommands) {
       this.failCommand = new FailCommandPoint([...supportedCommands, ...testCommandNames]);
       this.extraCommands = testCommands(this.failCommand);
@@ -177,6 +186,7 @@ export class EmbeddedMongoServer {
     const connectionId = this.nextConnectionId++;
     const client: FailPointClient = { connectionId, appName: undefined };
     this.sockets.add(socket);
+    this.connectionsCreated += 1;
     socket.setNoDelay(true);
     const framer = new MessageFramer(MAX_MESSAGE_BYTES);
     let queue = Promise.resolve();
@@ -253,7 +263,7 @@ export class EmbeddedMongoServer {
     }
     if (!reply) {
       reply = executeCommand(
-        { catalog: this.catalog, cursors: this.cursors, connectionId, startedAt: this.startedAt },
+        { catalog: this.catalog, cursors: this.cursors, connectionId, status: this.status },
         incoming.command,
         database,
         this.extraCommands,

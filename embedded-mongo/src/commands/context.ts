@@ -2,6 +2,7 @@ import type { Document } from 'bson';
 
 import type { Catalog } from '../catalog.js';
 import type { CursorRegistry } from '../cursors.js';
+import type { ServerStatusSource } from '../server-status.js';
 
 /** What a command handler works with: the data, the cursors and who is asking. */
 export interface CommandContext {
@@ -10,7 +11,8 @@ export interface CommandContext {
   /** The database the command addresses (`$db`). */
   db: string;
   connectionId: number;
-  startedAt: Date;
+  /** The server's counters and connections, for serverStatus. */
+  status: ServerStatusSource;
 }
 
 export type CommandHandler = (context: CommandContext, command: Document) => Document;

@@ -1,6 +1,7 @@
 import type { Document } from 'bson';
 
 import { ErrorCode, fromQueryEngineError, MongoServerError } from '../errors.js';
+import { serverStatus, UNKNOWN_COMMAND } from '../server-status.js';
 import { validateCommandFields } from './command-fields.js';
 import type { CommandContext, CommandHandler } from './context.js';
 import { handshakeCommands } from './handshake.js';
@@ -13,6 +14,7 @@ const handlers: Record<string, CommandHandler> = {
   ...namespaceCommands,
   ...readCommands,
   ...writeCommands,
+  serverStatus: (context) => serverStatus(context.status),
 };
 
 const TRANSACTION_COMMANDS = new Set(['commitTransaction', 'abortTransaction']);
@@ -29,6 +31,13 @@ export function executeCommand(
   extraCommands: Record<string, CommandHandler> = NO_COMMANDS,
 ): Document {
   const name = Object.keys(command)[0] ?? '';
+  const handler = Object.hasOwn(handlers, name)
+    ? handlers[name]
+    : Object.hasOwn(extraCommands, name)
+      ? extraCommands[name]
+      : undefined;
+  const counted = handler ? name : UNKNOWN_COMMAND;
+  context.status.counters.count(counted, command);
   try {
     // A standalone mongod refuses transactions and retryable-write numbers in exactly this way.
     if (
@@ -41,15 +50,11 @@ export function executeCommand(
         'Transaction numbers are only allowed on a replica set member or mongos',
       );
     }
-    const handler = Object.hasOwn(handlers, name)
-      ? handlers[name]
-      : Object.hasOwn(extraCommands, name)
-        ? extraCommands[name]
-        : undefined;
     if (!handler) throw new MongoServerError(ErrorCode.CommandNotFound, `no such command: '${name}'`);
     validateCommandFields(name, command);
     return handler({ ...context, db: database }, command);
   } catch (error) {
+    context.status.counters.failed(counted);
     return fromQueryEngineError(error).toReply();
   }
 }
