@@ -2,6 +2,7 @@ import type { Document } from 'bson';
 import { cloneDeep, compare, isEqual, numericUpdate } from 'mingo/util';
 
 import { numericKind } from './bson-numbers.js';
+import { findPathConflict } from './update-paths.js';
 
 /**
  * `$set`, `$unset`, `$inc`, `$max` and `$min` of fields and of dotted paths through embedded documents,
@@ -13,8 +14,6 @@ import { numericKind } from './bson-numbers.js';
  */
 
 const SIMPLE_OPERATORS = new Set(['$set', '$unset', '$inc', '$max', '$min']);
-/** Operators that compare values: a non-simple collation would change their answer. */
-const COMPARING_OPERATORS = new Set(['$max', '$min']);
 /** Names mingo reads through the prototype (or refuses, `__proto__`): left to it. */
 const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
 const DIGITS = /^\d+$/;
@@ -51,19 +50,6 @@ function isWalkable(doc: Document, steps: string[]): boolean {
   return true;
 }
 
-/** True when no path is named twice and none lies inside another (mongod refuses both as conflicts). */
-function isDisjoint(paths: string[]): boolean {
-  const whole = new Set<string>();
-  const inner = new Set<string>();
-  for (const path of paths) {
-    if (whole.has(path)) return false;
-    whole.add(path);
-    for (let dot = path.indexOf('.'); dot !== -1; dot = path.indexOf('.', dot + 1))
-      inner.add(path.slice(0, dot));
-  }
-  return paths.every((path) => !inner.has(path));
-}
-
 interface Step {
   operator: string;
   steps: string[];
@@ -71,12 +57,11 @@ interface Step {
 }
 
 /** The update as steps in the order mingo applies them, or undefined when it is not of the simple shape. */
-function simpleSteps(doc: Document, operators: Document, collated: boolean): Step[] | undefined {
+function simpleSteps(doc: Document, operators: Document): Step[] | undefined {
   const planned: Step[] = [];
   for (const operator of Object.keys(operators)) {
     const fields: unknown = operators[operator];
     if (!SIMPLE_OPERATORS.has(operator) || !isPlainObject(fields)) return undefined;
-    if (collated && COMPARING_OPERATORS.has(operator)) return undefined;
     for (const path of Object.keys(fields)) {
       const steps = plainPath(path);
       if (!steps || !isWalkable(doc, steps)) return undefined;
@@ -84,7 +69,7 @@ function simpleSteps(doc: Document, operators: Document, collated: boolean): Ste
       planned.push({ operator, steps, value: fields[path] });
     }
   }
-  return isDisjoint(planned.map((step) => step.steps.join('.'))) ? planned : undefined;
+  return findPathConflict(planned.map((step) => step.steps.join('.'))) ? undefined : planned;
 }
 
 /** The embedded document holding a path's last step, made on the way when missing (not for `$unset`). */
@@ -101,10 +86,14 @@ function parentOf(doc: Document, steps: string[], create: boolean): Document | u
   return current;
 }
 
+/** How values compare for `$max` and `$min`: BSON order, strings by the operation's collation. */
+export type ValueComparison = (a: unknown, b: unknown) => number;
+
 function applyStep(
   doc: Document,
   { operator, steps, value }: Step,
   increment: NonNullable<typeof numericUpdate.inc>,
+  compareValues: ValueComparison,
 ): void {
   const parent = parentOf(doc, steps, operator !== '$unset');
   if (!parent) return;
@@ -121,24 +110,28 @@ function applyStep(
       parent[name] = increment(current, value, name, doc);
       return;
     case '$max':
-      if (compare(current, value) < 0) parent[name] = cloneDeep(value);
+      if (compareValues(current, value) < 0) parent[name] = cloneDeep(value);
       return;
     case '$min':
-      if (current === undefined || compare(current, value) > 0) parent[name] = cloneDeep(value);
+      if (current === undefined || compareValues(current, value) > 0) parent[name] = cloneDeep(value);
       return;
   }
 }
 
 /**
  * Applies the update operators to `doc` in place and answers true, or answers false (leaving `doc`
- * untouched) when they are not all of the simple shape. `collated` says the operation compares strings by
- * a non-simple collation (`$max` and `$min` are then left to mingo).
+ * untouched) when they are not all of the simple shape. `compareValues` is the operation's comparison
+ * (its collation's, when it has one).
  */
-export function applySimpleUpdate(doc: Document, operators: Document, collated = false): boolean {
+export function applySimpleUpdate(
+  doc: Document,
+  operators: Document,
+  compareValues: ValueComparison = compare,
+): boolean {
   const increment = numericUpdate.inc;
   if (!increment) return false;
-  const planned = simpleSteps(doc, operators, collated);
+  const planned = simpleSteps(doc, operators);
   if (!planned) return false;
-  for (const step of planned) applyStep(doc, step, increment);
+  for (const step of planned) applyStep(doc, step, increment, compareValues);
   return true;
 }

@@ -9,6 +9,7 @@ import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 import { installNumericUpdates } from './numeric-updates.js';
 import { engineOptions, runPipeline, type QueryOptions } from './query-engine.js';
 import { applySimpleUpdate } from './simple-updates.js';
+import { assertPathsViable, findPathConflict } from './update-paths.js';
 
 installNumericUpdates();
 
@@ -53,7 +54,22 @@ export function validateUpdateSpec(spec: unknown): UpdateSpec {
       `Unknown modifier: ${String(field)}. Expected a valid update modifier or pipeline-style update specified as an array`,
     );
   }
+  assertNoPathConflict(spec as Document, operators);
   return spec as Document;
+}
+
+/** mongod parses the whole update before it reads a document: paths that collide are refused even when nothing matches. */
+function assertNoPathConflict(spec: Document, operators: string[]): void {
+  const paths = operators.flatMap((operator) => {
+    const fields: unknown = spec[operator];
+    return fields !== null && typeof fields === 'object' && !Array.isArray(fields) ? Object.keys(fields) : [];
+  });
+  const conflict = findPathConflict(paths);
+  if (conflict)
+    throw new MongoServerError(
+      ErrorCode.ConflictingUpdateOperators,
+      `Updating the path '${conflict.path}' would create a conflict at '${conflict.at}'`,
+    );
 }
 
 export function isOperatorUpdate(spec: UpdateSpec): boolean {
@@ -90,8 +106,9 @@ export function applyUpdate(current: Document, spec: UpdateSpec, options: ApplyO
   const { $setOnInsert, ...operators } = spec as Document & { $setOnInsert?: Document };
   if (options.inserting && $setOnInsert)
     operators.$set = { ...(operators.$set as Document | undefined), ...$setOnInsert };
+  assertPathsViable(current, operators);
   const next = cloneDeep(current) as Document;
-  const simple = !options.arrayFilters && applySimpleUpdate(next, operators, options.collation !== undefined);
+  const simple = !options.arrayFilters && applySimpleUpdate(next, operators, options.collation?.compare);
   if (!simple && Object.keys(operators).length > 0) applyWithEngine(next, operators, options);
   assertStorable(next);
   return next;

@@ -346,6 +346,25 @@ describe('collation', () => {
     expect(ids(await accounts.find({}).sort({ _id: 1 }).toArray())).toEqual([1, 2]);
   });
 
+  it('compares by the collation in $max and $min, on fields and dotted paths', async () => {
+    const names = collection('collated_max_min');
+    await names.insertMany([
+      { _id: 1, name: 'B', inner: { name: 'B' } },
+      { _id: 2, name: 'B', inner: { name: 'B' } },
+    ]);
+    // Under en_US 'a' < 'B': $max keeps 'B' and $min takes 'a'; in byte order (no collation) 'B' < 'a'.
+    await names.updateOne(
+      { _id: 1 },
+      { $max: { name: 'a' }, $min: { 'inner.name': 'a' } },
+      { collation: CASE_INSENSITIVE },
+    );
+    await names.updateOne({ _id: 2 }, { $max: { name: 'a' }, $min: { 'inner.name': 'a' } });
+    expect(await names.find().sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 1, name: 'B', inner: { name: 'a' } },
+      { _id: 2, name: 'a', inner: { name: 'B' } },
+    ]);
+  });
+
   it('applies each bulk write statement with its own collation', async () => {
     const items = collection('bulk_items');
     await items.insertMany([

@@ -213,3 +213,69 @@ describe('native update and claim paths', () => {
     expect(await texts.countDocuments({})).toBe(1);
   });
 });
+
+describe('update paths mongod refuses', () => {
+  it('are refused with ConflictingUpdateOperators (40) before any document is read, as mongod parses them', async () => {
+    const rows = collection('path_conflicts');
+    await rows.insertOne({ _id: 1, a: 1, nested: { a: 1 } });
+    const conflicts: Array<[Document, string]> = [
+      [{ $set: { a: 1 }, $inc: { a: new Int32(1) } }, "Updating the path 'a' would create a conflict at 'a'"],
+      [
+        { $set: { 'nested.a': 1, 'nested.a.b': 2 } },
+        "Updating the path 'nested.a.b' would create a conflict at 'nested.a'",
+      ],
+      [
+        { $inc: { 'nested.a': new Int32(1) }, $set: { nested: {} } },
+        "Updating the path 'nested' would create a conflict at 'nested'",
+      ],
+      // $setOnInsert takes part even when nothing is inserted.
+      [{ $set: { x: 1 }, $setOnInsert: { x: 2 } }, "Updating the path 'x' would create a conflict at 'x'"],
+    ];
+    for (const [update, message] of conflicts) {
+      const label = EJSON.stringify(update);
+      // A filter nothing matches: the update is refused all the same.
+      expect(await outcome(() => rows.updateOne({ _id: 99 }, update)), label).toEqual({ code: 40 });
+      await expect(rows.updateOne({ _id: 1 }, update), label).rejects.toThrow(message);
+      expect(await outcome(() => rows.findOneAndUpdate({ _id: 1 }, update)), label).toEqual({ code: 40 });
+    }
+    expect(await rows.findOne({ _id: 1 })).toEqual({ _id: 1, a: 1, nested: { a: 1 } });
+    // Paths that only share a beginning of their names do not collide.
+    await rows.updateOne(
+      { _id: 1 },
+      { $set: { 'nested.a': 2, 'nested.ab': 3, ab: 4 }, $inc: { a: new Int32(1) } },
+    );
+    expect(await rows.findOne({ _id: 1 })).toEqual({ _id: 1, a: 2, ab: 4, nested: { a: 2, ab: 3 } });
+  });
+
+  it('through a value that cannot hold a field: PathNotViable (28), and nothing changes', async () => {
+    const rows = collection('path_viability');
+    const original = { _id: 1, s: 'str', n: 5, z: null, arr: [1, { b: 2 }], o: { p: 1 } };
+    await rows.insertOne(original);
+    const refused: Array<[Document, string]> = [
+      [{ $set: { 's.x': 1 } }, 'Cannot create field \'x\' in element {s: "str"}'],
+      [{ $set: { 'n.x': 1 } }, "Cannot create field 'x' in element {n: 5}"],
+      [{ $inc: { 'z.x': new Int32(1) } }, "Cannot create field 'x' in element {z: null}"],
+      [{ $set: { 'arr.x': 1 } }, "Cannot create field 'x' in element {arr: [ 1, { b: 2 } ]}"],
+      [{ $set: { 'arr.0.x': 1 } }, "Cannot create field 'x' in element {0: 1}"],
+      [{ $max: { 'o.p.q': 1 } }, "Cannot create field 'q' in element {p: 1}"],
+      [{ $push: { 's.x': 1 } }, 'Cannot create field \'x\' in element {s: "str"}'],
+    ];
+    for (const [update, message] of refused) {
+      const label = EJSON.stringify(update);
+      expect(await outcome(() => rows.updateOne({ _id: 1 }, update)), label).toEqual({ code: 28 });
+      await expect(rows.findOneAndUpdate({ _id: 1 }, update), label).rejects.toThrow(message);
+    }
+    expect(await rows.findOne({ _id: 1 })).toEqual(original);
+    // Paths that can be made: into an array element that is a document, past an array's end, a new
+    // embedded document; $unset makes nothing, so it passes over a string.
+    await rows.updateOne(
+      { _id: 1 },
+      { $set: { 'arr.1.c': 3, 'arr.3': 'x', 'o.r.s': 1 }, $unset: { 's.x': '' } },
+    );
+    expect(await rows.findOne({ _id: 1 })).toEqual({
+      ...original,
+      arr: [1, { b: 2, c: 3 }, null, 'x'],
+      o: { p: 1, r: { s: 1 } },
+    });
+  });
+});
