@@ -129,3 +129,33 @@ export function hasTypeIn(value: unknown, types: ReadonlySet<BsonTypeName | 'num
   if (name === undefined) return false;
   return types.has(name) || (types.has('number') && NUMERIC_NAMES.has(name));
 }
+
+/** mongod's canonical order of BSON types in comparisons and sorts (numbers are one class, strings and symbols another). */
+const TYPE_ORDER: Record<BsonTypeName, number> = {
+  minKey: 1,
+  undefined: 2,
+  null: 2,
+  int: 3,
+  long: 3,
+  double: 3,
+  decimal: 3,
+  string: 4,
+  symbol: 4,
+  object: 5,
+  array: 6,
+  binData: 7,
+  objectId: 8,
+  bool: 9,
+  date: 10,
+  timestamp: 11,
+  regex: 12,
+  dbPointer: 13,
+  javascript: 14,
+  javascriptWithScope: 15,
+  maxKey: 16,
+};
+
+/** Where a value's type falls in mongod's canonical type order; a missing value sorts as null. */
+export function typeOrderOf(value: unknown): number {
+  return TYPE_ORDER[bsonTypeName(value) ?? 'null'];
+}

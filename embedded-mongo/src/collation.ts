@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 
 import type { Document } from 'bson';
 
-import { typeNameOf } from './bson-types.js';
+import { typeNameOf, typeOrderOf } from './bson-types.js';
 import { ErrorCode, MongoServerError } from './errors.js';
 import { valueKey } from './value-keys.js';
 import { compareValues } from './value-order.js';
@@ -245,8 +245,8 @@ export class Collation {
       for (let index = 0; index < Math.min(left.length, right.length); index += 1) {
         const [aKey, aValue] = left[index] as [string, unknown];
         const [bKey, bValue] = right[index] as [string, unknown];
-        const byType = compareValues(aValue, bValue);
-        if (typeof aValue !== typeof bValue && byType !== 0) return byType;
+        const byType = Math.sign(typeOrderOf(aValue) - typeOrderOf(bValue));
+        if (byType !== 0) return byType;
         if (aKey !== bKey) return aKey < bKey ? -1 : 1;
         const order = this.compare(aValue, bValue);
         if (order !== 0) return order;

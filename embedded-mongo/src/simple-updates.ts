@@ -14,12 +14,17 @@ import { findPathConflict } from './update-paths.js';
  */
 
 const SIMPLE_OPERATORS = new Set(['$set', '$unset', '$inc', '$max', '$min']);
-/** Names mingo reads through the prototype (or refuses, `__proto__`): left to it. */
-const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+/** Assigning `__proto__` would set a prototype rather than a field: left to mingo. */
+const PROTOTYPE_SETTER = '__proto__';
+
+/** A document's own field (never one inherited from Object.prototype, such as `constructor`). */
+function ownField(doc: Document, name: string): unknown {
+  return Object.hasOwn(doc, name) ? doc[name] : undefined;
+}
 const DIGITS = /^\d+$/;
 
 function isPlainFieldName(name: string): boolean {
-  return name !== '' && !name.includes('$') && !DIGITS.test(name) && !PROTOTYPE_NAMES.has(name);
+  return name !== '' && !name.includes('$') && !DIGITS.test(name) && name !== PROTOTYPE_SETTER;
 }
 
 function isPlainObject(value: unknown): value is Document {
@@ -42,7 +47,7 @@ function plainPath(path: string): string[] | undefined {
 function isWalkable(doc: Document, steps: string[]): boolean {
   let current: Document = doc;
   for (let index = 0; index < steps.length - 1; index += 1) {
-    const next: unknown = current[steps[index] as string];
+    const next: unknown = ownField(current, steps[index] as string);
     if (next === undefined) return true;
     if (!isPlainObject(next)) return false;
     current = next;
@@ -77,11 +82,12 @@ function parentOf(doc: Document, steps: string[], create: boolean): Document | u
   let current = doc;
   for (let index = 0; index < steps.length - 1; index += 1) {
     const step = steps[index] as string;
-    if (current[step] === undefined) {
+    let next = ownField(current, step);
+    if (next === undefined) {
       if (!create) return undefined;
-      current[step] = {};
+      next = current[step] = {};
     }
-    current = current[step] as Document;
+    current = next as Document;
   }
   return current;
 }
@@ -98,7 +104,7 @@ function applyStep(
   const parent = parentOf(doc, steps, operator !== '$unset');
   if (!parent) return;
   const name = steps[steps.length - 1] as string;
-  const current: unknown = parent[name];
+  const current = ownField(parent, name);
   switch (operator) {
     case '$set':
       if (!isEqual(current, value)) parent[name] = cloneDeep(value);

@@ -9,7 +9,7 @@ import { ErrorCode, fromQueryEngineError, MongoServerError } from './errors.js';
 import { installNumericUpdates } from './numeric-updates.js';
 import { engineOptions, runPipeline, type QueryOptions } from './query-engine.js';
 import { applySimpleUpdate } from './simple-updates.js';
-import { assertPathsViable, findPathConflict } from './update-paths.js';
+import { assertPathsViable, checkOperatorUpdate } from './update-paths.js';
 
 installNumericUpdates();
 
@@ -54,22 +54,8 @@ export function validateUpdateSpec(spec: unknown): UpdateSpec {
       `Unknown modifier: ${String(field)}. Expected a valid update modifier or pipeline-style update specified as an array`,
     );
   }
-  assertNoPathConflict(spec as Document, operators);
+  if (operators.length > 0) checkOperatorUpdate(spec as Document);
   return spec as Document;
-}
-
-/** mongod parses the whole update before it reads a document: paths that collide are refused even when nothing matches. */
-function assertNoPathConflict(spec: Document, operators: string[]): void {
-  const paths = operators.flatMap((operator) => {
-    const fields: unknown = spec[operator];
-    return fields !== null && typeof fields === 'object' && !Array.isArray(fields) ? Object.keys(fields) : [];
-  });
-  const conflict = findPathConflict(paths);
-  if (conflict)
-    throw new MongoServerError(
-      ErrorCode.ConflictingUpdateOperators,
-      `Updating the path '${conflict.path}' would create a conflict at '${conflict.at}'`,
-    );
 }
 
 export function isOperatorUpdate(spec: UpdateSpec): boolean {

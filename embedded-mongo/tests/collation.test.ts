@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
+  Long,
   MongoClient,
   MongoServerError,
   type CollationOptions,
@@ -363,6 +364,19 @@ describe('collation', () => {
       { _id: 1, name: 'B', inner: { name: 'a' } },
       { _id: 2, name: 'a', inner: { name: 'B' } },
     ]);
+    // Embedded documents compare field by field in BSON order: the type of each value first (all numbers
+    // alike, an array above a document), then the name, then the value.
+    await names.updateOne({ _id: 1 }, { $set: { numbers: { x: Long.fromNumber(9) }, mixed: { x: [1] } } });
+    await names.updateOne(
+      { _id: 1 },
+      { $min: { numbers: { y: 1 } }, $max: { mixed: { y: {} } } },
+      { collation: CASE_INSENSITIVE },
+    );
+    expect(await names.findOne({ _id: 1 }, { projection: { numbers: 1, mixed: 1 } })).toEqual({
+      _id: 1,
+      numbers: { x: 9 },
+      mixed: { x: [1] },
+    });
   });
 
   it('applies each bulk write statement with its own collation', async () => {

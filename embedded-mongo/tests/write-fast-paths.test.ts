@@ -278,4 +278,56 @@ describe('update paths mongod refuses', () => {
       o: { p: 1, r: { s: 1 } },
     });
   });
+
+  it('are checked in the order mongod parses them, before any document is read', async () => {
+    const rows = collection('parse_order');
+    await rows.insertOne({ _id: 1, a: 1, s: 'x' });
+    const refused: Array<[Document, number, string]> = [
+      [{ $foo: {}, $set: { a: 1, 'a.b': 1 } }, 9, 'Unknown modifier: $foo'],
+      [{ $set: { x: 1 }, $inc: 5 }, 9, 'Modifiers operate on fields but we found type int instead'],
+      [{ $inc: { 's.x': 'y' } }, 14, 'Cannot increment with non-numeric argument: {s.x: "y"}'],
+      [{ $mul: { a: null } }, 14, 'Cannot multiply with non-numeric argument: {a: null}'],
+      [
+        { $set: { 'a..b': 1 } },
+        56,
+        "The update path 'a..b' contains an empty field name, which is not allowed.",
+      ],
+      [
+        { $unset: { 'a.': '' } },
+        56,
+        "The update path 'a.' contains an empty field name, which is not allowed.",
+      ],
+      [{ $set: { '': 1 } }, 56, 'An empty update path is not valid.'],
+      [{ $rename: { a: 'b' }, $set: { b: 2 } }, 40, "Updating the path 'b' would create a conflict at 'b'"],
+      [{ $rename: { a: 'b', b: 'c' } }, 40, "Updating the path 'b' would create a conflict at 'b'"],
+      [{ $rename: { a: 1 } }, 2, "The 'to' field for $rename must be a string: a: 1"],
+    ];
+    for (const [update, code, message] of refused) {
+      const label = EJSON.stringify(update);
+      expect(await outcome(() => rows.updateOne({ _id: 99 }, update)), label).toEqual({ code });
+      await expect(rows.updateOne({ _id: 1 }, update), label).rejects.toThrow(message);
+    }
+    // A rename into a field inside a string is refused (28) and moves nothing.
+    await expect(rows.updateOne({ _id: 1 }, { $rename: { a: 's.b' } })).rejects.toThrow(
+      `Cannot create field 'b' in element {s: "x"}`,
+    );
+    expect(await rows.findOne({ _id: 1 })).toEqual({ _id: 1, a: 1, s: 'x' });
+  });
+
+  it('treat names of Object.prototype properties as any other field name', async () => {
+    const rows = collection('prototype_names');
+    await rows.insertOne({ _id: 1, a: {} });
+    await rows.updateOne(
+      { _id: 1 },
+      { $set: { 'constructor.x': 1, 'a.hasOwnProperty.y': 2, 'toString.z': 3 } },
+    );
+    await rows.updateOne({ _id: 1 }, { $inc: { valueOf: new Int32(2) }, $max: { 'a.isPrototypeOf': 'x' } });
+    expect(await rows.findOne({ _id: 1 })).toEqual({
+      _id: 1,
+      a: { hasOwnProperty: { y: 2 }, isPrototypeOf: 'x' },
+      constructor: { x: 1 },
+      toString: { z: 3 },
+      valueOf: 2,
+    });
+  });
 });
