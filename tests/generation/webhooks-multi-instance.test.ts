@@ -13,7 +13,12 @@ import { runTypeScript } from '../support/process.js';
 import { callRest } from '../support/rest.js';
 import { GENEROUS_LIMITS, type TestServer } from '../support/server.js';
 import { startTestSmtpServer } from '../support/smtp.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
+import {
+  allSucceeded,
+  onceRecorded,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from '../support/webhook-receiver.js';
 
 let receiver: WebhookReceiver;
 
@@ -172,14 +177,12 @@ describe('webhook deliveries from several instances on one database', () => {
         ],
       );
       expect(arrivals[1]?.id).toBe(arrivals[0]?.id);
-      const listed = await callRest(
-        api.url,
-        'GET',
-        `/webhooks/${endpointId}/deliveries`,
-        undefined,
-        user.token,
+      const [delivery] = await onceRecorded(
+        async () =>
+          (await callRest(api.url, 'GET', `/webhooks/${endpointId}/deliveries`, undefined, user.token)).body
+            .items as TWebhookDelivery[],
+        allSucceeded,
       );
-      const [delivery] = listed.body.items as TWebhookDelivery[];
       // The killed instance never logged its attempt; the rescuer's is the one on record.
       expect(delivery).toMatchObject({ status: 'succeeded', attemptCount: 1 });
       expect(delivery?.attempts.map((attempt) => attempt.status)).toEqual([204]);

@@ -12,7 +12,13 @@ import { repositoryRoot, runNode } from '../support/process.js';
 import { freePort } from '../support/redis.js';
 import { callRest } from '../support/rest.js';
 import { useTestServer } from '../support/server.js';
-import { startWebhookReceiver, type Arrival, type WebhookReceiver } from '../support/webhook-receiver.js';
+import {
+  allSucceeded,
+  onceRecorded,
+  startWebhookReceiver,
+  type Arrival,
+  type WebhookReceiver,
+} from '../support/webhook-receiver.js';
 
 const suite = useTestServer({
   mail: true,
@@ -69,6 +75,15 @@ async function deliveriesOf(user: SignedIn, endpointId: string): Promise<TWebhoo
   const listed = await call('GET', `/webhooks/${endpointId}/deliveries`, undefined, user);
   expect(listed.status, JSON.stringify(listed.body)).toBe(200);
   return listed.body.items as TWebhookDelivery[];
+}
+
+/** The endpoint's deliveries once `recorded` holds for them (see onceRecorded). */
+function recordedDeliveriesOf(
+  user: SignedIn,
+  endpointId: string,
+  recorded: (deliveries: TWebhookDelivery[]) => boolean = allSucceeded,
+): Promise<TWebhookDelivery[]> {
+  return onceRecorded(() => deliveriesOf(user, endpointId), recorded);
 }
 
 describe('webhook endpoints', () => {
@@ -250,7 +265,7 @@ describe('webhook deliveries', () => {
       version: job.body.version,
     });
 
-    const deliveries = await deliveriesOf(user, endpointId);
+    const deliveries = await recordedDeliveriesOf(user, endpointId);
     expect(deliveries.map((delivery) => [delivery.type, delivery.status, delivery.attempts.length])).toEqual([
       ['job.succeeded', 'succeeded', 1],
       ['job.running', 'succeeded', 1],
@@ -274,7 +289,7 @@ describe('webhook deliveries', () => {
     expect(arrivals.map((arrival) => arrival.behaviour)).toEqual(['error500', 'error500', 'ok']);
     expect(new Set(arrivals.map((arrival) => arrival.id)).size).toBe(1);
     expect(arrivals.every((arrival) => arrival.verified)).toBe(true);
-    const [delivery] = await deliveriesOf(user, endpointId);
+    const [delivery] = await recordedDeliveriesOf(user, endpointId);
     expect(delivery).toMatchObject({ status: 'succeeded', attemptCount: 3 });
     expect(delivery?.attempts.map((attempt) => [attempt.status, attempt.error])).toEqual([
       [500, 'HTTP 500: only a 2xx answer counts as delivered'],
@@ -322,14 +337,14 @@ describe('webhook deliveries', () => {
         ),
       'accepted deliveries at /slow and /reset',
     );
-    const [slow] = await deliveriesOf(user, slowId);
+    const [slow] = await recordedDeliveriesOf(user, slowId);
     expect(slow?.status).toBe('succeeded');
     expect(slow?.attempts.map((attempt) => [attempt.status, attempt.error])).toEqual([
       [null, 'No answer within 1500 ms'],
       [204, null],
     ]);
     expect(slow?.attempts[0]?.latencyMs).toBeGreaterThanOrEqual(1400);
-    const [reset] = await deliveriesOf(user, resetId);
+    const [reset] = await recordedDeliveriesOf(user, resetId);
     expect(reset?.status).toBe('succeeded');
     expect(reset?.attempts.map((attempt) => [attempt.status, attempt.error])).toEqual([
       [null, 'The connection was closed before an answer'],
@@ -432,7 +447,7 @@ describe('the receiver example of docs/api.md', () => {
       const jobId = await createJob(user, 'a documented cube');
       await running.waitForLine((line) => line === `job.succeeded ${jobId} succeeded`);
       expect(running.lines).toContain(`job.running ${jobId} running`);
-      const deliveries = await deliveriesOf(user, endpointId);
+      const deliveries = await recordedDeliveriesOf(user, endpointId);
       expect(
         deliveries.map((delivery) => [delivery.type, delivery.status, delivery.attempts[0]?.status]),
       ).toEqual([

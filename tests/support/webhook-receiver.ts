@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { setTimeout as pause } from 'node:timers/promises';
 
 import { Webhook } from 'standardwebhooks';
 
@@ -127,3 +128,25 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     },
   };
 }
+
+/**
+ * What `read` answers once `recorded` holds for it (`timeoutMs` at most; the caller's assertions then show
+ * what was there). A receiver sees a request before the sending server has read its answer and recorded
+ * the attempt, so a test that has just seen an arrival waits for that record, reading it again.
+ */
+export async function onceRecorded<T>(
+  read: () => Promise<T>,
+  recorded: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (recorded(value) || Date.now() > deadline) return value;
+    await pause(25);
+  }
+}
+
+/** True when every delivery listed was delivered. */
+export const allSucceeded = (deliveries: ReadonlyArray<{ status: string }>): boolean =>
+  deliveries.length > 0 && deliveries.every((delivery) => delivery.status === 'succeeded');
