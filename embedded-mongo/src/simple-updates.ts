@@ -2,7 +2,7 @@ import type { Document } from 'bson';
 import { cloneDeep, compare, isEqual, numericUpdate } from 'mingo/util';
 
 import { numericKind } from './bson-numbers.js';
-import { findPathConflict } from './update-paths.js';
+import { findPathConflict, isIndexName, isPlainObject } from './update-paths.js';
 
 /**
  * `$set`, `$unset`, `$inc`, `$max` and `$min` of fields and of dotted paths through embedded documents,
@@ -21,19 +21,9 @@ const PROTOTYPE_SETTER = '__proto__';
 function ownField(doc: Document, name: string): unknown {
   return Object.hasOwn(doc, name) ? doc[name] : undefined;
 }
-const DIGITS = /^\d+$/;
 
 function isPlainFieldName(name: string): boolean {
-  return name !== '' && !name.includes('$') && !DIGITS.test(name) && name !== PROTOTYPE_SETTER;
-}
-
-function isPlainObject(value: unknown): value is Document {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    Object.getPrototypeOf(value) === Object.prototype &&
-    !('_bsontype' in value)
-  );
+  return name !== '' && !name.includes('$') && !isIndexName(name) && name !== PROTOTYPE_SETTER;
 }
 
 /** The steps of a path the simple updates take, or undefined. */

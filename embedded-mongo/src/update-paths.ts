@@ -134,7 +134,13 @@ const CREATING_OPERATORS = new Set([
 ]);
 const DIGITS = /^\d+$/;
 
-function isPlainObject(value: unknown): value is Document {
+/** A field name that addresses an array element by index (`0`, `12`). */
+export function isIndexName(name: string): boolean {
+  return DIGITS.test(name);
+}
+
+/** An embedded document as stored: a plain object, not an array, Date or other BSON value. */
+export function isPlainObject(value: unknown): value is Document {
   return (
     value !== null &&
     typeof value === 'object' &&
@@ -187,14 +193,14 @@ function assertPathViable(doc: Document, steps: string[]): void {
     const next = steps[index + 1] as string;
     if (step.startsWith('$') || next.startsWith('$')) return;
     const value: unknown = Array.isArray(holder)
-      ? DIGITS.test(step)
+      ? isIndexName(step)
         ? holder[Number(step)]
         : undefined
       : Object.hasOwn(holder as Document, step)
         ? (holder as Document)[step]
         : undefined;
     if (value === undefined) return;
-    const holdsNext = isPlainObject(value) || (Array.isArray(value) && DIGITS.test(next));
+    const holdsNext = isPlainObject(value) || (Array.isArray(value) && isIndexName(next));
     if (!holdsNext)
       throw new MongoServerError(
         ErrorCode.PathNotViable,
