@@ -1,13 +1,14 @@
 // Preload for `BENCH_NODE_OPTIONS="--import=<absolute path of this file>"`: CPU-profiles the gen3d server
-// process (only it; the benchmarks start other processes too) from its start to its exit. Node 20 refuses
-// `--cpu-prof` in NODE_OPTIONS. The profile goes to <tmpdir>/gen3d-cpu-profiles/server-<pid>.cpuprofile;
-// `pnpm exec tsx bench/profile-summary.ts <file>` summarises it.
+// process, run from its sources or its build (only it; the benchmarks start other processes too), from its
+// start to its exit. Node 20 refuses `--cpu-prof` in NODE_OPTIONS. The profile goes to
+// <tmpdir>/gen3d-cpu-profiles/server-<pid>.cpuprofile; `pnpm exec tsx bench/profile-summary.ts <file>`
+// summarises it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-if (process.argv.some((argument) => argument.endsWith('server/src/main.ts'))) {
+if (process.argv.some((argument) => /server\/(src\/main\.ts|dist\/main\.js)$/.test(argument))) {
   const session = new Session();
   session.connect();
   session.post('Profiler.enable');

@@ -33,7 +33,7 @@ const shortUrl = (url: string): string =>
   url
     .replace(/^file:\/\//, '')
     .replace(/.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, 'npm:')
-    .replace(/.*\/(server|shared|embedded-mongo)\/src\//, '$1/src/');
+    .replace(/.*\/(server|shared|embedded-mongo)\/(src|dist)\//, '$1/$2/');
 const functionOf = ({ callFrame }: ProfileNode): string =>
   `${callFrame.functionName || '(anonymous)'} ${shortUrl(callFrame.url)}:${callFrame.lineNumber + 1}`;
 const groupOf = ({ callFrame }: ProfileNode): string => {
@@ -41,8 +41,7 @@ const groupOf = ({ callFrame }: ProfileNode): string => {
   const found = PACKAGE.exec(callFrame.url);
   return found ? `npm:${found[1]}` : shortUrl(callFrame.url);
 };
-const ours = ({ callFrame }: ProfileNode): boolean =>
-  callFrame.url.includes('/server/src/') || callFrame.url.includes('/shared/src/');
+const ours = ({ callFrame }: ProfileNode): boolean => /\/(server|shared)\/(src|dist)\//.test(callFrame.url);
 
 const microseconds = new Map<number, number>();
 profile.samples.forEach((id, index) =>

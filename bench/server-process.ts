@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 
 import { repositoryRoot, runNode, runTypeScript, type RunningProcess } from '../tests/support/process.js';
 import { freePort } from '../tests/support/redis.js';
+import { buildIfStale, productionEnv, runBuiltDatabase, runBuiltServer } from './built-server.js';
 
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat times (100 on every mainstream architecture). */
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -67,15 +68,21 @@ async function stopProcess(process: RunningProcess): Promise<void> {
 
 /**
  * The embedded database and the server, each in its own process as in production, with an admin made
- * by create-admin and signed in. Logging stays at warn: info lines would measure the log pipe.
+ * by create-admin and signed in. Logging stays at warn: info lines would measure the log pipe. `built`
+ * runs both from their builds, the server in production mode as `pnpm start:prod` does (building first
+ * when the builds are stale); otherwise they run from the sources through tsx.
  */
-export async function startBenchServer(name: string, env: Record<string, string>): Promise<BenchServer> {
+export async function startBenchServer(
+  name: string,
+  env: Record<string, string>,
+  { built = false }: { built?: boolean } = {},
+): Promise<BenchServer> {
+  if (built) await buildIfStale();
   const dataDir = mkdtempSync(join(tmpdir(), `gen3d-bench-${name}-`));
-  const database = runTypeScript('embedded-mongo/src/cli.ts', {
-    DATA_DIR: dataDir,
-    EMBEDDED_DB_PORT: '0',
-    ...childNodeOptions(),
-  });
+  const databaseEnv = { DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0', ...childNodeOptions() };
+  const database = built
+    ? runBuiltDatabase(databaseEnv)
+    : runTypeScript('embedded-mongo/src/cli.ts', databaseEnv);
   const uri = `${/mongodb:\/\/\S+/.exec(await database.waitForLine((line) => line.includes('listening at mongodb://')))?.[0]}gen3d`;
   const common = {
     MONGODB_URI: uri,
@@ -95,13 +102,10 @@ export async function startBenchServer(name: string, env: Record<string, string>
   if ((await admin.exited).code !== 0) throw new Error(`create-admin failed: ${admin.stderr()}`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = runTypeScript('server/src/main.ts', {
-    ...common,
-    PORT: String(port),
-    PUBLIC_URL: url,
-    MODEL_SERVER_PORT: '0',
-    ...childNodeOptions(),
-  });
+  const serverEnv = { ...common, PORT: String(port), PUBLIC_URL: url, MODEL_SERVER_PORT: '0' };
+  const server = built
+    ? runBuiltServer({ ...serverEnv, ...productionEnv(url), ...childNodeOptions() })
+    : runTypeScript('server/src/main.ts', { ...serverEnv, ...childNodeOptions() });
   for (let attempt = 0; ; attempt += 1) {
     if (
       await fetch(`${url}/health`).then(

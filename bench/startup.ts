@@ -1,46 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { logLine, repositoryRoot, runNode, runPnpm, runTypeScript } from '../tests/support/process.js';
+import { logLine, runTypeScript } from '../tests/support/process.js';
 import { freePort } from '../tests/support/redis.js';
+import { buildIfStale, runBuiltServer } from './built-server.js';
 import { rssMiB } from './server-process.js';
 
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
 const IDLE_SECONDS = Number(process.env.BENCH_STARTUP_IDLE_SECONDS ?? 30);
 const READY_TARGET_MS = 2_000;
 const IDLE_RSS_TARGET_MIB = 150;
-const BUILT_ENTRY = join(repositoryRoot, 'server/dist/main.js');
-/** The sources the built server is compiled from (the server resolves the workspace packages to their dist). */
-const SOURCE_DIRECTORIES = ['server/src', 'shared/src', 'embedded-mongo/src'];
-
-function newestModification(directory: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(directory, { withFileTypes: true })) {
-    const path = join(directory, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestModification(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the workspace when server/dist is missing or older than a source it is compiled from. */
-async function buildIfStale(): Promise<void> {
-  const builtAt = (() => {
-    try {
-      return statSync(BUILT_ENTRY).mtimeMs;
-    } catch {
-      return 0;
-    }
-  })();
-  const sourcesAt = Math.max(
-    ...SOURCE_DIRECTORIES.map((directory) => newestModification(join(repositoryRoot, directory))),
-  );
-  if (builtAt > sourcesAt) return;
-  console.log('building (pnpm build): server/dist is missing or older than its sources');
-  await runPnpm(['build'], repositoryRoot);
-}
 
 async function answersReady(url: string): Promise<boolean> {
   return fetch(`${url}/ready`).then(
@@ -69,21 +41,18 @@ async function measureOneStart(mongodbUri: string, dataDir: string): Promise<Sta
   const url = `http://127.0.0.1:${port}`;
   const spawnedAt = Date.now();
   const started = performance.now();
-  const server = runNode(['--conditions=production', BUILT_ENTRY], {
-    cwd: repositoryRoot,
-    env: {
-      NODE_ENV: 'production',
-      MONGODB_URI: mongodbUri,
-      PORT: String(port),
-      PUBLIC_URL: url,
-      DATA_DIR: dataDir,
-      JWT_SECRET: randomBytes(48).toString('base64'),
-      CORS_ORIGINS: 'https://app.example.com',
-      METRICS_TOKEN: randomBytes(32).toString('hex'),
-      // Never contacted while the server idles; production insists on an SMTP server.
-      SMTP_URL: 'smtp://127.0.0.1:2525',
-      MODEL_SERVER_PORT: '0',
-    },
+  const server = runBuiltServer({
+    NODE_ENV: 'production',
+    MONGODB_URI: mongodbUri,
+    PORT: String(port),
+    PUBLIC_URL: url,
+    DATA_DIR: dataDir,
+    JWT_SECRET: randomBytes(48).toString('base64'),
+    CORS_ORIGINS: 'https://app.example.com',
+    METRICS_TOKEN: randomBytes(32).toString('hex'),
+    // Never contacted while the server idles; production insists on an SMTP server.
+    SMTP_URL: 'smtp://127.0.0.1:2525',
+    MODEL_SERVER_PORT: '0',
   });
   try {
     // Polling before the server listens would take CPU from its start on a small machine: the log says when.
