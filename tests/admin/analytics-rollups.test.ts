@@ -328,4 +328,88 @@ describe('analytics rollups', () => {
       await database.stop();
     }
   });
+
+  it('are built again at start-up from an earlier layout: chats then count their own messages', async () => {
+    const database = await startTestDatabase();
+    const uri = databaseUri(database, uniqueDatabaseName('rollup-layout'));
+    const owner = new ObjectId();
+    const client = await MongoClient.connect(uri);
+    let server: TestServer | undefined;
+    try {
+      const db = client.db();
+      const at = (minutes: number) => new Date(Date.UTC(2026, 10, 2, 12, minutes));
+      const [busy, quiet, empty] = [new ObjectId(), new ObjectId(), new ObjectId()];
+      // As the version before left them: chats without counts, the counts in analytics_chats, a ready build.
+      await db.collection('chats').insertMany([
+        {
+          _id: busy,
+          ownerId: owner,
+          title: 'Busy',
+          lastMessageAt: at(3),
+          createdAt: at(0),
+          updatedAt: at(3),
+        },
+        {
+          _id: quiet,
+          ownerId: owner,
+          title: 'Quiet',
+          lastMessageAt: at(5),
+          createdAt: at(0),
+          updatedAt: at(5),
+        },
+        {
+          _id: empty,
+          ownerId: owner,
+          title: 'Empty',
+          lastMessageAt: null,
+          createdAt: at(0),
+          updatedAt: at(0),
+        },
+      ]);
+      await db.collection('messages').insertMany(
+        [busy, busy, busy, quiet].map((chatId, index) => ({
+          chatId,
+          ownerId: owner,
+          role: 'user',
+          type: 'text',
+          content: `message ${index}`,
+          attachments: [],
+          jobId: null,
+          createdAt: chatId === quiet ? at(5) : at(index + 1),
+        })),
+      );
+      await db
+        .collection<{ _id: ObjectId; ownerId: ObjectId; messages: number; lastMessageAt: Date }>(
+          'analytics_chats',
+        )
+        .insertOne({ _id: busy, ownerId: owner, messages: 3, lastMessageAt: at(3) });
+      await db.collection<Record<string, unknown> & { _id: string }>('analytics_rollup_state').insertOne({
+        _id: 'rollups',
+        state: 'ready',
+        buildId: 'built-by-layout-1',
+        startedAt: at(0),
+        finishedAt: at(1),
+      });
+
+      server = await startTestServer(database, { mongodbUri: uri, env: { WORKER_CONCURRENCY: '0' } });
+      expect(await db.collection('analytics_rollup_state').findOne({})).toMatchObject({
+        state: 'ready',
+        layout: 2,
+      });
+      expect(await db.listCollections({ name: 'analytics_chats' }).toArray()).toEqual([]);
+      const admin = await signInNewAdmin(server);
+      const scope = `userId=${owner.toHexString()}`;
+      const counted = await get(server, `/analytics/chat-stats?${scope}`, admin);
+      expect(counted.mostActive).toEqual([
+        { chatId: busy.toHexString(), title: 'Busy', messages: 3, lastMessageAt: at(3).toISOString() },
+        { chatId: quiet.toHexString(), title: 'Quiet', messages: 1, lastMessageAt: at(5).toISOString() },
+      ]);
+      await readJobsInstead(server);
+      expect(await get(server, `/analytics/chat-stats?${scope}`, admin)).toEqual(counted);
+    } finally {
+      await server?.close();
+      await client.close();
+      await database.stop();
+    }
+  });
 });

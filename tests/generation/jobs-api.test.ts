@@ -96,7 +96,7 @@ describe('generation.create input', () => {
       .body as unknown as TJob[];
     expect(jobs).toHaveLength(2);
     const chats = (await callRest(open.server.url, 'GET', '/chats', undefined, user.token))
-      .body as unknown as Array<{ id: string }>;
+      .body as unknown as Array<{ id: string; lastMessageAt: string | null }>;
     const prompts = await Promise.all(
       chats.map(
         async (chat) =>
@@ -105,6 +105,10 @@ describe('generation.create input', () => {
       ),
     );
     expect(prompts.flat().filter((message) => (message as { role: string }).role === 'user')).toHaveLength(2);
+    // When both requests made a chat, the loser's prompt was taken back: its chat has no latest message.
+    expect(chats.map((chat) => chat.lastMessageAt !== null)).toEqual(
+      prompts.map((messages) => messages.length > 0),
+    );
   });
 
   it('generate blocks until the files exist and answers them by format', async () => {

@@ -30,15 +30,6 @@ export interface PromptRollupRecord {
   lastUsedAt: Date;
 }
 
-/** How many messages a chat has and when the latest was written (the most active chats). */
-export interface ChatRollupRecord {
-  /** The chat's id. */
-  _id: Types.ObjectId;
-  ownerId: Types.ObjectId;
-  messages: number;
-  lastMessageAt: Date;
-}
-
 /** Whether the rollups may be read: `ready` once built; `building` while a build runs; `stale` after a failed update. */
 export interface RollupStateRecord {
   _id: string;
@@ -46,6 +37,11 @@ export interface RollupStateRecord {
   buildId: string;
   startedAt: Date;
   finishedAt: Date | null;
+  /**
+   * What a ready build holds, `ROLLUP_LAYOUT` when it was built: a build of an earlier layout (absent: 1)
+   * is built again at start-up.
+   */
+  layout?: number;
 }
 
 const RollupSchema = new Schema<RollupRecord>(
@@ -81,19 +77,6 @@ PromptRollupSchema.index({ ownerId: 1, count: -1, lastUsedAt: -1 });
 // Everyone's row of a prompt is recomputed from the owners' rows when an owner's jobs go.
 PromptRollupSchema.index({ promptKey: 1 });
 
-const ChatRollupSchema = new Schema<ChatRollupRecord>(
-  {
-    _id: { type: Schema.Types.ObjectId, required: true },
-    ownerId: { type: Schema.Types.ObjectId, required: true },
-    messages: { type: Number, required: true },
-    lastMessageAt: { type: Date, required: true },
-  },
-  { versionKey: false, collection: 'analytics_chats' },
-);
-// The most active chats of an owner, and of everyone, read in index order.
-ChatRollupSchema.index({ ownerId: 1, messages: -1, lastMessageAt: -1 });
-ChatRollupSchema.index({ messages: -1, lastMessageAt: -1 });
-
 const RollupStateSchema = new Schema<RollupStateRecord>(
   {
     _id: { type: String, required: true },
@@ -101,6 +84,7 @@ const RollupStateSchema = new Schema<RollupStateRecord>(
     buildId: { type: String, required: true },
     startedAt: { type: Date, required: true },
     finishedAt: { type: Date, default: null },
+    layout: { type: Number },
   },
   { versionKey: false, collection: 'analytics_rollup_state' },
 );
@@ -108,7 +92,6 @@ const RollupStateSchema = new Schema<RollupStateRecord>(
 export interface RollupModels {
   rollups: Model<RollupRecord>;
   prompts: Model<PromptRollupRecord>;
-  chats: Model<ChatRollupRecord>;
   state: Model<RollupStateRecord>;
 }
 
@@ -116,7 +99,6 @@ export function rollupModels(connection: Connection): RollupModels {
   return {
     rollups: connection.model('AnalyticsRollup', RollupSchema),
     prompts: connection.model('AnalyticsPromptRollup', PromptRollupSchema),
-    chats: connection.model('AnalyticsChatRollup', ChatRollupSchema),
     state: connection.model('AnalyticsRollupState', RollupStateSchema),
   };
 }

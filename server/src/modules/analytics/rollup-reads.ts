@@ -3,7 +3,7 @@ import type { Types } from 'mongoose';
 import { zoneOffsetMinutes } from '@gen3d/shared/time-zones';
 
 import { HOUR_MS, nameOf } from './rollup-increments.js';
-import type { ChatRollupRecord, PromptRollupRecord, RollupModels, RollupRecord } from './rollup-model.js';
+import type { PromptRollupRecord, RollupModels, RollupRecord } from './rollup-model.js';
 
 /** Jobs of one status (decoded), as the pipelines' `{_id: status, count}` rows. */
 export type StatusRow = { _id: string; count: number };
@@ -42,21 +42,10 @@ function addCounters(into: Map<string, number>, counts: Partial<Record<string, n
 }
 
 /** Reading the rollups: every figure is summed from hour or day documents, never from the jobs. */
-export function createRollupReads({ rollups, prompts, chats }: RollupModels) {
+export function createRollupReads({ rollups, prompts }: RollupModels) {
   const owned = (ownerId: Types.ObjectId | undefined) => ({ ownerId: ownerId ?? null });
 
   return {
-    /** The chats with the most messages (latest message first among equals), read in index order. */
-    async mostActiveChats(ownerId: Types.ObjectId | undefined, limit: number) {
-      const rows = await chats
-        .find(ownerId ? { ownerId } : {})
-        .sort({ messages: -1, lastMessageAt: -1 })
-        .limit(limit)
-        .lean<ChatRollupRecord[]>();
-      // A row brought to zero by a deleted message sorts last; it is no chat with messages.
-      return rows.filter((row) => row.messages > 0);
-    },
-
     /** The most used prompts (latest use first among equals), read in index order. */
     popularPrompts(ownerId: Types.ObjectId | undefined, limit: number) {
       return prompts

@@ -8,15 +8,10 @@ import { Conflict } from '../../domain-errors.js';
 import type { JobModel } from '../../jobs/job-model.js';
 import type { JobTransition } from '../../jobs/transitions.js';
 import type { AssetModel } from '../assets/model.js';
+import type { ChatModel } from '../chats/model.js';
 import type { MessageModel } from '../messages/model.js';
 import { RollupDelta, type AssetFacts, type JobFacts, type RollupChange } from './rollup-increments.js';
-import type {
-  ChatRollupRecord,
-  PromptRollupRecord,
-  RollupModels,
-  RollupRecord,
-  RollupStateRecord,
-} from './rollup-model.js';
+import type { PromptRollupRecord, RollupModels, RollupRecord, RollupStateRecord } from './rollup-model.js';
 import { hasWrittenPrompt, WRITTEN_PROMPT } from './written-prompts.js';
 
 const STATE_ID = 'rollups';
@@ -25,6 +20,13 @@ const BUILD_LEASE_MS = 10 * 60_000;
 const BATCH = 1_000;
 const BUILD_RUNNING = 'The analytics rollups are being built; try again when that ends';
 const DUPLICATE_KEY = 11000;
+/**
+ * What a build holds; a ready build of an earlier layout is built again at start-up. 2: chats count their
+ * own messages (the analytics_chats collection of layout 1 is dropped).
+ */
+const ROLLUP_LAYOUT = 2;
+/** Layout 1's rows of the most active chats, now counted on the chats themselves. */
+const LEGACY_CHAT_ROLLUPS = 'analytics_chats';
 
 /** What a rebuild counted. */
 export interface RollupBuild {
@@ -33,13 +35,6 @@ export interface RollupBuild {
   rollups: number;
   prompts: number;
   chats: number;
-}
-
-/** A message as the most active chats count it. */
-export interface MessageFacts {
-  chatId: Types.ObjectId;
-  ownerId: Types.ObjectId;
-  createdAt: Date;
 }
 
 /**
@@ -61,12 +56,6 @@ export interface AnalyticsRollups {
   ownerJobsDeleted(ownerId: Types.ObjectId): Promise<void>;
   assetsAdded(assets: AssetFacts[]): Promise<void>;
   assetsRemoved(assets: AssetFacts[]): Promise<void>;
-  messageAdded(message: MessageFacts): Promise<void>;
-  messageRemoved(message: MessageFacts): Promise<void>;
-  /** A chat was deleted with its messages. */
-  chatDeleted(chatId: Types.ObjectId): Promise<void>;
-  /** Every message of the owner was deleted (account deletion). */
-  ownerMessagesDeleted(ownerId: Types.ObjectId): Promise<void>;
   /** Builds the rollups at start-up if they never were (or a build was abandoned, or an update failed). */
   ensureBuilt(): Promise<RollupBuild | undefined>;
   /** Recomputes every rollup from the jobs and assets (an admin's repair); refused while a build runs. */
@@ -75,6 +64,8 @@ export interface AnalyticsRollups {
 
 export interface RollupDeps extends RollupModels {
   jobs: JobModel;
+  /** Each chat counts its own messages (the most active chats); a build recounts them. */
+  chats: ChatModel;
   assets: AssetModel;
   messages: MessageModel;
   log: FastifyBaseLogger;
@@ -231,9 +222,46 @@ export function createAnalyticsRollups({
     }
   }
 
+  /**
+   * Sets each chat's message count and latest message time from its messages; answers how many chats have
+   * messages. Messages added while it runs may be counted twice or not at all, as in the rest of a build.
+   */
+  async function recountChats(): Promise<number> {
+    const counted = await messages.aggregate<{ _id: Types.ObjectId; messages: number; lastMessageAt: Date }>([
+      { $group: { _id: '$chatId', messages: { $sum: 1 }, lastMessageAt: { $max: '$createdAt' } } },
+    ]);
+    const withMessages = new Set(counted.map((row) => row._id.toHexString()));
+    const emptied = (
+      await chats.find({ messageCount: { $ne: 0 } }, { _id: 1 }).lean<Array<{ _id: Types.ObjectId }>>()
+    )
+      .filter((chat) => !withMessages.has(chat._id.toHexString()))
+      .map((chat) => ({
+        updateOne: { filter: { _id: chat._id }, update: { $set: { messageCount: 0, lastMessageAt: null } } },
+      }));
+    const recounted = counted.map((row) => ({
+      updateOne: {
+        filter: { _id: row._id },
+        update: { $set: { messageCount: row.messages, lastMessageAt: row.lastMessageAt } },
+      },
+    }));
+    const operations = [...recounted, ...emptied];
+    for (let start = 0; start < operations.length; start += BATCH)
+      await chats.bulkWrite(operations.slice(start, start + BATCH), { ordered: false });
+    return counted.length;
+  }
+
+  async function dropLegacyChatRollups(): Promise<void> {
+    const database = chats.db.db;
+    if (!database) return;
+    const legacy = await database
+      .listCollections({ name: LEGACY_CHAT_ROLLUPS }, { nameOnly: true })
+      .toArray();
+    if (legacy.length > 0) await database.dropCollection(LEGACY_CHAT_ROLLUPS);
+  }
+
   /** Counts every job and asset into empty rollups, then lets analytics read them if the build is still this one. */
   async function build(buildId: string): Promise<RollupBuild> {
-    await Promise.all([rollups.deleteMany({}), prompts.deleteMany({}), chats.deleteMany({})]);
+    await Promise.all([rollups.deleteMany({}), prompts.deleteMany({}), dropLegacyChatRollups()]);
     const counted: RollupBuild = { jobs: 0, assets: 0, rollups: 0, prompts: 0, chats: 0 };
     const delta = new RollupDelta();
     for await (const job of jobs.find({}, JOB_FIELDS).lean<JobFacts[]>().cursor()) {
@@ -279,26 +307,10 @@ export function createAnalyticsRollups({
     for (let start = 0; start < promptOps.length; start += BATCH)
       await upsertAll(writePrompts, promptOps.slice(start, start + BATCH));
     counted.prompts = promptOps.length;
-    const active = await messages.aggregate<{
-      _id: Types.ObjectId;
-      ownerId: Types.ObjectId;
-      messages: number;
-      lastMessageAt: Date;
-    }>([
-      {
-        $group: {
-          _id: '$chatId',
-          ownerId: { $first: '$ownerId' },
-          messages: { $sum: 1 },
-          lastMessageAt: { $max: '$createdAt' },
-        },
-      },
-    ]);
-    for (const row of active) await chatCounted(row._id, row.ownerId, row.messages, row.lastMessageAt);
-    counted.chats = active.length;
+    counted.chats = await recountChats();
     const finished = await state.updateOne(
       { _id: STATE_ID, buildId, state: 'building' },
-      { $set: { state: 'ready', finishedAt: new Date() } },
+      { $set: { state: 'ready', finishedAt: new Date(), layout: ROLLUP_LAYOUT } },
     );
     if (finished.modifiedCount === 0)
       log.warn(
@@ -333,76 +345,10 @@ export function createAnalyticsRollups({
     }
   }
 
-  /** Counts messages into a chat's row (an upsert that raced another upsert of the row runs again). */
-  async function chatCounted(
-    chatId: Types.ObjectId,
-    ownerId: Types.ObjectId,
-    count: number,
-    lastMessageAt: Date,
-  ): Promise<void> {
-    const write = () =>
-      chats.updateOne(
-        { _id: chatId },
-        { $inc: { messages: count }, $max: { lastMessageAt }, $setOnInsert: { ownerId } },
-        { upsert: true },
-      );
-    try {
-      await write();
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-      await write();
-    }
-  }
-
-  /** A chat's row gets its latest message again from the messages that remain (compare-and-set). */
-  async function refreshLastMessage(chatId: Types.ObjectId): Promise<void> {
-    for (;;) {
-      const row = await chats.findById(chatId).lean<ChatRollupRecord>();
-      if (!row) return;
-      if (row.messages <= 0) {
-        await chats.deleteOne({ _id: chatId, messages: { $lte: 0 } });
-        return;
-      }
-      const [latest] = await messages
-        .find({ chatId }, { createdAt: 1 })
-        .sort({ createdAt: -1 })
-        .limit(1)
-        .lean<Array<{ createdAt: Date }>>();
-      if (!latest) return;
-      const set = await chats.updateOne(
-        { _id: chatId, lastMessageAt: row.lastMessageAt },
-        { $set: { lastMessageAt: latest.createdAt } },
-      );
-      if (set.matchedCount === 1) return;
-    }
-  }
-
-  /** Runs a rollup update; a failure marks the rollups stale instead of failing the caller's request. */
-  async function guarded(update: () => Promise<unknown>): Promise<void> {
-    try {
-      await update();
-    } catch (error) {
-      await markStale(error);
-    }
-  }
-
   return {
-    messageAdded: (message) =>
-      guarded(() => chatCounted(message.chatId, message.ownerId, 1, message.createdAt)),
-
-    messageRemoved: (message) =>
-      guarded(async () => {
-        await chats.updateOne({ _id: message.chatId }, { $inc: { messages: -1 } });
-        await refreshLastMessage(message.chatId);
-      }),
-
-    chatDeleted: (chatId) => guarded(() => chats.deleteOne({ _id: chatId })),
-
-    ownerMessagesDeleted: (ownerId) => guarded(() => chats.deleteMany({ ownerId })),
-
     async readable() {
-      const current = await state.findById(STATE_ID, { state: 1 }).lean();
-      return current?.state === 'ready';
+      const current = await state.findById(STATE_ID, { state: 1, layout: 1 }).lean();
+      return current?.state === 'ready' && (current.layout ?? 1) >= ROLLUP_LAYOUT;
     },
 
     async jobCreated(job) {
@@ -487,7 +433,7 @@ export function createAnalyticsRollups({
 
     async ensureBuilt() {
       const current = await state.findById(STATE_ID).lean();
-      if (current?.state === 'ready') return undefined;
+      if (current?.state === 'ready' && (current.layout ?? 1) >= ROLLUP_LAYOUT) return undefined;
       if (current?.state === 'building' && Date.now() - current.startedAt.getTime() < BUILD_LEASE_MS)
         return undefined;
       const buildId = await claimBuild(current ?? undefined);

@@ -249,21 +249,27 @@ export function createAnalyticsService({
     ]);
   }
 
-  async function mostActiveFromRollups(scope: AnalyticsScope): Promise<ActiveChat[]> {
-    const rows = await reads.mostActiveChats(scope.ownerId, MOST_ACTIVE_CHATS);
-    const titled = await chats
-      .find({ _id: { $in: rows.map((row) => row._id) } }, { title: 1 })
-      .lean<Array<{ _id: Types.ObjectId; title: string }>>();
-    const titles = new Map(titled.map((chat) => [chat._id.toHexString(), chat.title]));
-    return rows.map((row) => {
-      const title = titles.get(row._id.toHexString());
-      return {
-        _id: row._id,
-        messages: row.messages,
-        lastMessageAt: row.lastMessageAt,
-        chat: title === undefined ? [] : [{ title }],
-      };
-    });
+  /** The chats' own message counts, read in index order (chats of no messages sort last and are left out). */
+  async function mostActiveFromCounts(scope: AnalyticsScope): Promise<ActiveChat[]> {
+    const rows = await chats
+      .find(scope.ownerId ? { ownerId: scope.ownerId } : {}, { title: 1, messageCount: 1, lastMessageAt: 1 })
+      .sort({ messageCount: -1, lastMessageAt: -1 })
+      .limit(MOST_ACTIVE_CHATS)
+      .lean<
+        Array<{ _id: Types.ObjectId; title: string; messageCount: number; lastMessageAt: Date | null }>
+      >();
+    return rows.flatMap((row) =>
+      row.messageCount > 0 && row.lastMessageAt
+        ? [
+            {
+              _id: row._id,
+              messages: row.messageCount,
+              lastMessageAt: row.lastMessageAt,
+              chat: [{ title: row.title }],
+            },
+          ]
+        : [],
+    );
   }
 
   function mostActiveFromRecords(owner: { ownerId?: Types.ObjectId }): Promise<ActiveChat[]> {
@@ -419,7 +425,7 @@ export function createAnalyticsService({
         messageCount(owner),
         rollups
           .readable()
-          .then((fromRollups) => (fromRollups ? mostActiveFromRollups(scope) : mostActiveFromRecords(owner))),
+          .then((fromRollups) => (fromRollups ? mostActiveFromCounts(scope) : mostActiveFromRecords(owner))),
       ]);
       return {
         scope: scopeView(scope),

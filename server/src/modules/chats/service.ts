@@ -4,7 +4,6 @@ import type { TChat } from '@gen3d/shared';
 
 import { onPage } from '../../db/paging.js';
 import { NotFound } from '../../domain-errors.js';
-import type { AnalyticsRollups } from '../analytics/rollups.js';
 import type { AssetService } from '../assets/service.js';
 import type { MessageModel } from '../messages/model.js';
 import type { StoredObjectCaps } from '../quotas/stored-object-caps.js';
@@ -17,8 +16,6 @@ export interface ChatDeps {
   /** Cancels the chat's queued and running jobs; answers how many. */
   cancelJobsOfChat(chatId: Types.ObjectId): Promise<number>;
   caps: StoredObjectCaps;
-  /** The analytics rollups, told of a chat deleted with its messages. */
-  messageCounts: Pick<AnalyticsRollups, 'chatDeleted'>;
 }
 
 export interface ChatService {
@@ -33,8 +30,10 @@ export interface ChatService {
   ): Promise<{ messages: number; assets: number; canceledJobs: number }>;
   /** The chat when `ownerId` owns it; NOT_FOUND otherwise (another's chat is not told apart from none). */
   owned(ownerId: string, chatId: string): Promise<ChatRecord>;
-  /** Records that a message arrived now. */
-  touch(chatId: Types.ObjectId, at: Date): Promise<void>;
+  /** Counts a message added to the chat at `at`: one write, the chat's count and its latest message time. */
+  messageAdded(chatId: Types.ObjectId, at: Date): Promise<void>;
+  /** Counts a message taken out of the chat; its latest message time goes back to the latest one left. */
+  messageRemoved(chatId: Types.ObjectId): Promise<void>;
 }
 
 export function chatView(chat: ChatRecord): TChat {
@@ -54,7 +53,6 @@ export function createChatService({
   messages,
   assets,
   cancelJobsOfChat,
-  messageCounts,
   caps,
 }: ChatDeps): ChatService {
   async function owned(ownerId: string, chatId: string): Promise<ChatRecord> {
@@ -99,15 +97,38 @@ export function createChatService({
       const canceledJobs = await cancelJobsOfChat(chat._id);
       await chats.deleteOne({ _id: chat._id });
       const { deletedCount: deletedMessages } = await messages.deleteMany({ chatId: chat._id });
-      await messageCounts.chatDeleted(chat._id);
       const deletedAssets = await assets.deleteWhere({ chatId: chat._id });
       return { messages: deletedMessages, assets: deletedAssets, canceledJobs };
     },
 
     owned,
 
-    async touch(chatId, at) {
-      await chats.updateOne({ _id: chatId }, { $set: { lastMessageAt: at } });
+    async messageAdded(chatId, at) {
+      await chats.updateOne({ _id: chatId }, { $inc: { messageCount: 1 }, $max: { lastMessageAt: at } });
+    },
+
+    async messageRemoved(chatId) {
+      let chat = await chats
+        .findOneAndUpdate(
+          { _id: chatId },
+          { $inc: { messageCount: -1 } },
+          { returnDocument: 'after', projection: { lastMessageAt: 1 } },
+        )
+        .lean<Pick<ChatRecord, 'lastMessageAt'>>();
+      while (chat) {
+        const [latest] = await messages
+          .find({ chatId }, { createdAt: 1 })
+          .sort({ createdAt: -1 })
+          .limit(1)
+          .lean<Array<{ createdAt: Date }>>();
+        // Compare-and-set: a message added meanwhile moved the time on, and it is then the latest.
+        const set = await chats.updateOne(
+          { _id: chatId, lastMessageAt: chat.lastMessageAt },
+          { $set: { lastMessageAt: latest?.createdAt ?? null } },
+        );
+        if (set.matchedCount === 1) return;
+        chat = await chats.findById(chatId, { lastMessageAt: 1 }).lean<Pick<ChatRecord, 'lastMessageAt'>>();
+      }
     },
   };
 }

@@ -58,6 +58,7 @@ export function createGenerationModule(
   const rollupRecords = rollupModels(connection);
   const rollups = createAnalyticsRollups({
     ...rollupRecords,
+    chats,
     jobs,
     assets: assetRecords,
     messages: messagesModel,
@@ -96,10 +97,9 @@ export function createGenerationModule(
     messages: messagesModel,
     assets,
     cancelJobsOfChat: (chatId: Types.ObjectId) => cancellation.cancelWhere({ chatId }),
-    messageCounts: rollups,
     caps,
   });
-  const messages = createMessageService(messagesModel, chatService, assets, caps, rollups);
+  const messages = createMessageService(messagesModel, chatService, assets, caps);
   const outcomeMessages = createOutcomeMessages(messages);
   const announce: OnJobFinished = (job) =>
     outcomeMessages(job).catch((error: unknown) =>
@@ -212,11 +212,7 @@ export function createGenerationModule(
     { kind: 'assets', deleteAllOf: (ownerId) => assets.deleteWhere({ ownerId }) },
     {
       kind: 'messages',
-      deleteAllOf: async (ownerId) => {
-        const { deletedCount } = await messagesModel.deleteMany({ ownerId });
-        await rollups.ownerMessagesDeleted(ownerId);
-        return deletedCount;
-      },
+      deleteAllOf: async (ownerId) => (await messagesModel.deleteMany({ ownerId })).deletedCount,
     },
     { kind: 'chats', deleteAllOf: async (ownerId) => (await chats.deleteMany({ ownerId })).deletedCount },
   ];

@@ -4,7 +4,6 @@ import type { z } from 'zod';
 import type { TMessage, ZCreateMessageInput, ZListMessagesInput } from '@gen3d/shared';
 
 import { onPage } from '../../db/paging.js';
-import type { AnalyticsRollups } from '../analytics/rollups.js';
 import type { AttachmentRecord } from '../assets/attachment-schema.js';
 import type { AssetService } from '../assets/service.js';
 import type { ChatService } from '../chats/service.js';
@@ -40,7 +39,6 @@ export function createMessageService(
   chats: ChatService,
   assets: AssetService,
   caps: StoredObjectCaps,
-  counts: Pick<AnalyticsRollups, 'messageAdded' | 'messageRemoved'>,
 ): MessageService {
   const view = (message: MessageRecord): TMessage => {
     const id = message._id.toHexString();
@@ -59,8 +57,7 @@ export function createMessageService(
 
   async function append(message: NewMessage): Promise<MessageRecord> {
     const created = (await messages.create(message)).toObject() as MessageRecord;
-    await counts.messageAdded(created);
-    await chats.touch(message.chatId, created.createdAt);
+    await chats.messageAdded(message.chatId, created.createdAt);
     return created;
   }
 
@@ -110,7 +107,7 @@ export function createMessageService(
 
     async remove(messageId) {
       const removed = await messages.findOneAndDelete({ _id: messageId }).lean<MessageRecord>();
-      if (removed) await counts.messageRemoved(removed);
+      if (removed) await chats.messageRemoved(removed.chatId);
     },
   };
 }
