@@ -209,6 +209,31 @@ describe('analytics rollups', () => {
     expect(await figures(server, admin, ['all=true'])).toEqual(afterDeletion);
   });
 
+  it('stay equal to what the jobs say when many jobs change at once (their updates then share writes)', async () => {
+    const { server, admin } = suite;
+    const crowd = await Promise.all(
+      [0, 1, 2].map((index) => signInNewUser(server, admin, `crowd-${index}@example.com`)),
+    );
+    const finished = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        generate(crowd[index % crowd.length] as SignedIn, `crowded prompt ${index % 4}`),
+      ),
+    );
+    expect(finished.map((job) => job.status)).toEqual(Array.from({ length: 12 }, () => 'succeeded'));
+    const scopes = [...crowd.map((who) => `userId=${who.id}`), 'all=true'];
+    const counted = await figures(server, admin, scopes);
+    // Each of the four prompts was used three times, by different accounts at nearly the same moment.
+    expect(counted['prompts all=true']).toEqual(
+      expect.arrayContaining(
+        [0, 1, 2, 3].map((index) => expect.objectContaining({ prompt: `crowded prompt ${index}`, count: 3 })),
+      ),
+    );
+    await readJobsInstead(server);
+    expect(await figures(server, admin, scopes)).toEqual(counted);
+    expect((await rebuild(server, admin)).status).toBe(200);
+    expect(await figures(server, admin, scopes)).toEqual(counted);
+  });
+
   it('are read once built: a job written around them counts after a rebuild, which only admins may run', async () => {
     const { server, admin, user } = suite;
     const before = (await get(server, '/analytics/stats?all=true', admin)) as unknown as TAnalyticsStats;

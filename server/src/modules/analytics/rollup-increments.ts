@@ -100,6 +100,19 @@ export class RollupDelta {
     return this;
   }
 
+  /** Adds another delta's changes to this one's. */
+  include(other: RollupDelta): this {
+    for (const [id, change] of other.changes) {
+      const into = this.changes.get(id);
+      if (!into) {
+        this.changes.set(id, { ...change, inc: new Map(change.inc) });
+        continue;
+      }
+      for (const [path, amount] of change.inc) into.inc.set(path, (into.inc.get(path) ?? 0) + amount);
+    }
+    return this;
+  }
+
   /** The documents with a non-zero change, zero changes dropped. */
   nonZero(): Array<[id: string, change: RollupChange]> {
     const changed: Array<[string, RollupChange]> = [];

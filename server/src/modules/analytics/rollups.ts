@@ -5,6 +5,7 @@ import type { AnyBulkWriteOperation } from 'mongodb';
 import type { Types } from 'mongoose';
 
 import { Conflict } from '../../domain-errors.js';
+import { groupCommit } from '../../infra/group-commit.js';
 import type { JobModel } from '../../jobs/job-model.js';
 import type { JobTransition } from '../../jobs/transitions.js';
 import type { AssetModel } from '../assets/model.js';
@@ -130,6 +131,29 @@ function rollupUpsert(change: RollupChange, id: string): Operation<RollupRecord>
 const promptId = (ownerId: Types.ObjectId | null, promptKey: string) =>
   `${ownerId ? ownerId.toHexString() : '*'}|${promptKey}`;
 
+/** Uses of one prompt by one owner (or by everyone: ownerId null). */
+interface PromptUse {
+  ownerId: Types.ObjectId | null;
+  promptKey: string;
+  count: number;
+  lastUsedAt: Date;
+}
+
+/** The uses of each prompt row summed: one upsert per row. */
+function promptUpserts(uses: PromptUse[]): Operation<PromptRollupRecord>[] {
+  const rows = new Map<string, PromptUse>();
+  for (const use of uses) {
+    const id = promptId(use.ownerId, use.promptKey);
+    const row = rows.get(id);
+    if (!row) rows.set(id, { ...use });
+    else {
+      row.count += use.count;
+      if (use.lastUsedAt > row.lastUsedAt) row.lastUsedAt = use.lastUsedAt;
+    }
+  }
+  return [...rows.values()].map((row) => promptUpsert(row.ownerId, row.promptKey, row.count, row.lastUsedAt));
+}
+
 function promptUpsert(
   ownerId: Types.ObjectId | null,
   promptKey: string,
@@ -184,16 +208,25 @@ export function createAnalyticsRollups({
       );
   }
 
-  async function apply(delta: RollupDelta, promptOps: Operation<PromptRollupRecord>[] = []): Promise<void> {
-    const changes = delta.nonZero();
+  // Changes that arrive while a write of them is under way go together in the next write: under load, the
+  // changes of many jobs share one round trip and one update per rollup document.
+  const writeDeltas = groupCommit<RollupDelta>(async (deltas) => {
+    const changes = deltas.reduce((sum, delta) => sum.include(delta), new RollupDelta()).nonZero();
+    if (changes.length > 0)
+      await upsertAll(
+        writeRollups,
+        changes.map(([id, change]) => rollupUpsert(change, id)),
+      );
+  });
+  const writePromptUses = groupCommit<PromptUse[]>((uses) =>
+    upsertAll(writePrompts, promptUpserts(uses.flat())),
+  );
+
+  async function apply(delta: RollupDelta, promptUses: PromptUse[] = []): Promise<void> {
     try {
       await Promise.all([
-        changes.length > 0 &&
-          upsertAll(
-            writeRollups,
-            changes.map(([id, change]) => rollupUpsert(change, id)),
-          ),
-        promptOps.length > 0 && upsertAll(writePrompts, promptOps),
+        delta.changes.size > 0 && writeDeltas(delta),
+        promptUses.length > 0 && writePromptUses(promptUses),
       ]);
     } catch (error) {
       await markStale(error);
@@ -356,8 +389,8 @@ export function createAnalyticsRollups({
         new RollupDelta().job(job, 1),
         hasWrittenPrompt(job)
           ? [
-              promptUpsert(job.ownerId, job.promptKey, 1, job.createdAt),
-              promptUpsert(null, job.promptKey, 1, job.createdAt),
+              { ownerId: job.ownerId, promptKey: job.promptKey, count: 1, lastUsedAt: job.createdAt },
+              { ownerId: null, promptKey: job.promptKey, count: 1, lastUsedAt: job.createdAt },
             ]
           : [],
       );
