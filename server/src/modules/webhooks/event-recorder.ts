@@ -4,6 +4,7 @@ import type { Types } from 'mongoose';
 import type { TJob } from '@gen3d/shared';
 
 import { isDuplicateKeyError } from '../../db/duplicate-key.js';
+import { grouped } from '../../infra/group-commit.js';
 import type { JobEvents } from '../../jobs/job-events.js';
 import type { JobRecord } from '../../jobs/job-model.js';
 import { deliveryIdOf, eventsOfJob, type JobStatusEvent } from './job-event-log.js';
@@ -36,6 +37,18 @@ const REMEMBERED_JOBS = 5_000;
 export function createWebhookEventRecorder(deps: WebhookEventRecorderDeps): WebhookEventRecorder {
   const recorded = new Map<string, Set<string>>();
   const underway = new Map<string, Promise<void>>();
+  // Each event needs a lookup made after it happened: lookups asked for while one is under way wait for the
+  // next, which then serves them all (under load, the events of many jobs share one round trip).
+  const enabledEndpointsOf = grouped(async (owners: Types.ObjectId[]) => {
+    const found = await deps.endpoints
+      .find({
+        ownerId: { $in: [...new Map(owners.map((owner) => [owner.toHexString(), owner])).values()] },
+        enabled: true,
+      })
+      .sort({ createdAt: 1 })
+      .lean<WebhookEndpointRecord[]>();
+    return owners.map((owner) => found.filter((endpoint) => endpoint.ownerId.equals(owner)));
+  });
 
   async function store(job: JobRecord, event: JobStatusEvent, endpoint: WebhookEndpointRecord) {
     const jobId = job._id.toHexString();
@@ -64,10 +77,7 @@ export function createWebhookEventRecorder(deps: WebhookEventRecorderDeps): Webh
     const done = recorded.get(jobId) ?? new Set<string>();
     const fresh = eventsOfJob(job).filter((event) => !done.has(`${event.type}@${event.sequence}`));
     if (fresh.length === 0) return;
-    const endpoints = await deps.endpoints
-      .find({ ownerId: job.ownerId, enabled: true })
-      .sort({ createdAt: 1 })
-      .lean<WebhookEndpointRecord[]>();
+    const endpoints = await enabledEndpointsOf(job.ownerId as Types.ObjectId);
     let stored = false;
     // In the job's order, so a later event is never stored before an earlier one.
     for (const event of fresh) {
