@@ -422,6 +422,19 @@ describe('analytics rollups', () => {
         layout: 2,
       });
       expect(await db.listCollections({ name: 'analytics_chats' }).toArray()).toEqual([]);
+      // Recounting is no activity: the chats keep their place in their owner's list.
+      expect(
+        (
+          await db
+            .collection('chats')
+            .find({}, { sort: { _id: 1 } })
+            .toArray()
+        ).map((chat) => chat.updatedAt),
+      ).toEqual(
+        [busy, quiet, empty]
+          .sort((a, b) => a.toHexString().localeCompare(b.toHexString()))
+          .map((id) => (id === empty ? at(0) : id === busy ? at(3) : at(5))),
+      );
       const admin = await signInNewAdmin(server);
       const scope = `userId=${owner.toHexString()}`;
       const counted = await get(server, `/analytics/chat-stats?${scope}`, admin);

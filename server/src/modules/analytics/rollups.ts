@@ -279,7 +279,8 @@ export function createAnalyticsRollups({
     }));
     const operations = [...recounted, ...emptied];
     for (let start = 0; start < operations.length; start += BATCH)
-      await chats.bulkWrite(operations.slice(start, start + BATCH), { ordered: false });
+      // A recount is no activity of the chat: its updatedAt (the chat list's order) stays.
+      await chats.bulkWrite(operations.slice(start, start + BATCH), { ordered: false, timestamps: false });
     return counted.length;
   }
 
