@@ -54,9 +54,12 @@ export function productionEnv(url: string): Record<string, string> {
   };
 }
 
-/** The built server in production mode (`node --conditions=production server/dist/main.js`). */
-export function runBuiltServer(env: Record<string, string>): RunningProcess {
-  return runNode(['--conditions=production', BUILT_SERVER_ENTRY], { cwd: repositoryRoot, env });
+/**
+ * The built server in production mode (`node --conditions=production server/dist/main.js`); `nodeArgs` go
+ * to Node before the entry.
+ */
+export function runBuiltServer(env: Record<string, string>, nodeArgs: string[] = []): RunningProcess {
+  return runNode(['--conditions=production', ...nodeArgs, BUILT_SERVER_ENTRY], { cwd: repositoryRoot, env });
 }
 
 /** The built embedded database on its own, as `pnpm db` runs it from the sources. */

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-import { repositoryRoot, runNode, runTypeScript, type RunningProcess } from '../tests/support/process.js';
+import { runTypeScript, type RunningProcess } from '../tests/support/process.js';
 import { freePort } from '../tests/support/redis.js';
 import { buildIfStale, productionEnv, runBuiltDatabase, runBuiltServer } from './built-server.js';
 
@@ -166,10 +166,13 @@ export interface BenchDatabase {
   process: RunningProcess;
 }
 
-/** The embedded database alone in its own process, as `pnpm db` runs it, for servers started separately. */
+/**
+ * The built embedded database alone in its own process, as `pnpm db` runs it (from its build; call
+ * buildIfStale first), for servers started separately.
+ */
 export async function startBenchDatabase(name: string): Promise<BenchDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), `gen3d-bench-${name}-`));
-  const database = runTypeScript('embedded-mongo/src/cli.ts', { DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0' });
+  const database = runBuiltDatabase({ DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0' });
   const line = await database.waitForLine((text) => text.includes('listening at mongodb://'));
   return { uri: `${/mongodb:\/\/\S+/.exec(line)?.[0]}gen3d`, dataDir, process: database };
 }
@@ -199,8 +202,9 @@ export async function createBenchAdmin(database: BenchDatabase): Promise<void> {
 }
 
 /**
- * One more server process on an existing database (several make a multi-instance deployment). Resolves
- * once `/health` answers; `nodeArgs` go to Node before the entry (e.g. `--heapsnapshot-signal=SIGUSR2`).
+ * One more server process on an existing database (several make a multi-instance deployment), from its
+ * build in production mode as `pnpm start:prod` runs it (call buildIfStale first). Resolves once `/health`
+ * answers; `nodeArgs` go to Node before the entry (e.g. `--heapsnapshot-signal=SIGUSR2`).
  */
 export async function startServerInstance(
   database: BenchDatabase,
@@ -209,10 +213,13 @@ export async function startServerInstance(
 ): Promise<{ url: string; server: RunningProcess; stop(): Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = runNode(['--import', 'tsx', ...nodeArgs, resolve(repositoryRoot, 'server/src/main.ts')], {
-    cwd: repositoryRoot,
-    env: benchServerEnv(database, { PORT: String(port), PUBLIC_URL: url, MODEL_SERVER_PORT: '0', ...env }),
+  const serverEnv = benchServerEnv(database, {
+    PORT: String(port),
+    PUBLIC_URL: url,
+    MODEL_SERVER_PORT: '0',
+    ...env,
   });
+  const server = runBuiltServer({ ...serverEnv, ...productionEnv(url) }, nodeArgs);
   for (;;) {
     if (
       await fetch(`${url}/health`).then(

@@ -1,4 +1,5 @@
 import { runTypeScript, type RunningProcess } from '../tests/support/process.js';
+import { buildIfStale } from './built-server.js';
 import {
   ADMIN,
   createBenchAdmin,
@@ -106,14 +107,16 @@ function judgeRss(watched: Watched[]): boolean {
 /**
  * Issue 18 item 3. `BENCH_SOAK_CLIENTS` users (default 200) for `BENCH_SOAK_SECONDS` (default 600) against
  * two server instances sharing one embedded database, with the reference model server at a small delay,
- * each in its own process. Users log in, read (auth.me, chats, messages, jobs), create and cancel jobs,
- * follow them on live streams (reopened now and then) and download their files, half over REST and half
- * through the client SDK, with `BENCH_SOAK_THINK_MS` (default 500) pauses on average. Prints requests,
- * errors and 5xx (must be 0), p50/p99 per kind, every process's RSS every `BENCH_SOAK_SAMPLE_SECONDS`
- * (default 30), and judges each server's RSS after the warm-up (`BENCH_SOAK_WARMUP_SECONDS`, default the
+ * each in its own process; the servers and the database run from their builds, the servers in production
+ * mode as `pnpm start:prod` runs them (building first when the builds are stale). Users log in, read
+ * (auth.me, chats, messages, jobs), create and cancel jobs, follow them on live streams (reopened now and
+ * then) and download their files, half over REST and half through the client SDK, with
+ * `BENCH_SOAK_THINK_MS` (default 500) pauses on average. Prints requests, errors and 5xx (must be 0),
+ * p50/p99 per kind, every process's RSS every `BENCH_SOAK_SAMPLE_SECONDS` (default 30), and judges each server's RSS after the warm-up (`BENCH_SOAK_WARMUP_SECONDS`, default the
  * first 2 minutes, or the first third of shorter runs) flat within 30 MiB (see judgeRss).
  */
 export async function benchmarkSoak(): Promise<void> {
+  await buildIfStale();
   const modelServer = runTypeScript('server/src/model-servers/reference/main.ts', {
     MODEL_SERVER_PORT: '0',
     MODEL_SERVER_DURATION_MS: String(MODEL_DELAY_MS),
@@ -135,7 +138,7 @@ export async function benchmarkSoak(): Promise<void> {
     const { token: adminToken } = await postJson<{ token: string }>(`${first.url}/api/auth/login`, ADMIN);
     const accounts = await createAccounts(first.url, adminToken);
     console.log(
-      `\nsoak (${CLIENTS} clients for ${SECONDS} s against two server instances sharing one embedded database; reference model server at ${MODEL_DELAY_MS} ms; ${WORKERS} workers per instance; ~${THINK_MS} ms pauses; warm-up: the first ${WARM_UP_SECONDS} s; each in its own process)`,
+      `\nsoak (${CLIENTS} clients for ${SECONDS} s against two server instances sharing one embedded database; reference model server at ${MODEL_DELAY_MS} ms; ${WORKERS} workers per instance; ~${THINK_MS} ms pauses; warm-up: the first ${WARM_UP_SECONDS} s; each in its own process, the servers and the database built, the servers in production mode)`,
     );
     const watched: Watched[] = [
       { name: 'server A', process: first.server, judged: true, readings: [] },

@@ -51,7 +51,10 @@ export class MeshPool {
       idleTimeout: IDLE_TIMEOUT_MS,
       resourceLimits: {
         maxOldGenerationSizeMb: options.memoryMb,
-        maxYoungGenerationSizeMb: Math.min(64, Math.max(8, Math.floor(options.memoryMb / 8))),
+        // At most 16 MiB (it was 64): a busy thread's young generation grows to its limit over minutes and a
+        // replaced thread's (a cancelled task's thread is replaced) starts again at 1 MiB, so with 64 the
+        // server's RSS climbed and dropped by tens of MiB with them; mesh checks cost somewhat more GC.
+        maxYoungGenerationSizeMb: Math.min(16, Math.max(8, Math.floor(options.memoryMb / 8))),
       },
     });
     this.piscina.on('message', (message: unknown) => {
