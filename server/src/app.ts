@@ -131,7 +131,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   });
   await app.register(databasePlugin, deps.database);
 
-  const { services, workers, storage, signer } = buildServices(
+  const { services, workers, meshes, storage, signer } = buildServices(
     app,
     config,
     startedAt,
@@ -139,7 +139,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     deps.modelServerUrl,
   );
   apiKeyOwner = services.apiKeys.ownerOf;
-  metrics.watch(workers, jobModel(app.database.connection), app.log);
+  metrics.watch({ workers, meshes, jobs: jobModel(app.database.connection) }, app.log);
   const createContext = createContextFactory(services);
   app.addHook('onReady', async () => workers.start());
   // Workers stop before the database closes: running jobs get part of the shutdown time, then go back to the queue.

@@ -7,6 +7,7 @@ import { createActionLimiters } from './infra/action-limiters.js';
 import { derivedKey } from './infra/derived-keys.js';
 import { createMailer } from './infra/mailer.js';
 import { type WorkerPool, type WorkerPoolOptions } from './jobs/worker-pool.js';
+import type { MeshPool } from './meshes/mesh-pool.js';
 import { createModelServerHealthService } from './modules/admin/model-server-health.js';
 import { createAdminOverviewService } from './modules/admin/overview-service.js';
 import { createRollupReads } from './modules/analytics/rollup-reads.js';
@@ -35,6 +36,8 @@ export interface BuiltServices {
   services: AppServices;
   /** This instance's workers; started when the app is ready, stopped before it closes. */
   workers: WorkerPool;
+  /** This instance's mesh worker threads (read by the metrics). */
+  meshes: MeshPool;
 }
 
 /** Wires every service to the app's database connection, mailer and configuration; the mailer closes with the app. */
@@ -182,5 +185,11 @@ export function buildServices(
       limits: config.images,
     }),
   };
-  return { services, workers: generation.workers, storage: generation.storage, signer: generation.signer };
+  return {
+    services,
+    workers: generation.workers,
+    meshes: generation.meshes,
+    storage: generation.storage,
+    signer: generation.signer,
+  };
 }

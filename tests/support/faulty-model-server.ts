@@ -26,6 +26,8 @@ export interface Faults {
   glb?: Uint8Array;
   /** Serve these bytes as every OBJ file. */
   obj?: Uint8Array;
+  /** Called once a file's bytes have all been handed to the server that asked for them. */
+  onFileServed?: (path: string) => void;
 }
 
 export interface FaultyModelServer extends ContractServer {
@@ -71,7 +73,9 @@ export async function startFaultyModelServer(durationMs = 0): Promise<FaultyMode
         'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream',
         'content-length': payload.length,
       })
-      .end(payload);
+      .end(payload, () => {
+        if (/\.(glb|obj|mtl|ply)$/.test(path)) faults.onFileServed?.(path);
+      });
   });
   return Object.assign(state, proxy, {
     close: async () => {

@@ -42,6 +42,7 @@ export class MeshPool {
   private readonly onStart = new Map<number, () => void>();
   private readonly onProgress = new Map<number, (share: number) => void>();
   private nextTaskId = 1;
+  private started = 0;
 
   constructor(private readonly options: MeshPoolOptions) {
     this.piscina = new Piscina({
@@ -56,6 +57,9 @@ export class MeshPool {
         // server's RSS climbed and dropped by tens of MiB with them; mesh checks cost somewhat more GC.
         maxYoungGenerationSizeMb: Math.min(16, Math.max(8, Math.floor(options.memoryMb / 8))),
       },
+    });
+    this.piscina.on('workerCreate', () => {
+      this.started += 1;
     });
     this.piscina.on('message', (message: unknown) => {
       if (isTaskStarted(message)) this.onStart.get(message.meshTaskStarted)?.();
@@ -73,9 +77,16 @@ export class MeshPool {
     return file as CheckedFile;
   }
 
-  /** Checks a model server's files, derives the wanted formats that are missing, and checks those too. */
+  /**
+   * Checks a model server's files, derives the wanted formats that are missing, and checks those too.
+   * Aborting `signal` (a job cancelled or handed back) rejects at once but lets the thread finish the
+   * checks, which the task time limit bounds, and drops their answer: ending the thread would cost a new
+   * one, its start-up and its memory growing back.
+   */
   prepare(files: MeshFile[], wanted: TAssetFormat[], signal?: AbortSignal): Promise<CheckedFile[]> {
-    return this.run({ kind: 'prepare', files, wanted, budget: this.budget() }, 'model output', signal);
+    return this.run({ kind: 'prepare', files, wanted, budget: this.budget() }, 'model output', signal, {
+      abortEndsThread: false,
+    });
   }
 
   /**
@@ -92,8 +103,18 @@ export class MeshPool {
       { kind: 'postprocess', source, operation, budget: this.budget() },
       source.format.toUpperCase(),
       signal,
-      onProgress,
+      { onProgress },
     );
+  }
+
+  /** Worker threads started since the pool was made; each stopped task and each minute idle ends one. */
+  get threadsStarted(): number {
+    return this.started;
+  }
+
+  /** Worker threads running now. */
+  get threads(): number {
+    return this.piscina.threads.length;
   }
 
   /** Stops the threads; tasks still running are refused. */
@@ -113,8 +134,12 @@ export class MeshPool {
     task: MeshTaskBody,
     what: string,
     signal: AbortSignal | undefined,
-    onProgress?: (share: number) => void,
+    {
+      onProgress,
+      abortEndsThread = true,
+    }: { onProgress?: (share: number) => void; abortEndsThread?: boolean } = {},
   ): Promise<CheckedFile[]> {
+    signal?.throwIfAborted();
     // The time limit counts from when a thread starts the task (the worker says so), not while it waits.
     const id = this.nextTaskId++;
     const deadline = new AbortController();
@@ -123,12 +148,16 @@ export class MeshPool {
       timer = setTimeout(() => deadline.abort(), this.options.taskTimeoutMs);
     });
     if (onProgress) this.onProgress.set(id, onProgress);
+    const stops = signal && abortEndsThread ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+    // Cleared when the task ends, not when its caller stops waiting: an abandoned task keeps its time limit.
+    const running = this.piscina.run({ ...task, id }, { signal: stops }).finally(() => {
+      clearTimeout(timer);
+      this.onStart.delete(id);
+      this.onProgress.delete(id);
+    });
     let result: MeshTaskResult;
     try {
-      result = await this.piscina.run(
-        { ...task, id },
-        { signal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal },
-      );
+      result = await (signal && !abortEndsThread ? abandonedOnAbort(running, signal) : running);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (deadline.signal.aborted)
@@ -143,12 +172,17 @@ export class MeshPool {
         );
       }
       throw error;
-    } finally {
-      clearTimeout(timer);
-      this.onStart.delete(id);
-      this.onProgress.delete(id);
     }
     if (!result.ok) throw InvalidMeshError.fromMessage(result.message);
     return result.files;
   }
+}
+
+/** Settles as `task` does, or rejects with the signal's reason once it aborts; `task` then runs on unobserved. */
+function abandonedOnAbort<T>(task: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abandon = (): void => reject(signal.reason);
+    signal.addEventListener('abort', abandon, { once: true });
+    task.then(resolve, reject).finally(() => signal.removeEventListener('abort', abandon));
+  });
 }

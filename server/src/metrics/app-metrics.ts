@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { JobModel, JobRecord } from '../jobs/job-model.js';
 import type { RunOutcome } from '../jobs/worker-pool.js';
 import { recordJobRuns } from './job-run-metrics.js';
+import { watchMeshThreads, type MeshThreadLoad } from './mesh-thread-metrics.js';
 import { watchQueueDepth } from './queue-gauges.js';
 import { createMetricsRegistry } from './registry.js';
 import { recordRequestDurations } from './request-metrics.js';
@@ -18,8 +19,11 @@ export interface AppMetrics {
   readonly trpcCalls: TrpcCallStatuses;
   /** For the worker pool: a run ended. */
   readonly onJobRunEnded: (job: JobRecord, outcome: RunOutcome, durationMs: number) => void;
-  /** Adds the gauges read at scrape time: this instance's workers and the shared queue. */
-  watch(workers: WorkerPoolLoad, jobs: JobModel, log: FastifyBaseLogger): void;
+  /** Adds the metrics read at scrape time: this instance's workers and mesh threads, and the shared queue. */
+  watch(
+    sources: { workers: WorkerPoolLoad; meshes: MeshThreadLoad; jobs: JobModel },
+    log: FastifyBaseLogger,
+  ): void;
 }
 
 /** Starts timing the app's requests at once; the rest is fed in as the app is assembled. */
@@ -43,8 +47,9 @@ export function createAppMetrics(
     registry,
     trpcCalls,
     onJobRunEnded: recordJobRuns(registry),
-    watch(workers, jobs, log) {
+    watch({ workers, meshes, jobs }, log) {
       watchWorkerPool(registry, workers);
+      watchMeshThreads(registry, meshes);
       watchQueueDepth(registry, jobs, log);
     },
   };
