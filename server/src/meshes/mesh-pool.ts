@@ -52,9 +52,9 @@ export class MeshPool {
       idleTimeout: IDLE_TIMEOUT_MS,
       resourceLimits: {
         maxOldGenerationSizeMb: options.memoryMb,
-        // At most 16 MiB (it was 64): a busy thread's young generation grows to its limit over minutes and a
-        // replaced thread's (a cancelled task's thread is replaced) starts again at 1 MiB, so with 64 the
-        // server's RSS climbed and dropped by tens of MiB with them; mesh checks cost somewhat more GC.
+        // At most 16 MiB (it was 64): a busy thread's young generation grows to its limit over minutes, and
+        // a thread replacing one (when a task is stopped) starts again at 1 MiB, so with 64 the server's RSS
+        // climbed and dropped by tens of MiB with them; mesh checks cost somewhat more GC.
         maxYoungGenerationSizeMb: Math.min(16, Math.max(8, Math.floor(options.memoryMb / 8))),
       },
     });
