@@ -112,8 +112,9 @@ function judgeRss(watched: Watched[]): boolean {
  * (auth.me, chats, messages, jobs), create and cancel jobs, follow them on live streams (reopened now and
  * then) and download their files, half over REST and half through the client SDK, with
  * `BENCH_SOAK_THINK_MS` (default 500) pauses on average. Prints requests, errors and 5xx (must be 0),
- * p50/p99 per kind, every process's RSS every `BENCH_SOAK_SAMPLE_SECONDS` (default 30), and judges each server's RSS after the warm-up (`BENCH_SOAK_WARMUP_SECONDS`, default the
- * first 2 minutes, or the first third of shorter runs) flat within 30 MiB (see judgeRss).
+ * p50/p99 per kind, every process's RSS every `BENCH_SOAK_SAMPLE_SECONDS` (default 30), and judges each
+ * server's RSS after the warm-up (`BENCH_SOAK_WARMUP_SECONDS`, default the first 2 minutes, or the first
+ * third of shorter runs) flat within 30 MiB (see judgeRss).
  */
 export async function benchmarkSoak(): Promise<void> {
   await buildIfStale();
