@@ -49,7 +49,7 @@ async function listeningUrl(server: RunningProcess): Promise<string> {
 
 async function stop(server: RunningProcess): Promise<void> {
   server.child.kill('SIGTERM');
-  expect((await server.exited).code).toBe(0);
+  expect((await server.exited).code, server.output()).toBe(0);
 }
 
 async function register(url: string, email: string): Promise<number> {

@@ -271,7 +271,7 @@ describe('METRICS_TOKEN at start-up', () => {
       return entry?.msg === 'request completed' && entry.res?.statusCode === 401;
     });
     server.child.kill('SIGTERM');
-    expect((await server.exited).code).toBe(0);
+    expect((await server.exited).code, server.output()).toBe(0);
     expect(server.lines.filter((line) => line.trim() !== '' && logLine(line) === undefined)).toEqual([]);
     expect(server.lines.join('\n')).not.toContain(secret);
   });

@@ -130,7 +130,7 @@ describe('the server process', () => {
     const health = (await (await fetch(`${String(reference?.url)}/health`)).json()) as { generator?: string };
     expect(health.generator).toBe('procedural');
     server.child.kill('SIGTERM');
-    expect((await server.exited).code).toBe(0);
+    expect((await server.exited).code, server.output()).toBe(0);
 
     const files = readdirSync(logDir);
     const appLog = files.find((name) => name.startsWith('app.') && name.endsWith('.log'));
@@ -165,7 +165,10 @@ describe('the server process', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(await page.text()).toContain('/demo/app.js');
-    expect((await fetch(`${secondAddress}/demo/app.js`)).headers.get('content-type')).toMatch(/javascript/);
+    // The bundle is read to its end: a client that stops reading holds the connection open, and shutdown waits for it.
+    const script = await fetch(`${secondAddress}/demo/app.js`);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect((await script.text()).length).toBeGreaterThan(0);
 
     const taken = runTypeScript(MAIN, { ...env(), PORT: new URL(firstAddress).port });
     expect((await taken.exited).code).toBe(1);
@@ -175,7 +178,7 @@ describe('the server process', () => {
     expect(output).not.toMatch(/\n\s+at /);
     for (const server of [first, second]) {
       server.child.kill('SIGTERM');
-      expect((await server.exited).code).toBe(0);
+      expect((await server.exited).code, server.output()).toBe(0);
     }
   });
 
@@ -193,7 +196,7 @@ describe('the server process', () => {
     const [answer] = answersIn(await inFlight.closed);
     expect(answer?.head).toMatch(/^HTTP\/1\.1 404/);
     expect(answer?.body.code).toBe('ROUTE_NOT_FOUND');
-    expect((await server.exited).code).toBe(0);
+    expect((await server.exited).code, server.output()).toBe(0);
     expect(server.lines.some((line) => logLine(line)?.msg === 'stopped cleanly')).toBe(true);
   });
 
@@ -233,6 +236,6 @@ describe('the server process', () => {
       error: expect.stringContaining('shutting down'),
       requestId: expect.any(String),
     });
-    expect((await server.exited).code).toBe(0);
+    expect((await server.exited).code, server.output()).toBe(0);
   });
 });

@@ -10,6 +10,8 @@ export interface RunningProcess {
   /** Every stdout line so far (the server logs JSON lines). */
   lines: string[];
   stderr(): string;
+  /** The last stdout lines and all of stderr, to name in a failed assertion about the process. */
+  output(lastLines?: number): string;
   /** Resolves with the first stdout line for which `predicate` holds. */
   waitForLine(predicate: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -64,6 +66,8 @@ export function runNode(
     child,
     lines,
     stderr: () => stderr,
+    output: (lastLines = 40) =>
+      `stdout (last ${lastLines} lines):\n${lines.slice(-lastLines).join('\n')}\nstderr:\n${stderr}`,
     exited,
     waitForLine(predicate, timeoutMs = 120_000) {
       const existing = lines.find(predicate);
