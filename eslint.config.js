@@ -34,6 +34,15 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': ['error', { allow: ['error', 'warn'] }],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'AbortSignal',
+          property: 'any',
+          message:
+            "Node 20 keeps every signal AbortSignal.any makes from a long-lived one for good (nodejs/node#55351): use anySignal from 'any-signal' and clear() it when the work ends",
+        },
+      ],
     },
   },
   {

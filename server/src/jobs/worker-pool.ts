@@ -1,3 +1,4 @@
+import { anySignal } from 'any-signal';
 import type { FastifyBaseLogger } from 'fastify';
 
 import { startDeadline } from '../infra/deadline.js';
@@ -178,7 +179,7 @@ export class WorkerPool {
     const { queue, processor, options } = this;
     const workerId = options.workerId;
     const deadline = startDeadline(options.timeoutMs);
-    const signal = AbortSignal.any([controller.signal, deadline.signal]);
+    const signal = anySignal([controller.signal, deadline.signal]);
     const startedAt = Date.now();
     let reported = 0;
     let lastWrite = 0;
@@ -231,6 +232,7 @@ export class WorkerPool {
       return failed.status === 'queued' ? 'retried' : 'failed';
     } finally {
       clearInterval(keepLease);
+      signal.clear();
       deadline.clear();
     }
   }

@@ -1,3 +1,4 @@
+import { anySignal } from 'any-signal';
 import { Piscina } from 'piscina';
 
 import type { TAssetFormat } from '@gen3d/shared';
@@ -148,13 +149,16 @@ export class MeshPool {
       timer = setTimeout(() => deadline.abort(), this.options.taskTimeoutMs);
     });
     if (onProgress) this.onProgress.set(id, onProgress);
-    const stops = signal && abortEndsThread ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+    const stopsOrDeadline = signal && abortEndsThread ? anySignal([signal, deadline.signal]) : undefined;
     // Cleared when the task ends, not when its caller stops waiting: an abandoned task keeps its time limit.
-    const running = this.piscina.run({ ...task, id }, { signal: stops }).finally(() => {
-      clearTimeout(timer);
-      this.onStart.delete(id);
-      this.onProgress.delete(id);
-    });
+    const running = this.piscina
+      .run({ ...task, id }, { signal: stopsOrDeadline ?? deadline.signal })
+      .finally(() => {
+        stopsOrDeadline?.clear();
+        clearTimeout(timer);
+        this.onStart.delete(id);
+        this.onProgress.delete(id);
+      });
     let result: MeshTaskResult;
     try {
       result = await (signal && !abortEndsThread ? abandonedOnAbort(running, signal) : running);

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { anySignal } from 'any-signal';
+
 import { startDeadline } from '../infra/deadline.js';
 import { ModelServerError, type ModelFile, type ModelRequest, type ModelServer } from './model-server.js';
 
@@ -45,7 +47,8 @@ export async function runModelTask(
   const taskId = await server.submit(request, signal);
   const deadlineMs = server.taskDeadlineMs;
   const deadline = deadlineMs === undefined ? undefined : startDeadline(deadlineMs);
-  const running = deadline ? AbortSignal.any([signal, deadline.signal]) : signal;
+  const withDeadline = deadline ? anySignal([signal, deadline.signal]) : undefined;
+  const running = withDeadline ?? signal;
   const delays = pollDelays(pollIntervalMs);
   try {
     for (;;) {
@@ -75,6 +78,7 @@ export async function runModelTask(
     }
     throw error;
   } finally {
+    withDeadline?.clear();
     deadline?.clear();
   }
 }

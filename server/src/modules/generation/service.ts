@@ -1,5 +1,6 @@
 import { EventEmitter, on } from 'node:events';
 
+import { anySignal } from 'any-signal';
 import { Types, type QueryFilter } from 'mongoose';
 import type { z } from 'zod';
 
@@ -313,8 +314,10 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
       });
     };
     let queueUpdates = 0;
+    // Not AbortSignal.any: on Node 20 it keeps every signal made from the server-long `closing` for good.
+    const ended = anySignal([options.signal, deps.closing]);
     try {
-      const updates = on(relay, 'update', { signal: AbortSignal.any([options.signal, deps.closing]) });
+      const updates = on(relay, 'update', { signal: ended });
       // Catch up first: the job as it is now, or everything changed since the last event seen.
       const since = options.lastEventId ? Number(options.lastEventId.split('.')[0]) : undefined;
       const filter: QueryFilter<JobRecord> = {
@@ -354,6 +357,7 @@ export function createGenerationService(deps: GenerationDeps): GenerationService
     } catch (error) {
       if (!options.signal.aborted && !deps.closing.aborted) throw error;
     } finally {
+      ended.clear();
       unsubscribe();
       unwatch();
       unwatchQueue();

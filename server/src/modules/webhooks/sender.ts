@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 
+import { anySignal } from 'any-signal';
 import { Webhook } from 'standardwebhooks';
 import { Agent, errors, request } from 'undici';
 
@@ -69,13 +70,15 @@ export function createWebhookSender(policy: AddressPolicy, timeoutMs: number): W
       const latency = () => Math.round(performance.now() - started);
       const url = new URL(delivery.url);
       const deadline = startDeadline(timeoutMs);
+      // Not AbortSignal.any: on Node 20 it keeps every signal made from the long-lived `signal` for good.
+      const stopped = anySignal([signal, deadline.signal]);
       try {
         policy.checkUrl(url);
         const signature = new Webhook(delivery.secret).sign(delivery.id, at, delivery.payload);
         const answer = await request(url, {
           method: 'POST',
           dispatcher: agent,
-          signal: AbortSignal.any([signal, deadline.signal]),
+          signal: stopped,
           headers: {
             'content-type': 'application/json',
             'user-agent': 'gen3d-webhooks',
@@ -101,6 +104,7 @@ export function createWebhookSender(policy: AddressPolicy, timeoutMs: number): W
           error: describe(error, timeoutMs, url).slice(0, MAX_ERROR_CHARS),
         };
       } finally {
+        stopped.clear();
         deadline.clear();
       }
     },
