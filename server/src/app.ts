@@ -20,8 +20,8 @@ import { requestBaseUrlHook } from './http/request-base-url.js';
 import { generateRequestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
 import { closeConnectionsWhenStopping } from './http/stopping-connections.js';
+import { sendTrpcAnswers } from './http/trpc-answers.js';
 import { limitTrpcBatches } from './http/trpc-batches.js';
-import { sendWholeTrpcAnswers } from './http/trpc-whole-answers.js';
 import { fastifyTrustProxy } from './http/trusted-proxies.js';
 import { createAccessTokens } from './infra/access-tokens.js';
 import { jobModel } from './jobs/job-model.js';
@@ -148,7 +148,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(async (trpc) => {
     limitTrpcBatches(trpc, TRPC_PREFIX, config.trpcMaxBatchSize);
     trpc.addHook('preHandler', trpcInputShapeHook(config.jsonBodies));
-    sendWholeTrpcAnswers(trpc);
+    sendTrpcAnswers(trpc);
     await trpc.register(fastifyTRPCPlugin, {
       prefix: TRPC_PREFIX,
       trpcOptions: {
