@@ -1,6 +1,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import vary from 'vary';
 
+/** Fastify's own test (not `instanceof`, which a Response of another undici copy would fail). */
+function isResponse(payload: unknown): payload is Response {
+  return Object.prototype.toString.call(payload) === '[object Response]';
+}
+
 /** Whether tRPC's answer is one complete JSON document (not an event stream or a streamed batch). */
 function isWholeJson(payload: Response): boolean {
   return (
@@ -19,7 +24,13 @@ function mergedVary(reply: FastifyReply, answer: Response): string | undefined {
   const answerVary = answer.headers.get('vary');
   const replyVary = reply.getHeader('vary');
   if (answerVary === null || replyVary === undefined) return undefined;
-  return vary.append(Array.isArray(replyVary) ? replyVary.join(', ') : String(replyVary), answerVary);
+  const current = Array.isArray(replyVary) ? replyVary.join(', ') : String(replyVary);
+  try {
+    return vary.append(current, answerVary);
+  } catch {
+    // `vary` refuses an empty or malformed field list; the reply's own fields still hold.
+    return current;
+  }
 }
 
 /**
@@ -30,7 +41,7 @@ function mergedVary(reply: FastifyReply, answer: Response): string | undefined {
  */
 export function sendTrpcAnswers(app: FastifyInstance): void {
   app.addHook('onSend', async (_request, reply, payload) => {
-    if (!(payload instanceof Response)) return payload;
+    if (!isResponse(payload)) return payload;
     const varyHeader = mergedVary(reply, payload);
     if (!isWholeJson(payload)) {
       if (varyHeader !== undefined) payload.headers.set('vary', varyHeader);

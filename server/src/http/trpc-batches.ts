@@ -2,9 +2,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import { DomainError, RateLimited } from '../domain-errors.js';
 
+// Read by the batch limit, the input checks and the metrics of every tRPC request: parsed once.
+const trpcUrls = new WeakMap<FastifyRequest, URL>();
+
 /** The request's URL as tRPC reads it (its path and every query parameter). */
 export function trpcUrlOf(request: FastifyRequest): URL {
-  return new URL(request.url, 'http://trpc.invalid');
+  let url = trpcUrls.get(request);
+  if (url === undefined) {
+    url = new URL(request.url, 'http://trpc.invalid');
+    trpcUrls.set(request, url);
+  }
+  return url;
 }
 
 /** The procedures a tRPC request calls, in order: a batch (`?batch=1`, as tRPC decides) names them comma-separated. */
