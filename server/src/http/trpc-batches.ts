@@ -35,13 +35,7 @@ export function procedurePathsIn(request: FastifyRequest, prefix: string): strin
  */
 export function limitTrpcBatches(app: FastifyInstance, prefix: string, maxBatchSize: number): void {
   const countOneMore = app.createRateLimit();
-  app.addHook('preHandler', async (request) => {
-    const calls = procedurePathsIn(request, prefix).length;
-    if (calls > maxBatchSize)
-      throw new DomainError(
-        'BATCH_TOO_LARGE',
-        `A batch may carry at most ${maxBatchSize} calls; this one carries ${calls}`,
-      );
+  const countCallsAfterFirst = async (request: FastifyRequest, calls: number): Promise<void> => {
     for (let call = 1; call < calls; call += 1) {
       const decision = await countOneMore(request);
       if (!decision.isAllowed && decision.isExceeded)
@@ -50,5 +44,18 @@ export function limitTrpcBatches(app: FastifyInstance, prefix: string, maxBatchS
           `Too many requests; this batch of ${calls} calls counts as ${calls} requests`,
         );
     }
+  };
+  // A callback hook: most requests carry one call and pass without a promise.
+  app.addHook('preHandler', (request, _reply, done) => {
+    const calls = procedurePathsIn(request, prefix).length;
+    if (calls > maxBatchSize)
+      return done(
+        new DomainError(
+          'BATCH_TOO_LARGE',
+          `A batch may carry at most ${maxBatchSize} calls; this one carries ${calls}`,
+        ),
+      );
+    if (calls <= 1) return done();
+    countCallsAfterFirst(request, calls).then(() => done(), done);
   });
 }
