@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 import { benchmarkEmbeddedDatabaseRaw } from '../embedded-mongo/bench/embedded-db-raw.js';
 import { benchmarkEmbeddedDatabase } from '../embedded-mongo/bench/embedded-db.js';
 import { benchmarkAnalytics } from './analytics.js';
@@ -18,6 +20,9 @@ const benchmarks: Record<string, () => Promise<void>> = {
   startup: benchmarkStartup,
   soak: benchmarkSoak,
 };
+
+// Figures depend on the runtime: every process a benchmark starts runs on this same Node (process.execPath).
+console.log(`Node ${process.version}, ${availableParallelism()} CPUs`);
 
 const requested = process.argv.slice(2);
 const names = requested.length > 0 ? requested : Object.keys(benchmarks);
