@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts', 'embedded-mongo/tests/**/*.test.ts'],
+    globalSetup: ['tests/support/temp-dir-per-run.ts'],
     // Safety nets only: every test waits on events, and a busy machine (CI beside other work) may take
     // several times longer than a quiet one to start servers and child processes.
     testTimeout: 120_000,

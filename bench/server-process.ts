@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -66,6 +66,11 @@ async function stopProcess(process: RunningProcess): Promise<void> {
   await process.exited;
 }
 
+/** A benchmark's database and asset files run to hundreds of MiB; none of them is kept. */
+function removeDataDir(dataDir: string): void {
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
 /**
  * The embedded database and the server, each in its own process as in production, with an admin made
  * by create-admin and signed in. Logging stays at warn: info lines would measure the log pipe. `built`
@@ -127,6 +132,7 @@ export async function startBenchServer(
     stop: async () => {
       await stopProcess(server);
       await stopProcess(database);
+      removeDataDir(dataDir);
     },
   };
 }
@@ -164,6 +170,8 @@ export interface BenchDatabase {
   /** DATA_DIR shared by the database and the servers using it (asset files live there too). */
   dataDir: string;
   process: RunningProcess;
+  /** Stops the database and removes its data directory. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -174,7 +182,15 @@ export async function startBenchDatabase(name: string): Promise<BenchDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), `gen3d-bench-${name}-`));
   const database = runBuiltDatabase({ DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0' });
   const line = await database.waitForLine((text) => text.includes('listening at mongodb://'));
-  return { uri: `${/mongodb:\/\/\S+/.exec(line)?.[0]}gen3d`, dataDir, process: database };
+  return {
+    uri: `${/mongodb:\/\/\S+/.exec(line)?.[0]}gen3d`,
+    dataDir,
+    process: database,
+    stop: async () => {
+      await stopProcess(database);
+      removeDataDir(dataDir);
+    },
+  };
 }
 
 /** Settings every bench server of one database shares: its address, the secret, quiet logs, no global limits. */

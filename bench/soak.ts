@@ -177,8 +177,7 @@ export async function benchmarkSoak(): Promise<void> {
     );
   } finally {
     await Promise.all(stops.map((stop) => stop()));
-    database.process.child.kill('SIGTERM');
     modelServer.child.kill('SIGTERM');
-    await Promise.all([database.process.exited, modelServer.exited]);
+    await Promise.all([database.stop(), modelServer.exited]);
   }
 }

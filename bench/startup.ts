@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -114,5 +114,6 @@ export async function benchmarkStartup(): Promise<void> {
   } finally {
     database.child.kill('SIGTERM');
     await database.exited;
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
