@@ -1,8 +1,9 @@
 // Preload for `BENCH_NODE_OPTIONS="--import=<absolute path of this file>"`: traces the gen3d server process's
 // memory (only it; the benchmarks start other processes too). Every 5 s it appends a line with the process's
-// RSS, the V8 heap and its old generation, and the old generation's size read just after each full
-// collection since the last line, to <tmpdir>/gen3d-heap-traces/server-<pid>.txt. RSS alone cannot tell a leak
-// from V8 letting garbage pile up between full collections; what stays after them can.
+// RSS, the V8 heap and its old space, and the old space's size read just after full collections since the
+// last line (one reading per batch of collections reported together), to
+// <tmpdir>/gen3d-heap-traces/server-<pid>.txt. RSS alone cannot tell a leak from V8 letting garbage pile up
+// between full collections; what stays after them can.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,16 +19,17 @@ if (process.argv.some((argument) => /server\/(src\/main\.ts|dist\/main\.js)$/.te
   const started = Date.now();
   let afterFullCollections = [];
   new PerformanceObserver((list) => {
-    for (const entry of list.getEntries())
-      if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)
-        afterFullCollections.push(mib(oldSpace()?.space_used_size ?? 0));
+    const full = list
+      .getEntries()
+      .some((entry) => entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+    if (full) afterFullCollections.push(mib(oldSpace()?.space_used_size ?? 0));
   }).observe({ entryTypes: ['gc'] });
   setInterval(() => {
     const memory = process.memoryUsage();
     const old = oldSpace();
     appendFileSync(
       file,
-      `${((Date.now() - started) / 1000).toFixed(0)} s: rss ${mib(memory.rss)} MiB, heap ${mib(memory.heapUsed)} of ${mib(memory.heapTotal)} MiB, old generation ${mib(old?.space_used_size ?? 0)} of ${mib(old?.physical_space_size ?? 0)} MiB; after full collections: ${afterFullCollections.join(', ') || '-'}\n`,
+      `${((Date.now() - started) / 1000).toFixed(0)} s: rss ${mib(memory.rss)} MiB, heap ${mib(memory.heapUsed)} of ${mib(memory.heapTotal)} MiB, old space ${mib(old?.space_used_size ?? 0)} of ${mib(old?.physical_space_size ?? 0)} MiB; after full collections: ${afterFullCollections.join(', ') || '-'}\n`,
     );
     afterFullCollections = [];
   }, 5_000).unref();

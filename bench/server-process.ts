@@ -67,7 +67,7 @@ async function stopProcess(process: RunningProcess): Promise<void> {
 }
 
 /** A benchmark's database and asset files run to hundreds of MiB; none of them is kept. */
-function removeDataDir(dataDir: string): void {
+export function removeDataDir(dataDir: string): void {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
@@ -84,57 +84,58 @@ export async function startBenchServer(
 ): Promise<BenchServer> {
   if (built) await buildIfStale();
   const dataDir = mkdtempSync(join(tmpdir(), `gen3d-bench-${name}-`));
-  const databaseEnv = { DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0', ...childNodeOptions() };
-  const database = built
-    ? runBuiltDatabase(databaseEnv)
-    : runTypeScript('embedded-mongo/src/cli.ts', databaseEnv);
-  const uri = `${/mongodb:\/\/\S+/.exec(await database.waitForLine((line) => line.includes('listening at mongodb://')))?.[0]}gen3d`;
-  const common = {
-    MONGODB_URI: uri,
-    JWT_SECRET: BENCH_JWT_SECRET,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_MAX: '100000000',
-    AUTH_RATE_LIMIT_MAX: '100000000',
-    ...env,
+  const started: RunningProcess[] = [];
+  const stop = async (): Promise<void> => {
+    for (const child of [...started].reverse()) await stopProcess(child);
+    removeDataDir(dataDir);
   };
-  const admin = runTypeScript('scripts/create-admin.ts', common, [
-    '--email',
-    ADMIN.email,
-    '--password',
-    ADMIN.password,
-  ]);
-  if ((await admin.exited).code !== 0) throw new Error(`create-admin failed: ${admin.stderr()}`);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const serverEnv = { ...common, PORT: String(port), PUBLIC_URL: url, MODEL_SERVER_PORT: '0' };
-  const server = built
-    ? runBuiltServer({ ...serverEnv, ...productionEnv(url), ...childNodeOptions() })
-    : runTypeScript('server/src/main.ts', { ...serverEnv, ...childNodeOptions() });
-  for (let attempt = 0; ; attempt += 1) {
-    if (
-      await fetch(`${url}/health`).then(
-        (response) => response.ok,
-        () => false,
+  try {
+    const databaseEnv = { DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0', ...childNodeOptions() };
+    const database = built
+      ? runBuiltDatabase(databaseEnv)
+      : runTypeScript('embedded-mongo/src/cli.ts', databaseEnv);
+    started.push(database);
+    const uri = `${/mongodb:\/\/\S+/.exec(await database.waitForLine((line) => line.includes('listening at mongodb://')))?.[0]}gen3d`;
+    const common = {
+      MONGODB_URI: uri,
+      JWT_SECRET: BENCH_JWT_SECRET,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_MAX: '100000000',
+      AUTH_RATE_LIMIT_MAX: '100000000',
+      ...env,
+    };
+    const admin = runTypeScript('scripts/create-admin.ts', common, [
+      '--email',
+      ADMIN.email,
+      '--password',
+      ADMIN.password,
+    ]);
+    if ((await admin.exited).code !== 0) throw new Error(`create-admin failed: ${admin.stderr()}`);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const serverEnv = { ...common, PORT: String(port), PUBLIC_URL: url, MODEL_SERVER_PORT: '0' };
+    const server = built
+      ? runBuiltServer({ ...serverEnv, ...productionEnv(url), ...childNodeOptions() })
+      : runTypeScript('server/src/main.ts', { ...serverEnv, ...childNodeOptions() });
+    started.push(server);
+    for (let attempt = 0; ; attempt += 1) {
+      if (
+        await fetch(`${url}/health`).then(
+          (response) => response.ok,
+          () => false,
+        )
       )
-    )
-      break;
-    if (attempt > 300) throw new Error(`the server did not become healthy: ${server.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+        break;
+      if (attempt > 300) throw new Error(`the server did not become healthy: ${server.stderr()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const { token } = await postJson<{ token: string }>(`${url}/api/auth/login`, ADMIN);
+    return { url, mongodbUri: uri, server, database, adminToken: token, stop };
+  } catch (error) {
+    await stop();
+    throw error;
   }
-  const { token } = await postJson<{ token: string }>(`${url}/api/auth/login`, ADMIN);
-  return {
-    url,
-    mongodbUri: uri,
-    server,
-    database,
-    adminToken: token,
-    stop: async () => {
-      await stopProcess(server);
-      await stopProcess(database);
-      removeDataDir(dataDir);
-    },
-  };
 }
 
 /** Samples a process's RSS every `everyMs` until stopped. */
@@ -181,16 +182,17 @@ export interface BenchDatabase {
 export async function startBenchDatabase(name: string): Promise<BenchDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), `gen3d-bench-${name}-`));
   const database = runBuiltDatabase({ DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0' });
-  const line = await database.waitForLine((text) => text.includes('listening at mongodb://'));
-  return {
-    uri: `${/mongodb:\/\/\S+/.exec(line)?.[0]}gen3d`,
-    dataDir,
-    process: database,
-    stop: async () => {
-      await stopProcess(database);
-      removeDataDir(dataDir);
-    },
+  const stop = async (): Promise<void> => {
+    await stopProcess(database);
+    removeDataDir(dataDir);
   };
+  try {
+    const line = await database.waitForLine((text) => text.includes('listening at mongodb://'));
+    return { uri: `${/mongodb:\/\/\S+/.exec(line)?.[0]}gen3d`, dataDir, process: database, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 /** Settings every bench server of one database shares: its address, the secret, quiet logs, no global limits. */

@@ -130,11 +130,13 @@ export async function benchmarkSoak(): Promise<void> {
     )?.[0] as string;
     await createBenchAdmin(database);
     const env = { ...LOAD_LIMITS, MODEL_SERVER_URL: modelServerUrl };
-    const instances = await Promise.all([
+    const starts = await Promise.allSettled([
       startServerInstance(database, env, SERVER_NODE_FLAGS),
       startServerInstance(database, env, SERVER_NODE_FLAGS),
     ]);
+    const instances = starts.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : []));
     for (const instance of instances) stops.push(instance.stop);
+    for (const start of starts) if (start.status === 'rejected') throw start.reason;
     const [first, second] = instances as [(typeof instances)[0], (typeof instances)[0]];
     const { token: adminToken } = await postJson<{ token: string }>(`${first.url}/api/auth/login`, ADMIN);
     const accounts = await createAccounts(first.url, adminToken);
