@@ -83,57 +83,30 @@ export async function startBenchServer(
   { built = false }: { built?: boolean } = {},
 ): Promise<BenchServer> {
   if (built) await buildIfStale();
-  const dataDir = mkdtempSync(join(tmpdir(), `gen3d-bench-${name}-`));
-  const started: RunningProcess[] = [];
-  const stop = async (): Promise<void> => {
-    for (const child of [...started].reverse()) await stopProcess(child);
-    removeDataDir(dataDir);
-  };
+  const database = await startBenchDatabase(name, { built });
   try {
-    const databaseEnv = { DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0', ...childNodeOptions() };
-    const database = built
-      ? runBuiltDatabase(databaseEnv)
-      : runTypeScript('embedded-mongo/src/cli.ts', databaseEnv);
-    started.push(database);
-    const uri = `${/mongodb:\/\/\S+/.exec(await database.waitForLine((line) => line.includes('listening at mongodb://')))?.[0]}gen3d`;
-    const common = {
-      MONGODB_URI: uri,
-      JWT_SECRET: BENCH_JWT_SECRET,
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_MAX: '100000000',
-      AUTH_RATE_LIMIT_MAX: '100000000',
-      ...env,
+    await createBenchAdmin(database);
+    const instance = await startServerInstance(database, env, { built });
+    const stop = async (): Promise<void> => {
+      await instance.stop();
+      await database.stop();
     };
-    const admin = runTypeScript('scripts/create-admin.ts', common, [
-      '--email',
-      ADMIN.email,
-      '--password',
-      ADMIN.password,
-    ]);
-    if ((await admin.exited).code !== 0) throw new Error(`create-admin failed: ${admin.stderr()}`);
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const serverEnv = { ...common, PORT: String(port), PUBLIC_URL: url, MODEL_SERVER_PORT: '0' };
-    const server = built
-      ? runBuiltServer({ ...serverEnv, ...productionEnv(url), ...childNodeOptions() })
-      : runTypeScript('server/src/main.ts', { ...serverEnv, ...childNodeOptions() });
-    started.push(server);
-    for (let attempt = 0; ; attempt += 1) {
-      if (
-        await fetch(`${url}/health`).then(
-          (response) => response.ok,
-          () => false,
-        )
-      )
-        break;
-      if (attempt > 300) throw new Error(`the server did not become healthy: ${server.stderr()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      const { token } = await postJson<{ token: string }>(`${instance.url}/api/auth/login`, ADMIN);
+      return {
+        url: instance.url,
+        mongodbUri: database.uri,
+        server: instance.server,
+        database: database.process,
+        adminToken: token,
+        stop,
+      };
+    } catch (error) {
+      await instance.stop();
+      throw error;
     }
-    const { token } = await postJson<{ token: string }>(`${url}/api/auth/login`, ADMIN);
-    return { url, mongodbUri: uri, server, database, adminToken: token, stop };
   } catch (error) {
-    await stop();
+    await database.stop();
     throw error;
   }
 }
@@ -176,12 +149,16 @@ export interface BenchDatabase {
 }
 
 /**
- * The built embedded database alone in its own process, as `pnpm db` runs it (from its build; call
- * buildIfStale first), for servers started separately.
+ * The embedded database alone in its own process, for servers started separately: from its build as
+ * `pnpm db` would run it (call buildIfStale first), or from its sources through tsx when not `built`.
  */
-export async function startBenchDatabase(name: string): Promise<BenchDatabase> {
+export async function startBenchDatabase(
+  name: string,
+  { built = true }: { built?: boolean } = {},
+): Promise<BenchDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), `gen3d-bench-${name}-`));
-  const database = runBuiltDatabase({ DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0' });
+  const env = { DATA_DIR: dataDir, EMBEDDED_DB_PORT: '0', ...childNodeOptions() };
+  const database = built ? runBuiltDatabase(env) : runTypeScript('embedded-mongo/src/cli.ts', env);
   const stop = async (): Promise<void> => {
     await stopProcess(database);
     removeDataDir(dataDir);
@@ -219,25 +196,9 @@ export async function createBenchAdmin(database: BenchDatabase): Promise<void> {
   if ((await admin.exited).code !== 0) throw new Error(`create-admin failed: ${admin.stderr()}`);
 }
 
-/**
- * One more server process on an existing database (several make a multi-instance deployment), from its
- * build in production mode as `pnpm start:prod` runs it (call buildIfStale first). Resolves once `/health`
- * answers; `nodeArgs` go to Node before the entry (e.g. `--heapsnapshot-signal=SIGUSR2`).
- */
-export async function startServerInstance(
-  database: BenchDatabase,
-  env: Record<string, string>,
-  nodeArgs: string[] = [],
-): Promise<{ url: string; server: RunningProcess; stop(): Promise<void> }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const serverEnv = benchServerEnv(database, {
-    PORT: String(port),
-    PUBLIC_URL: url,
-    MODEL_SERVER_PORT: '0',
-    ...env,
-  });
-  const server = runBuiltServer({ ...serverEnv, ...productionEnv(url) }, nodeArgs);
+/** Resolves once the server at `url` answers `/health`; rejects when its process exits or a minute passes. */
+async function waitUntilHealthy(url: string, server: RunningProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (
       await fetch(`${url}/health`).then(
@@ -245,9 +206,40 @@ export async function startServerInstance(
         () => false,
       )
     )
-      break;
+      return;
     if (server.child.exitCode !== null) throw new Error(`the server exited: ${server.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`the server did not become healthy: ${server.stderr()}`);
     await new Promise((wait) => setTimeout(wait, 100));
   }
-  return { url, server, stop: () => stopProcess(server) };
+}
+
+/**
+ * One more server process on an existing database (several make a multi-instance deployment): from its
+ * build in production mode as `pnpm start:prod` runs it (call buildIfStale first), or from its sources
+ * through tsx when not `built`. Resolves once `/health` answers; `nodeArgs` go to Node before the built
+ * entry (e.g. `--heapsnapshot-signal=SIGUSR2`).
+ */
+export async function startServerInstance(
+  database: BenchDatabase,
+  env: Record<string, string>,
+  { built = true, nodeArgs = [] }: { built?: boolean; nodeArgs?: string[] } = {},
+): Promise<{ url: string; server: RunningProcess; stop(): Promise<void> }> {
+  if (!built && nodeArgs.length > 0) throw new Error('nodeArgs apply to the built server only');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const serverEnv = {
+    ...benchServerEnv(database, { PORT: String(port), PUBLIC_URL: url, MODEL_SERVER_PORT: '0', ...env }),
+    ...childNodeOptions(),
+  };
+  const server = built
+    ? runBuiltServer({ ...serverEnv, ...productionEnv(url) }, nodeArgs)
+    : runTypeScript('server/src/main.ts', serverEnv);
+  const stop = (): Promise<void> => stopProcess(server);
+  try {
+    await waitUntilHealthy(url, server);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, server, stop };
 }

@@ -118,11 +118,11 @@ function judgeRss(watched: Watched[]): boolean {
  */
 export async function benchmarkSoak(): Promise<void> {
   await buildIfStale();
+  const database = await startBenchDatabase('soak');
   const modelServer = runTypeScript('server/src/model-servers/reference/main.ts', {
     MODEL_SERVER_PORT: '0',
     MODEL_SERVER_DURATION_MS: String(MODEL_DELAY_MS),
   });
-  const database = await startBenchDatabase('soak');
   const stops: Array<() => Promise<void>> = [];
   try {
     const modelServerUrl = /http:\/\/\S+/.exec(
@@ -131,8 +131,8 @@ export async function benchmarkSoak(): Promise<void> {
     await createBenchAdmin(database);
     const env = { ...LOAD_LIMITS, MODEL_SERVER_URL: modelServerUrl };
     const starts = await Promise.allSettled([
-      startServerInstance(database, env, SERVER_NODE_FLAGS),
-      startServerInstance(database, env, SERVER_NODE_FLAGS),
+      startServerInstance(database, env, { nodeArgs: SERVER_NODE_FLAGS }),
+      startServerInstance(database, env, { nodeArgs: SERVER_NODE_FLAGS }),
     ]);
     const instances = starts.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : []));
     for (const instance of instances) stops.push(instance.stop);
