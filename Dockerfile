@@ -19,4 +19,4 @@ WORKDIR /app
 COPY --from=build --chown=node:node /app /app
 USER node
 EXPOSE 3000
-CMD ["node", "--conditions=production", "dist/main.js"]
+CMD ["node", "--expose-gc", "--conditions=production", "dist/main.js"]

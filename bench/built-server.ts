@@ -55,11 +55,14 @@ export function productionEnv(url: string): Record<string, string> {
 }
 
 /**
- * The built server in production mode (`node --conditions=production server/dist/main.js`); `nodeArgs` go
- * to Node before the entry.
+ * The built server in production mode (`node --expose-gc --conditions=production server/dist/main.js`);
+ * `nodeArgs` go to Node before the entry.
  */
 export function runBuiltServer(env: Record<string, string>, nodeArgs: string[] = []): RunningProcess {
-  return runNode(['--conditions=production', ...nodeArgs, BUILT_SERVER_ENTRY], { cwd: repositoryRoot, env });
+  return runNode(['--expose-gc', '--conditions=production', ...nodeArgs, BUILT_SERVER_ENTRY], {
+    cwd: repositoryRoot,
+    env,
+  });
 }
 
 /** The built embedded database on its own, as `pnpm db` runs it from the sources. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type LoadedConfig } from './config.js';
 import { openDatabaseTarget } from './db/database.js';
+import { compactHeapAfterStart } from './infra/heap-compaction.js';
 import { createLogger } from './infra/logger.js';
 import { startReferenceModelServer } from './model-servers/reference/start.js';
 
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
     app.listen({ host: config.host, port: config.port }),
   );
   logger.info({ address, docs: `${address}/api-docs` }, 'gen3d is listening');
+  compactHeapAfterStart(logger);
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {

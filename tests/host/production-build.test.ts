@@ -26,7 +26,7 @@ afterAll(async () => {
 
 describe('the production build', () => {
   it(
-    'runs with node alone from a deploy without development dependencies',
+    'runs with node alone from a deploy without development dependencies and gives start-up memory back',
     { timeout: 120_000 },
     async () => {
       for (const devOnly of ['tsx', 'vitest', 'esbuild', 'typescript-eslint'])
@@ -40,7 +40,10 @@ describe('the production build', () => {
         DEMO_DIR: join(repositoryRoot, 'demo', 'dist'),
       };
       if (process.env.MONGODB_URI) env.MONGODB_URI = process.env.MONGODB_URI;
-      server = runNode(['--conditions=production', 'dist/main.js'], { cwd: deployDirectory, env });
+      server = runNode(['--expose-gc', '--conditions=production', 'dist/main.js'], {
+        cwd: deployDirectory,
+        env,
+      });
       const listening = await server.waitForLine(
         (line) => logLine(line)?.msg === 'gen3d is listening',
         90_000,
@@ -62,6 +65,19 @@ describe('the production build', () => {
       });
       expect(login.status).toBe(401);
       expect(await login.json()).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+
+      // With --expose-gc, as the start commands run it, the server gives start-up's memory back once.
+      const compacted = logLine(
+        await server.waitForLine(
+          (line) => logLine(line)?.msg === 'memory-reducing collection after start-up',
+          60_000,
+        ),
+      );
+      expect(compacted).toMatchObject({
+        ms: expect.any(Number),
+        rssBeforeMiB: expect.any(Number),
+        rssAfterMiB: expect.any(Number),
+      });
     },
   );
 });
