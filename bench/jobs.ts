@@ -11,6 +11,7 @@ import {
   sampleRss,
   signInNewUser,
   startBenchServer,
+  type BenchServer,
 } from './server-process.js';
 
 const SECONDS = Number(process.env.BENCH_JOBS_SECONDS ?? 120);
@@ -90,24 +91,31 @@ export async function benchmarkJobs(): Promise<void> {
     MODEL_SERVER_DURATION_MS: '0',
     ...childNodeOptions(),
   });
-  const modelServerUrl = /http:\/\/\S+/.exec(
-    await modelServer.waitForLine((line) => line.includes('listening at')),
-  )?.[0] as string;
-  const bench = await startBenchServer(
-    'jobs',
-    {
-      WORKER_CONCURRENCY: String(WORKERS),
-      MODEL_SERVER_URL: modelServerUrl,
-      MODEL_SERVER_POLL_INTERVAL_MS: '10',
-      JOBS_MAX_RUNNING_PER_USER: String(WORKERS),
-      JOBS_DAILY_QUOTA: '10000000',
-      GENERATION_RATE_LIMIT_MAX: '100000000',
-      USER_MAX_MESSAGES: '100000000',
-      USER_MAX_CHATS: '100000000',
-      USER_MAX_ASSET_MB: '100000000',
-    },
-    { built: true },
-  );
+  let bench: BenchServer;
+  try {
+    const modelServerUrl = /http:\/\/\S+/.exec(
+      await modelServer.waitForLine((line) => line.includes('listening at')),
+    )?.[0] as string;
+    bench = await startBenchServer(
+      'jobs',
+      {
+        WORKER_CONCURRENCY: String(WORKERS),
+        MODEL_SERVER_URL: modelServerUrl,
+        MODEL_SERVER_POLL_INTERVAL_MS: '10',
+        JOBS_MAX_RUNNING_PER_USER: String(WORKERS),
+        JOBS_DAILY_QUOTA: '10000000',
+        GENERATION_RATE_LIMIT_MAX: '100000000',
+        USER_MAX_MESSAGES: '100000000',
+        USER_MAX_CHATS: '100000000',
+        USER_MAX_ASSET_MB: '100000000',
+      },
+      { built: true },
+    );
+  } catch (error) {
+    modelServer.child.kill('SIGTERM');
+    await modelServer.exited;
+    throw error;
+  }
   try {
     console.log(
       `\njobs (built server in production mode, database and reference model server at zero delay in their own processes; ${WORKERS} workers, ${CLIENTS} clients, ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up)`,

@@ -207,8 +207,9 @@ async function waitUntilHealthy(url: string, server: RunningProcess): Promise<vo
       )
     )
       return;
-    if (server.child.exitCode !== null) throw new Error(`the server exited: ${server.stderr()}`);
-    if (Date.now() > deadline) throw new Error(`the server did not become healthy: ${server.stderr()}`);
+    if (server.child.exitCode !== null || server.child.signalCode !== null)
+      throw new Error(`the server exited: ${server.output()}`);
+    if (Date.now() > deadline) throw new Error(`the server did not become healthy: ${server.output()}`);
     await new Promise((wait) => setTimeout(wait, 100));
   }
 }

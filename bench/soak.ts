@@ -2,6 +2,7 @@ import { runTypeScript, type RunningProcess } from '../tests/support/process.js'
 import { buildIfStale } from './built-server.js';
 import {
   ADMIN,
+  childNodeOptions,
   createBenchAdmin,
   postJson,
   rssMiB,
@@ -122,6 +123,7 @@ export async function benchmarkSoak(): Promise<void> {
   const modelServer = runTypeScript('server/src/model-servers/reference/main.ts', {
     MODEL_SERVER_PORT: '0',
     MODEL_SERVER_DURATION_MS: String(MODEL_DELAY_MS),
+    ...childNodeOptions(),
   });
   const stops: Array<() => Promise<void>> = [];
   try {

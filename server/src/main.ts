@@ -86,12 +86,13 @@ async function main(): Promise<void> {
     app.listen({ host: config.host, port: config.port }),
   );
   logger.info({ address, docs: `${address}/api-docs` }, 'gen3d is listening');
-  compactHeapAfterStart(logger);
+  const cancelHeapCompaction = compactHeapAfterStart(logger);
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    cancelHeapCompaction();
     // Fastify stops listening only after its preClose hooks (the workers' stop); new connections end here.
     app.server.close();
     logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,6 +10,14 @@ import { logLine, repositoryRoot, runNode, runPnpm, type RunningProcess } from '
 // dependencies only, started by `node` alone.
 const deployDirectory = join(mkdtempSync(join(tmpdir(), 'gen3d-deploy-')), 'server');
 let server: RunningProcess | undefined;
+
+/** The arguments the Dockerfile's CMD gives node, which `start:prod` passes too. */
+function dockerfileNodeArguments(): string[] {
+  const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(join(repositoryRoot, 'Dockerfile'), 'utf8'))?.[1];
+  const [program, ...args] = JSON.parse(cmd ?? '[]') as string[];
+  expect(program).toBe('node');
+  return args;
+}
 
 beforeAll(async () => {
   await runPnpm(['--filter', '@gen3d/server...', 'build'], repositoryRoot);
@@ -27,8 +35,17 @@ afterAll(async () => {
 describe('the production build', () => {
   it(
     'runs with node alone from a deploy without development dependencies and gives start-up memory back',
-    { timeout: 120_000 },
+    { timeout: 150_000 },
     async () => {
+      const scripts = (file: string): Record<string, string> =>
+        (JSON.parse(readFileSync(join(repositoryRoot, file), 'utf8')) as { scripts: Record<string, string> })
+          .scripts;
+      expect(scripts('server/package.json')['start:prod']).toBe(
+        `node ${dockerfileNodeArguments().join(' ')}`,
+      );
+      expect(scripts('package.json')['start:prod']).toBe(
+        `node ${dockerfileNodeArguments().join(' ').replace('dist/main.js', 'server/dist/main.js')}`,
+      );
       for (const devOnly of ['tsx', 'vitest', 'esbuild', 'typescript-eslint'])
         expect(existsSync(join(deployDirectory, 'node_modules', devOnly)), devOnly).toBe(false);
       expect(existsSync(join(deployDirectory, 'dist', 'main.js'))).toBe(true);
@@ -40,10 +57,7 @@ describe('the production build', () => {
         DEMO_DIR: join(repositoryRoot, 'demo', 'dist'),
       };
       if (process.env.MONGODB_URI) env.MONGODB_URI = process.env.MONGODB_URI;
-      server = runNode(['--expose-gc', '--conditions=production', 'dist/main.js'], {
-        cwd: deployDirectory,
-        env,
-      });
+      server = runNode(dockerfileNodeArguments(), { cwd: deployDirectory, env });
       const listening = await server.waitForLine(
         (line) => logLine(line)?.msg === 'gen3d is listening',
         90_000,
@@ -66,18 +80,17 @@ describe('the production build', () => {
       expect(login.status).toBe(401);
       expect(await login.json()).toMatchObject({ code: 'INVALID_CREDENTIALS' });
 
-      // With --expose-gc, as the start commands run it, the server gives start-up's memory back once.
-      const compacted = logLine(
+      // With --expose-gc, as the start commands run it, the idle server gives start-up's memory back once.
+      const collected = logLine(
         await server.waitForLine(
           (line) => logLine(line)?.msg === 'memory-reducing collection after start-up',
-          60_000,
+          30_000,
         ),
-      );
-      expect(compacted).toMatchObject({
-        ms: expect.any(Number),
-        rssBeforeMiB: expect.any(Number),
-        rssAfterMiB: expect.any(Number),
-      });
+      ) as { rssBeforeMiB: number; rssAfterMiB: number } | undefined;
+      expect(collected).toMatchObject({ rssBeforeMiB: expect.any(Number), rssAfterMiB: expect.any(Number) });
+      // Node 20's V8 has no memory-reducing collection: there the call changes nothing.
+      if (Number(process.versions.node.split('.')[0]) >= 22)
+        expect(collected?.rssAfterMiB).toBeLessThan(collected?.rssBeforeMiB ?? 0);
     },
   );
 });
